@@ -1,0 +1,237 @@
+//! One error type for everything a caller can be told: server functions, the
+//! REST API and page loaders all return [`AppError`].
+//!
+//! Policy: client errors are typed and specific (a validation error names the
+//! field and says what is wrong); internal failures are logged on the server
+//! with their cause and reach the caller only as a generic [`AppError::Internal`]
+//! so database messages, SQL or stack details never cross the wire.
+
+use serde::{Deserialize, Serialize};
+
+/// A problem with one named input field, shown next to that field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The input's `name`, as submitted.
+    pub field: String,
+    /// A sentence telling the person what to change.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum AppError {
+    /// One or more inputs were rejected; nothing was changed.
+    #[error("Some fields need attention.")]
+    Validation { fields: Vec<FieldError> },
+    #[error("Not found.")]
+    NotFound,
+    #[error("Please sign in.")]
+    Unauthorized,
+    #[error("You do not have access to this.")]
+    Forbidden,
+    #[error("{message}")]
+    Conflict { message: String },
+    #[error("Too many requests; try again in {retry_after_secs} seconds.")]
+    RateLimited { retry_after_secs: u64 },
+    /// A dependency (the database) is down; the request can be retried.
+    #[error("The service is temporarily unavailable. Please try again shortly.")]
+    Unavailable,
+    /// Something failed on our side; the cause is in the server log only.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The request itself could not be read (malformed body, missing argument)
+    /// or the response could not be read by the client.
+    #[error("The request could not be processed: {message}")]
+    BadRequest { message: String },
+}
+
+impl AppError {
+    /// A validation error for a single field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            fields: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// The stable machine-readable code, also used as the JSON `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation { .. } => "validation_failed",
+            AppError::NotFound => "not_found",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::Conflict { .. } => "conflict",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal => "internal",
+            AppError::BadRequest { .. } => "bad_request",
+        }
+    }
+
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            AppError::Validation { .. } => S::UNPROCESSABLE_ENTITY,
+            AppError::NotFound => S::NOT_FOUND,
+            AppError::Unauthorized => S::UNAUTHORIZED,
+            AppError::Forbidden => S::FORBIDDEN,
+            AppError::Conflict { .. } => S::CONFLICT,
+            AppError::RateLimited { .. } => S::TOO_MANY_REQUESTS,
+            AppError::Unavailable => S::SERVICE_UNAVAILABLE,
+            AppError::Internal => S::INTERNAL_SERVER_ERROR,
+            AppError::BadRequest { .. } => S::BAD_REQUEST,
+        }
+    }
+
+    /// The message for `field`, when this is a validation error naming it.
+    pub fn field_message(&self, field: &str) -> Option<&str> {
+        match self {
+            AppError::Validation { fields } => fields
+                .iter()
+                .find(|f| f.field == field)
+                .map(|f| f.message.as_str()),
+            _ => None,
+        }
+    }
+}
+
+impl From<Vec<FieldError>> for AppError {
+    fn from(fields: Vec<FieldError>) -> Self {
+        AppError::Validation { fields }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        let error = match value {
+            E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => {
+                AppError::BadRequest { message: m }
+            }
+            E::Request(m) | E::Response(m) => AppError::BadRequest {
+                message: format!("network error: {m}"),
+            },
+            E::UnsupportedRequestMethod(m) => AppError::BadRequest { message: m },
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::error!(error = %other, "server function failure");
+                #[cfg(not(feature = "ssr"))]
+                let _ = other;
+                AppError::Internal
+            }
+        };
+        // Inside a server-function request, answer with the matching status
+        // (400 for an unreadable body) rather than server_fn's blanket 500.
+        #[cfg(feature = "ssr")]
+        set_response_status(&error);
+        error
+    }
+}
+
+/// Sets the HTTP status of the current server-function or page response to
+/// the one `error` stands for. Does nothing outside a request.
+#[cfg(feature = "ssr")]
+pub fn set_response_status(error: &AppError) {
+    if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        options.set_status(error.status());
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %error, "database unavailable");
+                AppError::Unavailable
+            }
+            _ => {
+                tracing::error!(error = %error, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// The JSON body of every native API error:
+/// `{"error": {"code": "...", "message": "...", "fields": [...]}}`.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let fields = match &self {
+            AppError::Validation { fields } => Some(fields.clone()),
+            _ => None,
+        };
+        let body = serde_json::json!({
+            "error": {
+                "code": self.code(),
+                "message": self.to_string(),
+                "fields": fields,
+            }
+        });
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(retry_after_secs),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_statuses_are_stable() {
+        assert_eq!(AppError::NotFound.code(), "not_found");
+        assert_eq!(AppError::NotFound.status(), http::StatusCode::NOT_FOUND);
+        let v = AppError::invalid("email", "Enter an email address.");
+        assert_eq!(v.code(), "validation_failed");
+        assert_eq!(v.status(), http::StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v.field_message("email"), Some("Enter an email address."));
+        assert_eq!(v.field_message("name"), None);
+    }
+
+    #[test]
+    fn serialises_with_a_code_tag() {
+        let json = serde_json::to_value(AppError::invalid("name", "Required.")).unwrap();
+        assert_eq!(json["code"], "validation_failed");
+        assert_eq!(json["fields"][0]["field"], "name");
+        let back: AppError = serde_json::from_value(json).unwrap();
+        assert_eq!(back, AppError::invalid("name", "Required."));
+    }
+
+    #[test]
+    fn internal_errors_say_nothing_specific() {
+        assert!(!AppError::Internal.to_string().contains("sql"));
+        assert_eq!(
+            AppError::Internal.status(),
+            http::StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}
+
+/// Passes `result` through, first setting the response status to the
+/// error's when it is one. Server functions end with this so a validation
+/// failure answers 422, not server_fn's default 500.
+#[cfg(feature = "ssr")]
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        set_response_status(error);
+    }
+    result
+}

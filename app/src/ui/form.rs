@@ -1,0 +1,188 @@
+//! Form controls with labels, hints and inline errors wired for assistive
+//! technology. Errors come from the server's [`crate::error::AppError`] and
+//! are passed in as signals, so a control shows its message the moment a
+//! submission is rejected, and keeps what the person typed.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+fn described_by(name: &str, has_hint: bool, has_error: bool) -> Option<String> {
+    let mut ids = Vec::new();
+    if has_hint {
+        ids.push(format!("{name}-hint"));
+    }
+    if has_error {
+        ids.push(format!("{name}-error"));
+    }
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+#[component]
+fn FieldMessages(
+    name: &'static str,
+    hint: Option<&'static str>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        {hint.map(|h| view! { <p class="field__hint" id=format!("{name}-hint")>{h}</p> })}
+        {move || {
+            error
+                .get()
+                .map(|message| {
+                    view! {
+                        <p class="field__error" id=format!("{name}-error")>
+                            <span class="visually-hidden">"Error: "</span>
+                            {message}
+                        </p>
+                    }
+                })
+        }}
+    }
+}
+
+/// A single-line input.
+#[component]
+pub fn TextField(
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let invalid = move || error.with(Option::is_some);
+    view! {
+        <div class="field" class:field--invalid=invalid>
+            <label for=name>
+                {label}
+                {required.then(|| view! { <span class="field__required">" (required)"</span> })}
+            </label>
+            <FieldMessages name hint error/>
+            <input
+                id=name
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                aria-required=required.then_some("true")
+                aria-invalid=move || invalid().then_some("true")
+                aria-describedby=move || described_by(name, hint.is_some(), invalid())
+            />
+        </div>
+    }
+}
+
+/// A multi-line input.
+#[component]
+pub fn TextArea(
+    name: &'static str,
+    label: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(default = 4)] rows: u32,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let invalid = move || error.with(Option::is_some);
+    view! {
+        <div class="field" class:field--invalid=invalid>
+            <label for=name>{label}</label>
+            <FieldMessages name hint error/>
+            <textarea
+                id=name
+                name=name
+                rows=rows
+                aria-invalid=move || invalid().then_some("true")
+                aria-describedby=move || described_by(name, hint.is_some(), invalid())
+            ></textarea>
+        </div>
+    }
+}
+
+/// A single choice from a short list. The first option is an empty prompt,
+/// so "nothing chosen" is a visible, reportable state.
+#[component]
+pub fn SelectField(
+    name: &'static str,
+    label: &'static str,
+    /// `(value, label)` pairs.
+    options: Vec<(&'static str, &'static str)>,
+    #[prop(optional)] required: bool,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let invalid = move || error.with(Option::is_some);
+    view! {
+        <div class="field" class:field--invalid=invalid>
+            <label for=name>
+                {label}
+                {required.then(|| view! { <span class="field__required">" (required)"</span> })}
+            </label>
+            <FieldMessages name hint=None error/>
+            <select
+                id=name
+                name=name
+                aria-required=required.then_some("true")
+                aria-invalid=move || invalid().then_some("true")
+                aria-describedby=move || described_by(name, false, invalid())
+            >
+                <option value="">"Choose one…"</option>
+                {options
+                    .into_iter()
+                    .map(|(value, text)| view! { <option value=value>{text}</option> })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// The summary above a form after a rejected submission: announced to
+/// screen readers, with links to each field in error.
+#[component]
+pub fn ErrorSummary(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|error| {
+            let items = match &error {
+                AppError::Validation { fields } => fields
+                    .iter()
+                    .map(|f| {
+                        let href = format!("#{}", f.field);
+                        let message = f.message.clone();
+                        view! {
+                            <li>
+                                <a href=href>{message}</a>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+                    .into_any(),
+                other => view! { <li>{other.to_string()}</li> }.into_any(),
+            };
+            let title = match &error {
+                AppError::Validation { .. } => "Please correct the highlighted fields",
+                _ => "Your request was not sent",
+            };
+            view! {
+                <div class="error-summary" role="alert" tabindex="-1">
+                    <h3 class="error-summary__title">{title}</h3>
+                    <ul>{items}</ul>
+                </div>
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::described_by;
+
+    #[test]
+    fn describedby_lists_hint_then_error() {
+        assert_eq!(described_by("email", false, false), None);
+        assert_eq!(
+            described_by("email", true, false).as_deref(),
+            Some("email-hint")
+        );
+        assert_eq!(
+            described_by("email", true, true).as_deref(),
+            Some("email-hint email-error")
+        );
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs Carethread at http://127.0.0.1:3000 with its own embedded PostgreSQL
+# (under target/pg) and the demo data. Ctrl-C stops the server and the
+# database. CARETHREAD_RELEASE=1 builds an optimised release instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --run
+source scripts/env.sh
+
+if [ -n "${CARETHREAD_RELEASE:-}" ]; then
+  cargo leptos build --release
+  profile=release
+else
+  cargo leptos build
+  profile=debug
+fi
+echo
+echo "Starting Carethread at ${PUBLIC_URL:-http://127.0.0.1:3000} (Ctrl-C to stop)"
+exec "$TARGET_DIR/$profile/server" serve

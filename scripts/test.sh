@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy for the server and the wasm
+# build, unit and integration tests against a real PostgreSQL, and the
+# end-to-end journeys in Chromium against a freshly started server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+source scripts/env.sh
+
+E2E_PORT=${E2E_PORT:-3100}
+server_pid=""
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ -x "$TARGET_DIR/debug/server" ]; then
+    EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 \
+      "$TARGET_DIR/debug/server" db stop >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+step "formatting"
+cargo fmt --all --check
+
+step "clippy: server and app (ssr)"
+cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p app --all-targets --features ssr -- -D warnings
+
+step "clippy: browser (hydrate, wasm32)"
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "build: server and hydrate bundle (cargo leptos)"
+cargo leptos build
+
+step "unit and integration tests (real PostgreSQL, as the application role)"
+# A fresh throw-away test cluster each run.
+EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 "$TARGET_DIR/debug/server" db destroy
+cargo test -p app --features ssr
+cargo test -p server
+
+step "end-to-end journeys in Chromium"
+EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 "$TARGET_DIR/debug/server" db destroy
+BIND_ADDR=127.0.0.1:$E2E_PORT \
+  EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 EMBEDDED_PG_EPHEMERAL=true \
+  LOG_FORMAT=json RUST_LOG=warn \
+  "$TARGET_DIR/debug/server" serve > target/e2e-server.log 2>&1 &
+server_pid=$!
+for _ in $(seq 1 120); do
+  if curl -fsS "http://127.0.0.1:$E2E_PORT/api/v1/health" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "the server exited; its log:"; cat target/e2e-server.log; exit 1
+  fi
+  sleep 1
+done
+curl -fsS "http://127.0.0.1:$E2E_PORT/api/v1/health" >/dev/null
+(cd end2end && BASE_URL="http://127.0.0.1:$E2E_PORT" npx playwright test)
+
+step "all checks passed"

@@ -1,0 +1,282 @@
+//! Typed configuration, read once at start-up from environment variables
+//! (and a `.env` file in development). Every variable is documented in the
+//! README and `.env.example`.
+//!
+//! Policy: secrets (database URLs with passwords) are wrapped in [`Secret`],
+//! whose `Debug` and `Display` never show the value, so a logged config
+//! cannot leak them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The value, for the one place that needs it (a connection, a hash).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Where the database comes from.
+#[derive(Debug, Clone)]
+pub enum DatabaseSource {
+    /// A private PostgreSQL cluster under `target/`, started and stopped by
+    /// the server (development only).
+    Embedded(EmbeddedOptions),
+    /// An existing server: `admin_url` runs role set-up and migrations,
+    /// `app_url` is the application role's connection.
+    External { admin_url: Secret, app_url: Secret },
+}
+
+#[derive(Debug, Clone)]
+pub struct EmbeddedOptions {
+    /// Holds `data/` (the cluster) and `credentials.env`.
+    pub root: PathBuf,
+    pub port: u16,
+    /// PostgreSQL's `bin` directory; found automatically when unset.
+    pub bin_dir: Option<PathBuf>,
+    /// The unprivileged user that runs PostgreSQL when the server runs as root.
+    pub os_user: String,
+    pub database: String,
+    /// A throw-away cluster (tests): durability settings are turned off.
+    pub ephemeral: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub production: bool,
+    pub bind_addr: SocketAddr,
+    pub public_url: String,
+    pub database: DatabaseSource,
+    pub db_max_connections: u32,
+    /// Where cargo-leptos put the site (`pkg/`, static assets).
+    pub site_root: String,
+    pub probe_interval: Duration,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+fn err(message: impl Into<String>) -> ConfigError {
+    ConfigError(message.into())
+}
+
+impl Config {
+    /// Reads the process environment (after loading `.env` if present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Builds the config from any key lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let production = match get("CARETHREAD_ENV").as_deref() {
+            None | Some("development") => false,
+            Some("production") => true,
+            Some(other) => {
+                return Err(err(format!(
+                    "CARETHREAD_ENV must be `development` or `production`, not `{other}`"
+                )))
+            }
+        };
+        let bind_addr: SocketAddr = get("BIND_ADDR")
+            .or_else(|| get("LEPTOS_SITE_ADDR"))
+            .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
+            .parse()
+            .map_err(|_| err("BIND_ADDR must be an address like 127.0.0.1:3000"))?;
+        let public_url = get("PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind_addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(err("PUBLIC_URL must start with http:// or https://"));
+        }
+        if production && !public_url.starts_with("https://") {
+            return Err(err("PUBLIC_URL must use https:// in production"));
+        }
+
+        let database = match (get("DATABASE_URL"), get("APP_DATABASE_URL")) {
+            (Some(admin), Some(app)) => {
+                check_app_url(&app)?;
+                DatabaseSource::External {
+                    admin_url: Secret::new(admin),
+                    app_url: Secret::new(app),
+                }
+            }
+            (Some(_), None) => {
+                return Err(err(
+                    "APP_DATABASE_URL is required with DATABASE_URL: the app connects as the \
+                     `carethread_app` role, which owns nothing and cannot bypass row-level security",
+                ))
+            }
+            (None, _) if production => {
+                return Err(err("DATABASE_URL and APP_DATABASE_URL are required in production"))
+            }
+            (None, _) => DatabaseSource::Embedded(EmbeddedOptions {
+                root: PathBuf::from(get("EMBEDDED_PG_DIR").unwrap_or_else(|| "target/pg".into())),
+                port: parse_or(&get, "EMBEDDED_PG_PORT", 5433)?,
+                bin_dir: get("PG_BIN_DIR").map(PathBuf::from),
+                os_user: get("EMBEDDED_PG_USER").unwrap_or_else(|| "postgres".into()),
+                database: get("EMBEDDED_PG_DATABASE").unwrap_or_else(|| "carethread".into()),
+                ephemeral: parse_or(&get, "EMBEDDED_PG_EPHEMERAL", false)?,
+            }),
+        };
+
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            None if production => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some(other) => {
+                return Err(err(format!(
+                    "LOG_FORMAT must be `pretty` or `json`, not `{other}`"
+                )))
+            }
+        };
+        let probe_secs: u64 = parse_or(&get, "HEALTH_PROBE_INTERVAL_SECS", 60)?;
+        if probe_secs == 0 {
+            return Err(err("HEALTH_PROBE_INTERVAL_SECS must be at least 1"));
+        }
+
+        Ok(Self {
+            production,
+            bind_addr,
+            public_url,
+            database,
+            db_max_connections: parse_or(&get, "DATABASE_MAX_CONNECTIONS", 10)?,
+            site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            probe_interval: Duration::from_secs(probe_secs),
+            log_format,
+        })
+    }
+}
+
+fn parse_or<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match get(key) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| err(format!("{key} has an invalid value `{v}`"))),
+    }
+}
+
+/// The application URL must name the application role: the migrations
+/// grant to that role and to no other.
+fn check_app_url(app_url: &str) -> Result<(), ConfigError> {
+    let url = url::Url::parse(app_url).map_err(|_| err("APP_DATABASE_URL is not a valid URL"))?;
+    if url.username() != crate::db::APP_ROLE {
+        return Err(err(format!(
+            "APP_DATABASE_URL must connect as `{}`",
+            crate::db::APP_ROLE
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_an_embedded_database_in_development() {
+        let c = config(&[]).unwrap();
+        assert!(!c.production);
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert!(matches!(c.database, DatabaseSource::Embedded(ref e) if e.port == 5433));
+        assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn an_external_database_needs_the_app_role_url() {
+        let e = config(&[("DATABASE_URL", "postgres://admin:pw@db/ct")]).unwrap_err();
+        assert!(e.to_string().contains("APP_DATABASE_URL"));
+        let e = config(&[
+            ("DATABASE_URL", "postgres://admin:pw@db/ct"),
+            ("APP_DATABASE_URL", "postgres://admin:pw@db/ct"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("carethread_app"));
+        let c = config(&[
+            ("DATABASE_URL", "postgres://admin:pw@db/ct"),
+            ("APP_DATABASE_URL", "postgres://carethread_app:pw@db/ct"),
+        ])
+        .unwrap();
+        assert!(matches!(c.database, DatabaseSource::External { .. }));
+    }
+
+    #[test]
+    fn production_requires_https_and_a_real_database() {
+        let e = config(&[("CARETHREAD_ENV", "production")]).unwrap_err();
+        assert!(e.to_string().contains("https"));
+        let e = config(&[
+            ("CARETHREAD_ENV", "production"),
+            ("PUBLIC_URL", "https://care.example.org"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("DATABASE_URL"));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = config(&[
+            ("DATABASE_URL", "postgres://admin:hunter2@db/ct"),
+            (
+                "APP_DATABASE_URL",
+                "postgres://carethread_app:hunter3@db/ct",
+            ),
+        ])
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter"), "{printed}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = config(&[("EMBEDDED_PG_PORT", "lots")]).unwrap_err();
+        assert!(e.to_string().contains("EMBEDDED_PG_PORT"));
+        let e = config(&[("HEALTH_PROBE_INTERVAL_SECS", "0")]).unwrap_err();
+        assert!(e.to_string().contains("HEALTH_PROBE_INTERVAL_SECS"));
+    }
+}

@@ -1,0 +1,152 @@
+//! Database start-up: the roles, the migrations (run as the owner role) and
+//! the application pool (the application role).
+//!
+//! Roles (cluster-wide, created idempotently):
+//! - `carethread_owner` (NOLOGIN) owns every table; migrations run under
+//!   `SET ROLE carethread_owner` from the administrative connection, so no
+//!   object is owned by a superuser (superuser-owned views and functions
+//!   would bypass row-level security for everyone).
+//! - `carethread_app` is what the web app logs in as: it owns nothing, is
+//!   not a superuser and has `NOBYPASSRLS`, so every policy applies to it.
+
+use crate::config::Secret;
+use anyhow::{Context, Result};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub const OWNER_ROLE: &str = "carethread_owner";
+pub const APP_ROLE: &str = "carethread_app";
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// Creates the roles, sets the application role's password from `app_url`,
+/// and applies pending migrations as the owner role. Safe to run from
+/// several processes at once and on every start.
+#[tracing::instrument(skip_all, err)]
+pub async fn prepare(admin_url: &Secret, app_url: &Secret) -> Result<()> {
+    let mut conn = PgConnection::connect(admin_url.expose())
+        .await
+        .context("cannot connect with DATABASE_URL")?;
+    ensure_roles(&mut conn, app_url).await?;
+    migrate(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+async fn ensure_roles(conn: &mut PgConnection, app_url: &Secret) -> Result<()> {
+    // Roles are cluster-wide and other processes (other databases' tests,
+    // a second server) may create them at the same moment: a duplicate is
+    // success.
+    sqlx::raw_sql(
+        r#"
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'carethread_owner') THEN
+                CREATE ROLE carethread_owner NOLOGIN;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$;
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'carethread_app') THEN
+                CREATE ROLE carethread_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE
+                    NOBYPASSRLS NOINHERIT;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$;
+        "#,
+    )
+    .execute(&mut *conn)
+    .await
+    .context("cannot create the database roles")?;
+
+    // The password is passed as a bind parameter into a setting and quoted
+    // by PostgreSQL itself: utility statements take no parameters.
+    let password = url::Url::parse(app_url.expose())
+        .ok()
+        .and_then(|u| u.password().map(|p| percent_decode(p)))
+        .filter(|p| !p.is_empty());
+    if let Some(password) = password {
+        sqlx::query("SELECT set_config('carethread.app_role_password', $1, false)")
+            .bind(password)
+            .execute(&mut *conn)
+            .await?;
+        let set = sqlx::raw_sql(
+            "DO $$ BEGIN EXECUTE format('ALTER ROLE carethread_app WITH LOGIN PASSWORD %L', \
+             current_setting('carethread.app_role_password')); END $$;",
+        )
+        .execute(&mut *conn)
+        .await;
+        sqlx::query("SELECT set_config('carethread.app_role_password', '', false)")
+            .execute(&mut *conn)
+            .await?;
+        if let Err(error) = set {
+            // An operator-managed role: their password stands.
+            tracing::warn!(%error, "could not set the application role's password; using it as is");
+        }
+    }
+    Ok(())
+}
+
+async fn migrate(conn: &mut PgConnection) -> Result<()> {
+    let is_member: bool =
+        sqlx::query_scalar("SELECT pg_has_role(current_user, 'carethread_owner', 'MEMBER')")
+            .fetch_one(&mut *conn)
+            .await?;
+    if !is_member {
+        sqlx::raw_sql("GRANT carethread_owner TO CURRENT_USER")
+            .execute(&mut *conn)
+            .await
+            .context("the DATABASE_URL user must be able to act as carethread_owner")?;
+    }
+    sqlx::raw_sql(
+        "GRANT USAGE, CREATE ON SCHEMA public TO carethread_owner;
+         GRANT USAGE ON SCHEMA public TO carethread_app;",
+    )
+    .execute(&mut *conn)
+    .await
+    .context("cannot grant schema privileges")?;
+
+    sqlx::raw_sql("SET ROLE carethread_owner")
+        .execute(&mut *conn)
+        .await?;
+    let result = MIGRATOR.run(&mut *conn).await;
+    sqlx::raw_sql("RESET ROLE").execute(&mut *conn).await?;
+    result.context("migrations failed")?;
+    Ok(())
+}
+
+/// The application role's pool.
+pub async fn app_pool(app_url: &Secret, max_connections: u32) -> Result<PgPool> {
+    let options = PgConnectOptions::from_str(app_url.expose())
+        .context("APP_DATABASE_URL is not a valid PostgreSQL URL")?
+        .application_name("carethread")
+        // A runaway query must not hold a connection forever.
+        .options([("statement_timeout", "15s")]);
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .context("cannot connect as the application role")
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn url_passwords_are_percent_decoded() {
+        assert_eq!(super::percent_decode("a%40b%2Fc"), "a@b/c");
+        assert_eq!(super::percent_decode("plain"), "plain");
+        assert_eq!(super::percent_decode("trailing%4"), "trailing%4");
+    }
+}

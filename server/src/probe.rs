@@ -1,0 +1,55 @@
+//! The uptime probe: a background task that checks the database about once
+//! a minute and records the result in `health_probes`, from which the trust
+//! portal computes its 30-day uptime. Each server process probes; uptime
+//! counts distinct minutes, so several processes do not inflate it.
+//!
+//! Probes older than 90 days are pruned hourly (retention), under a policy
+//! that lets the application role delete nothing newer.
+
+use crate::health::{check_database, DatabaseCheck};
+use sqlx::PgPool;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Starts probing every `interval`, beginning now.
+pub fn spawn(pool: PgPool, interval: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let prune_every = (3600 / interval.as_secs().max(1)).max(1);
+        let mut count: u64 = 0;
+        loop {
+            ticker.tick().await;
+            let check = check_database(&pool).await;
+            if let Err(error) = record(&pool, check).await {
+                tracing::warn!(%error, "could not record a health probe");
+            }
+            if count % prune_every == 0 {
+                if let Err(error) = prune(&pool).await {
+                    tracing::warn!(%error, "could not prune old health probes");
+                }
+            }
+            count = count.wrapping_add(1);
+        }
+    })
+}
+
+/// Records one probe result.
+pub async fn record(pool: &PgPool, check: DatabaseCheck) -> Result<(), sqlx::Error> {
+    let latency = i32::try_from(check.latency_ms).unwrap_or(i32::MAX);
+    sqlx::query!(
+        "INSERT INTO health_probes (ok, latency_ms) VALUES ($1, $2)",
+        check.ok,
+        latency
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+async fn prune(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM health_probes WHERE probed_at < now() - interval '90 days'")
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! The trust portal against a real database: counts computed from the
+//! subprocessor table, uptime from probes, the page itself, and the
+//! vendor-packet form's validation and storage.
+
+mod common;
+
+use common::TestApp;
+use serde_json::Value;
+
+async fn trust_json(app: &TestApp) -> Value {
+    let res = app.get("/trust.json").await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+fn counts(v: &Value) -> (i64, i64, i64) {
+    let c = &v["counts"];
+    (
+        c["subprocessors"].as_i64().unwrap(),
+        c["baas_signed"].as_i64().unwrap(),
+        c["phi_touching"].as_i64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn counts_are_computed_from_the_subprocessor_table_as_it_changes() {
+    let app = TestApp::spawn().await;
+    let v = trust_json(&app).await;
+    let rows = v["subprocessors"].as_array().unwrap();
+    let expected = (
+        rows.len() as i64,
+        rows.iter().filter(|r| r["baa_signed"] == true).count() as i64,
+        rows.iter().filter(|r| r["touches_phi"] == true).count() as i64,
+    );
+    assert_eq!(counts(&v), expected);
+    assert_eq!(expected, (8, 4, 4), "seed content");
+
+    let mut admin = app.admin().await;
+    sqlx::raw_sql(
+        "INSERT INTO subprocessors (vendor, purpose, region, baa_signed, touches_phi)
+             VALUES ('Example Telehealth', 'Video visits', 'US', true, true);
+         UPDATE subprocessors SET baa_signed = true WHERE vendor = 'Postmark';",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(counts(&trust_json(&app).await), (9, 6, 5));
+
+    sqlx::raw_sql("DELETE FROM subprocessors WHERE vendor IN ('Twilio', 'Stripe')")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(counts(&trust_json(&app).await), (7, 5, 4));
+}
+
+#[tokio::test]
+async fn a_vendor_touching_phi_without_a_baa_is_refused_by_the_database() {
+    let app = TestApp::spawn().await;
+    let mut admin = app.admin().await;
+    let err = sqlx::raw_sql(
+        "INSERT INTO subprocessors (vendor, purpose, region, baa_signed, touches_phi)
+         VALUES ('Leaky Analytics', 'Tracking', 'US', false, true)",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap_err();
+    let constraint = err.as_database_error().and_then(|e| e.constraint());
+    assert_eq!(constraint, Some("subprocessors_phi_requires_baa"));
+}
+
+#[tokio::test]
+async fn uptime_is_computed_from_recorded_probes() {
+    let app = TestApp::spawn().await;
+    assert!(trust_json(&app).await["uptime"]["percent"].is_null());
+
+    // Probes every minute from 120 to 61 minutes ago, then silence: the
+    // silent hour is downtime.
+    let mut admin = app.admin().await;
+    sqlx::raw_sql(
+        "INSERT INTO health_probes (probed_at, ok, latency_ms)
+         SELECT date_trunc('minute', now()) - make_interval(mins => m) + interval '5 seconds', true, 1
+         FROM generate_series(61, 120) AS m",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let v = trust_json(&app).await;
+    let uptime = &v["uptime"];
+    assert_eq!(uptime["up_minutes"], 60);
+    // From 120 minutes ago to two minutes ago (the grace for a pending
+    // probe); one more if a minute boundary passed since the insert.
+    let measured = uptime["measured_minutes"].as_i64().unwrap();
+    assert!(measured == 119 || measured == 120, "{measured}");
+    let percent = uptime["percent"].as_f64().unwrap();
+    assert!(
+        (percent - 6000.0 / measured as f64).abs() < 1e-9,
+        "{percent}"
+    );
+
+    // A failed probe in a minute does not count as up; probes from two
+    // processes in one minute count once.
+    sqlx::raw_sql(
+        "INSERT INTO health_probes (probed_at, ok, latency_ms)
+         SELECT date_trunc('minute', now()) - make_interval(mins => m) + interval '20 seconds', m <> 30, 1
+         FROM generate_series(2, 60) AS m
+         UNION ALL
+         SELECT date_trunc('minute', now()) - interval '100 minutes' + interval '40 seconds', true, 1",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let uptime = &trust_json(&app).await["uptime"];
+    assert_eq!(uptime["up_minutes"], 118);
+    let measured = uptime["measured_minutes"].as_i64().unwrap();
+    assert!(measured == 119 || measured == 120, "{measured}");
+}
+
+#[tokio::test]
+async fn the_page_is_server_rendered_with_the_computed_figures() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/trust").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"data-testid="count-subprocessors">8<"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-testid="count-baas">4<"#));
+    assert!(html.contains(r#"data-testid="count-phi">4<"#));
+    assert!(html.contains("Amazon Web Services"));
+    assert!(html.contains("SOC 2 Type II"));
+    assert!(html.contains(r#"datetime="2026-11-20""#));
+    assert!(html.contains("Request the vendor packet"));
+}
+
+async fn post_packet(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url("/rpc/trust/vendor-packet"))
+        .header("accept", "application/json")
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn stored_requests(app: &TestApp) -> i64 {
+    let mut admin = app.admin().await;
+    sqlx::query_scalar("SELECT count(*) FROM vendor_packet_requests")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_valid_packet_request_is_stored_and_acknowledged() {
+    let app = TestApp::spawn().await;
+    let res = post_packet(
+        &app,
+        &[
+            ("name", "Dana Ortiz"),
+            ("email", "dana@mercy.example.org"),
+            ("organization", "Mercy Regional"),
+            ("packet", "sample_baa"),
+            ("message", "For our Q1 review."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let receipt: Value = res.json().await.unwrap();
+    let reference = receipt["reference"].as_str().unwrap();
+    assert!(
+        reference.starts_with("VP-") && reference.len() == 11,
+        "{reference}"
+    );
+    assert_eq!(receipt["response_days"], 2);
+
+    let mut admin = app.admin().await;
+    let (name, packet): (String, String) =
+        sqlx::query_as("SELECT requester_name, packet::text FROM vendor_packet_requests")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(
+        (name.as_str(), packet.as_str()),
+        ("Dana Ortiz", "sample_baa")
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_packet_request_names_each_field_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let res = post_packet(
+        &app,
+        &[
+            ("name", ""),
+            ("email", "dana@"),
+            ("organization", "Mercy Regional"),
+            ("packet", "everything"),
+            ("message", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "validation_failed");
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "email", "packet"]);
+    assert_eq!(stored_requests(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_malformed_packet_request_is_a_client_error() {
+    let app = TestApp::spawn().await;
+    // A required argument is missing entirely.
+    let res = post_packet(&app, &[("name", "Dana")]).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "bad_request");
+    assert_eq!(stored_requests(&app).await, 0);
+}
+
+#[tokio::test]
+async fn the_app_role_can_file_packet_requests_but_never_read_them() {
+    let app = TestApp::spawn().await;
+    let err = sqlx::query("SELECT * FROM vendor_packet_requests")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap_err();
+    let code = err.as_database_error().and_then(|e| e.code()).unwrap();
+    assert_eq!(code, "42501", "insufficient_privilege");
+}
