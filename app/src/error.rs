@@ -31,6 +31,7 @@ impl FieldError {
 pub enum AppError {
     /// One or more inputs were rejected; nothing was changed.
     #[error("Some fields need attention.")]
+    #[serde(rename = "validation_failed")]
     Validation { fields: Vec<FieldError> },
     #[error("Not found.")]
     NotFound,

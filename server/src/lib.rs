@@ -5,6 +5,8 @@
 //! Product behaviour lives in the `app` crate; this crate wires it to the
 //! outside world. The binary (`main.rs`) only calls [`cli::run`].
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod cli;
 pub mod config;
