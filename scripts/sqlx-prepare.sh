@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # Regenerates .sqlx/ (the offline query data that lets every build check SQL
-# without a database) after a query or a migration changes.
+# without a database) after a query or a migration changes; with --check,
+# verifies instead that the committed .sqlx/ matches the code and the
+# migrations, and fails if it does not.
 #
-# Needs the embedded development cluster running (`scripts/run.sh` starts
-# it, or `cargo run -p server -- db start`). Migrations are applied with psql
-# to a scratch database, so this works even while the server itself does not
-# compile yet because .sqlx/ is stale.
+# Needs an embedded cluster running: the development one by default
+# (`scripts/run.sh` or `target/debug/server db start`), or the one named by
+# EMBEDDED_PG_DIR / EMBEDDED_PG_PORT. Migrations are applied with psql to a
+# scratch database, so this works even while the server itself does not
+# compile because .sqlx/ is stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=${1:-write}
 
 PG_DIR=${EMBEDDED_PG_DIR:-target/pg}
 PORT=${EMBEDDED_PG_PORT:-5433}
+if [ ! -f "$PG_DIR/credentials.env" ]; then
+  # The cluster may live under the temp dir (see server/src/embedded_pg.rs).
+  PG_DIR=$(ls -d "${TMPDIR:-/tmp}"/carethread-pg-* 2>/dev/null | while read -r d; do
+    [ -f "$d/credentials.env" ] && echo "$d"; done | head -1)
+fi
 # shellcheck disable=SC1091
 source "$PG_DIR/credentials.env"
 ADMIN="postgres://postgres:${EMBEDDED_PG_ADMIN_PASSWORD}@127.0.0.1:${PORT}"
 SCRATCH=carethread_sqlx
 
 psql -q -v ON_ERROR_STOP=1 "$ADMIN/postgres" <<SQL
+SET client_min_messages = warning;
 DROP DATABASE IF EXISTS $SCRATCH WITH (FORCE);
 CREATE DATABASE $SCRATCH;
 DO \$\$ BEGIN
@@ -33,9 +43,21 @@ SQL
   for f in migrations/*.sql; do echo "\\i $f"; done
 } | psql -q -v ON_ERROR_STOP=1 "$ADMIN/$SCRATCH"
 
-rm -rf .sqlx && mkdir .sqlx
-# Touch the crates with queries so their macros run again and write .sqlx/.
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+# Touch the crates with queries so their macros run again and write $OUT.
 touch app/src/lib.rs server/src/lib.rs
-SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$PWD/.sqlx" DATABASE_URL="$ADMIN/$SCRATCH" \
-  cargo check -p server --all-targets
-echo "wrote $(ls .sqlx | wc -l) query files to .sqlx/"
+SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$OUT" DATABASE_URL="$ADMIN/$SCRATCH" \
+  cargo check -q -p server --all-targets
+
+if [ "$MODE" = "--check" ]; then
+  if ! diff -r "$OUT" .sqlx >/dev/null; then
+    echo ".sqlx/ is stale: run scripts/sqlx-prepare.sh and commit the result" >&2
+    diff -r "$OUT" .sqlx | head -20 >&2
+    exit 1
+  fi
+  echo ".sqlx/ matches the queries and the migrations ($(ls .sqlx | wc -l) queries)"
+else
+  rm -rf .sqlx && cp -r "$OUT" .sqlx
+  echo "wrote $(ls .sqlx | wc -l) query files to .sqlx/"
+fi

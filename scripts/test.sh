@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
 
+# cargo-leptos builds debug code with `--cfg erase_components` (smaller
+# types, faster builds); clippy and the tests use the same flags so all
+# three share one set of compiled dependencies instead of building twice.
+export RUSTFLAGS="--cfg erase_components"
+
 E2E_PORT=${E2E_PORT:-3100}
 server_pid=""
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -41,6 +46,9 @@ step "unit and integration tests (real PostgreSQL, as the application role)"
 EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 "$TARGET_DIR/debug/server" db destroy
 cargo test -p app --features ssr
 cargo test -p server
+
+step "compile-time SQL data (.sqlx/) matches the queries and migrations"
+EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 scripts/sqlx-prepare.sh --check
 
 step "end-to-end journeys in Chromium"
 EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 "$TARGET_DIR/debug/server" db destroy
