@@ -192,6 +192,17 @@ impl axum::response::IntoResponse for AppError {
     }
 }
 
+/// Passes `result` through, first setting the response status to the
+/// error's when it is one. Server functions end with this so a validation
+/// failure answers 422, not server_fn's default 500.
+#[cfg(feature = "ssr")]
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        set_response_status(error);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,15 +235,4 @@ mod tests {
             http::StatusCode::INTERNAL_SERVER_ERROR
         );
     }
-}
-
-/// Passes `result` through, first setting the response status to the
-/// error's when it is one. Server functions end with this so a validation
-/// failure answers 422, not server_fn's default 500.
-#[cfg(feature = "ssr")]
-pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result {
-        set_response_status(error);
-    }
-    result
 }

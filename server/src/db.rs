@@ -68,7 +68,7 @@ async fn ensure_roles(conn: &mut PgConnection, app_url: &Secret) -> Result<()> {
     // by PostgreSQL itself: utility statements take no parameters.
     let password = url::Url::parse(app_url.expose())
         .ok()
-        .and_then(|u| u.password().map(|p| percent_decode(p)))
+        .and_then(|u| u.password().map(percent_decode))
         .filter(|p| !p.is_empty());
     if let Some(password) = password {
         sqlx::query("SELECT set_config('carethread.app_role_password', $1, false)")

@@ -24,7 +24,7 @@ pub fn spawn(pool: PgPool, interval: Duration) -> JoinHandle<()> {
             if let Err(error) = record(&pool, check).await {
                 tracing::warn!(%error, "could not record a health probe");
             }
-            if count % prune_every == 0 {
+            if count.is_multiple_of(prune_every) {
                 if let Err(error) = prune(&pool).await {
                     tracing::warn!(%error, "could not prune old health probes");
                 }

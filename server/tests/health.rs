@@ -1,5 +1,8 @@
 //! `GET /api/v1/health` with the database up and down.
 
+// Integration tests: a panic is the failure message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestApp;

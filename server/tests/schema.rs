@@ -2,6 +2,9 @@
 //! and bypasses nothing, every reachable table under forced row-level
 //! security with a policy, and start-up that is safe to repeat.
 
+// Integration tests: a panic is the failure message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestApp;

@@ -1,6 +1,9 @@
 //! Security headers on every kind of response, and a CSP whose nonce is
 //! the one on the page's inline scripts.
 
+// Integration tests: a panic is the failure message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Options, TestApp};

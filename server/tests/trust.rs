@@ -2,6 +2,9 @@
 //! subprocessor table, uptime from probes, the page itself, and the
 //! vendor-packet form's validation and storage.
 
+// Integration tests: a panic is the failure message.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestApp;
