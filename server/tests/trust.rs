@@ -134,6 +134,9 @@ async fn the_page_is_server_rendered_with_the_computed_figures() {
     assert!(html.contains("SOC 2 Type II"));
     assert!(html.contains(r#"datetime="2026-11-20""#));
     assert!(html.contains("Request the vendor packet"));
+    // The hydration script names the files cargo-leptos writes.
+    assert!(html.contains("/pkg/carethread.js"), "{html}");
+    assert!(html.contains("/pkg/carethread.wasm"), "{html}");
 }
 
 async fn post_packet(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
