@@ -31,8 +31,10 @@ test("every page links a complete web app manifest", async ({ page, request }) =
 
 test("the service worker registers and the offline page is served offline", async ({ page, context }) => {
   await page.goto("/trust");
-  const state = await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state);
-  expect(state).toBe("activated");
+  // `ready` resolves once a worker is active, possibly still "activating".
+  await expect
+    .poll(() => page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state))
+    .toBe("activated");
   // Once the worker controls the page, take the network away.
   await page.reload();
   await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
