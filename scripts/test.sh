@@ -21,9 +21,12 @@ cleanup() {
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  # The test clusters are throw-away: remove them, data and all.
   if [ -x "$TARGET_DIR/debug/server" ]; then
     EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 \
-      "$TARGET_DIR/debug/server" db stop >/dev/null 2>&1 || true
+      "$TARGET_DIR/debug/server" db destroy >/dev/null 2>&1 || true
+    EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 \
+      "$TARGET_DIR/debug/server" db destroy >/dev/null 2>&1 || true
   fi
 }
 trap cleanup EXIT
@@ -32,8 +35,8 @@ step "formatting"
 cargo fmt --all --check
 
 step "clippy: server and app (ssr)"
-cargo clippy -p server --all-targets -- -D warnings
-cargo clippy -p app --all-targets --features ssr -- -D warnings
+# One invocation, so both crates see one feature set and share artefacts.
+cargo clippy -p server -p app --all-targets --features app/ssr -- -D warnings
 
 step "clippy: browser (hydrate, wasm32)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
@@ -44,8 +47,7 @@ cargo leptos build
 step "unit and integration tests (real PostgreSQL, as the application role)"
 # A fresh throw-away test cluster each run.
 EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 "$TARGET_DIR/debug/server" db destroy
-cargo test -p app --features ssr
-cargo test -p server
+cargo test -p server -p app --features app/ssr
 
 step "compile-time SQL data (.sqlx/) matches the queries and migrations"
 EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 scripts/sqlx-prepare.sh --check

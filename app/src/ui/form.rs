@@ -18,6 +18,16 @@ fn described_by(name: &str, has_hint: bool, has_error: bool) -> Option<String> {
 }
 
 #[component]
+fn FieldLabel(name: &'static str, label: &'static str, required: bool) -> impl IntoView {
+    view! {
+        <label for=name>
+            {label}
+            {required.then(|| view! { <span class="field__required">" (required)"</span> })}
+        </label>
+    }
+}
+
+#[component]
 fn FieldMessages(
     name: &'static str,
     hint: Option<&'static str>,
@@ -54,10 +64,7 @@ pub fn TextField(
     let invalid = move || error.with(Option::is_some);
     view! {
         <div class="field" class:field--invalid=invalid>
-            <label for=name>
-                {label}
-                {required.then(|| view! { <span class="field__required">" (required)"</span> })}
-            </label>
+            <FieldLabel name label required/>
             <FieldMessages name hint error/>
             <input
                 id=name
@@ -84,7 +91,7 @@ pub fn TextArea(
     let invalid = move || error.with(Option::is_some);
     view! {
         <div class="field" class:field--invalid=invalid>
-            <label for=name>{label}</label>
+            <FieldLabel name label required=false/>
             <FieldMessages name hint error/>
             <textarea
                 id=name
@@ -111,10 +118,7 @@ pub fn SelectField(
     let invalid = move || error.with(Option::is_some);
     view! {
         <div class="field" class:field--invalid=invalid>
-            <label for=name>
-                {label}
-                {required.then(|| view! { <span class="field__required">" (required)"</span> })}
-            </label>
+            <FieldLabel name label required/>
             <FieldMessages name hint=None error/>
             <select
                 id=name
