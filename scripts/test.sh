@@ -67,6 +67,10 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 curl -fsS "http://127.0.0.1:$E2E_PORT/api/v1/health" >/dev/null
-(cd end2end && BASE_URL="http://127.0.0.1:$E2E_PORT" npx playwright test)
+if ! (cd end2end && BASE_URL="http://127.0.0.1:$E2E_PORT" npx playwright test); then
+  echo "end-to-end tests failed; the server's log ends:"
+  tail -n 50 target/e2e-server.log
+  exit 1
+fi
 
 step "all checks passed"

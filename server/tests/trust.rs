@@ -240,3 +240,73 @@ async fn the_app_role_can_file_packet_requests_but_never_read_them() {
     let code = err.as_database_error().and_then(|e| e.code()).unwrap();
     assert_eq!(code, "42501", "insufficient_privilege");
 }
+
+#[tokio::test]
+async fn hostile_packet_inputs_are_client_errors_never_server_errors() {
+    let app = TestApp::spawn().await;
+    let long = "x".repeat(10_000);
+    let cases: Vec<[(&str, &str); 5]> = vec![
+        [
+            ("name", &long),
+            ("email", "a@b.co"),
+            ("organization", "Org"),
+            ("packet", "sbom"),
+            ("message", ""),
+        ],
+        [
+            ("name", "Nul\u{0}Byte"),
+            ("email", "a@b.co"),
+            ("organization", "Org"),
+            ("packet", "sbom"),
+            ("message", ""),
+        ],
+        [
+            ("name", "Ana"),
+            ("email", "ana@exämple.org'; DROP TABLE users;--"),
+            ("organization", "Org"),
+            ("packet", "sbom"),
+            ("message", ""),
+        ],
+        [
+            ("name", "Ana"),
+            ("email", "a@b.co"),
+            ("organization", "Org"),
+            ("packet", "sbom' OR 1=1 --"),
+            ("message", ""),
+        ],
+        [
+            ("name", "Ana"),
+            ("email", "a@b.co"),
+            ("organization", "Org"),
+            ("packet", "sbom"),
+            ("message", &long),
+        ],
+        [
+            ("name", "Ana"),
+            ("email", "a@b.co"),
+            ("organization", "\u{202e}\u{1b}[31m"),
+            ("packet", "sbom"),
+            ("message", ""),
+        ],
+    ];
+    for fields in &cases {
+        let res = post_packet(&app, fields).await;
+        assert_eq!(
+            res.status(),
+            422,
+            "{:?}",
+            &fields.map(|(k, v)| (k, v.len()))
+        );
+    }
+    // A body that is not form data at all.
+    let res = app
+        .client
+        .post(app.url("/rpc/trust/vendor-packet"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![0xff, 0xfe, 0x00, 0x41])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert_eq!(stored_requests(&app).await, 0);
+}
