@@ -110,6 +110,7 @@ pub struct Uptime {
     pub measured_minutes: i64,
     /// The first probe inside the window: later than the window's start
     /// while the instance is younger than the window.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub measured_since: Option<OffsetDateTime>,
     pub target_percent: f64,
 }
@@ -239,6 +240,16 @@ mod tests {
     fn a_near_miss_is_never_rounded_up_to_perfect() {
         assert_eq!(format_percent(99.9999), "99.99");
         assert_eq!(format_percent(100.0), "100.00");
+    }
+
+    #[test]
+    fn json_dates_are_iso_8601() {
+        let first = datetime!(2026-11-22 10:00:30 UTC);
+        let u = Uptime::compute(Some(first), Some(first), 1, first, T);
+        let json = serde_json::to_value(&u).unwrap();
+        assert_eq!(json["measured_since"], "2026-11-22T10:00:30Z");
+        let date = serde_json::to_value(time::macros::date!(2026 - 11 - 20)).unwrap();
+        assert_eq!(date, "2026-11-20");
     }
 
     #[test]
