@@ -1,5 +1,5 @@
-//! The layers around every response: request ids, structured request logs
-//! and security headers.
+//! The layers around every response: request ids, structured request logs,
+//! security headers and the cross-site request check.
 //!
 //! Policy: security headers are set by the outermost layer, so error pages,
 //! static files, JSON and 404s get them as surely as pages do. A page that
@@ -24,6 +24,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// the security headers (added last) see every response, errors included.
 pub fn with_layers(router: Router, settings: Arc<Settings>) -> Router {
     router
+        // Innermost of the layers: a refused request is still traced and
+        // answered with its request id and the security headers.
+        .layer(middleware::from_fn(reject_cross_site))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
@@ -89,4 +92,105 @@ async fn security_headers(settings: &Settings, req: Request, next: Next) -> Resp
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     response
+}
+
+/// CSRF defence: a state-changing request that a browser marks as coming
+/// from another site is refused before it reaches any handler.
+///
+/// Browsers send `Sec-Fetch-Site` on every request; where it is missing
+/// (older browsers) the `Origin` must name this host. Requests with neither
+/// header do not come from a browser page and carry no ambient credentials
+/// an attacker could borrow, so they pass. `/api/v1` is exempt: it is
+/// authenticated by API keys, never by cookies.
+async fn reject_cross_site(req: Request, next: Next) -> Response {
+    if is_cross_site_write(&req) {
+        tracing::warn!(path = %req.uri().path(), "cross-site request refused");
+        return axum::response::IntoResponse::into_response(app::error::AppError::Forbidden);
+    }
+    next.run(req).await
+}
+
+fn is_cross_site_write(req: &Request) -> bool {
+    let method = req.method();
+    if method.is_safe() || req.uri().path().starts_with("/api/v1/") {
+        return false;
+    }
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site") {
+        // `none` is a user-initiated navigation (typed URL, bookmark).
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => false,
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            let origin_host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            origin_host.is_none() || origin_host != host
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_cross_site_write;
+    use axum::extract::Request;
+
+    fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+        let mut builder = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        builder.body(axum::body::Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn cross_site_writes_are_recognised() {
+        let host = ("host", "care.example.org");
+        for headers in [
+            vec![host, ("sec-fetch-site", "cross-site")],
+            vec![host, ("sec-fetch-site", "same-site")],
+            vec![host, ("origin", "https://evil.example")],
+            vec![host, ("origin", "null")],
+        ] {
+            assert!(
+                is_cross_site_write(&request("POST", "/rpc/x", &headers)),
+                "{headers:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn same_origin_reads_api_and_non_browser_requests_pass() {
+        let host = ("host", "care.example.org");
+        for (method, path, headers) in [
+            (
+                "POST",
+                "/rpc/x",
+                vec![host, ("sec-fetch-site", "same-origin")],
+            ),
+            (
+                "POST",
+                "/rpc/x",
+                vec![host, ("origin", "https://care.example.org")],
+            ),
+            ("POST", "/rpc/x", vec![host]),
+            (
+                "GET",
+                "/trust",
+                vec![host, ("sec-fetch-site", "cross-site")],
+            ),
+            (
+                "POST",
+                "/api/v1/discharge-referrals",
+                vec![host, ("sec-fetch-site", "cross-site")],
+            ),
+        ] {
+            assert!(
+                !is_cross_site_write(&request(method, path, &headers)),
+                "{method} {path} {headers:?}"
+            );
+        }
+    }
 }

@@ -102,3 +102,52 @@ async fn hsts_is_sent_when_served_over_https() {
     let hsts = res.headers()["strict-transport-security"].to_str().unwrap();
     assert!(hsts.starts_with("max-age="), "{hsts}");
 }
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let form = [
+        ("name", "Mallory"),
+        ("email", "mallory@evil.example"),
+        ("organization", "Evil Corp"),
+        ("packet", "sbom"),
+        ("message", ""),
+    ];
+    let post = |headers: Vec<(&'static str, String)>| {
+        let mut req = app
+            .client
+            .post(app.url("/rpc/trust/vendor-packet"))
+            .header("accept", "application/json")
+            .form(&form);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+
+    let res = post(vec![("sec-fetch-site", "cross-site".into())])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_common_headers(&res, "refused cross-site POST");
+    let res = post(vec![("origin", "https://evil.example".into())])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    let mut admin = app.admin().await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM vendor_packet_requests")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    // The same request from the page itself goes through.
+    let res = post(vec![
+        ("sec-fetch-site", "same-origin".into()),
+        ("origin", app.base.clone()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+}
