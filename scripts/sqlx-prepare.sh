@@ -13,12 +13,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-write}
 
-PG_DIR=${EMBEDDED_PG_DIR:-target/pg}
+source scripts/env.sh
 PORT=${EMBEDDED_PG_PORT:-5433}
-if [ ! -f "$PG_DIR/credentials.env" ]; then
-  # The cluster may live under the temp dir (see server/src/embedded_pg.rs).
-  PG_DIR=$(ls -d "${TMPDIR:-/tmp}"/carethread-pg-* 2>/dev/null | while read -r d; do
-    [ -f "$d/credentials.env" ] && echo "$d"; done | head -1)
+# The cluster may live under the temp dir instead of EMBEDDED_PG_DIR (see
+# server/src/embedded_pg.rs): the server knows where.
+if [ -x "$TARGET_DIR/debug/server" ]; then
+  PG_DIR=$(LOG_FORMAT=json RUST_LOG=error "$TARGET_DIR/debug/server" db dir)
+else
+  PG_DIR=${EMBEDDED_PG_DIR:-target/pg}
 fi
 # shellcheck disable=SC1091
 source "$PG_DIR/credentials.env"

@@ -42,6 +42,9 @@ enum DbCommand {
     Stop,
     /// Stop the cluster and delete it with all its data.
     Destroy,
+    /// Print the cluster's directory (it holds `credentials.env`); it is
+    /// not always `EMBEDDED_PG_DIR`, see the embedded_pg module.
+    Dir,
 }
 
 pub async fn run() -> ExitCode {
@@ -60,6 +63,7 @@ pub async fn run() -> ExitCode {
         Command::Db(DbCommand::Start) => db_start(config).await,
         Command::Db(DbCommand::Stop) => db_stop(config).await,
         Command::Db(DbCommand::Destroy) => db_destroy(config).await,
+        Command::Db(DbCommand::Dir) => db_dir(config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -151,6 +155,14 @@ async fn db_stop(config: Config) -> Result<()> {
         anyhow::bail!("`server db stop` manages the embedded cluster; DATABASE_URL is set");
     };
     EmbeddedPg::locate(options).await?.stop_now().await
+}
+
+async fn db_dir(config: Config) -> Result<()> {
+    let DatabaseSource::Embedded(options) = &config.database else {
+        anyhow::bail!("`server db dir` is about the embedded cluster; DATABASE_URL is set");
+    };
+    println!("{}", EmbeddedPg::locate(options).await?.root().display());
+    Ok(())
 }
 
 async fn db_destroy(config: Config) -> Result<()> {
