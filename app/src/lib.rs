@@ -1,8 +1,8 @@
 //! Carethread's product crate: routes, pages, components, server functions
 //! and the domain types shared by the server and the browser.
 //!
-//! Layout mirrors the product: one module per area (`trust`, and later
-//! `auth`, `referrals`, `intake`, …), each holding its pages, its server
+//! Layout mirrors the product: one module per area (`trust`, `auth`, and
+//! later `referrals`, `intake`, …), each holding its pages, its server
 //! functions and, behind the `ssr` feature, its data access. `ui` holds the
 //! shared page frame and form controls; `domain` the validated values.
 //!
@@ -12,6 +12,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod domain;
 pub mod error;
 mod pages;
