@@ -36,11 +36,14 @@ DO \$\$ BEGIN
     CREATE ROLE carethread_owner NOLOGIN; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'carethread_app') THEN
     CREATE ROLE carethread_app LOGIN NOBYPASSRLS NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'carethread_worker') THEN
+    CREATE ROLE carethread_worker LOGIN NOBYPASSRLS NOINHERIT; END IF;
 END \$\$;
 SQL
 {
   echo "GRANT USAGE, CREATE ON SCHEMA public TO carethread_owner;"
   echo "GRANT USAGE ON SCHEMA public TO carethread_app;"
+  echo "GRANT USAGE ON SCHEMA public TO carethread_worker;"
   echo "SET ROLE carethread_owner;"
   for f in migrations/*.sql; do echo "\\i $f"; done
 } | psql -q -v ON_ERROR_STOP=1 "$ADMIN/$SCRATCH"

@@ -37,6 +37,14 @@ pub enum AppError {
     NotFound,
     #[error("Please sign in.")]
     Unauthorized,
+    /// Sign-in failed. Deliberately the same whether the address has an
+    /// account or not.
+    #[error("The email address or password is incorrect.")]
+    InvalidCredentials,
+    /// Too many recent failed sign-ins for this address. Also the same for
+    /// addresses with no account.
+    #[error("Too many failed sign-in attempts. For your security, signing in to this account is locked for {minutes} more minutes. You can reset your password to unlock it now.")]
+    AccountLocked { minutes: u64 },
     #[error("You do not have access to this.")]
     Forbidden,
     #[error("{message}")]
@@ -69,6 +77,8 @@ impl AppError {
             AppError::Validation { .. } => "validation_failed",
             AppError::NotFound => "not_found",
             AppError::Unauthorized => "unauthorized",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::AccountLocked { .. } => "account_locked",
             AppError::Forbidden => "forbidden",
             AppError::Conflict { .. } => "conflict",
             AppError::RateLimited { .. } => "rate_limited",
@@ -83,7 +93,8 @@ impl AppError {
         match self {
             AppError::Validation { .. } => S::UNPROCESSABLE_ENTITY,
             AppError::NotFound => S::NOT_FOUND,
-            AppError::Unauthorized => S::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::InvalidCredentials => S::UNAUTHORIZED,
+            AppError::AccountLocked { .. } => S::TOO_MANY_REQUESTS,
             AppError::Forbidden => S::FORBIDDEN,
             AppError::Conflict { .. } => S::CONFLICT,
             AppError::RateLimited { .. } => S::TOO_MANY_REQUESTS,
@@ -91,6 +102,13 @@ impl AppError {
             AppError::Internal => S::INTERNAL_SERVER_ERROR,
             AppError::BadRequest { .. } => S::BAD_REQUEST,
         }
+    }
+
+    /// Whether this error is the database refusing `constraint` (a unique
+    /// or check constraint named in the migrations).
+    #[cfg(feature = "ssr")]
+    pub fn is_constraint(error: &sqlx::Error, constraint: &str) -> bool {
+        matches!(error, sqlx::Error::Database(e) if e.constraint() == Some(constraint))
     }
 
     /// The message for `field`, when this is a validation error naming it.
@@ -182,11 +200,15 @@ impl axum::response::IntoResponse for AppError {
             }
         });
         let mut response = (self.status(), axum::Json(body)).into_response();
-        if let AppError::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from(retry_after_secs),
-            );
+        let retry_after = match self {
+            AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            AppError::AccountLocked { minutes } => Some(minutes * 60),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
         }
         response
     }

@@ -1,10 +1,12 @@
 //! Carethread's product crate: routes, pages, components, server functions
 //! and the domain types shared by the server and the browser.
 //!
-//! Layout mirrors the product: one module per area (`trust`, `auth`, and
-//! later `referrals`, `intake`, …), each holding its pages, its server
-//! functions and, behind the `ssr` feature, its data access. `ui` holds the
-//! shared page frame and form controls; `domain` the validated values.
+//! Layout mirrors the product: one module per area (`trust`, `auth`,
+//! `orgs`, `audit`, `dashboard`, and later `referrals`, `intake`, …), each
+//! holding its pages, its server functions and, behind the `ssr` feature,
+//! its data access. `ui` holds the shared page frame and form controls;
+//! `domain` the validated values; `db` the scoped transactions every
+//! request goes through; `mail` the outgoing-mail templates.
 //!
 //! Feature policy: `default = []`; `ssr` adds every server-only dependency
 //! (sqlx, axum, tokio) and `hydrate` the browser side, so nothing
@@ -12,15 +14,22 @@
 
 #![recursion_limit = "256"]
 
+pub mod audit;
 pub mod auth;
+pub mod dashboard;
 pub mod domain;
 pub mod error;
+pub mod orgs;
 mod pages;
 pub mod trust;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod csp;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod state;
 
@@ -66,14 +75,64 @@ pub fn App() -> impl IntoView {
             if title.is_empty() { "Carethread".to_owned() } else { title }
         }/>
         <Router>
-            <ui::SiteHeader/>
-            <main id="main" tabindex="-1" class="site-main">
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("") view=pages::HomePage/>
-                    <Route path=path!("/trust") view=trust::TrustPage ssr=SsrMode::Async/>
-                </Routes>
-            </main>
-            <ui::SiteFooter/>
+            <ui::CurrentUserProvider>
+                <ui::SiteHeader/>
+                <main id="main" tabindex="-1" class="site-main">
+                    <Routes fallback=pages::NotFound>
+                        <Route path=path!("") view=pages::HomePage/>
+                        <Route path=path!("/trust") view=trust::TrustPage ssr=SsrMode::Async/>
+                        <Route path=path!("/login") view=auth::LoginPage/>
+                        <Route path=path!("/register") view=auth::RegisterPage/>
+                        <Route path=path!("/forgot-password") view=auth::ForgotPasswordPage/>
+                        <Route
+                            path=path!("/reset-password")
+                            view=auth::ResetPasswordPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/account") view=auth::AccountPage ssr=SsrMode::Async/>
+                        <Route
+                            path=path!("/switch")
+                            view=auth::SwitchOrganizationPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/invite") view=orgs::AcceptInvitationPage ssr=SsrMode::Async/>
+                        <Route
+                            path=path!("/clinic")
+                            view=dashboard::ClinicDashboardPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/clinic/team") view=orgs::TeamPage ssr=SsrMode::Async/>
+                        <Route path=path!("/clinic/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
+                        <Route
+                            path=path!("/referrer")
+                            view=dashboard::ReferrerDashboardPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/clinician")
+                            view=dashboard::ClinicianDashboardPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/family")
+                            view=dashboard::FamilyDashboardPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin")
+                            view=dashboard::AdminDashboardPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/organizations")
+                            view=orgs::OrganizationsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/admin/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
+                    </Routes>
+                </main>
+                <ui::SiteFooter/>
+            </ui::CurrentUserProvider>
         </Router>
     }
 }

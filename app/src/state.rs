@@ -2,20 +2,23 @@
 //! start-up and handed to Axum handlers (as router state) and to server
 //! functions (as Leptos context). No globals, no per-request config reads.
 
+use crate::auth::hashing::PasswordHasher;
 use crate::error::AppError;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 use sqlx::PgPool;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Connections as the application role (no ownership, no RLS bypass).
-    /// Until tenant data exists this serves only public platform tables;
-    /// tenant reads will go through a principal-bound transaction type.
+    /// Public platform tables are read from it directly; everything else
+    /// goes through the scoped transactions of [`crate::db`].
     pub pool: PgPool,
     pub settings: Arc<Settings>,
+    pub hasher: PasswordHasher,
 }
 
 /// The parts of the configuration pages and handlers need.
@@ -25,11 +28,54 @@ pub struct Settings {
     pub public_url: String,
     /// Production mode: stricter defaults (HSTS, secure cookies, SSRF rules).
     pub production: bool,
+    pub auth: AuthPolicy,
+    /// Development only: the in-process SMTP sink's mailbox is browsable
+    /// at `/dev/mail`.
+    pub dev_mailbox: bool,
 }
 
 impl Settings {
     pub fn served_over_https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// An absolute link to `path` on this instance (for mail).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+}
+
+/// Sign-in, session and token lifetimes. Defaults follow OWASP's session
+/// guidance for sensitive data: a short idle limit, a working-day absolute
+/// limit, lockout after a handful of failures.
+#[derive(Debug, Clone)]
+pub struct AuthPolicy {
+    /// A session unused this long is over.
+    pub session_idle: Duration,
+    /// A session is over this long after sign-in, however active.
+    pub session_absolute: Duration,
+    /// Failed sign-ins within `lockout_window` that lock an account.
+    pub lockout_threshold: u32,
+    /// How far back failures count, and so how long a lock lasts.
+    pub lockout_window: Duration,
+    pub reset_token_ttl: Duration,
+    pub invitation_ttl: Duration,
+    /// A password-reset request is answered no sooner than this, whether
+    /// the address has an account or not (no enumeration by timing).
+    pub reset_request_floor: Duration,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        Self {
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 3600),
+            lockout_threshold: 5,
+            lockout_window: Duration::from_secs(15 * 60),
+            reset_token_ttl: Duration::from_secs(3600),
+            invitation_ttl: Duration::from_secs(7 * 24 * 3600),
+            reset_request_floor: Duration::from_millis(400),
+        }
     }
 }
 

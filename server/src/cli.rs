@@ -1,15 +1,22 @@
-//! The command line: `server` (serve), `server migrate`, and
-//! `server db start|stop` for the embedded development cluster.
+//! The command line: `server` (serve), `server migrate`, `server db
+//! start|stop|destroy|dir` for the embedded development cluster, and the
+//! operator's `server admin create` and `server audit verify`.
 
 use crate::config::{Config, DatabaseSource, Secret};
+use crate::db::DatabaseUrls;
 use crate::embedded_pg::EmbeddedPg;
-use crate::{db, probe, routes, telemetry};
+use crate::mail::sink::Mailbox;
+use crate::mail::worker::Mailer;
+use crate::{db, demo, mail, operator, probe, routes, sessions, telemetry};
 use anyhow::{Context, Result};
+use app::auth::hashing::PasswordHasher;
 use app::state::{AppState, Settings};
 use clap::{Parser, Subcommand};
 use leptos::config::{Env, LeptosOptions};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -25,12 +32,42 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web app and API (the default).
-    Serve,
+    Serve {
+        /// Create the demo organizations and accounts first (development
+        /// only; see the README for the accounts).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Create the roles and apply pending migrations, then exit.
     Migrate,
     /// The embedded development PostgreSQL cluster.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Accounts, for the operator.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The audit log, for the operator.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a platform administrator. The password is read from
+    /// CARETHREAD_ADMIN_PASSWORD, or asked for on standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk every organization's audit chain and report the first broken
+    /// link of each; exits with 1 when any chain is broken.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -57,9 +94,17 @@ pub async fn run() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
+    let result = match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => serve(config, demo).await,
         Command::Migrate => migrate_only(config).await,
+        Command::Admin(AdminCommand::Create { email, name }) => {
+            admin_create(config, &email, &name).await
+        }
+        Command::Audit(AuditCommand::Verify) => match audit_verify(config).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(error) => Err(error),
+        },
         Command::Db(DbCommand::Start) => db_start(config).await,
         Command::Db(DbCommand::Stop) => db_stop(config).await,
         Command::Db(DbCommand::Destroy) => db_destroy(config).await,
@@ -76,28 +121,57 @@ pub async fn run() -> ExitCode {
 
 /// The database this run uses, and the embedded cluster if it started one.
 struct Database {
-    admin_url: Secret,
-    app_url: Secret,
+    urls: DatabaseUrls,
     embedded: Option<EmbeddedPg>,
 }
 
 async fn open_database(config: &Config) -> Result<Database> {
     match &config.database {
-        DatabaseSource::External { admin_url, app_url } => Ok(Database {
-            admin_url: admin_url.clone(),
-            app_url: app_url.clone(),
+        DatabaseSource::External {
+            admin_url,
+            app_url,
+            worker_url,
+        } => Ok(Database {
+            urls: DatabaseUrls {
+                admin: admin_url.clone(),
+                app: app_url.clone(),
+                worker: worker_url.clone(),
+            },
             embedded: None,
         }),
         DatabaseSource::Embedded(options) => {
             let pg = EmbeddedPg::start(options).await?;
             ensure_database(&pg, &options.database).await?;
             Ok(Database {
-                admin_url: pg.admin_url(&options.database),
-                app_url: pg.app_url(&options.database),
+                urls: DatabaseUrls {
+                    admin: pg.admin_url(&options.database),
+                    app: pg.app_url(&options.database),
+                    worker: pg.worker_url(&options.database),
+                },
                 embedded: Some(pg),
             })
         }
     }
+}
+
+/// Runs `work` with the database open and prepared, then stops an embedded
+/// cluster this process started.
+async fn with_database<T>(
+    config: &Config,
+    work: impl AsyncFnOnce(&DatabaseUrls) -> Result<T>,
+) -> Result<T> {
+    let database = open_database(config).await?;
+    let result = async {
+        db::prepare(&database.urls).await?;
+        work(&database.urls).await
+    }
+    .await;
+    if let Some(pg) = &database.embedded {
+        if let Err(error) = pg.stop().await {
+            tracing::warn!("could not stop embedded PostgreSQL: {error:#}");
+        }
+    }
+    result
 }
 
 /// Creates `name` in the embedded cluster if it does not exist.
@@ -127,10 +201,53 @@ async fn ensure_database(pg: &EmbeddedPg, name: &str) -> Result<()> {
 }
 
 async fn migrate_only(config: Config) -> Result<()> {
-    let database = open_database(&config).await?;
-    db::prepare(&database.admin_url, &database.app_url).await?;
+    with_database(&config, async |_| Ok(())).await?;
     tracing::info!("migrations applied");
     Ok(())
+}
+
+async fn admin_create(config: Config, email: &str, name: &str) -> Result<()> {
+    let password = match std::env::var("CARETHREAD_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            eprint!("Password for {email} (at least 12 characters): ");
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let hasher = PasswordHasher::new(1);
+    let id = with_database(&config, async |urls| {
+        operator::create_platform_admin(&urls.admin, &hasher, email, name, &password).await
+    })
+    .await?;
+    println!("created platform administrator {email} ({id})");
+    Ok(())
+}
+
+/// Prints each chain's verdict; whether every chain is intact.
+async fn audit_verify(config: Config) -> Result<bool> {
+    let reports = with_database(&config, async |urls| {
+        operator::verify_all(&urls.admin).await
+    })
+    .await?;
+    let mut intact = true;
+    for r in &reports {
+        match (&r.status.first_broken_seq, &r.status.problem) {
+            (None, _) => println!("ok      {} ({} events)", r.organization, r.status.events),
+            (Some(seq), problem) => {
+                intact = false;
+                println!(
+                    "BROKEN  {} at event {seq}: {}",
+                    r.organization,
+                    problem.as_deref().unwrap_or("unknown problem")
+                );
+            }
+        }
+    }
+    Ok(intact)
 }
 
 async fn db_start(config: Config) -> Result<()> {
@@ -139,7 +256,7 @@ async fn db_start(config: Config) -> Result<()> {
         "`server db start` manages the embedded cluster; unset DATABASE_URL to use it"
     );
     let database = open_database(&config).await?;
-    db::prepare(&database.admin_url, &database.app_url).await?;
+    db::prepare(&database.urls).await?;
     if let Some(pg) = &database.embedded {
         println!(
             "embedded PostgreSQL is running on 127.0.0.1:{}; credentials are in {}",
@@ -188,41 +305,91 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 /// The application state for `config`, over an application-role pool.
-pub async fn app_state(config: &Config, app_url: &Secret) -> Result<AppState> {
+pub async fn app_state(config: &Config, app_url: &Secret, dev_mailbox: bool) -> Result<AppState> {
     Ok(AppState {
         leptos_options: leptos_options(config),
         pool: db::app_pool(app_url, config.db_max_connections).await?,
         settings: Arc::new(Settings {
             public_url: config.public_url.clone(),
             production: config.production,
+            auth: config.auth.clone(),
+            dev_mailbox,
         }),
+        hasher: PasswordHasher::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+        ),
     })
 }
 
-async fn serve(config: Config) -> Result<()> {
-    let database = open_database(&config).await?;
-    let served = async {
-        db::prepare(&database.admin_url, &database.app_url).await?;
-        let state = app_state(&config, &database.app_url).await?;
+/// In development with no SMTP server configured: the local sink, and
+/// where it listens.
+async fn start_dev_sink(config: &Config) -> Option<(Mailbox, SocketAddr)> {
+    if config.production || config.mail.smtp_url.is_some() {
+        return None;
+    }
+    let mailbox = Mailbox::default();
+    match mail::sink::start(config.mail.sink_addr, mailbox.clone()).await {
+        Ok(addr) => {
+            tracing::info!(
+                "development SMTP sink on {addr}: read mail at {}/dev/mail",
+                config.public_url
+            );
+            Some((mailbox, addr))
+        }
+        Err(error) => {
+            tracing::warn!(
+                %error,
+                "could not start the development SMTP sink on {}; mail stays queued",
+                config.mail.sink_addr
+            );
+            None
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> Result<()> {
+    anyhow::ensure!(
+        !(demo && config.production),
+        "--demo creates accounts with a published password: never in production"
+    );
+    with_database(&config, async |urls| {
+        let sink = start_dev_sink(&config).await;
+        let state = app_state(&config, &urls.app, sink.is_some()).await?;
+        if demo {
+            demo::seed(&urls.admin, &state.hasher).await?;
+        }
         let probe = probe::spawn(state.pool.clone(), config.probe_interval);
-        let router = routes::router(state);
+        let cleanup = sessions::spawn_cleanup(state.pool.clone());
+        let worker = match Mailer::from_config(&config.mail, sink.as_ref().map(|s| s.1)) {
+            Ok(mailer) => Some(mail::worker::spawn(
+                db::worker_pool(&urls.worker).await?,
+                mailer,
+                Duration::from_secs(15),
+            )),
+            Err(error) => {
+                tracing::warn!("mail will stay queued: {error:#}");
+                None
+            }
+        };
+        let router = routes::router(state, sink.map(|s| s.0));
         let listener = tokio::net::TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         tracing::info!("Carethread is listening on {}", config.public_url);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         probe.abort();
-        anyhow::Ok(())
-    }
-    .await;
-    if let Some(pg) = &database.embedded {
-        if let Err(error) = pg.stop().await {
-            tracing::warn!("could not stop embedded PostgreSQL: {error:#}");
+        cleanup.abort();
+        if let Some(worker) = worker {
+            worker.abort();
         }
-    }
-    served
+        anyhow::Ok(())
+    })
+    .await
 }
 
 async fn shutdown_signal() {

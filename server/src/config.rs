@@ -50,8 +50,13 @@ pub enum DatabaseSource {
     /// the server (development only).
     Embedded(EmbeddedOptions),
     /// An existing server: `admin_url` runs role set-up and migrations,
-    /// `app_url` is the application role's connection.
-    External { admin_url: Secret, app_url: Secret },
+    /// `app_url` is the application role's connection and `worker_url` the
+    /// background worker role's.
+    External {
+        admin_url: Secret,
+        app_url: Secret,
+        worker_url: Secret,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +84,21 @@ pub struct Config {
     pub site_root: String,
     pub probe_interval: Duration,
     pub log_format: LogFormat,
+    pub auth: app::state::AuthPolicy,
+    pub mail: MailConfig,
+}
+
+/// Where outgoing mail goes.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://host:port` (plain, development), `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:pass@host:465` (implicit TLS). Unset in
+    /// development: mail goes to the in-process sink at `sink_addr`.
+    pub smtp_url: Option<Secret>,
+    /// The From header, e.g. `Carethread <no-reply@care.example.org>`.
+    pub from: String,
+    /// Development only: the local SMTP sink's address.
+    pub sink_addr: SocketAddr,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -123,24 +143,36 @@ impl Config {
             return Err(err("PUBLIC_URL must use https:// in production"));
         }
 
-        let database = match (get("DATABASE_URL"), get("APP_DATABASE_URL")) {
-            (Some(admin), Some(app)) => {
-                check_app_url(&app)?;
+        let database = match (
+            get("DATABASE_URL"),
+            get("APP_DATABASE_URL"),
+            get("WORKER_DATABASE_URL"),
+        ) {
+            (Some(admin), Some(app), Some(worker)) => {
+                check_role_url("APP_DATABASE_URL", &app, crate::db::APP_ROLE)?;
+                check_role_url("WORKER_DATABASE_URL", &worker, crate::db::WORKER_ROLE)?;
                 DatabaseSource::External {
                     admin_url: Secret::new(admin),
                     app_url: Secret::new(app),
+                    worker_url: Secret::new(worker),
                 }
             }
-            (Some(_), None) => {
+            (Some(_), None, _) => {
                 return Err(err(
                     "APP_DATABASE_URL is required with DATABASE_URL: the app connects as the \
                      `carethread_app` role, which owns nothing and cannot bypass row-level security",
                 ))
             }
-            (None, _) if production => {
-                return Err(err("DATABASE_URL and APP_DATABASE_URL are required in production"))
+            (Some(_), Some(_), None) => {
+                return Err(err(
+                    "WORKER_DATABASE_URL is required with DATABASE_URL: background jobs connect \
+                     as the `carethread_worker` role",
+                ))
             }
-            (None, _) => DatabaseSource::Embedded(EmbeddedOptions {
+            (None, _, _) if production => {
+                return Err(err("DATABASE_URL, APP_DATABASE_URL and WORKER_DATABASE_URL are required in production"))
+            }
+            (None, _, _) => DatabaseSource::Embedded(EmbeddedOptions {
                 root: PathBuf::from(get("EMBEDDED_PG_DIR").unwrap_or_else(|| "target/pg".into())),
                 port: parse_or(&get, "EMBEDDED_PG_PORT", 5433)?,
                 bin_dir: get("PG_BIN_DIR").map(PathBuf::from),
@@ -166,6 +198,42 @@ impl Config {
             return Err(err("HEALTH_PROBE_INTERVAL_SECS must be at least 1"));
         }
 
+        let defaults = app::state::AuthPolicy::default();
+        let minutes = |key: &str, default: Duration| -> Result<Duration, ConfigError> {
+            let value: u64 = parse_or(&get, key, default.as_secs() / 60)?;
+            if value == 0 {
+                return Err(err(format!("{key} must be at least 1")));
+            }
+            Ok(Duration::from_secs(value * 60))
+        };
+        let auth = app::state::AuthPolicy {
+            session_idle: minutes("SESSION_IDLE_MINUTES", defaults.session_idle)?,
+            session_absolute: minutes("SESSION_ABSOLUTE_MINUTES", defaults.session_absolute)?,
+            lockout_threshold: parse_or(&get, "LOCKOUT_THRESHOLD", defaults.lockout_threshold)?
+                .max(1),
+            lockout_window: minutes("LOCKOUT_MINUTES", defaults.lockout_window)?,
+            ..defaults
+        };
+
+        let smtp_url = get("SMTP_URL").map(Secret::new);
+        if production && smtp_url.is_none() {
+            return Err(err("SMTP_URL is required in production"));
+        }
+        let sink_addr: SocketAddr = get("DEV_MAIL_SINK_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:2525".to_owned())
+            .parse()
+            .map_err(|_| err("DEV_MAIL_SINK_ADDR must be an address like 127.0.0.1:2525"))?;
+        let host = public_url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split([':', '/']).next())
+            .unwrap_or("localhost");
+        let mail = MailConfig {
+            smtp_url,
+            from: get("MAIL_FROM").unwrap_or_else(|| format!("Carethread <no-reply@{host}>")),
+            sink_addr,
+        };
+
         Ok(Self {
             production,
             bind_addr,
@@ -175,6 +243,8 @@ impl Config {
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             probe_interval: Duration::from_secs(probe_secs),
             log_format,
+            auth,
+            mail,
         })
     }
 }
@@ -192,15 +262,12 @@ fn parse_or<T: std::str::FromStr>(
     }
 }
 
-/// The application URL must name the application role: the migrations
-/// grant to that role and to no other.
-fn check_app_url(app_url: &str) -> Result<(), ConfigError> {
-    let url = url::Url::parse(app_url).map_err(|_| err("APP_DATABASE_URL is not a valid URL"))?;
-    if url.username() != crate::db::APP_ROLE {
-        return Err(err(format!(
-            "APP_DATABASE_URL must connect as `{}`",
-            crate::db::APP_ROLE
-        )));
+/// A role's URL must name that role: the migrations grant to it and to no
+/// other.
+fn check_role_url(key: &str, value: &str, role: &str) -> Result<(), ConfigError> {
+    let url = url::Url::parse(value).map_err(|_| err(format!("{key} is not a valid URL")))?;
+    if url.username() != role {
+        return Err(err(format!("{key} must connect as `{role}`")));
     }
     Ok(())
 }
@@ -235,12 +302,33 @@ mod tests {
         let e = config(&[
             ("DATABASE_URL", "postgres://admin:pw@db/ct"),
             ("APP_DATABASE_URL", "postgres://admin:pw@db/ct"),
+            (
+                "WORKER_DATABASE_URL",
+                "postgres://carethread_worker:pw@db/ct",
+            ),
         ])
         .unwrap_err();
         assert!(e.to_string().contains("carethread_app"));
+        let e = config(&[
+            ("DATABASE_URL", "postgres://admin:pw@db/ct"),
+            ("APP_DATABASE_URL", "postgres://carethread_app:pw@db/ct"),
+            ("WORKER_DATABASE_URL", "postgres://carethread_app:pw@db/ct"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("carethread_worker"));
+        let e = config(&[
+            ("DATABASE_URL", "postgres://admin:pw@db/ct"),
+            ("APP_DATABASE_URL", "postgres://carethread_app:pw@db/ct"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("WORKER_DATABASE_URL"));
         let c = config(&[
             ("DATABASE_URL", "postgres://admin:pw@db/ct"),
             ("APP_DATABASE_URL", "postgres://carethread_app:pw@db/ct"),
+            (
+                "WORKER_DATABASE_URL",
+                "postgres://carethread_worker:pw@db/ct",
+            ),
         ])
         .unwrap();
         assert!(matches!(c.database, DatabaseSource::External { .. }));
@@ -266,10 +354,43 @@ mod tests {
                 "APP_DATABASE_URL",
                 "postgres://carethread_app:hunter3@db/ct",
             ),
+            (
+                "WORKER_DATABASE_URL",
+                "postgres://carethread_worker:hunter4@db/ct",
+            ),
         ])
         .unwrap();
         let printed = format!("{c:?}");
         assert!(!printed.contains("hunter"), "{printed}");
+    }
+
+    #[test]
+    fn session_and_lockout_limits_are_configurable_in_minutes() {
+        let c = config(&[("SESSION_IDLE_MINUTES", "5"), ("LOCKOUT_THRESHOLD", "3")]).unwrap();
+        assert_eq!(c.auth.session_idle, Duration::from_secs(300));
+        assert_eq!(c.auth.lockout_threshold, 3);
+        assert_eq!(c.auth.session_absolute, Duration::from_secs(12 * 3600));
+        let e = config(&[("SESSION_IDLE_MINUTES", "0")]).unwrap_err();
+        assert!(e.to_string().contains("SESSION_IDLE_MINUTES"));
+    }
+
+    #[test]
+    fn mail_defaults_to_the_local_sink_in_development_only() {
+        let c = config(&[]).unwrap();
+        assert!(c.mail.smtp_url.is_none());
+        assert_eq!(c.mail.from, "Carethread <no-reply@127.0.0.1>");
+        let e = config(&[
+            ("CARETHREAD_ENV", "production"),
+            ("PUBLIC_URL", "https://care.example.org"),
+            ("DATABASE_URL", "postgres://a:b@db/ct"),
+            ("APP_DATABASE_URL", "postgres://carethread_app:b@db/ct"),
+            (
+                "WORKER_DATABASE_URL",
+                "postgres://carethread_worker:b@db/ct",
+            ),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("SMTP_URL"));
     }
 
     #[test]

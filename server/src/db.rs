@@ -8,6 +8,9 @@
 //!   would bypass row-level security for everyone).
 //! - `carethread_app` is what the web app logs in as: it owns nothing, is
 //!   not a superuser and has `NOBYPASSRLS`, so every policy applies to it.
+//! - `carethread_worker` is what background jobs (the mail outbox) log in
+//!   as: also unprivileged, with its own policies, so the web role can
+//!   file a message it can never read back.
 
 use crate::config::Secret;
 use anyhow::{Context, Result};
@@ -19,25 +22,39 @@ use std::time::Duration;
 
 pub const OWNER_ROLE: &str = "carethread_owner";
 pub const APP_ROLE: &str = "carethread_app";
+pub const WORKER_ROLE: &str = "carethread_worker";
+
+/// The three connections start-up needs.
+#[derive(Debug, Clone)]
+pub struct DatabaseUrls {
+    /// Role set-up and migrations only.
+    pub admin: Secret,
+    /// The web app (`carethread_app`).
+    pub app: Secret,
+    /// Background jobs (`carethread_worker`).
+    pub worker: Secret,
+}
 
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
-/// Creates the roles, sets the application role's password from `app_url`,
-/// and applies pending migrations as the owner role. Safe to run from
-/// several processes at once and on every start.
+/// Creates the roles, sets the login roles' passwords from their URLs, and
+/// applies pending migrations as the owner role. Safe to run from several
+/// processes at once and on every start.
 #[tracing::instrument(skip_all, err)]
-pub async fn prepare(admin_url: &Secret, app_url: &Secret) -> Result<()> {
-    let mut conn = PgConnection::connect(admin_url.expose())
+pub async fn prepare(urls: &DatabaseUrls) -> Result<()> {
+    let mut conn = PgConnection::connect(urls.admin.expose())
         .await
         .context("cannot connect with DATABASE_URL")?;
-    ensure_roles(&mut conn, app_url).await?;
+    ensure_roles(&mut conn).await?;
+    set_password(&mut conn, APP_ROLE, &urls.app).await?;
+    set_password(&mut conn, WORKER_ROLE, &urls.worker).await?;
     migrate(&mut conn).await?;
     conn.close().await?;
     Ok(())
 }
 
-async fn ensure_roles(conn: &mut PgConnection, app_url: &Secret) -> Result<()> {
+async fn ensure_roles(conn: &mut PgConnection) -> Result<()> {
     // Roles are cluster-wide and other processes (other databases' tests,
     // a second server) may create them at the same moment: a duplicate is
     // success.
@@ -58,35 +75,53 @@ async fn ensure_roles(conn: &mut PgConnection, app_url: &Secret) -> Result<()> {
             END IF;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END $$;
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'carethread_worker') THEN
+                CREATE ROLE carethread_worker LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE
+                    NOBYPASSRLS NOINHERIT;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$;
         "#,
     )
     .execute(&mut *conn)
     .await
     .context("cannot create the database roles")?;
+    Ok(())
+}
 
+/// Sets `role`'s password to the one in `url`, when the administrative
+/// connection may (an operator-managed role keeps its own).
+async fn set_password(conn: &mut PgConnection, role: &str, url: &Secret) -> Result<()> {
     // The password is passed as a bind parameter into a setting and quoted
     // by PostgreSQL itself: utility statements take no parameters.
-    let password = url::Url::parse(app_url.expose())
+    let password = url::Url::parse(url.expose())
         .ok()
         .and_then(|u| u.password().map(percent_decode))
         .filter(|p| !p.is_empty());
     if let Some(password) = password {
-        sqlx::query("SELECT set_config('carethread.app_role_password', $1, false)")
-            .bind(password)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "SELECT set_config('carethread.role_password', $1, false),
+                    set_config('carethread.role_name', $2, false)",
+        )
+        .bind(password)
+        .bind(role)
+        .execute(&mut *conn)
+        .await?;
         let set = sqlx::raw_sql(
-            "DO $$ BEGIN EXECUTE format('ALTER ROLE carethread_app WITH LOGIN PASSWORD %L', \
-             current_setting('carethread.app_role_password')); END $$;",
+            "DO $$ BEGIN EXECUTE format('ALTER ROLE %I WITH LOGIN PASSWORD %L', \
+             current_setting('carethread.role_name'), \
+             current_setting('carethread.role_password')); END $$;",
         )
         .execute(&mut *conn)
         .await;
-        sqlx::query("SELECT set_config('carethread.app_role_password', '', false)")
+        sqlx::query("SELECT set_config('carethread.role_password', '', false)")
             .execute(&mut *conn)
             .await?;
         if let Err(error) = set {
             // An operator-managed role: their password stands.
-            tracing::warn!(%error, "could not set the application role's password; using it as is");
+            tracing::warn!(%error, role, "could not set the role's password; using it as is");
         }
     }
     Ok(())
@@ -105,7 +140,8 @@ async fn migrate(conn: &mut PgConnection) -> Result<()> {
     }
     sqlx::raw_sql(
         "GRANT USAGE, CREATE ON SCHEMA public TO carethread_owner;
-         GRANT USAGE ON SCHEMA public TO carethread_app;",
+         GRANT USAGE ON SCHEMA public TO carethread_app;
+         GRANT USAGE ON SCHEMA public TO carethread_worker;",
     )
     .execute(&mut *conn)
     .await
@@ -122,9 +158,22 @@ async fn migrate(conn: &mut PgConnection) -> Result<()> {
 
 /// The application role's pool.
 pub async fn app_pool(app_url: &Secret, max_connections: u32) -> Result<PgPool> {
-    let options = PgConnectOptions::from_str(app_url.expose())
-        .context("APP_DATABASE_URL is not a valid PostgreSQL URL")?
-        .application_name("carethread")
+    pool(app_url, "carethread", max_connections)
+        .await
+        .context("cannot connect as the application role")
+}
+
+/// The background worker role's pool.
+pub async fn worker_pool(worker_url: &Secret) -> Result<PgPool> {
+    pool(worker_url, "carethread-worker", 3)
+        .await
+        .context("cannot connect as the worker role")
+}
+
+async fn pool(url: &Secret, name: &str, max_connections: u32) -> Result<PgPool> {
+    let options = PgConnectOptions::from_str(url.expose())
+        .context("not a valid PostgreSQL URL")?
+        .application_name(name)
         // A runaway query must not hold a connection forever.
         .options([("statement_timeout", "15s")]);
     PgPoolOptions::new()
@@ -132,7 +181,7 @@ pub async fn app_pool(app_url: &Secret, max_connections: u32) -> Result<PgPool> 
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
-        .context("cannot connect as the application role")
+        .map_err(Into::into)
 }
 
 fn percent_decode(s: &str) -> String {

@@ -35,9 +35,26 @@ pub struct EmbeddedPg {
     port: u16,
     bin_dir: PathBuf,
     os_user: Option<String>,
-    admin_password: Secret,
-    app_password: Secret,
+    credentials: Credentials,
     started_here: bool,
+}
+
+/// The generated passwords of the cluster's roles, kept in `credentials.env`.
+#[derive(Clone)]
+struct Credentials {
+    admin: Secret,
+    app: Secret,
+    worker: Secret,
+}
+
+impl Credentials {
+    fn generate() -> Self {
+        Self {
+            admin: Secret::new(random_password()),
+            app: Secret::new(random_password()),
+            worker: Secret::new(random_password()),
+        }
+    }
 }
 
 impl EmbeddedPg {
@@ -53,20 +70,17 @@ impl EmbeddedPg {
             port: options.port,
             bin_dir,
             os_user,
-            admin_password: Secret::new(""),
-            app_password: Secret::new(""),
+            credentials: Credentials::generate(),
             started_here: false,
         };
         if pg.initialised() {
-            let (admin, app) = read_credentials(&pg.credentials_path()).with_context(|| {
+            pg.credentials = read_credentials(&pg.credentials_path()).with_context(|| {
                 format!(
                     "the embedded cluster in {} has no readable credentials.env; \
                      delete that directory (`server db destroy`) to re-initialise it",
                     pg.root.display()
                 )
             })?;
-            pg.admin_password = admin;
-            pg.app_password = app;
         }
         Ok(pg)
     }
@@ -75,10 +89,9 @@ impl EmbeddedPg {
     pub async fn start(options: &EmbeddedOptions) -> Result<Self> {
         let mut pg = Self::locate(options).await?;
         if !pg.initialised() {
-            pg.admin_password = Secret::new(random_password());
-            pg.app_password = Secret::new(random_password());
+            pg.credentials = Credentials::generate();
             pg.initdb().await?;
-            write_credentials(&pg.credentials_path(), &pg.admin_password, &pg.app_password)?;
+            write_credentials(&pg.credentials_path(), &pg.credentials)?;
         }
         if pg.is_running().await {
             tracing::info!(
@@ -126,7 +139,7 @@ impl EmbeddedPg {
     pub fn admin_url(&self, database: &str) -> Secret {
         Secret::new(format!(
             "postgres://{ADMIN_USER}:{}@127.0.0.1:{}/{database}",
-            self.admin_password.expose(),
+            self.credentials.admin.expose(),
             self.port
         ))
     }
@@ -136,7 +149,17 @@ impl EmbeddedPg {
         Secret::new(format!(
             "postgres://{}:{}@127.0.0.1:{}/{database}",
             crate::db::APP_ROLE,
-            self.app_password.expose(),
+            self.credentials.app.expose(),
+            self.port
+        ))
+    }
+
+    /// The background worker role's connection to `database`.
+    pub fn worker_url(&self, database: &str) -> Secret {
+        Secret::new(format!(
+            "postgres://{}:{}@127.0.0.1:{}/{database}",
+            crate::db::WORKER_ROLE,
+            self.credentials.worker.expose(),
             self.port
         ))
     }
@@ -190,7 +213,7 @@ impl EmbeddedPg {
                 .truncate(true)
                 .mode(0o600)
                 .open(&pwfile)?;
-            writeln!(f, "{}", self.admin_password.expose())?;
+            writeln!(f, "{}", self.credentials.admin.expose())?;
         }
         if let Some(user) = &self.os_user {
             chown(user, &self.data_dir).await?;
@@ -406,7 +429,7 @@ fn random_password() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 32)
 }
 
-fn write_credentials(path: &Path, admin: &Secret, app: &Secret) -> Result<()> {
+fn write_credentials(path: &Path, credentials: &Credentials) -> Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -416,25 +439,40 @@ fn write_credentials(path: &Path, admin: &Secret, app: &Secret) -> Result<()> {
     writeln!(
         f,
         "# Generated for the embedded development cluster beside this file. Local only.\n\
-         EMBEDDED_PG_ADMIN_PASSWORD={}\nEMBEDDED_PG_APP_PASSWORD={}",
-        admin.expose(),
-        app.expose()
+         EMBEDDED_PG_ADMIN_PASSWORD={}\nEMBEDDED_PG_APP_PASSWORD={}\nEMBEDDED_PG_WORKER_PASSWORD={}",
+        credentials.admin.expose(),
+        credentials.app.expose(),
+        credentials.worker.expose()
     )?;
     Ok(())
 }
 
-fn read_credentials(path: &Path) -> Result<(Secret, Secret)> {
+/// Reads `credentials.env`. A cluster made before the worker role existed
+/// gets a worker password now (written back), since roles' passwords are
+/// set on every start.
+fn read_credentials(path: &Path) -> Result<Credentials> {
     let text = std::fs::read_to_string(path)?;
     let value = |key: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
             .map(|v| Secret::new(v.trim()))
-            .with_context(|| format!("{key} missing from {}", path.display()))
     };
-    Ok((
-        value("EMBEDDED_PG_ADMIN_PASSWORD")?,
-        value("EMBEDDED_PG_APP_PASSWORD")?,
-    ))
+    let missing = |key: &str| format!("{key} missing from {}", path.display());
+    let mut credentials = Credentials {
+        admin: value("EMBEDDED_PG_ADMIN_PASSWORD")
+            .with_context(|| missing("EMBEDDED_PG_ADMIN_PASSWORD"))?,
+        app: value("EMBEDDED_PG_APP_PASSWORD")
+            .with_context(|| missing("EMBEDDED_PG_APP_PASSWORD"))?,
+        worker: Secret::new(""),
+    };
+    match value("EMBEDDED_PG_WORKER_PASSWORD") {
+        Some(worker) => credentials.worker = worker,
+        None => {
+            credentials.worker = Secret::new(random_password());
+            write_credentials(path, &credentials)?;
+        }
+    }
+    Ok(credentials)
 }
 
 #[cfg(test)]
@@ -446,12 +484,35 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ct-cred-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("credentials.env");
-        write_credentials(&path, &Secret::new("adminpw"), &Secret::new("apppw")).unwrap();
+        let credentials = Credentials {
+            admin: Secret::new("adminpw"),
+            app: Secret::new("apppw"),
+            worker: Secret::new("workerpw"),
+        };
+        write_credentials(&path, &credentials).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let (admin, app) = read_credentials(&path).unwrap();
-        assert_eq!(admin.expose(), "adminpw");
-        assert_eq!(app.expose(), "apppw");
+        let read = read_credentials(&path).unwrap();
+        assert_eq!(read.admin.expose(), "adminpw");
+        assert_eq!(read.app.expose(), "apppw");
+        assert_eq!(read.worker.expose(), "workerpw");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_older_file_without_a_worker_password_gets_one() {
+        let dir = std::env::temp_dir().join(format!("ct-cred-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("credentials.env");
+        std::fs::write(
+            &path,
+            "EMBEDDED_PG_ADMIN_PASSWORD=a\nEMBEDDED_PG_APP_PASSWORD=b\n",
+        )
+        .unwrap();
+        let first = read_credentials(&path).unwrap();
+        assert_eq!(first.worker.expose().len(), 32);
+        let again = read_credentials(&path).unwrap();
+        assert_eq!(again.worker.expose(), first.worker.expose());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -1,7 +1,9 @@
 //! The whole HTTP surface in one place: Leptos pages and server functions,
-//! `/api/v1`, `/trust.json`, static files, and the layers around them.
+//! `/api/v1`, `/trust.json`, static files, the development mailbox, and the
+//! layers around them (sessions inside, security outermost).
 
 use crate::http;
+use crate::mail::sink::Mailbox;
 use app::error::AppError;
 use app::state::AppState;
 use app::trust::{repo, TrustPortal};
@@ -13,8 +15,9 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 
-/// Builds the application router for `state`.
-pub fn router(state: AppState) -> Router {
+/// Builds the application router for `state`. `dev_mailbox` mounts
+/// `/dev/mail` over the development SMTP sink (never in production).
+pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -25,7 +28,8 @@ pub fn router(state: AppState) -> Router {
         move || shell(options.clone())
     };
     let settings = state.settings.clone();
-    let router = Router::new()
+    let sessions = crate::sessions::layer(state.pool.clone(), &settings);
+    let mut router = Router::new()
         .route("/trust.json", get(trust_json))
         .nest("/api/v1", crate::api::router())
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
@@ -34,7 +38,10 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, shell))
         .with_state(state);
-    http::with_layers(router, settings)
+    if let Some(mailbox) = dev_mailbox.filter(|_| !settings.production) {
+        router = router.merge(crate::mail::mailbox::router(mailbox));
+    }
+    http::with_layers(router.layer(sessions), settings)
 }
 
 /// `GET /trust.json`: the portal's data for machines, from the same query

@@ -84,7 +84,7 @@ async fn every_table_the_app_can_reach_has_forced_rls_and_a_policy() {
 #[tokio::test]
 async fn start_up_preparation_is_idempotent() {
     let app = TestApp::spawn().await;
-    server::db::prepare(&app.admin_url, &app.app_url)
+    server::db::prepare(&app.urls)
         .await
         .expect("a second run changes nothing and succeeds");
     assert_eq!(app.get("/api/v1/health").await.status(), 200);

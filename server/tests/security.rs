@@ -96,6 +96,7 @@ async fn request_ids_are_unique_and_propagated() {
 async fn hsts_is_sent_when_served_over_https() {
     let app = TestApp::spawn_with(Options {
         public_url: Some("https://care.example.org".into()),
+        ..Options::default()
     })
     .await;
     let res = app.get("/api/v1/health").await;

@@ -231,14 +231,27 @@ async fn a_malformed_packet_request_is_a_client_error() {
 }
 
 #[tokio::test]
-async fn the_app_role_can_file_packet_requests_but_never_read_them() {
+async fn anyone_may_file_packet_requests_but_only_platform_admins_read_them() {
     let app = TestApp::spawn().await;
-    let err = sqlx::query("SELECT * FROM vendor_packet_requests")
-        .fetch_all(&app.pool)
+    let res = post_packet(
+        &app,
+        &[
+            ("name", "Dana Ortiz"),
+            ("email", "dana@mercy.example.org"),
+            ("organization", "Mercy Regional"),
+            ("packet", "sbom"),
+            ("message", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(stored_requests(&app).await, 1);
+    // Without a platform administrator's identity, the policy shows nothing.
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM vendor_packet_requests")
+        .fetch_one(&app.pool)
         .await
-        .unwrap_err();
-    let code = err.as_database_error().and_then(|e| e.code()).unwrap();
-    assert_eq!(code, "42501", "insufficient_privilege");
+        .unwrap();
+    assert_eq!(seen, 0);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use super::api::{get_trust_portal, RequestVendorPacket};
 use super::model::{format_date, Certification, Subprocessor, TrustPortal, Uptime};
 use super::packet::PacketKind;
 use crate::error::AppError;
-use crate::ui::{ErrorSummary, SelectField, TextArea, TextField};
+use crate::ui::{action_error, field_error, ErrorSummary, SelectField, TextArea, TextField};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
@@ -285,17 +285,9 @@ fn VendorPacketSection() -> impl IntoView {
     let action = ServerAction::<RequestVendorPacket>::new();
     let value = action.value();
     let pending = action.pending();
-    let error = Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.clone().err())));
+    let error = action_error(value);
     let receipt = Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.clone().ok())));
-    let field_error = move |name: &'static str| {
-        Signal::derive(move || {
-            error.with(|e| {
-                e.as_ref()
-                    .and_then(|e| e.field_message(name))
-                    .map(str::to_owned)
-            })
-        })
-    };
+    let field_error = move |name: &'static str| field_error(error, name);
 
     view! {
         <section id="vendor-packet" class="section panel" aria-labelledby="packet-heading">

@@ -6,6 +6,27 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
+/// The error of an action's last result, when it failed.
+pub fn action_error<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    S: With<Value = Option<Result<T, AppError>>> + Clone + Send + Sync + 'static,
+    T: 'static,
+{
+    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
+}
+
+/// The message for the input named `name` in `error`, for a control's
+/// `error` prop.
+pub fn field_error(error: Signal<Option<AppError>>, name: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        error.with(|e| {
+            e.as_ref()
+                .and_then(|e| e.field_message(name))
+                .map(str::to_owned)
+        })
+    })
+}
+
 fn described_by(name: &str, has_hint: bool, has_error: bool) -> Option<String> {
     let mut ids = Vec::new();
     if has_hint {
@@ -137,10 +158,63 @@ pub fn SelectField(
     }
 }
 
+/// One choice among a few, shown all at once (radio buttons in a fieldset).
+#[component]
+pub fn RadioGroup(
+    name: &'static str,
+    legend: &'static str,
+    /// `(value, label, hint)` triples.
+    options: Vec<(&'static str, &'static str, &'static str)>,
+    #[prop(optional)] required: bool,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let invalid = move || error.with(Option::is_some);
+    view! {
+        <fieldset
+            class="field field--radios"
+            class:field--invalid=invalid
+            id=name
+            tabindex="-1"
+            aria-describedby=move || described_by(name, false, invalid())
+        >
+            <legend>
+                {legend}
+                {required.then(|| view! { <span class="field__required">" (required)"</span> })}
+            </legend>
+            <FieldMessages name hint=None error/>
+            {options
+                .into_iter()
+                .map(|(value, label, hint)| {
+                    let id = format!("{name}-{value}");
+                    let hint_id = format!("{id}-hint");
+                    view! {
+                        <div class="radio">
+                            <input
+                                type="radio"
+                                id=id.clone()
+                                name=name
+                                value=value
+                                aria-describedby=hint_id.clone()
+                            />
+                            <label for=id>{label}</label>
+                            <p class="radio__hint" id=hint_id>{hint}</p>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
+    }
+}
+
 /// The summary above a form after a rejected submission: announced to
 /// screen readers, with links to each field in error.
 #[component]
-pub fn ErrorSummary(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+pub fn ErrorSummary(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    /// The heading for errors that are not about fields.
+    #[prop(default = "Your request was not sent")]
+    title: &'static str,
+) -> impl IntoView {
     move || {
         error.get().map(|error| {
             let items = match &error {
@@ -161,7 +235,7 @@ pub fn ErrorSummary(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoV
             };
             let title = match &error {
                 AppError::Validation { .. } => "Please correct the highlighted fields",
-                _ => "Your request was not sent",
+                _ => title,
             };
             view! {
                 <div class="error-summary" role="alert" tabindex="-1">

@@ -1,11 +1,56 @@
-//! The frame around every page: skip link, header with brand and primary
-//! navigation, and the footer with the platform's disclaimers.
+//! The frame around every page: skip link, header with brand, navigation
+//! and who is signed in (for which organization), and the footer with the
+//! platform's disclaimers.
 
+use crate::auth::{get_current_user, CurrentUser, Logout, Role};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+/// The signed-in person, refetched on every navigation (a sign-in, a
+/// sign-out or a switch changes it), for the header and pages.
+pub type CurrentUserResource = Resource<Result<Option<CurrentUser>, AppError>>;
+
+/// Provides [`CurrentUserResource`] to everything inside.
+#[component]
+pub fn CurrentUserProvider(children: Children) -> impl IntoView {
+    let location = use_location();
+    let user: CurrentUserResource =
+        Resource::new(move || location.pathname.get(), |_| get_current_user());
+    provide_context(user);
+    children()
+}
+
+/// The current user resource (inside [`CurrentUserProvider`]).
+pub fn use_current_user() -> Option<CurrentUserResource> {
+    use_context::<CurrentUserResource>()
+}
+
+/// The navigation links of each role's area.
+fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
+    match role {
+        Role::PlatformAdmin => vec![
+            ("/admin", "Dashboard"),
+            ("/admin/organizations", "Organizations"),
+            ("/admin/audit", "Audit log"),
+        ],
+        Role::ClinicAdmin => vec![
+            ("/clinic", "Dashboard"),
+            ("/clinic/team", "Team"),
+            ("/clinic/audit", "Audit log"),
+        ],
+        Role::ClinicStaff => vec![("/clinic", "Dashboard"), ("/clinic/team", "Team")],
+        Role::Referrer => vec![("/referrer", "Dashboard")],
+        Role::Clinician => vec![("/clinician", "Dashboard")],
+        Role::Family => vec![("/family", "Dashboard")],
+    }
+}
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
+    let user = use_current_user();
+    let signed_in = move || user.and_then(|u| u.get()).and_then(|r| r.ok()).flatten();
     view! {
         <a class="skip-link" href="#main">"Skip to main content"</a>
         <header class="site-header">
@@ -14,18 +59,63 @@ pub fn SiteHeader() -> impl IntoView {
                     <img src="/icons/logo.svg" alt="" width="28" height="28"/>
                     <span class="brand__name">"Carethread"</span>
                 </a>
-                <nav aria-label="Primary" class="primary-nav">
-                    <ul>
-                        <li>
-                            <A href="/">"Home"</A>
-                        </li>
-                        <li>
-                            <A href="/trust">"Trust"</A>
-                        </li>
-                    </ul>
-                </nav>
+                <Transition fallback=|| view! { <PublicNav/> }>
+                    {move || match signed_in() {
+                        Some(user) => view! { <MemberNav user/> }.into_any(),
+                        None => view! { <PublicNav/> }.into_any(),
+                    }}
+                </Transition>
             </div>
         </header>
+    }
+}
+
+#[component]
+fn PublicNav() -> impl IntoView {
+    view! {
+        <nav aria-label="Primary" class="primary-nav">
+            <ul>
+                <li>
+                    <A href="/">"Home"</A>
+                </li>
+                <li>
+                    <A href="/trust">"Trust"</A>
+                </li>
+                <li>
+                    <A href="/login">"Sign in"</A>
+                </li>
+            </ul>
+        </nav>
+    }
+}
+
+#[component]
+fn MemberNav(user: CurrentUser) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let links = role_links(user.role);
+    view! {
+        <nav aria-label="Primary" class="primary-nav">
+            <ul>
+                {links
+                    .into_iter()
+                    .map(|(href, label)| view! { <li><A href=href>{label}</A></li> })
+                    .collect_view()}
+            </ul>
+        </nav>
+        <div class="who" data-testid="who">
+            <p class="who__name">
+                <A href="/account">{user.display_name}</A>
+            </p>
+            <p class="who__org">
+                <span data-testid="who-org">{user.org_name}</span>
+                " · "
+                <span data-testid="who-role">{user.role.label()}</span>
+                {user.can_switch.then(|| view! { " · " <A href="/switch">"Switch"</A> })}
+            </p>
+            <ActionForm action=logout attr:class="inline-form">
+                <button type="submit" class="button button--link">"Sign out"</button>
+            </ActionForm>
+        </div>
     }
 }
 

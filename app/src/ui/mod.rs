@@ -5,7 +5,13 @@
 //! (`aria-invalid`, `aria-describedby`), so a page cannot forget them.
 
 mod form;
+mod format;
 mod layout;
 
-pub use form::{ErrorSummary, SelectField, TextArea, TextField};
-pub use layout::{SiteFooter, SiteHeader};
+pub use form::{
+    action_error, field_error, ErrorSummary, RadioGroup, SelectField, TextArea, TextField,
+};
+pub use format::format_datetime;
+pub use layout::{
+    use_current_user, CurrentUserProvider, CurrentUserResource, SiteFooter, SiteHeader,
+};

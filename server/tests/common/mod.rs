@@ -1,31 +1,45 @@
 //! The integration-test harness: a real PostgreSQL (the embedded test
 //! cluster under `target/pg-test`, started on first use), a fresh database
-//! per test prepared by the same code as production start-up, and the real
-//! router served on a random local port.
+//! per test prepared by the same code as production start-up, the real
+//! router served on a random local port, a real SMTP sink receiving what
+//! the real mail worker sends.
 //!
-//! The app under test connects as `carethread_app`, so row-level security
-//! applies exactly as in production. `admin()` gives a superuser connection
-//! for arranging fixtures and for inspecting what the app did.
+//! The app under test connects as `carethread_app` and the worker as
+//! `carethread_worker`, so row-level security applies exactly as in
+//! production. `admin()` gives a superuser connection for arranging
+//! fixtures and for inspecting what the app did.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use app::state::{AppState, Settings};
+use app::auth::hashing::PasswordHasher;
+use app::auth::{NewPassword, Role};
+use app::state::{AppState, AuthPolicy, Settings};
 use server::config::{EmbeddedOptions, Secret};
+use server::db::DatabaseUrls;
 use server::embedded_pg::EmbeddedPg;
+use server::mail::mailbox::MailView;
+use server::mail::sink::Mailbox;
+use server::mail::worker::Mailer;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::OnceCell;
+use uuid::Uuid;
 
 /// Port of the test cluster; distinct from the development cluster (5433).
 const TEST_PG_PORT: u16 = 5544;
+
+/// The password of every account the tests create with [`TestApp::user`].
+pub const PASSWORD: &str = "correct horse battery staple";
 
 struct Cluster {
     pg: EmbeddedPg,
 }
 
 static CLUSTER: OnceCell<Cluster> = OnceCell::const_new();
+static PASSWORD_HASH: OnceCell<String> = OnceCell::const_new();
 
 fn workspace_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -54,29 +68,52 @@ async fn cluster() -> &'static Cluster {
         .await
 }
 
+/// The argon2 hash of [`PASSWORD`], made once per test binary.
+pub async fn password_hash() -> &'static str {
+    PASSWORD_HASH
+        .get_or_init(|| async {
+            PasswordHasher::new(1)
+                .hash(&NewPassword::parse(PASSWORD).unwrap())
+                .await
+                .unwrap()
+        })
+        .await
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,
     pub database: String,
-    pub admin_url: Secret,
-    pub app_url: Secret,
+    pub urls: DatabaseUrls,
     pub pool: PgPool,
+    pub worker_pool: PgPool,
+    pub mailer: Mailer,
+    pub mailbox: Mailbox,
     pub client: reqwest::Client,
+    pub policy: AuthPolicy,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Options {
     pub public_url: Option<String>,
+    pub policy: Option<AuthPolicy>,
+}
+
+/// A test user: their id, address and password.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: Uuid,
+    pub email: String,
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        Self::spawn_with(Options { public_url: None }).await
+        Self::spawn_with(Options::default()).await
     }
 
     pub async fn spawn_with(options: Options) -> Self {
         let cluster = cluster().await;
-        let database = format!("ct_test_{}", uuid::Uuid::new_v4().simple());
+        let database = format!("ct_test_{}", Uuid::new_v4().simple());
         let mut conn = PgConnection::connect(cluster.pg.admin_url("postgres").expose())
             .await
             .unwrap();
@@ -88,46 +125,80 @@ impl TestApp {
             .unwrap();
         conn.close().await.unwrap();
 
-        let admin_url = cluster.pg.admin_url(&database);
-        let app_url = cluster.pg.app_url(&database);
-        server::db::prepare(&admin_url, &app_url)
+        let urls = DatabaseUrls {
+            admin: cluster.pg.admin_url(&database),
+            app: cluster.pg.app_url(&database),
+            worker: cluster.pg.worker_url(&database),
+        };
+        server::db::prepare(&urls)
             .await
             .expect("roles and migrations");
 
+        let mailbox = Mailbox::default();
+        let sink = server::mail::sink::start("127.0.0.1:0".parse().unwrap(), mailbox.clone())
+            .await
+            .unwrap();
+        let mailer = Mailer::new(
+            &Secret::new(format!("smtp://{sink}")),
+            "Carethread <no-reply@carethread.test>",
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let worker_pool = server::db::worker_pool(&urls.worker).await.unwrap();
+        server::mail::worker::spawn(
+            worker_pool.clone(),
+            mailer.clone(),
+            Duration::from_millis(500),
+        );
+
+        let policy = options.policy.clone().unwrap_or_else(|| AuthPolicy {
+            // Keep reset requests quick in tests; the floor itself is tested.
+            reset_request_floor: Duration::from_millis(150),
+            ..AuthPolicy::default()
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
-        let pool = server::db::app_pool(&app_url, 5).await.unwrap();
-        let state = AppState {
-            leptos_options: leptos::config::LeptosOptions::builder()
-                .output_name("carethread")
-                .site_root(workspace_dir().join("target/site").display().to_string())
-                .site_pkg_dir("pkg")
-                .site_addr(addr)
-                .build(),
-            pool: pool.clone(),
-            settings: Arc::new(Settings {
-                public_url: options.public_url.unwrap_or_else(|| base.clone()),
-                production: false,
-            }),
-        };
-        let router = server::routes::router(state);
-        tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
-        });
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let public_url = options.public_url.clone().unwrap_or_else(|| base.clone());
+        let pool = serve(listener, &urls, public_url, policy.clone(), mailbox.clone()).await;
         Self {
             addr,
             base,
             database,
-            admin_url,
-            app_url,
+            urls,
             pool,
-            client,
+            worker_pool,
+            mailer,
+            mailbox,
+            client: Self::browser(),
+            policy,
         }
+    }
+
+    /// Another server process on the same database (a restart, or a second
+    /// instance behind a load balancer): its base URL.
+    pub async fn spawn_sibling(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        serve(
+            listener,
+            &self.urls,
+            base.clone(),
+            self.policy.clone(),
+            self.mailbox.clone(),
+        )
+        .await;
+        base
+    }
+
+    /// A fresh "browser": its own cookie jar, redirects not followed.
+    pub fn browser() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .user_agent("carethread-tests/1.0")
+            .build()
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -138,12 +209,139 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// Calls a server function (form-encoded, as the browser does).
+    pub async fn rpc(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/rpc/{endpoint}")))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs `client` in; the response of the login server function.
+    pub async fn login(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.rpc(
+            client,
+            "auth/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Who `client` is signed in as (the `auth/me` server function).
+    pub async fn me(&self, client: &reqwest::Client) -> serde_json::Value {
+        let res = self.rpc(client, "auth/me", &[]).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
     /// A superuser connection to this test's database (bypasses RLS: for
     /// fixtures and inspection only, never for asserting isolation).
     pub async fn admin(&self) -> PgConnection {
-        PgConnection::connect(self.admin_url.expose())
+        PgConnection::connect(self.urls.admin.expose())
             .await
             .unwrap()
+    }
+
+    /// Creates an organization (as a fixture).
+    pub async fn org(&self, kind: &str, name: &str) -> Uuid {
+        let mut admin = self.admin().await;
+        sqlx::query_scalar(
+            "INSERT INTO organizations (kind, name) VALUES ($1::text::organization_kind, $2) RETURNING id",
+        )
+        .bind(kind)
+        .bind(name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap()
+    }
+
+    /// Creates an account with [`PASSWORD`] and one membership (as a
+    /// fixture; `org` None means the platform).
+    pub async fn user(&self, email: &str, org: Option<Uuid>, role: Role) -> TestUser {
+        let mut admin = self.admin().await;
+        let id = Uuid::new_v4();
+        sqlx::query("INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(email)
+            .bind(format!("Test {}", email.split('@').next().unwrap()))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)")
+            .bind(id)
+            .bind(password_hash().await)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        self.add_membership(id, org, role).await;
+        TestUser {
+            id,
+            email: email.to_owned(),
+        }
+    }
+
+    pub async fn add_membership(&self, user: Uuid, org: Option<Uuid>, role: Role) {
+        let mut admin = self.admin().await;
+        sqlx::query(
+            "INSERT INTO memberships (organization_id, user_id, role)
+             VALUES (coalesce($1, platform_org_id()), $2, $3)",
+        )
+        .bind(org)
+        .bind(user)
+        .bind(role)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+
+    /// Sends whatever mail is due now (the worker also does, on its own).
+    pub async fn deliver_mail(&self) {
+        server::mail::worker::deliver_due(&self.worker_pool, &self.mailer)
+            .await
+            .unwrap();
+    }
+
+    /// The messages received for `to`, newest first.
+    pub fn mail_to(&self, to: &str) -> Vec<MailView> {
+        self.mailbox
+            .all()
+            .iter()
+            .rev()
+            .map(MailView::decode)
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for a message to `to` whose subject contains
+    /// `subject`.
+    pub async fn wait_for_mail(&self, to: &str, subject: &str) -> MailView {
+        for _ in 0..100 {
+            if let Some(m) = self
+                .mail_to(to)
+                .into_iter()
+                .find(|m| m.subject.contains(subject))
+            {
+                return m;
+            }
+            self.deliver_mail().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "no mail to {to} about {subject:?}; got {:?}",
+            self.mail_to(to)
+        );
     }
 
     /// Drops this test's database while the app is connected, terminating
@@ -158,4 +356,64 @@ impl TestApp {
             .await
             .unwrap();
     }
+}
+
+/// Serves the real router on `listener`; returns its pool.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    urls: &DatabaseUrls,
+    public_url: String,
+    policy: AuthPolicy,
+    mailbox: Mailbox,
+) -> PgPool {
+    let addr = listener.local_addr().unwrap();
+    let pool = server::db::app_pool(&urls.app, 5).await.unwrap();
+    let state = AppState {
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("carethread")
+            .site_root(workspace_dir().join("target/site").display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build(),
+        pool: pool.clone(),
+        settings: Arc::new(Settings {
+            public_url,
+            production: false,
+            auth: policy,
+            dev_mailbox: true,
+        }),
+        hasher: PasswordHasher::new(2),
+    };
+    let router = server::routes::router(state, Some(mailbox));
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    pool
+}
+
+/// The path and query of the first link in `text` that contains `needle`.
+pub fn link_in(text: &str, needle: &str) -> String {
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http") && w.contains(needle))
+        .unwrap_or_else(|| panic!("no link with {needle:?} in {text}"));
+    let path_start = url.find("://").map(|i| i + 3).unwrap();
+    let path = &url[path_start..];
+    path[path.find('/').unwrap()..].to_owned()
+}
+
+/// The value of the `token` query parameter in a path.
+pub fn token_of(path: &str) -> String {
+    path.split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned()
 }

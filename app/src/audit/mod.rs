@@ -1,0 +1,19 @@
+//! The audit log (SPEC §4): append-only, hash-chained per organization.
+//!
+//! Every change worth answering for writes an event *in the same
+//! transaction* as the change, through [`repo::record`], which takes the
+//! actor and the organization's chain from the transaction's scope, so an
+//! event can never claim another actor or land in another organization's
+//! chain. The chain itself (sequence, hashes, the head lock) is kept by the
+//! database; `server audit verify` and the admin page walk it.
+
+mod model;
+mod page;
+
+#[cfg(feature = "ssr")]
+pub mod repo;
+
+pub use model::{AuditAction, AuditEventView, AuditPage, ChainStatus};
+pub use page::{
+    get_audit_log, verify_audit_chain, AuditLogPage, GetAuditLog, VerifyAuditChain, AUDIT_READERS,
+};

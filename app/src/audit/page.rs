@@ -1,0 +1,182 @@
+//! The audit-log page for administrators (`/clinic/audit`, `/admin/audit`):
+//! the newest events of their own organization's chain, older pages on
+//! request, and a check of the whole chain that names the first broken
+//! link.
+
+use super::{AuditPage, ChainStatus};
+use crate::auth::ErrorNotice;
+use crate::auth::Role;
+use crate::error::AppError;
+use crate::ui::format_datetime;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Who may read an organization's audit log.
+pub const AUDIT_READERS: [Role; 2] = [Role::ClinicAdmin, Role::PlatformAdmin];
+
+/// A page of the principal's organization's log, newest first.
+#[server(prefix = "/rpc", endpoint = "audit/log")]
+pub async fn get_audit_log(#[server(default)] before: Option<i64>) -> Result<AuditPage, AppError> {
+    let result = async {
+        const PAGE: i64 = 50;
+        let mut tx = crate::auth::require(&AUDIT_READERS).await?;
+        let organization = tx.principal().org_name.clone();
+        let events = super::repo::recent(&mut tx, before, PAGE).await?;
+        tx.commit().await?;
+        let next_before = (events.len() as i64 == PAGE)
+            .then(|| events.last().map(|e| e.seq))
+            .flatten();
+        Ok(AuditPage {
+            organization,
+            events,
+            next_before,
+        })
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Walks the principal's organization's chain.
+#[server(prefix = "/rpc", endpoint = "audit/verify")]
+pub async fn verify_audit_chain() -> Result<ChainStatus, AppError> {
+    let result = async {
+        let mut tx = crate::auth::require(&AUDIT_READERS).await?;
+        let status = super::repo::verify(&mut tx).await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[component]
+pub fn AuditLogPage() -> impl IntoView {
+    let before = RwSignal::new(None::<i64>);
+    let log = Resource::new(move || before.get(), get_audit_log);
+    let verify = ServerAction::<VerifyAuditChain>::new();
+    view! {
+        <Title text="Audit log · Carethread"/>
+        <div class="page">
+            <Suspense fallback=|| view! { <p>"Loading the audit log…"</p> }>
+                {move || {
+                    log.get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                            Ok(page) => view! { <AuditLog page before verify/> }.into_any(),
+                        })
+                }}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn AuditLog(
+    page: AuditPage,
+    before: RwSignal<Option<i64>>,
+    verify: ServerAction<VerifyAuditChain>,
+) -> impl IntoView {
+    let AuditPage {
+        organization,
+        events,
+        next_before,
+    } = page;
+    let verifying = verify.pending();
+    let status = verify.value();
+    view! {
+        <h1>"Audit log"</h1>
+        <p class="lede">
+            {format!("Every sign-in, invitation and change for {organization}, append-only and hash-chained.")}
+        </p>
+        <div class="panel">
+            <ActionForm action=verify attr:class="inline-form">
+                <button type="submit" class="button" disabled=move || verifying.get()>
+                    {move || if verifying.get() { "Checking…" } else { "Verify the chain" }}
+                </button>
+            </ActionForm>
+            <div role="status" data-testid="chain-status">
+                {move || {
+                    status
+                        .get()
+                        .map(|result| match result {
+                            Ok(s) if s.intact() => {
+                                view! {
+                                    <p class="notice notice--success">
+                                        {format!("The chain is intact: all {} events verified.", s.events)}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Ok(s) => {
+                                view! {
+                                    <p class="notice notice--error">
+                                        {format!(
+                                            "The chain is broken at event {}: {}.",
+                                            s.first_broken_seq.unwrap_or_default(),
+                                            s.problem.unwrap_or_default(),
+                                        )}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => view! { <p class="notice notice--error">{e.to_string()}</p> }.into_any(),
+                        })
+                }}
+            </div>
+        </div>
+        {if events.is_empty() {
+            view! { <p class="empty">"No events yet."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Audit events">
+                    <table class="table" data-testid="audit-events">
+                        <thead>
+                            <tr>
+                                <th scope="col">"#"</th>
+                                <th scope="col">"When"</th>
+                                <th scope="col">"Who"</th>
+                                <th scope="col">"What"</th>
+                                <th scope="col">"About"</th>
+                                <th scope="col">"From"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {events
+                                .into_iter()
+                                .map(|e| {
+                                    let label = e.action_label().to_owned();
+                                    view! {
+                                        <tr>
+                                            <td>{e.seq}</td>
+                                            <td>{format_datetime(e.occurred_at)}</td>
+                                            <td>{e.actor.unwrap_or_else(|| "Anonymous".to_owned())}</td>
+                                            <td title=e.action>{label}</td>
+                                            <td>{e.subject.unwrap_or_default()}</td>
+                                            <td>{e.ip.unwrap_or_default()}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }
+                .into_any()
+        }}
+        <p class="pager">
+            <Show when=move || before.get().is_some()>
+                <button type="button" class="button button--secondary" on:click=move |_| before.set(None)>
+                    "Newest"
+                </button>
+            </Show>
+            {next_before
+                .map(|seq| {
+                    view! {
+                        <button type="button" class="button button--secondary" on:click=move |_| before.set(Some(seq))>
+                            "Older events"
+                        </button>
+                    }
+                })}
+        </p>
+    }
+}

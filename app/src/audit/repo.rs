@@ -1,0 +1,208 @@
+//! Writing and reading the audit log. Writers never pick the actor or the
+//! chain: both come from the transaction's scope (see [`Chain`]), matching
+//! what the row-level security policy on `audit_events` insists on.
+
+use super::{AuditAction, AuditEventView, ChainStatus};
+use crate::auth::Principal;
+use crate::db::{platform_org_id, Acting, Anonymous, SignIn, TenantTx, Token, Tx};
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// Who is acting in a scope, and which organization's chain their events
+/// belong to.
+pub trait Chain {
+    fn actor(&self) -> Option<Uuid>;
+    fn chain_org(&self) -> Uuid;
+}
+
+impl Chain for Anonymous {
+    fn actor(&self) -> Option<Uuid> {
+        None
+    }
+    fn chain_org(&self) -> Uuid {
+        platform_org_id()
+    }
+}
+
+impl Chain for SignIn {
+    fn actor(&self) -> Option<Uuid> {
+        None
+    }
+    fn chain_org(&self) -> Uuid {
+        platform_org_id()
+    }
+}
+
+impl Chain for Token {
+    fn actor(&self) -> Option<Uuid> {
+        None
+    }
+    fn chain_org(&self) -> Uuid {
+        platform_org_id()
+    }
+}
+
+impl Chain for Acting {
+    fn actor(&self) -> Option<Uuid> {
+        Some(self.user_id)
+    }
+    fn chain_org(&self) -> Uuid {
+        self.org.map_or_else(platform_org_id, |(org, _)| org)
+    }
+}
+
+impl Chain for Principal {
+    fn actor(&self) -> Option<Uuid> {
+        Some(self.user_id)
+    }
+    fn chain_org(&self) -> Uuid {
+        self.org_id
+    }
+}
+
+/// What an event is about: `("user", id)`, `("invitation", id)`, …
+pub struct Subject {
+    pub kind: &'static str,
+    pub id: String,
+}
+
+impl Subject {
+    pub fn user(id: Uuid) -> Self {
+        Self {
+            kind: "user",
+            id: id.to_string(),
+        }
+    }
+
+    pub fn new(kind: &'static str, id: impl ToString) -> Self {
+        Self {
+            kind,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// One event to append.
+pub struct Entry {
+    pub action: AuditAction,
+    pub subject: Option<Subject>,
+    pub ip: Option<IpAddr>,
+    /// Identifiers and codes only, never PHI.
+    pub details: serde_json::Value,
+}
+
+impl Entry {
+    pub fn new(action: AuditAction) -> Self {
+        Self {
+            action,
+            subject: None,
+            ip: None,
+            details: serde_json::json!({}),
+        }
+    }
+
+    pub fn subject(mut self, subject: Subject) -> Self {
+        self.subject = Some(subject);
+        self
+    }
+
+    pub fn ip(mut self, ip: Option<IpAddr>) -> Self {
+        self.ip = ip;
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// Appends `entry` to the chain of the transaction's organization, as its
+/// actor. Sequence, time and hashes are assigned by the database.
+pub async fn record<S: Chain>(tx: &mut Tx<S>, entry: Entry) -> Result<(), sqlx::Error> {
+    let org = tx.scope().chain_org();
+    let actor = tx.scope().actor();
+    let (subject_type, subject_id) = match entry.subject {
+        Some(s) => (Some(s.kind), Some(s.id)),
+        None => (None, None),
+    };
+    sqlx::query!(
+        "INSERT INTO audit_events
+             (organization_id, actor_user_id, action, subject_type, subject_id, ip, details)
+         VALUES ($1, $2, $3, $4, $5, $6::text::inet, $7)",
+        org,
+        actor,
+        entry.action.as_str(),
+        subject_type,
+        subject_id,
+        entry.ip.map(|ip| ip.to_string()),
+        entry.details,
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The newest events of the principal's organization, `limit` at a time,
+/// older than `before` when given.
+pub async fn recent(
+    tx: &mut TenantTx,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEventView>, sqlx::Error> {
+    let org = tx.principal().org_id;
+    let rows = sqlx::query!(
+        r#"SELECT a.seq, a.occurred_at, a.action, a.subject_type, a.subject_id,
+                  host(a.ip) AS ip, a.details::text AS "details!", u.display_name AS "actor?"
+           FROM audit_events a
+           LEFT JOIN users u ON u.id = a.actor_user_id
+           WHERE a.organization_id = $1 AND ($2::bigint IS NULL OR a.seq < $2)
+           ORDER BY a.seq DESC
+           LIMIT $3"#,
+        org,
+        before,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEventView {
+            seq: r.seq,
+            occurred_at: r.occurred_at,
+            actor: r.actor,
+            action: r.action,
+            subject: match (r.subject_type, r.subject_id) {
+                (Some(t), Some(id)) => Some(format!("{t} {id}")),
+                _ => None,
+            },
+            ip: r.ip,
+            details: r.details,
+        })
+        .collect())
+}
+
+/// Walks the principal's organization's chain (as far as they may see it).
+pub async fn verify(tx: &mut TenantTx) -> Result<ChainStatus, sqlx::Error> {
+    let org = tx.principal().org_id;
+    verify_chain(tx.conn(), org).await
+}
+
+/// Walks `org`'s chain on any connection: the operator's command uses an
+/// administrative one and sees every chain.
+pub async fn verify_chain(
+    conn: &mut sqlx::PgConnection,
+    org: Uuid,
+) -> Result<ChainStatus, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT events AS "events!", first_broken_seq, problem FROM audit_verify($1)"#,
+        org
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(ChainStatus {
+        events: row.events,
+        first_broken_seq: row.first_broken_seq,
+        problem: row.problem,
+    })
+}

@@ -1,0 +1,136 @@
+//! `/forgot-password` and `/reset-password`: a reset link by email, then a
+//! new password. The request page says the same whether or not the address
+//! has an account.
+
+use crate::auth::{check_reset_link, RequestPasswordReset, ResetPassword};
+use crate::ui::{action_error, field_error, ErrorSummary, TextField};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<RequestPasswordReset>::new();
+    let pending = action.pending();
+    let value = action.value();
+    let error = action_error(value);
+    let sent = move || value.with(|v| matches!(v, Some(Ok(()))));
+    view! {
+        <Title text="Reset your password · Carethread"/>
+        <div class="page page--narrow">
+            <h1>"Reset your password"</h1>
+            <Show
+                when=sent
+                fallback=move || {
+                    view! {
+                        <p>"Enter the email address you sign in with. We will send you a link to choose a new password."</p>
+                        <ActionForm action=action attr:class="form" attr:novalidate=true>
+                            <ErrorSummary error/>
+                            <TextField
+                                name="email"
+                                label="Email address"
+                                input_type="email"
+                                autocomplete="username"
+                                required=true
+                                error=field_error(error, "email")
+                            />
+                            <button type="submit" class="button" disabled=move || pending.get()>
+                                {move || if pending.get() { "Sending…" } else { "Send the link" }}
+                            </button>
+                        </ActionForm>
+                    }
+                }
+            >
+                <div class="notice notice--success" role="status" data-testid="reset-sent">
+                    <h2>"Check your email"</h2>
+                    <p>
+                        "If an account exists for that address, we have sent it a link to choose a new password. The link works once and expires in an hour."
+                    </p>
+                </div>
+            </Show>
+            <p>
+                <a href="/login">"Back to sign in"</a>
+            </p>
+        </div>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
+    let check = Resource::new(token, check_reset_link);
+    let action = ServerAction::<ResetPassword>::new();
+    let pending = action.pending();
+    let value = action.value();
+    let error = action_error(value);
+    let done = move || value.with(|v| matches!(v, Some(Ok(()))));
+    let form = move || {
+        view! {
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <ErrorSummary error/>
+                <input type="hidden" name="token" prop:value=token/>
+                <TextField
+                    name="password"
+                    label="New password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint="At least 12 characters. A few unrelated words make a strong password that is easy to remember."
+                    required=true
+                    error=field_error(error, "password")
+                />
+                <TextField
+                    name="confirm"
+                    label="The new password again"
+                    input_type="password"
+                    autocomplete="new-password"
+                    required=true
+                    error=field_error(error, "confirm")
+                />
+                <button type="submit" class="button" disabled=move || pending.get()>
+                    {move || if pending.get() { "Saving…" } else { "Set the new password" }}
+                </button>
+            </ActionForm>
+        }
+    };
+    view! {
+        <Title text="Choose a new password · Carethread"/>
+        <div class="page page--narrow">
+            <h1>"Choose a new password"</h1>
+            <Show
+                when=done
+                fallback=move || {
+                    view! {
+                        <Suspense fallback=|| view! { <p>"Checking the link…"</p> }>
+                            {move || {
+                                check
+                                    .get()
+                                    .map(|checked| match checked {
+                                        Ok(()) => form().into_any(),
+                                        Err(e) => {
+                                            view! {
+                                                <div class="notice notice--warning" role="alert">
+                                                    <p>{e.field_message("token").map(str::to_owned).unwrap_or_else(|| e.to_string())}</p>
+                                                    <p>
+                                                        <a href="/forgot-password">"Ask for a new link"</a>
+                                                    </p>
+                                                </div>
+                                            }
+                                                .into_any()
+                                        }
+                                    })
+                            }}
+                        </Suspense>
+                    }
+                }
+            >
+                <div class="notice notice--success" role="status" data-testid="reset-done">
+                    <p>"Your password has been changed, and every session was signed out."</p>
+                    <p>
+                        <a class="button" href="/login?reset=1">"Sign in"</a>
+                    </p>
+                </div>
+            </Show>
+        </div>
+    }
+}

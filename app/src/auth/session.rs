@@ -1,0 +1,255 @@
+//! Who is making this request: the session claim and the principal.
+//!
+//! A browser's `HttpOnly` cookie names a tower-sessions record (in the
+//! `web_sessions` table); the record holds a [`SessionClaim`] — ids only —
+//! written at sign-in. Every request that needs a principal re-checks the
+//! claim against the database in the transaction it then uses, so a
+//! revoked session, an ended membership, a changed role, an idle or an
+//! absolute timeout all take effect on the very next request:
+//!
+//! 1. `BEGIN`, then the identity settings from the claim (one round trip);
+//! 2. one query that must find the live sign-in (`user_sessions`), the
+//!    account, and the membership with its organization;
+//! 3. the [`TenantTx`] is handed to the caller with that [`Principal`].
+//!
+//! Authorization is a call that fails: [`require`] answers
+//! [`AppError::Unauthorized`] with no live session and
+//! [`AppError::Forbidden`] for a role not in the list. A page that wants
+//! the role check calls a server function that calls `require`; the HTTP
+//! status follows the error.
+
+use super::{OrgKind, Role};
+use crate::db::{self, TenantTx};
+use crate::error::AppError;
+use crate::state::{AppState, AuthPolicy};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+/// The session record's key for the claim.
+pub const CLAIM_KEY: &str = "auth";
+
+/// Last-seen times are written at most this often (seconds): the idle
+/// limit is minutes, and a write per request would cost more than it tells.
+const LAST_SEEN_RESOLUTION_SECS: i64 = 60;
+
+/// What the session record holds about the signed-in person. Ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClaim {
+    pub user_id: Uuid,
+    /// The `user_sessions` row this sign-in created.
+    pub login_id: Uuid,
+    /// The organization acted for, and the role held there.
+    pub org_id: Uuid,
+    pub role: Role,
+    /// Whether the person belongs to more than one organization.
+    pub can_switch: bool,
+}
+
+/// An authenticated person acting for one organization with one role.
+/// Only this module makes one, from a live session (or, for the
+/// operator's tools and tests, from a live sign-in row: see [`resolve`]).
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub login_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub org_kind: OrgKind,
+    pub role: Role,
+    pub can_switch: bool,
+    _resolved: Resolved,
+}
+
+/// Proof of resolution: private, so no other module can build a Principal.
+#[derive(Debug, Clone, Copy)]
+struct Resolved;
+
+impl Principal {
+    pub fn has_role(&self, roles: &[Role]) -> bool {
+        roles.contains(&self.role)
+    }
+}
+
+/// The address and browser a request came from, for the login log and the
+/// audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    /// From the current server-function or page request. The peer address
+    /// is the connection's; behind a reverse proxy, the proxy's.
+    pub fn current() -> Self {
+        let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
+            return Self::default();
+        };
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let user_agent = parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(400).collect());
+        Self { ip, user_agent }
+    }
+}
+
+/// The session of the current server-function or page request.
+pub async fn current_session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|error| {
+        tracing::error!(%error, "no session layer on this request");
+        AppError::Internal
+    })
+}
+
+/// The claim in `session`, if any.
+pub async fn claim(session: &Session) -> Result<Option<SessionClaim>, AppError> {
+    session
+        .get::<SessionClaim>(CLAIM_KEY)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "session store failure");
+            AppError::Unavailable
+        })
+}
+
+/// Resolves the request's principal and begins its transaction, or `None`
+/// when nobody is signed in (a dead claim is removed from the session).
+pub async fn current(state: &AppState, session: &Session) -> Result<Option<TenantTx>, AppError> {
+    let Some(claim) = claim(session).await? else {
+        return Ok(None);
+    };
+    match resolve(&state.pool, &state.settings.auth, &claim).await? {
+        Some(tx) => {
+            let principal = tx.principal();
+            if principal.role != claim.role {
+                // An administrator changed the role: the new one holds from
+                // now on (resolve already acts with it).
+                let updated = SessionClaim {
+                    role: principal.role,
+                    ..claim
+                };
+                store_claim(session, &updated).await?;
+            }
+            Ok(Some(tx))
+        }
+        None => {
+            let _ = session.flush().await;
+            Ok(None)
+        }
+    }
+}
+
+/// Checks `claim` against the database and, when it is live, returns the
+/// principal's transaction. Used for every request, and by the operator's
+/// tools and tests with a claim they read from a sign-in.
+pub async fn resolve(
+    pool: &sqlx::PgPool,
+    policy: &AuthPolicy,
+    claim: &SessionClaim,
+) -> Result<Option<TenantTx>, AppError> {
+    let mut tx = pool.begin().await?;
+    db::set_identity(&mut tx, claim.user_id, Some((claim.org_id, claim.role))).await?;
+    let idle_secs = policy.session_idle.as_secs_f64();
+    let row = sqlx::query!(
+        r#"SELECT u.email, u.display_name, m.role AS "role: Role",
+                  o.name AS org_name, o.kind AS "org_kind: OrgKind",
+                  s.last_seen_at < now() - make_interval(secs => $5) AS "stale!"
+           FROM user_sessions s
+           JOIN users u ON u.id = s.user_id
+           JOIN memberships m ON m.user_id = u.id AND m.organization_id = $3
+           JOIN organizations o ON o.id = m.organization_id
+           WHERE s.id = $1 AND s.user_id = $2
+             AND s.ended_at IS NULL
+             AND s.expires_at > now()
+             AND s.last_seen_at > now() - make_interval(secs => $4)
+             AND u.disabled_at IS NULL"#,
+        claim.login_id,
+        claim.user_id,
+        claim.org_id,
+        idle_secs,
+        LAST_SEEN_RESOLUTION_SECS as f64,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    if row.role != claim.role {
+        db::set_identity(&mut tx, claim.user_id, Some((claim.org_id, row.role))).await?;
+    }
+    if row.stale {
+        sqlx::query!(
+            "UPDATE user_sessions SET last_seen_at = now() WHERE id = $1",
+            claim.login_id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let principal = Principal {
+        user_id: claim.user_id,
+        login_id: claim.login_id,
+        email: row.email,
+        display_name: row.display_name,
+        org_id: claim.org_id,
+        org_name: row.org_name,
+        org_kind: row.org_kind,
+        role: row.role,
+        can_switch: claim.can_switch,
+        _resolved: Resolved,
+    };
+    Ok(Some(TenantTx::for_principal(tx, principal).await))
+}
+
+/// The current request's principal transaction; `Unauthorized` when nobody
+/// is signed in, `Forbidden` when their role is not one of `roles` (an
+/// empty list admits every role).
+pub async fn require(roles: &[Role]) -> Result<TenantTx, AppError> {
+    let state = crate::state::app_state()?;
+    let session = current_session().await?;
+    let tx = current(&state, &session)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if !roles.is_empty() && !tx.principal().has_role(roles) {
+        tracing::warn!(
+            user_id = %tx.principal().user_id,
+            role = tx.principal().role.as_str(),
+            "refused: role not allowed here"
+        );
+        return Err(AppError::Forbidden);
+    }
+    Ok(tx)
+}
+
+/// Writes `claim` into the session. At sign-in the caller cycles the
+/// session id first.
+pub async fn store_claim(session: &Session, claim: &SessionClaim) -> Result<(), AppError> {
+    session.insert(CLAIM_KEY, claim).await.map_err(|error| {
+        tracing::error!(%error, "could not write the session");
+        AppError::Unavailable
+    })
+}
+
+/// Starts a fresh session for `claim`: a new id (no fixation), the claim,
+/// and a record that expires with the sign-in's absolute limit.
+pub async fn start(
+    session: &Session,
+    claim: &SessionClaim,
+    expires_at: OffsetDateTime,
+) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(|error| {
+        tracing::error!(%error, "could not cycle the session id");
+        AppError::Unavailable
+    })?;
+    session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(expires_at)));
+    store_claim(session, claim).await
+}

@@ -1,0 +1,171 @@
+//! One server function per dashboard; each checks its role first.
+
+use crate::audit::AuditEventView;
+use crate::auth::{OrgKind, Role};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClinicDashboard {
+    pub organization: String,
+    pub role: Role,
+    pub members: i64,
+    /// Administrators only.
+    pub open_invitations: Option<i64>,
+    /// Administrators only: the newest audit events.
+    pub recent_events: Option<Vec<AuditEventView>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferrerDashboard {
+    pub organization: String,
+    pub colleagues: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalDashboard {
+    pub name: String,
+    pub email: String,
+    /// Organizations the person belongs to besides the platform.
+    pub affiliations: Vec<(String, Role)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PacketRequestView {
+    pub reference: String,
+    pub organization: String,
+    pub packet: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminDashboard {
+    pub organizations: Vec<(OrgKind, i64)>,
+    pub users: i64,
+    pub open_packet_requests: Vec<PacketRequestView>,
+}
+
+#[server(prefix = "/rpc", endpoint = "dashboard/clinic")]
+pub async fn get_clinic_dashboard() -> Result<ClinicDashboard, AppError> {
+    let result = async {
+        let mut tx = crate::auth::require(&[Role::ClinicAdmin, Role::ClinicStaff]).await?;
+        let principal = tx.principal().clone();
+        let members = crate::orgs::repo::members(&mut tx).await?.len() as i64;
+        let (open_invitations, recent_events) = if principal.role == Role::ClinicAdmin {
+            let open = crate::orgs::repo::open_invitations(&mut tx).await?.len() as i64;
+            let events = crate::audit::repo::recent(&mut tx, None, 5).await?;
+            (Some(open), Some(events))
+        } else {
+            (None, None)
+        };
+        tx.commit().await?;
+        Ok(ClinicDashboard {
+            organization: principal.org_name,
+            role: principal.role,
+            members,
+            open_invitations,
+            recent_events,
+        })
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[server(prefix = "/rpc", endpoint = "dashboard/referrer")]
+pub async fn get_referrer_dashboard() -> Result<ReferrerDashboard, AppError> {
+    let result = async {
+        let mut tx = crate::auth::require(&[Role::Referrer]).await?;
+        let organization = tx.principal().org_name.clone();
+        let colleagues = crate::orgs::repo::members(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|m| !m.is_me)
+            .map(|m| m.name)
+            .collect();
+        tx.commit().await?;
+        Ok(ReferrerDashboard {
+            organization,
+            colleagues,
+        })
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[cfg(feature = "ssr")]
+async fn personal(roles: &[Role]) -> Result<PersonalDashboard, AppError> {
+    let tx = crate::auth::require(roles).await?;
+    let name = tx.principal().display_name.clone();
+    let email = tx.principal().email.clone();
+    let mut tx = tx.into_user_scope().await?;
+    let affiliations = crate::auth::repo::own_memberships(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|m| m.org_kind != OrgKind::Platform)
+        .map(|m| (m.org_name, m.role))
+        .collect();
+    tx.commit().await?;
+    Ok(PersonalDashboard {
+        name,
+        email,
+        affiliations,
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "dashboard/clinician")]
+pub async fn get_clinician_dashboard() -> Result<PersonalDashboard, AppError> {
+    crate::error::with_status(personal(&[Role::Clinician]).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "dashboard/family")]
+pub async fn get_family_dashboard() -> Result<PersonalDashboard, AppError> {
+    crate::error::with_status(personal(&[Role::Family]).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "dashboard/admin")]
+pub async fn get_admin_dashboard() -> Result<AdminDashboard, AppError> {
+    let result = async {
+        let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
+        let organizations = sqlx::query!(
+            r#"SELECT kind AS "kind: OrgKind", count(*) AS "count!"
+               FROM organizations GROUP BY kind ORDER BY kind"#
+        )
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|r| (r.kind, r.count))
+        .collect();
+        let users = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#)
+            .fetch_one(tx.conn())
+            .await?;
+        let open_packet_requests = sqlx::query!(
+            r#"SELECT id, organization, packet::text AS "packet!", created_at
+               FROM vendor_packet_requests
+               WHERE handled_at IS NULL
+               ORDER BY created_at DESC
+               LIMIT 20"#
+        )
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|r| PacketRequestView {
+            reference: crate::trust::repo::reference_for(r.id),
+            organization: r.organization,
+            packet: crate::trust::PacketKind::parse(&r.packet)
+                .map_or(r.packet.clone(), |k| k.label().to_owned()),
+            created_at: r.created_at,
+        })
+        .collect();
+        tx.commit().await?;
+        Ok(AdminDashboard {
+            organizations,
+            users,
+            open_packet_requests,
+        })
+    }
+    .await;
+    crate::error::with_status(result)
+}

@@ -1,0 +1,12 @@
+//! The role dashboards: where each role lands after signing in (SPEC §1).
+//! Each page calls its own server function, which requires the role, so a
+//! person with another role gets 403 and the forbidden notice.
+
+mod api;
+mod pages;
+
+pub use api::*;
+pub use pages::{
+    AdminDashboardPage, ClinicDashboardPage, ClinicianDashboardPage, FamilyDashboardPage,
+    ReferrerDashboardPage,
+};

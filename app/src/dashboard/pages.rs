@@ -1,0 +1,236 @@
+//! The dashboards. Each is a summary and the way into its role's area.
+
+use super::{
+    get_admin_dashboard, get_clinic_dashboard, get_clinician_dashboard, get_family_dashboard,
+    get_referrer_dashboard, AdminDashboard, ClinicDashboard, PersonalDashboard, ReferrerDashboard,
+};
+use crate::auth::ErrorNotice;
+use crate::error::AppError;
+use crate::ui::format_datetime;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use std::future::Future;
+
+/// Loads `fetch` and shows `render` with its result, or the notice for
+/// its error (sign in, forbidden, …).
+#[component]
+fn Loaded<T, F, Fut, V>(title: &'static str, fetch: F, render: fn(T) -> V) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+    V: IntoView + 'static,
+{
+    let data = Resource::new(|| (), move |_| fetch());
+    view! {
+        <Title text=format!("{title} · Carethread")/>
+        <div class="page" data-testid="dashboard">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    data.get()
+                        .map(|result| match result {
+                            Ok(value) => render(value).into_any(),
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                        })
+                }}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+pub fn ClinicDashboardPage() -> impl IntoView {
+    view! { <Loaded title="Clinic dashboard" fetch=get_clinic_dashboard render=clinic/> }
+}
+
+fn clinic(d: ClinicDashboard) -> impl IntoView {
+    let admin = d.open_invitations.is_some();
+    view! {
+        <h1>{d.organization}</h1>
+        <p class="lede">{format!("Clinic dashboard · {}", d.role.label())}</p>
+        <dl class="stats">
+            <div class="stat">
+                <dt>"Team members"</dt>
+                <dd data-testid="member-count">{d.members}</dd>
+            </div>
+            {d.open_invitations.map(|n| view! {
+                <div class="stat">
+                    <dt>"Open invitations"</dt>
+                    <dd>{n}</dd>
+                </div>
+            })}
+        </dl>
+        <ul class="tiles" role="list">
+            <li class="tile">
+                <a href="/clinic/team">"Team"</a>
+                <p>{if admin { "Invite staff, change roles, remove access." } else { "Who works here." }}</p>
+            </li>
+            {admin.then(|| view! {
+                <li class="tile">
+                    <a href="/clinic/audit">"Audit log"</a>
+                    <p>"Every sign-in and change, hash-chained, with a verification check."</p>
+                </li>
+            })}
+            <li class="tile">
+                <a href="/account">"Your account"</a>
+                <p>"Password, sessions and sign-in history."</p>
+            </li>
+        </ul>
+        {d.recent_events.map(|events| view! {
+            <section class="section" aria-labelledby="recent-heading">
+                <h2 id="recent-heading">"Recent activity"</h2>
+                <ul class="list" role="list">
+                    {events.into_iter().map(|e| {
+                        let label = e.action_label().to_owned();
+                        view! {
+                            <li class="list__item">
+                                <span>{label} " · " {e.actor.unwrap_or_else(|| "Anonymous".to_owned())}</span>
+                                <span class="muted">{format_datetime(e.occurred_at)}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+    }
+}
+
+#[component]
+pub fn ReferrerDashboardPage() -> impl IntoView {
+    view! { <Loaded title="Referrer dashboard" fetch=get_referrer_dashboard render=referrer/> }
+}
+
+fn referrer(d: ReferrerDashboard) -> impl IntoView {
+    view! {
+        <h1>{d.organization}</h1>
+        <p class="lede">"Discharge planning dashboard"</p>
+        <section class="section" aria-labelledby="colleagues-heading">
+            <h2 id="colleagues-heading">"Colleagues on Carethread"</h2>
+            {if d.colleagues.is_empty() {
+                view! { <p class="empty">"No colleagues yet: your platform administrator invites discharge planners."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="list" role="list">
+                        {d.colleagues.into_iter().map(|c| view! { <li class="list__item">{c}</li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <ul class="tiles" role="list">
+            <li class="tile">
+                <a href="/account">"Your account"</a>
+                <p>"Password, sessions and sign-in history."</p>
+            </li>
+        </ul>
+    }
+}
+
+#[component]
+pub fn ClinicianDashboardPage() -> impl IntoView {
+    view! { <Loaded title="Clinician dashboard" fetch=get_clinician_dashboard render=clinician/> }
+}
+
+fn clinician(d: PersonalDashboard) -> impl IntoView {
+    view! {
+        <h1>{format!("Welcome, {}", d.name)}</h1>
+        <p class="lede">"Clinician dashboard"</p>
+        <Affiliations affiliations=d.affiliations/>
+        <ul class="tiles" role="list">
+            <li class="tile">
+                <a href="/account">"Your account"</a>
+                <p>{format!("Signed in as {}. Password, sessions and sign-in history.", d.email)}</p>
+            </li>
+        </ul>
+    }
+}
+
+#[component]
+pub fn FamilyDashboardPage() -> impl IntoView {
+    view! { <Loaded title="Family dashboard" fetch=get_family_dashboard render=family/> }
+}
+
+fn family(d: PersonalDashboard) -> impl IntoView {
+    view! {
+        <h1>{format!("Welcome, {}", d.name)}</h1>
+        <p class="lede">"Family dashboard"</p>
+        <p>
+            "Here you will add the people you arrange care for, find verified clinicians near them, and follow each visit."
+        </p>
+        <ul class="tiles" role="list">
+            <li class="tile">
+                <a href="/account">"Your account"</a>
+                <p>{format!("Signed in as {}. Password, sessions and sign-in history.", d.email)}</p>
+            </li>
+        </ul>
+    }
+}
+
+#[component]
+fn Affiliations(affiliations: Vec<(String, crate::auth::Role)>) -> impl IntoView {
+    view! {
+        <section class="section" aria-labelledby="affiliations-heading">
+            <h2 id="affiliations-heading">"Clinic affiliations"</h2>
+            {if affiliations.is_empty() {
+                view! { <p class="empty">"You work independently. A clinic can invite you to affiliate."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="list" role="list">
+                        {affiliations.into_iter().map(|(org, role)| view! {
+                            <li class="list__item">{org} <span class="muted">{role.label()}</span></li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn AdminDashboardPage() -> impl IntoView {
+    view! { <Loaded title="Platform administration" fetch=get_admin_dashboard render=admin/> }
+}
+
+fn admin(d: AdminDashboard) -> impl IntoView {
+    view! {
+        <h1>"Platform administration"</h1>
+        <dl class="stats">
+            {d.organizations.into_iter().map(|(kind, n)| view! {
+                <div class="stat">
+                    <dt>{format!("{} organizations", kind.label())}</dt>
+                    <dd>{n}</dd>
+                </div>
+            }).collect_view()}
+            <div class="stat">
+                <dt>"Accounts"</dt>
+                <dd>{d.users}</dd>
+            </div>
+        </dl>
+        <ul class="tiles" role="list">
+            <li class="tile">
+                <a href="/admin/organizations">"Organizations"</a>
+                <p>"Add clinics and referring organizations, invite their first members."</p>
+            </li>
+            <li class="tile">
+                <a href="/admin/audit">"Audit log"</a>
+                <p>"The platform's own chain: sign-ins of families and clinicians, failed sign-ins, resets."</p>
+            </li>
+        </ul>
+        <section class="section" aria-labelledby="packets-heading">
+            <h2 id="packets-heading">"Vendor-packet requests waiting"</h2>
+            {if d.open_packet_requests.is_empty() {
+                view! { <p class="empty">"None waiting."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="list" role="list">
+                        {d.open_packet_requests.into_iter().map(|r| view! {
+                            <li class="list__item">
+                                <span><strong>{r.reference}</strong> " · " {r.organization} " · " {r.packet}</span>
+                                <span class="muted">{format_datetime(r.created_at)}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}

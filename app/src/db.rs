@@ -1,0 +1,267 @@
+//! Scoped transactions: the doors through which request code reaches data
+//! that belongs to someone.
+//!
+//! Every transaction carries its identity in transaction-local settings
+//! (`set_config(.., true)`, bind parameters only) that the row-level
+//! security policies read (see `migrations/*_identity_rls.sql`). The scope
+//! is a type parameter, so a repository function states in its signature
+//! what it may be called with:
+//!
+//! - [`Tx<Anonymous>`]: nothing set; public content and append-only logs.
+//! - [`Tx<SignIn>`]: the address being signed in with; the policies show
+//!   exactly that one account.
+//! - [`Tx<Token>`]: the hash of an emailed token (reset, invitation); the
+//!   policies show exactly that token's row.
+//! - [`Tx<Acting>`]: a user proven by a password, a token or a session,
+//!   possibly acting for an organization; built only by `crate::auth`.
+//! - [`TenantTx`] (`Tx<Principal>`): an authenticated principal acting for
+//!   one organization with one role. The only way to reach tenant data.
+//!
+//! The caller owns the transaction: it commits, or dropping it rolls back.
+
+use crate::auth::{OrgKind, Principal, Role};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+/// A transaction with an identity of kind `S`.
+pub struct Tx<S> {
+    tx: Transaction<'static, Postgres>,
+    scope: S,
+}
+
+/// The transaction of an authenticated member acting for their organization.
+pub type TenantTx = Tx<Principal>;
+
+/// No identity.
+pub struct Anonymous;
+
+/// An unauthenticated sign-in (or reset request) naming one address.
+pub struct SignIn {
+    email: String,
+}
+
+/// A request holding an emailed token, stored and matched only as a hash.
+pub struct Token;
+
+/// A proven user: by password, token or session. `org` is the organization
+/// acted for, when there is one yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Acting {
+    pub user_id: Uuid,
+    pub org: Option<(Uuid, Role)>,
+}
+
+impl<S> Tx<S> {
+    /// The connection, for repository functions.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub fn scope(&self) -> &S {
+        &self.scope
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Tx<Anonymous> {
+    pub async fn begin(pool: &PgPool) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            tx: pool.begin().await?,
+            scope: Anonymous,
+        })
+    }
+}
+
+impl Tx<SignIn> {
+    /// Begins a sign-in scope for `email` (compared lower-cased).
+    pub async fn begin(pool: &PgPool, email: &str) -> Result<Self, sqlx::Error> {
+        let email = email.to_lowercase();
+        let mut tx = pool.begin().await?;
+        sqlx::query!(
+            r#"SELECT set_config('app.login_email', $1, true) AS "set!""#,
+            email
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(Self {
+            tx,
+            scope: SignIn { email },
+        })
+    }
+
+    /// The lower-cased address.
+    pub fn email(&self) -> &str {
+        &self.scope.email
+    }
+
+    /// The password was verified: continue as that user, with the sign-in
+    /// scope's wider view (the address's account) closed again.
+    pub(crate) async fn into_user(mut self, user_id: Uuid) -> Result<Tx<Acting>, sqlx::Error> {
+        sqlx::query!(
+            r#"SELECT set_config('app.login_email', '', true) AS "a!",
+                      set_config('app.user_id', $1, true) AS "b!""#,
+            user_id.to_string()
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(Tx {
+            tx: self.tx,
+            scope: Acting { user_id, org: None },
+        })
+    }
+}
+
+impl Tx<Token> {
+    /// Begins a token scope for the SHA-256 of an emailed token.
+    pub async fn begin(pool: &PgPool, token_hash: &[u8; 32]) -> Result<Self, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        sqlx::query!(
+            r#"SELECT set_config('app.token_hash', $1, true) AS "set!""#,
+            hex::encode(token_hash)
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(Self { tx, scope: Token })
+    }
+
+    /// The token was redeemed by (or on behalf of) `user_id`: continue as
+    /// that user. The token stays set, since accepting an invitation is
+    /// checked against it.
+    pub(crate) async fn into_user(mut self, user_id: Uuid) -> Result<Tx<Acting>, sqlx::Error> {
+        set_user(&mut self.tx, user_id).await?;
+        Ok(Tx {
+            tx: self.tx,
+            scope: Acting { user_id, org: None },
+        })
+    }
+}
+
+impl Tx<Acting> {
+    /// A brand-new account registering itself with `role` on the platform.
+    pub(crate) async fn registering(
+        pool: &PgPool,
+        user_id: Uuid,
+        role: Role,
+    ) -> Result<Self, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        set_user(&mut tx, user_id).await?;
+        let mut this = Self {
+            tx,
+            scope: Acting { user_id, org: None },
+        };
+        this.act_for(platform_org_id(), role).await?;
+        Ok(this)
+    }
+
+    /// Acts for `org` with `role` from now on in this transaction.
+    pub(crate) async fn act_for(&mut self, org: Uuid, role: Role) -> Result<(), sqlx::Error> {
+        set_org(&mut self.tx, Some((org, role))).await?;
+        self.scope.org = Some((org, role));
+        Ok(())
+    }
+}
+
+impl Tx<Principal> {
+    /// Begins the transaction of an authenticated principal. The principal
+    /// was resolved from a live session; see `crate::auth::session`.
+    pub(crate) async fn for_principal(
+        tx: Transaction<'static, Postgres>,
+        principal: Principal,
+    ) -> Self {
+        Self {
+            tx,
+            scope: principal,
+        }
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.scope
+    }
+
+    /// Steps back from the organization to the person alone: their own
+    /// memberships in every organization become visible (the context
+    /// picker), no organization's data does.
+    pub async fn into_user_scope(mut self) -> Result<Tx<Acting>, sqlx::Error> {
+        set_org(&mut self.tx, None).await?;
+        Ok(Tx {
+            scope: Acting {
+                user_id: self.scope.user_id,
+                org: None,
+            },
+            tx: self.tx,
+        })
+    }
+}
+
+/// The operator's organization (a constant shared with the migrations).
+pub fn platform_org_id() -> Uuid {
+    Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001)
+}
+
+/// Whether `kind` is the platform's (for readability at call sites).
+pub fn is_platform(kind: OrgKind) -> bool {
+    kind == OrgKind::Platform
+}
+
+/// Sets the identity of a fresh transaction in one round trip.
+pub(crate) async fn set_identity(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    org: Option<(Uuid, Role)>,
+) -> Result<(), sqlx::Error> {
+    let (org_id, role) = match org {
+        Some((org, role)) => (org.to_string(), role.as_str()),
+        None => (String::new(), ""),
+    };
+    sqlx::query!(
+        r#"SELECT set_config('app.user_id', $1, true) AS "u!",
+                  set_config('app.org_id', $2, true) AS "o!",
+                  set_config('app.role', $3, true) AS "r!""#,
+        user_id.to_string(),
+        org_id,
+        role
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
+async fn set_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"SELECT set_config('app.user_id', $1, true) AS "set!""#,
+        user_id.to_string()
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
+async fn set_org(conn: &mut PgConnection, org: Option<(Uuid, Role)>) -> Result<(), sqlx::Error> {
+    let (org_id, role) = match org {
+        Some((org, role)) => (org.to_string(), role.as_str()),
+        None => (String::new(), ""),
+    };
+    sqlx::query!(
+        r#"SELECT set_config('app.org_id', $1, true) AS "o!",
+                  set_config('app.role', $2, true) AS "r!""#,
+        org_id,
+        role
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_platform_organization_id_matches_the_migration() {
+        assert_eq!(
+            super::platform_org_id().to_string(),
+            "00000000-0000-4000-8000-000000000001"
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! Outgoing mail: each message is an askama template pair (plain text and
+//! HTML) rendered here and filed in the `mail_outbox` table in the caller's
+//! transaction (see `migrations/*_mail_outbox.sql`). The server's worker
+//! sends it over SMTP and retries while the SMTP server is down.
+//!
+//! Policy: no PHI in any message — names of organizations and people who
+//! act in the product, links and times only. Links carry single-use tokens
+//! and lead to pages that ask for nothing else by mail.
+
+use askama::Template;
+use sqlx::PgConnection;
+
+/// A rendered message, ready to file.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// The template's name, kept as the delivery record.
+    pub template: &'static str,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Files `mail` for delivery. It is sent only if the surrounding
+/// transaction commits.
+pub async fn enqueue(conn: &mut PgConnection, mail: &Mail) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO mail_outbox (template, recipient, subject, body_text, body_html)
+         VALUES ($1, $2, $3, $4, $5)",
+        mail.template,
+        mail.to,
+        mail.subject,
+        mail.text,
+        mail.html
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.txt")]
+struct PasswordResetText<'a> {
+    link: &'a str,
+    minutes: u64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset.html")]
+struct PasswordResetHtml<'a> {
+    link: &'a str,
+    minutes: u64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.txt")]
+struct PasswordChangedText<'a> {
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.html")]
+struct PasswordChangedHtml<'a> {
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/account_locked.txt")]
+struct AccountLockedText<'a> {
+    minutes: u64,
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/account_locked.html")]
+struct AccountLockedHtml<'a> {
+    minutes: u64,
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.txt")]
+struct InvitationText<'a> {
+    organization: &'a str,
+    inviter: &'a str,
+    role: &'a str,
+    link: &'a str,
+    days: u64,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InvitationHtml<'a> {
+    organization: &'a str,
+    inviter: &'a str,
+    role: &'a str,
+    link: &'a str,
+    days: u64,
+}
+
+fn render(template: &impl Template) -> String {
+    // The templates are compiled in and take only strings and numbers:
+    // rendering cannot fail at run time.
+    template.render().unwrap_or_else(|error| {
+        tracing::error!(%error, "mail template failed to render");
+        String::new()
+    })
+}
+
+pub fn password_reset(to: &str, link: &str, minutes: u64) -> Mail {
+    Mail {
+        template: "password_reset",
+        to: to.to_owned(),
+        subject: "Reset your Carethread password".to_owned(),
+        text: render(&PasswordResetText { link, minutes }),
+        html: render(&PasswordResetHtml { link, minutes }),
+    }
+}
+
+pub fn password_changed(to: &str, reset_link: &str) -> Mail {
+    Mail {
+        template: "password_changed",
+        to: to.to_owned(),
+        subject: "Your Carethread password was changed".to_owned(),
+        text: render(&PasswordChangedText { reset_link }),
+        html: render(&PasswordChangedHtml { reset_link }),
+    }
+}
+
+pub fn account_locked(to: &str, minutes: u64, reset_link: &str) -> Mail {
+    Mail {
+        template: "account_locked",
+        to: to.to_owned(),
+        subject: "Sign-in to your Carethread account was locked".to_owned(),
+        text: render(&AccountLockedText {
+            minutes,
+            reset_link,
+        }),
+        html: render(&AccountLockedHtml {
+            minutes,
+            reset_link,
+        }),
+    }
+}
+
+pub fn invitation(
+    to: &str,
+    organization: &str,
+    inviter: &str,
+    role: &str,
+    link: &str,
+    days: u64,
+) -> Mail {
+    Mail {
+        template: "invitation",
+        to: to.to_owned(),
+        subject: format!("You are invited to join {organization} on Carethread"),
+        text: render(&InvitationText {
+            organization,
+            inviter,
+            role,
+            link,
+            days,
+        }),
+        html: render(&InvitationHtml {
+            organization,
+            inviter,
+            role,
+            link,
+            days,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_the_link_in_both_parts() {
+        let link = "https://care.example.org/reset-password?token=abc";
+        let m = password_reset("pat@example.org", link, 60);
+        assert!(m.text.contains(link));
+        assert!(m
+            .html
+            .contains("https://care.example.org/reset-password?token=abc"));
+        assert!(m.text.contains("60 minutes"));
+        assert!(m.html.starts_with("<!DOCTYPE html>"));
+    }
+
+    #[test]
+    fn html_parts_escape_what_they_are_given() {
+        let m = invitation(
+            "pat@example.org",
+            "Riverbend <Home> Health",
+            "Ana & Co",
+            "Clinic staff",
+            "https://x.example/invite?token=t",
+            7,
+        );
+        assert!(
+            m.html.contains("Riverbend &#60;Home&#62; Health")
+                || m.html.contains("Riverbend &lt;Home&gt; Health")
+        );
+        assert!(m.text.contains("Riverbend <Home> Health"));
+        assert!(m.subject.contains("Riverbend <Home> Health"));
+    }
+}

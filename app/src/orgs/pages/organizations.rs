@@ -1,0 +1,100 @@
+//! `/admin/organizations`: every organization with its numbers, and the
+//! form that creates one and invites its first member.
+
+use crate::auth::ErrorNotice;
+use crate::orgs::{list_organizations, CreateOrganization, OrgSummary};
+use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, SelectField, TextField};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn OrganizationsPage() -> impl IntoView {
+    let create = ServerAction::<CreateOrganization>::new();
+    let orgs = Resource::new(move || create.version().get(), |_| list_organizations());
+    let error = action_error(create.value());
+    let created = move || create.value().with(|v| matches!(v, Some(Ok(_))));
+    let pending = create.pending();
+    view! {
+        <Title text="Organizations · Carethread"/>
+        <div class="page">
+            <h1>"Organizations"</h1>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    orgs.get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                            Ok(orgs) => view! { <OrgTable orgs/> }.into_any(),
+                        })
+                }}
+            </Transition>
+            <section class="section panel" aria-labelledby="create-heading">
+                <h2 id="create-heading">"Add an organization"</h2>
+                <Show when=created>
+                    <p class="notice notice--success" role="status" data-testid="org-created">
+                        "Organization created, and its first member invited."
+                    </p>
+                </Show>
+                <ActionForm action=create attr:class="form" attr:novalidate=true>
+                    <ErrorSummary error/>
+                    <TextField name="name" label="Name" required=true error=field_error(error, "name")/>
+                    <SelectField
+                        name="kind"
+                        label="Kind"
+                        required=true
+                        options=vec![
+                            ("clinic", "Clinic (home-health agency or practice)"),
+                            ("referrer", "Referring organization (hospital discharge planning)"),
+                        ]
+                        error=field_error(error, "kind")
+                    />
+                    <TextField
+                        name="email"
+                        label="First member's email"
+                        input_type="email"
+                        hint="A clinic's first member is its administrator; a referring organization's is a discharge planner."
+                        required=true
+                        error=field_error(error, "email")
+                    />
+                    <button type="submit" class="button" disabled=move || pending.get()>
+                        "Create and invite"
+                    </button>
+                </ActionForm>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn OrgTable(orgs: Vec<OrgSummary>) -> impl IntoView {
+    view! {
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Organizations">
+            <table class="table" data-testid="organizations">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Kind"</th>
+                        <th scope="col">"Members"</th>
+                        <th scope="col">"Open invitations"</th>
+                        <th scope="col">"Since"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {orgs
+                        .into_iter()
+                        .map(|o| {
+                            view! {
+                                <tr>
+                                    <th scope="row">{o.name}</th>
+                                    <td>{o.kind.label()}</td>
+                                    <td>{o.members}</td>
+                                    <td>{o.open_invitations}</td>
+                                    <td>{format_datetime(o.created_at)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,204 @@
+//! `/clinic/team`: the clinic's members and open invitations; its
+//! administrators invite, change roles, remove and revoke here.
+
+use crate::auth::{ErrorNotice, Role};
+use crate::orgs::{
+    get_team, ChangeMemberRole, InviteMember, RemoveMember, RevokeInvitation, TeamView,
+};
+use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, SelectField, TextField};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn TeamPage() -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let change = ServerAction::<ChangeMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let team = Resource::new(
+        move || {
+            (
+                invite.version().get(),
+                revoke.version().get(),
+                change.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| get_team(),
+    );
+    let actions = Actions {
+        invite,
+        revoke,
+        change,
+        remove,
+    };
+    view! {
+        <Title text="Team · Carethread"/>
+        <div class="page">
+            <Transition fallback=|| view! { <p>"Loading the team…"</p> }>
+                {move || {
+                    team.get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                            Ok(view) => view! { <Team view actions/> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </div>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    invite: ServerAction<InviteMember>,
+    revoke: ServerAction<RevokeInvitation>,
+    change: ServerAction<ChangeMemberRole>,
+    remove: ServerAction<RemoveMember>,
+}
+
+#[component]
+fn Team(view: TeamView, actions: Actions) -> impl IntoView {
+    let TeamView {
+        organization,
+        can_manage,
+        members,
+        invitations,
+    } = view;
+    let problem = Signal::derive(move || {
+        action_error(actions.change.value())
+            .get()
+            .or_else(|| action_error(actions.remove.value()).get())
+            .or_else(|| action_error(actions.revoke.value()).get())
+    });
+    view! {
+        <h1>"Team"</h1>
+        <p class="lede">{format!("The people of {organization} on Carethread.")}</p>
+        <ErrorSummary error=problem title="That change was not made"/>
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Members">
+            <table class="table" data-testid="members">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Member since"</th>
+                        {can_manage.then(|| view! { <th scope="col">"Manage"</th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {members
+                        .into_iter()
+                        .map(|m| {
+                            let manage = (can_manage && !m.is_me
+                                && matches!(m.role, Role::ClinicAdmin | Role::ClinicStaff))
+                                .then(|| {
+                                    let other = if m.role == Role::ClinicAdmin {
+                                        (Role::ClinicStaff, "Make staff")
+                                    } else {
+                                        (Role::ClinicAdmin, "Make administrator")
+                                    };
+                                    let id = m.user_id.to_string();
+                                    let id_again = id.clone();
+                                    view! {
+                                        <td class="actions">
+                                            <ActionForm action=actions.change attr:class="inline-form">
+                                                <input type="hidden" name="user_id" value=id/>
+                                                <input type="hidden" name="role" value=other.0.as_str()/>
+                                                <button type="submit" class="button button--secondary">{other.1}</button>
+                                            </ActionForm>
+                                            <ActionForm action=actions.remove attr:class="inline-form">
+                                                <input type="hidden" name="user_id" value=id_again/>
+                                                <button type="submit" class="button button--danger">"Remove"</button>
+                                            </ActionForm>
+                                        </td>
+                                    }
+                                });
+                            let blank = (can_manage && manage.is_none()).then(|| view! { <td></td> });
+                            view! {
+                                <tr>
+                                    <th scope="row">{m.name}{m.is_me.then_some(" (you)")}</th>
+                                    <td>{m.email}</td>
+                                    <td>{m.role.label()}</td>
+                                    <td>{format_datetime(m.since)}</td>
+                                    {manage}
+                                    {blank}
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {can_manage.then(|| view! { <Invitations invitations actions/> })}
+    }
+}
+
+#[component]
+fn Invitations(invitations: Vec<super::super::InvitationView>, actions: Actions) -> impl IntoView {
+    let error = action_error(actions.invite.value());
+    let sent = move || actions.invite.value().with(|v| matches!(v, Some(Ok(()))));
+    let pending = actions.invite.pending();
+    view! {
+        <section class="section" aria-labelledby="invite-heading">
+            <h2 id="invite-heading">"Invite someone"</h2>
+            <Show when=sent>
+                <p class="notice notice--success" role="status" data-testid="invite-sent">
+                    "Invitation sent. It stays open for 7 days."
+                </p>
+            </Show>
+            <ActionForm action=actions.invite attr:class="form" attr:novalidate=true>
+                <ErrorSummary error/>
+                <TextField
+                    name="email"
+                    label="Email address"
+                    input_type="email"
+                    required=true
+                    error=field_error(error, "email")
+                />
+                <SelectField
+                    name="role"
+                    label="Role"
+                    required=true
+                    options=vec![
+                        ("clinic_staff", "Clinic staff: referral inbox, patients, schedule"),
+                        ("clinic_admin", "Clinic administrator: also team, settings, audit log"),
+                        ("clinician", "Affiliated clinician"),
+                    ]
+                    error=field_error(error, "role")
+                />
+                <button type="submit" class="button" disabled=move || pending.get()>
+                    "Send invitation"
+                </button>
+            </ActionForm>
+            <h3>"Waiting to be accepted"</h3>
+            {if invitations.is_empty() {
+                view! { <p class="empty">"No open invitations."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="list" role="list" data-testid="open-invitations">
+                        {invitations
+                            .into_iter()
+                            .map(|i| {
+                                view! {
+                                    <li class="list__item">
+                                        <div>
+                                            <strong>{i.email}</strong>
+                                            <p class="muted">
+                                                {format!("{} · expires {}", i.role.label(), format_datetime(i.expires_at))}
+                                            </p>
+                                        </div>
+                                        <ActionForm action=actions.revoke attr:class="inline-form">
+                                            <input type="hidden" name="id" value=i.id.to_string()/>
+                                            <button type="submit" class="button button--secondary">"Revoke"</button>
+                                        </ActionForm>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}

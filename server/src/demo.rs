@@ -1,0 +1,151 @@
+//! Demo data for development and the end-to-end tests: organizations and
+//! one account for every role, all with the password [`DEMO_PASSWORD`]
+//! (listed in the README). Idempotent: ids are fixed and existing rows are
+//! left alone. Refused in production by the caller (`serve --demo`).
+
+use anyhow::Result;
+use app::auth::hashing::PasswordHasher;
+use app::auth::{NewPassword, Role};
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+/// The demo accounts' password. Public by design: demo data only.
+pub const DEMO_PASSWORD: &str = "carethread-demo-2026";
+
+const PLATFORM: Uuid = Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001);
+pub const RIVERBEND: Uuid = Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0000_0101);
+pub const LAKESIDE: Uuid = Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0000_0102);
+pub const MERCY: Uuid = Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0000_0201);
+
+const ORGS: [(Uuid, &str, &str); 3] = [
+    (RIVERBEND, "clinic", "Riverbend Home Health"),
+    (LAKESIDE, "clinic", "Lakeside Home Care"),
+    (
+        MERCY,
+        "referrer",
+        "Mercy General Hospital · Discharge Planning",
+    ),
+];
+
+/// A demo account: id, email, name, memberships.
+pub struct DemoUser {
+    pub id: Uuid,
+    pub email: &'static str,
+    pub name: &'static str,
+    pub memberships: &'static [(Uuid, Role)],
+}
+
+pub const USERS: [DemoUser; 7] = [
+    DemoUser {
+        id: Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0001_0001),
+        email: "admin@carethread.example",
+        name: "Morgan Platt",
+        memberships: &[(PLATFORM, Role::PlatformAdmin)],
+    },
+    DemoUser {
+        id: Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0001_0002),
+        email: "director@riverbend.example",
+        name: "Renée Okafor",
+        memberships: &[(RIVERBEND, Role::ClinicAdmin)],
+    },
+    DemoUser {
+        id: Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0001_0003),
+        email: "intake@riverbend.example",
+        name: "Sam Whitfield",
+        memberships: &[(RIVERBEND, Role::ClinicStaff)],
+    },
+    DemoUser {
+        id: Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0001_0004),
+        email: "director@lakeside.example",
+        name: "Priya Raman",
+        memberships: &[(LAKESIDE, Role::ClinicAdmin)],
+    },
+    DemoUser {
+        id: Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0001_0005),
+        email: "planner@mercy.example",
+        name: "Dana Ortiz",
+        memberships: &[(MERCY, Role::Referrer)],
+    },
+    DemoUser {
+        id: Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0001_0006),
+        email: "nurse@carethread.example",
+        name: "Luis Moreno, RN",
+        // Independent on the platform, and affiliated with Riverbend: this
+        // account can switch organization.
+        memberships: &[(PLATFORM, Role::Clinician), (RIVERBEND, Role::Clinician)],
+    },
+    DemoUser {
+        id: Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0001_0007),
+        email: "family@carethread.example",
+        name: "Grace Lin",
+        memberships: &[(PLATFORM, Role::Family)],
+    },
+];
+
+/// Creates whatever demo data is missing. `admin_url` is the
+/// administrative connection (demo rows are fixtures, not user actions).
+pub async fn seed(admin_url: &crate::config::Secret, hasher: &PasswordHasher) -> Result<()> {
+    let mut conn = PgConnection::connect(admin_url.expose()).await?;
+    let password = NewPassword::parse(DEMO_PASSWORD)
+        .map_err(|m| anyhow::anyhow!("the demo password breaks the policy: {m}"))?;
+    let hash = hasher.hash(&password).await?;
+    let mut tx = conn.begin().await?;
+    let mut created = 0;
+    for (id, kind, name) in ORGS {
+        let inserted = sqlx::query!(
+            "INSERT INTO organizations (id, kind, name) VALUES ($1, $2::text::organization_kind, $3)
+             ON CONFLICT (id) DO NOTHING",
+            id,
+            kind,
+            name
+        )
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            created += 1;
+            sqlx::query!(
+                "INSERT INTO audit_events (organization_id, action, subject_type, subject_id, details)
+                 VALUES ($1, 'organization.created', 'organization', $2, '{\"source\": \"demo\"}')",
+                id,
+                id.to_string()
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    for user in &USERS {
+        sqlx::query!(
+            "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            user.id,
+            user.email,
+            user.name
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+            user.id,
+            hash
+        )
+        .execute(&mut *tx)
+        .await?;
+        for (org, role) in user.memberships {
+            sqlx::query!(
+                "INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                org,
+                user.id,
+                *role as Role
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    conn.close().await?;
+    if created > 0 {
+        tracing::info!("demo data created: sign in with any demo account (see the README)");
+    }
+    Ok(())
+}

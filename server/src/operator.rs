@@ -1,0 +1,98 @@
+//! The operator's commands: create a platform administrator, verify every
+//! audit chain. They use the administrative connection (they are run by
+//! whoever runs the server, not by a signed-in user) and write their own
+//! audit events.
+
+use crate::config::Secret;
+use anyhow::{bail, Context, Result};
+use app::auth::hashing::PasswordHasher;
+use app::auth::{NewPassword, Role};
+use app::domain::{BoundedText, EmailAddress, TextRules};
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+/// Creates a platform administrator (the first one, typically). The
+/// password comes from `password` (the environment or a prompt); it is
+/// never printed.
+pub async fn create_platform_admin(
+    admin_url: &Secret,
+    hasher: &PasswordHasher,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> Result<Uuid> {
+    let email = EmailAddress::parse(email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+    let name = BoundedText::parse(name, TextRules::single_line("--name", 1, 120))
+        .map_err(|m| anyhow::anyhow!("{m}"))?;
+    let password = NewPassword::parse(password).map_err(|m| anyhow::anyhow!("password: {m}"))?;
+    let hash = hasher.hash(&password).await?;
+    let mut conn = PgConnection::connect(admin_url.expose()).await?;
+    let mut tx = conn.begin().await?;
+    let exists: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1)) AS "exists!""#,
+        email.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if exists {
+        bail!("an account with {email} already exists");
+    }
+    let id = Uuid::new_v4();
+    sqlx::query!(
+        "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)",
+        id,
+        email.as_str(),
+        name.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)",
+        id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO memberships (organization_id, user_id, role) VALUES (platform_org_id(), $1, $2)",
+        id,
+        Role::PlatformAdmin as Role
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO audit_events (organization_id, action, subject_type, subject_id, details)
+         VALUES (platform_org_id(), 'account.created', 'user', $1,
+                 '{\"role\": \"platform_admin\", \"by\": \"operator\"}')",
+        id.to_string()
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One chain's verdict.
+pub struct ChainReport {
+    pub organization: String,
+    pub status: app::audit::ChainStatus,
+}
+
+/// Verifies every organization's audit chain.
+pub async fn verify_all(admin_url: &Secret) -> Result<Vec<ChainReport>> {
+    let mut conn = PgConnection::connect(admin_url.expose())
+        .await
+        .context("cannot connect with DATABASE_URL")?;
+    let orgs = sqlx::query!("SELECT id, name FROM organizations ORDER BY kind, name")
+        .fetch_all(&mut conn)
+        .await?;
+    let mut reports = Vec::with_capacity(orgs.len());
+    for org in orgs {
+        let status = app::audit::repo::verify_chain(&mut conn, org.id).await?;
+        reports.push(ChainReport {
+            organization: org.name,
+            status,
+        });
+    }
+    Ok(reports)
+}
