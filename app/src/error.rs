@@ -111,6 +111,15 @@ impl AppError {
         matches!(error, sqlx::Error::Database(e) if e.constraint() == Some(constraint))
     }
 
+    /// For errors that end by waiting: how long, for `Retry-After`.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            AppError::AccountLocked { minutes } => Some(minutes * 60),
+            _ => None,
+        }
+    }
+
     /// The message for `field`, when this is a validation error naming it.
     pub fn field_message(&self, field: &str) -> Option<&str> {
         match self {
@@ -164,6 +173,9 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
 pub fn set_response_status(error: &AppError) {
     if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         options.set_status(error.status());
+        if let Some(secs) = error.retry_after_secs() {
+            options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
     }
 }
 
@@ -200,12 +212,7 @@ impl axum::response::IntoResponse for AppError {
             }
         });
         let mut response = (self.status(), axum::Json(body)).into_response();
-        let retry_after = match self {
-            AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
-            AppError::AccountLocked { minutes } => Some(minutes * 60),
-            _ => None,
-        };
-        if let Some(secs) = retry_after {
+        if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
