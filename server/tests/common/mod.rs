@@ -97,6 +97,8 @@ pub struct TestApp {
 pub struct Options {
     pub public_url: Option<String>,
     pub policy: Option<AuthPolicy>,
+    /// No background mail worker: the test sends with `deliver_mail`.
+    pub without_worker: bool,
 }
 
 /// A test user: their id, address and password.
@@ -145,11 +147,13 @@ impl TestApp {
         )
         .unwrap();
         let worker_pool = server::db::worker_pool(&urls.worker).await.unwrap();
-        server::mail::worker::spawn(
-            worker_pool.clone(),
-            mailer.clone(),
-            Duration::from_millis(500),
-        );
+        if !options.without_worker {
+            server::mail::worker::spawn(
+                worker_pool.clone(),
+                mailer.clone(),
+                Duration::from_millis(500),
+            );
+        }
 
         let policy = options.policy.clone().unwrap_or_else(|| AuthPolicy {
             // Keep reset requests quick in tests; the floor itself is tested.

@@ -1,0 +1,399 @@
+//! Tenant isolation, proven against the database itself: a property test
+//! builds random organizations, members, invitations and audit events,
+//! then, acting as every member through the same principal transaction the
+//! application uses, reads, updates, deletes and inserts across *every*
+//! table with an `organization_id` column (found in the catalog, so tables
+//! added later are covered without touching this file), and checks that
+//! nothing of another organization is ever returned or written.
+//!
+//! The one deliberate exception: platform administrators administer
+//! accounts across organizations (memberships and invitations); for every
+//! other tenant table they are held to their own organization too.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use app::auth::session::{resolve, SessionClaim};
+use app::auth::Role;
+use app::db::platform_org_id;
+use common::TestApp;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use sqlx::Row;
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// Tables platform administrators may read across organizations.
+const ACCOUNT_ADMINISTRATION: [&str; 2] = ["memberships", "invitations"];
+
+#[derive(Debug, Clone)]
+struct OrgPlan {
+    clinic: bool,
+    /// Role of each member (indexes into the kind's roles).
+    members: Vec<u8>,
+    invitations: u8,
+    events: u8,
+}
+
+#[derive(Debug, Clone)]
+struct World {
+    orgs: Vec<OrgPlan>,
+    /// Platform members: true = family, false = clinician.
+    platform_people: Vec<bool>,
+    platform_admin: bool,
+}
+
+fn world() -> impl Strategy<Value = World> {
+    let org = (
+        any::<bool>(),
+        prop::collection::vec(0u8..2, 1..4),
+        0u8..3,
+        0u8..4,
+    )
+        .prop_map(|(clinic, members, invitations, events)| OrgPlan {
+            clinic,
+            members,
+            invitations,
+            events,
+        });
+    (
+        prop::collection::vec(org, 2..4),
+        prop::collection::vec(any::<bool>(), 0..3),
+        any::<bool>(),
+    )
+        .prop_map(|(orgs, platform_people, platform_admin)| World {
+            orgs,
+            platform_people,
+            platform_admin,
+        })
+}
+
+/// A member to act as.
+struct Actor {
+    claim: SessionClaim,
+}
+
+/// Builds `world` with a superuser connection (fixtures) and returns the
+/// members to act as.
+async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
+    let mut admin = app.admin().await;
+    let mut actors = Vec::new();
+    let hash = common::password_hash().await;
+    let mut add_person = async |admin: &mut sqlx::PgConnection, org: Uuid, role: Role| {
+        let user = Uuid::new_v4();
+        let login = Uuid::new_v4();
+        sqlx::query("INSERT INTO users (id, email, display_name) VALUES ($1, $2, 'Prop')")
+            .bind(user)
+            .bind(format!("{}@prop.example", user.simple()))
+            .execute(&mut *admin)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)")
+            .bind(user)
+            .bind(hash)
+            .execute(&mut *admin)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)")
+            .bind(org)
+            .bind(user)
+            .bind(role)
+            .execute(&mut *admin)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO user_sessions (id, user_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')",
+        )
+        .bind(login)
+        .bind(user)
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+        Actor {
+            claim: SessionClaim {
+                user_id: user,
+                login_id: login,
+                org_id: org,
+                role,
+                can_switch: false,
+            },
+        }
+    };
+    for plan in &world.orgs {
+        let kind = if plan.clinic { "clinic" } else { "referrer" };
+        let org: Uuid = sqlx::query_scalar(
+            "INSERT INTO organizations (kind, name) VALUES ($1::text::organization_kind, 'Prop org') RETURNING id",
+        )
+        .bind(kind)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        for pick in &plan.members {
+            let role = match (plan.clinic, pick) {
+                (true, 0) => Role::ClinicAdmin,
+                (true, _) => Role::ClinicStaff,
+                (false, _) => Role::Referrer,
+            };
+            actors.push(add_person(&mut admin, org, role).await);
+        }
+        for _ in 0..plan.invitations {
+            let role = if plan.clinic {
+                "clinic_staff"
+            } else {
+                "referrer"
+            };
+            sqlx::query(
+                "INSERT INTO invitations (organization_id, email, role, token_hash, expires_at)
+                 VALUES ($1, $2, $3::text::member_role, $4, now() + interval '1 day')",
+            )
+            .bind(org)
+            .bind(format!("{}@invite.example", Uuid::new_v4().simple()))
+            .bind(role)
+            .bind(Uuid::new_v4().as_bytes().repeat(2))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        }
+        for _ in 0..plan.events {
+            sqlx::query(
+                "INSERT INTO audit_events (organization_id, action) VALUES ($1, 'auth.sign_in')",
+            )
+            .bind(org)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        }
+    }
+    for family in &world.platform_people {
+        let role = if *family {
+            Role::Family
+        } else {
+            Role::Clinician
+        };
+        actors.push(add_person(&mut admin, platform_org_id(), role).await);
+    }
+    if world.platform_admin {
+        actors.push(add_person(&mut admin, platform_org_id(), Role::PlatformAdmin).await);
+    }
+    actors
+}
+
+/// Every table with an `organization_id` column.
+async fn tenant_tables(app: &TestApp) -> Vec<String> {
+    let mut admin = app.admin().await;
+    sqlx::query_scalar(
+        "SELECT c.table_name::text FROM information_schema.columns c
+         JOIN information_schema.tables t USING (table_schema, table_name)
+         WHERE c.table_schema = 'public' AND c.column_name = 'organization_id'
+           AND t.table_type = 'BASE TABLE'
+         ORDER BY 1",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap()
+}
+
+/// Runs `sql` inside a savepoint (so a refusal does not end the
+/// transaction, and a change is undone) and returns the `organization_id`
+/// of every row it returned, or None when the database refused.
+async fn attempt(conn: &mut sqlx::PgConnection, sql: &str) -> Option<Vec<Uuid>> {
+    sqlx::raw_sql("SAVEPOINT probe")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let result = sqlx::query(sql).fetch_all(&mut *conn).await;
+    sqlx::raw_sql("ROLLBACK TO SAVEPOINT probe")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    match result {
+        Ok(rows) => Some(rows.iter().map(|r| r.get::<Uuid, _>(0)).collect()),
+        Err(e) => {
+            let code = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .unwrap_or_default()
+                .to_string();
+            // 42501: permission denied or a row-level security refusal;
+            // P0001 / 23xxx: a trigger or constraint said no. Anything else
+            // is a broken probe.
+            assert!(
+                code == "42501" || code == "P0001" || code.starts_with("23"),
+                "{sql}: unexpected {e}"
+            );
+            None
+        }
+    }
+}
+
+async fn check(app: &TestApp, world: World, tables: &[String]) {
+    let actors = build(app, &world).await;
+    let all_orgs: Vec<Uuid> = {
+        let mut admin = app.admin().await;
+        sqlx::query_scalar("SELECT id FROM organizations")
+            .fetch_all(&mut admin)
+            .await
+            .unwrap()
+    };
+    for actor in actors {
+        let claim = &actor.claim;
+        let mut tx = resolve(&app.pool, &app.policy, claim)
+            .await
+            .unwrap()
+            .expect("a live session resolves");
+        let own = claim.org_id;
+        let platform_admin = claim.role == Role::PlatformAdmin;
+        for table in tables {
+            let exempt = platform_admin && ACCOUNT_ADMINISTRATION.contains(&table.as_str());
+            let others_ok = |orgs: &[Uuid]| exempt || orgs.iter().all(|o| *o == own);
+            // Identifiers from the catalog, quoted: tests only.
+            let read = attempt(
+                tx.conn(),
+                &format!("SELECT organization_id FROM \"{table}\""),
+            )
+            .await;
+            if let Some(orgs) = &read {
+                assert!(
+                    others_ok(orgs),
+                    "{:?} read another organization's {table}",
+                    claim.role
+                );
+            }
+            let updated = attempt(
+                tx.conn(),
+                &format!("UPDATE \"{table}\" SET organization_id = organization_id RETURNING organization_id"),
+            )
+            .await;
+            if let Some(orgs) = &updated {
+                assert!(
+                    others_ok(orgs),
+                    "{:?} updated another organization's {table}",
+                    claim.role
+                );
+            }
+            let deleted = attempt(
+                tx.conn(),
+                &format!("DELETE FROM \"{table}\" RETURNING organization_id"),
+            )
+            .await;
+            if let Some(orgs) = &deleted {
+                assert!(
+                    others_ok(orgs),
+                    "{:?} deleted another organization's {table}",
+                    claim.role
+                );
+            }
+            // Moving one's own rows into another organization is refused.
+            for other in all_orgs.iter().filter(|o| **o != own).take(1) {
+                let moved = attempt(
+                    tx.conn(),
+                    &format!("UPDATE \"{table}\" SET organization_id = '{other}' RETURNING organization_id"),
+                )
+                .await;
+                if let Some(orgs) = moved {
+                    assert!(
+                        exempt || orgs.is_empty(),
+                        "{:?} moved {table} rows to {other}",
+                        claim.role
+                    );
+                }
+            }
+        }
+        // Inserting into another organization is refused.
+        for other in all_orgs.iter().filter(|o| **o != own) {
+            let membership = attempt(
+                tx.conn(),
+                &format!(
+                    "INSERT INTO memberships (organization_id, user_id, role)
+                     VALUES ('{other}', '{}', 'clinic_staff') RETURNING organization_id",
+                    claim.user_id
+                ),
+            )
+            .await;
+            assert!(
+                membership.is_none() || platform_admin,
+                "{:?} joined {other}",
+                claim.role
+            );
+            let event = attempt(
+                tx.conn(),
+                &format!("INSERT INTO audit_events (organization_id, actor_user_id, action) VALUES ('{other}', '{}', 'auth.sign_in') RETURNING organization_id", claim.user_id),
+            )
+            .await;
+            assert!(
+                event.is_none(),
+                "{:?} wrote into {other}'s audit chain",
+                claim.role
+            );
+        }
+        // People: only colleagues (or oneself on the platform).
+        let people: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM users")
+            .fetch_all(tx.conn())
+            .await
+            .unwrap();
+        if !platform_admin {
+            let allowed: HashSet<Uuid> = if own == platform_org_id() {
+                HashSet::from([claim.user_id])
+            } else {
+                sqlx::query_scalar("SELECT user_id FROM memberships WHERE organization_id = $1")
+                    .bind(own)
+                    .fetch_all(tx.conn())
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .collect()
+            };
+            for p in people {
+                assert!(allowed.contains(&p), "{:?} saw a stranger", claim.role);
+            }
+        }
+        // Families and clinicians see only their own membership.
+        if matches!(claim.role, Role::Family | Role::Clinician) {
+            let mine: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM memberships")
+                .fetch_all(tx.conn())
+                .await
+                .unwrap();
+            assert_eq!(mine, [claim.user_id]);
+        }
+        // Secrets: only one's own.
+        let hashes: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM user_credentials")
+            .fetch_all(tx.conn())
+            .await
+            .unwrap();
+        assert_eq!(
+            hashes,
+            [claim.user_id],
+            "{:?} read others' credentials",
+            claim.role
+        );
+    }
+}
+
+#[test]
+fn no_query_as_one_organization_reads_or_writes_another_organizations_rows() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(TestApp::spawn());
+    let tables = rt.block_on(tenant_tables(&app));
+    for expected in ["audit_events", "invitations", "memberships"] {
+        assert!(
+            tables.iter().any(|t| t == expected),
+            "{expected} in {tables:?}"
+        );
+    }
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(16);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&world(), |world| {
+            rt.block_on(check(&app, world, &tables));
+            Ok(())
+        })
+        .unwrap();
+}
