@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs Carethread at http://127.0.0.1:3000 with its own embedded PostgreSQL
 # (under target/pg) and the demo data. Ctrl-C stops the server and the
-# database. CARETHREAD_RELEASE=1 builds an optimised release instead.
+# database. Demo organizations and accounts are created on first start
+# (the README lists them); mail goes to a local SMTP sink readable at
+# /dev/mail. CARETHREAD_RELEASE=1 builds an optimised release instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --run
@@ -16,4 +18,4 @@ else
 fi
 echo
 echo "Starting Carethread at ${PUBLIC_URL:-http://127.0.0.1:3000} (Ctrl-C to stop)"
-exec "$TARGET_DIR/$profile/server" serve
+exec "$TARGET_DIR/$profile/server" serve --demo

@@ -54,10 +54,10 @@ EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 scripts/sqlx-prepare.sh --c
 
 step "end-to-end journeys in Chromium"
 EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 "$TARGET_DIR/debug/server" db destroy
-BIND_ADDR=127.0.0.1:$E2E_PORT \
+BIND_ADDR=127.0.0.1:$E2E_PORT DEV_MAIL_SINK_ADDR=127.0.0.1:${E2E_SMTP_PORT:-2526} \
   EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 EMBEDDED_PG_EPHEMERAL=true \
   LOG_FORMAT=json RUST_LOG=warn \
-  "$TARGET_DIR/debug/server" serve > target/e2e-server.log 2>&1 &
+  "$TARGET_DIR/debug/server" serve --demo > target/e2e-server.log 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
   if curl -fsS "http://127.0.0.1:$E2E_PORT/api/v1/health" >/dev/null 2>&1; then break; fi

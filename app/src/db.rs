@@ -19,7 +19,7 @@
 //!
 //! The caller owns the transaction: it commits, or dropping it rolls back.
 
-use crate::auth::{OrgKind, Principal, Role};
+use crate::auth::{Principal, Role};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -199,11 +199,6 @@ impl Tx<Principal> {
 /// The operator's organization (a constant shared with the migrations).
 pub fn platform_org_id() -> Uuid {
     Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001)
-}
-
-/// Whether `kind` is the platform's (for readability at call sites).
-pub fn is_platform(kind: OrgKind) -> bool {
-    kind == OrgKind::Platform
 }
 
 /// Sets the identity of a fresh transaction in one round trip.

@@ -144,7 +144,9 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         let error = match value {
-            E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => {
+            // The request could not be read, or (in the browser) the form
+            // could not be turned into one.
+            E::Args(m) | E::MissingArg(m) | E::Deserialization(m) | E::Serialization(m) => {
                 AppError::BadRequest { message: m }
             }
             E::Request(m) | E::Response(m) => AppError::BadRequest {

@@ -26,3 +26,40 @@ export async function expectAccessible(page: Page, label: string) {
   );
   expect(summary, `axe violations on ${label}`).toEqual([]);
 }
+
+/** The demo accounts' password (demo data only; see the README). */
+export const DEMO_PASSWORD = "carethread-demo-2026";
+
+/** Signs in through the form and waits for the dashboard. */
+export async function signIn(page: Page, email: string, password = DEMO_PASSWORD) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.locator("#password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** The newest message the development SMTP sink received for `to`. */
+export async function latestMail(page: Page, to: string, subject: string) {
+  for (let i = 0; i < 50; i++) {
+    const res = await page.request.get("/dev/mail.json");
+    const mails: { to: string[]; subject: string; text: string }[] = await res.json();
+    const found = mails.find((m) => m.to.includes(to) && m.subject.includes(subject));
+    if (found) return found;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`no mail to ${to} about ${subject}`);
+}
+
+/** The path of the first link in `text` containing `needle`. */
+export function linkIn(text: string, needle: string): string {
+  const url = text.split(/\s+/).find((w) => w.startsWith("http") && w.includes(needle));
+  if (!url) throw new Error(`no link with ${needle}`);
+  const u = new URL(url);
+  return u.pathname + u.search;
+}
+
+/** A fresh address for accounts a test creates. */
+export function freshEmail(prefix: string): string {
+  return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
+}

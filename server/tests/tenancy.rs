@@ -80,7 +80,7 @@ async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
     let mut admin = app.admin().await;
     let mut actors = Vec::new();
     let hash = common::password_hash().await;
-    let mut add_person = async |admin: &mut sqlx::PgConnection, org: Uuid, role: Role| {
+    let add_person = async |admin: &mut sqlx::PgConnection, org: Uuid, role: Role| {
         let user = Uuid::new_v4();
         let login = Uuid::new_v4();
         sqlx::query("INSERT INTO users (id, email, display_name) VALUES ($1, $2, 'Prop')")

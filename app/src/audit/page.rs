@@ -149,7 +149,7 @@ fn AuditLog(
                                         <tr>
                                             <td>{e.seq}</td>
                                             <td>{format_datetime(e.occurred_at)}</td>
-                                            <td>{e.actor.unwrap_or_else(|| "Anonymous".to_owned())}</td>
+                                            <td>{e.actor.unwrap_or_else(|| "Not signed in".to_owned())}</td>
                                             <td title=e.action>{label}</td>
                                             <td>{e.subject.unwrap_or_default()}</td>
                                             <td>{e.ip.unwrap_or_default()}</td>

@@ -128,7 +128,8 @@ pub async fn register(
     name: String,
     email: String,
     password: String,
-    role: String,
+    // A radio group sends nothing when nothing is chosen.
+    #[server(default)] role: String,
 ) -> Result<String, AppError> {
     let result = async {
         let registration = super::service::Registration::parse(&name, &email, &password, &role)?;
@@ -188,7 +189,7 @@ pub async fn check_reset_link(token: String) -> Result<(), AppError> {
     crate::error::with_status(result)
 }
 
-/// Sets a new password with a reset link.
+/// Sets a new password with a reset link, then goes to the sign-in page.
 #[server(prefix = "/rpc", endpoint = "auth/reset-password")]
 pub async fn reset_password(
     token: String,
@@ -204,7 +205,9 @@ pub async fn reset_password(
         }
         let state = crate::state::app_state()?;
         super::service::reset_password(&state, &token, &password, &super::RequestMeta::current())
-            .await
+            .await?;
+        leptos_axum::redirect("/login?reset=1");
+        Ok(())
     }
     .await;
     crate::error::with_status(result)

@@ -41,7 +41,7 @@ impl SignedIn {
 const NAME: TextRules = TextRules::single_line("Your name", 1, 120);
 
 /// Signs in with an address and a password.
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -274,7 +274,7 @@ fn email_taken() -> AppError {
 }
 
 /// Creates a family or clinician account on the platform and signs it in.
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn register(
     state: &AppState,
     registration: Registration,
@@ -317,7 +317,7 @@ pub async fn register(
 
 /// Files a reset link for `email` if it names an active account. Answers
 /// the same, no sooner than the configured floor, either way.
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn request_reset(
     state: &AppState,
     email: &str,
@@ -379,7 +379,7 @@ pub async fn check_reset_token(state: &AppState, raw_token: &str) -> Result<(), 
 /// Sets a new password with a reset link: spends the link (and any other
 /// outstanding one), ends every session, clears a lockout, and tells the
 /// account holder by mail.
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn reset_password(
     state: &AppState,
     raw_token: &str,
@@ -429,7 +429,7 @@ pub async fn reset_password(
 
 /// Changes the signed-in person's password after checking the current one,
 /// and ends their other sessions.
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn change_password(
     state: &AppState,
     mut tx: TenantTx,

@@ -129,36 +129,9 @@ pub async fn get_family_dashboard() -> Result<PersonalDashboard, AppError> {
 pub async fn get_admin_dashboard() -> Result<AdminDashboard, AppError> {
     let result = async {
         let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
-        let organizations = sqlx::query!(
-            r#"SELECT kind AS "kind: OrgKind", count(*) AS "count!"
-               FROM organizations GROUP BY kind ORDER BY kind"#
-        )
-        .fetch_all(tx.conn())
-        .await?
-        .into_iter()
-        .map(|r| (r.kind, r.count))
-        .collect();
-        let users = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#)
-            .fetch_one(tx.conn())
-            .await?;
-        let open_packet_requests = sqlx::query!(
-            r#"SELECT id, organization, packet::text AS "packet!", created_at
-               FROM vendor_packet_requests
-               WHERE handled_at IS NULL
-               ORDER BY created_at DESC
-               LIMIT 20"#
-        )
-        .fetch_all(tx.conn())
-        .await?
-        .into_iter()
-        .map(|r| PacketRequestView {
-            reference: crate::trust::repo::reference_for(r.id),
-            organization: r.organization,
-            packet: crate::trust::PacketKind::parse(&r.packet)
-                .map_or(r.packet.clone(), |k| k.label().to_owned()),
-            created_at: r.created_at,
-        })
-        .collect();
+        let organizations = super::repo::organizations_by_kind(&mut tx).await?;
+        let users = super::repo::account_count(&mut tx).await?;
+        let open_packet_requests = super::repo::open_packet_requests(&mut tx).await?;
         tx.commit().await?;
         Ok(AdminDashboard {
             organizations,

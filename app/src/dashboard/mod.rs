@@ -4,6 +4,8 @@
 
 mod api;
 mod pages;
+#[cfg(feature = "ssr")]
+mod repo;
 
 pub use api::*;
 pub use pages::{

@@ -84,7 +84,7 @@ fn clinic(d: ClinicDashboard) -> impl IntoView {
                         let label = e.action_label().to_owned();
                         view! {
                             <li class="list__item">
-                                <span>{label} " · " {e.actor.unwrap_or_else(|| "Anonymous".to_owned())}</span>
+                                <span>{label} " · " {e.actor.unwrap_or_else(|| "not signed in".to_owned())}</span>
                                 <span class="muted">{format_datetime(e.occurred_at)}</span>
                             </li>
                         }

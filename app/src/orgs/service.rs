@@ -24,7 +24,7 @@ const NAME: TextRules = TextRules::single_line("Your name", 1, 120);
 
 /// Invites `email` to the principal's organization (clinic administrators)
 /// or to `target` (platform administrators) with `role`.
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn invite(
     state: &AppState,
     mut tx: TenantTx,
@@ -212,7 +212,7 @@ pub async fn remove_member(
 
 /// Creates a clinic or referring organization and invites its first
 /// member (a clinic administrator, or a discharge planner).
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn create_organization(
     state: &AppState,
     mut tx: TenantTx,
@@ -300,7 +300,7 @@ fn not_open(status: InviteStatus) -> AppError {
 
 /// Accepts an invitation by creating the account it was sent to, and signs
 /// it in.
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn accept_with_new_account(
     state: &AppState,
     raw_token: &str,
@@ -372,7 +372,7 @@ pub async fn accept_with_new_account(
 /// Accepts an invitation into the signed-in person's existing account
 /// (their address must be the one invited). Returns the organization
 /// joined and the role.
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn accept_as_member(
     state: &AppState,
     principal_tx: TenantTx,

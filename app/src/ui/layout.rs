@@ -98,7 +98,15 @@ fn MemberNav(user: CurrentUser) -> impl IntoView {
             <ul>
                 {links
                     .into_iter()
-                    .map(|(href, label)| view! { <li><A href=href>{label}</A></li> })
+                    .map(|(href, label)| {
+                        // Dashboards are prefixes of their area's pages:
+                        // only an exact match is "this page".
+                        view! {
+                            <li>
+                                <A href=href exact=true>{label}</A>
+                            </li>
+                        }
+                    })
                     .collect_view()}
             </ul>
         </nav>

@@ -8,10 +8,14 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let query = use_query_map();
-    let next = move || query.with(|q| q.get("next")).unwrap_or_default();
-    let signed_out = move || query.with(|q| q.get("signed_out").is_some());
-    let reset_done = move || query.with(|q| q.get("reset").is_some());
+    // Read once (see the reset page): the page is made anew per address.
+    let (next, signed_out, reset_done) = use_query_map().with_untracked(|q| {
+        (
+            q.get("next").unwrap_or_default(),
+            q.get("signed_out").is_some(),
+            q.get("reset").is_some(),
+        )
+    });
     let action = ServerAction::<Login>::new();
     let pending = action.pending();
     let error = action_error(action.value());
@@ -19,17 +23,23 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Sign in · Carethread"/>
         <div class="page page--narrow">
             <h1>"Sign in"</h1>
-            <Show when=signed_out>
-                <p class="notice notice--success" role="status">"You have signed out."</p>
-            </Show>
-            <Show when=reset_done>
-                <p class="notice notice--success" role="status">
-                    "Your password has been changed. Sign in with the new one."
-                </p>
-            </Show>
+            {signed_out
+                .then(|| {
+                    view! {
+                        <p class="notice notice--success" role="status">"You have signed out."</p>
+                    }
+                })}
+            {reset_done
+                .then(|| {
+                    view! {
+                        <p class="notice notice--success" role="status">
+                            "Your password has been changed and every session was signed out. Sign in with the new one."
+                        </p>
+                    }
+                })}
             <ActionForm action=action attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="Sign-in failed"/>
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <TextField
                     name="email"
                     label="Email address"

@@ -57,80 +57,74 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let query = use_query_map();
-    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
-    let check = Resource::new(token, check_reset_link);
-    let action = ServerAction::<ResetPassword>::new();
-    let pending = action.pending();
-    let value = action.value();
-    let error = action_error(value);
-    let done = move || value.with(|v| matches!(v, Some(Ok(()))));
-    let form = move || {
-        view! {
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
-                <ErrorSummary error/>
-                <input type="hidden" name="token" prop:value=token/>
-                <TextField
-                    name="password"
-                    label="New password"
-                    input_type="password"
-                    autocomplete="new-password"
-                    hint="At least 12 characters. A few unrelated words make a strong password that is easy to remember."
-                    required=true
-                    error=field_error(error, "password")
-                />
-                <TextField
-                    name="confirm"
-                    label="The new password again"
-                    input_type="password"
-                    autocomplete="new-password"
-                    required=true
-                    error=field_error(error, "confirm")
-                />
-                <button type="submit" class="button" disabled=move || pending.get()>
-                    {move || if pending.get() { "Saving…" } else { "Set the new password" }}
-                </button>
-            </ActionForm>
-        }
-    };
+    // Read once: the page is made anew for another link, and a reactive
+    // read would re-run this page's effects while navigation tears it down.
+    let token = use_query_map().with_untracked(|q| q.get("token").unwrap_or_default());
+    let token = StoredValue::new(token);
+    let check = Resource::new(|| (), move |_| check_reset_link(token.get_value()));
     view! {
         <Title text="Choose a new password · Carethread"/>
         <div class="page page--narrow">
             <h1>"Choose a new password"</h1>
-            <Show
-                when=done
-                fallback=move || {
-                    view! {
-                        <Suspense fallback=|| view! { <p>"Checking the link…"</p> }>
-                            {move || {
-                                check
-                                    .get()
-                                    .map(|checked| match checked {
-                                        Ok(()) => form().into_any(),
-                                        Err(e) => {
-                                            view! {
-                                                <div class="notice notice--warning" role="alert">
-                                                    <p>{e.field_message("token").map(str::to_owned).unwrap_or_else(|| e.to_string())}</p>
-                                                    <p>
-                                                        <a href="/forgot-password">"Ask for a new link"</a>
-                                                    </p>
-                                                </div>
-                                            }
-                                                .into_any()
-                                        }
-                                    })
-                            }}
-                        </Suspense>
-                    }
-                }
-            >
-                <div class="notice notice--success" role="status" data-testid="reset-done">
-                    <p>"Your password has been changed, and every session was signed out."</p>
-                    <p>
-                        <a class="button" href="/login?reset=1">"Sign in"</a>
-                    </p>
-                </div>
-            </Show>
+            <Suspense fallback=|| view! { <p>"Checking the link…"</p> }>
+                {move || {
+                    check
+                        .get()
+                        .map(|checked| match checked {
+                            Ok(()) => view! { <NewPasswordForm token=token.get_value()/> }.into_any(),
+                            Err(e) => {
+                                let message = e
+                                    .field_message("token")
+                                    .map(str::to_owned)
+                                    .unwrap_or_else(|| e.to_string());
+                                view! {
+                                    <div class="notice notice--warning" role="alert">
+                                        <p>{message}</p>
+                                        <p>
+                                            <a href="/forgot-password">"Ask for a new link"</a>
+                                        </p>
+                                    </div>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
         </div>
+    }
+}
+
+/// The new-password form; on success the server sends the browser to the
+/// sign-in page, which says the password was changed.
+#[component]
+fn NewPasswordForm(token: String) -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let pending = action.pending();
+    let error = action_error(action.value());
+    view! {
+        <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <ErrorSummary error/>
+            <input type="hidden" name="token" value=token/>
+            <TextField
+                name="password"
+                label="New password"
+                input_type="password"
+                autocomplete="new-password"
+                hint="At least 12 characters. A few unrelated words make a strong password that is easy to remember."
+                required=true
+                error=field_error(error, "password")
+            />
+            <TextField
+                name="confirm"
+                label="The new password again"
+                input_type="password"
+                autocomplete="new-password"
+                required=true
+                error=field_error(error, "confirm")
+            />
+            <button type="submit" class="button" disabled=move || pending.get()>
+                {move || if pending.get() { "Saving…" } else { "Set the new password" }}
+            </button>
+        </ActionForm>
     }
 }

@@ -12,9 +12,12 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AcceptInvitationPage() -> impl IntoView {
-    let query = use_query_map();
-    let token = Memo::new(move |_| query.with(|q| q.get("token")).unwrap_or_default());
-    let info = Resource::new(move || token.get(), get_invitation);
+    // Read once (see the reset page): the page is made anew per link.
+    let token = use_query_map().with_untracked(|q| q.get("token").unwrap_or_default());
+    let info = {
+        let token = token.clone();
+        Resource::new(|| (), move |_| get_invitation(token.clone()))
+    };
     view! {
         <Title text="Your invitation · Carethread"/>
         <div class="page page--narrow">
@@ -23,7 +26,7 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                     info.get()
                         .map(|result| match result {
                             Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(info) => view! { <Invitation info token=token.get_untracked()/> }.into_any(),
+                            Ok(info) => view! { <Invitation info token=token.clone()/> }.into_any(),
                         })
                 }}
             </Suspense>

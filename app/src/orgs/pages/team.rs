@@ -89,30 +89,33 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
                     {members
                         .into_iter()
                         .map(|m| {
-                            let manage = (can_manage && !m.is_me
-                                && matches!(m.role, Role::ClinicAdmin | Role::ClinicStaff))
+                            let id = m.user_id.to_string();
+                            let toggle = matches!(m.role, Role::ClinicAdmin | Role::ClinicStaff)
                                 .then(|| {
-                                    let other = if m.role == Role::ClinicAdmin {
+                                    if m.role == Role::ClinicAdmin {
                                         (Role::ClinicStaff, "Make staff")
                                     } else {
                                         (Role::ClinicAdmin, "Make administrator")
-                                    };
-                                    let id = m.user_id.to_string();
-                                    let id_again = id.clone();
-                                    view! {
-                                        <td class="actions">
-                                            <ActionForm action=actions.change attr:class="inline-form">
-                                                <input type="hidden" name="user_id" value=id/>
-                                                <input type="hidden" name="role" value=other.0.as_str()/>
-                                                <button type="submit" class="button button--secondary">{other.1}</button>
-                                            </ActionForm>
-                                            <ActionForm action=actions.remove attr:class="inline-form">
-                                                <input type="hidden" name="user_id" value=id_again/>
-                                                <button type="submit" class="button button--danger">"Remove"</button>
-                                            </ActionForm>
-                                        </td>
                                     }
                                 });
+                            let manage = (can_manage && !m.is_me).then(|| {
+                                let toggle_id = id.clone();
+                                view! {
+                                    <td class="actions">
+                                        {toggle.map(|(role, label)| view! {
+                                            <ActionForm action=actions.change attr:class="inline-form">
+                                                <input type="hidden" name="user_id" value=toggle_id/>
+                                                <input type="hidden" name="role" value=role.as_str()/>
+                                                <button type="submit" class="button button--secondary">{label}</button>
+                                            </ActionForm>
+                                        })}
+                                        <ActionForm action=actions.remove attr:class="inline-form">
+                                            <input type="hidden" name="user_id" value=id/>
+                                            <button type="submit" class="button button--danger">"Remove"</button>
+                                        </ActionForm>
+                                    </td>
+                                }
+                            });
                             let blank = (can_manage && manage.is_none()).then(|| view! { <td></td> });
                             view! {
                                 <tr>
