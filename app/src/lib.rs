@@ -2,7 +2,7 @@
 //! and the domain types shared by the server and the browser.
 //!
 //! Layout mirrors the product: one module per area (`trust`, `auth`,
-//! `orgs`, `audit`, `dashboard`, and later `referrals`, `intake`, …), each
+//! `orgs`, `audit`, `dashboard`, `referrals`, and later `intake`, …), each
 //! holding its pages, its server functions and, behind the `ssr` feature,
 //! its data access. `ui` holds the shared page frame and form controls;
 //! `domain` the validated values; `db` the scoped transactions every
@@ -21,6 +21,7 @@ pub mod domain;
 pub mod error;
 pub mod orgs;
 mod pages;
+pub mod referrals;
 pub mod trust;
 pub mod ui;
 
@@ -104,8 +105,28 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/clinic/team") view=orgs::TeamPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
                         <Route
+                            path=path!("/clinic/inbox")
+                            view=|| view! { <referrals::ReferralListPage inbox=true/> }
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/clinic/inbox/:id")
+                            view=referrals::ReferralDetailPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/referrer")
-                            view=dashboard::ReferrerDashboardPage
+                            view=|| view! { <referrals::ReferralListPage inbox=false/> }
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/referrer/referrals/new")
+                            view=referrals::NewReferralPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/referrer/referrals/:id")
+                            view=referrals::ReferralDetailPage
                             ssr=SsrMode::Async
                         />
                         <Route

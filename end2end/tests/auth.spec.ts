@@ -18,7 +18,7 @@ const demo = [
   { email: "admin@carethread.example", path: "/admin", heading: "Platform administration", org: "Carethread platform", role: "Platform administrator" },
   { email: "director@riverbend.example", path: "/clinic", heading: "Riverbend Home Health", org: "Riverbend Home Health", role: "Clinic administrator" },
   { email: "intake@riverbend.example", path: "/clinic", heading: "Riverbend Home Health", org: "Riverbend Home Health", role: "Clinic staff" },
-  { email: "planner@mercy.example", path: "/referrer", heading: "Mercy General Hospital · Discharge Planning", org: "Mercy General Hospital · Discharge Planning", role: "Discharge planner" },
+  { email: "planner@mercy.example", path: "/referrer", heading: "Your referrals", org: "Mercy General Hospital · Discharge Planning", role: "Discharge planner" },
   { email: "nurse@carethread.example", path: "/clinician", heading: "Welcome, Luis Moreno, RN", org: "Carethread platform", role: "Clinician" },
   { email: "family@carethread.example", path: "/family", heading: "Welcome, Grace Lin", org: "Carethread platform", role: "Family member" },
 ];

@@ -364,6 +364,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
             Ok(mailer) => Some(mail::worker::spawn(
                 db::worker_pool(&urls.worker).await?,
                 mailer,
+                config.public_url.clone(),
                 Duration::from_secs(15),
             )),
             Err(error) => {

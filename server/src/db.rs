@@ -1,5 +1,6 @@
-//! Database start-up: the roles, the migrations (run as the owner role) and
-//! the application pool (the application role).
+//! Database start-up: the roles, the migrations and the reference data
+//! (both as the owner role) and the pools (the application and worker
+//! roles).
 //!
 //! Roles (cluster-wide, created idempotently):
 //! - `carethread_owner` (NOLOGIN) owns every table; migrations run under
@@ -150,10 +151,18 @@ async fn migrate(conn: &mut PgConnection) -> Result<()> {
     sqlx::raw_sql("SET ROLE carethread_owner")
         .execute(&mut *conn)
         .await?;
-    let result = MIGRATOR.run(&mut *conn).await;
+    let result = async {
+        MIGRATOR
+            .run(&mut *conn)
+            .await
+            .context("migrations failed")?;
+        crate::reference::load(&mut *conn)
+            .await
+            .context("loading the reference data failed")
+    }
+    .await;
     sqlx::raw_sql("RESET ROLE").execute(&mut *conn).await?;
-    result.context("migrations failed")?;
-    Ok(())
+    result
 }
 
 /// The application role's pool.

@@ -20,6 +20,7 @@ pub mod http;
 pub mod mail;
 pub mod operator;
 pub mod probe;
+pub mod reference;
 pub mod routes;
 pub mod sessions;
 pub mod telemetry;

@@ -6,6 +6,10 @@
 //! added later are covered without touching this file), and checks that
 //! nothing of another organization is ever returned or written.
 //!
+//! A row counts as the acting organization's when it is in its
+//! `organization_id` or in a column marked as a party to the row
+//! (`COMMENT ... IS 'tenant-party'`, e.g. the clinic a referral is sent to).
+//!
 //! The one deliberate exception: platform administrators administer
 //! accounts across organizations (memberships and invitations); for every
 //! other tenant table they are held to their own organization too.
@@ -120,6 +124,7 @@ async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
             },
         }
     };
+    let mut made: Vec<(Uuid, bool, OrgPlan)> = Vec::new();
     for plan in &world.orgs {
         let kind = if plan.clinic { "clinic" } else { "referrer" };
         let org: Uuid = sqlx::query_scalar(
@@ -155,11 +160,51 @@ async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
             .await
             .unwrap();
         }
+        made.push((org, plan.clinic, plan.clone()));
         for _ in 0..plan.events {
             sqlx::query(
                 "INSERT INTO audit_events (organization_id, action) VALUES ($1, 'auth.sign_in')",
             )
             .bind(org)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        }
+    }
+    // Referrals (and their events) between the referring organizations
+    // and the clinics, some not routed to any clinic.
+    let clinics: Vec<Uuid> = made
+        .iter()
+        .filter(|(_, clinic, _)| *clinic)
+        .map(|(o, _, _)| *o)
+        .collect();
+    for (i, (org, clinic, plan)) in made.iter().enumerate() {
+        if *clinic {
+            continue;
+        }
+        for n in 0..plan.events.min(3) {
+            let to = (!clinics.is_empty() && n % 2 == 0)
+                .then(|| clinics[(i + n as usize) % clinics.len()]);
+            let id = Uuid::new_v4();
+            sqlx::query(
+                "INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
+                     zip, diagnosis_code, care_type, priority, requested_start)
+                 VALUES ($1, $2, $3, 'R-' || upper(substr(md5($2::text), 1, 8)), 'AB', '43215',
+                         'I509', 'skilled_nursing', 'routine', current_date)",
+            )
+            .bind(org)
+            .bind(id)
+            .bind(to)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO domain_events (organization_id, clinic_id, event_type, subject_id)
+                 VALUES ($1, $2, 'referral.created', $3)",
+            )
+            .bind(org)
+            .bind(to)
+            .bind(id)
             .execute(&mut admin)
             .await
             .unwrap();
@@ -179,25 +224,41 @@ async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
     actors
 }
 
-/// Every table with an `organization_id` column.
-async fn tenant_tables(app: &TestApp) -> Vec<String> {
+/// A tenant table and the columns naming the organizations that are
+/// parties to each row (`organization_id` first).
+struct TenantTable {
+    name: String,
+    parties: Vec<String>,
+}
+
+/// Every table with an `organization_id` column, with its party columns.
+async fn tenant_tables(app: &TestApp) -> Vec<TenantTable> {
     let mut admin = app.admin().await;
-    sqlx::query_scalar(
-        "SELECT c.table_name::text FROM information_schema.columns c
-         JOIN information_schema.tables t USING (table_schema, table_name)
-         WHERE c.table_schema = 'public' AND c.column_name = 'organization_id'
-           AND t.table_type = 'BASE TABLE'
+    let rows: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "SELECT c.relname::text,
+                array_agg(a.attname::text ORDER BY a.attname <> 'organization_id', a.attname)
+         FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE n.nspname = 'public' AND c.relkind = 'r'
+           AND EXISTS (SELECT FROM pg_attribute o WHERE o.attrelid = c.oid AND o.attname = 'organization_id')
+           AND (a.attname = 'organization_id' OR col_description(c.oid, a.attnum) = 'tenant-party')
+         GROUP BY c.relname
          ORDER BY 1",
     )
     .fetch_all(&mut admin)
     .await
-    .unwrap()
+    .unwrap();
+    rows.into_iter()
+        .map(|(name, parties)| TenantTable { name, parties })
+        .collect()
 }
 
 /// Runs `sql` inside a savepoint (so a refusal does not end the
-/// transaction, and a change is undone) and returns the `organization_id`
-/// of every row it returned, or None when the database refused.
-async fn attempt(conn: &mut sqlx::PgConnection, sql: &str) -> Option<Vec<Uuid>> {
+/// transaction, and a change is undone) and returns, for every row it
+/// returned, the organizations that are parties to it; None when the
+/// database refused.
+async fn attempt(conn: &mut sqlx::PgConnection, sql: &str) -> Option<Vec<Vec<Uuid>>> {
     sqlx::raw_sql("SAVEPOINT probe")
         .execute(&mut *conn)
         .await
@@ -208,7 +269,16 @@ async fn attempt(conn: &mut sqlx::PgConnection, sql: &str) -> Option<Vec<Uuid>> 
         .await
         .unwrap();
     match result {
-        Ok(rows) => Some(rows.iter().map(|r| r.get::<Uuid, _>(0)).collect()),
+        // Every party column of every row (a party may be unset).
+        Ok(rows) => Some(
+            rows.iter()
+                .map(|r| {
+                    (0..r.len())
+                        .filter_map(|i| r.get::<Option<Uuid>, _>(i))
+                        .collect()
+                })
+                .collect(),
+        ),
         Err(e) => {
             let code = e
                 .as_database_error()
@@ -227,7 +297,7 @@ async fn attempt(conn: &mut sqlx::PgConnection, sql: &str) -> Option<Vec<Uuid>> 
     }
 }
 
-async fn check(app: &TestApp, world: World, tables: &[String]) {
+async fn check(app: &TestApp, world: World, tables: &[TenantTable]) {
     let actors = build(app, &world).await;
     let all_orgs: Vec<Uuid> = {
         let mut admin = app.admin().await;
@@ -244,42 +314,48 @@ async fn check(app: &TestApp, world: World, tables: &[String]) {
             .expect("a live session resolves");
         let own = claim.org_id;
         let platform_admin = claim.role == Role::PlatformAdmin;
-        for table in tables {
-            let exempt = platform_admin && ACCOUNT_ADMINISTRATION.contains(&table.as_str());
-            let others_ok = |orgs: &[Uuid]| exempt || orgs.iter().all(|o| *o == own);
+        for t in tables {
+            let table = &t.name;
             // Identifiers from the catalog, quoted: tests only.
-            let read = attempt(
-                tx.conn(),
-                &format!("SELECT organization_id FROM \"{table}\""),
-            )
-            .await;
-            if let Some(orgs) = &read {
+            let parties = t
+                .parties
+                .iter()
+                .map(|p| format!("\"{p}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let exempt = platform_admin && ACCOUNT_ADMINISTRATION.contains(&table.as_str());
+            let others_ok =
+                |rows: &[Vec<Uuid>]| exempt || rows.iter().all(|orgs| orgs.contains(&own));
+            let read = attempt(tx.conn(), &format!("SELECT {parties} FROM \"{table}\"")).await;
+            if let Some(rows) = &read {
                 assert!(
-                    others_ok(orgs),
+                    others_ok(rows),
                     "{:?} read another organization's {table}",
                     claim.role
                 );
             }
             let updated = attempt(
                 tx.conn(),
-                &format!("UPDATE \"{table}\" SET organization_id = organization_id RETURNING organization_id"),
+                &format!(
+                    "UPDATE \"{table}\" SET organization_id = organization_id RETURNING {parties}"
+                ),
             )
             .await;
-            if let Some(orgs) = &updated {
+            if let Some(rows) = &updated {
                 assert!(
-                    others_ok(orgs),
+                    others_ok(rows),
                     "{:?} updated another organization's {table}",
                     claim.role
                 );
             }
             let deleted = attempt(
                 tx.conn(),
-                &format!("DELETE FROM \"{table}\" RETURNING organization_id"),
+                &format!("DELETE FROM \"{table}\" RETURNING {parties}"),
             )
             .await;
-            if let Some(orgs) = &deleted {
+            if let Some(rows) = &deleted {
                 assert!(
-                    others_ok(orgs),
+                    others_ok(rows),
                     "{:?} deleted another organization's {table}",
                     claim.role
                 );
@@ -291,9 +367,9 @@ async fn check(app: &TestApp, world: World, tables: &[String]) {
                     &format!("UPDATE \"{table}\" SET organization_id = '{other}' RETURNING organization_id"),
                 )
                 .await;
-                if let Some(orgs) = moved {
+                if let Some(rows) = moved {
                     assert!(
-                        exempt || orgs.is_empty(),
+                        exempt || rows.is_empty(),
                         "{:?} moved {table} rows to {other}",
                         claim.role
                     );
@@ -375,10 +451,16 @@ fn no_query_as_one_organization_reads_or_writes_another_organizations_rows() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let app = rt.block_on(TestApp::spawn());
     let tables = rt.block_on(tenant_tables(&app));
-    for expected in ["audit_events", "invitations", "memberships"] {
+    for expected in [
+        "audit_events",
+        "invitations",
+        "memberships",
+        "referrals",
+        "domain_events",
+    ] {
         assert!(
-            tables.iter().any(|t| t == expected),
-            "{expected} in {tables:?}"
+            tables.iter().any(|t| t.name == expected),
+            "{expected} is covered"
         );
     }
     let cases = std::env::var("PROPTEST_CASES")

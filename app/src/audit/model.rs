@@ -24,10 +24,17 @@ pub enum AuditAction {
     MemberRemoved,
     OrganizationCreated,
     OrganizationSwitched,
+    ReferralCreated,
+    ReferralViewed,
+    ReferralAccepted,
+    ReferralDeclined,
+    ReferralCancelled,
+    ReferralStatusChanged,
+    ReferralAssigned,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -45,6 +52,13 @@ impl AuditAction {
         AuditAction::MemberRemoved,
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationSwitched,
+        AuditAction::ReferralCreated,
+        AuditAction::ReferralViewed,
+        AuditAction::ReferralAccepted,
+        AuditAction::ReferralDeclined,
+        AuditAction::ReferralCancelled,
+        AuditAction::ReferralStatusChanged,
+        AuditAction::ReferralAssigned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +80,13 @@ impl AuditAction {
             AuditAction::MemberRemoved => "member.removed",
             AuditAction::OrganizationCreated => "organization.created",
             AuditAction::OrganizationSwitched => "organization.switched",
+            AuditAction::ReferralCreated => "referral.created",
+            AuditAction::ReferralViewed => "referral.viewed",
+            AuditAction::ReferralAccepted => "referral.accepted",
+            AuditAction::ReferralDeclined => "referral.declined",
+            AuditAction::ReferralCancelled => "referral.cancelled",
+            AuditAction::ReferralStatusChanged => "referral.status_changed",
+            AuditAction::ReferralAssigned => "referral.assigned",
         }
     }
 
@@ -93,6 +114,13 @@ impl AuditAction {
             AuditAction::MemberRemoved => "Member removed",
             AuditAction::OrganizationCreated => "Organization created",
             AuditAction::OrganizationSwitched => "Switched organization",
+            AuditAction::ReferralCreated => "Referral sent",
+            AuditAction::ReferralViewed => "Referral viewed",
+            AuditAction::ReferralAccepted => "Referral accepted",
+            AuditAction::ReferralDeclined => "Referral declined",
+            AuditAction::ReferralCancelled => "Referral cancelled",
+            AuditAction::ReferralStatusChanged => "Referral status changed",
+            AuditAction::ReferralAssigned => "Clinician assigned to a referral",
         }
     }
 }

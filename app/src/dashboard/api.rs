@@ -12,16 +12,12 @@ pub struct ClinicDashboard {
     pub organization: String,
     pub role: Role,
     pub members: i64,
+    /// Referrals waiting for a decision.
+    pub awaiting_triage: i64,
     /// Administrators only.
     pub open_invitations: Option<i64>,
     /// Administrators only: the newest audit events.
     pub recent_events: Option<Vec<AuditEventView>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReferrerDashboard {
-    pub organization: String,
-    pub colleagues: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +50,7 @@ pub async fn get_clinic_dashboard() -> Result<ClinicDashboard, AppError> {
         let mut tx = crate::auth::require(&[Role::ClinicAdmin, Role::ClinicStaff]).await?;
         let principal = tx.principal().clone();
         let members = crate::orgs::repo::members(&mut tx).await?.len() as i64;
+        let awaiting_triage = super::repo::awaiting_triage(&mut tx).await?;
         let (open_invitations, recent_events) = if principal.role == Role::ClinicAdmin {
             let open = crate::orgs::repo::open_invitations(&mut tx).await?.len() as i64;
             let events = crate::audit::repo::recent(&mut tx, None, 5).await?;
@@ -66,29 +63,9 @@ pub async fn get_clinic_dashboard() -> Result<ClinicDashboard, AppError> {
             organization: principal.org_name,
             role: principal.role,
             members,
+            awaiting_triage,
             open_invitations,
             recent_events,
-        })
-    }
-    .await;
-    crate::error::with_status(result)
-}
-
-#[server(prefix = "/rpc", endpoint = "dashboard/referrer")]
-pub async fn get_referrer_dashboard() -> Result<ReferrerDashboard, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&[Role::Referrer]).await?;
-        let organization = tx.principal().org_name.clone();
-        let colleagues = crate::orgs::repo::members(&mut tx)
-            .await?
-            .into_iter()
-            .filter(|m| !m.is_me)
-            .map(|m| m.name)
-            .collect();
-        tx.commit().await?;
-        Ok(ReferrerDashboard {
-            organization,
-            colleagues,
         })
     }
     .await;

@@ -10,5 +10,4 @@ mod repo;
 pub use api::*;
 pub use pages::{
     AdminDashboardPage, ClinicDashboardPage, ClinicianDashboardPage, FamilyDashboardPage,
-    ReferrerDashboardPage,
 };

@@ -2,7 +2,7 @@
 
 use super::{
     get_admin_dashboard, get_clinic_dashboard, get_clinician_dashboard, get_family_dashboard,
-    get_referrer_dashboard, AdminDashboard, ClinicDashboard, PersonalDashboard, ReferrerDashboard,
+    AdminDashboard, ClinicDashboard, PersonalDashboard,
 };
 use crate::auth::ErrorNotice;
 use crate::error::AppError;
@@ -50,6 +50,10 @@ fn clinic(d: ClinicDashboard) -> impl IntoView {
         <p class="lede">{format!("Clinic dashboard · {}", d.role.label())}</p>
         <dl class="stats">
             <div class="stat">
+                <dt>"Referrals awaiting a decision"</dt>
+                <dd data-testid="awaiting-triage">{d.awaiting_triage}</dd>
+            </div>
+            <div class="stat">
                 <dt>"Team members"</dt>
                 <dd data-testid="member-count">{d.members}</dd>
             </div>
@@ -61,6 +65,10 @@ fn clinic(d: ClinicDashboard) -> impl IntoView {
             })}
         </dl>
         <ul class="tiles" role="list">
+            <li class="tile">
+                <a href="/clinic/inbox">"Referral inbox"</a>
+                <p>"Accept, decline or assign the referrals sent to you."</p>
+            </li>
             <li class="tile">
                 <a href="/clinic/team">"Team"</a>
                 <p>{if admin { "Invite staff, change roles, remove access." } else { "Who works here." }}</p>
@@ -92,36 +100,6 @@ fn clinic(d: ClinicDashboard) -> impl IntoView {
                 </ul>
             </section>
         })}
-    }
-}
-
-#[component]
-pub fn ReferrerDashboardPage() -> impl IntoView {
-    view! { <Loaded title="Referrer dashboard" fetch=get_referrer_dashboard render=referrer/> }
-}
-
-fn referrer(d: ReferrerDashboard) -> impl IntoView {
-    view! {
-        <h1>{d.organization}</h1>
-        <p class="lede">"Discharge planning dashboard"</p>
-        <section class="section" aria-labelledby="colleagues-heading">
-            <h2 id="colleagues-heading">"Colleagues on Carethread"</h2>
-            {if d.colleagues.is_empty() {
-                view! { <p class="empty">"No colleagues yet: your platform administrator invites discharge planners."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="list" role="list">
-                        {d.colleagues.into_iter().map(|c| view! { <li class="list__item">{c}</li> }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
-        </section>
-        <ul class="tiles" role="list">
-            <li class="tile">
-                <a href="/account">"Your account"</a>
-                <p>"Password, sessions and sign-in history."</p>
-            </li>
-        </ul>
     }
 }
 

@@ -1,5 +1,5 @@
-//! The platform dashboard's figures (platform administrators only; the
-//! policies give these counts to nobody else).
+//! The dashboards' figures. The platform counts are for platform
+//! administrators only (the policies give them to nobody else).
 
 use super::PacketRequestView;
 use crate::auth::OrgKind;
@@ -43,4 +43,16 @@ pub async fn open_packet_requests(
             created_at: r.created_at,
         })
         .collect())
+}
+
+/// Referrals in the principal's clinic inbox waiting for a decision.
+pub async fn awaiting_triage(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
+    let clinic = tx.principal().org_id;
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM referrals
+           WHERE clinic_id = $1 AND status IN ('received', 'matched')"#,
+        clinic
+    )
+    .fetch_one(tx.conn())
+    .await
 }

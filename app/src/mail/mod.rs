@@ -98,6 +98,42 @@ struct InvitationHtml<'a> {
     days: u64,
 }
 
+#[derive(Template)]
+#[template(path = "mail/referral_new.txt")]
+struct ReferralNewText<'a> {
+    clinic: &'a str,
+    initials: &'a str,
+    reference: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/referral_new.html")]
+struct ReferralNewHtml<'a> {
+    clinic: &'a str,
+    initials: &'a str,
+    reference: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/referral_status.txt")]
+struct ReferralStatusText<'a> {
+    reference: &'a str,
+    initials: &'a str,
+    status: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/referral_status.html")]
+struct ReferralStatusHtml<'a> {
+    reference: &'a str,
+    initials: &'a str,
+    status: &'a str,
+    link: &'a str,
+}
+
 fn render(template: &impl Template) -> String {
     // The templates are compiled in and take only strings and numbers:
     // rendering cannot fail at run time.
@@ -168,6 +204,54 @@ pub fn invitation(
             role,
             link,
             days,
+        }),
+    }
+}
+
+/// To a clinic's staff: a referral arrived. Initials and a link only.
+pub fn referral_new(to: &str, clinic: &str, initials: &str, reference: &str, link: &str) -> Mail {
+    Mail {
+        template: "referral_new",
+        to: to.to_owned(),
+        subject: format!("New referral {reference} for {clinic}"),
+        text: render(&ReferralNewText {
+            clinic,
+            initials,
+            reference,
+            link,
+        }),
+        html: render(&ReferralNewHtml {
+            clinic,
+            initials,
+            reference,
+            link,
+        }),
+    }
+}
+
+/// To the referrer: the referral's status changed. Initials and a link.
+pub fn referral_status(
+    to: &str,
+    reference: &str,
+    initials: &str,
+    status: &str,
+    link: &str,
+) -> Mail {
+    Mail {
+        template: "referral_status",
+        to: to.to_owned(),
+        subject: format!("Referral {reference}: {status}"),
+        text: render(&ReferralStatusText {
+            reference,
+            initials,
+            status,
+            link,
+        }),
+        html: render(&ReferralStatusHtml {
+            reference,
+            initials,
+            status,
+            link,
         }),
     }
 }

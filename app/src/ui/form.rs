@@ -81,8 +81,19 @@ pub fn TextField(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional)] required: bool,
     #[prop(into)] error: Signal<Option<String>>,
+    /// A `<datalist>` of suggestions.
+    #[prop(optional)]
+    list: Option<&'static str>,
+    /// Called with the value as it is typed.
+    #[prop(optional, into)]
+    on_input: Option<Callback<String>>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    /// A status line under the input, announced politely (a ZIP's city).
+    #[prop(optional, into)]
+    status: Option<Signal<Option<String>>>,
 ) -> impl IntoView {
     let invalid = move || error.with(Option::is_some);
+    let status_id = format!("{name}-status");
     view! {
         <div class="field" class:field--invalid=invalid>
             <FieldLabel name label required/>
@@ -92,10 +103,25 @@ pub fn TextField(
                 name=name
                 type=input_type
                 autocomplete=autocomplete
+                list=list
+                inputmode=inputmode
                 aria-required=required.then_some("true")
                 aria-invalid=move || invalid().then_some("true")
                 aria-describedby=move || described_by(name, hint.is_some(), invalid())
+                on:input=move |ev| {
+                    if let Some(callback) = on_input {
+                        callback.run(event_target_value(&ev));
+                    }
+                }
             />
+            {status
+                .map(|status| {
+                    view! {
+                        <p class="field__status" id=status_id aria-live="polite">
+                            {move || status.get().unwrap_or_default()}
+                        </p>
+                    }
+                })}
         </div>
     }
 }

@@ -37,11 +37,19 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
         ],
         Role::ClinicAdmin => vec![
             ("/clinic", "Dashboard"),
+            ("/clinic/inbox", "Referral inbox"),
             ("/clinic/team", "Team"),
             ("/clinic/audit", "Audit log"),
         ],
-        Role::ClinicStaff => vec![("/clinic", "Dashboard"), ("/clinic/team", "Team")],
-        Role::Referrer => vec![("/referrer", "Dashboard")],
+        Role::ClinicStaff => vec![
+            ("/clinic", "Dashboard"),
+            ("/clinic/inbox", "Referral inbox"),
+            ("/clinic/team", "Team"),
+        ],
+        Role::Referrer => vec![
+            ("/referrer", "Referrals"),
+            ("/referrer/referrals/new", "New referral"),
+        ],
         Role::Clinician => vec![("/clinician", "Dashboard")],
         Role::Family => vec![("/family", "Dashboard")],
     }

@@ -1,4 +1,5 @@
-//! Mail delivery: the worker that sends the outbox over SMTP, and the
+//! Mail delivery: the worker that turns domain events into mail
+//! ([`notify`]) and sends the outbox over SMTP ([`worker`]), and the
 //! development SMTP sink that receives it when no SMTP server is set.
 //!
 //! Why our own outbox instead of a job-queue crate (apalis, underway):
@@ -10,5 +11,6 @@
 //! one claim query (`FOR UPDATE SKIP LOCKED`) and a backoff formula.
 
 pub mod mailbox;
+pub mod notify;
 pub mod sink;
 pub mod worker;

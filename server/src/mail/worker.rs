@@ -222,8 +222,9 @@ async fn mark_failed(
 }
 
 /// Runs the worker until the process ends: a round on every notification
-/// and every `poll` otherwise.
-pub fn spawn(pool: PgPool, mailer: Mailer, poll: Duration) -> JoinHandle<()> {
+/// and every `poll` otherwise. A round first turns new domain events into
+/// mail (see `notify`, with links to `public_url`), then sends what is due.
+pub fn spawn(pool: PgPool, mailer: Mailer, public_url: String, poll: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(mut l) => match l.listen("mail_outbox").await {
@@ -239,6 +240,9 @@ pub fn spawn(pool: PgPool, mailer: Mailer, poll: Duration) -> JoinHandle<()> {
             }
         };
         loop {
+            if let Err(error) = super::notify::fan_out(&pool, &public_url).await {
+                tracing::warn!(%error, "notification fan-out failed");
+            }
             match deliver_due(&pool, &mailer).await {
                 // A full batch may mean more are due: go again at once.
                 Ok(round) if round.sent + round.failed >= BATCH as usize => continue,

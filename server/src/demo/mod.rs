@@ -1,7 +1,11 @@
-//! Demo data for development and the end-to-end tests: organizations and
-//! one account for every role, all with the password [`DEMO_PASSWORD`]
-//! (listed in the README). Idempotent: ids are fixed and existing rows are
-//! left alone. Refused in production by the caller (`serve --demo`).
+//! Demo data for development and the end-to-end tests: organizations, one
+//! account for every role, all with the password [`DEMO_PASSWORD`] (listed
+//! in the README), several hundred de-identified clinicians around them
+//! (see [`clinicians`]) and a few referrals sent through the real referral
+//! operation. Idempotent: ids are fixed and existing rows are left alone.
+//! Refused in production by the caller (`serve --demo`).
+
+pub mod clinicians;
 
 use anyhow::Result;
 use app::auth::hashing::PasswordHasher;
@@ -143,9 +147,67 @@ pub async fn seed(admin_url: &crate::config::Secret, hasher: &PasswordHasher) ->
         }
     }
     tx.commit().await?;
+
+    let have_clinicians: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clinicians WHERE id = $1)")
+            .bind(clinicians::id_of(0))
+            .fetch_one(&mut conn)
+            .await?;
+    if !have_clinicians {
+        let made = clinicians::generate(
+            &mut conn,
+            2026,
+            0,
+            DEMO_CLINICIANS,
+            &[(RIVERBEND, "43215"), (LAKESIDE, "44114")],
+        )
+        .await?;
+        demo_nurse_profile(&mut conn).await?;
+        tracing::info!(clinicians = made, "demo clinicians created");
+    }
     conn.close().await?;
     if created > 0 {
         tracing::info!("demo data created: sign in with any demo account (see the README)");
     }
+    Ok(())
+}
+
+/// How many generated clinicians the demo directory holds.
+pub const DEMO_CLINICIANS: u64 = 400;
+
+/// The demo nurse's own clinician profile: verified, in Columbus, with
+/// heart-failure and diabetes experience, affiliated with Riverbend.
+async fn demo_nurse_profile(conn: &mut PgConnection) -> Result<()> {
+    let nurse = USERS[5].id;
+    let id = clinicians::id_of(1 << 40);
+    sqlx::query(
+        "INSERT INTO clinicians (id, user_id, display_name, discipline, npi, home_zip, lat, lon,
+             service_radius_miles, care_types, diagnosis_categories, languages, available_days,
+             open_slots, verification_status, verified_at)
+         SELECT $1, $2, 'Luis Moreno, RN', 'rn', $3, zip, lat, lon, 30,
+                '{skilled_nursing}', '{I50,E11,J44,I10,L89}', '{en,es}', 31, 3, 'verified', now()
+         FROM zip_codes WHERE zip = '43215'
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(nurse)
+    .bind(clinicians::npi(1 << 20))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on)
+         VALUES ($1, 'OH', 'RN.417733', current_date + 700) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO clinic_affiliations (clinic_id, clinician_id) VALUES ($1, $2)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(RIVERBEND)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

@@ -1,0 +1,229 @@
+//! `/referrer/referrals/new`: a discharge referral in one form. The
+//! diagnosis field suggests ICD-10-CM codes as you type; the ZIP field says
+//! which city it is; errors are named per field and nothing is saved until
+//! everything is right.
+
+use crate::auth::ErrorNotice;
+use crate::referrals::{
+    lookup_zip, referral_form_options, search_diagnoses, CareType, CreateReferral, Priority,
+};
+use crate::ui::{action_error, field_error, ErrorSummary, SelectField, TextArea, TextField};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NewReferralPage() -> impl IntoView {
+    let options = Resource::new(|| (), |_| referral_form_options());
+    view! {
+        <Title text="New referral · Carethread"/>
+        <div class="page">
+            <h1>"New discharge referral"</h1>
+            <p class="lede">
+                "Send only what the clinic needs to decide: initials, ZIP, primary diagnosis and the care asked for. "
+                "Matching verified clinicians are ranked as soon as you send it."
+            </p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    options
+                        .get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                            Ok(options) => {
+                                view! { <ReferralForm clinics=options.clinics today=options.today/> }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn ReferralForm(clinics: Vec<(uuid::Uuid, String)>, today: time::Date) -> impl IntoView {
+    let action = ServerAction::<CreateReferral>::new();
+    let pending = action.pending();
+    let error = action_error(action.value());
+
+    // Diagnosis suggestions: fetched as the person types (two or more
+    // characters), offered through a native <datalist>.
+    let (dx_query, set_dx_query) = signal(String::new());
+    let suggestions = Resource::new(
+        move || dx_query.get(),
+        |q| async move {
+            if q.trim().chars().count() < 2 {
+                Ok(Vec::new())
+            } else {
+                search_diagnoses(q).await
+            }
+        },
+    );
+    let suggestion_count = move || {
+        suggestions
+            .get()
+            .and_then(Result::ok)
+            .map(|s| s.len())
+            .unwrap_or(0)
+    };
+
+    // The ZIP's city, once five digits are typed.
+    let (zip_query, set_zip_query) = signal(String::new());
+    let place = Resource::new(
+        move || zip_query.get(),
+        |zip| async move {
+            if zip.len() == 5 {
+                lookup_zip(zip).await.map(|p| (true, p))
+            } else {
+                Ok((false, None))
+            }
+        },
+    );
+    let zip_status = Signal::derive(move || {
+        place
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|(looked_up, p)| match (looked_up, p) {
+                (true, Some(p)) => Some(format!("{}, {}", p.city, p.state)),
+                (true, None) => Some("We do not know this ZIP code.".to_owned()),
+                _ => None,
+            })
+    });
+
+    let start_error = field_error(error, "requested_start");
+    let clinic_error = field_error(error, "clinic_id");
+    // The server's date: the browser's clock is not consulted.
+    let today = today.to_string();
+    let clinic_options: Vec<(String, String)> = clinics
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
+
+    view! {
+        <ActionForm action=action attr:class="form form--wide" attr:novalidate=true>
+            <ErrorSummary error title="The referral was not sent"/>
+            <fieldset class="fieldset">
+                <legend>"Patient"</legend>
+                <TextField
+                    name="patient_initials"
+                    label="Initials"
+                    hint="Two or three letters, like J.D. No full names."
+                    required=true
+                    error=field_error(error, "patient_initials")
+                />
+                <TextField
+                    name="patient_birth_year"
+                    label="Year of birth (optional)"
+                    inputmode="numeric"
+                    error=field_error(error, "patient_birth_year")
+                />
+                <TextField
+                    name="zip"
+                    label="ZIP code of the home"
+                    inputmode="numeric"
+                    autocomplete="postal-code"
+                    required=true
+                    error=field_error(error, "zip")
+                    on_input=Callback::new(move |v: String| set_zip_query.set(v.trim().to_owned()))
+                    status=zip_status
+                />
+            </fieldset>
+            <fieldset class="fieldset">
+                <legend>"Care"</legend>
+                <TextField
+                    name="diagnosis"
+                    label="Primary diagnosis"
+                    hint="Type the condition or the ICD-10-CM code, then choose from the suggestions."
+                    required=true
+                    list="diagnosis-options"
+                    error=field_error(error, "diagnosis")
+                    on_input=Callback::new(move |v: String| set_dx_query.set(v))
+                />
+                <datalist id="diagnosis-options">
+                    <Transition>
+                        {move || {
+                            suggestions
+                                .get()
+                                .and_then(Result::ok)
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|d| {
+                                    let value = format!("{} {}", d.display, d.description);
+                                    view! { <option value=value></option> }
+                                })
+                                .collect_view()
+                        }}
+                    </Transition>
+                </datalist>
+                <p class="visually-hidden" aria-live="polite">
+                    {move || match suggestion_count() {
+                        0 => String::new(),
+                        n => format!("{n} diagnoses suggested"),
+                    }}
+                </p>
+                <SelectField
+                    name="care_type"
+                    label="Type of care"
+                    required=true
+                    options=CareType::ALL.iter().map(|c| (c.as_str(), c.label())).collect()
+                    error=field_error(error, "care_type")
+                />
+                <SelectField
+                    name="priority"
+                    label="Priority"
+                    required=true
+                    options=Priority::ALL.iter().map(|p| (p.as_str(), p.label())).collect()
+                    error=field_error(error, "priority")
+                />
+                <div class="field" class:field--invalid=move || start_error.with(Option::is_some)>
+                    <label for="requested_start">
+                        "Requested start" <span class="field__required">" (required)"</span>
+                    </label>
+                    {move || {
+                        start_error
+                            .get()
+                            .map(|m| {
+                                view! {
+                                    <p class="field__error" id="requested_start-error">
+                                        <span class="visually-hidden">"Error: "</span>
+                                        {m}
+                                    </p>
+                                }
+                            })
+                    }}
+                    <input
+                        type="date"
+                        id="requested_start"
+                        name="requested_start"
+                        min=today.clone()
+                        value=today
+                        aria-required="true"
+                        aria-invalid=move || start_error.with(Option::is_some).then_some("true")
+                        aria-describedby=move || start_error.with(Option::is_some).then_some("requested_start-error")
+                    />
+                </div>
+                <div class="field" class:field--invalid=move || clinic_error.with(Option::is_some)>
+                    <label for="clinic_id">"Send to (optional)"</label>
+                    <p class="field__hint" id="clinic_id-hint">
+                        "Leave this to route the referral to the clinic of the best-matching clinician."
+                    </p>
+                    <select id="clinic_id" name="clinic_id" aria-describedby="clinic_id-hint">
+                        <option value="">"The clinic of the best match"</option>
+                        {clinic_options
+                            .into_iter()
+                            .map(|(id, name)| view! { <option value=id>{name}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <TextArea
+                    name="notes"
+                    label="Notes for the clinic (optional)"
+                    hint="Services needed, equipment, who to call. Keep identifying details out."
+                    error=field_error(error, "notes")
+                />
+            </fieldset>
+            <button type="submit" class="button" disabled=move || pending.get()>
+                {move || if pending.get() { "Sending…" } else { "Send the referral" }}
+            </button>
+        </ActionForm>
+    }
+}

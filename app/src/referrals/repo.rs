@@ -1,0 +1,453 @@
+//! Referral data access. Every function takes the principal's transaction
+//! ([`TenantTx`]); the policies keep each side to the referrals it is a
+//! party to (the referring organization, the receiving clinic).
+
+use super::matching::Candidate;
+use super::*;
+use crate::db::{TenantTx, Tx};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Diagnoses whose code starts with, or whose description contains the
+/// words of, `query` (billable codes first). Public reference data.
+pub async fn search_diagnoses<S>(
+    tx: &mut Tx<S>,
+    query: &str,
+    limit: i64,
+) -> Result<Vec<Diagnosis>, sqlx::Error> {
+    let code_prefix = normalize_icd(query).unwrap_or_default();
+    // Each word becomes a prefix term: "heart fail" → heart:* & fail:*.
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 2)
+        .take(6)
+        .map(|w| format!("{}:*", w.to_lowercase()))
+        .collect();
+    let tsquery = words.join(" & ");
+    sqlx::query_as!(
+        Diagnosis,
+        r#"SELECT code AS "code!", display AS "display!", description AS "description!"
+           FROM icd10cm_codes
+           WHERE ($1 <> '' AND code LIKE $1 || '%')
+              OR ($2 <> '' AND search @@ to_tsquery('english', $2))
+           ORDER BY (code LIKE $1 || '%') DESC, billable DESC, length(code), code
+           LIMIT $3"#,
+        code_prefix,
+        tsquery,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+pub async fn diagnosis(
+    conn: &mut PgConnection,
+    code: &str,
+) -> Result<Option<(Diagnosis, bool)>, sqlx::Error> {
+    let row = sqlx::query!(
+        "SELECT code, display, description, billable FROM icd10cm_codes WHERE code = $1",
+        code
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| {
+        (
+            Diagnosis {
+                code: r.code,
+                display: r.display,
+                description: r.description,
+            },
+            r.billable,
+        )
+    }))
+}
+
+pub async fn zip_place(
+    conn: &mut PgConnection,
+    zip: &str,
+) -> Result<Option<ZipPlace>, sqlx::Error> {
+    sqlx::query_as!(
+        ZipPlace,
+        r#"SELECT zip AS "zip!", city, state AS "state!" FROM zip_codes WHERE zip = $1"#,
+        zip
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Whether `clinic` is a clinic organization a referrer may send to.
+pub async fn is_clinic(conn: &mut PgConnection, clinic: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1 AND kind = 'clinic') AS "exists!""#,
+        clinic
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Clinics a referrer may send to.
+pub async fn clinics(tx: &mut TenantTx) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let rows =
+        sqlx::query!("SELECT id, name FROM organizations WHERE kind = 'clinic' ORDER BY name")
+            .fetch_all(tx.conn())
+            .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
+/// Inserts a new referral (status `received`) for the principal's
+/// organization, routed to `clinic`.
+pub async fn insert(
+    tx: &mut TenantTx,
+    id: Uuid,
+    referral: &NewReferral,
+    clinic: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    let org = tx.principal().org_id;
+    let created_by = tx.principal().user_id;
+    sqlx::query!(
+        "INSERT INTO referrals
+             (organization_id, id, clinic_id, reference, patient_initials, patient_birth_year, zip,
+              diagnosis_code, care_type, priority, requested_start, notes, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        org,
+        id,
+        clinic,
+        reference_for(id),
+        referral.patient_initials,
+        referral.patient_birth_year,
+        referral.zip,
+        referral.diagnosis_code,
+        referral.care_type as CareType,
+        referral.priority as Priority,
+        referral.requested_start,
+        referral.notes,
+        created_by,
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_matches(
+    tx: &mut TenantTx,
+    referral: Uuid,
+    clinic: Option<Uuid>,
+    matches: &[Candidate],
+) -> Result<(), sqlx::Error> {
+    let org = tx.principal().org_id;
+    for (i, m) in matches.iter().enumerate() {
+        sqlx::query!(
+            "INSERT INTO referral_matches
+                 (organization_id, referral_id, rank, clinic_id, clinician_id, distance_miles, explanation)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            org,
+            referral,
+            i32::try_from(i + 1).unwrap_or(i32::MAX),
+            clinic,
+            m.clinician_id,
+            m.distance_miles,
+            m.explanation,
+        )
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+/// The parties and status of a referral the principal may see.
+pub struct Parties {
+    pub organization_id: Uuid,
+    pub clinic_id: Option<Uuid>,
+    pub status: ReferralStatus,
+    pub reference: String,
+}
+
+/// Locks the referral for a change.
+pub async fn parties_for_update(
+    tx: &mut TenantTx,
+    id: Uuid,
+) -> Result<Option<Parties>, sqlx::Error> {
+    sqlx::query_as!(
+        Parties,
+        r#"SELECT organization_id, clinic_id, status AS "status: ReferralStatus", reference
+           FROM referrals WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await
+}
+
+/// Moves a referral to `to`, with the decline reason and note that go
+/// with it. The database checks the move again.
+pub async fn set_status(
+    tx: &mut TenantTx,
+    id: Uuid,
+    to: ReferralStatus,
+    decline_reason: Option<DeclineReason>,
+    note: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE referrals SET status = $2, decline_reason = $3, status_note = $4 WHERE id = $1",
+        id,
+        to as ReferralStatus,
+        decline_reason as Option<DeclineReason>,
+        note
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn assign(tx: &mut TenantTx, id: Uuid, clinician: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE referrals SET assigned_clinician_id = $2 WHERE id = $1",
+        id,
+        clinician
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The clinicians affiliated with the principal's clinic.
+pub async fn clinic_clinicians(
+    tx: &mut TenantTx,
+) -> Result<Vec<(Uuid, String, Discipline)>, sqlx::Error> {
+    let clinic = tx.principal().org_id;
+    let rows = sqlx::query!(
+        r#"SELECT c.id, c.display_name, c.discipline AS "discipline: Discipline"
+           FROM clinic_affiliations a JOIN clinicians c ON c.id = a.clinician_id
+           WHERE a.clinic_id = $1
+           ORDER BY c.display_name"#,
+        clinic
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.display_name, r.discipline))
+        .collect())
+}
+
+/// Records a domain event for the referral's parties.
+pub async fn record_event(
+    tx: &mut TenantTx,
+    parties: (Uuid, Option<Uuid>),
+    event_type: &str,
+    subject: Uuid,
+    payload: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO domain_events (organization_id, clinic_id, event_type, subject_id, payload)
+         VALUES ($1, $2, $3, $4, $5)",
+        parties.0,
+        parties.1,
+        event_type,
+        subject,
+        payload
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Everything the principal may see of one referral.
+pub async fn detail(tx: &mut TenantTx, id: Uuid) -> Result<Option<ReferralView>, sqlx::Error> {
+    let Some(r) = sqlx::query!(
+        r#"SELECT r.id, r.reference, r.patient_initials, r.patient_birth_year, r.zip,
+                  z.city AS "city?", z.state AS "state?",
+                  r.diagnosis_code, i.display AS "dx_display?", i.description AS "dx_description?",
+                  r.care_type AS "care_type: CareType", r.priority AS "priority: Priority",
+                  r.requested_start, r.notes, r.status AS "status: ReferralStatus",
+                  r.decline_reason AS "decline_reason: DeclineReason", r.status_note,
+                  c.display_name AS "assigned?", r.received_at,
+                  ref_org.name AS "referrer?", clinic.name AS "clinic?"
+           FROM referrals r
+           LEFT JOIN zip_codes z ON z.zip = r.zip
+           LEFT JOIN icd10cm_codes i ON i.code = r.diagnosis_code
+           LEFT JOIN clinicians c ON c.id = r.assigned_clinician_id
+           LEFT JOIN organizations ref_org ON ref_org.id = r.organization_id
+           LEFT JOIN organizations clinic ON clinic.id = r.clinic_id
+           WHERE r.id = $1"#,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let matches = sqlx::query!(
+        r#"SELECT m.rank, m.clinician_id, m.distance_miles, m.explanation,
+                  c.display_name AS "name?", c.discipline AS "discipline?: Discipline", c.verified_at
+           FROM referral_matches m
+           LEFT JOIN clinicians c ON c.id = m.clinician_id
+           WHERE m.referral_id = $1
+           ORDER BY m.rank"#,
+        id
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .into_iter()
+    .map(|m| MatchView {
+        rank: m.rank,
+        clinician_id: m.clinician_id,
+        name: m.name.unwrap_or_else(|| "A clinician".to_owned()),
+        discipline: m.discipline.unwrap_or(Discipline::Rn),
+        distance_miles: m.distance_miles,
+        explanation: m.explanation,
+        verified_at: m.verified_at,
+    })
+    .collect();
+    let history = sqlx::query!(
+        r#"SELECT h.from_status AS "from_status: ReferralStatus", h.to_status AS "to_status: ReferralStatus",
+                  h.reason, coalesce(u.display_name, o.name) AS "actor?", h.occurred_at
+           FROM referral_history h
+           LEFT JOIN users u ON u.id = h.actor_user_id
+           LEFT JOIN organizations o ON o.id = h.actor_org_id
+           WHERE h.referral_id = $1
+           ORDER BY h.seq"#,
+        id
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .into_iter()
+    .map(|h| HistoryView {
+        from: h.from_status,
+        to: h.to_status,
+        reason: h.reason,
+        actor: h.actor,
+        at: h.occurred_at,
+    })
+    .collect();
+    Ok(Some(ReferralView {
+        id: r.id,
+        reference: r.reference,
+        // Organization names of the other party may be hidden by policy.
+        referrer: r
+            .referrer
+            .unwrap_or_else(|| "The referring organization".to_owned()),
+        clinic: r.clinic,
+        patient_initials: r.patient_initials,
+        patient_birth_year: r.patient_birth_year,
+        place: match (r.city, r.state) {
+            (Some(city), Some(state)) => format!("{city}, {state}"),
+            _ => String::new(),
+        },
+        zip: r.zip,
+        diagnosis: Diagnosis {
+            display: r.dx_display.unwrap_or_else(|| r.diagnosis_code.clone()),
+            description: r.dx_description.unwrap_or_default(),
+            code: r.diagnosis_code,
+        },
+        care_type: r.care_type,
+        priority: r.priority,
+        requested_start: r.requested_start,
+        notes: r.notes,
+        status: r.status,
+        decline_reason: r.decline_reason,
+        status_note: r.status_note,
+        assigned_clinician: r.assigned,
+        age_minutes: minutes_since(r.received_at),
+        received_at: r.received_at,
+        matches,
+        history,
+    }))
+}
+
+fn minutes_since(at: OffsetDateTime) -> i64 {
+    (OffsetDateTime::now_utc() - at).whole_minutes().max(0)
+}
+
+/// Decodes a keyset cursor (`<unix nanos>_<uuid>`).
+pub fn parse_cursor(cursor: &str) -> Option<(OffsetDateTime, Uuid)> {
+    let (nanos, id) = cursor.split_once('_')?;
+    let nanos: i128 = nanos.parse().ok()?;
+    Some((
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?,
+        Uuid::parse_str(id).ok()?,
+    ))
+}
+
+fn cursor_for(at: OffsetDateTime, id: Uuid) -> String {
+    format!("{}_{id}", at.unix_timestamp_nanos())
+}
+
+/// One page of the principal's clinic inbox (newest first), or — for a
+/// referrer — of their organization's sent referrals.
+pub async fn page(
+    tx: &mut TenantTx,
+    filter: &InboxFilter,
+    cursor: Option<(OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> Result<ReferralPage, sqlx::Error> {
+    let org = tx.principal().org_id;
+    let as_clinic = tx.principal().role != crate::auth::Role::Referrer;
+    let (after_at, after_id) = cursor.unzip();
+    let rows = sqlx::query!(
+        r#"SELECT r.id, r.reference, r.patient_initials, i.display AS "dx?",
+                  r.care_type AS "care_type: CareType", r.priority AS "priority: Priority",
+                  r.status AS "status: ReferralStatus", r.received_at,
+                  CASE WHEN $2 THEN ref_org.name ELSE clinic.name END AS counterpart,
+                  (SELECT count(*) FROM referral_matches m WHERE m.referral_id = r.id) AS "matches!"
+           FROM referrals r
+           LEFT JOIN icd10cm_codes i ON i.code = r.diagnosis_code
+           LEFT JOIN organizations ref_org ON ref_org.id = r.organization_id
+           LEFT JOIN organizations clinic ON clinic.id = r.clinic_id
+           WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
+             AND ($3::referral_status IS NULL OR r.status = $3)
+             AND ($4::referral_priority IS NULL OR r.priority = $4)
+             AND ($5::care_type IS NULL OR r.care_type = $5)
+             AND ($6::int IS NULL OR r.received_at >= now() - make_interval(days => $6))
+             AND ($7::timestamptz IS NULL OR (r.received_at, r.id) < ($7, $8))
+           ORDER BY r.received_at DESC, r.id DESC
+           LIMIT $9"#,
+        org,
+        as_clinic,
+        filter.status as Option<ReferralStatus>,
+        filter.priority as Option<Priority>,
+        filter.care_type as Option<CareType>,
+        filter.max_age_days,
+        after_at,
+        after_id,
+        limit + 1,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let items: Vec<ReferralSummary> = rows
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|r| ReferralSummary {
+            id: r.id,
+            reference: r.reference,
+            counterpart: r.counterpart,
+            patient_initials: r.patient_initials,
+            diagnosis: r.dx.unwrap_or_default(),
+            care_type: r.care_type,
+            priority: r.priority,
+            status: r.status,
+            matches: r.matches,
+            age_minutes: minutes_since(r.received_at),
+            received_at: r.received_at,
+        })
+        .collect();
+    let next_cursor = more
+        .then(|| items.last().map(|l| cursor_for(l.received_at, l.id)))
+        .flatten();
+    Ok(ReferralPage { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(1_780_000_000_123_456_000).unwrap();
+        let id = Uuid::new_v4();
+        assert_eq!(parse_cursor(&cursor_for(at, id)), Some((at, id)));
+        assert_eq!(parse_cursor("garbage"), None);
+        assert_eq!(parse_cursor("12_notauuid"), None);
+    }
+}

@@ -1,0 +1,307 @@
+//! Referral operations (SPEC J1), each one function used by the web form's
+//! server function and, later, the REST and FHIR handlers alike. Each
+//! writes its audit event and domain event in the transaction of the change.
+
+use super::matching::{self, MatchQuery};
+use super::repo;
+use super::*;
+use crate::audit::repo::{record, Entry, Subject};
+use crate::audit::AuditAction;
+use crate::auth::{RequestMeta, Role};
+use crate::db::TenantTx;
+use crate::error::AppError;
+use serde_json::json;
+use uuid::Uuid;
+
+/// How many matches a referral keeps.
+pub const MATCHES_KEPT: i64 = 10;
+
+/// Creates a referral for the principal's (referring) organization: checks
+/// the ZIP and the diagnosis against the reference data, ranks matching
+/// clinicians, routes it to the chosen clinic or to the clinic of the best
+/// match, and records `referral.created` (and `referral.matched`).
+pub async fn create(
+    mut tx: TenantTx,
+    referral: NewReferral,
+    meta: &RequestMeta,
+) -> Result<ReferralView, AppError> {
+    if tx.principal().role != Role::Referrer {
+        return Err(AppError::Forbidden);
+    }
+    let mut errors = Vec::new();
+    if repo::zip_place(tx.conn(), &referral.zip).await?.is_none() {
+        errors.push(crate::error::FieldError::new(
+            "zip",
+            format!("{} is not a US ZIP code we know.", referral.zip),
+        ));
+    }
+    match repo::diagnosis(tx.conn(), &referral.diagnosis_code).await? {
+        None => errors.push(crate::error::FieldError::new(
+            "diagnosis",
+            "That is not an ICD-10-CM code. Start typing the condition or the code and choose from the list.",
+        )),
+        Some((dx, false)) => errors.push(crate::error::FieldError::new(
+            "diagnosis",
+            format!("{} is a category; choose a complete (billable) code under it.", dx.display),
+        )),
+        Some(_) => {}
+    }
+    if let Some(clinic) = referral.clinic_id {
+        if !repo::is_clinic(tx.conn(), clinic).await? {
+            errors.push(crate::error::FieldError::new(
+                "clinic_id",
+                "Choose a clinic from the list.",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+
+    let candidates = matching::find(
+        &mut tx,
+        &MatchQuery {
+            zip: &referral.zip,
+            diagnosis_code: &referral.diagnosis_code,
+            care_type: referral.care_type,
+            start: referral.requested_start,
+            limit: MATCHES_KEPT,
+        },
+    )
+    .await?;
+    let clinic = referral
+        .clinic_id
+        .or_else(|| candidates.iter().find_map(|c| c.clinic_id));
+    let id = Uuid::new_v4();
+    let org = tx.principal().org_id;
+    repo::insert(&mut tx, id, &referral, clinic).await?;
+    repo::record_event(
+        &mut tx,
+        (org, clinic),
+        "referral.created",
+        id,
+        json!({ "referral_id": id }),
+    )
+    .await?;
+    if !candidates.is_empty() {
+        repo::insert_matches(&mut tx, id, clinic, &candidates).await?;
+        repo::set_status(&mut tx, id, ReferralStatus::Matched, None, None).await?;
+        repo::record_event(
+            &mut tx,
+            (org, clinic),
+            "referral.matched",
+            id,
+            json!({ "referral_id": id, "matches": candidates.len() }),
+        )
+        .await?;
+    }
+    record(
+        &mut tx,
+        Entry::new(AuditAction::ReferralCreated)
+            .subject(Subject::new("referral", id))
+            .ip(meta.ip)
+            .details(json!({ "matches": candidates.len(), "routed": clinic.is_some() })),
+    )
+    .await?;
+    let view = repo::detail(&mut tx, id).await?.ok_or(AppError::Internal)?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// One referral, for either party. A clinic's read is audited (a read of
+/// patient information).
+pub async fn view(
+    mut tx: TenantTx,
+    id: Uuid,
+    meta: &RequestMeta,
+) -> Result<ReferralView, AppError> {
+    let view = repo::detail(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if matches!(tx.principal().role, Role::ClinicAdmin | Role::ClinicStaff) {
+        record(
+            &mut tx,
+            Entry::new(AuditAction::ReferralViewed)
+                .subject(Subject::new("referral", id))
+                .ip(meta.ip),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// A decision or progress step on a referral.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Accept,
+    Decline {
+        reason: DeclineReason,
+        note: Option<String>,
+    },
+    Schedule,
+    FirstVisitDone,
+    Close,
+    Cancel {
+        note: String,
+    },
+}
+
+impl Step {
+    fn target(&self) -> ReferralStatus {
+        match self {
+            Step::Accept => ReferralStatus::Accepted,
+            Step::Decline { .. } => ReferralStatus::Declined,
+            Step::Schedule => ReferralStatus::Scheduled,
+            Step::FirstVisitDone => ReferralStatus::FirstVisitDone,
+            Step::Close => ReferralStatus::Closed,
+            Step::Cancel { .. } => ReferralStatus::Cancelled,
+        }
+    }
+
+    /// Which side takes this step.
+    fn allowed_for(&self, role: Role) -> bool {
+        match self {
+            Step::Cancel { .. } => role == Role::Referrer,
+            _ => matches!(role, Role::ClinicAdmin | Role::ClinicStaff),
+        }
+    }
+
+    /// Parses the form's fields.
+    pub fn parse(action: &str, reason: &str, note: &str) -> Result<Self, AppError> {
+        let note = note.trim();
+        let note = (!note.is_empty()).then(|| note.chars().take(500).collect::<String>());
+        match action {
+            "accept" => Ok(Step::Accept),
+            "schedule" => Ok(Step::Schedule),
+            "first_visit_done" => Ok(Step::FirstVisitDone),
+            "close" => Ok(Step::Close),
+            "decline" => {
+                let reason = DeclineReason::parse(reason.trim())
+                    .ok_or_else(|| AppError::invalid("reason", "Choose why you are declining."))?;
+                if reason == DeclineReason::Other && note.is_none() {
+                    return Err(AppError::invalid(
+                        "note",
+                        "Say why in a few words when the reason is “other”.",
+                    ));
+                }
+                Ok(Step::Decline { reason, note })
+            }
+            "cancel" => Ok(Step::Cancel {
+                note: note.ok_or_else(|| {
+                    AppError::invalid("note", "Say why the referral is cancelled.")
+                })?,
+            }),
+            _ => Err(AppError::BadRequest {
+                message: format!("unknown action {action:?}"),
+            }),
+        }
+    }
+}
+
+/// Takes `step` on referral `id`: checks the role and the state machine,
+/// changes the status (the database checks again and writes the history),
+/// and records the audit and domain events.
+pub async fn take_step(
+    mut tx: TenantTx,
+    id: Uuid,
+    step: Step,
+    meta: &RequestMeta,
+) -> Result<ReferralStatus, AppError> {
+    if !step.allowed_for(tx.principal().role) {
+        return Err(AppError::Forbidden);
+    }
+    let parties = repo::parties_for_update(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let to = parties
+        .status
+        .transition(step.target())
+        .map_err(|message| AppError::Conflict { message })?;
+    let (reason, note) = match &step {
+        Step::Decline { reason, note } => (Some(*reason), note.clone()),
+        Step::Cancel { note } => (None, Some(note.clone())),
+        _ => (None, None),
+    };
+    repo::set_status(&mut tx, id, to, reason, note.as_deref()).await?;
+    repo::record_event(
+        &mut tx,
+        (parties.organization_id, parties.clinic_id),
+        &format!("referral.{}", to.as_str()),
+        id,
+        json!({
+            "referral_id": id,
+            "status": to.as_str(),
+            "reason": reason.map(DeclineReason::as_str),
+        }),
+    )
+    .await?;
+    let action = match to {
+        ReferralStatus::Accepted => AuditAction::ReferralAccepted,
+        ReferralStatus::Declined => AuditAction::ReferralDeclined,
+        ReferralStatus::Cancelled => AuditAction::ReferralCancelled,
+        _ => AuditAction::ReferralStatusChanged,
+    };
+    record(
+        &mut tx,
+        Entry::new(action)
+            .subject(Subject::new("referral", id))
+            .ip(meta.ip)
+            .details(json!({
+                "from": parties.status.as_str(),
+                "to": to.as_str(),
+                "reason": reason.map(DeclineReason::as_str),
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// Assigns one of the clinic's affiliated clinicians to an accepted (or
+/// later) referral.
+pub async fn assign(
+    mut tx: TenantTx,
+    id: Uuid,
+    clinician: Uuid,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    if !matches!(tx.principal().role, Role::ClinicAdmin | Role::ClinicStaff) {
+        return Err(AppError::Forbidden);
+    }
+    let parties = repo::parties_for_update(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !matches!(
+        parties.status,
+        ReferralStatus::Accepted | ReferralStatus::Scheduled | ReferralStatus::FirstVisitDone
+    ) {
+        return Err(AppError::Conflict {
+            message: "Accept the referral before assigning a clinician.".to_owned(),
+        });
+    }
+    let ours = repo::clinic_clinicians(&mut tx).await?;
+    if !ours.iter().any(|(c, _, _)| *c == clinician) {
+        return Err(AppError::invalid(
+            "clinician_id",
+            "Choose one of your clinic's clinicians.",
+        ));
+    }
+    repo::assign(&mut tx, id, clinician).await?;
+    repo::record_event(
+        &mut tx,
+        (parties.organization_id, parties.clinic_id),
+        "referral.assigned",
+        id,
+        json!({ "referral_id": id, "clinician_id": clinician }),
+    )
+    .await?;
+    record(
+        &mut tx,
+        Entry::new(AuditAction::ReferralAssigned)
+            .subject(Subject::new("referral", id))
+            .ip(meta.ip)
+            .details(json!({ "clinician_id": clinician })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

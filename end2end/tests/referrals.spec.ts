@@ -1,0 +1,107 @@
+// The discharge-referral journey (SPEC J1) in the browser: a discharge
+// planner sends a referral (bad input first: errors, nothing saved), sees
+// the ranked matches; clinic staff find it in their inbox, accept it and
+// assign a clinician; the planner sees the new status.
+import { expect, test } from "@playwright/test";
+import { expectAccessible, hydrated, signIn, watchConsole } from "./helpers";
+
+function inDays(n: number): string {
+  const d = new Date(Date.now() + n * 86_400_000);
+  return d.toISOString().slice(0, 10);
+}
+
+test("a referral goes from the planner to the clinic's inbox and back", async ({ page, browser }) => {
+  const problems = watchConsole(page);
+  await signIn(page, "planner@mercy.example");
+  await expect(page).toHaveURL(/\/referrer$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Your referrals" })).toBeVisible();
+  const before = await page.getByTestId("referrals").locator("tbody tr").count().catch(() => 0);
+
+  await page.getByRole("link", { name: "New referral" }).first().click();
+  await expect(page.getByRole("heading", { level: 1, name: "New discharge referral" })).toBeVisible();
+  await hydrated(page);
+  await expectAccessible(page, "/referrer/referrals/new");
+
+  // Bad input: every problem named, what was typed kept, nothing sent.
+  await page.getByLabel("Initials").fill("John Doe");
+  await page.getByLabel("ZIP code of the home").fill("4321");
+  await page.getByRole("button", { name: "Send the referral" }).click();
+  const summary = page.getByRole("alert");
+  await expect(summary).toContainText("Please correct the highlighted fields");
+  await expect(summary).toContainText("two or three letters");
+  await expect(summary).toContainText("five-digit US ZIP code");
+  await expect(summary).toContainText("Choose the primary diagnosis");
+  await expect(summary).toContainText("Choose the type of care needed");
+  await expect(page.getByLabel("Initials")).toHaveValue("John Doe");
+  await expectAccessible(page, "new referral with errors");
+
+  // A good referral: the ZIP says where it is, the diagnosis is suggested.
+  await page.getByLabel("Initials").fill("J.D.");
+  await page.getByLabel("ZIP code of the home").fill("43215");
+  await expect(page.locator("#zip-status")).toHaveText("Columbus, OH");
+  await page.getByLabel("Primary diagnosis").fill("heart failure");
+  const option = page.locator('#diagnosis-options option[value^="I50.9 "]');
+  await expect(option).toHaveCount(1);
+  await page.getByLabel("Primary diagnosis").fill((await option.getAttribute("value"))!);
+  await page.getByLabel("Type of care").selectOption("skilled_nursing");
+  await page.getByLabel("Priority").selectOption("priority");
+  await page.getByLabel("Requested start").fill(inDays(2));
+  await page.getByRole("button", { name: "Send the referral" }).click();
+
+  await expect(page).toHaveURL(/\/referrer\/referrals\/[0-9a-f-]{36}$/);
+  const heading = page.getByRole("heading", { level: 1, name: /^Referral R-[0-9A-F]{8}$/ });
+  await expect(heading).toBeVisible();
+  const reference = (await heading.textContent())!.replace("Referral ", "");
+  const url = page.url();
+  await expect(page.getByTestId("referral-status")).toHaveText("Matched");
+  await expect(page.getByText("Sent to Riverbend Home Health")).toBeVisible();
+  const matches = page.getByTestId("matches").locator("li");
+  expect(await matches.count()).toBeGreaterThan(0);
+  await expect(matches.first()).toContainText("Heart failure");
+  await expect(matches.first()).toContainText(" mi, ");
+  await expect(page.getByTestId("timeline")).toContainText("Received");
+  await expectAccessible(page, "referral page (referrer)");
+
+  // The clinic's side.
+  const clinic = await browser.newContext();
+  const staff = await clinic.newPage();
+  await signIn(staff, "intake@riverbend.example");
+  await expect(staff).toHaveURL(/\/clinic$/);
+  await staff.getByRole("link", { name: "Referral inbox" }).first().click();
+  await expect(staff.getByRole("heading", { level: 1, name: "Referral inbox" })).toBeVisible();
+  await expectAccessible(staff, "/clinic/inbox");
+  await staff.getByRole("link", { name: reference }).click();
+  await expect(staff.getByRole("heading", { level: 1, name: `Referral ${reference}` })).toBeVisible();
+  await hydrated(staff);
+  await expect(staff.getByText("From Mercy General Hospital · Discharge Planning")).toBeVisible();
+  await expectAccessible(staff, "referral page (clinic)");
+  await staff.getByRole("button", { name: "Accept" }).click();
+  await expect(staff.getByTestId("referral-status")).toHaveText("Accepted");
+  await staff.locator("#clinician_id").selectOption({ label: "Luis Moreno, RN · Registered nurse (RN)" });
+  await staff.getByRole("button", { name: "Assign" }).click();
+  await expect(staff.getByTestId("assigned")).toHaveText("Luis Moreno, RN");
+  await clinic.close();
+
+  // Back on the planner's page, the status updates without a reload.
+  await expect(page.getByTestId("referral-status")).toHaveText("Accepted", { timeout: 20_000 });
+  await page.goto("/referrer");
+  await expect(page.getByTestId("referrals").locator("tbody tr")).toHaveCount(before + 1);
+  await expect(page.getByRole("row", { name: new RegExp(reference) })).toContainText("Accepted");
+  expect(url).toContain("/referrer/referrals/");
+  // The one expected: the browser logs the 422 of the rejected first try.
+  const unexpected = problems.filter((p) => !p.includes("status of 422"));
+  expect(unexpected, "console errors").toEqual([]);
+});
+
+test("a clinic never sees another clinic's referrals", async ({ page }) => {
+  await signIn(page, "director@lakeside.example");
+  await expect(page).toHaveURL(/\/clinic$/);
+  await page.goto("/clinic/inbox");
+  await expect(page.getByRole("heading", { level: 1, name: "Referral inbox" })).toBeVisible();
+  await expect(page.getByText("Sent to Riverbend")).toHaveCount(0);
+  // Riverbend's referrals are not in Lakeside's inbox.
+  const rows = page.getByTestId("referrals").locator("tbody tr");
+  for (const text of await rows.allTextContents()) {
+    expect(text).not.toContain("Riverbend");
+  }
+});
