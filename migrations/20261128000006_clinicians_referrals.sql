@@ -52,7 +52,10 @@ CREATE TABLE clinicians (
     CONSTRAINT clinicians_verified_has_date
         CHECK (verification_status <> 'verified' OR verified_at IS NOT NULL)
 );
--- Matching: verified clinicians with room, by position.
+-- Matching: verified clinicians with room, by position. A btree over plain
+-- numbers, because its comparisons are leakproof: under row-level security
+-- PostgreSQL may only use leakproof operators in an index condition (the
+-- geometric box operators are not, so a GiST index would go unused).
 CREATE INDEX clinicians_match_idx ON clinicians (lat, lon)
     WHERE verification_status = 'verified' AND open_slots > 0;
 

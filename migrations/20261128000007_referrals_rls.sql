@@ -58,9 +58,10 @@ CREATE TRIGGER clinicians_guard_verification
 
 ALTER TABLE clinician_licenses ENABLE ROW LEVEL SECURITY;
 ALTER TABLE clinician_licenses FORCE ROW LEVEL SECURITY;
--- Visible with the clinician (the subquery applies clinicians' policies).
+-- Licenses are public record (state boards publish them): the roles that
+-- see the directory see them, with no per-row lookup in matching.
 CREATE POLICY clinician_licenses_read ON clinician_licenses FOR SELECT TO carethread_app
-    USING (clinician_id IN (SELECT c.id FROM clinicians c));
+    USING (app_role() IN ('clinic_admin', 'clinic_staff', 'referrer', 'platform_admin'));
 CREATE POLICY clinician_licenses_own ON clinician_licenses FOR ALL TO carethread_app
     USING (clinician_id IN (SELECT c.id FROM clinicians c WHERE c.user_id = app_user_id()))
     WITH CHECK (clinician_id IN (SELECT c.id FROM clinicians c WHERE c.user_id = app_user_id()));

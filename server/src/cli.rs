@@ -49,6 +49,15 @@ enum Command {
     /// The audit log, for the operator.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Time referral matching over many generated clinicians (see
+    /// scripts/bench-matching.sh; fills the database it runs on).
+    #[command(hide = true)]
+    BenchMatching {
+        #[arg(long, default_value_t = 100_000)]
+        clinicians: u64,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +108,12 @@ pub async fn run() -> ExitCode {
         Command::Migrate => migrate_only(config).await,
         Command::Admin(AdminCommand::Create { email, name }) => {
             admin_create(config, &email, &name).await
+        }
+        Command::BenchMatching { clinicians, runs } => {
+            with_database(&config, async |urls| {
+                crate::bench::matching(urls, clinicians, runs).await
+            })
+            .await
         }
         Command::Audit(AuditCommand::Verify) => match audit_verify(config).await {
             Ok(true) => Ok(()),

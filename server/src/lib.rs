@@ -10,6 +10,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;

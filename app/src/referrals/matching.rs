@@ -6,10 +6,11 @@
 //! plain-language explanation ("3.2 mi, Heart failure experience (I50),
 //! next opening Tue Dec 1").
 //!
-//! Speed: a partial index on `(lat, lon)` of verified clinicians with room
-//! narrows the scan to a box of ±1.5° (more than the 100-mile largest
-//! radius) before any distance is computed; `scripts/bench-matching.sh`
-//! prints the time per match over 100,000 clinicians.
+//! Speed: a partial index over the positions of verified clinicians with
+//! room narrows the scan to a box of ±1.5° (more than the 100-mile largest
+//! radius) before any distance is computed, and the license check runs only
+//! for the candidates left; `scripts/bench-matching.sh` prints the time per
+//! match over 100,000 clinicians.
 
 use super::{CareType, Discipline};
 use crate::db::Tx;
@@ -51,50 +52,65 @@ pub async fn find<S>(
     query: &MatchQuery<'_>,
 ) -> Result<Vec<Candidate>, sqlx::Error> {
     let category: String = query.diagnosis_code.chars().take(3).collect();
+    // Where the patient is, first: the box the candidates must fall in is
+    // then plain numbers the planner can use with the position index.
+    let Some(place) = sqlx::query!(
+        "SELECT lat, lon, state FROM zip_codes WHERE zip = $1",
+        query.zip
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    // 1.5° of latitude is 103 miles, more than the largest radius; the
+    // longitude span widens with latitude.
+    let lat_span = 1.5;
+    let lon_span = 1.5 / place.lat.to_radians().cos().max(0.2);
     let rows = sqlx::query!(
-        r#"WITH place AS (
-               SELECT lat, lon, state FROM zip_codes WHERE zip = $1
-           ),
-           candidates AS (
+        r#"WITH candidates AS MATERIALIZED (
                SELECT c.id, c.display_name, c.discipline, c.verified_at, c.available_days,
                       c.service_radius_miles,
                       3958.8 * 2 * asin(sqrt(
-                          power(sin(radians(c.lat - p.lat) / 2), 2)
-                          + cos(radians(p.lat)) * cos(radians(c.lat))
-                            * power(sin(radians(c.lon - p.lon) / 2), 2))) AS miles
-               FROM clinicians c, place p
+                          power(sin(radians(c.lat - $1) / 2), 2)
+                          + cos(radians($1)) * cos(radians(c.lat))
+                            * power(sin(radians(c.lon - $2) / 2), 2))) AS miles
+               FROM clinicians c
                WHERE c.verification_status = 'verified' AND c.open_slots > 0
-                 AND c.lat BETWEEN p.lat - 1.5 AND p.lat + 1.5
-                 AND c.lon BETWEEN p.lon - 1.5 / greatest(cos(radians(p.lat)), 0.2)
-                               AND p.lon + 1.5 / greatest(cos(radians(p.lat)), 0.2)
+                 AND c.lat BETWEEN $1 - $3 AND $1 + $3
+                 AND c.lon BETWEEN $2 - $4 AND $2 + $4
                  AND c.available_days <> 0
-                 AND $2::care_type = ANY (c.care_types)
-                 AND $3 = ANY (c.diagnosis_categories)
-                 AND EXISTS (SELECT 1 FROM clinician_licenses l
-                             WHERE l.clinician_id = c.id AND l.state = p.state
-                               AND l.expires_on >= greatest(current_date, $4))
+                 AND $5::care_type = ANY (c.care_types)
+                 AND $6 = ANY (c.diagnosis_categories)
            ),
            ranked AS (
                SELECT cand.*,
                       (SELECT min(d) FROM generate_series(0, 6) AS d
                        WHERE cand.available_days
-                             & (1 << ((extract(isodow FROM $4::date)::int - 1 + d) % 7)) <> 0
+                             & (1 << ((extract(isodow FROM $8::date)::int - 1 + d) % 7)) <> 0
                       ) AS days_to_opening
                FROM candidates cand
                WHERE cand.miles <= cand.service_radius_miles
+                 AND EXISTS (SELECT 1 FROM clinician_licenses l
+                             WHERE l.clinician_id = cand.id AND l.state = $7
+                               AND l.expires_on >= greatest(current_date, $8))
            )
            SELECT r.id AS "id!", r.display_name AS "name!", r.discipline AS "discipline!: Discipline",
                   r.verified_at, r.miles AS "miles!", r.days_to_opening AS "days_to_opening!",
                   (SELECT a.clinic_id FROM clinic_affiliations a
                    WHERE a.clinician_id = r.id ORDER BY a.created_at LIMIT 1) AS clinic_id,
-                  coalesce((SELECT i.description FROM icd10cm_codes i WHERE i.code = $3), $3)
+                  coalesce((SELECT i.description FROM icd10cm_codes i WHERE i.code = $6), $6)
                       AS "category_name!"
            FROM ranked r
            ORDER BY r.miles + 5 * r.days_to_opening, r.miles, r.id
-           LIMIT $5"#,
-        query.zip,
+           LIMIT $9"#,
+        place.lat,
+        place.lon,
+        lat_span,
+        lon_span,
         query.care_type as CareType,
         category,
+        place.state,
         query.start,
         query.limit,
     )

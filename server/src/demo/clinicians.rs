@@ -66,9 +66,9 @@ pub const CATEGORIES: [&str; 24] = [
 ];
 const LANGUAGES: [&str; 6] = ["es", "zh", "vi", "ru", "ar", "so"];
 
-/// Where clinicians live: (state, share of the directory, centre ZIP).
-/// Ohio gets most, around the demo organizations in Columbus and Cleveland.
-pub const REGIONS: [(&str, u32); 10] = [
+/// Where the demo's clinicians live: (state, share of the directory). Ohio
+/// gets most, around the demo organizations in Columbus and Cleveland.
+pub const DEMO_REGIONS: [(&str, u32); 10] = [
     ("OH", 50),
     ("PA", 8),
     ("MI", 8),
@@ -98,7 +98,8 @@ fn discipline_and_care(rng: &mut StdRng) -> (Discipline, Vec<CareType>) {
 
 /// A ten-digit NPI with a valid check digit (Luhn over 80840 + nine digits).
 pub fn npi(nine: u32) -> String {
-    let body = format!("{:09}", 100_000_000 + nine % 900_000_000);
+    // Nine digits starting with 1, as individual providers' NPIs do.
+    let body = format!("{:09}", 100_000_000 + nine % 100_000_000);
     let digits: Vec<u32> = format!("80840{body}")
         .chars()
         .filter_map(|c| c.to_digit(10))
@@ -129,28 +130,34 @@ pub fn id_of(n: u64) -> Uuid {
     Uuid::from_u128(0xde01_0000_0000_4000_8000_0000_0000_0000 | u128::from(n))
 }
 
-/// Inserts `count` generated clinicians (ids from `id_of(first)`),
-/// affiliating those within 40 miles of a clinic's `(id, zip)` with it.
-/// Returns how many were inserted. Runs on an administrative connection.
+/// Every state, in proportion to its ZIP codes (roughly, to where people
+/// live): the benchmark's spread. `"*"` stands for all states.
+pub const NATIONWIDE: [(&str, u32); 1] = [("*", 1)];
+
+/// Inserts `count` generated clinicians (ids from `id_of(first)`) spread
+/// over `regions`, affiliating those within 40 miles of a clinic's
+/// `(id, zip)` with it. Returns how many were inserted. Runs on an
+/// administrative connection.
 pub async fn generate(
     conn: &mut PgConnection,
     seed: u64,
     first: u64,
     count: u64,
+    regions: &[(&str, u32)],
     clinics: &[(Uuid, &str)],
 ) -> Result<u64> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let total_share: u32 = REGIONS.iter().map(|r| r.1).sum();
+    let total_share: u32 = regions.iter().map(|r| r.1).sum();
     let mut inserted = 0;
-    for (state, share) in REGIONS {
-        let n = count * u64::from(share) / u64::from(total_share);
-        // Real ZIPs of the state, in a seeded order.
-        let zips: Vec<(String, f64, f64)> = sqlx::query_as(
-            "SELECT zip::text, lat, lon FROM zip_codes
-             WHERE state = $1 AND kind = 'STANDARD' AND active
-             ORDER BY md5(zip || $2::text) LIMIT 2000",
+    for (region, share) in regions {
+        let n = count * u64::from(*share) / u64::from(total_share);
+        // Real ZIPs of the region, in a seeded order.
+        let zips: Vec<(String, f64, f64, String)> = sqlx::query_as(
+            "SELECT zip::text, lat, lon, state::text FROM zip_codes
+             WHERE ($1 = '*' OR state = $1) AND kind = 'STANDARD' AND active
+             ORDER BY md5(zip || $2::text) LIMIT 50000",
         )
-        .bind(state)
+        .bind(region)
         .bind(seed.to_string())
         .fetch_all(&mut *conn)
         .await?;
@@ -160,7 +167,7 @@ pub async fn generate(
         let mut batch = Batch::default();
         for _ in 0..n {
             let i = first + inserted;
-            let (zip, lat, lon) = &zips[rng.random_range(0..zips.len())];
+            let (zip, lat, lon, state) = &zips[rng.random_range(0..zips.len())];
             let (discipline, care) = discipline_and_care(&mut rng);
             let mut categories: Vec<&str> = CATEGORIES
                 .iter()
@@ -208,7 +215,7 @@ pub async fn generate(
                     0
                 },
                 verified,
-                state,
+                state: state.clone(),
                 license: format!("{state}-{}", 100_000 + rng.random_range(0..900_000)),
                 expires_in_days,
             });
@@ -253,7 +260,7 @@ struct Row {
     days: i16,
     slots: i32,
     verified: bool,
-    state: &'static str,
+    state: String,
     license: String,
     expires_in_days: i32,
 }
@@ -318,7 +325,7 @@ impl Batch {
              ON CONFLICT DO NOTHING",
         )
         .bind(col!(id))
-        .bind(rows.iter().map(|r| r.state).collect::<Vec<_>>())
+        .bind(col!(state))
         .bind(col!(license))
         .bind(col!(expires_in_days))
         .execute(&mut *conn)

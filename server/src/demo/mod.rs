@@ -159,6 +159,7 @@ pub async fn seed(admin_url: &crate::config::Secret, hasher: &PasswordHasher) ->
             2026,
             0,
             DEMO_CLINICIANS,
+            &clinicians::DEMO_REGIONS,
             &[(RIVERBEND, "43215"), (LAKESIDE, "44114")],
         )
         .await?;
