@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clinicians;
 pub mod dashboard;
 pub mod domain;
 pub mod error;
@@ -132,6 +133,16 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=path!("/clinician")
                             view=dashboard::ClinicianDashboardPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/clinician/profile")
+                            view=clinicians::ClinicianProfilePage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/clinicians")
+                            view=clinicians::VerificationQueuePage
                             ssr=SsrMode::Async
                         />
                         <Route

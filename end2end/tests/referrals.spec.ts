@@ -105,3 +105,26 @@ test("a clinic never sees another clinic's referrals", async ({ page }) => {
     expect(text).not.toContain("Riverbend");
   }
 });
+
+test("clinicians see their verification, platform administrators verify", async ({ page }) => {
+  await signIn(page, "nurse@carethread.example");
+  await expect(page).toHaveURL(/\/clinician$/);
+  await page.goto("/clinician/profile");
+  await expect(page.getByTestId("verification")).toHaveText("Verified");
+  await expect(page.getByTestId("licenses")).toContainText("OH license RN.417733");
+  await expect(page.getByLabel("NPI")).not.toHaveValue("");
+  await expectAccessible(page, "/clinician/profile");
+
+  await page.context().clearCookies();
+  await signIn(page, "admin@carethread.example");
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto("/admin/clinicians");
+  await expect(page.getByRole("heading", { level: 1, name: "Clinician verification" })).toBeVisible();
+  const waiting = page.locator('tr[data-status="pending"]').first();
+  await expect(waiting).toBeVisible();
+  await hydrated(page);
+  const name = (await waiting.locator("th").textContent())!;
+  await waiting.getByRole("button", { name: "Verify" }).click();
+  await expect(page.locator('tr[data-status="verified"]', { hasText: name }).first()).toBeVisible();
+  await expectAccessible(page, "/admin/clinicians");
+});

@@ -31,10 +31,12 @@ pub enum AuditAction {
     ReferralCancelled,
     ReferralStatusChanged,
     ReferralAssigned,
+    ClinicianProfileSaved,
+    ClinicianVerificationChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -59,6 +61,8 @@ impl AuditAction {
         AuditAction::ReferralCancelled,
         AuditAction::ReferralStatusChanged,
         AuditAction::ReferralAssigned,
+        AuditAction::ClinicianProfileSaved,
+        AuditAction::ClinicianVerificationChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +91,8 @@ impl AuditAction {
             AuditAction::ReferralCancelled => "referral.cancelled",
             AuditAction::ReferralStatusChanged => "referral.status_changed",
             AuditAction::ReferralAssigned => "referral.assigned",
+            AuditAction::ClinicianProfileSaved => "clinician.profile_saved",
+            AuditAction::ClinicianVerificationChanged => "clinician.verification_changed",
         }
     }
 
@@ -121,6 +127,8 @@ impl AuditAction {
             AuditAction::ReferralCancelled => "Referral cancelled",
             AuditAction::ReferralStatusChanged => "Referral status changed",
             AuditAction::ReferralAssigned => "Clinician assigned to a referral",
+            AuditAction::ClinicianProfileSaved => "Clinician profile saved",
+            AuditAction::ClinicianVerificationChanged => "Clinician verification changed",
         }
     }
 }

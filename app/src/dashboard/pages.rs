@@ -115,6 +115,10 @@ fn clinician(d: PersonalDashboard) -> impl IntoView {
         <Affiliations affiliations=d.affiliations/>
         <ul class="tiles" role="list">
             <li class="tile">
+                <a href="/clinician/profile">"Your clinician profile"</a>
+                <p>"License, NPI, service area, skills and availability; verification status."</p>
+            </li>
+            <li class="tile">
                 <a href="/account">"Your account"</a>
                 <p>{format!("Signed in as {}. Password, sessions and sign-in history.", d.email)}</p>
             </li>

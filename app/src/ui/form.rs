@@ -91,6 +91,9 @@ pub fn TextField(
     /// A status line under the input, announced politely (a ZIP's city).
     #[prop(optional, into)]
     status: Option<Signal<Option<String>>>,
+    /// The value it starts with (editing something saved).
+    #[prop(default = None)]
+    value: Option<String>,
 ) -> impl IntoView {
     let invalid = move || error.with(Option::is_some);
     let status_id = format!("{name}-status");
@@ -105,6 +108,7 @@ pub fn TextField(
                 autocomplete=autocomplete
                 list=list
                 inputmode=inputmode
+                value=value
                 aria-required=required.then_some("true")
                 aria-invalid=move || invalid().then_some("true")
                 aria-describedby=move || described_by(name, hint.is_some(), invalid())
@@ -161,6 +165,9 @@ pub fn SelectField(
     options: Vec<(&'static str, &'static str)>,
     #[prop(optional)] required: bool,
     #[prop(into)] error: Signal<Option<String>>,
+    /// The value chosen to begin with.
+    #[prop(optional)]
+    selected: Option<&'static str>,
 ) -> impl IntoView {
     let invalid = move || error.with(Option::is_some);
     view! {
@@ -177,7 +184,14 @@ pub fn SelectField(
                 <option value="">"Choose one…"</option>
                 {options
                     .into_iter()
-                    .map(|(value, text)| view! { <option value=value>{text}</option> })
+                    .map(|(value, text)| {
+                        let chosen = selected == Some(value);
+                        view! {
+                            <option value=value selected=chosen>
+                                {text}
+                            </option>
+                        }
+                    })
                     .collect_view()}
             </select>
         </div>

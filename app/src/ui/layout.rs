@@ -33,6 +33,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::PlatformAdmin => vec![
             ("/admin", "Dashboard"),
             ("/admin/organizations", "Organizations"),
+            ("/admin/clinicians", "Clinicians"),
             ("/admin/audit", "Audit log"),
         ],
         Role::ClinicAdmin => vec![
@@ -50,7 +51,10 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/referrer", "Referrals"),
             ("/referrer/referrals/new", "New referral"),
         ],
-        Role::Clinician => vec![("/clinician", "Dashboard")],
+        Role::Clinician => vec![
+            ("/clinician", "Dashboard"),
+            ("/clinician/profile", "Profile"),
+        ],
         Role::Family => vec![("/family", "Dashboard")],
     }
 }

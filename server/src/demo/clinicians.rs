@@ -96,32 +96,11 @@ fn discipline_and_care(rng: &mut StdRng) -> (Discipline, Vec<CareType>) {
     }
 }
 
-/// A ten-digit NPI with a valid check digit (Luhn over 80840 + nine digits).
-pub fn npi(nine: u32) -> String {
+/// A ten-digit NPI with a valid check digit, made from a number.
+pub fn npi(n: u32) -> String {
     // Nine digits starting with 1, as individual providers' NPIs do.
-    let body = format!("{:09}", 100_000_000 + nine % 100_000_000);
-    let digits: Vec<u32> = format!("80840{body}")
-        .chars()
-        .filter_map(|c| c.to_digit(10))
-        .collect();
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| {
-            if i % 2 == 0 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                *d
-            }
-        })
-        .sum();
-    let check = (10 - sum % 10) % 10;
+    let body = format!("{:09}", 100_000_000 + n % 100_000_000);
+    let check = app::clinicians::npi_check_digit(&body).unwrap_or(0);
     format!("{body}{check}")
 }
 

@@ -1,0 +1,156 @@
+//! Server functions for the clinician's profile page and the platform
+//! administrators' verification queue.
+
+// A server function's arguments are its form's fields, one each.
+#![allow(clippy::too_many_arguments)]
+
+use super::ClinicianProfile;
+#[cfg(feature = "ssr")]
+use super::Verification;
+#[cfg(feature = "ssr")]
+use crate::auth::Role;
+use crate::error::AppError;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// The signed-in clinician's profile, if they made one.
+#[server(prefix = "/rpc", endpoint = "clinician/profile")]
+pub async fn get_own_profile() -> Result<Option<ClinicianProfile>, AppError> {
+    let result = async {
+        let mut tx = crate::auth::require(&[Role::Clinician]).await?;
+        let profile = super::repo::own(&mut tx).await?;
+        tx.commit().await?;
+        Ok(profile)
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Creates or updates the clinician's profile (and the license of its
+/// state). New profiles wait for a platform administrator's verification.
+#[server(prefix = "/rpc", endpoint = "clinician/profile/save")]
+pub async fn save_own_profile(
+    name: String,
+    #[server(default)] discipline: String,
+    npi: String,
+    zip: String,
+    radius: String,
+    #[server(default)] care_type: String,
+    categories: String,
+    #[server(default)] languages: String,
+    #[server(default)] day_mon: Option<String>,
+    #[server(default)] day_tue: Option<String>,
+    #[server(default)] day_wed: Option<String>,
+    #[server(default)] day_thu: Option<String>,
+    #[server(default)] day_fri: Option<String>,
+    #[server(default)] day_sat: Option<String>,
+    #[server(default)] day_sun: Option<String>,
+    slots: String,
+    license_state: String,
+    license_number: String,
+    license_expires: String,
+) -> Result<(), AppError> {
+    let result = async {
+        let days = [
+            day_mon, day_tue, day_wed, day_thu, day_fri, day_sat, day_sun,
+        ]
+        .map(|d| d.is_some());
+        let input = super::ProfileInput::parse(
+            &name,
+            &discipline,
+            &npi,
+            &zip,
+            &radius,
+            &care_type,
+            &categories,
+            &languages,
+            &days,
+            &slots,
+            &license_state,
+            &license_number,
+            &license_expires,
+        )?;
+        let mut tx = crate::auth::require(&[Role::Clinician]).await?;
+        let mut errors = Vec::new();
+        if crate::referrals::repo::zip_place(tx.conn(), &input.home_zip)
+            .await?
+            .is_none()
+        {
+            errors.push(crate::error::FieldError::new(
+                "zip",
+                "We do not know this ZIP code.",
+            ));
+        }
+        let unknown = super::repo::unknown_categories(&mut tx, &input.diagnosis_categories).await?;
+        if !unknown.is_empty() {
+            errors.push(crate::error::FieldError::new(
+                "categories",
+                format!("Not ICD-10-CM categories: {}.", unknown.join(", ")),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let saved = super::repo::save_own(&mut tx, &input).await;
+        let id = match saved {
+            Err(e) if AppError::is_constraint(&e, "clinicians_npi_key") => {
+                return Err(AppError::invalid(
+                    "npi",
+                    "Another profile already has this NPI.",
+                ))
+            }
+            other => other?,
+        };
+        crate::audit::repo::record(
+            &mut tx,
+            crate::audit::repo::Entry::new(crate::audit::AuditAction::ClinicianProfileSaved)
+                .subject(crate::audit::repo::Subject::new("clinician", id))
+                .ip(crate::auth::RequestMeta::current().ip),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Clinicians for verification, those waiting first (platform
+/// administrators).
+#[server(prefix = "/rpc", endpoint = "admin/clinicians")]
+pub async fn verification_queue() -> Result<Vec<ClinicianProfile>, AppError> {
+    let result = async {
+        let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
+        let queue = super::repo::queue(&mut tx, 100).await?;
+        tx.commit().await?;
+        Ok(queue)
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Verifies, rejects or suspends a clinician (platform administrators).
+#[server(prefix = "/rpc", endpoint = "admin/clinicians/verify")]
+pub async fn set_verification(id: Uuid, status: String) -> Result<(), AppError> {
+    let result = async {
+        let status = Verification::parse(status.trim())
+            .filter(|s| *s != Verification::Pending)
+            .ok_or_else(|| AppError::invalid("status", "Choose verify, reject or suspend."))?;
+        let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
+        if !super::repo::set_verification(&mut tx, id, status).await? {
+            return Err(AppError::NotFound);
+        }
+        crate::audit::repo::record(
+            &mut tx,
+            crate::audit::repo::Entry::new(crate::audit::AuditAction::ClinicianVerificationChanged)
+                .subject(crate::audit::repo::Subject::new("clinician", id))
+                .ip(crate::auth::RequestMeta::current().ip)
+                .details(serde_json::json!({ "status": status.as_str() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    crate::error::with_status(result)
+}

@@ -1,0 +1,242 @@
+//! `/clinician/profile` (a clinician's own profile: create, edit, see the
+//! verification) and `/admin/clinicians` (the verification queue).
+
+use super::{
+    days_label, get_own_profile, verification_queue, ClinicianProfile, SaveOwnProfile,
+    SetVerification, Verification, WEEKDAYS,
+};
+use crate::auth::ErrorNotice;
+use crate::referrals::{CareType, Discipline};
+use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, SelectField, TextField};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ClinicianProfilePage() -> impl IntoView {
+    let save = ServerAction::<SaveOwnProfile>::new();
+    let profile = Resource::new(move || save.version().get(), |_| get_own_profile());
+    view! {
+        <Title text="Your clinician profile · Carethread"/>
+        <div class="page">
+            <h1>"Your clinician profile"</h1>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    profile
+                        .get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                            Ok(profile) => view! { <Profile profile save/> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </div>
+    }
+}
+
+/// The profile's status, licenses, and the form.
+#[component]
+fn Profile(profile: Option<ClinicianProfile>, save: ServerAction<SaveOwnProfile>) -> impl IntoView {
+    let summary = profile.clone().map(|p| {
+        let verified = p
+            .verified_at
+            .map(|at| format!(" on {}", format_datetime(at)))
+            .unwrap_or_default();
+        view! {
+            <div class="panel">
+                <p>
+                    <span class=p.verification.css() data-testid="verification">{p.verification.label()}</span>
+                    {verified}
+                </p>
+                <p class="muted">
+                    {match p.verification {
+                        Verification::Verified => "You are matched to referrals in the states where your license is current.",
+                        Verification::Pending => "A platform administrator checks your NPI and license before you are matched to referrals.",
+                        _ => "You are not matched to referrals. Contact the platform administrator.",
+                    }}
+                </p>
+                <ul class="list" role="list" data-testid="licenses">
+                    {p.licenses.into_iter().map(|l| view! {
+                        <li class="list__item">
+                            <span>{format!("{} license {}", l.state, l.number)}</span>
+                            {if l.expired {
+                                view! { <span class="badge badge--planned">{format!("Expired {} · not matched in {}", l.expires_on, l.state)}</span> }.into_any()
+                            } else {
+                                view! { <span class="muted">{format!("Valid until {}", l.expires_on)}</span> }.into_any()
+                            }}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        }
+    });
+    let error = action_error(save.value());
+    let saved = move || save.value().with(|v| matches!(v, Some(Ok(()))));
+    let pending = save.pending();
+    let p = profile;
+    let license = p.as_ref().and_then(|p| p.licenses.first().cloned());
+    let mask = p.as_ref().map_or(0b001_1111, |p| p.available_days);
+    let discipline = p.as_ref().map(|p| p.discipline.as_str());
+    let care = p
+        .as_ref()
+        .and_then(|p| p.care_types.first().map(|c| c.as_str()));
+    view! {
+        {summary}
+        <section class="section" aria-labelledby="profile-form-heading">
+            <h2 id="profile-form-heading">
+                {if p.is_some() { "Update your profile" } else { "Create your profile" }}
+            </h2>
+            <Show when=saved>
+                <p class="notice notice--success" role="status" data-testid="profile-saved">"Saved."</p>
+            </Show>
+            <ActionForm action=save attr:class="form form--wide" attr:novalidate=true>
+                <ErrorSummary error title="Your profile was not saved"/>
+                <fieldset class="fieldset">
+                    <legend>"Who you are"</legend>
+                    <TextField name="name" label="Your name as licensed" required=true value=p.as_ref().map(|p| p.display_name.clone()) error=field_error(error, "name")/>
+                    <SelectField
+                        name="discipline"
+                        label="Discipline"
+                        required=true
+                        options=Discipline::ALL.iter().map(|d| (d.as_str(), d.label())).collect()
+                        selected=discipline.unwrap_or("")
+                        error=field_error(error, "discipline")
+                    />
+                    <TextField name="npi" label="NPI" inputmode="numeric" required=true value=p.as_ref().map(|p| p.npi.clone()) error=field_error(error, "npi")/>
+                </fieldset>
+                <fieldset class="fieldset">
+                    <legend>"License"</legend>
+                    <TextField name="license_state" label="State" hint="Two letters, like OH." required=true value=license.as_ref().map(|l| l.state.clone()) error=field_error(error, "license_state")/>
+                    <TextField name="license_number" label="License number" required=true value=license.as_ref().map(|l| l.number.clone()) error=field_error(error, "license_number")/>
+                    <TextField name="license_expires" label="Expires on" input_type="date" required=true value=license.as_ref().map(|l| l.expires_on.to_string()) error=field_error(error, "license_expires")/>
+                </fieldset>
+                <fieldset class="fieldset">
+                    <legend>"Where and what"</legend>
+                    <TextField name="zip" label="ZIP code you travel from" inputmode="numeric" required=true value=p.as_ref().map(|p| p.home_zip.clone()) error=field_error(error, "zip")/>
+                    <TextField name="radius" label="How far you travel (miles)" inputmode="numeric" required=true value=p.as_ref().map(|p| p.service_radius_miles.to_string()) error=field_error(error, "radius")/>
+                    <SelectField
+                        name="care_type"
+                        label="Care you provide"
+                        required=true
+                        options=CareType::ALL.iter().map(|c| (c.as_str(), c.label())).collect()
+                        selected=care.unwrap_or("")
+                        error=field_error(error, "care_type")
+                    />
+                    <TextField
+                        name="categories"
+                        label="Diagnosis experience"
+                        hint="ICD-10-CM categories, comma-separated: I50 heart failure, E11 type 2 diabetes, J44 COPD…"
+                        required=true
+                        value=p.as_ref().map(|p| p.diagnosis_categories.join(", "))
+                        error=field_error(error, "categories")
+                    />
+                    <TextField name="languages" label="Languages" hint="Two-letter codes: en, es, zh…" value=p.as_ref().map(|p| p.languages.join(", ")) error=field_error(error, "languages")/>
+                </fieldset>
+                <fieldset class="fieldset">
+                    <legend>"Availability"</legend>
+                    <div class="days">
+                        {WEEKDAYS.iter().enumerate().map(|(i, day)| {
+                            let name = format!("day_{}", day.to_lowercase());
+                            let label_for = name.clone();
+                            let input_id = name.clone();
+                            let on = mask & (1 << i) != 0;
+                            view! {
+                                <label class="check" for=label_for>
+                                    <input type="checkbox" id=input_id name=name checked=on/>
+                                    {*day}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <TextField name="slots" label="New patients you can take now" inputmode="numeric" required=true value=p.as_ref().map(|p| p.open_slots.to_string()) error=field_error(error, "slots")/>
+                </fieldset>
+                <button type="submit" class="button" disabled=move || pending.get()>"Save profile"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn VerificationQueuePage() -> impl IntoView {
+    let verify = ServerAction::<SetVerification>::new();
+    let queue = Resource::new(move || verify.version().get(), |_| verification_queue());
+    let error = action_error(verify.value());
+    view! {
+        <Title text="Clinician verification · Carethread"/>
+        <div class="page">
+            <h1>"Clinician verification"</h1>
+            <p class="lede">"Check each NPI and state license before the clinician is matched to referrals. Those waiting come first."</p>
+            <ErrorSummary error title="That change was not made"/>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    queue
+                        .get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                            Ok(list) => view! { <Queue list verify/> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn Queue(list: Vec<ClinicianProfile>, verify: ServerAction<SetVerification>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="empty">"No clinicians yet."</p> }.into_any();
+    }
+    view! {
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Clinicians">
+            <table class="table" data-testid="clinicians">
+                <thead>
+                    <tr>
+                        <th scope="col">"Clinician"</th>
+                        <th scope="col">"NPI"</th>
+                        <th scope="col">"Licenses"</th>
+                        <th scope="col">"Area"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Decide"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|c| {
+                        let id = c.id.to_string();
+                        let licenses = c.licenses.iter().map(|l| {
+                            format!("{} {} (until {}{})", l.state, l.number, l.expires_on, if l.expired { ", expired" } else { "" })
+                        }).collect::<Vec<_>>().join("; ");
+                        let actions: Vec<(&'static str, &'static str)> = match c.verification {
+                            Verification::Verified => vec![("suspended", "Suspend")],
+                            Verification::Pending => vec![("verified", "Verify"), ("rejected", "Reject")],
+                            _ => vec![("verified", "Verify")],
+                        };
+                        view! {
+                            <tr data-status=c.verification.as_str()>
+                                <th scope="row">{c.display_name}<span class="muted">{format!(" · {}", c.discipline.label())}</span></th>
+                                <td>{c.npi}</td>
+                                <td>{licenses}</td>
+                                <td>{format!("{} · {} mi · {}", c.home_zip, c.service_radius_miles, days_label(c.available_days))}</td>
+                                <td>
+                                    <span class=c.verification.css()>{c.verification.label()}</span>
+                                    {c.verified_at.map(|at| view! { <span class="muted">{format!(" {}", format_datetime(at))}</span> })}
+                                </td>
+                                <td class="actions">
+                                    {actions.into_iter().map(|(status, label)| {
+                                        let id = id.clone();
+                                        view! {
+                                            <ActionForm action=verify attr:class="inline-form">
+                                                <input type="hidden" name="id" value=id/>
+                                                <input type="hidden" name="status" value=status/>
+                                                <button type="submit" class="button button--secondary">{label}</button>
+                                            </ActionForm>
+                                        }
+                                    }).collect_view()}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,209 @@
+//! Clinician profiles and verification. A clinician reads and writes their
+//! own row (the policies key it to their account); platform administrators
+//! read every row and set its verification.
+
+use super::{ClinicianProfile, License, ProfileInput, Verification};
+use crate::db::TenantTx;
+use crate::referrals::{CareType, Discipline};
+use uuid::Uuid;
+
+struct Row {
+    id: Uuid,
+    display_name: String,
+    discipline: Discipline,
+    npi: String,
+    home_zip: String,
+    service_radius_miles: i32,
+    care_types: Vec<CareType>,
+    diagnosis_categories: Vec<String>,
+    languages: Vec<String>,
+    available_days: i16,
+    open_slots: i32,
+    verification: Verification,
+    verified_at: Option<time::OffsetDateTime>,
+}
+
+async fn licenses(tx: &mut TenantTx, clinician: Uuid) -> Result<Vec<License>, sqlx::Error> {
+    sqlx::query_as!(
+        License,
+        r#"SELECT state AS "state!", number, expires_on, expires_on < current_date AS "expired!"
+           FROM clinician_licenses WHERE clinician_id = $1 ORDER BY state"#,
+        clinician
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+async fn with_licenses(tx: &mut TenantTx, row: Row) -> Result<ClinicianProfile, sqlx::Error> {
+    let licenses = licenses(tx, row.id).await?;
+    Ok(ClinicianProfile {
+        id: row.id,
+        display_name: row.display_name,
+        discipline: row.discipline,
+        npi: row.npi,
+        home_zip: row.home_zip,
+        service_radius_miles: row.service_radius_miles,
+        care_types: row.care_types,
+        diagnosis_categories: row.diagnosis_categories,
+        languages: row.languages,
+        available_days: row.available_days,
+        open_slots: row.open_slots,
+        verification: row.verification,
+        verified_at: row.verified_at,
+        licenses,
+    })
+}
+
+/// The principal's own clinician profile, if they made one.
+pub async fn own(tx: &mut TenantTx) -> Result<Option<ClinicianProfile>, sqlx::Error> {
+    let user = tx.principal().user_id;
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT id, display_name, discipline AS "discipline: Discipline", npi AS "npi!",
+                  home_zip AS "home_zip!", service_radius_miles,
+                  care_types AS "care_types: Vec<CareType>", diagnosis_categories, languages,
+                  available_days, open_slots, verification_status AS "verification: Verification",
+                  verified_at
+           FROM clinicians WHERE user_id = $1"#,
+        user
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    match row {
+        Some(row) => Ok(Some(with_licenses(tx, row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Creates or updates the principal's own profile and the license of its
+/// state. A new profile waits for verification; changing the discipline or
+/// NPI of a verified one sends it back (a trigger does that).
+pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Uuid, sqlx::Error> {
+    let user = tx.principal().user_id;
+    let existing = sqlx::query_scalar!("SELECT id FROM clinicians WHERE user_id = $1", user)
+        .fetch_optional(tx.conn())
+        .await?;
+    let care = vec![input.care_type];
+    let id = match existing {
+        Some(id) => {
+            sqlx::query!(
+                "UPDATE clinicians c
+                 SET display_name = $2, discipline = $3, npi = $4, home_zip = z.zip, lat = z.lat,
+                     lon = z.lon, service_radius_miles = $6, care_types = $7,
+                     diagnosis_categories = $8, languages = $9, available_days = $10,
+                     open_slots = $11
+                 FROM zip_codes z
+                 WHERE c.id = $1 AND z.zip = $5",
+                id,
+                input.display_name,
+                input.discipline as Discipline,
+                input.npi,
+                input.home_zip,
+                input.service_radius_miles,
+                care as Vec<CareType>,
+                &input.diagnosis_categories,
+                &input.languages,
+                input.available_days,
+                input.open_slots,
+            )
+            .execute(tx.conn())
+            .await?;
+            id
+        }
+        None => {
+            let id = Uuid::new_v4();
+            sqlx::query!(
+                "INSERT INTO clinicians (id, user_id, display_name, discipline, npi, home_zip, lat, lon,
+                     service_radius_miles, care_types, diagnosis_categories, languages,
+                     available_days, open_slots)
+                 SELECT $1, $2, $3, $4, $5, zip, lat, lon, $7, $8, $9, $10, $11, $12
+                 FROM zip_codes WHERE zip = $6",
+                id,
+                user,
+                input.display_name,
+                input.discipline as Discipline,
+                input.npi,
+                input.home_zip,
+                input.service_radius_miles,
+                care as Vec<CareType>,
+                &input.diagnosis_categories,
+                &input.languages,
+                input.available_days,
+                input.open_slots,
+            )
+            .execute(tx.conn())
+            .await?;
+            id
+        }
+    };
+    sqlx::query!(
+        "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (clinician_id, state) DO UPDATE
+         SET number = excluded.number, expires_on = excluded.expires_on",
+        id,
+        input.license_state,
+        input.license_number,
+        input.license_expires_on,
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// Which of `categories` are not ICD-10-CM categories.
+pub async fn unknown_categories(
+    tx: &mut TenantTx,
+    categories: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT c AS "c!" FROM unnest($1::text[]) AS c
+           WHERE NOT EXISTS (SELECT 1 FROM icd10cm_codes i WHERE i.code = c)"#,
+        categories
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// Clinicians for the verification queue: those waiting first.
+pub async fn queue(tx: &mut TenantTx, limit: i64) -> Result<Vec<ClinicianProfile>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT id, display_name, discipline AS "discipline: Discipline", npi AS "npi!",
+                  home_zip AS "home_zip!", service_radius_miles,
+                  care_types AS "care_types: Vec<CareType>", diagnosis_categories, languages,
+                  available_days, open_slots, verification_status AS "verification: Verification",
+                  verified_at
+           FROM clinicians
+           ORDER BY verification_status <> 'pending', created_at DESC, id
+           LIMIT $1"#,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let mut profiles = Vec::with_capacity(rows.len());
+    for row in rows {
+        profiles.push(with_licenses(tx, row).await?);
+    }
+    Ok(profiles)
+}
+
+/// Sets a clinician's verification (platform administrators); whether the
+/// clinician exists.
+pub async fn set_verification(
+    tx: &mut TenantTx,
+    id: Uuid,
+    status: Verification,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE clinicians
+         SET verification_status = $2,
+             verified_at = CASE WHEN $2 = 'verified'::verification_status THEN now() END
+         WHERE id = $1",
+        id,
+        status as Verification,
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
