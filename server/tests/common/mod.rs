@@ -99,6 +99,19 @@ async fn build_template(pg: &EmbeddedPg) -> String {
             .fetch_one(&mut conn)
             .await
             .unwrap();
+    // Templates of earlier migrations are never used again.
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'ct\\_template\\_%' AND datname <> $1",
+    )
+    .bind(&name)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for db in stale {
+        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+    }
     if !exists {
         let building = format!("ct_building_{}", Uuid::new_v4().simple());
         sqlx::raw_sql(&format!("CREATE DATABASE {building}"))
@@ -123,6 +136,7 @@ async fn build_template(pg: &EmbeddedPg) -> String {
                 .unwrap();
         }
     }
+    drop_orphans(&mut conn).await;
     conn.close().await.unwrap();
     name
 }
@@ -150,6 +164,61 @@ pub struct TestApp {
     pub mailbox: Mailbox,
     pub client: reqwest::Client,
     pub policy: AuthPolicy,
+    /// Superuser URL of the cluster's maintenance database, for dropping
+    /// this test's database when the test ends.
+    maintenance: Secret,
+}
+
+impl Drop for TestApp {
+    /// Each test database is a full copy of the template (reference data
+    /// included, tens of megabytes): keeping them would fill the disk over
+    /// a run. The drop runs on a detached thread because this runtime may
+    /// hold a half-open connection that PostgreSQL waits for, and blocking
+    /// here would stall both; what a process leaves behind when it exits
+    /// first is removed by the next test process (`drop_orphans`).
+    fn drop(&mut self) {
+        let url = self.maintenance.clone();
+        let database = self.database.clone();
+        std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(mut conn) = PgConnection::connect(url.expose()).await {
+                    let _ =
+                        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
+                }
+            });
+        });
+    }
+}
+
+/// Drops the test databases of test processes that have exited. Names
+/// carry the owning process id (`ct_test_p<pid>_…`), so a test binary
+/// running at the same time keeps its own.
+async fn drop_orphans(conn: &mut PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'ct\\_test\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    for name in names {
+        let owner_alive = name
+            .strip_prefix("ct_test_p")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !owner_alive {
+            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
 }
 
 #[derive(Clone, Default)]
@@ -174,7 +243,11 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> Self {
         let cluster = cluster().await;
-        let database = format!("ct_test_{}", Uuid::new_v4().simple());
+        let database = format!(
+            "ct_test_p{}_{}",
+            std::process::id(),
+            Uuid::new_v4().simple()
+        );
         let mut conn = PgConnection::connect(cluster.pg.admin_url("postgres").expose())
             .await
             .unwrap();
@@ -239,6 +312,7 @@ impl TestApp {
             mailbox,
             client: Self::browser(),
             policy,
+            maintenance: cluster.pg.admin_url("postgres"),
         }
     }
 
