@@ -181,6 +181,23 @@ impl Tx<Principal> {
         &self.scope
     }
 
+    /// Begins another transaction for a principal already resolved in
+    /// this request (an API key's: authenticated and counted in a
+    /// transaction of its own).
+    pub async fn begin_for(pool: &PgPool, principal: Principal) -> Result<Self, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        set_identity(
+            &mut tx,
+            principal.user_id,
+            Some((principal.org_id, principal.role)),
+        )
+        .await?;
+        Ok(Self {
+            tx,
+            scope: principal,
+        })
+    }
+
     /// Steps back from the organization to the person alone: their own
     /// memberships in every organization become visible (the context
     /// picker), no organization's data does.

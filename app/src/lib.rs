@@ -18,6 +18,7 @@ pub mod audit;
 pub mod auth;
 pub mod clinicians;
 pub mod dashboard;
+pub mod developer;
 pub mod domain;
 pub mod error;
 pub mod orgs;

@@ -32,6 +32,8 @@ pub struct Settings {
     /// Development only: the in-process SMTP sink's mailbox is browsable
     /// at `/dev/mail`.
     pub dev_mailbox: bool,
+    /// Where webhooks may be sent (checked at registration and delivery).
+    pub webhooks: crate::developer::destination::Policy,
 }
 
 impl Settings {

@@ -7,7 +7,7 @@ use crate::db::DatabaseUrls;
 use crate::embedded_pg::EmbeddedPg;
 use crate::mail::sink::Mailbox;
 use crate::mail::worker::Mailer;
-use crate::{db, demo, mail, operator, probe, routes, sessions, telemetry};
+use crate::{db, demo, mail, operator, probe, routes, sessions, telemetry, webhooks};
 use anyhow::{Context, Result};
 use app::auth::hashing::PasswordHasher;
 use app::state::{AppState, Settings};
@@ -49,6 +49,9 @@ enum Command {
     /// The audit log, for the operator.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// API keys, for the operator (printed once; stored only as a hash).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
     /// Time referral matching over many generated clinicians (see
     /// scripts/bench-matching.sh; fills the database it runs on).
     #[command(hide = true)]
@@ -69,6 +72,23 @@ enum AdminCommand {
         email: String,
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// A live key for a clinic or referring organization.
+    Create {
+        /// The organization's id (see /admin/organizations).
+        #[arg(long)]
+        org: uuid::Uuid,
+        #[arg(long)]
+        name: String,
+    },
+    /// A sandbox key, in a sandbox organization of its own.
+    Sandbox {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -108,6 +128,23 @@ pub async fn run() -> ExitCode {
         Command::Migrate => migrate_only(config).await,
         Command::Admin(AdminCommand::Create { email, name }) => {
             admin_create(config, &email, &name).await
+        }
+        Command::ApiKey(ApiKeyCommand::Create { org, name }) => {
+            with_database(&config, async |urls| {
+                let key = operator::create_api_key(&urls.admin, org, &name).await?;
+                println!("{key}");
+                Ok(())
+            })
+            .await
+        }
+        Command::ApiKey(ApiKeyCommand::Sandbox { email }) => {
+            with_database(&config, async |urls| {
+                let (org, key) = operator::create_sandbox_key(&urls.admin, &email).await?;
+                eprintln!("sandbox organization {org}");
+                println!("{key}");
+                Ok(())
+            })
+            .await
         }
         Command::BenchMatching { clinicians, runs } => {
             with_database(&config, async |urls| {
@@ -329,6 +366,7 @@ pub async fn app_state(config: &Config, app_url: &Secret, dev_mailbox: bool) -> 
             production: config.production,
             auth: config.auth.clone(),
             dev_mailbox,
+            webhooks: config.webhooks,
         }),
         hasher: PasswordHasher::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
@@ -387,6 +425,12 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
                 None
             }
         };
+        let webhooks = webhooks::spawn(
+            db::worker_pool(&urls.worker).await?,
+            webhooks::Sender::new(config.webhooks)?,
+            config.public_url.clone(),
+            Duration::from_secs(15),
+        );
         let router = routes::router(state, sink.map(|s| s.0));
         let listener = tokio::net::TcpListener::bind(config.bind_addr)
             .await
@@ -400,6 +444,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
         .await?;
         probe.abort();
         cleanup.abort();
+        webhooks.abort();
         if let Some(worker) = worker {
             worker.abort();
         }

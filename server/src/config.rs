@@ -86,6 +86,9 @@ pub struct Config {
     pub log_format: LogFormat,
     pub auth: app::state::AuthPolicy,
     pub mail: MailConfig,
+    /// Where webhooks may go: public addresses only, HTTPS in production;
+    /// `WEBHOOKS_ALLOW_LOOPBACK=true` adds loopback (development only).
+    pub webhooks: app::developer::destination::Policy,
 }
 
 /// Where outgoing mail goes.
@@ -234,6 +237,17 @@ impl Config {
             sink_addr,
         };
 
+        let allow_loopback: bool = parse_or(&get, "WEBHOOKS_ALLOW_LOOPBACK", false)?;
+        if production && allow_loopback {
+            return Err(err(
+                "WEBHOOKS_ALLOW_LOOPBACK is for development: never in production",
+            ));
+        }
+        let webhooks = app::developer::destination::Policy {
+            https_only: production,
+            allow_loopback,
+        };
+
         Ok(Self {
             production,
             bind_addr,
@@ -245,6 +259,7 @@ impl Config {
             log_format,
             auth,
             mail,
+            webhooks,
         })
     }
 }

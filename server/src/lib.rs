@@ -1,7 +1,7 @@
 //! Carethread's server: configuration, the embedded development database,
 //! start-up (roles, migrations), the HTTP stack (security headers, request
 //! ids, tracing, sessions), the REST API under `/api/v1`, background tasks
-//! (uptime probes, the mail worker), the development SMTP sink, demo data
+//! (uptime probes, the mail worker, the webhook worker), the development SMTP sink, demo data
 //! and the operator's commands.
 //!
 //! Product behaviour lives in the `app` crate; this crate wires it to the
@@ -25,3 +25,4 @@ pub mod reference;
 pub mod routes;
 pub mod sessions;
 pub mod telemetry;
+pub mod webhooks;

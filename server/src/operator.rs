@@ -96,3 +96,50 @@ pub async fn verify_all(admin_url: &Secret) -> Result<Vec<ChainReport>> {
     }
     Ok(reports)
 }
+
+/// Makes a live API key for `org` (acting as a referrer for a referring
+/// organization, as clinic staff for a clinic) and returns its text,
+/// which is shown once and stored only as a hash.
+pub async fn create_api_key(admin_url: &Secret, org: Uuid, name: &str) -> Result<String> {
+    let name = BoundedText::parse(name, TextRules::single_line("--name", 1, 120))
+        .map_err(|m| anyhow::anyhow!("{m}"))?;
+    let mut conn = PgConnection::connect(admin_url.expose()).await?;
+    let kind: Option<String> =
+        sqlx::query_scalar("SELECT kind::text FROM organizations WHERE id = $1 AND NOT sandbox")
+            .bind(org)
+            .fetch_optional(&mut conn)
+            .await?;
+    let acts_as = match kind.as_deref() {
+        Some("referrer") => "referrer",
+        Some("clinic") => "clinic_staff",
+        Some(_) => bail!("API keys belong to clinics and referring organizations"),
+        None => bail!("no organization {org}"),
+    };
+    let key = app::developer::keys::generate(false);
+    sqlx::query(
+        "INSERT INTO api_keys (organization_id, key_id, secret_hash, environment, name, acts_as)
+         VALUES ($1, $2, $3, 'live', $4, $5::text::member_role)",
+    )
+    .bind(org)
+    .bind(&key.key_id)
+    .bind(key.hash.as_slice())
+    .bind(name.as_str())
+    .bind(acts_as)
+    .execute(&mut conn)
+    .await?;
+    Ok(key.text)
+}
+
+/// Makes a sandbox key (with its own sandbox organization) for `email`.
+pub async fn create_sandbox_key(admin_url: &Secret, email: &str) -> Result<(Uuid, String)> {
+    let email = EmailAddress::parse(email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+    let mut conn = PgConnection::connect(admin_url.expose()).await?;
+    let key = app::developer::keys::generate(true);
+    let org: Uuid = sqlx::query_scalar("SELECT sandbox_signup($1, $2, $3)")
+        .bind(email.as_str())
+        .bind(&key.key_id)
+        .bind(key.hash.as_slice())
+        .fetch_one(&mut conn)
+        .await?;
+    Ok((org, key.text))
+}

@@ -192,5 +192,5 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
     .fetch_all(&mut admin)
     .await
     .unwrap();
-    assert_eq!(definers, ["audit_events_chain"]);
+    assert_eq!(definers, ["audit_events_chain", "sandbox_signup"]);
 }

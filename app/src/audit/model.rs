@@ -33,10 +33,14 @@ pub enum AuditAction {
     ReferralAssigned,
     ClinicianProfileSaved,
     ClinicianVerificationChanged,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    WebhookRegistered,
+    WebhookDisabled,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -63,6 +67,10 @@ impl AuditAction {
         AuditAction::ReferralAssigned,
         AuditAction::ClinicianProfileSaved,
         AuditAction::ClinicianVerificationChanged,
+        AuditAction::ApiKeyCreated,
+        AuditAction::ApiKeyRevoked,
+        AuditAction::WebhookRegistered,
+        AuditAction::WebhookDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +101,10 @@ impl AuditAction {
             AuditAction::ReferralAssigned => "referral.assigned",
             AuditAction::ClinicianProfileSaved => "clinician.profile_saved",
             AuditAction::ClinicianVerificationChanged => "clinician.verification_changed",
+            AuditAction::ApiKeyCreated => "api_key.created",
+            AuditAction::ApiKeyRevoked => "api_key.revoked",
+            AuditAction::WebhookRegistered => "webhook.registered",
+            AuditAction::WebhookDisabled => "webhook.disabled",
         }
     }
 
@@ -129,6 +141,10 @@ impl AuditAction {
             AuditAction::ReferralAssigned => "Clinician assigned to a referral",
             AuditAction::ClinicianProfileSaved => "Clinician profile saved",
             AuditAction::ClinicianVerificationChanged => "Clinician verification changed",
+            AuditAction::ApiKeyCreated => "API key created",
+            AuditAction::ApiKeyRevoked => "API key revoked",
+            AuditAction::WebhookRegistered => "Webhook endpoint registered",
+            AuditAction::WebhookDisabled => "Webhook endpoint disabled",
         }
     }
 }

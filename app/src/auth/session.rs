@@ -53,7 +53,9 @@ pub struct SessionClaim {
 /// operator's tools and tests, from a live sign-in row: see [`resolve`]).
 #[derive(Debug, Clone)]
 pub struct Principal {
+    /// The person; for an API key, the key's id (a key is nobody).
     pub user_id: Uuid,
+    /// The sign-in; for an API key, the key's id too.
     pub login_id: Uuid,
     pub email: String,
     pub display_name: String,
@@ -62,7 +64,18 @@ pub struct Principal {
     pub org_kind: OrgKind,
     pub role: Role,
     pub can_switch: bool,
+    /// Set when the request came with an API key rather than a session.
+    pub api_key: Option<ApiKeyRef>,
+    /// The organization is a sandbox: de-identified data, no routing.
+    pub sandbox: bool,
     _resolved: Resolved,
+}
+
+/// The API key a request authenticated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiKeyRef {
+    pub id: Uuid,
+    pub sandbox: bool,
 }
 
 /// Proof of resolution: private, so no other module can build a Principal.
@@ -72,6 +85,12 @@ struct Resolved;
 impl Principal {
     pub fn has_role(&self, roles: &[Role]) -> bool {
         roles.contains(&self.role)
+    }
+
+    /// The person who acted, for columns that name a user (`created_by`):
+    /// nobody when an API key acted.
+    pub fn person(&self) -> Option<Uuid> {
+        self.api_key.is_none().then_some(self.user_id)
     }
 }
 
@@ -205,6 +224,8 @@ pub async fn resolve(
         org_kind: row.org_kind,
         role: row.role,
         can_switch: claim.can_switch,
+        api_key: None,
+        sandbox: false,
         _resolved: Resolved,
     };
     Ok(Some(TenantTx::for_principal(tx, principal).await))
@@ -252,4 +273,89 @@ pub async fn start(
     })?;
     session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(expires_at)));
     store_claim(session, claim).await
+}
+
+/// What authenticating an API key found.
+#[derive(Debug, Clone)]
+pub struct KeyCheck {
+    pub principal: Principal,
+    pub rate: crate::developer::Rate,
+}
+
+/// Authenticates a presented API key and counts the request against the
+/// key's limits, in one short transaction of its own (so the count stands
+/// whatever the request does next). `None` when the key is malformed,
+/// unknown, revoked, or does not match.
+pub async fn resolve_api_key(
+    pool: &sqlx::PgPool,
+    presented: &str,
+) -> Result<Option<KeyCheck>, AppError> {
+    use crate::developer::keys;
+    let Some(parsed) = keys::parse(presented) else {
+        return Ok(None);
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        r#"SELECT set_config('app.api_key_id', $1, true) AS "set!""#,
+        parsed.key_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let Some(key) = sqlx::query!(
+        r#"SELECT organization_id, id, secret_hash, environment::text AS "environment!",
+                  acts_as AS "acts_as: Role", revoked_at IS NOT NULL AS "revoked!",
+                  last_used_at IS NULL OR last_used_at < now() - interval '1 minute' AS "stale!"
+           FROM api_keys WHERE key_id = $1"#,
+        parsed.key_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    if key.revoked || !keys::matches(&key.secret_hash, presented) {
+        return Ok(None);
+    }
+    let sandbox_key = key.environment == "sandbox";
+    if sandbox_key != parsed.sandbox {
+        return Ok(None);
+    }
+    db::set_identity(&mut tx, key.id, Some((key.organization_id, key.acts_as))).await?;
+    let org = sqlx::query!(
+        r#"SELECT name, kind AS "kind: OrgKind", sandbox FROM organizations WHERE id = $1"#,
+        key.organization_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if key.stale {
+        sqlx::query!(
+            "UPDATE api_keys SET last_used_at = now() WHERE key_id = $1",
+            parsed.key_id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let rate =
+        crate::developer::rate::count(&mut tx, key.organization_id, key.id, sandbox_key).await?;
+    tx.commit().await?;
+    Ok(Some(KeyCheck {
+        principal: Principal {
+            user_id: key.id,
+            login_id: key.id,
+            email: String::new(),
+            display_name: "API key".to_owned(),
+            org_id: key.organization_id,
+            org_name: org.name,
+            org_kind: org.kind,
+            role: key.acts_as,
+            can_switch: false,
+            api_key: Some(ApiKeyRef {
+                id: key.id,
+                sandbox: sandbox_key,
+            }),
+            sandbox: org.sandbox,
+            _resolved: Resolved,
+        },
+        rate,
+    }))
 }

@@ -207,3 +207,93 @@ pub async fn set_verification(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Search filters of the developer API's clinician search.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Licensed (currently) in this state.
+    pub state: Option<String>,
+    /// Based in this city.
+    pub city: Option<String>,
+    /// Serving this ZIP (within their radius).
+    pub zip: Option<String>,
+    /// Experienced with this ICD-10-CM category (three characters).
+    pub category: Option<String>,
+    pub care_type: Option<CareType>,
+    pub limit: i64,
+}
+
+/// A verified clinician found by [`search`].
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub id: Uuid,
+    pub name: String,
+    pub discipline: Discipline,
+    pub city: String,
+    pub state: String,
+    pub distance_miles: Option<f64>,
+    pub care_types: Vec<CareType>,
+    pub languages: Vec<String>,
+    pub diagnosis_categories: Vec<String>,
+    pub verified_at: Option<time::OffsetDateTime>,
+}
+
+/// Verified clinicians matching every given filter: nearest first when a
+/// ZIP is given, by name otherwise.
+pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Found>, sqlx::Error> {
+    let place = match &s.zip {
+        Some(zip) => {
+            match sqlx::query!("SELECT lat, lon FROM zip_codes WHERE zip = $1", zip)
+                .fetch_optional(tx.conn())
+                .await?
+            {
+                Some(p) => Some((p.lat, p.lon)),
+                // An unknown ZIP serves nobody.
+                None => return Ok(Vec::new()),
+            }
+        }
+        None => None,
+    };
+    let (lat, lon) = place.unzip();
+    let lon_span = lat.map(|l: f64| 1.5 / l.to_radians().cos().max(0.2));
+    sqlx::query_as!(
+        Found,
+        r#"SELECT c.id, c.display_name AS name, c.discipline AS "discipline: Discipline",
+                  z.city AS "city!", z.state::text AS "state!",
+                  CASE WHEN $1::float8 IS NULL THEN NULL ELSE
+                      3958.8 * 2 * asin(sqrt(
+                          power(sin(radians(c.lat - $1) / 2), 2)
+                          + cos(radians($1)) * cos(radians(c.lat))
+                            * power(sin(radians(c.lon - $2) / 2), 2))) END AS distance_miles,
+                  c.care_types AS "care_types: Vec<CareType>", c.languages,
+                  c.diagnosis_categories, c.verified_at
+           FROM clinicians c
+           JOIN zip_codes z ON z.zip = c.home_zip
+           WHERE c.verification_status = 'verified'
+             AND ($3::text IS NULL OR EXISTS (
+                     SELECT 1 FROM clinician_licenses l
+                     WHERE l.clinician_id = c.id AND l.state = $3 AND l.expires_on >= current_date))
+             AND ($4::text IS NULL OR lower(z.city) = lower($4))
+             AND ($1::float8 IS NULL OR (
+                     c.lat BETWEEN $1 - 1.5 AND $1 + 1.5
+                     AND c.lon BETWEEN $2 - $5 AND $2 + $5
+                     AND 3958.8 * 2 * asin(sqrt(
+                             power(sin(radians(c.lat - $1) / 2), 2)
+                             + cos(radians($1)) * cos(radians(c.lat))
+                               * power(sin(radians(c.lon - $2) / 2), 2))) <= c.service_radius_miles))
+             AND ($6::text IS NULL OR $6 = ANY (c.diagnosis_categories))
+             AND ($7::care_type IS NULL OR $7 = ANY (c.care_types))
+           ORDER BY distance_miles NULLS LAST, c.display_name, c.id
+           LIMIT $8"#,
+        lat,
+        lon,
+        s.state,
+        s.city,
+        lon_span,
+        s.category,
+        s.care_type as Option<CareType>,
+        s.limit,
+    )
+    .fetch_all(tx.conn())
+    .await
+}

@@ -104,7 +104,7 @@ pub async fn insert(
     clinic: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
     let org = tx.principal().org_id;
-    let created_by = tx.principal().user_id;
+    let created_by = tx.principal().person();
     sqlx::query!(
         "INSERT INTO referrals
              (organization_id, id, clinic_id, reference, patient_initials, patient_birth_year, zip,

@@ -69,9 +69,14 @@ pub async fn create(
         },
     )
     .await?;
-    let clinic = referral
-        .clinic_id
-        .or_else(|| candidates.iter().find_map(|c| c.clinic_id));
+    // A sandbox's referrals stay in the sandbox: never sent to a clinic.
+    let clinic = if tx.principal().sandbox {
+        None
+    } else {
+        referral
+            .clinic_id
+            .or_else(|| candidates.iter().find_map(|c| c.clinic_id))
+    };
     let id = Uuid::new_v4();
     let org = tx.principal().org_id;
     repo::insert(&mut tx, id, &referral, clinic).await?;

@@ -10,6 +10,14 @@ use axum::Json;
 use serde_json::json;
 use sqlx::PgPool;
 
+/// Liveness, and whether the database answers.
+#[utoipa::path(
+    get, path = "/health", tag = "System",
+    responses(
+        (status = 200, description = "Up, with the database"),
+        (status = 503, description = "The database does not answer"),
+    )
+)]
 pub async fn health(State(pool): State<PgPool>) -> Response {
     let db = check_database(&pool).await;
     let (status, word) = if db.ok {

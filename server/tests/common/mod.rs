@@ -13,6 +13,7 @@
 
 use app::auth::hashing::PasswordHasher;
 use app::auth::{NewPassword, Role};
+use app::developer::destination::Policy;
 use app::state::{AppState, AuthPolicy, Settings};
 use server::config::{EmbeddedOptions, Secret};
 use server::db::DatabaseUrls;
@@ -164,6 +165,7 @@ pub struct TestApp {
     pub mailbox: Mailbox,
     pub client: reqwest::Client,
     pub policy: AuthPolicy,
+    pub webhooks: Policy,
     /// Superuser URL of the cluster's maintenance database, for dropping
     /// this test's database when the test ends.
     maintenance: Secret,
@@ -227,6 +229,9 @@ pub struct Options {
     pub policy: Option<AuthPolicy>,
     /// No background mail worker: the test sends with `deliver_mail`.
     pub without_worker: bool,
+    /// Where webhooks may go; by default loopback is allowed (the tests'
+    /// receivers listen there) and plain HTTP too.
+    pub webhooks: Option<Policy>,
 }
 
 /// A test user: their id, address and password.
@@ -292,6 +297,10 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
         let public_url = options.public_url.clone().unwrap_or_else(|| base.clone());
+        let webhooks = options.webhooks.unwrap_or(Policy {
+            https_only: false,
+            allow_loopback: true,
+        });
         if !options.without_worker {
             server::mail::worker::spawn(
                 worker_pool.clone(),
@@ -300,7 +309,15 @@ impl TestApp {
                 Duration::from_millis(500),
             );
         }
-        let pool = serve(listener, &urls, public_url, policy.clone(), mailbox.clone()).await;
+        let pool = serve(
+            listener,
+            &urls,
+            public_url,
+            policy.clone(),
+            mailbox.clone(),
+            webhooks,
+        )
+        .await;
         Self {
             addr,
             base,
@@ -312,6 +329,7 @@ impl TestApp {
             mailbox,
             client: Self::browser(),
             policy,
+            webhooks,
             maintenance: cluster.pg.admin_url("postgres"),
         }
     }
@@ -327,6 +345,7 @@ impl TestApp {
             base.clone(),
             self.policy.clone(),
             self.mailbox.clone(),
+            self.webhooks,
         )
         .await;
         base
@@ -447,6 +466,47 @@ impl TestApp {
         .unwrap();
     }
 
+    /// A verified registered nurse at `zip` (skilled nursing, heart failure
+    /// and diabetes experience, licensed in its state), in `clinic` if given.
+    pub async fn verified_clinician(&self, name: &str, zip: &str, clinic: Option<Uuid>) -> Uuid {
+        let mut admin = self.admin().await;
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO clinicians (id, display_name, discipline, npi, home_zip, lat, lon,
+                 service_radius_miles, care_types, diagnosis_categories, available_days, open_slots,
+                 verification_status, verified_at)
+             SELECT $1, $2, 'rn', '1' || lpad((abs(hashtext($2)) % 1000000000)::text, 9, '0'), zip, lat, lon,
+                    30, '{skilled_nursing}', '{I50,E11}', 127, 3, 'verified', now()
+             FROM zip_codes WHERE zip = $3",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(zip)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on)
+             SELECT $1, state, 'LIC-1', current_date + 400 FROM zip_codes WHERE zip = $2",
+        )
+        .bind(id)
+        .bind(zip)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        if let Some(clinic) = clinic {
+            sqlx::query(
+                "INSERT INTO clinic_affiliations (clinic_id, clinician_id) VALUES ($1, $2)",
+            )
+            .bind(clinic)
+            .bind(id)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        }
+        id
+    }
+
     /// Files mail for new events and sends whatever is due now (the worker
     /// also does, on its own).
     pub async fn deliver_mail(&self) {
@@ -489,6 +549,23 @@ impl TestApp {
         );
     }
 
+    /// A webhook worker for this app (another "process" each call), with
+    /// quick retries: 200 ms, doubling; a 2 s lease.
+    pub fn webhook_worker(&self) -> tokio::task::JoinHandle<()> {
+        server::webhooks::spawn(
+            self.worker_pool.clone(),
+            self.webhook_sender(),
+            self.base.clone(),
+            Duration::from_millis(100),
+        )
+    }
+
+    pub fn webhook_sender(&self) -> server::webhooks::Sender {
+        server::webhooks::Sender::new(self.webhooks)
+            .unwrap()
+            .with_timing(Duration::from_millis(200), Duration::from_secs(2))
+    }
+
     /// Drops this test's database while the app is connected, terminating
     /// its sessions: the database is gone for the app.
     pub async fn drop_database(&self) {
@@ -510,6 +587,7 @@ async fn serve(
     public_url: String,
     policy: AuthPolicy,
     mailbox: Mailbox,
+    webhooks: Policy,
 ) -> PgPool {
     let addr = listener.local_addr().unwrap();
     let pool = server::db::app_pool(&urls.app, 5).await.unwrap();
@@ -526,6 +604,7 @@ async fn serve(
             production: false,
             auth: policy,
             dev_mailbox: true,
+            webhooks,
         }),
         hasher: PasswordHasher::new(2),
     };

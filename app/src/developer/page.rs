@@ -1,0 +1,1 @@
+//! The developer page (written next).

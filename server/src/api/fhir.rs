@@ -1,0 +1,996 @@
+//! FHIR R4 (4.0.1) under `/api/v1/fhir` for EHRs and integration engines:
+//! the CapabilityStatement (public), Patient read, Encounter read and
+//! search, ServiceRequest read, search and create. A referral is the
+//! ServiceRequest; its patient (initials, birth year, ZIP: the minimum
+//! necessary) is the Patient, under the same id; its first home-health
+//! visit, once scheduled, is the Encounter (class `HH`), under the same id.
+//!
+//! Every answer is `application/fhir+json`; errors are OperationOutcome
+//! with the matching status (400, 401, 403, 404, 422, 429); searches answer
+//! a `searchset` Bundle with `total`, `self` and `next` links, absolute
+//! `fullUrl`s and `search.mode`, paged by `_count` (and the `_offset` the
+//! `next` link carries). Creating a ServiceRequest is
+//! `referrals::service::create`, so it fires `referral.created`.
+
+use super::auth::ApiPrincipal;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use app::auth::Role;
+use app::db::TenantTx;
+use app::error::{AppError, FieldError};
+use app::referrals::{self, ReferralStatus, ReferralSummary, ReferralView};
+use app::state::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const FHIR_JSON: &str = "application/fhir+json; fhirVersion=4.0";
+const ICD10CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
+const US_CORE: &str = "http://hl7.org/fhir/us/core/StructureDefinition";
+/// The largest page a search returns.
+const MAX_COUNT: i64 = 100;
+
+/// A FHIR JSON answer.
+fn fhir(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+    response
+}
+
+/// The OperationOutcome for an error, with its status.
+pub fn outcome(error: &AppError) -> Response {
+    let (code, status) = match error {
+        AppError::BadRequest { .. } => ("structure", StatusCode::BAD_REQUEST),
+        AppError::Validation { .. } => ("invalid", StatusCode::UNPROCESSABLE_ENTITY),
+        AppError::Unauthorized | AppError::InvalidCredentials => {
+            ("login", StatusCode::UNAUTHORIZED)
+        }
+        AppError::Forbidden => ("forbidden", StatusCode::FORBIDDEN),
+        AppError::NotFound => ("not-found", StatusCode::NOT_FOUND),
+        AppError::Conflict { .. } => ("conflict", StatusCode::CONFLICT),
+        AppError::RateLimited { .. } | AppError::AccountLocked { .. } => {
+            ("throttled", StatusCode::TOO_MANY_REQUESTS)
+        }
+        AppError::Unavailable => ("transient", StatusCode::SERVICE_UNAVAILABLE),
+        AppError::Internal => ("exception", StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    let issues: Vec<Value> = match error {
+        AppError::Validation { fields } => fields
+            .iter()
+            .map(|f| {
+                json!({
+                    "severity": "error",
+                    "code": code,
+                    "diagnostics": f.message,
+                    "expression": [f.field],
+                })
+            })
+            .collect(),
+        other => vec![json!({
+            "severity": "error",
+            "code": code,
+            "diagnostics": other.to_string(),
+        })],
+    };
+    let mut response = fhir(
+        status,
+        json!({ "resourceType": "OperationOutcome", "issue": issues }),
+    );
+    if let Some(secs) = error.retry_after_secs() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// Errors of FHIR handlers answer as OperationOutcome.
+pub struct FhirError(AppError);
+
+impl From<AppError> for FhirError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<sqlx::Error> for FhirError {
+    fn from(e: sqlx::Error) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for FhirError {
+    fn into_response(self) -> Response {
+        outcome(&self.0)
+    }
+}
+
+type FhirResult = Result<Response, FhirError>;
+
+/// A request-parts extractor (path, query, caller) whose refusal answers
+/// as OperationOutcome.
+pub struct FhirParts<E>(pub E);
+
+impl<S: Send + Sync, E: FromRequestParts<S, Rejection = AppError>> FromRequestParts<S>
+    for FhirParts<E>
+{
+    type Rejection = FhirError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        E::from_request_parts(parts, state)
+            .await
+            .map(Self)
+            .map_err(FhirError)
+    }
+}
+
+/// A JSON body whose refusal answers as OperationOutcome.
+pub struct FhirBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for FhirBody {
+    type Rejection = FhirError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        ApiJson::<Value>::from_request(req, state)
+            .await
+            .map(|ApiJson(v)| Self(v))
+            .map_err(|e| {
+                // Well-formed JSON of the wrong shape is still "structure".
+                FhirError(match e {
+                    AppError::Validation { fields } => AppError::BadRequest {
+                        message: fields
+                            .into_iter()
+                            .map(|f| f.message)
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    },
+                    other => other,
+                })
+            })
+    }
+}
+
+/// The keyed FHIR routes (`metadata` is public, in the parent router).
+pub fn keyed_router() -> Router<AppState> {
+    Router::new()
+        .route("/fhir/Patient/{id}", get(read_patient))
+        .route("/fhir/Encounter/{id}", get(read_encounter))
+        .route("/fhir/Encounter", get(search_encounters))
+        .route(
+            "/fhir/ServiceRequest",
+            get(search_service_requests).post(create_service_request),
+        )
+        .route("/fhir/ServiceRequest/{id}", get(read_service_request))
+}
+
+fn base(state: &AppState) -> String {
+    format!("{}/api/v1/fhir", state.settings.public_url)
+}
+
+/// `GET /fhir/metadata`: what this server supports, exactly.
+#[utoipa::path(
+    get, path = "/fhir/metadata", tag = "FHIR R4",
+    responses(
+        (status = 200, description = "CapabilityStatement (FHIR 4.0.1); public", body = serde_json::Value, content_type = "application/fhir+json"),
+    )
+)]
+pub async fn metadata(State(state): State<AppState>) -> Response {
+    let search = |names: &[(&str, &str)]| {
+        names
+            .iter()
+            .map(|(name, kind)| json!({ "name": name, "type": kind }))
+            .collect::<Vec<_>>()
+    };
+    fhir(
+        StatusCode::OK,
+        json!({
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": "2026-11-28",
+            "publisher": "Carethread",
+            "kind": "instance",
+            "implementation": { "description": "Carethread FHIR R4", "url": base(&state) },
+            "software": { "name": "Carethread", "version": env!("CARGO_PKG_VERSION") },
+            "fhirVersion": "4.0.1",
+            "format": ["application/fhir+json", "json"],
+            "rest": [{
+                "mode": "server",
+                "security": {
+                    "description": "Authorization: Bearer <API key> (or X-API-Key). Keys come from the developer page."
+                },
+                "resource": [
+                    {
+                        "type": "Patient",
+                        "profile": format!("{US_CORE}/us-core-patient"),
+                        "interaction": [{ "code": "read" }]
+                    },
+                    {
+                        "type": "Encounter",
+                        "profile": format!("{US_CORE}/us-core-encounter"),
+                        "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                        "searchParam": search(&[("patient", "reference"), ("status", "token"), ("_count", "number")])
+                    },
+                    {
+                        "type": "ServiceRequest",
+                        "profile": format!("{US_CORE}/us-core-servicerequest"),
+                        "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
+                        "searchParam": search(&[("patient", "reference"), ("status", "token"), ("_count", "number")])
+                    }
+                ]
+            }]
+        }),
+    )
+}
+
+async fn tx(state: &AppState, caller: ApiPrincipal) -> Result<TenantTx, AppError> {
+    if !caller
+        .principal
+        .has_role(&[Role::Referrer, Role::ClinicStaff])
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok(TenantTx::begin_for(&state.pool, caller.principal).await?)
+}
+
+/// The FHIR status of a referral.
+fn request_status(status: ReferralStatus) -> &'static str {
+    match status {
+        ReferralStatus::Closed => "completed",
+        ReferralStatus::Declined | ReferralStatus::Cancelled => "revoked",
+        _ => "active",
+    }
+}
+
+fn fhir_priority(p: referrals::Priority) -> &'static str {
+    match p {
+        referrals::Priority::Routine => "routine",
+        referrals::Priority::Priority => "urgent",
+        referrals::Priority::Urgent => "asap",
+    }
+}
+
+fn service_request(state: &AppState, r: &ReferralView) -> Value {
+    let mut resource = json!({
+        "resourceType": "ServiceRequest",
+        "id": r.id,
+        "meta": { "profile": [format!("{US_CORE}/us-core-servicerequest")] },
+        "identifier": [{ "system": "urn:carethread:referral", "value": r.reference }],
+        "status": request_status(r.status),
+        "intent": "order",
+        "category": [{
+            "coding": [{ "system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral" }]
+        }],
+        "priority": fhir_priority(r.priority),
+        "code": {
+            "coding": [{
+                "system": format!("{}/CodeSystem/care-type", base(state)),
+                "code": r.care_type.as_str(),
+                "display": r.care_type.label()
+            }],
+            "text": r.care_type.label()
+        },
+        "subject": { "reference": format!("Patient/{}", r.id), "display": r.patient_initials },
+        "occurrenceDateTime": r.requested_start.to_string(),
+        "authoredOn": r.received_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "reasonCode": [{
+            "coding": [{ "system": ICD10CM, "code": r.diagnosis.display, "display": r.diagnosis.description }]
+        }],
+        "extension": [{
+            "url": format!("{}/StructureDefinition/referral-status", base(state)),
+            "valueCode": r.status.as_str()
+        }]
+    });
+    if !r.notes.is_empty() {
+        resource["note"] = json!([{ "text": r.notes }]);
+    }
+    if let Some(clinic) = &r.clinic {
+        resource["performer"] = json!([{ "display": clinic }]);
+    }
+    resource
+}
+
+fn patient(r: &ReferralView) -> Value {
+    let mut resource = json!({
+        "resourceType": "Patient",
+        "id": r.id,
+        "meta": { "profile": [format!("{US_CORE}/us-core-patient")] },
+        "identifier": [{ "system": "urn:carethread:referral", "value": r.reference }],
+        // Only initials are kept: the name itself is masked.
+        "name": [{
+            "extension": [{
+                "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                "valueCode": "masked"
+            }],
+            "text": r.patient_initials
+        }],
+        "gender": "unknown",
+        "address": [{
+            "postalCode": r.zip,
+            "city": r.place.split(", ").next().unwrap_or_default(),
+            "state": r.place.split(", ").nth(1).unwrap_or_default(),
+            "country": "US"
+        }]
+    });
+    if let Some(year) = r.patient_birth_year {
+        resource["birthDate"] = json!(year.to_string());
+    }
+    resource
+}
+
+/// The Encounter of a referral's first visit, once there is one.
+fn encounter(r: &ReferralView) -> Option<Value> {
+    let status = match r.status {
+        ReferralStatus::Scheduled => "planned",
+        ReferralStatus::FirstVisitDone | ReferralStatus::Closed => "finished",
+        _ => return None,
+    };
+    let mut resource = json!({
+        "resourceType": "Encounter",
+        "id": r.id,
+        "meta": { "profile": [format!("{US_CORE}/us-core-encounter")] },
+        "status": status,
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "HH",
+            "display": "home health"
+        },
+        "type": [{ "text": format!("{}: first home visit", r.care_type.label()) }],
+        "subject": { "reference": format!("Patient/{}", r.id) },
+        "basedOn": [{ "reference": format!("ServiceRequest/{}", r.id) }],
+        "period": { "start": r.requested_start.to_string() }
+    });
+    if let Some(clinic) = &r.clinic {
+        resource["serviceProvider"] = json!({ "display": clinic });
+    }
+    Some(resource)
+}
+
+async fn load(state: &AppState, caller: ApiPrincipal, id: Uuid) -> Result<ReferralView, FhirError> {
+    let mut tx = tx(state, caller).await?;
+    let view = referrals::repo::detail(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Read a Patient.
+#[utoipa::path(
+    get, path = "/fhir/Patient/{id}", tag = "FHIR R4",
+    params(("id" = Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 200, description = "A Patient (US Core profile): initials, birth year, ZIP", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome: no such resource for this key", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn read_patient(
+    State(state): State<AppState>,
+    FhirParts(caller): FhirParts<ApiPrincipal>,
+    FhirParts(ApiPath(id)): FhirParts<ApiPath<Uuid>>,
+) -> FhirResult {
+    let r = load(&state, caller, id).await?;
+    Ok(fhir(StatusCode::OK, patient(&r)))
+}
+
+/// Read a ServiceRequest.
+#[utoipa::path(
+    get, path = "/fhir/ServiceRequest/{id}", tag = "FHIR R4",
+    params(("id" = Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 200, description = "A ServiceRequest: the referral", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome: no such resource for this key", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn read_service_request(
+    State(state): State<AppState>,
+    FhirParts(caller): FhirParts<ApiPrincipal>,
+    FhirParts(ApiPath(id)): FhirParts<ApiPath<Uuid>>,
+) -> FhirResult {
+    let r = load(&state, caller, id).await?;
+    Ok(fhir(StatusCode::OK, service_request(&state, &r)))
+}
+
+/// Read a Encounter.
+#[utoipa::path(
+    get, path = "/fhir/Encounter/{id}", tag = "FHIR R4",
+    params(("id" = Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 200, description = "An Encounter (class HH): the first home visit, once scheduled", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome: no such resource for this key", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn read_encounter(
+    State(state): State<AppState>,
+    FhirParts(caller): FhirParts<ApiPrincipal>,
+    FhirParts(ApiPath(id)): FhirParts<ApiPath<Uuid>>,
+) -> FhirResult {
+    let r = load(&state, caller, id).await?;
+    let e = encounter(&r).ok_or(AppError::NotFound)?;
+    Ok(fhir(StatusCode::OK, e))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SearchQuery {
+    /// A Patient id (or `Patient/<id>`).
+    patient: Option<String>,
+    /// ServiceRequest: active, completed, revoked. Encounter: planned, finished.
+    status: Option<String>,
+    /// Page size, 0 to 100 (default 20).
+    #[serde(rename = "_count")]
+    #[param(rename = "_count")]
+    count: Option<String>,
+    /// Where the page starts (the `next` link carries it).
+    #[serde(rename = "_offset")]
+    #[param(rename = "_offset")]
+    offset: Option<String>,
+}
+
+struct Paging {
+    count: i64,
+    offset: i64,
+    patient: Option<Uuid>,
+    status: Option<String>,
+}
+
+fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, AppError> {
+    let mut fields = Vec::new();
+    let count = match q.count.as_deref() {
+        None => 20,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (0..=MAX_COUNT).contains(&n) => n,
+            _ => {
+                fields.push(FieldError::new(
+                    "_count",
+                    format!("_count must be 0 to {MAX_COUNT}."),
+                ));
+                0
+            }
+        },
+    };
+    let offset = match q.offset.as_deref() {
+        None => 0,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|o| *o >= 0)
+            .unwrap_or_else(|| {
+                fields.push(FieldError::new(
+                    "_offset",
+                    "_offset must be a whole number.",
+                ));
+                0
+            }),
+    };
+    let patient = match q.patient.as_deref() {
+        None => None,
+        Some(raw) => {
+            let id = raw.trim_start_matches("Patient/");
+            match Uuid::parse_str(id) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    fields.push(FieldError::new("patient", "patient must be a Patient id."));
+                    None
+                }
+            }
+        }
+    };
+    let status = q.status.map(|s| s.trim().to_owned());
+    if let Some(s) = &status {
+        if !statuses.contains(&s.as_str()) {
+            fields.push(FieldError::new(
+                "status",
+                format!("status must be one of {}.", statuses.join(", ")),
+            ));
+        }
+    }
+    if fields.is_empty() {
+        Ok(Paging {
+            count,
+            offset,
+            patient,
+            status,
+        })
+    } else {
+        Err(fields.into())
+    }
+}
+
+/// Every referral the caller may see, newest first (searches filter and
+/// page these; the inbox's keyset pages are walked to the end).
+async fn all_referrals(tx: &mut TenantTx) -> Result<Vec<ReferralSummary>, AppError> {
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page =
+            referrals::repo::page(tx, &referrals::InboxFilter::default(), cursor, 500).await?;
+        all.extend(page.items);
+        match page
+            .next_cursor
+            .as_deref()
+            .and_then(referrals::repo::parse_cursor)
+        {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+fn bundle(
+    state: &AppState,
+    kind: &str,
+    query: &str,
+    p: &Paging,
+    total: usize,
+    resources: Vec<Value>,
+) -> Value {
+    let base = base(state);
+    let link = |offset: i64| {
+        let mut q = format!("_count={}&_offset={offset}", p.count);
+        if !query.is_empty() {
+            q = format!("{query}&{q}");
+        }
+        format!("{base}/{kind}?{q}")
+    };
+    let mut links = vec![json!({ "relation": "self", "url": link(p.offset) })];
+    let next = p.offset + p.count;
+    if p.count > 0 && (next as usize) < total {
+        links.push(json!({ "relation": "next", "url": link(next) }));
+    }
+    json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": links,
+        "entry": resources.into_iter().map(|r| {
+            let full = format!("{base}/{}/{}", r["resourceType"].as_str().unwrap_or(kind), r["id"].as_str().unwrap_or_default());
+            json!({ "fullUrl": full, "resource": r, "search": { "mode": "match" } })
+        }).collect::<Vec<_>>()
+    })
+}
+
+fn query_string(p: &Paging) -> String {
+    let mut parts = Vec::new();
+    if let Some(id) = p.patient {
+        parts.push(format!("patient={id}"));
+    }
+    if let Some(s) = &p.status {
+        parts.push(format!("status={s}"));
+    }
+    parts.join("&")
+}
+
+/// Search ServiceRequests: a `searchset` Bundle, paged by `_count`.
+#[utoipa::path(
+    get, path = "/fhir/ServiceRequest", tag = "FHIR R4",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "Bundle (searchset) with total, self and next links", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn search_service_requests(
+    State(state): State<AppState>,
+    FhirParts(caller): FhirParts<ApiPrincipal>,
+    FhirParts(ApiQuery(q)): FhirParts<ApiQuery<SearchQuery>>,
+) -> FhirResult {
+    let p = paging(q, &["active", "completed", "revoked"])?;
+    let mut tx = tx(&state, caller).await?;
+    let matching: Vec<ReferralSummary> = all_referrals(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|r| p.patient.is_none_or(|id| id == r.id))
+        .filter(|r| {
+            p.status
+                .as_deref()
+                .is_none_or(|s| s == request_status(r.status))
+        })
+        .collect();
+    let total = matching.len();
+    let mut resources = Vec::new();
+    for r in matching
+        .iter()
+        .skip(p.offset as usize)
+        .take(p.count as usize)
+    {
+        if let Some(view) = referrals::repo::detail(&mut tx, r.id).await? {
+            resources.push(service_request(&state, &view));
+        }
+    }
+    tx.commit().await?;
+    Ok(fhir(
+        StatusCode::OK,
+        bundle(
+            &state,
+            "ServiceRequest",
+            &query_string(&p),
+            &p,
+            total,
+            resources,
+        ),
+    ))
+}
+
+/// Search Encounters: a `searchset` Bundle, paged by `_count`.
+#[utoipa::path(
+    get, path = "/fhir/Encounter", tag = "FHIR R4",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "Bundle (searchset) with total, self and next links", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn search_encounters(
+    State(state): State<AppState>,
+    FhirParts(caller): FhirParts<ApiPrincipal>,
+    FhirParts(ApiQuery(q)): FhirParts<ApiQuery<SearchQuery>>,
+) -> FhirResult {
+    let p = paging(q, &["planned", "finished"])?;
+    let mut tx = tx(&state, caller).await?;
+    let with_visits: Vec<ReferralSummary> = all_referrals(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                ReferralStatus::Scheduled | ReferralStatus::FirstVisitDone | ReferralStatus::Closed
+            )
+        })
+        .filter(|r| p.patient.is_none_or(|id| id == r.id))
+        .filter(|r| {
+            let status = if r.status == ReferralStatus::Scheduled {
+                "planned"
+            } else {
+                "finished"
+            };
+            p.status.as_deref().is_none_or(|s| s == status)
+        })
+        .collect();
+    let total = with_visits.len();
+    let mut resources = Vec::new();
+    for r in with_visits
+        .iter()
+        .skip(p.offset as usize)
+        .take(p.count as usize)
+    {
+        if let Some(e) = referrals::repo::detail(&mut tx, r.id)
+            .await?
+            .as_ref()
+            .and_then(encounter)
+        {
+            resources.push(e);
+        }
+    }
+    tx.commit().await?;
+    Ok(fhir(
+        StatusCode::OK,
+        bundle(&state, "Encounter", &query_string(&p), &p, total, resources),
+    ))
+}
+
+/// Initials from a display name: "Jane Doe, MRN-12345" → "JD".
+fn initials_of(name: &str) -> String {
+    name.split(',')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|w| w.chars().find(|c| c.is_alphabetic()))
+        .flat_map(char::to_uppercase)
+        .take(3)
+        .collect()
+}
+
+/// A ServiceRequest as the referral form's fields.
+struct Parsed {
+    initials: String,
+    birth_year: String,
+    zip: String,
+    diagnosis: String,
+    care_type: String,
+    priority: String,
+    start: String,
+    notes: String,
+    clinic: Option<Uuid>,
+}
+
+fn parse_service_request(body: &Value) -> Result<Parsed, AppError> {
+    if body.get("resourceType").and_then(Value::as_str) != Some("ServiceRequest") {
+        return Err(AppError::BadRequest {
+            message: "The body must be a ServiceRequest resource.".to_owned(),
+        });
+    }
+    // The patient: a contained Patient the subject points at, or just a
+    // display name (from which only initials are kept).
+    let subject_ref = body
+        .pointer("/subject/reference")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let contained = body
+        .get("contained")
+        .and_then(Value::as_array)
+        .and_then(|c| {
+            c.iter().find(|r| {
+                r.get("resourceType").and_then(Value::as_str) == Some("Patient")
+                    && (subject_ref.is_empty()
+                        || r.get("id")
+                            .and_then(Value::as_str)
+                            .map(|id| format!("#{id}"))
+                            == Some(subject_ref.to_owned()))
+            })
+        });
+    let name = contained
+        .and_then(|p| p.pointer("/name/0"))
+        .map(|n| {
+            let given = n.get("given").and_then(Value::as_array).map(|g| {
+                g.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            let family = n.get("family").and_then(Value::as_str);
+            match (given, family, n.get("text").and_then(Value::as_str)) {
+                (Some(g), Some(f), _) => format!("{g} {f}"),
+                (_, _, Some(t)) => t.to_owned(),
+                (Some(g), None, None) => g,
+                (None, Some(f), None) => f.to_owned(),
+                _ => String::new(),
+            }
+        })
+        .or_else(|| {
+            body.pointer("/subject/display")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let birth_year = contained
+        .and_then(|p| p.get("birthDate"))
+        .and_then(Value::as_str)
+        .map(|d| d.chars().take(4).collect())
+        .unwrap_or_default();
+    let zip = contained
+        .and_then(|p| p.pointer("/address/0/postalCode"))
+        .and_then(Value::as_str)
+        .map(|z| z.chars().take(5).collect())
+        .unwrap_or_default();
+    let diagnosis = body
+        .get("reasonCode")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|rc| {
+            rc.get("coding")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .find(|c| c.get("system").and_then(Value::as_str) == Some(ICD10CM))
+        .and_then(|c| c.get("code").and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_owned();
+    let care_type = body
+        .pointer("/code/coding/0/code")
+        .and_then(Value::as_str)
+        .or_else(|| body.pointer("/code/text").and_then(Value::as_str))
+        .map(|c| {
+            super::native::care_type(c)
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default()
+        })
+        .unwrap_or_else(|| "skilled_nursing".to_owned());
+    let priority = match body.get("priority").and_then(Value::as_str) {
+        None | Some("routine") => "routine",
+        Some("urgent") => "priority",
+        Some("asap") | Some("stat") => "urgent",
+        Some(_) => "invalid",
+    }
+    .to_owned();
+    let start = body
+        .get("occurrenceDateTime")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            body.pointer("/occurrencePeriod/start")
+                .and_then(Value::as_str)
+        })
+        .map(|d| d.chars().take(10).collect())
+        .unwrap_or_else(|| {
+            (time::OffsetDateTime::now_utc().date() + time::Duration::days(1)).to_string()
+        });
+    let notes = body
+        .get("note")
+        .and_then(Value::as_array)
+        .map(|n| {
+            n.iter()
+                .filter_map(|x| x.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default();
+    let clinic = body
+        .pointer("/performer/0/reference")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("Organization/"))
+        .and_then(|id| Uuid::parse_str(id).ok());
+    Ok(Parsed {
+        initials: initials_of(&name),
+        birth_year,
+        zip,
+        diagnosis,
+        care_type,
+        priority,
+        start,
+        notes,
+        clinic,
+    })
+}
+
+/// The FHIR path of each field a referral needs, for OperationOutcome.
+fn fhir_path(field: &str) -> &str {
+    match field {
+        "patient_initials" => "ServiceRequest.subject",
+        "patient_birth_year" => "ServiceRequest.contained[0].birthDate",
+        "zip" => "ServiceRequest.contained[0].address[0].postalCode",
+        "diagnosis" => "ServiceRequest.reasonCode[0].coding[0].code",
+        "care_type" => "ServiceRequest.code",
+        "priority" => "ServiceRequest.priority",
+        "requested_start" => "ServiceRequest.occurrenceDateTime",
+        "notes" => "ServiceRequest.note",
+        "clinic_id" => "ServiceRequest.performer",
+        other => other,
+    }
+}
+
+/// Create a discharge referral from a FHIR R4 ServiceRequest; fires `referral.created`.
+#[utoipa::path(
+    post, path = "/fhir/ServiceRequest", tag = "FHIR R4",
+    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A ServiceRequest: subject.display (name), reasonCode (ICD-10-CM), priority, note; extensions for ZIP and care type as in the README",
+        example = json!({"resourceType": "ServiceRequest", "status": "active", "intent": "order", "subject": {"display": "Jane Doe"}, "priority": "urgent", "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I50.9"}]}]})),
+    responses(
+        (status = 201, description = "The created ServiceRequest, with Location", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome: not a ServiceRequest", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 422, description = "OperationOutcome: a field is wrong; nothing was saved", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn create_service_request(
+    State(state): State<AppState>,
+    FhirParts(caller): FhirParts<ApiPrincipal>,
+    FhirBody(body): FhirBody,
+) -> FhirResult {
+    let parsed = parse_service_request(&body)?;
+    if !caller.principal.has_role(&[Role::Referrer]) {
+        return Err(AppError::Forbidden.into());
+    }
+    let mut tx = tx(&state, caller).await?;
+    let diagnosis = match super::native::resolve_diagnosis(&mut tx, &parsed.diagnosis).await? {
+        Some(code) => code,
+        None => parsed.diagnosis.clone(),
+    };
+    let referral = referrals::NewReferral::parse(
+        &parsed.initials,
+        &parsed.birth_year,
+        &parsed.zip,
+        &diagnosis,
+        &parsed.care_type,
+        &parsed.priority,
+        &parsed.start,
+        &parsed.notes,
+        parsed.clinic,
+        time::OffsetDateTime::now_utc().date(),
+    )
+    .map_err(|fields| {
+        AppError::from(
+            fields
+                .into_iter()
+                .map(|f| FieldError::new(fhir_path(&f.field), f.message))
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    let view = referrals::service::create(tx, referral, &app::auth::RequestMeta::default())
+        .await
+        .map_err(|e| match e {
+            AppError::Validation { fields } => AppError::Validation {
+                fields: fields
+                    .into_iter()
+                    .map(|f| FieldError::new(fhir_path(&f.field), f.message))
+                    .collect(),
+            },
+            other => other,
+        })?;
+    let mut response = fhir(StatusCode::CREATED, service_request(&state, &view));
+    if let Ok(location) =
+        HeaderValue::from_str(&format!("{}/ServiceRequest/{}", base(&state), view.id))
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_come_from_a_display_name() {
+        assert_eq!(initials_of("Jane Doe, MRN-12345"), "JD");
+        assert_eq!(initials_of("jean-luc van damme"), "JVD");
+        assert_eq!(initials_of(""), "");
+    }
+
+    #[test]
+    fn a_reference_style_service_request_is_read() {
+        let body = json!({
+            "resourceType": "ServiceRequest",
+            "status": "active",
+            "intent": "order",
+            "subject": { "reference": "#p1" },
+            "contained": [{
+                "resourceType": "Patient", "id": "p1",
+                "name": [{ "given": ["Jane"], "family": "Doe" }],
+                "birthDate": "1948-03-02",
+                "address": [{ "postalCode": "43215-1234" }]
+            }],
+            "priority": "urgent",
+            "reasonCode": [{ "coding": [{ "system": ICD10CM, "code": "I50.9" }] }],
+            "note": [{ "text": "Needs IV diuretic monitoring at home." }]
+        });
+        let p = parse_service_request(&body).unwrap();
+        assert_eq!(p.initials, "JD");
+        assert_eq!(p.birth_year, "1948");
+        assert_eq!(p.zip, "43215");
+        assert_eq!(p.diagnosis, "I50.9");
+        assert_eq!(p.priority, "priority");
+        assert_eq!(p.care_type, "skilled_nursing");
+        assert!(parse_service_request(&json!({ "resourceType": "Patient" })).is_err());
+    }
+
+    #[test]
+    fn errors_are_operation_outcomes_with_their_status() {
+        for (error, status) in [
+            (
+                AppError::BadRequest {
+                    message: "x".into(),
+                },
+                400,
+            ),
+            (AppError::Unauthorized, 401),
+            (AppError::NotFound, 404),
+            (AppError::invalid("zip", "bad"), 422),
+            (
+                AppError::RateLimited {
+                    retry_after_secs: 3,
+                },
+                429,
+            ),
+        ] {
+            let r = outcome(&error);
+            assert_eq!(r.status().as_u16(), status);
+            assert!(r.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/fhir+json"));
+        }
+    }
+}

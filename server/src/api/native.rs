@@ -1,0 +1,565 @@
+//! The native REST endpoints: clinician search, discharge referrals (create
+//! and read back), ZIP lookup. Each answers `{"data": …, "rate": …}`; errors
+//! are `{"error": {"code", "message", "fields"}}` with a 4xx status for any
+//! bad input. A referral is created by `referrals::service::create`, the
+//! same operation as the web form's.
+
+use super::auth::ApiPrincipal;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use app::auth::Role;
+use app::db::TenantTx;
+use app::error::{AppError, FieldError};
+use app::referrals::{self, CareType, NewReferral, ReferralView};
+use app::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// `{"data": …}` (the `rate` member is added on the way out).
+#[derive(Serialize, ToSchema)]
+pub struct Envelope<T> {
+    pub data: T,
+}
+
+fn ok<T: Serialize>(data: T) -> Json<Envelope<T>> {
+    Json(Envelope { data })
+}
+
+async fn tx(state: &AppState, caller: ApiPrincipal, roles: &[Role]) -> Result<TenantTx, AppError> {
+    if !caller.principal.has_role(roles) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(TenantTx::begin_for(&state.pool, caller.principal).await?)
+}
+
+// --- Clinicians ------------------------------------------------------------
+
+#[derive(Deserialize, IntoParams)]
+pub struct ClinicianQuery {
+    /// Two-letter state the clinician is currently licensed in.
+    state: Option<String>,
+    /// City the clinician is based in.
+    city: Option<String>,
+    /// Five-digit ZIP the clinician serves (within their radius).
+    zip: Option<String>,
+    /// ICD-10-CM code or category the clinician has experience with (I50.9, I50).
+    diagnosis: Option<String>,
+    /// Care type: skilled_nursing, physical_therapy, … (or its label).
+    care_type: Option<String>,
+    /// How many (1–50, default 10).
+    limit: Option<i64>,
+}
+
+/// A verified clinician. In the sandbox, names are replaced by a code.
+#[derive(Serialize, ToSchema)]
+pub struct ClinicianOut {
+    id: Uuid,
+    name: String,
+    /// rn, lpn, pt, ot, slp, hha, msw.
+    discipline: String,
+    city: String,
+    state: String,
+    /// Miles from the ZIP searched, when one was given.
+    distance_miles: Option<f64>,
+    care_types: Vec<String>,
+    languages: Vec<String>,
+    diagnosis_categories: Vec<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    verified_at: Option<OffsetDateTime>,
+}
+
+/// A stable code in place of a name, for de-identified sandbox data.
+fn pseudonym(id: Uuid) -> String {
+    format!("Clinician {}", &id.simple().to_string()[..6].to_uppercase())
+}
+
+/// Reads a care type from its code or its label ("Skilled Nursing").
+pub fn care_type(raw: &str) -> Option<CareType> {
+    let wanted = raw.trim().to_lowercase().replace([' ', '-'], "_");
+    let short = match wanted.as_str() {
+        "sn" | "nursing" => "skilled_nursing",
+        "pt" => "physical_therapy",
+        "ot" => "occupational_therapy",
+        "slp" | "st" | "speech_language_pathology" => "speech_therapy",
+        "hha" | "aide" => "home_health_aide",
+        "msw" | "social_work" => "medical_social_work",
+        other => other,
+    };
+    CareType::parse(short).or_else(|| {
+        CareType::ALL
+            .iter()
+            .copied()
+            .find(|c| c.label().to_lowercase().replace([' ', '-'], "_") == wanted)
+    })
+}
+
+fn invalid(field: &str, message: &str) -> AppError {
+    AppError::invalid(field, message)
+}
+
+/// Search verified clinicians.
+#[utoipa::path(
+    get, path = "/clinicians/search", tag = "Clinicians",
+    params(ClinicianQuery),
+    responses(
+        (status = 200, description = "Verified clinicians, nearest first when a ZIP is given", body = inline(Envelope<Vec<ClinicianOut>>)),
+        (status = 401, description = "No valid API key"),
+        (status = 422, description = "A filter is malformed"),
+        (status = 429, description = "Rate limit exhausted; see Retry-After"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn search_clinicians(
+    State(state): State<AppState>,
+    caller: ApiPrincipal,
+    ApiQuery(q): ApiQuery<ClinicianQuery>,
+) -> Result<Json<Envelope<Vec<ClinicianOut>>>, AppError> {
+    let sandbox = caller.principal.sandbox || caller.principal.api_key.is_some_and(|k| k.sandbox);
+    let mut fields = Vec::new();
+    let state_code = q
+        .state
+        .as_deref()
+        .map(|s| s.trim().to_uppercase())
+        .filter(|s| !s.is_empty());
+    if state_code
+        .as_ref()
+        .is_some_and(|s| s.len() != 2 || !s.chars().all(|c| c.is_ascii_uppercase()))
+    {
+        fields.push(FieldError::new(
+            "state",
+            "Use a two-letter state code, like OH.",
+        ));
+    }
+    let zip = q
+        .zip
+        .as_deref()
+        .map(str::trim)
+        .filter(|z| !z.is_empty())
+        .map(str::to_owned);
+    if zip
+        .as_ref()
+        .is_some_and(|z| z.len() != 5 || !z.chars().all(|c| c.is_ascii_digit()))
+    {
+        fields.push(FieldError::new("zip", "Use a five-digit ZIP code."));
+    }
+    let category = match q
+        .diagnosis
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => None,
+        Some(raw) => match referrals::normalize_icd(raw) {
+            Some(code) => Some(code.chars().take(3).collect::<String>()),
+            None => {
+                fields.push(FieldError::new(
+                    "diagnosis",
+                    "Use an ICD-10-CM code or category, like I50.9 or I50.",
+                ));
+                None
+            }
+        },
+    };
+    let care = match q
+        .care_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        None => None,
+        Some(raw) => {
+            let parsed = care_type(raw);
+            if parsed.is_none() {
+                fields.push(FieldError::new(
+                    "care_type",
+                    "Use a care type such as skilled_nursing or physical_therapy.",
+                ));
+            }
+            parsed
+        }
+    };
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        fields.push(FieldError::new("limit", "Ask for 1 to 50 clinicians."));
+    }
+    if !fields.is_empty() {
+        return Err(fields.into());
+    }
+    let mut tx = tx(&state, caller, &[Role::Referrer, Role::ClinicStaff]).await?;
+    let found = app::clinicians::repo::search(
+        &mut tx,
+        &app::clinicians::repo::Search {
+            state: state_code,
+            city: q
+                .city
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty()),
+            zip,
+            category,
+            care_type: care,
+            limit,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ok(found
+        .into_iter()
+        .map(|c| ClinicianOut {
+            name: if sandbox { pseudonym(c.id) } else { c.name },
+            id: c.id,
+            discipline: c.discipline.as_str().to_owned(),
+            city: c.city,
+            state: c.state,
+            distance_miles: c.distance_miles.map(|d| (d * 10.0).round() / 10.0),
+            care_types: c.care_types.iter().map(|t| t.as_str().to_owned()).collect(),
+            languages: c.languages,
+            diagnosis_categories: c.diagnosis_categories,
+            verified_at: c.verified_at,
+        })
+        .collect()))
+}
+
+// --- Referrals ----------------------------------------------------------------
+
+/// The patient: minimum necessary information only.
+#[derive(Deserialize, ToSchema)]
+pub struct PatientIn {
+    /// Two or three letters, like "JD".
+    initials: String,
+    birth_year: Option<i32>,
+}
+
+/// A discharge referral to create.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({
+    "patient": {"initials": "JD", "birth_year": 1948},
+    "zip": "43215",
+    "primary_diagnosis": "I50.9",
+    "care_type": "skilled_nursing",
+    "priority": "priority",
+    "requested_start": "2026-12-01",
+    "notes": "Daily weights."
+}))]
+pub struct ReferralIn {
+    patient: PatientIn,
+    /// The patient's five-digit ZIP code.
+    zip: String,
+    /// An ICD-10-CM code (I50.9), or a condition in words ("CHF",
+    /// "heart failure"): the best billable code is chosen.
+    primary_diagnosis: String,
+    /// skilled_nursing, physical_therapy, occupational_therapy,
+    /// speech_therapy, home_health_aide, medical_social_work (or the label).
+    care_type: String,
+    /// routine (default), priority, urgent.
+    priority: Option<String>,
+    /// YYYY-MM-DD; tomorrow when left out.
+    requested_start: Option<String>,
+    notes: Option<String>,
+    /// Send to this clinic; otherwise routed to the clinic of the best match.
+    clinic_id: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DiagnosisOut {
+    code: String,
+    display: String,
+    description: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MatchOut {
+    rank: i32,
+    clinician_id: Uuid,
+    name: String,
+    discipline: String,
+    distance_miles: f64,
+    /// Why: "3.2 mi, Heart failure experience (I50), next opening Tue Dec 1".
+    explanation: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryOut {
+    from: Option<String>,
+    to: String,
+    reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+}
+
+/// A discharge referral with its matches and its status history.
+#[derive(Serialize, ToSchema)]
+pub struct ReferralOut {
+    id: Uuid,
+    reference: String,
+    /// received, matched, accepted, declined, scheduled, first_visit_done, closed, cancelled.
+    status: String,
+    patient_initials: String,
+    zip: String,
+    place: String,
+    diagnosis: DiagnosisOut,
+    care_type: String,
+    priority: String,
+    requested_start: String,
+    clinic: Option<String>,
+    decline_reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    received_at: OffsetDateTime,
+    matches: Vec<MatchOut>,
+    history: Vec<HistoryOut>,
+}
+
+pub fn referral_out(r: ReferralView, sandbox: bool) -> ReferralOut {
+    ReferralOut {
+        id: r.id,
+        reference: r.reference,
+        status: r.status.as_str().to_owned(),
+        patient_initials: r.patient_initials,
+        zip: r.zip,
+        place: r.place,
+        diagnosis: DiagnosisOut {
+            code: r.diagnosis.display.clone(),
+            display: r.diagnosis.display,
+            description: r.diagnosis.description,
+        },
+        care_type: r.care_type.as_str().to_owned(),
+        priority: r.priority.as_str().to_owned(),
+        requested_start: r.requested_start.to_string(),
+        clinic: r.clinic,
+        decline_reason: r.decline_reason.map(|d| d.as_str().to_owned()),
+        received_at: r.received_at,
+        matches: r
+            .matches
+            .into_iter()
+            .map(|m| MatchOut {
+                rank: m.rank,
+                name: if sandbox {
+                    pseudonym(m.clinician_id)
+                } else {
+                    m.name
+                },
+                clinician_id: m.clinician_id,
+                discipline: m.discipline.as_str().to_owned(),
+                distance_miles: (m.distance_miles * 10.0).round() / 10.0,
+                explanation: m.explanation,
+            })
+            .collect(),
+        history: r
+            .history
+            .into_iter()
+            .map(|h| HistoryOut {
+                from: h.from.map(|s| s.as_str().to_owned()),
+                to: h.to.as_str().to_owned(),
+                reason: h.reason,
+                at: h.at,
+            })
+            .collect(),
+    }
+}
+
+/// Common abbreviations discharge planners type, to their usual code.
+const ABBREVIATIONS: [(&str, &str); 10] = [
+    ("chf", "I509"),
+    ("copd", "J449"),
+    ("dm2", "E119"),
+    ("t2dm", "E119"),
+    ("cva", "I639"),
+    ("htn", "I10"),
+    ("pna", "J189"),
+    ("uti", "N390"),
+    ("afib", "I4891"),
+    ("ckd", "N189"),
+];
+
+/// The billable code for what the client sent: a code, an abbreviation, or
+/// words (the best full-text match).
+pub async fn resolve_diagnosis(tx: &mut TenantTx, raw: &str) -> Result<Option<String>, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if let Some(code) = referrals::normalize_icd(raw) {
+        if referrals::repo::diagnosis(tx.conn(), &code)
+            .await?
+            .is_some()
+        {
+            return Ok(Some(code));
+        }
+    }
+    if let Some((_, code)) = ABBREVIATIONS
+        .iter()
+        .find(|(a, _)| a.eq_ignore_ascii_case(raw))
+    {
+        return Ok(Some((*code).to_owned()));
+    }
+    let found = referrals::repo::search_diagnoses(tx, raw, 5).await?;
+    Ok(found.into_iter().next().map(|d| d.code))
+}
+
+/// Turns the API's referral into the domain's, with the same checks and
+/// field names (`primary_diagnosis` for the form's `diagnosis`).
+pub async fn new_referral(tx: &mut TenantTx, body: ReferralIn) -> Result<NewReferral, AppError> {
+    let today = OffsetDateTime::now_utc().date();
+    let diagnosis = resolve_diagnosis(tx, &body.primary_diagnosis)
+        .await?
+        .unwrap_or_default();
+    let care = care_type(&body.care_type).map(|c| c.as_str()).unwrap_or("");
+    let priority = body
+        .priority
+        .as_deref()
+        .unwrap_or("routine")
+        .trim()
+        .to_lowercase();
+    let start = body
+        .requested_start
+        .unwrap_or_else(|| (today + time::Duration::days(1)).to_string());
+    NewReferral::parse(
+        &body.patient.initials,
+        &body
+            .patient
+            .birth_year
+            .map(|y| y.to_string())
+            .unwrap_or_default(),
+        &body.zip,
+        &diagnosis,
+        care,
+        &priority,
+        &start,
+        body.notes.as_deref().unwrap_or(""),
+        body.clinic_id,
+        today,
+    )
+    .map_err(|fields| {
+        AppError::from(
+            fields
+                .into_iter()
+                .map(|f| match f.field.as_str() {
+                    "diagnosis" => FieldError::new("primary_diagnosis", f.message),
+                    "patient_initials" => FieldError::new("patient.initials", f.message),
+                    "patient_birth_year" => FieldError::new("patient.birth_year", f.message),
+                    _ => f,
+                })
+                .collect::<Vec<_>>(),
+        )
+    })
+}
+
+/// Submit a discharge referral and receive the matched, verified clinicians.
+#[utoipa::path(
+    post, path = "/discharge-referrals", tag = "Referrals",
+    request_body = ReferralIn,
+    responses(
+        (status = 201, description = "Created, matched and routed", body = inline(Envelope<ReferralOut>)),
+        (status = 401, description = "No valid API key"),
+        (status = 403, description = "This key cannot send referrals"),
+        (status = 422, description = "A field is wrong; nothing was saved"),
+        (status = 429, description = "Rate limit exhausted; see Retry-After"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn create_referral(
+    State(state): State<AppState>,
+    caller: ApiPrincipal,
+    ApiJson(body): ApiJson<ReferralIn>,
+) -> Result<(StatusCode, Json<Envelope<ReferralOut>>), AppError> {
+    let sandbox = caller.principal.sandbox;
+    let mut tx = tx(&state, caller, &[Role::Referrer]).await?;
+    let referral = new_referral(&mut tx, body).await?;
+    let view = referrals::service::create(tx, referral, &app::auth::RequestMeta::default()).await?;
+    Ok((StatusCode::CREATED, ok(referral_out(view, sandbox))))
+}
+
+/// Read a referral back, with its status history.
+#[utoipa::path(
+    get, path = "/discharge-referrals/{id}", tag = "Referrals",
+    params(("id" = Uuid, Path, description = "The referral's id")),
+    responses(
+        (status = 200, description = "The referral", body = inline(Envelope<ReferralOut>)),
+        (status = 401, description = "No valid API key"),
+        (status = 404, description = "No such referral for this key"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn get_referral(
+    State(state): State<AppState>,
+    caller: ApiPrincipal,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Envelope<ReferralOut>>, AppError> {
+    let sandbox = caller.principal.sandbox;
+    let mut tx = tx(&state, caller, &[Role::Referrer, Role::ClinicStaff]).await?;
+    let view = referrals::repo::detail(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(ok(referral_out(view, sandbox)))
+}
+
+// --- Geography ------------------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+pub struct ZipOut {
+    zip: String,
+    city: String,
+    state: String,
+}
+
+/// Resolve a ZIP code to its city and state.
+#[utoipa::path(
+    get, path = "/geo/zip/{zip}", tag = "Geo",
+    params(("zip" = String, Path, description = "Five-digit ZIP code")),
+    responses(
+        (status = 200, description = "Where it is", body = inline(Envelope<ZipOut>)),
+        (status = 401, description = "No valid API key"),
+        (status = 404, description = "Not a ZIP code we know"),
+        (status = 422, description = "Not five digits"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn zip(
+    State(state): State<AppState>,
+    caller: ApiPrincipal,
+    ApiPath(zip): ApiPath<String>,
+) -> Result<Json<Envelope<ZipOut>>, AppError> {
+    if zip.len() != 5 || !zip.chars().all(|c| c.is_ascii_digit()) {
+        return Err(invalid("zip", "Use a five-digit ZIP code."));
+    }
+    let mut tx = TenantTx::begin_for(&state.pool, caller.principal).await?;
+    let place = referrals::repo::zip_place(tx.conn(), &zip)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(ok(ZipOut {
+        zip: place.zip,
+        city: place.city,
+        state: place.state,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn care_types_are_read_from_codes_labels_and_abbreviations() {
+        assert_eq!(care_type("Skilled Nursing"), Some(CareType::SkilledNursing));
+        assert_eq!(
+            care_type("physical_therapy"),
+            Some(CareType::PhysicalTherapy)
+        );
+        assert_eq!(care_type("PT"), Some(CareType::PhysicalTherapy));
+        assert_eq!(
+            care_type("Speech-language pathology"),
+            Some(CareType::SpeechTherapy)
+        );
+        assert_eq!(care_type("massage"), None);
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_and_reveal_no_name() {
+        let id = Uuid::parse_str("3f9a12c4-0000-4000-8000-000000000000").unwrap();
+        assert_eq!(pseudonym(id), "Clinician 3F9A12");
+    }
+}
