@@ -16,6 +16,9 @@ else
   cargo leptos build
   profile=debug
 fi
+# The demo is for trying things on this machine: webhooks may go to a
+# receiver on loopback (never allowed in production).
+export WEBHOOKS_ALLOW_LOOPBACK=${WEBHOOKS_ALLOW_LOOPBACK:-true}
 echo
 echo "Starting Carethread at ${PUBLIC_URL:-http://127.0.0.1:3000} (Ctrl-C to stop)"
 exec "$TARGET_DIR/$profile/server" serve --demo

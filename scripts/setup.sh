@@ -5,6 +5,8 @@
 #   - the wasm32 target, cargo-leptos, wasm-bindgen-cli (exact version)
 #   - wasm-opt (npm binaryen, project-local under tools/) for release builds
 #   - the end-to-end test packages (end2end/node_modules)
+#   - schemathesis (PyPI, in a project-local venv under tools/) for the
+#     OpenAPI fuzz run
 # Usage: scripts/setup.sh [--run]   (--run: only what running the app needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,7 @@ CARGO_LEPTOS_VERSION=0.3.10
 # wasm-bindgen-cli must match the wasm-bindgen crate pinned in Cargo.toml.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 BINARYEN_VERSION=132.0.0
+SCHEMATHESIS_VERSION=4.32.5
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -29,6 +32,8 @@ command -v node >/dev/null || apt_missing+=(nodejs)
 command -v npm >/dev/null || apt_missing+=(npm)
 if [ "$MODE" != "--run" ]; then
   command -v chromium >/dev/null || apt_missing+=(chromium)
+  # venv needs ensurepip, which Debian ships separately.
+  python3 -c 'import ensurepip, venv' 2>/dev/null || apt_missing+=(python3-venv)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${apt_missing[*]}"
@@ -70,6 +75,11 @@ if [ "$MODE" != "--run" ]; then
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing the end-to-end test packages"
     (cd end2end && npm ci --no-audit --no-fund --silent)
+  fi
+  if [ "$(tools/venv/bin/schemathesis --version 2>/dev/null | grep -o '[0-9][0-9.]*$')" != "$SCHEMATHESIS_VERSION" ]; then
+    say "installing schemathesis ${SCHEMATHESIS_VERSION} into tools/venv"
+    python3 -m venv tools/venv
+    tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}"
   fi
 fi
 say "ready"

@@ -84,6 +84,11 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=pages::NotFound>
                         <Route path=path!("") view=pages::HomePage/>
                         <Route path=path!("/trust") view=trust::TrustPage ssr=SsrMode::Async/>
+                        <Route
+                            path=path!("/developers")
+                            view=developer::DeveloperPage
+                            ssr=SsrMode::Async
+                        />
                         <Route path=path!("/login") view=auth::LoginPage/>
                         <Route path=path!("/register") view=auth::RegisterPage/>
                         <Route path=path!("/forgot-password") view=auth::ForgotPasswordPage/>

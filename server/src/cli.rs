@@ -90,6 +90,16 @@ enum ApiKeyCommand {
         #[arg(long)]
         email: String,
     },
+    /// Sets an organization's rate limits (per key; live keys default to
+    /// 600 a minute and 100,000 a day).
+    Limits {
+        #[arg(long)]
+        org: uuid::Uuid,
+        #[arg(long)]
+        per_minute: i32,
+        #[arg(long)]
+        per_day: i32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +152,18 @@ pub async fn run() -> ExitCode {
                 let (org, key) = operator::create_sandbox_key(&urls.admin, &email).await?;
                 eprintln!("sandbox organization {org}");
                 println!("{key}");
+                Ok(())
+            })
+            .await
+        }
+        Command::ApiKey(ApiKeyCommand::Limits {
+            org,
+            per_minute,
+            per_day,
+        }) => {
+            with_database(&config, async |urls| {
+                operator::set_rate_limits(&urls.admin, org, per_minute, per_day).await?;
+                println!("{org}: {per_minute} a minute, {per_day} a day per key");
                 Ok(())
             })
             .await

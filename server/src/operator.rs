@@ -143,3 +143,39 @@ pub async fn create_sandbox_key(admin_url: &Secret, email: &str) -> Result<(Uuid
         .await?;
     Ok((org, key.text))
 }
+
+/// Sets the per-key rate limits of `org` (a live organization).
+pub async fn set_rate_limits(
+    admin_url: &Secret,
+    org: Uuid,
+    per_minute: i32,
+    per_day: i32,
+) -> Result<()> {
+    if !(1..=100_000).contains(&per_minute) || !(1..=100_000_000).contains(&per_day) {
+        bail!("--per-minute must be 1 to 100,000 and --per-day 1 to 100,000,000");
+    }
+    if per_day < per_minute {
+        bail!("--per-day cannot be less than --per-minute");
+    }
+    let mut conn = PgConnection::connect(admin_url.expose()).await?;
+    let live: Option<bool> =
+        sqlx::query_scalar("SELECT NOT sandbox FROM organizations WHERE id = $1")
+            .bind(org)
+            .fetch_optional(&mut conn)
+            .await?;
+    match live {
+        None => bail!("no organization {org}"),
+        Some(false) => bail!("sandbox organizations keep the published sandbox limits"),
+        Some(true) => {}
+    }
+    sqlx::query(
+        "INSERT INTO api_rate_limits (organization_id, per_minute, per_day) VALUES ($1, $2, $3)
+         ON CONFLICT (organization_id) DO UPDATE SET per_minute = $2, per_day = $3",
+    )
+    .bind(org)
+    .bind(per_minute)
+    .bind(per_day)
+    .execute(&mut conn)
+    .await?;
+    Ok(())
+}

@@ -4,24 +4,32 @@
 
 use crate::http;
 use crate::mail::sink::Mailbox;
+use app::developer::ApiDispatch;
 use app::error::AppError;
 use app::state::AppState;
 use app::trust::{repo, TrustPortal};
 use app::{shell, App};
+use axum::body::Body;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
+use std::sync::Arc;
+use tower::ServiceExt;
 
 /// Builds the application router for `state`. `dev_mailbox` mounts
 /// `/dev/mail` over the development SMTP sink (never in production).
 pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
     let routes = generate_route_list(App);
+    let dispatch = api_dispatch(&state);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            provide_context(dispatch.clone());
+        }
     };
     let page_shell = {
         let options = state.leptos_options.clone();
@@ -43,6 +51,28 @@ pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
         router = router.merge(crate::mail::mailbox::router(mailbox));
     }
     http::with_layers(router.layer(sessions), settings)
+}
+
+/// The API router for in-process requests (the developer page's "try a
+/// request"): the same layers as over the network, minus the socket.
+fn api_dispatch(state: &AppState) -> ApiDispatch {
+    let api: Router = Router::new()
+        .nest("/api/v1", crate::api::router(state.clone()))
+        .with_state(state.clone());
+    ApiDispatch(Arc::new(move |request: axum::http::Request<String>| {
+        let api = api.clone();
+        Box::pin(async move {
+            let response = match api.oneshot(request.map(Body::from)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let (parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, 1024 * 1024)
+                .await
+                .unwrap_or_default();
+            axum::http::Response::from_parts(parts, String::from_utf8_lossy(&bytes).into_owned())
+        })
+    }))
 }
 
 /// `GET /trust.json`: the portal's data for machines, from the same query

@@ -5,8 +5,12 @@
 //! call the same domain operations as the web pages
 //! (`referrals::service::create` for a referral, whatever the door).
 
+mod api;
 mod model;
-pub mod page;
+mod page;
+
+pub use api::*;
+pub use page::DeveloperPage;
 
 #[cfg(feature = "ssr")]
 pub mod destination;

@@ -76,3 +76,49 @@ pub struct WebhookAttempt {
     pub error: Option<String>,
     pub duration_ms: i32,
 }
+
+/// A live API key as its administrators see it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: uuid::Uuid,
+    pub name: String,
+    /// `ct_live_<key id>`: enough to recognise it, useless to use it.
+    pub prefix: String,
+    pub organization: String,
+    /// The role it acts with.
+    pub acts_as: String,
+    pub created_at: time::OffsetDateTime,
+    pub last_used_at: Option<time::OffsetDateTime>,
+    pub revoked_at: Option<time::OffsetDateTime>,
+}
+
+/// An organization a platform administrator can make a key for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgChoice {
+    pub id: uuid::Uuid,
+    pub name: String,
+}
+
+/// The key-management section of the developer page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeysView {
+    /// The organization acted for.
+    pub organization: String,
+    /// A platform administrator: keys of every organization.
+    pub platform: bool,
+    pub organizations: Vec<OrgChoice>,
+    pub keys: Vec<ApiKeyView>,
+}
+
+/// What the API answered to a request made from the developer page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TryResult {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub reason: String,
+    /// The rate-limit and content headers.
+    pub headers: Vec<(String, String)>,
+    /// Pretty-printed when it is JSON.
+    pub body: String,
+}

@@ -134,6 +134,20 @@ struct ReferralStatusHtml<'a> {
     link: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/sandbox_key.txt")]
+struct SandboxKeyText<'a> {
+    key: &'a str,
+    base: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/sandbox_key.html")]
+struct SandboxKeyHtml<'a> {
+    key: &'a str,
+    base: &'a str,
+}
+
 fn render(template: &impl Template) -> String {
     // The templates are compiled in and take only strings and numbers:
     // rendering cannot fail at run time.
@@ -253,6 +267,18 @@ pub fn referral_status(
             status,
             link,
         }),
+    }
+}
+
+/// A self-served sandbox API key, to the address that asked. The key
+/// reaches only de-identified sandbox data; the body is erased once sent.
+pub fn sandbox_key(to: &str, key: &str, base: &str) -> Mail {
+    Mail {
+        template: "sandbox_key",
+        to: to.to_owned(),
+        subject: "Your Carethread sandbox API key".to_owned(),
+        text: render(&SandboxKeyText { key, base }),
+        html: render(&SandboxKeyHtml { key, base }),
     }
 }
 

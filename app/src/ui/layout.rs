@@ -35,12 +35,14 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/admin/organizations", "Organizations"),
             ("/admin/clinicians", "Clinicians"),
             ("/admin/audit", "Audit log"),
+            ("/developers", "API"),
         ],
         Role::ClinicAdmin => vec![
             ("/clinic", "Dashboard"),
             ("/clinic/inbox", "Referral inbox"),
             ("/clinic/team", "Team"),
             ("/clinic/audit", "Audit log"),
+            ("/developers", "API"),
         ],
         Role::ClinicStaff => vec![
             ("/clinic", "Dashboard"),
@@ -92,6 +94,9 @@ fn PublicNav() -> impl IntoView {
                 </li>
                 <li>
                     <A href="/trust">"Trust"</A>
+                </li>
+                <li>
+                    <A href="/developers">"Developers"</A>
                 </li>
                 <li>
                     <A href="/login">"Sign in"</A>

@@ -863,10 +863,16 @@ fn fhir_path(field: &str) -> &str {
 /// Create a discharge referral from a FHIR R4 ServiceRequest; fires `referral.created`.
 #[utoipa::path(
     post, path = "/fhir/ServiceRequest", tag = "FHIR R4",
-    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A ServiceRequest: subject.display (name), reasonCode (ICD-10-CM), priority, note; extensions for ZIP and care type as in the README",
-        example = json!({"resourceType": "ServiceRequest", "status": "active", "intent": "order", "subject": {"display": "Jane Doe"}, "priority": "urgent", "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I50.9"}]}]})),
+    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A ServiceRequest. The patient is a contained Patient the subject points at: name (only initials are kept), birthDate (only the year is kept) and address[0].postalCode (required: it routes the referral). reasonCode carries the ICD-10-CM code; code.coding[0].code the care type (skilled_nursing, physical_therapy, occupational_therapy, speech_therapy, home_health_aide, medical_social_work; default skilled_nursing); priority routine, urgent or asap; occurrenceDateTime the requested start; note free text; performer an Organization/{id} to send to one clinic.",
+        example = json!({"resourceType": "ServiceRequest", "status": "active", "intent": "order",
+            "subject": {"reference": "#p1"},
+            "contained": [{"resourceType": "Patient", "id": "p1", "name": [{"given": ["Jane"], "family": "Doe"}], "birthDate": "1948-03-02", "address": [{"postalCode": "43215"}]}],
+            "priority": "urgent",
+            "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I50.9"}]}],
+            "note": [{"text": "Needs daily weights and diuretic titration."}]})),
     responses(
-        (status = 201, description = "The created ServiceRequest, with Location", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 201, description = "The created ServiceRequest, with Location", body = serde_json::Value, content_type = "application/fhir+json",
+            links(("read" = (operation_id = "read_service_request", parameters(("id" = "$response.body#/id")), description = "Read the created request")))),
         (status = 400, description = "OperationOutcome: not a ServiceRequest", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 422, description = "OperationOutcome: a field is wrong; nothing was saved", body = serde_json::Value, content_type = "application/fhir+json"),

@@ -452,7 +452,9 @@ pub async fn new_referral(tx: &mut TenantTx, body: ReferralIn) -> Result<NewRefe
     post, path = "/discharge-referrals", tag = "Referrals",
     request_body = ReferralIn,
     responses(
-        (status = 201, description = "Created, matched and routed", body = inline(Envelope<ReferralOut>)),
+        (status = 201, description = "Created, matched and routed", body = inline(Envelope<ReferralOut>),
+            links(("read" = (operation_id = "get_referral", parameters(("id" = "$response.body#/data/id")), description = "Read the referral")))),
+        (status = 400, description = "The body is not JSON"),
         (status = 401, description = "No valid API key"),
         (status = 403, description = "This key cannot send referrals"),
         (status = 422, description = "A field is wrong; nothing was saved"),
@@ -508,8 +510,8 @@ pub struct ZipOut {
 
 /// Resolve a ZIP code to its city and state.
 #[utoipa::path(
-    get, path = "/geo/zip/{zip}", tag = "Geo",
-    params(("zip" = String, Path, description = "Five-digit ZIP code")),
+    get, path = "/geo/zip/{zip}", tag = "Geo", operation_id = "lookup_zip",
+    params(("zip" = String, Path, description = "Five-digit ZIP code", pattern = r"^[0-9]{5}$")),
     responses(
         (status = 200, description = "Where it is", body = inline(Envelope<ZipOut>)),
         (status = 401, description = "No valid API key"),

@@ -125,10 +125,17 @@ async fn tx(state: &AppState, caller: ApiPrincipal) -> Result<TenantTx, AppError
 
 /// Register an endpoint for signed event callbacks; the secret is returned once.
 #[utoipa::path(
-    post, path = "/webhooks", tag = "Webhooks",
+    post, path = "/webhooks", tag = "Webhooks", operation_id = "register_webhook",
     request_body = WebhookIn,
     responses(
-        (status = 201, description = "Registered; keep the secret", body = inline(Envelope<NewWebhookOut>)),
+        (status = 201, description = "Registered; keep the secret", body = inline(Envelope<NewWebhookOut>),
+            links(
+                ("read" = (operation_id = "get_webhook", parameters(("id" = "$response.body#/data/id")))),
+                ("ping" = (operation_id = "ping_webhook", parameters(("id" = "$response.body#/data/id")))),
+                ("deliveries" = (operation_id = "list_webhook_deliveries", parameters(("id" = "$response.body#/data/id")))),
+                ("disable" = (operation_id = "disable_webhook", parameters(("id" = "$response.body#/data/id")))),
+            )),
+        (status = 400, description = "The body is not JSON"),
         (status = 401, description = "No valid API key"),
         (status = 422, description = "The URL or the events are refused; nothing was saved"),
         (status = 429, description = "Rate limit exhausted; see Retry-After"),
@@ -163,7 +170,7 @@ pub async fn register(
 
 /// List the organization's endpoints.
 #[utoipa::path(
-    get, path = "/webhooks", tag = "Webhooks",
+    get, path = "/webhooks", tag = "Webhooks", operation_id = "list_webhooks",
     responses(
         (status = 200, description = "Endpoints, newest first", body = inline(Envelope<Vec<WebhookOut>>)),
         (status = 401, description = "No valid API key"),
@@ -184,7 +191,7 @@ pub async fn list(
 
 /// Read one endpoint.
 #[utoipa::path(
-    get, path = "/webhooks/{id}", tag = "Webhooks",
+    get, path = "/webhooks/{id}", tag = "Webhooks", operation_id = "get_webhook",
     params(("id" = Uuid, Path, description = "The endpoint's id")),
     responses(
         (status = 200, description = "The endpoint", body = inline(Envelope<WebhookOut>)),
@@ -208,7 +215,7 @@ pub async fn get(
 
 /// Disable an endpoint: nothing more is sent to it; its log stays.
 #[utoipa::path(
-    delete, path = "/webhooks/{id}", tag = "Webhooks",
+    delete, path = "/webhooks/{id}", tag = "Webhooks", operation_id = "disable_webhook",
     params(("id" = Uuid, Path, description = "The endpoint's id")),
     responses(
         (status = 200, description = "Disabled", body = inline(Envelope<WebhookOut>)),
@@ -233,10 +240,11 @@ pub async fn disable(
 
 /// Send a `ping` event to an endpoint now.
 #[utoipa::path(
-    post, path = "/webhooks/{id}/ping", tag = "Webhooks",
+    post, path = "/webhooks/{id}/ping", tag = "Webhooks", operation_id = "ping_webhook",
     params(("id" = Uuid, Path, description = "The endpoint's id")),
     responses(
-        (status = 202, description = "Queued for delivery", body = inline(Envelope<QueuedOut>)),
+        (status = 202, description = "Queued for delivery", body = inline(Envelope<QueuedOut>),
+            links(("resend" = (operation_id = "resend_webhook_delivery", parameters(("id" = "$request.path.id"), ("delivery_id" = "$response.body#/data/delivery_id")))))),
         (status = 401, description = "No valid API key"),
         (status = 404, description = "No such endpoint for this key"),
         (status = 409, description = "The endpoint is disabled"),
@@ -267,7 +275,7 @@ pub struct DeliveryQuery {
 
 /// The endpoint's latest messages, each with every attempt.
 #[utoipa::path(
-    get, path = "/webhooks/{id}/deliveries", tag = "Webhooks",
+    get, path = "/webhooks/{id}/deliveries", tag = "Webhooks", operation_id = "list_webhook_deliveries",
     params(("id" = Uuid, Path, description = "The endpoint's id"), DeliveryQuery),
     responses(
         (status = 200, description = "Messages, newest first", body = inline(Envelope<Vec<DeliveryOut>>)),
@@ -297,7 +305,7 @@ pub async fn deliveries(
 
 /// Send a message again: the same `webhook-id` and body, due now.
 #[utoipa::path(
-    post, path = "/webhooks/{id}/deliveries/{delivery_id}/resend", tag = "Webhooks",
+    post, path = "/webhooks/{id}/deliveries/{delivery_id}/resend", tag = "Webhooks", operation_id = "resend_webhook_delivery",
     params(
         ("id" = Uuid, Path, description = "The endpoint's id"),
         ("delivery_id" = Uuid, Path, description = "The message's id"),

@@ -621,6 +621,25 @@ async fn serve(
 }
 
 /// The path and query of the first link in `text` that contains `needle`.
+/// The current UTC minute since the epoch (the rate limiter's minute window).
+pub fn utc_minute() -> i64 {
+    time::OffsetDateTime::now_utc()
+        .unix_timestamp()
+        .div_euclid(60)
+}
+
+/// A minute window with time to spare: when under 15 s of the current one
+/// remain, waits for the next, so a handful of requests all count against
+/// one window. Returns that minute.
+pub async fn minute_window() -> i64 {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let left = 60 - now.rem_euclid(60);
+    if left < 15 {
+        tokio::time::sleep(Duration::from_secs(u64::try_from(left).unwrap() + 1)).await;
+    }
+    utc_minute()
+}
+
 pub fn link_in(text: &str, needle: &str) -> String {
     let url = text
         .split_whitespace()

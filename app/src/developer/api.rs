@@ -1,0 +1,497 @@
+//! Server functions behind the developer page.
+//!
+//! - A sandbox key is issued to an email address (mailed, never shown).
+//! - Live keys are managed by clinic and platform administrators, signed
+//!   in; a new key is shown once.
+//! - Everything else works with an API key typed into the page, exactly
+//!   as the API does: the key is resolved and counted against its rate
+//!   limit like any API request, and the webhook operations are the API's.
+//!   "Try a request" sends the request through the API router itself, in
+//!   process, so the answer is what a client would get.
+
+// One argument per form field (the webhook form has eight); the `server`
+// macro copies them onto the functions it generates, beyond the reach of
+// an item-level `allow`.
+#![allow(clippy::too_many_arguments)]
+
+use super::{KeysView, NewWebhook, TryResult, WebhookDelivery, WebhookEndpoint};
+use crate::error::AppError;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// Sends a sandbox key to `email`.
+#[server(prefix = "/rpc", endpoint = "developer/sandbox-key")]
+pub async fn request_sandbox_key(email: String) -> Result<(), AppError> {
+    let result = async {
+        let state = crate::state::app_state()?;
+        ssr::sandbox_key(&state, &email).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// The API keys an administrator manages; nothing for anyone else (the
+/// page is public, so not being an administrator is not an error).
+#[server(prefix = "/rpc", endpoint = "developer/keys")]
+pub async fn get_keys() -> Result<Option<KeysView>, AppError> {
+    let result = async {
+        let mut tx = match crate::auth::require(&ssr::KEY_ADMINS).await {
+            Ok(tx) => tx,
+            Err(AppError::Unauthorized | AppError::Forbidden) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let view = ssr::keys(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Some(view))
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Makes a live key for `organization_id` (a clinic administrator: their
+/// own clinic); its text, shown once.
+#[server(prefix = "/rpc", endpoint = "developer/keys/create")]
+pub async fn create_key(
+    name: String,
+    #[server(default)] organization_id: Option<Uuid>,
+) -> Result<String, AppError> {
+    let result = async {
+        let tx = crate::auth::require(&ssr::KEY_ADMINS).await?;
+        ssr::create_key(tx, &name, organization_id).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[server(prefix = "/rpc", endpoint = "developer/keys/revoke")]
+pub async fn revoke_key(id: Uuid) -> Result<(), AppError> {
+    let result = async {
+        let tx = crate::auth::require(&ssr::KEY_ADMINS).await?;
+        ssr::revoke_key(tx, id).await
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Sends one request to the API with `key` and reports the answer.
+#[server(prefix = "/rpc", endpoint = "developer/try")]
+pub async fn try_request(
+    key: String,
+    method: String,
+    path: String,
+    #[server(default)] body: String,
+) -> Result<TryResult, AppError> {
+    let result = ssr::try_request(&key, &method, &path, &body).await;
+    crate::error::with_status(result)
+}
+
+#[server(prefix = "/rpc", endpoint = "developer/webhooks")]
+pub async fn list_webhooks(key: String) -> Result<Vec<WebhookEndpoint>, AppError> {
+    let result = async {
+        let mut tx = ssr::key_tx(&key).await?;
+        let found = super::webhooks::list(&mut tx).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Registers an endpoint; each event is a checkbox on the form.
+#[server(prefix = "/rpc", endpoint = "developer/webhooks/register")]
+pub async fn register_webhook(
+    key: String,
+    url: String,
+    #[server(default)] description: String,
+    #[server(default)] created: Option<String>,
+    #[server(default)] matched: Option<String>,
+    #[server(default)] accepted: Option<String>,
+    #[server(default)] declined: Option<String>,
+    #[server(default)] ping: Option<String>,
+) -> Result<NewWebhook, AppError> {
+    let result = async {
+        let state = crate::state::app_state()?;
+        let events: Vec<String> = [
+            (created, "referral.created"),
+            (matched, "referral.matched"),
+            (accepted, "referral.accepted"),
+            (declined, "referral.declined"),
+            (ping, "ping"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| on.is_some())
+        .map(|(_, name)| name.to_owned())
+        .collect();
+        let mut tx = ssr::key_tx(&key).await?;
+        let created = super::webhooks::register(
+            &mut tx,
+            &url,
+            &description,
+            &events,
+            state.settings.webhooks,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[server(prefix = "/rpc", endpoint = "developer/webhooks/deliveries")]
+pub async fn webhook_deliveries(
+    key: String,
+    endpoint: Uuid,
+) -> Result<Vec<WebhookDelivery>, AppError> {
+    let result = async {
+        let mut tx = ssr::key_tx(&key).await?;
+        let found = super::webhooks::deliveries(&mut tx, endpoint, 25).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[server(prefix = "/rpc", endpoint = "developer/webhooks/ping")]
+pub async fn ping_webhook(key: String, endpoint: Uuid) -> Result<Uuid, AppError> {
+    let result = async {
+        let mut tx = ssr::key_tx(&key).await?;
+        let id = super::webhooks::ping(&mut tx, endpoint).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[server(prefix = "/rpc", endpoint = "developer/webhooks/resend")]
+pub async fn resend_webhook(key: String, endpoint: Uuid, delivery: Uuid) -> Result<(), AppError> {
+    let result = async {
+        let mut tx = ssr::key_tx(&key).await?;
+        super::webhooks::resend(&mut tx, endpoint, delivery).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[server(prefix = "/rpc", endpoint = "developer/webhooks/disable")]
+pub async fn disable_webhook(key: String, endpoint: Uuid) -> Result<(), AppError> {
+    let result = async {
+        let mut tx = ssr::key_tx(&key).await?;
+        super::webhooks::disable(&mut tx, endpoint).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use super::super::{keys, ApiKeyView, KeysView, OrgChoice, TryResult};
+    use crate::audit::repo::{record, Entry, Subject};
+    use crate::audit::AuditAction;
+    use crate::auth::session::resolve_api_key;
+    use crate::auth::Role;
+    use crate::db::{Anonymous, TenantTx, Tx};
+    use crate::domain::{BoundedText, EmailAddress, TextRules};
+    use crate::error::AppError;
+    use crate::state::AppState;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use uuid::Uuid;
+
+    /// Who manages live keys.
+    pub const KEY_ADMINS: [Role; 2] = [Role::ClinicAdmin, Role::PlatformAdmin];
+
+    pub async fn sandbox_key(state: &AppState, email: &str) -> Result<(), AppError> {
+        let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
+        let key = keys::generate(true);
+        let mut tx = Tx::<Anonymous>::begin(&state.pool).await?;
+        let made = sqlx::query_scalar!(
+            r#"SELECT sandbox_signup($1, $2, $3) AS "org!""#,
+            email.as_str(),
+            key.key_id,
+            key.hash.as_slice()
+        )
+        .fetch_one(tx.conn())
+        .await;
+        match made {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("54000") => {
+                return Err(AppError::invalid(
+                    "email",
+                    "This address has had five sandbox keys today; use one of those, or try tomorrow.",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        crate::mail::enqueue(
+            tx.conn(),
+            &crate::mail::sandbox_key(email.as_str(), &key.text, &state.settings.public_url),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn keys(tx: &mut TenantTx) -> Result<KeysView, AppError> {
+        let platform = tx.principal().role == Role::PlatformAdmin;
+        let rows = sqlx::query!(
+            r#"SELECT k.id, k.name, k.key_id, k.environment::text AS "environment!",
+                      k.acts_as AS "acts_as: Role", o.name AS organization,
+                      k.created_at, k.last_used_at, k.revoked_at
+               FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+               WHERE k.environment = 'live'
+               ORDER BY k.revoked_at IS NOT NULL, k.created_at DESC
+               LIMIT 200"#
+        )
+        .fetch_all(tx.conn())
+        .await?;
+        let organizations = if platform {
+            sqlx::query!(
+                "SELECT id, name FROM organizations
+                 WHERE kind IN ('clinic', 'referrer') AND NOT sandbox ORDER BY name LIMIT 500"
+            )
+            .fetch_all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|o| OrgChoice {
+                id: o.id,
+                name: o.name,
+            })
+            .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(KeysView {
+            organization: tx.principal().org_name.clone(),
+            platform,
+            organizations,
+            keys: rows
+                .into_iter()
+                .map(|r| ApiKeyView {
+                    id: r.id,
+                    name: r.name,
+                    prefix: format!("ct_{}_{}", r.environment, r.key_id),
+                    organization: r.organization,
+                    acts_as: r.acts_as.label().to_owned(),
+                    created_at: r.created_at,
+                    last_used_at: r.last_used_at,
+                    revoked_at: r.revoked_at,
+                })
+                .collect(),
+        })
+    }
+
+    pub async fn create_key(
+        mut tx: TenantTx,
+        name: &str,
+        organization: Option<Uuid>,
+    ) -> Result<String, AppError> {
+        let name = BoundedText::parse(name, TextRules::single_line("name", 1, 120))
+            .map_err(|m| AppError::invalid("name", m))?;
+        let org = match (tx.principal().role, organization) {
+            (Role::PlatformAdmin, Some(org)) => org,
+            (Role::PlatformAdmin, None) => {
+                return Err(AppError::invalid(
+                    "organization_id",
+                    "Choose the organization the key acts for.",
+                ))
+            }
+            _ => tx.principal().org_id,
+        };
+        let kind = sqlx::query_scalar!(
+            "SELECT kind::text FROM organizations WHERE id = $1 AND NOT sandbox",
+            org
+        )
+        .fetch_optional(tx.conn())
+        .await?
+        .flatten();
+        let acts_as = match kind.as_deref() {
+            Some("referrer") => Role::Referrer,
+            Some("clinic") => Role::ClinicStaff,
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "organization_id",
+                    "API keys act for clinics and referring organizations.",
+                ))
+            }
+            None => {
+                return Err(AppError::invalid(
+                    "organization_id",
+                    "No such organization.",
+                ))
+            }
+        };
+        let key = keys::generate(false);
+        let person = tx.principal().person();
+        let id = sqlx::query_scalar!(
+            "INSERT INTO api_keys (organization_id, key_id, secret_hash, environment, name, acts_as, created_by)
+             VALUES ($1, $2, $3, 'live', $4, $5, $6) RETURNING id",
+            org,
+            key.key_id,
+            key.hash.as_slice(),
+            name.as_str(),
+            acts_as as Role,
+            person
+        )
+        .fetch_one(tx.conn())
+        .await?;
+        record(
+            &mut tx,
+            Entry::new(AuditAction::ApiKeyCreated)
+                .subject(Subject::new("api_key", id))
+                .details(serde_json::json!({ "organization_id": org, "key_id": key.key_id })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(key.text)
+    }
+
+    pub async fn revoke_key(mut tx: TenantTx, id: Uuid) -> Result<(), AppError> {
+        let done = sqlx::query!(
+            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+             WHERE id = $1 AND environment = 'live'",
+            id
+        )
+        .execute(tx.conn())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::NotFound);
+        }
+        record(
+            &mut tx,
+            Entry::new(AuditAction::ApiKeyRevoked).subject(Subject::new("api_key", id)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A transaction acting as the key, counted against its limits.
+    pub async fn key_tx(key: &str) -> Result<TenantTx, AppError> {
+        let state = crate::state::app_state()?;
+        let check = resolve_api_key(&state.pool, key.trim())
+            .await?
+            .ok_or_else(|| AppError::invalid("key", "That key is not valid, or it was revoked."))?;
+        if check.rate.exceeded {
+            return Err(AppError::RateLimited {
+                retry_after_secs: u64::try_from(check.rate.reset).unwrap_or(1),
+            });
+        }
+        Ok(TenantTx::begin_for(&state.pool, check.principal).await?)
+    }
+
+    /// Sends a request through the API router in process (provided by the
+    /// server crate as context, so this crate does not depend on it).
+    #[derive(Clone)]
+    pub struct ApiDispatch(
+        #[allow(clippy::type_complexity)]
+        pub  Arc<
+            dyn Fn(
+                    http::Request<String>,
+                ) -> Pin<Box<dyn Future<Output = http::Response<String>> + Send>>
+                + Send
+                + Sync,
+        >,
+    );
+
+    pub async fn try_request(
+        key: &str,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> Result<TryResult, AppError> {
+        let path = path.trim();
+        let mut fields = Vec::new();
+        let method = match method.trim().to_uppercase().as_str() {
+            "GET" => http::Method::GET,
+            "POST" => http::Method::POST,
+            "DELETE" => http::Method::DELETE,
+            _ => {
+                fields.push(crate::error::FieldError::new(
+                    "method",
+                    "Choose GET, POST or DELETE.",
+                ));
+                http::Method::GET
+            }
+        };
+        if !path.starts_with("/api/v1/") || path.len() > 500 || path.contains(['\r', '\n', ' ']) {
+            fields.push(crate::error::FieldError::new(
+                "path",
+                "Enter a path under /api/v1/, like /api/v1/clinicians/search?state=OH.",
+            ));
+        }
+        if key.trim().is_empty() {
+            fields.push(crate::error::FieldError::new("key", "Enter your API key."));
+        }
+        if body.len() > 64 * 1024 {
+            fields.push(crate::error::FieldError::new(
+                "body",
+                "Keep the body under 64 KB.",
+            ));
+        }
+        if !fields.is_empty() {
+            return Err(fields.into());
+        }
+        let dispatch = leptos::prelude::use_context::<ApiDispatch>().ok_or_else(|| {
+            tracing::error!("ApiDispatch missing from the server-function context");
+            AppError::Internal
+        })?;
+        let has_body = method == http::Method::POST && !body.trim().is_empty();
+        let content_type = if path.contains("/fhir/") {
+            "application/fhir+json"
+        } else {
+            "application/json"
+        };
+        let mut request = http::Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header(
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", key.trim()),
+            );
+        if has_body {
+            request = request.header(http::header::CONTENT_TYPE, content_type);
+        }
+        let request = request
+            .body(if has_body {
+                body.to_owned()
+            } else {
+                String::new()
+            })
+            .map_err(|_| AppError::invalid("path", "That is not a valid path."))?;
+        let response = (dispatch.0)(request).await;
+        let status = response.status();
+        let headers = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| {
+                name.as_str().starts_with("ratelimit")
+                    || matches!(name.as_str(), "content-type" | "retry-after" | "location")
+            })
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let text = response.into_body();
+        let pretty = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or(text);
+        Ok(TryResult {
+            method: method.to_string(),
+            path: path.to_owned(),
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_owned(),
+            headers,
+            body: pretty.chars().take(60_000).collect(),
+        })
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::ApiDispatch;
