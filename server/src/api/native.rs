@@ -72,9 +72,14 @@ pub struct ClinicianOut {
     verified_at: Option<OffsetDateTime>,
 }
 
-/// A stable code in place of a name, for de-identified sandbox data.
+/// A stable code in place of a name, for de-identified sandbox data: the
+/// id's last six hex digits (its first ones are shared by the demo's
+/// sequential ids).
 fn pseudonym(id: Uuid) -> String {
-    format!("Clinician {}", &id.simple().to_string()[..6].to_uppercase())
+    format!(
+        "Clinician {}",
+        &id.simple().to_string()[26..].to_uppercase()
+    )
 }
 
 /// Reads a care type from its code or its label ("Skilled Nursing").
@@ -561,7 +566,10 @@ mod tests {
 
     #[test]
     fn pseudonyms_are_stable_and_reveal_no_name() {
-        let id = Uuid::parse_str("3f9a12c4-0000-4000-8000-000000000000").unwrap();
+        let id = Uuid::parse_str("de010000-0000-4000-8000-0000003f9a12").unwrap();
         assert_eq!(pseudonym(id), "Clinician 3F9A12");
+        // Sequential demo ids get distinct codes.
+        let next = Uuid::parse_str("de010000-0000-4000-8000-0000003f9a13").unwrap();
+        assert_ne!(pseudonym(id), pseudonym(next));
     }
 }
