@@ -9,7 +9,7 @@ import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
-import { expectAccessible, freshEmail, hydrated, latestMail, watchConsole } from "./helpers";
+import { expectAccessible, freshEmail, hydrated, latestMail, signIn, watchConsole } from "./helpers";
 
 type Hit = { headers: Record<string, string>; body: string };
 
@@ -125,4 +125,53 @@ test("an integrator gets a sandbox key, calls the API and verifies its webhooks"
   // The one expected: the browser logs the 422 of the rejected address.
   const unexpected = problems.filter((p) => !p.includes("status of 422"));
   expect(unexpected, "console errors").toEqual([]);
+});
+
+test("a clinic administrator makes a live key, sees it once and revokes it", async ({ page }) => {
+  const problems = watchConsole(page);
+  await signIn(page, "director@riverbend.example");
+  await expect(page).toHaveURL(/\/clinic$/);
+  await page.goto("/developers");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: "Live keys" })).toBeVisible();
+  await expect(page.getByText("Keys that act for Riverbend Home Health.", { exact: false })).toBeVisible();
+
+  const name = `Scheduling ${Date.now()}`;
+  await page.locator("#name").fill(name);
+  await page.getByRole("button", { name: "Create live key" }).click();
+  const shown = page.getByTestId("new-key");
+  await expect(shown).toContainText("It will not be shown again");
+  const key = (await shown.locator("code").textContent())!.trim();
+  expect(key).toMatch(/^ct_live_[a-z0-9]{12}_[A-Za-z0-9]{32}$/);
+  const zip = () => page.request.get("/api/v1/geo/zip/43215", { headers: { "X-API-Key": key } });
+  expect((await zip()).status()).toBe(200);
+
+  // Listed by its prefix only, never the secret.
+  const row = page.getByTestId("live-keys").locator("tbody tr", { hasText: name });
+  await expect(row).toContainText(key.split("_").slice(0, 3).join("_"));
+  await expect(page.getByTestId("live-keys")).not.toContainText(key);
+  await expectAccessible(page, "/developers as a clinic administrator");
+
+  // Revoking asks first, with focus on the confirming button; Cancel backs out.
+  await row.getByRole("button", { name: "Revoke", exact: true }).click();
+  await expect(row.getByRole("group", { name: "Revoke" })).toContainText("stop working at once");
+  await expect(row.getByRole("button", { name: "Revoke key" })).toBeFocused();
+  await row.getByRole("button", { name: "Cancel" }).click();
+  await expect(row.getByRole("button", { name: "Revoke key" })).toHaveCount(0);
+  expect((await zip()).status()).toBe(200);
+  await row.getByRole("button", { name: "Revoke", exact: true }).click();
+  await row.getByRole("button", { name: "Revoke key" }).click();
+  await expect(row).toContainText("Revoked");
+  expect((await zip()).status()).toBe(401);
+  expect(problems, "console errors").toEqual([]);
+});
+
+test("the developer page fits a phone screen without sideways scrolling", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto("/developers");
+  await hydrated(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await context.close();
 });

@@ -265,10 +265,12 @@ fn KeyManager(
                                                     {match k.revoked_at {
                                                         Some(at) => view! { <span class="muted">{format!("Revoked {}", format_datetime(at))}</span> }.into_any(),
                                                         None => view! {
-                                                            <ActionForm action=revoke attr:class="inline-form">
-                                                                <input type="hidden" name="id" value=id/>
-                                                                <button type="submit" class="button button--danger">"Revoke"</button>
-                                                            </ActionForm>
+                                                            <AskFirst label="Revoke" question="Integrations using this key stop working at once.">
+                                                                <ActionForm action=revoke attr:class="inline-form" clone:id>
+                                                                    <input type="hidden" name="id" value=id.clone()/>
+                                                                    <button type="submit" class="button button--danger">"Revoke key"</button>
+                                                                </ActionForm>
+                                                            </AskFirst>
                                                         }.into_any(),
                                                     }}
                                                 </td>
@@ -628,11 +630,13 @@ fn Endpoint(
                         "Refresh log"
                     </button>
                     {endpoint.enabled.then(|| view! {
-                        <ActionForm action=disable attr:class="inline-form">
-                            <input type="hidden" name="key" prop:value=move || active_key.get()/>
-                            <input type="hidden" name="endpoint" value=id_disable.clone()/>
-                            <button type="submit" class="button button--danger">"Disable"</button>
-                        </ActionForm>
+                        <AskFirst label="Disable" question="Nothing more is sent to this endpoint; its log stays.">
+                            <ActionForm action=disable attr:class="inline-form" clone:id_disable>
+                                <input type="hidden" name="key" prop:value=move || active_key.get()/>
+                                <input type="hidden" name="endpoint" value=id_disable.clone()/>
+                                <button type="submit" class="button button--danger">"Disable endpoint"</button>
+                            </ActionForm>
+                        </AskFirst>
                     })}
                 </div>
             </div>
@@ -741,4 +745,43 @@ fn DeliveryLog(
         </div>
     }
     .into_any()
+}
+
+/// A destructive action that asks first: the button reveals the question
+/// and the real form (`children`), with focus on its submit button, and a
+/// way back.
+#[component]
+fn AskFirst(label: &'static str, question: &'static str, children: ChildrenFn) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let group = NodeRef::<html::Div>::new();
+    Effect::new(move || {
+        use leptos::wasm_bindgen::JsCast;
+        let submit = group
+            .get()
+            .and_then(|div| div.query_selector("button[type=submit]").ok().flatten())
+            .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+        if let Some(button) = submit {
+            let _ = button.focus();
+        }
+    });
+    view! {
+        <Show
+            when=move || asking.get()
+            fallback=move || {
+                view! {
+                    <button type="button" class="button button--danger" on:click=move |_| asking.set(true)>
+                        {label}
+                    </button>
+                }
+            }
+        >
+            <div class="ask-first" role="group" aria-label=label node_ref=group>
+                <span class="ask-first__question">{question}</span>
+                {children()}
+                <button type="button" class="button button--secondary" on:click=move |_| asking.set(false)>
+                    "Cancel"
+                </button>
+            </div>
+        </Show>
+    }
 }
