@@ -593,8 +593,8 @@ async fn fhir_searches_page_to_the_end_and_errors_are_operation_outcomes() {
             a.get(&format!("/fhir/ServiceRequest/{}", Uuid::new_v4())),
             404,
         ),
-        (a.get("/fhir/ServiceRequest?_count=1000"), 422),
-        (a.get("/fhir/Encounter?status=bogus"), 422),
+        (a.get("/fhir/ServiceRequest?_count=1000"), 400),
+        (a.get("/fhir/Encounter?status=bogus"), 400),
         (
             a.post("/fhir/ServiceRequest")
                 .header("content-type", "application/fhir+json")

@@ -46,7 +46,12 @@ fn fhir(status: StatusCode, body: Value) -> Response {
 
 /// The OperationOutcome for an error, with its status.
 pub fn outcome(error: &AppError) -> Response {
-    let (code, status) = match error {
+    outcome_with(error, None)
+}
+
+/// [`outcome`], answering with `status` instead of the error's own.
+fn outcome_with(error: &AppError, status: Option<StatusCode>) -> Response {
+    let (code, own_status) = match error {
         AppError::BadRequest { .. } => ("structure", StatusCode::BAD_REQUEST),
         AppError::Validation { .. } => ("invalid", StatusCode::UNPROCESSABLE_ENTITY),
         AppError::Unauthorized | AppError::InvalidCredentials => {
@@ -80,7 +85,7 @@ pub fn outcome(error: &AppError) -> Response {
         })],
     };
     let mut response = fhir(
-        status,
+        status.unwrap_or(own_status),
         json!({ "resourceType": "OperationOutcome", "issue": issues }),
     );
     if let Some(secs) = error.retry_after_secs() {
@@ -91,24 +96,25 @@ pub fn outcome(error: &AppError) -> Response {
     response
 }
 
-/// Errors of FHIR handlers answer as OperationOutcome.
-pub struct FhirError(AppError);
+/// Errors of FHIR handlers answer as OperationOutcome, with the error's
+/// own status unless one is given.
+pub struct FhirError(AppError, Option<StatusCode>);
 
 impl From<AppError> for FhirError {
     fn from(e: AppError) -> Self {
-        Self(e)
+        Self(e, None)
     }
 }
 
 impl From<sqlx::Error> for FhirError {
     fn from(e: sqlx::Error) -> Self {
-        Self(e.into())
+        Self(e.into(), None)
     }
 }
 
 impl IntoResponse for FhirError {
     fn into_response(self) -> Response {
-        outcome(&self.0)
+        outcome_with(&self.0, self.1)
     }
 }
 
@@ -127,7 +133,7 @@ impl<S: Send + Sync, E: FromRequestParts<S, Rejection = AppError>> FromRequestPa
         E::from_request_parts(parts, state)
             .await
             .map(Self)
-            .map_err(FhirError)
+            .map_err(FhirError::from)
     }
 }
 
@@ -143,7 +149,7 @@ impl<S: Send + Sync> FromRequest<S> for FhirBody {
             .map(|ApiJson(v)| Self(v))
             .map_err(|e| {
                 // Well-formed JSON of the wrong shape is still "structure".
-                FhirError(match e {
+                match e {
                     AppError::Validation { fields } => AppError::BadRequest {
                         message: fields
                             .into_iter()
@@ -152,7 +158,8 @@ impl<S: Send + Sync> FromRequest<S> for FhirBody {
                             .join(" "),
                     },
                     other => other,
-                })
+                }
+                .into()
             })
     }
 }
@@ -448,7 +455,10 @@ struct Paging {
     status: Option<String>,
 }
 
-fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, AppError> {
+/// The search's paging and filters; a malformed parameter fails the
+/// search with 400, as FHIR servers answer (422 is for a resource that
+/// breaks the rules).
+fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, FhirError> {
     let mut fields = Vec::new();
     let count = match q.count.as_deref() {
         None => 20,
@@ -507,7 +517,7 @@ fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, AppError> {
             status,
         })
     } else {
-        Err(fields.into())
+        Err(FhirError(fields.into(), Some(StatusCode::BAD_REQUEST)))
     }
 }
 

@@ -1,8 +1,9 @@
 //! Demo data for development and the end-to-end tests: organizations, one
 //! account for every role, all with the password [`DEMO_PASSWORD`] (listed
-//! in the README), several hundred de-identified clinicians around them
-//! (see [`clinicians`]) and a few referrals sent through the real referral
-//! operation. Idempotent: ids are fixed and existing rows are left alone.
+//! in the README), and several hundred de-identified clinicians around
+//! them (see [`clinicians`]). No referrals: the inbox starts empty, and the
+//! journeys send their own. Idempotent: ids are fixed and existing rows
+//! are left alone.
 //! Refused in production by the caller (`serve --demo`).
 
 pub mod clinicians;
