@@ -8,6 +8,13 @@
 //! `carethread_worker`, so row-level security applies exactly as in
 //! production. `admin()` gives a superuser connection for arranging
 //! fixtures and for inspecting what the app did.
+//!
+//! Tests run on tokio's multi-thread runtime (`#[tokio::test(flavor =
+//! "multi_thread")]`), as the server does in production. On the default
+//! single-threaded test runtime a server-rendered page occasionally never
+//! finished (about one run in ten of the auth suite; never seen on the
+//! multi-thread runtime); the root cause is not yet found. The test client
+//! has a deadline, so such a stall fails its test instead of the suite.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -351,10 +358,13 @@ impl TestApp {
         base
     }
 
-    /// A fresh "browser": its own cookie jar, redirects not followed.
+    /// A fresh "browser": its own cookie jar, redirects not followed, and
+    /// a deadline, so a request that never finishes fails its test (with
+    /// the URL) instead of stalling the suite.
     pub fn browser() -> reqwest::Client {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
             .cookie_store(true)
             .user_agent("carethread-tests/1.0")
             .build()
