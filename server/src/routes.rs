@@ -14,15 +14,15 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
 /// Builds the application router for `state`. `dev_mailbox` mounts
 /// `/dev/mail` over the development SMTP sink (never in production).
 pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let dispatch = api_dispatch(&state);
     let context = {
         let state = state.clone();
@@ -51,6 +51,17 @@ pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
         router = router.merge(crate::mail::mailbox::router(mailbox));
     }
     http::with_layers(router.layer(sessions), settings)
+}
+
+/// The page routes, generated once per process. Generating them renders
+/// the app with resource loading switched off by a process-global flag in
+/// `leptos_server`; a page render elsewhere in the process whose resource
+/// first polls meanwhile waits forever (leptos issue #4773). A second
+/// router in one process (a sibling server, every integration test) must
+/// therefore reuse the list, never generate it while others serve.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The API router for in-process requests (the developer page's "try a

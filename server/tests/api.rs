@@ -69,7 +69,7 @@ fn referral_body() -> Value {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn keys_are_required_checked_and_revocable() {
     let a = api().await;
     let url = a.app.url("/api/v1/geo/zip/43215");
@@ -138,7 +138,7 @@ async fn keys_are_required_checked_and_revocable() {
     let _ = (a.referrer, a.clinic);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_response_carries_the_rate_and_the_limit_holds_across_two_processes() {
     let a = api().await;
     server::operator::set_rate_limits(&a.app.urls.admin, a.referrer, 5, 1000)
@@ -198,7 +198,7 @@ async fn every_response_carries_the_rate_and_the_limit_holds_across_two_processe
     assert_eq!(ok["status"], "ok");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_referral_made_by_the_api_is_the_same_referral_as_the_forms() {
     let a = api().await;
     let res = a
@@ -271,7 +271,7 @@ async fn a_referral_made_by_the_api_is_the_same_referral_as_the_forms() {
     assert_eq!(events, ["referral.created", "referral.matched"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn bad_input_is_a_client_error_never_a_server_error() {
     let a = api().await;
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
@@ -325,7 +325,7 @@ async fn bad_input_is_a_client_error_never_a_server_error() {
     assert_eq!(stored, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn clinician_search_filters_and_the_sandbox_sees_no_names() {
     let a = api().await;
     let res: Value = a
@@ -423,7 +423,7 @@ fn fhir_request() -> Value {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn fhir_resources_have_the_right_shapes() {
     let a = api().await;
     let meta = a
@@ -532,7 +532,7 @@ async fn fhir_resources_have_the_right_shapes() {
     assert_eq!(found["entry"][0]["resource"]["id"], id);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn fhir_searches_page_to_the_end_and_errors_are_operation_outcomes() {
     let a = api().await;
     for _ in 0..5 {
@@ -650,7 +650,7 @@ async fn fhir_searches_page_to_the_end_and_errors_are_operation_outcomes() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_openapi_document_and_docs_are_served_without_a_cdn() {
     let a = api().await;
     let doc: Value = a

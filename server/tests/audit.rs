@@ -25,7 +25,7 @@ async fn clinic_admin(app: &TestApp) -> (Uuid, reqwest::Client) {
     (clinic, browser)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_application_role_can_append_but_never_change_or_remove_events() {
     let app = TestApp::spawn().await;
     let (clinic, _) = clinic_admin(&app).await;
@@ -57,7 +57,7 @@ async fn the_application_role_can_append_but_never_change_or_remove_events() {
     assert!(err.to_string().contains("append-only"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_event_cannot_claim_another_actor_or_land_in_another_chain() {
     let app = TestApp::spawn().await;
     let mut conn = app.pool.acquire().await.unwrap();
@@ -81,7 +81,7 @@ async fn an_event_cannot_claim_another_actor_or_land_in_another_chain() {
     assert!(err.to_string().contains("row-level security"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn concurrent_writers_take_turns_and_never_fork_the_chain() {
     let app = TestApp::spawn().await;
     let clinic = app.org("clinic", "Riverbend Home Health").await;
@@ -123,7 +123,7 @@ async fn concurrent_writers_take_turns_and_never_fork_the_chain() {
     assert_eq!(status.events, 80);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn tampering_is_reported_at_the_first_broken_link() {
     let app = TestApp::spawn().await;
     let (clinic, browser) = clinic_admin(&app).await;
@@ -192,7 +192,7 @@ async fn tampering_is_reported_at_the_first_broken_link() {
     assert!(platform.status.intact());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn removing_events_is_reported_too() {
     let app = TestApp::spawn().await;
     let (clinic, browser) = clinic_admin(&app).await;
@@ -241,7 +241,7 @@ async fn removing_events_is_reported_too() {
     assert_eq!(status["first_broken_seq"], 1, "{status}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn each_administrator_reads_only_their_own_chain() {
     let app = TestApp::spawn().await;
     let (_, riverbend) = clinic_admin(&app).await;

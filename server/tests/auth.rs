@@ -38,7 +38,7 @@ async fn clinic_staff(app: &TestApp) -> common::TestUser {
         .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn signing_in_sets_a_hardened_cookie_and_lands_on_the_role_dashboard() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -80,7 +80,7 @@ async fn signing_in_sets_a_hardened_cookie_and_lands_on_the_role_dashboard() {
     assert_eq!(agent.as_deref(), Some("carethread-tests/1.0"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_cookie_is_secure_with_a_host_prefix_over_https() {
     let app = TestApp::spawn_with(Options {
         public_url: Some("https://care.example.org".into()),
@@ -94,7 +94,7 @@ async fn the_cookie_is_secure_with_a_host_prefix_over_https() {
     assert!(set_cookie.contains("Secure"), "{set_cookie}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_session_id_changes_at_sign_in_and_the_old_one_is_dead() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -108,7 +108,7 @@ async fn the_session_id_changes_at_sign_in_and_the_old_one_is_dead() {
     assert_eq!(app.me(&with_cookie(&second)).await["role"], "clinic_staff");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn after_sign_out_the_old_cookie_is_refused() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -134,7 +134,7 @@ async fn after_sign_out_the_old_cookie_is_refused() {
     assert_eq!(reason.as_deref(), Some("signed_out"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn idle_and_absolute_limits_end_a_session() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -169,7 +169,7 @@ async fn idle_and_absolute_limits_end_a_session() {
     assert_eq!(app.me(&old).await, Value::Null);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn sessions_survive_a_restart_and_are_shared_by_every_server_process() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -187,7 +187,7 @@ async fn sessions_survive_a_restart_and_are_shared_by_every_server_process() {
     assert_eq!(me["email"], user.email);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_wrong_password_and_an_unknown_address_get_the_same_answer() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -210,7 +210,7 @@ async fn a_wrong_password_and_an_unknown_address_get_the_same_answer() {
     assert_eq!(wrong["code"], "invalid_credentials");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn repeated_failures_lock_the_account_with_a_plain_message_an_audit_event_and_a_mail() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -269,7 +269,7 @@ async fn repeated_failures_lock_the_account_with_a_plain_message_an_audit_event_
     assert!(notice.text.contains("/forgot-password"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_unknown_address_locks_the_same_way_so_locks_reveal_nothing() {
     let app = TestApp::spawn().await;
     let mut last = None;
@@ -291,7 +291,7 @@ async fn an_unknown_address_locks_the_same_way_so_locks_reveal_nothing() {
     assert!(app.mail_to("ghost@riverbend.example").is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_reset_link_is_mailed_works_once_and_clears_a_lock() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -369,7 +369,7 @@ async fn a_reset_link_is_mailed_works_once_and_clears_a_lock() {
     app.wait_for_mail(&user.email, "password was changed").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_expired_reset_link_is_refused() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -403,7 +403,7 @@ async fn an_expired_reset_link_is_refused() {
         .contains("expired or has already been used"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_reset_request_answers_the_same_for_unknown_addresses_and_no_sooner_than_the_floor() {
     let app = TestApp::spawn_with(Options {
         policy: Some(app::state::AuthPolicy {
@@ -436,7 +436,7 @@ async fn a_reset_request_answers_the_same_for_unknown_addresses_and_no_sooner_th
     assert!(app.mail_to("nobody@riverbend.example").is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn changing_the_password_ends_the_other_sessions() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -477,7 +477,7 @@ async fn changing_the_password_ends_the_other_sessions() {
     app.wait_for_mail(&user.email, "password was changed").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_person_can_end_another_of_their_sessions() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -513,7 +513,7 @@ async fn a_person_can_end_another_of_their_sessions() {
     assert_eq!(events, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn families_and_clinicians_register_themselves_and_nobody_else_does() {
     let app = TestApp::spawn().await;
     for (role, home) in [("family", "/family"), ("clinician", "/clinician")] {
@@ -573,7 +573,7 @@ async fn families_and_clinicians_register_themselves_and_nobody_else_does() {
     assert_eq!(eve, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_protected_page_and_function_checks_the_role_on_the_server() {
     let app = TestApp::spawn().await;
     let family = app.user("grace@example.org", None, Role::Family).await;
@@ -633,7 +633,7 @@ async fn every_protected_page_and_function_checks_the_role_on_the_server() {
     assert_eq!(res.status(), 403);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_cross_site_sign_in_attempt_is_refused() {
     let app = TestApp::spawn().await;
     let user = clinic_staff(&app).await;
@@ -654,7 +654,7 @@ async fn a_cross_site_sign_in_attempt_is_refused() {
     assert_eq!(attempts, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_member_of_two_organizations_switches_between_them() {
     let app = TestApp::spawn().await;
     let clinic = app.org("clinic", "Riverbend Home Health").await;
@@ -689,7 +689,7 @@ async fn a_member_of_two_organizations_switches_between_them() {
     assert_eq!(res.status(), 403);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn passwords_never_reach_the_database_or_the_mail() {
     let app = TestApp::spawn().await;
     let browser = TestApp::browser();

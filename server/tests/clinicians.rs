@@ -75,7 +75,7 @@ async fn matches_for_columbus(app: &TestApp, planner: &reqwest::Client) -> Vec<S
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_clinician_is_matched_only_once_verified() {
     let app = TestApp::spawn().await;
     let mercy = app.org("referrer", "Mercy General Hospital").await;
@@ -187,7 +187,7 @@ async fn a_clinician_is_matched_only_once_verified() {
     assert_eq!(count, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_expired_license_is_shown_and_never_matched() {
     let app = TestApp::spawn().await;
     let mercy = app.org("referrer", "Mercy General Hospital").await;

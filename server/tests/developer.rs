@@ -36,7 +36,7 @@ async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
     client
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_sandbox_key_arrives_by_mail_and_works() {
     let app = TestApp::spawn().await;
     let browser = TestApp::browser();
@@ -98,7 +98,7 @@ async fn a_sandbox_key_arrives_by_mail_and_works() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn live_keys_are_made_by_administrators_shown_once_and_revocable() {
     let app = TestApp::spawn().await;
     let clinic = app.org("clinic", "Riverbend Home Health").await;
@@ -188,7 +188,7 @@ async fn live_keys_are_made_by_administrators_shown_once_and_revocable() {
     assert_eq!(actions, ["api_key.created", "api_key.revoked"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn try_a_request_answers_as_the_api_would() {
     let app = TestApp::spawn().await;
     let org = app.org("referrer", "Mercy General Hospital").await;
@@ -258,7 +258,7 @@ async fn try_a_request_answers_as_the_api_would() {
     assert_eq!(fields, ["method", "path", "key"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_operator_sets_an_organizations_limits() {
     let app = TestApp::spawn().await;
     let org = app.org("referrer", "Mercy General Hospital").await;

@@ -8,7 +8,7 @@ mod common;
 use common::TestApp;
 use serde_json::Value;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn healthy_when_the_database_answers() {
     let app = TestApp::spawn().await;
     let res = app.get("/api/v1/health").await;
@@ -19,7 +19,7 @@ async fn healthy_when_the_database_answers() {
     assert!(body["checks"]["database"]["latency_ms"].is_u64());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn unavailable_503_when_the_database_is_down() {
     let app = TestApp::spawn().await;
     assert_eq!(app.get("/api/v1/health").await.status(), 200);
@@ -31,7 +31,7 @@ async fn unavailable_503_when_the_database_is_down() {
     assert_eq!(body["checks"]["database"]["status"], "unavailable");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_probe_records_into_the_uptime_figure() {
     let app = TestApp::spawn().await;
     let check = server::health::check_database(&app.pool).await;
@@ -42,7 +42,7 @@ async fn the_probe_records_into_the_uptime_figure() {
     assert_eq!(v["uptime"]["up_minutes"], 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn unknown_api_paths_are_json_404s() {
     let app = TestApp::spawn().await;
     let res = app.get("/api/v1/no-such-thing").await;

@@ -23,7 +23,7 @@ async fn request_reset(app: &TestApp, email: &str) {
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_web_role_files_mail_it_can_never_read_back() {
     let app = TestApp::spawn().await;
     let err = sqlx::query("SELECT * FROM mail_outbox")
@@ -34,7 +34,7 @@ async fn the_web_role_files_mail_it_can_never_read_back() {
     assert_eq!(code, "42501", "insufficient_privilege");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn mail_waits_while_smtp_is_down_and_goes_out_on_a_retry() {
     let app = TestApp::spawn_with(Options {
         without_worker: true,
@@ -92,7 +92,7 @@ async fn mail_waits_while_smtp_is_down_and_goes_out_on_a_retry() {
     assert_eq!(body, None, "the body (with its link) is erased once sent");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_address_the_server_can_never_accept_fails_without_retrying() {
     let app = TestApp::spawn().await;
     let mut admin = app.admin().await;
@@ -117,7 +117,7 @@ async fn an_address_the_server_can_never_accept_fails_without_retrying() {
     panic!("the message was never given up");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_dev_mailbox_shows_what_the_sink_received() {
     let app = TestApp::spawn().await;
     let user = app.user("sam@riverbend.example", None, Role::Family).await;
@@ -130,7 +130,7 @@ async fn the_dev_mailbox_shows_what_the_sink_received() {
     assert_eq!(json[0]["to"][0], "sam@riverbend.example");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_rolled_back_change_sends_nothing() {
     let app = TestApp::spawn().await;
     // A reset request for an address with no account files nothing at all.

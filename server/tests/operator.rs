@@ -8,7 +8,7 @@ mod common;
 use app::auth::hashing::PasswordHasher;
 use common::TestApp;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_operator_creates_a_platform_administrator_who_can_sign_in() {
     let app = TestApp::spawn().await;
     let hasher = PasswordHasher::new(1);
@@ -57,7 +57,7 @@ async fn the_operator_creates_a_platform_administrator_who_can_sign_in() {
     assert_eq!(created, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn demo_data_has_an_account_for_every_role_and_seeding_twice_changes_nothing() {
     let app = TestApp::spawn().await;
     let hasher = PasswordHasher::new(2);

@@ -17,7 +17,7 @@ async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
     browser
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_clinic_admin_invites_staff_who_join_by_creating_their_account() {
     let app = TestApp::spawn().await;
     let clinic = app.org("clinic", "Riverbend Home Health").await;
@@ -149,7 +149,7 @@ async fn a_clinic_admin_invites_staff_who_join_by_creating_their_account() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_existing_account_accepts_an_invitation_after_signing_in() {
     let app = TestApp::spawn().await;
     let clinic = app.org("clinic", "Riverbend Home Health").await;
@@ -193,7 +193,7 @@ async fn an_existing_account_accepts_an_invitation_after_signing_in() {
     assert_eq!(me["can_switch"], true);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn roles_change_but_a_clinic_always_keeps_an_administrator() {
     let app = TestApp::spawn().await;
     let clinic = app.org("clinic", "Riverbend Home Health").await;
@@ -256,7 +256,7 @@ async fn roles_change_but_a_clinic_always_keeps_an_administrator() {
     assert_eq!(changes, 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_last_administrator_cannot_be_demoted() {
     let app = TestApp::spawn().await;
     let clinic = app.org("clinic", "Riverbend Home Health").await;
@@ -303,7 +303,7 @@ async fn the_last_administrator_cannot_be_demoted() {
         .contains("at least one administrator"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_removed_member_loses_access_on_their_next_request() {
     let app = TestApp::spawn().await;
     let clinic = app.org("clinic", "Riverbend Home Health").await;
@@ -356,7 +356,7 @@ async fn a_removed_member_loses_access_on_their_next_request() {
     assert_eq!(res.status(), 409);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_platform_admin_creates_an_organization_and_invites_its_first_administrator() {
     let app = TestApp::spawn().await;
     let operator = app

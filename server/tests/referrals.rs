@@ -160,7 +160,7 @@ async fn detail(app: &TestApp, who: &reqwest::Client, id: &str) -> reqwest::Resp
     app.rpc(who, "referrals/get", &[("id", id)]).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_databases_transition_table_is_the_state_machine() {
     let app = TestApp::spawn().await;
     let mut admin = app.admin().await;
@@ -183,7 +183,7 @@ async fn the_databases_transition_table_is_the_state_machine() {
     assert_eq!(in_db, in_rust);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn matching_keeps_only_eligible_clinicians_and_ranks_them() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
@@ -295,7 +295,7 @@ async fn matching_keeps_only_eligible_clinicians_and_ranks_them() {
     assert_eq!(history, ["received", "matched"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn bad_input_names_each_field_and_saves_nothing() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
@@ -354,7 +354,7 @@ async fn bad_input_names_each_field_and_saves_nothing() {
     assert_eq!(res.status(), 403);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_clinic_triages_in_its_inbox_and_no_other_clinic_sees_it() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
@@ -487,7 +487,7 @@ async fn the_clinic_triages_in_its_inbox_and_no_other_clinic_sees_it() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_decline_carries_a_coded_reason_and_other_needs_words() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
@@ -568,7 +568,7 @@ async fn a_decline_carries_a_coded_reason_and_other_needs_words() {
     assert_eq!(res.status(), 409);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_database_refuses_illegal_moves_whatever_the_code_does() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
@@ -607,7 +607,7 @@ async fn the_database_refuses_illegal_moves_whatever_the_code_does() {
     assert!(err.to_string().contains("starts as received"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_inbox_filters_and_pages_by_keyset() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
@@ -687,7 +687,7 @@ async fn the_inbox_filters_and_pages_by_keyset() {
     assert_eq!(res.status(), 400);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn clinic_staff_and_the_referrer_are_mailed_initials_and_a_link_only() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
@@ -733,7 +733,7 @@ async fn clinic_staff_and_the_referrer_are_mailed_initials_and_a_link_only() {
     assert!(mail.text.contains(&format!("/referrer/referrals/{id}")));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn diagnoses_are_searched_by_words_or_code_and_zips_are_real() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;

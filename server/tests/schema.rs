@@ -9,7 +9,7 @@ mod common;
 
 use common::TestApp;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_app_role_is_unprivileged_and_owns_nothing() {
     let app = TestApp::spawn().await;
     let (user, superuser, bypass): (String, bool, bool) = sqlx::query_as(
@@ -31,7 +31,7 @@ async fn the_app_role_is_unprivileged_and_owns_nothing() {
     assert_eq!(owned, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn tables_are_owned_by_the_owner_role_not_a_superuser() {
     let app = TestApp::spawn().await;
     let mut admin = app.admin().await;
@@ -46,7 +46,7 @@ async fn tables_are_owned_by_the_owner_role_not_a_superuser() {
     assert_eq!(owners, ["carethread_owner"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_table_the_app_can_reach_has_forced_rls_and_a_policy() {
     let app = TestApp::spawn().await;
     let mut admin = app.admin().await;
@@ -81,7 +81,7 @@ async fn every_table_the_app_can_reach_has_forced_rls_and_a_policy() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn start_up_preparation_is_idempotent() {
     let app = TestApp::spawn().await;
     server::db::prepare(&app.urls)
@@ -97,7 +97,7 @@ const TENANT_TABLES: &str = "SELECT c.oid FROM pg_class c
       AND EXISTS (SELECT FROM pg_attribute a
                   WHERE a.attrelid = c.oid AND a.attname = 'organization_id' AND NOT a.attisdropped)";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_tenant_table_is_guarded_by_forced_rls_and_a_restrictive_policy() {
     let app = TestApp::spawn().await;
     let mut admin = app.admin().await;
@@ -125,7 +125,7 @@ async fn every_tenant_table_is_guarded_by_forced_rls_and_a_restrictive_policy() 
     assert!(count >= 4, "the lint found the tenant tables");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn tenant_keys_unique_constraints_and_foreign_keys_include_the_organization() {
     let app = TestApp::spawn().await;
     let mut admin = app.admin().await;
@@ -163,7 +163,7 @@ async fn tenant_keys_unique_constraints_and_foreign_keys_include_the_organizatio
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_worker_role_is_unprivileged_and_owns_nothing_either() {
     let app = TestApp::spawn().await;
     let (superuser, bypass, owned): (bool, bool, i64) = sqlx::query_as(
@@ -178,7 +178,7 @@ async fn the_worker_role_is_unprivileged_and_owns_nothing_either() {
     assert_eq!(owned, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn security_definer_functions_are_only_the_reviewed_ones() {
     // Such a function runs with its owner's rights: each one is a hole in
     // row-level security unless it is narrow. Adding one means reviewing

@@ -28,7 +28,7 @@ fn assert_common_headers(res: &reqwest::Response, what: &str) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_kind_of_response_carries_the_security_headers() {
     let app = TestApp::spawn().await;
     for (path, status) in [
@@ -55,7 +55,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_common_headers(&res, "server fn error");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_page_csp_nonce_is_the_one_on_its_inline_scripts() {
     let app = TestApp::spawn().await;
     let res = app.get("/trust").await;
@@ -84,7 +84,7 @@ async fn the_page_csp_nonce_is_the_one_on_its_inline_scripts() {
     assert_ne!(csp, again);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn request_ids_are_unique_and_propagated() {
     let app = TestApp::spawn().await;
     let a = app.get("/api/v1/health").await.headers()["x-request-id"].clone();
@@ -92,7 +92,7 @@ async fn request_ids_are_unique_and_propagated() {
     assert_ne!(a, b);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn hsts_is_sent_when_served_over_https() {
     let app = TestApp::spawn_with(Options {
         public_url: Some("https://care.example.org".into()),
@@ -104,7 +104,7 @@ async fn hsts_is_sent_when_served_over_https() {
     assert!(hsts.starts_with("max-age="), "{hsts}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn cross_site_posts_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     let form = [

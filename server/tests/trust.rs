@@ -25,7 +25,7 @@ fn counts(v: &Value) -> (i64, i64, i64) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn counts_are_computed_from_the_subprocessor_table_as_it_changes() {
     let app = TestApp::spawn().await;
     let v = trust_json(&app).await;
@@ -56,7 +56,7 @@ async fn counts_are_computed_from_the_subprocessor_table_as_it_changes() {
     assert_eq!(counts(&trust_json(&app).await), (7, 5, 4));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_vendor_touching_phi_without_a_baa_is_refused_by_the_database() {
     let app = TestApp::spawn().await;
     let mut admin = app.admin().await;
@@ -71,7 +71,7 @@ async fn a_vendor_touching_phi_without_a_baa_is_refused_by_the_database() {
     assert_eq!(constraint, Some("subprocessors_phi_requires_baa"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn uptime_is_computed_from_recorded_probes() {
     let app = TestApp::spawn().await;
     assert!(trust_json(&app).await["uptime"]["percent"].is_null());
@@ -118,7 +118,7 @@ async fn uptime_is_computed_from_recorded_probes() {
     assert!(measured == 119 || measured == 120, "{measured}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_page_is_server_rendered_with_the_computed_figures() {
     let app = TestApp::spawn().await;
     let res = app.get("/trust").await;
@@ -157,7 +157,7 @@ async fn stored_requests(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_valid_packet_request_is_stored_and_acknowledged() {
     let app = TestApp::spawn().await;
     let res = post_packet(
@@ -192,7 +192,7 @@ async fn a_valid_packet_request_is_stored_and_acknowledged() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_invalid_packet_request_names_each_field_and_stores_nothing() {
     let app = TestApp::spawn().await;
     let res = post_packet(
@@ -219,7 +219,7 @@ async fn an_invalid_packet_request_names_each_field_and_stores_nothing() {
     assert_eq!(stored_requests(&app).await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_malformed_packet_request_is_a_client_error() {
     let app = TestApp::spawn().await;
     // A required argument is missing entirely.
@@ -230,7 +230,7 @@ async fn a_malformed_packet_request_is_a_client_error() {
     assert_eq!(stored_requests(&app).await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn anyone_may_file_packet_requests_but_only_platform_admins_read_them() {
     let app = TestApp::spawn().await;
     let res = post_packet(
@@ -254,7 +254,7 @@ async fn anyone_may_file_packet_requests_but_only_platform_admins_read_them() {
     assert_eq!(seen, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn hostile_packet_inputs_are_client_errors_never_server_errors() {
     let app = TestApp::spawn().await;
     let long = "x".repeat(10_000);

@@ -188,7 +188,7 @@ async fn settled(s: &Setup, endpoint: &str, n: usize) -> Vec<Value> {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_fhir_referral_fires_signed_thin_webhooks_that_verify_independently() {
     let s = setup(Options::default()).await;
     let receiver = Receiver::start().await;
@@ -279,7 +279,7 @@ async fn a_fhir_referral_fires_signed_thin_webhooks_that_verify_independently() 
     worker.abort();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn failures_are_retried_with_backoff_and_every_attempt_is_logged() {
     let s = setup(Options::default()).await;
     let receiver = Receiver::start().await;
@@ -336,7 +336,7 @@ async fn failures_are_retried_with_backoff_and_every_attempt_is_logged() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn messages_survive_a_restart_of_the_worker() {
     let s = setup(Options::default()).await;
     let receiver = Receiver::start().await;
@@ -383,7 +383,7 @@ async fn messages_survive_a_restart_of_the_worker() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn endpoints_and_secrets_stay_with_their_organization() {
     let s = setup(Options::default()).await;
     let receiver = Receiver::start().await;
@@ -442,7 +442,7 @@ async fn endpoints_and_secrets_stay_with_their_organization() {
     let _ = s.clinic;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_clinic_hears_of_referrals_routed_to_it_and_the_sender_of_their_fate() {
     let s = setup(Options::default()).await;
     let sender_hooks = Receiver::start().await;
@@ -521,7 +521,7 @@ async fn the_clinic_hears_of_referrals_routed_to_it_and_the_sender_of_their_fate
     worker.abort();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn private_and_loopback_destinations_are_refused() {
     // Production's rule: public addresses only (loopback not allowed).
     let strict = Policy {

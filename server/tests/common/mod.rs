@@ -9,12 +9,8 @@
 //! production. `admin()` gives a superuser connection for arranging
 //! fixtures and for inspecting what the app did.
 //!
-//! Tests run on tokio's multi-thread runtime (`#[tokio::test(flavor =
-//! "multi_thread")]`), as the server does in production. On the default
-//! single-threaded test runtime a server-rendered page occasionally never
-//! finished (about one run in ten of the auth suite; never seen on the
-//! multi-thread runtime); the root cause is not yet found. The test client
-//! has a deadline, so such a stall fails its test instead of the suite.
+//! The test client has a deadline, so a request that never finishes fails
+//! its test (with the URL) instead of stalling the suite.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
