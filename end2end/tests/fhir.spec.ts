@@ -50,29 +50,34 @@ test("FHIR resources and errors validate against the HL7 R4 JSON schema", async 
   const api = admin.request;
 
   // The referral, sent with FHIR to Riverbend.
-  const created = await api.post("/api/v1/fhir/ServiceRequest", {
-    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/fhir+json" },
-    data: {
-      resourceType: "ServiceRequest",
-      status: "active",
-      intent: "order",
-      subject: { reference: "#p1" },
-      contained: [
-        {
-          resourceType: "Patient",
-          id: "p1",
-          name: [{ given: ["Ada"], family: "Lovelace" }],
-          birthDate: "1941-12-10",
-          address: [{ postalCode: "43215" }],
-        },
-      ],
-      priority: "routine",
-      reasonCode: [{ coding: [{ system: "http://hl7.org/fhir/sid/icd-10-cm", code: "J44.1" }] }],
-      performer: [{ reference: `Organization/${RIVERBEND}` }],
-      note: [{ text: "Home oxygen teaching." }],
-    },
-  });
+  const send = (data: object) =>
+    api.post("/api/v1/fhir/ServiceRequest", {
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/fhir+json" },
+      data,
+    });
+  const referral = {
+    resourceType: "ServiceRequest",
+    status: "active",
+    intent: "order",
+    subject: { reference: "#p1" },
+    contained: [
+      {
+        resourceType: "Patient",
+        id: "p1",
+        name: [{ given: ["Ada"], family: "Lovelace" }],
+        birthDate: "1941-12-10",
+        address: [{ postalCode: "43215" }],
+      },
+    ],
+    priority: "routine",
+    reasonCode: [{ coding: [{ system: "http://hl7.org/fhir/sid/icd-10-cm", code: "J44.1" }] }],
+    performer: [{ reference: `Organization/${RIVERBEND}` }],
+    note: [{ text: "Home oxygen teaching." }],
+  };
+  const created = await send(referral);
   expect(created.status()).toBe(201);
+  // A second one, so a one-per-page search has a next page.
+  expect((await send(referral)).status()).toBe(201);
   const request = await created.json();
   expect(schema.validate(request)).toEqual([]);
   const id: string = request.id;
