@@ -410,7 +410,7 @@ pub async fn read_service_request(
     Ok(fhir(StatusCode::OK, service_request(&state, &r)))
 }
 
-/// Read a Encounter.
+/// Read an Encounter.
 #[utoipa::path(
     get, path = "/fhir/Encounter/{id}", tag = "FHIR R4",
     params(("id" = Uuid, Path, description = "The resource id")),
