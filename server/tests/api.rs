@@ -583,6 +583,39 @@ async fn fhir_searches_page_to_the_end_and_errors_are_operation_outcomes() {
     seen.dedup();
     assert_eq!(seen.len(), 5);
 
+    // Filters and a page past the end keep the total.
+    let search = |query: &'static str| {
+        let req = a.get(&format!("/fhir/ServiceRequest?{query}"));
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let past = search("_count=2&_offset=10").await;
+    assert_eq!(
+        (past["total"].clone(), past["entry"].clone()),
+        (json!(5), json!([]))
+    );
+    assert_eq!(search("status=active").await["total"], 5);
+    assert_eq!(search("status=revoked").await["total"], 0);
+    let one = a
+        .get(&format!("/fhir/ServiceRequest?patient=Patient/{}", seen[0]))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(one["total"], 1);
+    assert_eq!(one["entry"][0]["resource"]["id"], seen[0].as_str());
+    // No visit is scheduled yet, so there is no Encounter.
+    let encounters: Value = a
+        .get("/fhir/Encounter")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(encounters["total"], 0);
+
     // Errors: OperationOutcome, with the right status.
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
         (

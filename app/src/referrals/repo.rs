@@ -252,6 +252,56 @@ pub async fn record_event(
     Ok(())
 }
 
+/// The ids of one page of the referrals the principal may see whose status
+/// is one of `statuses` (and whose id is `id`, when given), newest first,
+/// with how many match in all. For the FHIR searches: paged in SQL, so a
+/// page costs its size, not the size of the organization's history.
+pub async fn search(
+    tx: &mut TenantTx,
+    statuses: &[ReferralStatus],
+    id: Option<Uuid>,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Uuid>), sqlx::Error> {
+    let org = tx.principal().org_id;
+    let as_clinic = tx.principal().role != crate::auth::Role::Referrer;
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "total!"
+           FROM referrals r
+           WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
+             AND r.status::text = ANY($3::text[])
+             AND ($4::uuid IS NULL OR r.id = $4)"#,
+        org,
+        as_clinic,
+        &statuses as &[&str],
+        id,
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    if limit == 0 || offset >= total {
+        return Ok((total, Vec::new()));
+    }
+    let ids = sqlx::query_scalar!(
+        r#"SELECT r.id
+           FROM referrals r
+           WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
+             AND r.status::text = ANY($3::text[])
+             AND ($4::uuid IS NULL OR r.id = $4)
+           ORDER BY r.received_at DESC, r.id DESC
+           OFFSET $5 LIMIT $6"#,
+        org,
+        as_clinic,
+        &statuses as &[&str],
+        id,
+        offset,
+        limit,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok((total, ids))
+}
+
 /// Everything the principal may see of one referral.
 pub async fn detail(tx: &mut TenantTx, id: Uuid) -> Result<Option<ReferralView>, sqlx::Error> {
     let Some(r) = sqlx::query!(

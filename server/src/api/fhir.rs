@@ -17,7 +17,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery};
 use app::auth::Role;
 use app::db::TenantTx;
 use app::error::{AppError, FieldError};
-use app::referrals::{self, ReferralStatus, ReferralSummary, ReferralView};
+use app::referrals::{self, ReferralStatus, ReferralView};
 use app::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -331,13 +331,19 @@ fn patient(r: &ReferralView) -> Value {
     resource
 }
 
+/// The status of the Encounter of a referral in `status`: none until its
+/// first visit is scheduled.
+fn encounter_status(status: ReferralStatus) -> Option<&'static str> {
+    match status {
+        ReferralStatus::Scheduled => Some("planned"),
+        ReferralStatus::FirstVisitDone | ReferralStatus::Closed => Some("finished"),
+        _ => None,
+    }
+}
+
 /// The Encounter of a referral's first visit, once there is one.
 fn encounter(r: &ReferralView) -> Option<Value> {
-    let status = match r.status {
-        ReferralStatus::Scheduled => "planned",
-        ReferralStatus::FirstVisitDone | ReferralStatus::Closed => "finished",
-        _ => return None,
-    };
+    let status = encounter_status(r.status)?;
     let mut resource = json!({
         "resourceType": "Encounter",
         "id": r.id,
@@ -521,32 +527,12 @@ fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, FhirError> {
     }
 }
 
-/// Every referral the caller may see, newest first (searches filter and
-/// page these; the inbox's keyset pages are walked to the end).
-async fn all_referrals(tx: &mut TenantTx) -> Result<Vec<ReferralSummary>, AppError> {
-    let mut all = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page =
-            referrals::repo::page(tx, &referrals::InboxFilter::default(), cursor, 500).await?;
-        all.extend(page.items);
-        match page
-            .next_cursor
-            .as_deref()
-            .and_then(referrals::repo::parse_cursor)
-        {
-            Some(next) => cursor = Some(next),
-            None => return Ok(all),
-        }
-    }
-}
-
 fn bundle(
     state: &AppState,
     kind: &str,
     query: &str,
     p: &Paging,
-    total: usize,
+    total: i64,
     resources: Vec<Value>,
 ) -> Value {
     let base = base(state);
@@ -559,7 +545,7 @@ fn bundle(
     };
     let mut links = vec![json!({ "relation": "self", "url": link(p.offset) })];
     let next = p.offset + p.count;
-    if p.count > 0 && (next as usize) < total {
+    if p.count > 0 && next < total {
         links.push(json!({ "relation": "next", "url": link(next) }));
     }
     json!({
@@ -603,25 +589,21 @@ pub async fn search_service_requests(
     FhirParts(ApiQuery(q)): FhirParts<ApiQuery<SearchQuery>>,
 ) -> FhirResult {
     let p = paging(q, &["active", "completed", "revoked"])?;
-    let mut tx = tx(&state, caller).await?;
-    let matching: Vec<ReferralSummary> = all_referrals(&mut tx)
-        .await?
-        .into_iter()
-        .filter(|r| p.patient.is_none_or(|id| id == r.id))
-        .filter(|r| {
+    let statuses: Vec<ReferralStatus> = ReferralStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| {
             p.status
                 .as_deref()
-                .is_none_or(|s| s == request_status(r.status))
+                .is_none_or(|want| want == request_status(*s))
         })
         .collect();
-    let total = matching.len();
-    let mut resources = Vec::new();
-    for r in matching
-        .iter()
-        .skip(p.offset as usize)
-        .take(p.count as usize)
-    {
-        if let Some(view) = referrals::repo::detail(&mut tx, r.id).await? {
+    let mut tx = tx(&state, caller).await?;
+    let (total, ids) =
+        referrals::repo::search(&mut tx, &statuses, p.patient, p.offset, p.count).await?;
+    let mut resources = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(view) = referrals::repo::detail(&mut tx, id).await? {
             resources.push(service_request(&state, &view));
         }
     }
@@ -657,34 +639,20 @@ pub async fn search_encounters(
     FhirParts(ApiQuery(q)): FhirParts<ApiQuery<SearchQuery>>,
 ) -> FhirResult {
     let p = paging(q, &["planned", "finished"])?;
-    let mut tx = tx(&state, caller).await?;
-    let with_visits: Vec<ReferralSummary> = all_referrals(&mut tx)
-        .await?
-        .into_iter()
-        .filter(|r| {
-            matches!(
-                r.status,
-                ReferralStatus::Scheduled | ReferralStatus::FirstVisitDone | ReferralStatus::Closed
-            )
-        })
-        .filter(|r| p.patient.is_none_or(|id| id == r.id))
-        .filter(|r| {
-            let status = if r.status == ReferralStatus::Scheduled {
-                "planned"
-            } else {
-                "finished"
-            };
-            p.status.as_deref().is_none_or(|s| s == status)
+    let statuses: Vec<ReferralStatus> = ReferralStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| {
+            encounter_status(*s)
+                .is_some_and(|status| p.status.as_deref().is_none_or(|want| want == status))
         })
         .collect();
-    let total = with_visits.len();
-    let mut resources = Vec::new();
-    for r in with_visits
-        .iter()
-        .skip(p.offset as usize)
-        .take(p.count as usize)
-    {
-        if let Some(e) = referrals::repo::detail(&mut tx, r.id)
+    let mut tx = tx(&state, caller).await?;
+    let (total, ids) =
+        referrals::repo::search(&mut tx, &statuses, p.patient, p.offset, p.count).await?;
+    let mut resources = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(e) = referrals::repo::detail(&mut tx, id)
             .await?
             .as_ref()
             .and_then(encounter)
