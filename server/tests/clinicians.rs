@@ -7,18 +7,8 @@
 mod common;
 
 use app::auth::Role;
-use common::{TestApp, PASSWORD};
+use common::TestApp;
 use serde_json::Value;
-
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let browser = TestApp::browser();
-    assert_eq!(
-        app.login(&browser, email, PASSWORD).await.status(),
-        200,
-        "{email}"
-    );
-    browser
-}
 
 fn profile<'a>(npi: &'a str, expires: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -84,9 +74,9 @@ async fn a_clinician_is_matched_only_once_verified() {
     app.user("ana@example.org", None, Role::Clinician).await;
     app.user("ops@carethread.example", None, Role::PlatformAdmin)
         .await;
-    let ana = signed_in(&app, "ana@example.org").await;
-    let ops = signed_in(&app, "ops@carethread.example").await;
-    let planner = signed_in(&app, "planner@mercy.example").await;
+    let ana = app.signed_in("ana@example.org").await;
+    let ops = app.signed_in("ops@carethread.example").await;
+    let planner = app.signed_in("planner@mercy.example").await;
 
     // Bad input: every field named, nothing saved.
     let res = app
@@ -98,12 +88,7 @@ async fn a_clinician_is_matched_only_once_verified() {
         .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
+    let fields = common::each(&body["fields"], "field");
     assert_eq!(fields, ["npi", "license_expires"]);
     let res = app
         .rpc(
@@ -196,9 +181,9 @@ async fn an_expired_license_is_shown_and_never_matched() {
     app.user("ana@example.org", None, Role::Clinician).await;
     app.user("ops@carethread.example", None, Role::PlatformAdmin)
         .await;
-    let ana = signed_in(&app, "ana@example.org").await;
-    let ops = signed_in(&app, "ops@carethread.example").await;
-    let planner = signed_in(&app, "planner@mercy.example").await;
+    let ana = app.signed_in("ana@example.org").await;
+    let ops = app.signed_in("ops@carethread.example").await;
+    let planner = app.signed_in("planner@mercy.example").await;
     app.rpc(
         &ana,
         "clinician/profile/save",

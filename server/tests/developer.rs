@@ -7,7 +7,7 @@
 mod common;
 
 use app::auth::Role;
-use common::{TestApp, PASSWORD};
+use common::TestApp;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -28,12 +28,6 @@ async fn zip_status(app: &TestApp, key: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let client = TestApp::browser();
-    assert_eq!(app.login(&client, email, PASSWORD).await.status(), 200);
-    client
 }
 
 #[tokio::test]
@@ -111,7 +105,7 @@ async fn live_keys_are_made_by_administrators_shown_once_and_revocable() {
         .await;
 
     // Not an administrator: nothing to manage, and no key.
-    let staff = signed_in(&app, "staff@riverbend.test").await;
+    let staff = app.signed_in("staff@riverbend.test").await;
     let res = app.rpc(&staff, "developer/keys", &[]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap(), Value::Null);
@@ -127,7 +121,7 @@ async fn live_keys_are_made_by_administrators_shown_once_and_revocable() {
 
     // The clinic's administrator makes one for their own clinic, even when
     // the form names another organization.
-    let admin = signed_in(&app, "admin@riverbend.test").await;
+    let admin = app.signed_in("admin@riverbend.test").await;
     let res = app
         .rpc(&admin, "developer/keys/create", &[("name", " ")])
         .await;
@@ -158,7 +152,7 @@ async fn live_keys_are_made_by_administrators_shown_once_and_revocable() {
     let id = listed["id"].as_str().unwrap().to_owned();
 
     // Another clinic's administrator neither sees nor revokes it.
-    let lakeside = signed_in(&app, "admin@lakeside.test").await;
+    let lakeside = app.signed_in("admin@lakeside.test").await;
     let view: Value = app
         .rpc(&lakeside, "developer/keys", &[])
         .await
@@ -249,12 +243,7 @@ async fn try_a_request_answers_as_the_api_would() {
         .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
+    let fields = common::each(&body["fields"], "field");
     assert_eq!(fields, ["method", "path", "key"]);
 }
 

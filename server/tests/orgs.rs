@@ -11,12 +11,6 @@ use app::auth::Role;
 use common::{link_in, token_of, TestApp, PASSWORD};
 use serde_json::Value;
 
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let browser = TestApp::browser();
-    assert_eq!(app.login(&browser, email, PASSWORD).await.status(), 200);
-    browser
-}
-
 #[tokio::test]
 async fn a_clinic_admin_invites_staff_who_join_by_creating_their_account() {
     let app = TestApp::spawn().await;
@@ -24,7 +18,7 @@ async fn a_clinic_admin_invites_staff_who_join_by_creating_their_account() {
     let admin = app
         .user("renee@riverbend.example", Some(clinic), Role::ClinicAdmin)
         .await;
-    let admin_browser = signed_in(&app, &admin.email).await;
+    let admin_browser = app.signed_in(&admin.email).await;
 
     // Bad input: named fields, nothing stored.
     let res = app
@@ -36,12 +30,7 @@ async fn a_clinic_admin_invites_staff_who_join_by_creating_their_account() {
         .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
+    let fields = common::each(&body["fields"], "field");
     assert_eq!(fields, ["email"]);
 
     let res = app
@@ -157,7 +146,7 @@ async fn an_existing_account_accepts_an_invitation_after_signing_in() {
         .user("renee@riverbend.example", Some(clinic), Role::ClinicAdmin)
         .await;
     let nurse = app.user("luis@example.org", None, Role::Clinician).await;
-    let admin_browser = signed_in(&app, &admin.email).await;
+    let admin_browser = app.signed_in(&admin.email).await;
     app.rpc(
         &admin_browser,
         "team/invite",
@@ -179,11 +168,11 @@ async fn an_existing_account_accepts_an_invitation_after_signing_in() {
 
     // Someone else signed in cannot take it.
     let other = app.user("eve@example.org", None, Role::Family).await;
-    let eve = signed_in(&app, &other.email).await;
+    let eve = app.signed_in(&other.email).await;
     let res = app.rpc(&eve, "invite/accept", &[("token", &token)]).await;
     assert_eq!(res.status(), 409);
 
-    let browser = signed_in(&app, &nurse.email).await;
+    let browser = app.signed_in(&nurse.email).await;
     let res = app
         .rpc(&browser, "invite/accept", &[("token", &token)])
         .await;
@@ -203,8 +192,8 @@ async fn roles_change_but_a_clinic_always_keeps_an_administrator() {
     let sam = app
         .user("sam@riverbend.example", Some(clinic), Role::ClinicStaff)
         .await;
-    let renee_browser = signed_in(&app, &renee.email).await;
-    let sam_browser = signed_in(&app, &sam.email).await;
+    let renee_browser = app.signed_in(&renee.email).await;
+    let sam_browser = app.signed_in(&sam.email).await;
 
     // Staff cannot manage.
     let res = app
@@ -266,7 +255,7 @@ async fn the_last_administrator_cannot_be_demoted() {
     let priya = app
         .user("priya@riverbend.example", Some(clinic), Role::ClinicAdmin)
         .await;
-    let renee_browser = signed_in(&app, &renee.email).await;
+    let renee_browser = app.signed_in(&renee.email).await;
     let res = app
         .rpc(
             &renee_browser,
@@ -275,7 +264,7 @@ async fn the_last_administrator_cannot_be_demoted() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let priya_browser = signed_in(&app, &priya.email).await;
+    let priya_browser = app.signed_in(&priya.email).await;
     assert_eq!(app.me(&priya_browser).await["role"], "clinic_staff");
     // Renée is the only administrator left: nobody can demote her (and
     // she cannot act on herself from the team page).
@@ -313,8 +302,8 @@ async fn a_removed_member_loses_access_on_their_next_request() {
     let sam = app
         .user("sam@riverbend.example", Some(clinic), Role::ClinicStaff)
         .await;
-    let renee_browser = signed_in(&app, &renee.email).await;
-    let sam_browser = signed_in(&app, &sam.email).await;
+    let renee_browser = app.signed_in(&renee.email).await;
+    let sam_browser = app.signed_in(&sam.email).await;
     assert_eq!(
         sam_browser
             .get(app.url("/clinic"))
@@ -362,7 +351,7 @@ async fn a_platform_admin_creates_an_organization_and_invites_its_first_administ
     let operator = app
         .user("morgan@carethread.example", None, Role::PlatformAdmin)
         .await;
-    let browser = signed_in(&app, &operator.email).await;
+    let browser = app.signed_in(&operator.email).await;
     let res = app
         .rpc(
             &browser,

@@ -10,7 +10,7 @@ mod common;
 
 use app::auth::Role;
 use app::referrals::ReferralStatus;
-use common::{TestApp, PASSWORD};
+use common::TestApp;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -20,16 +20,6 @@ struct World {
     planner: reqwest::Client,
     riverbend_staff: reqwest::Client,
     lakeside_admin: reqwest::Client,
-}
-
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let browser = TestApp::browser();
-    assert_eq!(
-        app.login(&browser, email, PASSWORD).await.status(),
-        200,
-        "{email}"
-    );
-    browser
 }
 
 /// A clinician fixture.
@@ -94,6 +84,23 @@ fn rand_digits(id: &Uuid) -> u64 {
     (id.as_u128() % 1_000_000_000) as u64
 }
 
+/// A verified nurse at Riverbend in the patient's ZIP, with heart-failure
+/// experience and two open slots: the match most tests need.
+async fn near_nurse(app: &TestApp, w: &World) -> Uuid {
+    clinician(
+        app,
+        "Near Nurse",
+        "43215",
+        20,
+        "I50",
+        2,
+        true,
+        400,
+        Some(w.riverbend),
+    )
+    .await
+}
+
 async fn world(app: &TestApp) -> World {
     let riverbend = app.org("clinic", "Riverbend Home Health").await;
     let lakeside = app.org("clinic", "Lakeside Home Care").await;
@@ -121,9 +128,9 @@ async fn world(app: &TestApp) -> World {
     World {
         riverbend,
         lakeside,
-        planner: signed_in(app, "planner@mercy.example").await,
-        riverbend_staff: signed_in(app, "intake@riverbend.example").await,
-        lakeside_admin: signed_in(app, "director@lakeside.example").await,
+        planner: app.signed_in("planner@mercy.example").await,
+        riverbend_staff: app.signed_in("intake@riverbend.example").await,
+        lakeside_admin: app.signed_in("director@lakeside.example").await,
     }
 }
 
@@ -313,12 +320,7 @@ async fn bad_input_names_each_field_and_saves_nothing() {
     .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
+    let fields = common::each(&body["fields"], "field");
     assert_eq!(
         fields,
         [
@@ -334,12 +336,7 @@ async fn bad_input_names_each_field_and_saves_nothing() {
     let res = send(&app, &w.planner, &[("zip", "00000"), ("diagnosis", "I50")]).await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
-    let messages: Vec<&str> = body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["message"].as_str().unwrap())
-        .collect();
+    let messages = common::each(&body["fields"], "message");
     assert!(messages[0].contains("ZIP code we know"), "{messages:?}");
     assert!(messages[1].contains("category"), "{messages:?}");
 
@@ -358,18 +355,7 @@ async fn bad_input_names_each_field_and_saves_nothing() {
 async fn the_clinic_triages_in_its_inbox_and_no_other_clinic_sees_it() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
-    let nurse = clinician(
-        &app,
-        "Near Nurse",
-        "43215",
-        20,
-        "I50",
-        2,
-        true,
-        400,
-        Some(w.riverbend),
-    )
-    .await;
+    let nurse = near_nurse(&app, &w).await;
     let id: String = send(&app, &w.planner, &[]).await.json().await.unwrap();
 
     // The clinic's inbox has it; another clinic's has nothing and cannot open it.
@@ -491,18 +477,7 @@ async fn the_clinic_triages_in_its_inbox_and_no_other_clinic_sees_it() {
 async fn a_decline_carries_a_coded_reason_and_other_needs_words() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
-    clinician(
-        &app,
-        "Near Nurse",
-        "43215",
-        20,
-        "I50",
-        2,
-        true,
-        400,
-        Some(w.riverbend),
-    )
-    .await;
+    near_nurse(&app, &w).await;
     let id: String = send(&app, &w.planner, &[]).await.json().await.unwrap();
     let res = app
         .rpc(
@@ -572,18 +547,7 @@ async fn a_decline_carries_a_coded_reason_and_other_needs_words() {
 async fn the_database_refuses_illegal_moves_whatever_the_code_does() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
-    clinician(
-        &app,
-        "Near Nurse",
-        "43215",
-        20,
-        "I50",
-        2,
-        true,
-        400,
-        Some(w.riverbend),
-    )
-    .await;
+    near_nurse(&app, &w).await;
     let id: String = send(&app, &w.planner, &[]).await.json().await.unwrap();
     let mut admin = app.admin().await;
     let err = sqlx::query("UPDATE referrals SET status = 'closed' WHERE id = $1::uuid")
@@ -611,18 +575,7 @@ async fn the_database_refuses_illegal_moves_whatever_the_code_does() {
 async fn the_inbox_filters_and_pages_by_keyset() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
-    clinician(
-        &app,
-        "Near Nurse",
-        "43215",
-        20,
-        "I50",
-        2,
-        true,
-        400,
-        Some(w.riverbend),
-    )
-    .await;
+    near_nurse(&app, &w).await;
     for i in 0..27 {
         let priority = if i % 3 == 0 { "urgent" } else { "routine" };
         let res = send(&app, &w.planner, &[("priority", priority)]).await;
@@ -691,18 +644,7 @@ async fn the_inbox_filters_and_pages_by_keyset() {
 async fn clinic_staff_and_the_referrer_are_mailed_initials_and_a_link_only() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
-    clinician(
-        &app,
-        "Near Nurse",
-        "43215",
-        20,
-        "I50",
-        2,
-        true,
-        400,
-        Some(w.riverbend),
-    )
-    .await;
+    near_nurse(&app, &w).await;
     let id: String = send(&app, &w.planner, &[]).await.json().await.unwrap();
     let mail = app
         .wait_for_mail("intake@riverbend.example", "New referral")

@@ -209,12 +209,7 @@ async fn an_invalid_packet_request_names_each_field_and_stores_nothing() {
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["code"], "validation_failed");
-    let fields: Vec<&str> = body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
+    let fields = common::each(&body["fields"], "field");
     assert_eq!(fields, ["name", "email", "packet"]);
     assert_eq!(stored_requests(&app).await, 0);
 }

@@ -405,6 +405,17 @@ impl TestApp {
         .await
     }
 
+    /// A fresh browser signed in as `email` (with [`PASSWORD`]).
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let browser = Self::browser();
+        assert_eq!(
+            self.login(&browser, email, PASSWORD).await.status(),
+            200,
+            "{email}"
+        );
+        browser
+    }
+
     /// Who `client` is signed in as (the `auth/me` server function).
     pub async fn me(&self, client: &reqwest::Client) -> serde_json::Value {
         let res = self.rpc(client, "auth/me", &[]).await;
@@ -627,6 +638,16 @@ async fn serve(
 }
 
 /// The path and query of the first link in `text` that contains `needle`.
+/// `key` of each object in the JSON array `list`: the field names or
+/// messages of a validation error, in order.
+pub fn each(list: &serde_json::Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|item| item[key].as_str().expect("a string").to_owned())
+        .collect()
+}
+
 /// The current UTC minute since the epoch (the rate limiter's minute window).
 pub fn utc_minute() -> i64 {
     time::OffsetDateTime::now_utc()
