@@ -19,6 +19,7 @@
 //!
 //! The caller owns the transaction: it commits, or dropping it rolls back.
 
+use crate::auth::session::Actor;
 use crate::auth::{Principal, Role};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -186,12 +187,11 @@ impl Tx<Principal> {
     /// transaction of its own).
     pub async fn begin_for(pool: &PgPool, principal: Principal) -> Result<Self, sqlx::Error> {
         let mut tx = pool.begin().await?;
-        set_identity(
-            &mut tx,
-            principal.user_id,
-            Some((principal.org_id, principal.role)),
-        )
-        .await?;
+        let org = (principal.org_id, principal.role);
+        match principal.actor {
+            Actor::User { user_id, .. } => set_identity(&mut tx, user_id, Some(org)).await?,
+            Actor::ApiKey(key) => set_key_identity(&mut tx, key.id, org).await?,
+        }
         Ok(Self {
             tx,
             scope: principal,
@@ -201,13 +201,11 @@ impl Tx<Principal> {
     /// Steps back from the organization to the person alone: their own
     /// memberships in every organization become visible (the context
     /// picker), no organization's data does.
-    pub async fn into_user_scope(mut self) -> Result<Tx<Acting>, sqlx::Error> {
+    pub async fn into_user_scope(mut self) -> Result<Tx<Acting>, crate::error::AppError> {
+        let user_id = self.scope.require_person()?;
         set_org(&mut self.tx, None).await?;
         Ok(Tx {
-            scope: Acting {
-                user_id: self.scope.user_id,
-                org: None,
-            },
+            scope: Acting { user_id, org: None },
             tx: self.tx,
         })
     }
@@ -235,6 +233,28 @@ pub(crate) async fn set_identity(
         user_id.to_string(),
         org_id,
         role
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets the identity of an API key's fresh transaction: the key (its id in
+/// `app.actor_api_key`), its organization and role, and no user: a key is
+/// nobody, and the audit policy holds it to writing events as itself.
+pub(crate) async fn set_key_identity(
+    conn: &mut PgConnection,
+    key_id: Uuid,
+    (org, role): (Uuid, Role),
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"SELECT set_config('app.user_id', '', true) AS "u!",
+                  set_config('app.actor_api_key', $1, true) AS "k!",
+                  set_config('app.org_id', $2, true) AS "o!",
+                  set_config('app.role', $3, true) AS "r!""#,
+        key_id.to_string(),
+        org.to_string(),
+        role.as_str()
     )
     .fetch_one(conn)
     .await?;

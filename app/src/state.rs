@@ -34,6 +34,12 @@ pub struct Settings {
     pub dev_mailbox: bool,
     /// Where webhooks may be sent (checked at registration and delivery).
     pub webhooks: crate::developer::destination::Policy,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`);
+    /// empty: the connection's peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Keys the sandbox's clinician pseudonyms, so they cannot be derived
+    /// from the ids returned beside them.
+    pub pseudonym_key: [u8; 32],
 }
 
 impl Settings {

@@ -389,6 +389,8 @@ pub async fn app_state(config: &Config, app_url: &Secret, dev_mailbox: bool) -> 
             auth: config.auth.clone(),
             dev_mailbox,
             webhooks: config.webhooks,
+            trusted_proxies: config.trusted_proxies.clone(),
+            pseudonym_key: config.pseudonym_key.0,
         }),
         hasher: PasswordHasher::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZero::get),

@@ -89,6 +89,23 @@ pub struct Config {
     /// Where webhooks may go: public addresses only, HTTPS in production;
     /// `WEBHOOKS_ALLOW_LOOPBACK=true` adds loopback (development only).
     pub webhooks: app::developer::destination::Policy,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`:
+    /// addresses or CIDR ranges, comma-separated). Empty by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Keys the sandbox's clinician pseudonyms (`SANDBOX_PSEUDONYM_KEY`,
+    /// 64 hex digits; required in production, random per process in
+    /// development).
+    pub pseudonym_key: Secret32,
+}
+
+/// 32 secret bytes that never print.
+#[derive(Clone)]
+pub struct Secret32(pub [u8; 32]);
+
+impl std::fmt::Debug for Secret32 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret32(…)")
+    }
 }
 
 /// Where outgoing mail goes.
@@ -243,9 +260,58 @@ impl Config {
                 "WEBHOOKS_ALLOW_LOOPBACK is for development: never in production",
             ));
         }
+        let extra_ports = match get("WEBHOOKS_ALLOWED_PORTS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|p| p.trim().parse::<u16>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    err("WEBHOOKS_ALLOWED_PORTS must be port numbers separated by commas")
+                })?,
+        };
+        // Production sends to 443 and the configured ports only: a key
+        // holder may not aim the server at a public host's other services.
+        let ports: Option<&'static [u16]> = production.then(|| {
+            let mut ports = vec![443];
+            ports.extend(extra_ports.iter().copied().filter(|p| *p != 443));
+            &*Box::leak(ports.into_boxed_slice())
+        });
         let webhooks = app::developer::destination::Policy {
             https_only: production,
             allow_loopback,
+            ports,
+        };
+
+        let trusted_proxies = match get("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<ipnet::IpNet>()
+                        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            err(format!(
+                                "TRUSTED_PROXIES: `{s}` is not an address or a CIDR range"
+                            ))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let pseudonym_key = match get("SANDBOX_PSEUDONYM_KEY") {
+            Some(hex_key) => {
+                let bytes = hex::decode(hex_key.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| err("SANDBOX_PSEUDONYM_KEY must be 64 hex digits"))?;
+                Secret32(bytes)
+            }
+            None if production => {
+                return Err(err("SANDBOX_PSEUDONYM_KEY is required in production"))
+            }
+            None => Secret32(rand::random()),
         };
 
         Ok(Self {
@@ -260,6 +326,8 @@ impl Config {
             auth,
             mail,
             webhooks,
+            trusted_proxies,
+            pseudonym_key,
         })
     }
 }

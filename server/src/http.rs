@@ -7,13 +7,18 @@
 //! policy with no inline script. Logs carry the method, the path (never the
 //! query string, which may hold tokens) and the request id; never bodies.
 
+use app::auth::session::ClientIp;
 use app::state::Settings;
-use axum::extract::Request;
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::Router;
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -23,10 +28,18 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Wraps `router` in every layer. Axum runs the last-added layer first, so
 /// the security headers (added last) see every response, errors included.
 pub fn with_layers(router: Router, settings: Arc<Settings>) -> Router {
+    let trusted = settings.clone();
     router
+        // A panic anywhere below answers the standard 500 body; it is
+        // logged inside the request's span, so with its request id.
+        .layer(CatchPanicLayer::custom(answer_panic))
         // Innermost of the layers: a refused request is still traced and
         // answered with its request id and the security headers.
         .layer(middleware::from_fn(reject_cross_site))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let trusted = trusted.clone();
+            async move { client_ip(&trusted.trusted_proxies, req, next).await }
+        }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
@@ -51,6 +64,55 @@ pub fn with_layers(router: Router, settings: Arc<Settings>) -> Router {
             let settings = settings.clone();
             async move { security_headers(&settings, req, next).await }
         }))
+}
+
+/// Answers a handler's panic like any internal error (no detail leaves
+/// the server) and logs it.
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(not a string)".to_owned());
+    tracing::error!(panic = %message, "a request handler panicked");
+    app::error::AppError::Internal.into_response()
+}
+
+/// Decides the client's address once, for every door: the connection's
+/// peer, unless that peer is a trusted proxy, in which case the nearest
+/// address in `X-Forwarded-For` that is not itself a trusted proxy. An
+/// untrusted peer's `X-Forwarded-For` is ignored (anyone can send one).
+async fn client_ip(trusted: &[IpNet], mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let ip = client_address(peer, req.headers(), trusted);
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(req).await
+}
+
+/// The client address for a request from `peer` with `headers`.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    // Right to left: each trusted hop appended the address it saw.
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    hops.into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
 }
 
 async fn security_headers(settings: &Settings, req: Request, next: Next) -> Response {
@@ -192,5 +254,65 @@ mod tests {
                 "{method} {path} {headers:?}"
             );
         }
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        use super::client_address;
+        use axum::http::HeaderMap;
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7, 10.0.0.3".parse().unwrap(),
+        );
+        // From a trusted proxy: the nearest untrusted hop.
+        assert_eq!(
+            client_address(ip("10.1.2.3"), &h, &trusted),
+            ip("198.51.100.7")
+        );
+        // From anyone else: the header is ignored.
+        assert_eq!(
+            client_address(ip("192.0.2.1"), &h, &trusted),
+            ip("192.0.2.1")
+        );
+        assert_eq!(client_address(ip("10.1.2.3"), &h, &[]), ip("10.1.2.3"));
+        // A malformed header is not believed.
+        let mut bad = HeaderMap::new();
+        bad.insert("x-forwarded-for", "not-an-ip".parse().unwrap());
+        assert_eq!(
+            client_address(ip("10.1.2.3"), &bad, &trusted),
+            ip("10.1.2.3")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_standard_500_with_its_request_id() {
+        use axum::routing::get;
+        use tower::ServiceExt;
+        let settings = std::sync::Arc::new(app::state::Settings {
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            production: false,
+            auth: app::state::AuthPolicy::default(),
+            dev_mailbox: false,
+            webhooks: app::developer::destination::Policy::default(),
+            trusted_proxies: Vec::new(),
+            pseudonym_key: [0; 32],
+        });
+        #[allow(clippy::panic)]
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        let router = super::with_layers(axum::Router::new().route("/boom", get(boom)), settings);
+        let res = router.oneshot(request("GET", "/boom", &[])).await.unwrap();
+        assert_eq!(res.status(), 500);
+        assert!(res.headers().contains_key("x-request-id"));
+        assert!(res.headers().contains_key("content-security-policy"));
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(!text.contains("boom"), "{text}");
     }
 }

@@ -527,6 +527,7 @@ async fn private_and_loopback_destinations_are_refused() {
     let strict = Policy {
         https_only: false,
         allow_loopback: false,
+        ports: None,
     };
     let s = setup(Options {
         webhooks: Some(strict),
@@ -566,6 +567,7 @@ async fn private_and_loopback_destinations_are_refused() {
         Policy {
             https_only: true,
             allow_loopback: false,
+            ports: None,
         },
     );
     assert_eq!(
@@ -597,7 +599,7 @@ async fn private_and_loopback_destinations_are_refused() {
     assert!(attempts[0]["error"]
         .as_str()
         .unwrap()
-        .contains("not a public internet address"));
+        .contains("not on the public internet"));
     assert!(receiver.received().is_empty());
 }
 

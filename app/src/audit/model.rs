@@ -26,6 +26,7 @@ pub enum AuditAction {
     OrganizationSwitched,
     ReferralCreated,
     ReferralViewed,
+    ReferralsSearched,
     ReferralAccepted,
     ReferralDeclined,
     ReferralCancelled,
@@ -40,7 +41,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -60,6 +61,7 @@ impl AuditAction {
         AuditAction::OrganizationSwitched,
         AuditAction::ReferralCreated,
         AuditAction::ReferralViewed,
+        AuditAction::ReferralsSearched,
         AuditAction::ReferralAccepted,
         AuditAction::ReferralDeclined,
         AuditAction::ReferralCancelled,
@@ -94,6 +96,7 @@ impl AuditAction {
             AuditAction::OrganizationSwitched => "organization.switched",
             AuditAction::ReferralCreated => "referral.created",
             AuditAction::ReferralViewed => "referral.viewed",
+            AuditAction::ReferralsSearched => "referral.searched",
             AuditAction::ReferralAccepted => "referral.accepted",
             AuditAction::ReferralDeclined => "referral.declined",
             AuditAction::ReferralCancelled => "referral.cancelled",
@@ -134,6 +137,7 @@ impl AuditAction {
             AuditAction::OrganizationSwitched => "Switched organization",
             AuditAction::ReferralCreated => "Referral sent",
             AuditAction::ReferralViewed => "Referral viewed",
+            AuditAction::ReferralsSearched => "Referrals listed",
             AuditAction::ReferralAccepted => "Referral accepted",
             AuditAction::ReferralDeclined => "Referral declined",
             AuditAction::ReferralCancelled => "Referral cancelled",

@@ -3,6 +3,7 @@
 //! what the row-level security policy on `audit_events` insists on.
 
 use super::{AuditAction, AuditEventView, ChainStatus};
+use crate::auth::session::Actor;
 use crate::auth::Principal;
 use crate::db::{platform_org_id, Acting, Anonymous, SignIn, TenantTx, Token, Tx};
 use std::net::IpAddr;
@@ -11,13 +12,33 @@ use uuid::Uuid;
 /// Who is acting in a scope, and which organization's chain their events
 /// belong to.
 pub trait Chain {
-    fn actor(&self) -> Option<Uuid>;
+    fn actor(&self) -> AuditActor;
     fn chain_org(&self) -> Uuid;
 }
 
+/// Who an event says acted (the `actor_type` column and its id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditActor {
+    /// Nobody proven yet: a failed sign-in, a public form.
+    Anonymous,
+    User(Uuid),
+    ApiKey(Uuid),
+}
+
+impl AuditActor {
+    /// `(actor_type, actor_user_id, actor_api_key_id)`.
+    fn columns(self) -> (&'static str, Option<Uuid>, Option<Uuid>) {
+        match self {
+            AuditActor::Anonymous => ("anonymous", None, None),
+            AuditActor::User(id) => ("user", Some(id), None),
+            AuditActor::ApiKey(id) => ("api_key", None, Some(id)),
+        }
+    }
+}
+
 impl Chain for Anonymous {
-    fn actor(&self) -> Option<Uuid> {
-        None
+    fn actor(&self) -> AuditActor {
+        AuditActor::Anonymous
     }
     fn chain_org(&self) -> Uuid {
         platform_org_id()
@@ -25,8 +46,8 @@ impl Chain for Anonymous {
 }
 
 impl Chain for SignIn {
-    fn actor(&self) -> Option<Uuid> {
-        None
+    fn actor(&self) -> AuditActor {
+        AuditActor::Anonymous
     }
     fn chain_org(&self) -> Uuid {
         platform_org_id()
@@ -34,8 +55,8 @@ impl Chain for SignIn {
 }
 
 impl Chain for Token {
-    fn actor(&self) -> Option<Uuid> {
-        None
+    fn actor(&self) -> AuditActor {
+        AuditActor::Anonymous
     }
     fn chain_org(&self) -> Uuid {
         platform_org_id()
@@ -43,8 +64,8 @@ impl Chain for Token {
 }
 
 impl Chain for Acting {
-    fn actor(&self) -> Option<Uuid> {
-        Some(self.user_id)
+    fn actor(&self) -> AuditActor {
+        AuditActor::User(self.user_id)
     }
     fn chain_org(&self) -> Uuid {
         self.org.map_or_else(platform_org_id, |(org, _)| org)
@@ -52,8 +73,11 @@ impl Chain for Acting {
 }
 
 impl Chain for Principal {
-    fn actor(&self) -> Option<Uuid> {
-        Some(self.user_id)
+    fn actor(&self) -> AuditActor {
+        match self.actor {
+            Actor::User { user_id, .. } => AuditActor::User(user_id),
+            Actor::ApiKey(key) => AuditActor::ApiKey(key.id),
+        }
     }
     fn chain_org(&self) -> Uuid {
         self.org_id
@@ -121,17 +145,20 @@ impl Entry {
 /// actor. Sequence, time and hashes are assigned by the database.
 pub async fn record<S: Chain>(tx: &mut Tx<S>, entry: Entry) -> Result<(), sqlx::Error> {
     let org = tx.scope().chain_org();
-    let actor = tx.scope().actor();
+    let (actor_type, actor_user, actor_key) = tx.scope().actor().columns();
     let (subject_type, subject_id) = match entry.subject {
         Some(s) => (Some(s.kind), Some(s.id)),
         None => (None, None),
     };
     sqlx::query!(
         "INSERT INTO audit_events
-             (organization_id, actor_user_id, action, subject_type, subject_id, ip, details)
-         VALUES ($1, $2, $3, $4, $5, $6::text::inet, $7)",
+             (organization_id, actor_type, actor_user_id, actor_api_key_id,
+              action, subject_type, subject_id, ip, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::inet, $9)",
         org,
-        actor,
+        actor_type,
+        actor_user,
+        actor_key,
         entry.action.as_str(),
         subject_type,
         subject_id,
@@ -153,9 +180,12 @@ pub async fn recent(
     let org = tx.principal().org_id;
     let rows = sqlx::query!(
         r#"SELECT a.seq, a.occurred_at, a.action, a.subject_type, a.subject_id,
-                  host(a.ip) AS ip, a.details::text AS "details!", u.display_name AS "actor?"
+                  host(a.ip) AS ip, a.details::text AS "details!",
+                  coalesce(u.display_name, 'API key · ' || k.name) AS "actor?"
            FROM audit_events a
            LEFT JOIN users u ON u.id = a.actor_user_id
+           LEFT JOIN api_keys k ON k.id = a.actor_api_key_id
+                               AND k.organization_id = a.organization_id
            WHERE a.organization_id = $1 AND ($2::bigint IS NULL OR a.seq < $2)
            ORDER BY a.seq DESC
            LIMIT $3"#,

@@ -254,7 +254,7 @@ pub async fn change_password(
 pub async fn get_account() -> Result<AccountView, AppError> {
     let result = async {
         let mut tx = super::require(&[]).await?;
-        let current = tx.principal().login_id;
+        let current = tx.principal().login().ok_or(AppError::Forbidden)?;
         let user = current_user(tx.principal());
         let sessions = super::repo::live_logins(&mut tx)
             .await?

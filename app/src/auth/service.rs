@@ -11,7 +11,7 @@
 //! or not the address has an account.
 
 use super::repo::{self, EndReason, LoginOutcome};
-use super::session::{Principal, RequestMeta, SessionClaim};
+use super::session::{Actor, RequestMeta, SessionClaim};
 use super::{token, NewPassword, Role};
 use crate::audit::repo::{record, Entry, Subject};
 use crate::audit::AuditAction;
@@ -447,8 +447,8 @@ pub async fn change_password(
         ));
     }
     let password_hash = state.hasher.hash(&password).await?;
-    let login_id = tx.principal().login_id;
-    let user_id = tx.principal().user_id;
+    let login_id = tx.principal().login().ok_or(AppError::Forbidden)?;
+    let user_id = tx.principal().require_person()?;
     repo::set_password(tx.conn(), &password_hash).await?;
     let ended =
         repo::end_other_logins(tx.conn(), Some(login_id), EndReason::PasswordChanged).await?;
@@ -471,9 +471,9 @@ pub async fn change_password(
 
 /// Ends the principal's own sign-in.
 pub async fn sign_out(mut tx: TenantTx, meta: &RequestMeta) -> Result<(), AppError> {
-    let Principal {
-        login_id, user_id, ..
-    } = tx.principal().clone();
+    let Actor::User { login_id, user_id } = tx.principal().actor else {
+        return Err(AppError::Forbidden);
+    };
     repo::end_login(tx.conn(), login_id, EndReason::SignedOut).await?;
     record(
         &mut tx,
@@ -492,7 +492,7 @@ pub async fn revoke_session(
     login_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    if login_id == tx.principal().login_id {
+    if Some(login_id) == tx.principal().login() {
         return Err(AppError::BadRequest {
             message: "Use “Sign out” to end this session.".to_owned(),
         });
@@ -518,7 +518,7 @@ pub async fn switch_organization(
     org_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<SessionClaim, AppError> {
-    let login_id = tx.principal().login_id;
+    let login_id = tx.principal().login().ok_or(AppError::Forbidden)?;
     let from = tx.principal().org_id;
     let mut tx = tx.into_user_scope().await?;
     let memberships = repo::own_memberships(&mut tx).await?;

@@ -48,15 +48,14 @@ pub struct SessionClaim {
     pub can_switch: bool,
 }
 
-/// An authenticated person acting for one organization with one role.
-/// Only this module makes one, from a live session (or, for the
-/// operator's tools and tests, from a live sign-in row: see [`resolve`]).
+/// An authenticated actor (a person, or an API key) acting for one
+/// organization with one role. Only this module makes one, from a live
+/// session or a live key (or, for the operator's tools and tests, from a
+/// live sign-in row: see [`resolve`]).
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// The person; for an API key, the key's id (a key is nobody).
-    pub user_id: Uuid,
-    /// The sign-in; for an API key, the key's id too.
-    pub login_id: Uuid,
+    /// Who acts: a person or a key, never one dressed as the other.
+    pub actor: Actor,
     pub email: String,
     pub display_name: String,
     pub org_id: Uuid,
@@ -64,11 +63,19 @@ pub struct Principal {
     pub org_kind: OrgKind,
     pub role: Role,
     pub can_switch: bool,
-    /// Set when the request came with an API key rather than a session.
-    pub api_key: Option<ApiKeyRef>,
     /// The organization is a sandbox: de-identified data, no routing.
     pub sandbox: bool,
     _resolved: Resolved,
+}
+
+/// Who acts in a request. Audit rows record the kind, so an API key's id
+/// is never stored where a person's belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A person signed in: their account and the sign-in (`user_sessions`).
+    User { user_id: Uuid, login_id: Uuid },
+    /// A request that came with an API key (a key is nobody).
+    ApiKey(ApiKeyRef),
 }
 
 /// The API key a request authenticated with.
@@ -90,7 +97,32 @@ impl Principal {
     /// The person who acted, for columns that name a user (`created_by`):
     /// nobody when an API key acted.
     pub fn person(&self) -> Option<Uuid> {
-        self.api_key.is_none().then_some(self.user_id)
+        match self.actor {
+            Actor::User { user_id, .. } => Some(user_id),
+            Actor::ApiKey(_) => None,
+        }
+    }
+
+    /// The person, for operations only a signed-in person may take (a
+    /// key is refused).
+    pub fn require_person(&self) -> Result<Uuid, AppError> {
+        self.person().ok_or(AppError::Forbidden)
+    }
+
+    /// The sign-in this request belongs to, when a person acts.
+    pub fn login(&self) -> Option<Uuid> {
+        match self.actor {
+            Actor::User { login_id, .. } => Some(login_id),
+            Actor::ApiKey(_) => None,
+        }
+    }
+
+    /// The API key acting, when one is.
+    pub fn api_key(&self) -> Option<ApiKeyRef> {
+        match self.actor {
+            Actor::ApiKey(key) => Some(key),
+            Actor::User { .. } => None,
+        }
     }
 }
 
@@ -102,19 +134,35 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
 }
 
+/// The client's address as the server's HTTP layer decided it: the
+/// connection's peer, or, when that peer is a trusted proxy
+/// (`TRUSTED_PROXIES`), the nearest untrusted address in
+/// `X-Forwarded-For`. Put in the request's extensions by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
 impl RequestMeta {
-    /// From the current server-function or page request. The peer address
-    /// is the connection's; behind a reverse proxy, the proxy's.
+    /// From the current server-function or page request.
     pub fn current() -> Self {
-        let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
-            return Self::default();
-        };
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip());
-        let user_agent = parts
-            .headers
+        match leptos::prelude::use_context::<http::request::Parts>() {
+            Some(parts) => Self::from_parts(&parts),
+            None => Self::default(),
+        }
+    }
+
+    /// From a request's head.
+    pub fn from_parts(parts: &http::request::Parts) -> Self {
+        Self::from_head(&parts.extensions, &parts.headers)
+    }
+
+    /// From a request's extensions and headers (the REST and FHIR doors).
+    pub fn from_head(extensions: &http::Extensions, headers: &http::HeaderMap) -> Self {
+        let ip = extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
+            extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip())
+        });
+        let user_agent = headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(400).collect());
@@ -215,8 +263,10 @@ pub async fn resolve(
         .await?;
     }
     let principal = Principal {
-        user_id: claim.user_id,
-        login_id: claim.login_id,
+        actor: Actor::User {
+            user_id: claim.user_id,
+            login_id: claim.login_id,
+        },
         email: row.email,
         display_name: row.display_name,
         org_id: claim.org_id,
@@ -224,7 +274,6 @@ pub async fn resolve(
         org_kind: row.org_kind,
         role: row.role,
         can_switch: claim.can_switch,
-        api_key: None,
         sandbox: false,
         _resolved: Resolved,
     };
@@ -242,7 +291,7 @@ pub async fn require(roles: &[Role]) -> Result<TenantTx, AppError> {
         .ok_or(AppError::Unauthorized)?;
     if !roles.is_empty() && !tx.principal().has_role(roles) {
         tracing::warn!(
-            user_id = %tx.principal().user_id,
+            actor = ?tx.principal().actor,
             role = tx.principal().role.as_str(),
             "refused: role not allowed here"
         );
@@ -320,7 +369,7 @@ pub async fn resolve_api_key(
     if sandbox_key != parsed.sandbox {
         return Ok(None);
     }
-    db::set_identity(&mut tx, key.id, Some((key.organization_id, key.acts_as))).await?;
+    db::set_key_identity(&mut tx, key.id, (key.organization_id, key.acts_as)).await?;
     let org = sqlx::query!(
         r#"SELECT name, kind AS "kind: OrgKind", sandbox FROM organizations WHERE id = $1"#,
         key.organization_id
@@ -340,8 +389,10 @@ pub async fn resolve_api_key(
     tx.commit().await?;
     Ok(Some(KeyCheck {
         principal: Principal {
-            user_id: key.id,
-            login_id: key.id,
+            actor: Actor::ApiKey(ApiKeyRef {
+                id: key.id,
+                sandbox: sandbox_key,
+            }),
             email: String::new(),
             display_name: "API key".to_owned(),
             org_id: key.organization_id,
@@ -349,10 +400,6 @@ pub async fn resolve_api_key(
             org_kind: org.kind,
             role: key.acts_as,
             can_switch: false,
-            api_key: Some(ApiKeyRef {
-                id: key.id,
-                sandbox: sandbox_key,
-            }),
             sandbox: org.sandbox,
             _resolved: Resolved,
         },

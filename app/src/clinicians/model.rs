@@ -136,7 +136,10 @@ pub fn npi_check_digit(nine: &str) -> Option<u32> {
 /// Whether `npi` is a well-formed NPI: ten digits starting with 1 or 2,
 /// ending with its check digit.
 pub fn valid_npi(npi: &str) -> bool {
+    // ASCII digits first: slicing by bytes below is then always on a
+    // character boundary (multi-byte input used to panic here).
     npi.len() == 10
+        && npi.bytes().all(|b| b.is_ascii_digit())
         && npi.starts_with(['1', '2'])
         && npi_check_digit(&npi[..9]).is_some_and(|d| npi[9..].parse() == Ok(d))
 }
@@ -311,6 +314,8 @@ mod tests {
         assert!(!valid_npi("1234567890"));
         assert!(!valid_npi("3234567893"));
         assert!(!valid_npi("123456789"));
+        // Ten bytes, but not ten digits: refused, never a panic.
+        assert!(!valid_npi("12345678é"));
     }
 
     #[test]

@@ -56,7 +56,8 @@ async fn with_licenses(tx: &mut TenantTx, row: Row) -> Result<ClinicianProfile, 
 
 /// The principal's own clinician profile, if they made one.
 pub async fn own(tx: &mut TenantTx) -> Result<Option<ClinicianProfile>, sqlx::Error> {
-    let user = tx.principal().user_id;
+    // A key is nobody: it has no profile (NULL matches no row).
+    let user = tx.principal().person();
     let row = sqlx::query_as!(
         Row,
         r#"SELECT id, display_name, discipline AS "discipline: Discipline", npi AS "npi!",
@@ -79,7 +80,7 @@ pub async fn own(tx: &mut TenantTx) -> Result<Option<ClinicianProfile>, sqlx::Er
 /// state. A new profile waits for verification; changing the discipline or
 /// NPI of a verified one sends it back (a trigger does that).
 pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Uuid, sqlx::Error> {
-    let user = tx.principal().user_id;
+    let user = tx.principal().person();
     let existing = sqlx::query_scalar!("SELECT id FROM clinicians WHERE user_id = $1", user)
         .fetch_optional(tx.conn())
         .await?;

@@ -25,8 +25,12 @@ pub enum Refusal {
     NotHttps,
     /// The host does not resolve.
     Unresolvable,
-    /// An address the host resolves to is not on the public internet.
+    /// An address the host resolves to is not on the public internet
+    /// (kept for the server's log; never shown to the caller, to whom it
+    /// would map the private network one guess at a time).
     NotGlobal(IpAddr),
+    /// Production sends to port 443 and the configured ports only.
+    Port(u16),
 }
 
 impl std::fmt::Display for Refusal {
@@ -35,10 +39,14 @@ impl std::fmt::Display for Refusal {
             Refusal::Malformed(why) => write!(f, "{why}"),
             Refusal::NotHttps => write!(f, "Use an https:// URL."),
             Refusal::Unresolvable => write!(f, "The host name does not resolve."),
-            Refusal::NotGlobal(ip) => write!(
+            Refusal::NotGlobal(_) => write!(
                 f,
-                "The URL resolves to {ip}, which is not a public internet address; \
+                "The URL resolves to an address that is not on the public internet; \
                  webhooks are only sent to public addresses."
+            ),
+            Refusal::Port(port) => write!(
+                f,
+                "Port {port} is not accepted for webhooks here; use https on port 443."
             ),
         }
     }
@@ -51,6 +59,9 @@ pub struct Policy {
     pub https_only: bool,
     /// Accept loopback addresses (development and tests only).
     pub allow_loopback: bool,
+    /// The only ports accepted (production: 443 and the configured ones);
+    /// `None` accepts any port (development).
+    pub ports: Option<&'static [u16]>,
 }
 
 /// A checked URL: where to connect and what to send as the host.
@@ -92,6 +103,9 @@ pub fn parse(raw: &str, policy: Policy) -> Result<Destination, Refusal> {
     let port = url
         .port_or_known_default()
         .ok_or(Refusal::Malformed("The URL needs a port."))?;
+    if policy.ports.is_some_and(|ports| !ports.contains(&port)) {
+        return Err(Refusal::Port(port));
+    }
     Ok(Destination { url, host, port })
 }
 
@@ -250,6 +264,7 @@ mod tests {
         let dev = Policy {
             https_only: false,
             allow_loopback: true,
+            ports: None,
         };
         assert!(allowed(ip("127.0.0.1"), dev).is_ok());
         assert!(allowed(ip("::1"), dev).is_ok());
@@ -263,6 +278,7 @@ mod tests {
         let prod = Policy {
             https_only: true,
             allow_loopback: false,
+            ports: None,
         };
         assert_eq!(
             parse("http://example.org/h", prod).err(),
@@ -285,11 +301,33 @@ mod tests {
         assert_eq!((d.host.as_str(), d.port), ("::1", 8443));
     }
 
+    #[test]
+    fn production_ports_are_443_and_the_configured_ones() {
+        let prod = Policy {
+            https_only: true,
+            allow_loopback: false,
+            ports: Some(&[443, 8443]),
+        };
+        assert!(parse("https://example.org/h", prod).is_ok());
+        assert!(parse("https://example.org:8443/h", prod).is_ok());
+        assert_eq!(
+            parse("https://example.org:6379/h", prod).err(),
+            Some(Refusal::Port(6379))
+        );
+    }
+
+    #[test]
+    fn refusals_never_reveal_the_resolved_address() {
+        let text = Refusal::NotGlobal(ip("10.20.30.40")).to_string();
+        assert!(!text.contains("10.20.30.40"), "{text}");
+    }
+
     #[tokio::test]
     async fn literal_addresses_are_checked_without_dns() {
         let prod = Policy {
             https_only: false,
             allow_loopback: false,
+            ports: None,
         };
         let d = parse("http://169.254.169.254/latest/meta-data", prod).unwrap();
         assert!(matches!(

@@ -17,6 +17,8 @@ pub mod destination;
 #[cfg(feature = "ssr")]
 pub mod keys;
 #[cfg(feature = "ssr")]
+pub mod pseudonym;
+#[cfg(feature = "ssr")]
 pub mod rate;
 #[cfg(feature = "ssr")]
 pub mod webhooks;

@@ -28,7 +28,7 @@ pub fn may_manage(tx: &TenantTx) -> bool {
     let p = tx.principal();
     match p.role {
         Role::PlatformAdmin | Role::ClinicAdmin | Role::Referrer => true,
-        Role::ClinicStaff => p.api_key.is_some(),
+        Role::ClinicStaff => p.api_key().is_some(),
         Role::Clinician | Role::Family => false,
     }
 }

@@ -30,8 +30,13 @@ impl EmailAddress {
         if local.is_empty() || local.contains('@') || local.chars().count() > 64 {
             return Err("Enter an email address like name@example.org.");
         }
+        // RFC 1035: a name of at most 253 characters, labels of at most 63.
+        if domain.chars().count() > 253 {
+            return Err("The part after the @ is too long to be a domain.");
+        }
         let labels_ok = domain.split('.').all(|label| {
             !label.is_empty()
+                && label.chars().count() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_alphanumeric() || c == '-')
@@ -95,6 +100,10 @@ mod tests {
         }
         let long = format!("{}@example.org", "a".repeat(250));
         assert!(EmailAddress::parse(&long).is_err());
+        // A domain label longer than DNS allows.
+        let label = format!("pat@{}.org", "x".repeat(64));
+        assert!(EmailAddress::parse(&label).is_err());
+        assert!(EmailAddress::parse(&format!("pat@{}.org", "x".repeat(63))).is_ok());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 /// The members of the principal's organization.
 pub async fn members(tx: &mut TenantTx) -> Result<Vec<MemberView>, sqlx::Error> {
     let org = tx.principal().org_id;
-    let me = tx.principal().user_id;
+    let me = tx.principal().person();
     let rows = sqlx::query!(
         r#"SELECT u.id, u.display_name, u.email, m.role AS "role: Role", m.created_at
            FROM memberships m
@@ -26,7 +26,7 @@ pub async fn members(tx: &mut TenantTx) -> Result<Vec<MemberView>, sqlx::Error> 
     Ok(rows
         .into_iter()
         .map(|r| MemberView {
-            is_me: r.id == me,
+            is_me: Some(r.id) == me,
             user_id: r.id,
             name: r.display_name,
             email: r.email,

@@ -83,7 +83,7 @@ pub async fn invite(
             email: email.as_str(),
             role,
             token_hash: token.hash(),
-            invited_by: principal.user_id,
+            invited_by: principal.require_person()?,
             expires_at: OffsetDateTime::now_utc() + ttl,
         },
     )
@@ -191,7 +191,7 @@ pub async fn remove_member(
     user_id: Uuid,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    if user_id == tx.principal().user_id {
+    if Some(user_id) == tx.principal().person() {
         return Err(AppError::Conflict {
             message: "You cannot remove yourself. Ask another administrator.".to_owned(),
         });
@@ -380,7 +380,7 @@ pub async fn accept_as_member(
     meta: &RequestMeta,
 ) -> Result<(Uuid, Role), AppError> {
     let hash = token::parse(raw_token).ok_or(AppError::NotFound)?;
-    let user_id = principal_tx.principal().user_id;
+    let user_id = principal_tx.principal().require_person()?;
     let email = principal_tx.principal().email.clone();
     principal_tx.commit().await?;
 

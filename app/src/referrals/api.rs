@@ -150,10 +150,8 @@ pub async fn list_referrals(
                 message: "That page link is not valid; start from the first page.".to_owned(),
             })?),
         };
-        let mut tx = crate::auth::require(&REFERRAL_ROLES).await?;
-        let page = repo::page(&mut tx, &filter, cursor, 25).await?;
-        tx.commit().await?;
-        Ok(page)
+        let tx = crate::auth::require(&REFERRAL_ROLES).await?;
+        service::list(tx, &filter, cursor, &crate::auth::RequestMeta::current()).await
     }
     .await;
     crate::error::with_status(result)

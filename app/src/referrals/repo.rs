@@ -304,7 +304,17 @@ pub async fn search(
 
 /// Everything the principal may see of one referral.
 pub async fn detail(tx: &mut TenantTx, id: Uuid) -> Result<Option<ReferralView>, sqlx::Error> {
-    let Some(r) = sqlx::query!(
+    Ok(details(tx, &[id]).await?.pop())
+}
+
+/// Everything the principal may see of each of `ids` (those it may see at
+/// all), in the order given. Three queries whatever the number of ids, so
+/// a search page costs the same number of round trips at any `_count`.
+pub async fn details(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<ReferralView>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query!(
         r#"SELECT r.id, r.reference, r.patient_initials, r.patient_birth_year, r.zip,
                   z.city AS "city?", z.state AS "state?",
                   r.diagnosis_code, i.display AS "dx_display?", i.description AS "dx_description?",
@@ -319,90 +329,97 @@ pub async fn detail(tx: &mut TenantTx, id: Uuid) -> Result<Option<ReferralView>,
            LEFT JOIN clinicians c ON c.id = r.assigned_clinician_id
            LEFT JOIN organizations ref_org ON ref_org.id = r.organization_id
            LEFT JOIN organizations clinic ON clinic.id = r.clinic_id
-           WHERE r.id = $1"#,
-        id
+           WHERE r.id = ANY($1)"#,
+        ids
     )
-    .fetch_optional(tx.conn())
-    .await?
-    else {
-        return Ok(None);
-    };
-    let matches = sqlx::query!(
-        r#"SELECT m.rank, m.clinician_id, m.distance_miles, m.explanation,
+    .fetch_all(tx.conn())
+    .await?;
+    let mut matches: std::collections::HashMap<Uuid, Vec<MatchView>> = Default::default();
+    for m in sqlx::query!(
+        r#"SELECT m.referral_id, m.rank, m.clinician_id, m.distance_miles, m.explanation,
                   c.display_name AS "name?", c.discipline AS "discipline?: Discipline", c.verified_at
            FROM referral_matches m
            LEFT JOIN clinicians c ON c.id = m.clinician_id
-           WHERE m.referral_id = $1
-           ORDER BY m.rank"#,
-        id
+           WHERE m.referral_id = ANY($1)
+           ORDER BY m.referral_id, m.rank"#,
+        ids
     )
     .fetch_all(tx.conn())
     .await?
-    .into_iter()
-    .map(|m| MatchView {
-        rank: m.rank,
-        clinician_id: m.clinician_id,
-        name: m.name.unwrap_or_else(|| "A clinician".to_owned()),
-        discipline: m.discipline.unwrap_or(Discipline::Rn),
-        distance_miles: m.distance_miles,
-        explanation: m.explanation,
-        verified_at: m.verified_at,
-    })
-    .collect();
-    let history = sqlx::query!(
-        r#"SELECT h.from_status AS "from_status: ReferralStatus", h.to_status AS "to_status: ReferralStatus",
+    {
+        matches.entry(m.referral_id).or_default().push(MatchView {
+            rank: m.rank,
+            clinician_id: m.clinician_id,
+            name: m.name.unwrap_or_else(|| "A clinician".to_owned()),
+            discipline: m.discipline.unwrap_or(Discipline::Rn),
+            distance_miles: m.distance_miles,
+            explanation: m.explanation,
+            verified_at: m.verified_at,
+        });
+    }
+    let mut history: std::collections::HashMap<Uuid, Vec<HistoryView>> = Default::default();
+    for h in sqlx::query!(
+        r#"SELECT h.referral_id, h.from_status AS "from_status: ReferralStatus",
+                  h.to_status AS "to_status: ReferralStatus",
                   h.reason, coalesce(u.display_name, o.name) AS "actor?", h.occurred_at
            FROM referral_history h
            LEFT JOIN users u ON u.id = h.actor_user_id
            LEFT JOIN organizations o ON o.id = h.actor_org_id
-           WHERE h.referral_id = $1
-           ORDER BY h.seq"#,
-        id
+           WHERE h.referral_id = ANY($1)
+           ORDER BY h.referral_id, h.seq"#,
+        ids
     )
     .fetch_all(tx.conn())
     .await?
-    .into_iter()
-    .map(|h| HistoryView {
-        from: h.from_status,
-        to: h.to_status,
-        reason: h.reason,
-        actor: h.actor,
-        at: h.occurred_at,
-    })
-    .collect();
-    Ok(Some(ReferralView {
-        id: r.id,
-        reference: r.reference,
-        // Organization names of the other party may be hidden by policy.
-        referrer: r
-            .referrer
-            .unwrap_or_else(|| "The referring organization".to_owned()),
-        clinic: r.clinic,
-        patient_initials: r.patient_initials,
-        patient_birth_year: r.patient_birth_year,
-        place: match (r.city, r.state) {
-            (Some(city), Some(state)) => format!("{city}, {state}"),
-            _ => String::new(),
-        },
-        zip: r.zip,
-        diagnosis: Diagnosis {
-            display: r.dx_display.unwrap_or_else(|| r.diagnosis_code.clone()),
-            description: r.dx_description.unwrap_or_default(),
-            code: r.diagnosis_code,
-        },
-        care_type: r.care_type,
-        priority: r.priority,
-        requested_start: r.requested_start,
-        notes: r.notes,
-        status: r.status,
-        decline_reason: r.decline_reason,
-        status_note: r.status_note,
-        assigned_clinician: r.assigned,
-        age_minutes: minutes_since(r.received_at),
-        received_at: r.received_at,
-        matches,
-        history,
-    }))
+    {
+        history.entry(h.referral_id).or_default().push(HistoryView {
+            from: h.from_status,
+            to: h.to_status,
+            reason: h.reason,
+            actor: h.actor,
+            at: h.occurred_at,
+        });
+    }
+    let mut by_id: std::collections::HashMap<Uuid, ReferralView> = rows
+        .into_iter()
+        .map(|r| {
+            let view = ReferralView {
+                id: r.id,
+                reference: r.reference,
+                // Organization names of the other party may be hidden by policy.
+                referrer: r
+                    .referrer
+                    .unwrap_or_else(|| "The referring organization".to_owned()),
+                clinic: r.clinic,
+                patient_initials: r.patient_initials,
+                patient_birth_year: r.patient_birth_year,
+                place: match (r.city, r.state) {
+                    (Some(city), Some(state)) => format!("{city}, {state}"),
+                    _ => String::new(),
+                },
+                zip: r.zip,
+                diagnosis: Diagnosis {
+                    display: r.dx_display.unwrap_or_else(|| r.diagnosis_code.clone()),
+                    description: r.dx_description.unwrap_or_default(),
+                    code: r.diagnosis_code,
+                },
+                care_type: r.care_type,
+                priority: r.priority,
+                requested_start: r.requested_start,
+                notes: r.notes,
+                status: r.status,
+                decline_reason: r.decline_reason,
+                status_note: r.status_note,
+                assigned_clinician: r.assigned,
+                age_minutes: minutes_since(r.received_at),
+                received_at: r.received_at,
+                matches: matches.remove(&r.id).unwrap_or_default(),
+                history: history.remove(&r.id).unwrap_or_default(),
+            };
+            (view.id, view)
+        })
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 fn minutes_since(at: OffsetDateTime) -> i64 {

@@ -113,25 +113,95 @@ pub async fn create(
     Ok(view)
 }
 
-/// One referral, for either party. A clinic's read is audited (a read of
-/// patient information).
+/// Who may read referrals: the two parties' staff (and keys acting as them).
+pub const READERS: [Role; 3] = REFERRAL_ROLES;
+
+/// One referral, for either party, whatever the door (page, REST, FHIR).
+/// Every read is audited, in the read's own transaction: it holds patient
+/// information.
 pub async fn view(
     mut tx: TenantTx,
     id: Uuid,
     meta: &RequestMeta,
 ) -> Result<ReferralView, AppError> {
-    let view = repo::detail(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    if matches!(tx.principal().role, Role::ClinicAdmin | Role::ClinicStaff) {
-        record(
-            &mut tx,
-            Entry::new(AuditAction::ReferralViewed)
-                .subject(Subject::new("referral", id))
-                .ip(meta.ip),
-        )
-        .await?;
+    if !tx.principal().has_role(&READERS) {
+        return Err(AppError::Forbidden);
     }
+    let view = repo::detail(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    record(
+        &mut tx,
+        Entry::new(AuditAction::ReferralViewed)
+            .subject(Subject::new("referral", id))
+            .ip(meta.ip),
+    )
+    .await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// A search over the referrals the principal may see (the FHIR searches).
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub statuses: Vec<ReferralStatus>,
+    /// One referral (a FHIR `patient` reference names its referral).
+    pub id: Option<Uuid>,
+    pub offset: i64,
+    pub count: i64,
+}
+
+/// One page of a search and how many match in all, in a fixed number of
+/// queries whatever the page size. One audit event names every id
+/// returned (none when the page is empty: nothing was read).
+pub async fn search(
+    mut tx: TenantTx,
+    q: &Search,
+    meta: &RequestMeta,
+) -> Result<(i64, Vec<ReferralView>), AppError> {
+    if !tx.principal().has_role(&READERS) {
+        return Err(AppError::Forbidden);
+    }
+    let (total, ids) = repo::search(&mut tx, &q.statuses, q.id, q.offset, q.count).await?;
+    let views = repo::details(&mut tx, &ids).await?;
+    audit_list(&mut tx, views.iter().map(|v| v.id), meta).await?;
+    tx.commit().await?;
+    Ok((total, views))
+}
+
+/// A page of the clinic's inbox or the referrer's sent list; audited like
+/// a search (initials and diagnoses are patient information).
+pub async fn list(
+    mut tx: TenantTx,
+    filter: &InboxFilter,
+    cursor: Option<(time::OffsetDateTime, Uuid)>,
+    meta: &RequestMeta,
+) -> Result<ReferralPage, AppError> {
+    if !tx.principal().has_role(&READERS) {
+        return Err(AppError::Forbidden);
+    }
+    let page = repo::page(&mut tx, filter, cursor, 25).await?;
+    audit_list(&mut tx, page.items.iter().map(|r| r.id), meta).await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
+/// `referral.searched` naming the ids read, unless none were.
+async fn audit_list(
+    tx: &mut TenantTx,
+    ids: impl Iterator<Item = Uuid>,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    record(
+        tx,
+        Entry::new(AuditAction::ReferralsSearched)
+            .ip(meta.ip)
+            .details(json!({ "count": ids.len(), "ids": ids })),
+    )
+    .await?;
+    Ok(())
 }
 
 /// A decision or progress step on a referral.

@@ -11,7 +11,7 @@
 //!
 //! FHIR paths answer errors as OperationOutcome (see `super::fhir`).
 
-use app::auth::session::{resolve_api_key, Principal};
+use app::auth::session::{resolve_api_key, Principal, RequestMeta};
 use app::developer::Rate;
 use app::error::AppError;
 use app::state::AppState;
@@ -27,6 +27,8 @@ use axum::response::{IntoResponse, Response};
 pub struct ApiPrincipal {
     pub principal: Principal,
     pub rate: Rate,
+    /// The client's address and agent, for the audit trail.
+    pub meta: RequestMeta,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ApiPrincipal {
@@ -91,9 +93,11 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         }
         return add_rate_headers(response, &rate);
     }
+    let meta = RequestMeta::from_head(req.extensions(), req.headers());
     req.extensions_mut().insert(ApiPrincipal {
         principal: check.principal,
         rate,
+        meta,
     });
     let response = next.run(req).await;
     let response = if fhir {

@@ -34,6 +34,9 @@ const ICD10CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
 const US_CORE: &str = "http://hl7.org/fhir/us/core/StructureDefinition";
 /// The largest page a search returns.
 const MAX_COUNT: i64 = 100;
+/// The furthest a search page may start: far past any real result set,
+/// and far from where `_offset + _count` could overflow.
+const MAX_OFFSET: i64 = 1_000_000_000;
 
 /// A FHIR JSON answer.
 fn fhir(status: StatusCode, body: Value) -> Response {
@@ -365,13 +368,11 @@ fn encounter(r: &ReferralView) -> Option<Value> {
     Some(resource)
 }
 
+/// One referral through the audited domain read.
 async fn load(state: &AppState, caller: ApiPrincipal, id: Uuid) -> Result<ReferralView, FhirError> {
-    let mut tx = tx(state, caller).await?;
-    let view = referrals::repo::detail(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(view)
+    let meta = caller.meta.clone();
+    let tx = tx(state, caller).await?;
+    Ok(referrals::service::view(tx, id, &meta).await?)
 }
 
 /// Read a Patient.
@@ -484,11 +485,11 @@ fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, FhirError> {
         Some(raw) => raw
             .parse::<i64>()
             .ok()
-            .filter(|o| *o >= 0)
+            .filter(|o| (0..=MAX_OFFSET).contains(o))
             .unwrap_or_else(|| {
                 fields.push(FieldError::new(
                     "_offset",
-                    "_offset must be a whole number.",
+                    format!("_offset must be a whole number from 0 to {MAX_OFFSET}."),
                 ));
                 0
             }),
@@ -544,7 +545,8 @@ fn bundle(
         format!("{base}/{kind}?{q}")
     };
     let mut links = vec![json!({ "relation": "self", "url": link(p.offset) })];
-    let next = p.offset + p.count;
+    // Both are bounded (MAX_OFFSET, MAX_COUNT), so this cannot overflow.
+    let next = p.offset.saturating_add(p.count);
     if p.count > 0 && next < total {
         links.push(json!({ "relation": "next", "url": link(next) }));
     }
@@ -569,6 +571,25 @@ fn query_string(p: &Paging) -> String {
         parts.push(format!("status={s}"));
     }
     parts.join("&")
+}
+
+/// A search page through the audited domain search: a fixed number of
+/// queries whatever `_count`, one audit event naming the ids returned.
+async fn search(
+    state: &AppState,
+    caller: ApiPrincipal,
+    p: &Paging,
+    statuses: Vec<ReferralStatus>,
+) -> Result<(i64, Vec<ReferralView>), FhirError> {
+    let meta = caller.meta.clone();
+    let tx = tx(state, caller).await?;
+    let q = referrals::service::Search {
+        statuses,
+        id: p.patient,
+        offset: p.offset,
+        count: p.count,
+    };
+    Ok(referrals::service::search(tx, &q, &meta).await?)
 }
 
 /// Search ServiceRequests: a `searchset` Bundle, paged by `_count`.
@@ -598,16 +619,8 @@ pub async fn search_service_requests(
                 .is_none_or(|want| want == request_status(*s))
         })
         .collect();
-    let mut tx = tx(&state, caller).await?;
-    let (total, ids) =
-        referrals::repo::search(&mut tx, &statuses, p.patient, p.offset, p.count).await?;
-    let mut resources = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(view) = referrals::repo::detail(&mut tx, id).await? {
-            resources.push(service_request(&state, &view));
-        }
-    }
-    tx.commit().await?;
+    let (total, views) = search(&state, caller, &p, statuses).await?;
+    let resources = views.iter().map(|v| service_request(&state, v)).collect();
     Ok(fhir(
         StatusCode::OK,
         bundle(
@@ -647,20 +660,8 @@ pub async fn search_encounters(
                 .is_some_and(|status| p.status.as_deref().is_none_or(|want| want == status))
         })
         .collect();
-    let mut tx = tx(&state, caller).await?;
-    let (total, ids) =
-        referrals::repo::search(&mut tx, &statuses, p.patient, p.offset, p.count).await?;
-    let mut resources = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(e) = referrals::repo::detail(&mut tx, id)
-            .await?
-            .as_ref()
-            .and_then(encounter)
-        {
-            resources.push(e);
-        }
-    }
-    tx.commit().await?;
+    let (total, views) = search(&state, caller, &p, statuses).await?;
+    let resources = views.iter().filter_map(encounter).collect();
     Ok(fhir(
         StatusCode::OK,
         bundle(&state, "Encounter", &query_string(&p), &p, total, resources),
@@ -867,6 +868,7 @@ pub async fn create_service_request(
     if !caller.principal.has_role(&[Role::Referrer]) {
         return Err(AppError::Forbidden.into());
     }
+    let meta = caller.meta.clone();
     let mut tx = tx(&state, caller).await?;
     let diagnosis = match super::native::resolve_diagnosis(&mut tx, &parsed.diagnosis).await? {
         Some(code) => code,
@@ -892,7 +894,7 @@ pub async fn create_service_request(
                 .collect::<Vec<_>>(),
         )
     })?;
-    let view = referrals::service::create(tx, referral, &app::auth::RequestMeta::default())
+    let view = referrals::service::create(tx, referral, &meta)
         .await
         .map_err(|e| match e {
             AppError::Validation { fields } => AppError::Validation {

@@ -8,6 +8,7 @@ use super::auth::ApiPrincipal;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use app::auth::Role;
 use app::db::TenantTx;
+use app::developer::pseudonym::pseudonym;
 use app::error::{AppError, FieldError};
 use app::referrals::{self, CareType, NewReferral, ReferralView};
 use app::state::AppState;
@@ -72,16 +73,6 @@ pub struct ClinicianOut {
     verified_at: Option<OffsetDateTime>,
 }
 
-/// A stable code in place of a name, for de-identified sandbox data: the
-/// id's last six hex digits (its first ones are shared by the demo's
-/// sequential ids).
-fn pseudonym(id: Uuid) -> String {
-    format!(
-        "Clinician {}",
-        &id.simple().to_string()[26..].to_uppercase()
-    )
-}
-
 /// Reads a care type from its code or its label ("Skilled Nursing").
 pub fn care_type(raw: &str) -> Option<CareType> {
     let wanted = raw.trim().to_lowercase().replace([' ', '-'], "_");
@@ -123,7 +114,7 @@ pub async fn search_clinicians(
     caller: ApiPrincipal,
     ApiQuery(q): ApiQuery<ClinicianQuery>,
 ) -> Result<Json<Envelope<Vec<ClinicianOut>>>, AppError> {
-    let sandbox = caller.principal.sandbox || caller.principal.api_key.is_some_and(|k| k.sandbox);
+    let sandbox = caller.principal.sandbox || caller.principal.api_key().is_some_and(|k| k.sandbox);
     let mut fields = Vec::new();
     let state_code = q
         .state
@@ -214,7 +205,11 @@ pub async fn search_clinicians(
     Ok(ok(found
         .into_iter()
         .map(|c| ClinicianOut {
-            name: if sandbox { pseudonym(c.id) } else { c.name },
+            name: if sandbox {
+                pseudonym(&state.settings.pseudonym_key, c.id)
+            } else {
+                c.name
+            },
             id: c.id,
             discipline: c.discipline.as_str().to_owned(),
             city: c.city,
@@ -317,7 +312,9 @@ pub struct ReferralOut {
     history: Vec<HistoryOut>,
 }
 
-pub fn referral_out(r: ReferralView, sandbox: bool) -> ReferralOut {
+/// The API's shape of a referral; `pseudonym_key` is given for a sandbox,
+/// whose answers carry pseudonyms in place of clinicians' names.
+pub fn referral_out(r: ReferralView, pseudonym_key: Option<&[u8; 32]>) -> ReferralOut {
     ReferralOut {
         id: r.id,
         reference: r.reference,
@@ -341,10 +338,9 @@ pub fn referral_out(r: ReferralView, sandbox: bool) -> ReferralOut {
             .into_iter()
             .map(|m| MatchOut {
                 rank: m.rank,
-                name: if sandbox {
-                    pseudonym(m.clinician_id)
-                } else {
-                    m.name
+                name: match pseudonym_key {
+                    Some(key) => pseudonym(key, m.clinician_id),
+                    None => m.name,
                 },
                 clinician_id: m.clinician_id,
                 discipline: m.discipline.as_str().to_owned(),
@@ -473,10 +469,17 @@ pub async fn create_referral(
     ApiJson(body): ApiJson<ReferralIn>,
 ) -> Result<(StatusCode, Json<Envelope<ReferralOut>>), AppError> {
     let sandbox = caller.principal.sandbox;
+    let meta = caller.meta.clone();
     let mut tx = tx(&state, caller, &[Role::Referrer]).await?;
     let referral = new_referral(&mut tx, body).await?;
-    let view = referrals::service::create(tx, referral, &app::auth::RequestMeta::default()).await?;
-    Ok((StatusCode::CREATED, ok(referral_out(view, sandbox))))
+    let view = referrals::service::create(tx, referral, &meta).await?;
+    Ok((
+        StatusCode::CREATED,
+        ok(referral_out(
+            view,
+            sandbox.then_some(&state.settings.pseudonym_key),
+        )),
+    ))
 }
 
 /// Read a referral back, with its status history.
@@ -496,12 +499,13 @@ pub async fn get_referral(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Envelope<ReferralOut>>, AppError> {
     let sandbox = caller.principal.sandbox;
-    let mut tx = tx(&state, caller, &[Role::Referrer, Role::ClinicStaff]).await?;
-    let view = referrals::repo::detail(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(ok(referral_out(view, sandbox)))
+    let meta = caller.meta.clone();
+    let tx = tx(&state, caller, &[Role::Referrer, Role::ClinicStaff]).await?;
+    let view = referrals::service::view(tx, id, &meta).await?;
+    Ok(ok(referral_out(
+        view,
+        sandbox.then_some(&state.settings.pseudonym_key),
+    )))
 }
 
 // --- Geography ------------------------------------------------------------------
@@ -562,14 +566,5 @@ mod tests {
             Some(CareType::SpeechTherapy)
         );
         assert_eq!(care_type("massage"), None);
-    }
-
-    #[test]
-    fn pseudonyms_are_stable_and_reveal_no_name() {
-        let id = Uuid::parse_str("de010000-0000-4000-8000-0000003f9a12").unwrap();
-        assert_eq!(pseudonym(id), "Clinician 3F9A12");
-        // Sequential demo ids get distinct codes.
-        let next = Uuid::parse_str("de010000-0000-4000-8000-0000003f9a13").unwrap();
-        assert_ne!(pseudonym(id), pseudonym(next));
     }
 }

@@ -303,6 +303,7 @@ impl TestApp {
         let webhooks = options.webhooks.unwrap_or(Policy {
             https_only: false,
             allow_loopback: true,
+            ports: None,
         });
         if !options.without_worker {
             server::mail::worker::spawn(
@@ -622,6 +623,9 @@ async fn serve(
             auth: policy,
             dev_mailbox: true,
             webhooks,
+            // Tests reach the server directly: no proxy is trusted.
+            trusted_proxies: Vec::new(),
+            pseudonym_key: [7; 32],
         }),
         hasher: PasswordHasher::new(2),
     };
