@@ -506,7 +506,9 @@ impl fmt::Display for Problem {
             Self::Removed { from, to } if from == to => {
                 write!(f, "REMOVED checkpoint #{from} is missing")
             }
-            Self::Removed { from, to } => write!(f, "REMOVED checkpoints #{from} to #{to} are missing"),
+            Self::Removed { from, to } => {
+                write!(f, "REMOVED checkpoints #{from} to #{to} are missing")
+            }
             Self::Rewritten {
                 organization_id,
                 organization,

@@ -7,9 +7,7 @@ use crate::db::DatabaseUrls;
 use crate::embedded_pg::EmbeddedPg;
 use crate::mail::sink::Mailbox;
 use crate::mail::worker::Mailer;
-use crate::{
-    audit_anchor, db, demo, mail, operator, probe, routes, sessions, telemetry, webhooks,
-};
+use crate::{audit_anchor, db, demo, mail, operator, probe, routes, sessions, telemetry, webhooks};
 use anyhow::{Context, Result};
 use app::auth::hashing::PasswordHasher;
 use app::state::{AppState, Settings};
@@ -389,7 +387,9 @@ async fn audit_verify(config: Config) -> Result<bool> {
 /// Writes one checkpoint with the configured key and prints a summary.
 async fn audit_checkpoint(config: Config) -> Result<()> {
     let Some(path) = &config.audit.signing_key_path else {
-        anyhow::bail!("`server audit checkpoint` needs AUDIT_SIGNING_KEY_PATH (see `server audit keygen`)");
+        anyhow::bail!(
+            "`server audit checkpoint` needs AUDIT_SIGNING_KEY_PATH (see `server audit keygen`)"
+        );
     };
     let signer = audit_anchor::Signer::load(path)?;
     let written = with_database(&config, async |urls| {

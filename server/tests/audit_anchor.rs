@@ -78,11 +78,12 @@ async fn rewrite_history(admin: &mut PgConnection, org: Uuid, seq: i64) {
     .execute(&mut *admin)
     .await
     .unwrap();
-    let head: i64 = sqlx::query_scalar("SELECT seq FROM audit_chain_heads WHERE organization_id = $1")
-        .bind(org)
-        .fetch_one(&mut *admin)
-        .await
-        .unwrap();
+    let head: i64 =
+        sqlx::query_scalar("SELECT seq FROM audit_chain_heads WHERE organization_id = $1")
+            .bind(org)
+            .fetch_one(&mut *admin)
+            .await
+            .unwrap();
     for s in seq..=head {
         sqlx::query(
             "UPDATE audit_events e SET prev_hash = p.hash FROM audit_events p
@@ -212,7 +213,10 @@ async fn rewritten_history_with_recomputed_hashes_is_caught_by_the_signed_checkp
     let public = audit_anchor::encode_public_key(&signer.verifying_key());
     let (code, printed) = run_verify(&app, &[("AUDIT_CHECKPOINT_PUBLIC_KEY", &public)]);
     assert_eq!(code, 1, "{printed}");
-    assert!(printed.contains("ok      Riverbend Home Health (6 events)"), "{printed}");
+    assert!(
+        printed.contains("ok      Riverbend Home Health (6 events)"),
+        "{printed}"
+    );
     assert!(printed.contains(&said), "{printed}");
 }
 
@@ -253,7 +257,13 @@ async fn removing_signed_events_is_caught_too() {
     assert!(
         matches!(
             report.problems.as_slice(),
-            [Problem::Rewritten { first_event: 3, checkpoint: 1, event_missing: true, last_matching: None, .. }]
+            [Problem::Rewritten {
+                first_event: 3,
+                checkpoint: 1,
+                event_missing: true,
+                last_matching: None,
+                ..
+            }]
         ),
         "{:?}",
         report.problems
@@ -360,7 +370,9 @@ async fn a_checkpoint_with_a_tampered_signature_is_reported_forged() {
             reason: "its signature does not verify",
         }]
     );
-    assert!(report.problems[0].to_string().starts_with("FORGED  checkpoint #1"));
+    assert!(report.problems[0]
+        .to_string()
+        .starts_with("FORGED  checkpoint #1"));
 
     // A signed head changed to vouch for a rewritten chain fails the same
     // way (the signature covers every byte), and removing the checkpoint
@@ -396,7 +408,10 @@ async fn a_checkpoint_with_a_tampered_signature_is_reported_forged() {
     let (code, printed) = run_verify(&app, &[("AUDIT_CHECKPOINT_PUBLIC_KEY", &public)]);
     assert_eq!(code, 1, "{printed}");
     assert!(printed.contains("FORGED  checkpoint #2"), "{printed}");
-    assert!(printed.contains("REMOVED checkpoint #1 is missing"), "{printed}");
+    assert!(
+        printed.contains("REMOVED checkpoint #1 is missing"),
+        "{printed}"
+    );
 }
 
 #[tokio::test]
@@ -462,8 +477,8 @@ async fn a_key_file_others_may_read_is_refused() {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) {
-    use std::os::unix::fs::OpenOptionsExt as _;
     use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
