@@ -1,18 +1,19 @@
 //! The command line: `server` (serve), `server migrate`, `server db
 //! start|stop|destroy|dir` for the embedded development cluster, and the
-//! operator's `server admin create` and `server audit verify`.
+//! operator's `server admin create` and `server audit verify|checkpoint|keygen`.
 
 use crate::config::{Config, DatabaseSource, Secret};
 use crate::db::DatabaseUrls;
 use crate::embedded_pg::EmbeddedPg;
 use crate::mail::sink::Mailbox;
 use crate::mail::worker::Mailer;
-use crate::{db, demo, mail, operator, probe, routes, sessions, telemetry, webhooks};
+use crate::{audit_anchor, db, demo, mail, operator, probe, routes, sessions, telemetry, webhooks};
 use anyhow::{Context, Result};
 use app::auth::hashing::PasswordHasher;
 use app::state::{AppState, Settings};
 use clap::{Parser, Subcommand};
 use leptos::config::{Env, LeptosOptions};
+use sqlx::Connection as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -105,8 +106,20 @@ enum ApiKeyCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Walk every organization's audit chain and report the first broken
-    /// link of each; exits with 1 when any chain is broken.
+    /// link of each, then check the signed checkpoints (with
+    /// AUDIT_CHECKPOINT_PUBLIC_KEY or the key file's public key); exits
+    /// with 1 when any chain is broken or no longer matches a checkpoint.
     Verify,
+    /// Write one signed checkpoint of every chain head (needs
+    /// AUDIT_SIGNING_KEY_PATH).
+    Checkpoint,
+    /// Write a new Ed25519 private key file (mode 0600) for
+    /// AUDIT_SIGNING_KEY_PATH and print its public key.
+    Keygen {
+        /// Where to write the key; an existing file is never overwritten.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -179,6 +192,8 @@ pub async fn run() -> ExitCode {
             Ok(false) => return ExitCode::FAILURE,
             Err(error) => Err(error),
         },
+        Command::Audit(AuditCommand::Checkpoint) => audit_checkpoint(config).await,
+        Command::Audit(AuditCommand::Keygen { out }) => audit_keygen(&out),
         Command::Db(DbCommand::Start) => db_start(config).await,
         Command::Db(DbCommand::Stop) => db_stop(config).await,
         Command::Db(DbCommand::Destroy) => db_destroy(config).await,
@@ -250,7 +265,6 @@ async fn with_database<T>(
 
 /// Creates `name` in the embedded cluster if it does not exist.
 async fn ensure_database(pg: &EmbeddedPg, name: &str) -> Result<()> {
-    use sqlx::Connection;
     anyhow::ensure!(
         !name.is_empty()
             && name
@@ -301,10 +315,27 @@ async fn admin_create(config: Config, email: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Prints each chain's verdict; whether every chain is intact.
+/// Prints each chain's verdict, then the checkpoints'; whether every chain
+/// is intact and matches every signed checkpoint.
 async fn audit_verify(config: Config) -> Result<bool> {
-    let reports = with_database(&config, async |urls| {
-        operator::verify_all(&urls.admin).await
+    // The key file is only read for its public key; a verifier may hold
+    // the public key alone (AUDIT_CHECKPOINT_PUBLIC_KEY).
+    let mut keys = config.audit.public_keys.clone();
+    if let Some(path) = &config.audit.signing_key_path {
+        keys.push(audit_anchor::Signer::load(path)?.verifying_key());
+    }
+    let keyring = audit_anchor::Keyring::new(keys);
+    let (reports, anchor) = with_database(&config, async |urls| {
+        let reports = operator::verify_all(&urls.admin).await?;
+        let anchor = if keyring.is_empty() {
+            None
+        } else {
+            let mut conn = sqlx::PgConnection::connect(urls.admin.expose())
+                .await
+                .context("cannot connect with DATABASE_URL")?;
+            Some(audit_anchor::verify(&mut conn, &keyring).await?)
+        };
+        Ok((reports, anchor))
     })
     .await?;
     let mut intact = true;
@@ -321,7 +352,72 @@ async fn audit_verify(config: Config) -> Result<bool> {
             }
         }
     }
-    Ok(intact)
+    let Some(anchor) = anchor else {
+        println!(
+            "checkpoints not checked: set AUDIT_CHECKPOINT_PUBLIC_KEY (or AUDIT_SIGNING_KEY_PATH)"
+        );
+        return Ok(intact);
+    };
+    for problem in &anchor.problems {
+        println!("{problem}");
+    }
+    let keys = keyring.ids().join(", ");
+    match anchor.newest {
+        None if anchor.checkpoints == 0 => {
+            println!("no checkpoints yet: run `server audit checkpoint`");
+        }
+        None => println!(
+            "none of {} checkpoints verifies with key {keys}",
+            anchor.checkpoints
+        ),
+        Some((number, at)) => println!(
+            "{} of {} checkpoints verified with key {keys}; the newest is #{number} ({at}){}",
+            anchor.verified,
+            anchor.checkpoints,
+            if anchor.intact() {
+                "; every signed chain head matches"
+            } else {
+                ""
+            }
+        ),
+    }
+    Ok(intact && anchor.intact())
+}
+
+/// Writes one checkpoint with the configured key and prints a summary.
+async fn audit_checkpoint(config: Config) -> Result<()> {
+    let Some(path) = &config.audit.signing_key_path else {
+        anyhow::bail!(
+            "`server audit checkpoint` needs AUDIT_SIGNING_KEY_PATH (see `server audit keygen`)"
+        );
+    };
+    let signer = audit_anchor::Signer::load(path)?;
+    let written = with_database(&config, async |urls| {
+        let mut conn = sqlx::PgConnection::connect(urls.admin.expose())
+            .await
+            .context("cannot connect with DATABASE_URL")?;
+        audit_anchor::checkpoint(&mut conn, &signer).await
+    })
+    .await?;
+    println!(
+        "checkpoint #{} at {}: {} chains, signed with key {}; payload sha256 {}",
+        written.number, written.created_at, written.chains, written.key_id, written.payload_sha256
+    );
+    Ok(())
+}
+
+/// Writes a new key file and prints its public key (standard output) and
+/// what to do with both (standard error).
+fn audit_keygen(out: &std::path::Path) -> Result<()> {
+    let public = audit_anchor::keygen(out)?;
+    eprintln!(
+        "wrote {} (mode 0600), key id {}: set AUDIT_SIGNING_KEY_PATH to it, keep it off the \
+         database server, and give verifiers the public key as AUDIT_CHECKPOINT_PUBLIC_KEY:",
+        out.display(),
+        audit_anchor::key_id(&public)
+    );
+    println!("{}", audit_anchor::encode_public_key(&public));
+    Ok(())
 }
 
 async fn db_start(config: Config) -> Result<()> {
@@ -435,7 +531,23 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
         if demo {
             demo::seed(&urls.admin, &state.hasher).await?;
         }
-        let probe = probe::spawn(state.pool.clone(), config.probe_interval);
+        let checkpoints = match &config.audit.signing_key_path {
+            Some(path) => Some(audit_anchor::Periodic {
+                pool: db::worker_pool(&urls.worker).await?,
+                signer: Arc::new(audit_anchor::Signer::load(path)?),
+                every: config.audit.checkpoint_interval,
+            }),
+            None => {
+                if config.production {
+                    tracing::warn!(
+                        "AUDIT_SIGNING_KEY_PATH is unset: the audit log is not anchored by \
+                         signed checkpoints"
+                    );
+                }
+                None
+            }
+        };
+        let probe = probe::spawn(state.pool.clone(), config.probe_interval, checkpoints);
         let cleanup = sessions::spawn_cleanup(state.pool.clone());
         let worker = match Mailer::from_config(&config.mail, sink.as_ref().map(|s| s.1)) {
             Ok(mailer) => Some(mail::worker::spawn(

@@ -96,6 +96,7 @@ pub struct Config {
     /// 64 hex digits; required in production, random per process in
     /// development).
     pub pseudonym_key: Secret32,
+    pub audit: AuditAnchorConfig,
 }
 
 /// 32 secret bytes that never print.
@@ -106,6 +107,23 @@ impl std::fmt::Debug for Secret32 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret32(…)")
     }
+}
+
+/// Signed audit checkpoints (see `audit_anchor`).
+#[derive(Debug, Clone)]
+pub struct AuditAnchorConfig {
+    /// `AUDIT_SIGNING_KEY_PATH`: the Ed25519 private key file (PKCS#8 PEM,
+    /// mode 0600). Only its path is configuration; the key itself is read
+    /// by `audit_anchor::Signer::load` and never printed. Unset: no
+    /// checkpoints are written.
+    pub signing_key_path: Option<PathBuf>,
+    /// `AUDIT_CHECKPOINT_PUBLIC_KEY`: public keys (base64, comma-separated
+    /// while keys rotate) that `server audit verify` accepts, besides the
+    /// one derived from the key file.
+    pub public_keys: Vec<ed25519_dalek::VerifyingKey>,
+    /// `AUDIT_CHECKPOINT_INTERVAL_SECS`: how often the running server
+    /// writes a checkpoint when a key is configured.
+    pub checkpoint_interval: Duration,
 }
 
 /// Where outgoing mail goes.
@@ -314,6 +332,26 @@ impl Config {
             None => Secret32(rand::random()),
         };
 
+        let checkpoint_secs: u64 = parse_or(&get, "AUDIT_CHECKPOINT_INTERVAL_SECS", 3600)?;
+        if checkpoint_secs < 60 {
+            return Err(err("AUDIT_CHECKPOINT_INTERVAL_SECS must be at least 60"));
+        }
+        let public_keys = get("AUDIT_CHECKPOINT_PUBLIC_KEY")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                crate::audit_anchor::parse_public_key(k)
+                    .map_err(|m| err(format!("AUDIT_CHECKPOINT_PUBLIC_KEY: {m}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let audit = AuditAnchorConfig {
+            signing_key_path: get("AUDIT_SIGNING_KEY_PATH").map(PathBuf::from),
+            public_keys,
+            checkpoint_interval: Duration::from_secs(checkpoint_secs),
+        };
+
         Ok(Self {
             production,
             bind_addr,
@@ -328,6 +366,7 @@ impl Config {
             webhooks,
             trusted_proxies,
             pseudonym_key,
+            audit,
         })
     }
 }
@@ -482,5 +521,31 @@ mod tests {
         assert!(e.to_string().contains("EMBEDDED_PG_PORT"));
         let e = config(&[("HEALTH_PROBE_INTERVAL_SECS", "0")]).unwrap_err();
         assert!(e.to_string().contains("HEALTH_PROBE_INTERVAL_SECS"));
+        let e = config(&[("AUDIT_CHECKPOINT_INTERVAL_SECS", "5")]).unwrap_err();
+        assert!(e.to_string().contains("AUDIT_CHECKPOINT_INTERVAL_SECS"));
+        let e = config(&[("AUDIT_CHECKPOINT_PUBLIC_KEY", "not-a-key")]).unwrap_err();
+        assert!(e.to_string().contains("AUDIT_CHECKPOINT_PUBLIC_KEY"));
+    }
+
+    #[test]
+    fn audit_checkpoints_are_off_until_a_key_is_configured() {
+        let c = config(&[]).unwrap();
+        assert!(c.audit.signing_key_path.is_none());
+        assert!(c.audit.public_keys.is_empty());
+        assert_eq!(c.audit.checkpoint_interval, Duration::from_secs(3600));
+        // RFC 8032, test 1.
+        let one = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+        let c = config(&[
+            ("AUDIT_SIGNING_KEY_PATH", "/etc/carethread/audit.pem"),
+            ("AUDIT_CHECKPOINT_PUBLIC_KEY", &format!("{one}, {one}")),
+            ("AUDIT_CHECKPOINT_INTERVAL_SECS", "600"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.audit.signing_key_path.as_deref(),
+            Some(std::path::Path::new("/etc/carethread/audit.pem"))
+        );
+        assert_eq!(c.audit.public_keys.len(), 2);
+        assert_eq!(c.audit.checkpoint_interval, Duration::from_secs(600));
     }
 }

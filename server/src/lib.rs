@@ -1,7 +1,8 @@
 //! Carethread's server: configuration, the embedded development database,
 //! start-up (roles, migrations), the HTTP stack (security headers, request
 //! ids, tracing, sessions), the REST API under `/api/v1`, background tasks
-//! (uptime probes, the mail worker, the webhook worker), the development SMTP sink, demo data
+//! (uptime probes, signed audit checkpoints, the mail worker, the webhook
+//! worker), the development SMTP sink, demo data
 //! and the operator's commands.
 //!
 //! Product behaviour lives in the `app` crate; this crate wires it to the
@@ -10,6 +11,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod audit_anchor;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -5,14 +5,26 @@
 //!
 //! Probes older than 90 days are pruned hourly (retention), under a policy
 //! that lets the application role delete nothing newer.
+//!
+//! The same ticker writes the signed audit checkpoints when a key is
+//! configured ([`crate::audit_anchor::Periodic`]: due every
+//! `AUDIT_CHECKPOINT_INTERVAL_SECS`, as the worker role, at most one per
+//! interval across all server processes). Both move onto the single
+//! durable job runner when it lands; until then this is the one periodic
+//! loop, so no second hand-made loop is added.
 
 use crate::health::{check_database, DatabaseCheck};
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-/// Starts probing every `interval`, beginning now.
-pub fn spawn(pool: PgPool, interval: Duration) -> JoinHandle<()> {
+/// Starts probing every `interval`, beginning now; with `checkpoints`,
+/// also writes audit checkpoints when they are due.
+pub fn spawn(
+    pool: PgPool,
+    interval: Duration,
+    checkpoints: Option<crate::audit_anchor::Periodic>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -28,6 +40,9 @@ pub fn spawn(pool: PgPool, interval: Duration) -> JoinHandle<()> {
                 if let Err(error) = prune(&pool).await {
                     tracing::warn!(%error, "could not prune old health probes");
                 }
+            }
+            if let Some(checkpoints) = &checkpoints {
+                checkpoints.tick().await;
             }
             count = count.wrapping_add(1);
         }

@@ -5,7 +5,10 @@
 //! actor and the organization's chain from the transaction's scope, so an
 //! event can never claim another actor or land in another organization's
 //! chain. The chain itself (sequence, hashes, the head lock) is kept by the
-//! database; `server audit verify` and the admin page walk it.
+//! database; `server audit verify` and the admin page walk it. The chain
+//! only proves the database agrees with itself: signed checkpoints of every
+//! chain head, made with a key the database never holds, anchor it outside
+//! (`server/src/audit_anchor.rs`), and `server audit verify` checks them.
 
 mod model;
 mod page;
