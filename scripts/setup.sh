@@ -5,6 +5,7 @@
 #   - the wasm32 target, cargo-leptos, wasm-bindgen-cli (exact version)
 #   - wasm-opt (npm binaryen, project-local under tools/) for release builds
 #   - the end-to-end test packages (end2end/node_modules)
+#   - cargo-deny for the licence, ban and source checks
 #   - schemathesis (PyPI, in a project-local venv under tools/) for the
 #     OpenAPI fuzz run
 # Usage: scripts/setup.sh [--run]   (--run: only what running the app needs)
@@ -16,6 +17,8 @@ CARGO_LEPTOS_VERSION=0.3.10
 # wasm-bindgen-cli must match the wasm-bindgen crate pinned in Cargo.toml.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 BINARYEN_VERSION=132.0.0
+# cargo-deny: the newest release (needs rustc 1.88); builds on 1.95.
+CARGO_DENY_VERSION=0.20.2
 SCHEMATHESIS_VERSION=4.32.5
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -59,6 +62,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; 
   say "installing wasm-bindgen-cli ${WASM_BINDGEN_VERSION}"
   # Not --locked: its lock file pins a crate the registry no longer serves.
   cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}"
+fi
+
+if [ "$MODE" != "--run" ] && ! cargo deny --version 2>/dev/null | grep -q " ${CARGO_DENY_VERSION}\$"; then
+  say "installing cargo-deny ${CARGO_DENY_VERSION} (about 4 minutes on 2 cores)"
+  cargo install --locked cargo-deny --version "${CARGO_DENY_VERSION}"
 fi
 
 # --- Node tools ------------------------------------------------------------

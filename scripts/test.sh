@@ -34,6 +34,11 @@ trap cleanup EXIT
 step "formatting"
 cargo fmt --all --check
 
+step "supply chain: licences, banned crates, sources (cargo deny, deny.toml)"
+# Advisories are not checked here: they need the RustSec database from
+# GitHub, which this machine cannot reach.
+cargo deny --locked check --hide-inclusion-graph licenses bans sources
+
 step "clippy: server and app (ssr)"
 # One invocation, so both crates see one feature set and share artefacts.
 cargo clippy -p server -p app --all-targets --features app/ssr -- -D warnings
