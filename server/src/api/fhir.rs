@@ -439,6 +439,7 @@ pub async fn read_encounter(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// A Patient id (or `Patient/<id>`).
     patient: Option<String>,
