@@ -35,6 +35,19 @@ const US_CORE: &str = "http://hl7.org/fhir/us/core/StructureDefinition";
 /// The largest page a search returns.
 const MAX_COUNT: i64 = 100;
 
+/// Any FHIR R4 resource, as the OpenAPI document describes an answer:
+/// `resourceType` names it and decides its other members
+/// (<https://hl7.org/fhir/R4/>). Resources are built as JSON; this type
+/// only documents them, so generated clients parse answers into a type.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FhirResource {
+    /// CapabilityStatement, Patient, Encounter, ServiceRequest, Bundle or
+    /// OperationOutcome.
+    #[schema(rename = "resourceType")]
+    resource_type: String,
+}
+
 /// A FHIR JSON answer.
 fn fhir(status: StatusCode, body: Value) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
@@ -185,7 +198,7 @@ fn base(state: &AppState) -> String {
 #[utoipa::path(
     get, path = "/fhir/metadata", tag = "FHIR R4",
     responses(
-        (status = 200, description = "CapabilityStatement (FHIR 4.0.1); public", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "CapabilityStatement (FHIR 4.0.1); public", body = FhirResource, content_type = "application/fhir+json"),
     )
 )]
 pub async fn metadata(State(state): State<AppState>) -> Response {
@@ -379,10 +392,10 @@ async fn load(state: &AppState, caller: ApiPrincipal, id: Uuid) -> Result<Referr
     get, path = "/fhir/Patient/{id}", tag = "FHIR R4",
     params(("id" = Uuid, Path, description = "The resource id")),
     responses(
-        (status = 200, description = "A Patient (US Core profile): initials, birth year, ZIP", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, description = "OperationOutcome: no such resource for this key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "A Patient (US Core profile): initials, birth year, ZIP", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -400,10 +413,10 @@ pub async fn read_patient(
     get, path = "/fhir/ServiceRequest/{id}", tag = "FHIR R4",
     params(("id" = Uuid, Path, description = "The resource id")),
     responses(
-        (status = 200, description = "A ServiceRequest: the referral", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, description = "OperationOutcome: no such resource for this key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "A ServiceRequest: the referral", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -421,10 +434,10 @@ pub async fn read_service_request(
     get, path = "/fhir/Encounter/{id}", tag = "FHIR R4",
     params(("id" = Uuid, Path, description = "The resource id")),
     responses(
-        (status = 200, description = "An Encounter (class HH): the first home visit, once scheduled", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, description = "OperationOutcome: no such resource for this key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "An Encounter (class HH): the first home visit, once scheduled", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -577,10 +590,10 @@ fn query_string(p: &Paging) -> String {
     get, path = "/fhir/ServiceRequest", tag = "FHIR R4",
     params(SearchQuery),
     responses(
-        (status = 200, description = "Bundle (searchset) with total, self and next links", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Bundle (searchset) with total, self and next links", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -627,10 +640,10 @@ pub async fn search_service_requests(
     get, path = "/fhir/Encounter", tag = "FHIR R4",
     params(SearchQuery),
     responses(
-        (status = 200, description = "Bundle (searchset) with total, self and next links", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Bundle (searchset) with total, self and next links", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -850,12 +863,12 @@ fn fhir_path(field: &str) -> &str {
             "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I50.9"}]}],
             "note": [{"text": "Needs daily weights and diuretic titration."}]})),
     responses(
-        (status = 201, description = "The created ServiceRequest, with Location", body = serde_json::Value, content_type = "application/fhir+json",
+        (status = 201, description = "The created ServiceRequest, with Location", body = FhirResource, content_type = "application/fhir+json",
             links(("read" = (operation_id = "read_service_request", parameters(("id" = "$response.body#/id")), description = "Read the created request")))),
-        (status = 400, description = "OperationOutcome: not a ServiceRequest", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 422, description = "OperationOutcome: a field is wrong; nothing was saved", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome: not a ServiceRequest", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 422, description = "OperationOutcome: a field is wrong; nothing was saved", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
