@@ -6,8 +6,8 @@
 #   - wasm-opt (npm binaryen, project-local under tools/) for release builds
 #   - the end-to-end test packages (end2end/node_modules)
 #   - cargo-deny for the licence, ban and source checks
-#   - schemathesis (PyPI, in a project-local venv under tools/) for the
-#     OpenAPI fuzz run
+#   - schemathesis, openapi-spec-validator and openapi-python-client (PyPI,
+#     in a project-local venv under tools/) for the OpenAPI checks
 # Usage: scripts/setup.sh [--run]   (--run: only what running the app needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,8 @@ BINARYEN_VERSION=132.0.0
 # cargo-deny: the newest release (needs rustc 1.88); builds on 1.95.
 CARGO_DENY_VERSION=0.20.2
 SCHEMATHESIS_VERSION=4.32.5
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+OPENAPI_PYTHON_CLIENT_VERSION=0.29.1
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -88,6 +90,18 @@ if [ "$MODE" != "--run" ]; then
     say "installing schemathesis ${SCHEMATHESIS_VERSION} into tools/venv"
     python3 -m venv tools/venv
     tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}"
+  fi
+  # An independent validator of the served document, and a client generated
+  # from it that the suite calls (scripts/openapi-client-check.py).
+  if [ "$(tools/venv/bin/openapi-spec-validator --version 2>/dev/null | grep -o '[0-9][0-9.]*$')" != "$OPENAPI_SPEC_VALIDATOR_VERSION" ]; then
+    say "installing openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} into tools/venv"
+    python3 -m venv tools/venv
+    tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-spec-validator==${OPENAPI_SPEC_VALIDATOR_VERSION}"
+  fi
+  if [ "$(tools/venv/bin/openapi-python-client --version 2>/dev/null | grep -o '[0-9][0-9.]*$')" != "$OPENAPI_PYTHON_CLIENT_VERSION" ]; then
+    say "installing openapi-python-client ${OPENAPI_PYTHON_CLIENT_VERSION} into tools/venv"
+    python3 -m venv tools/venv
+    tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-python-client==${OPENAPI_PYTHON_CLIENT_VERSION}"
   fi
 fi
 say "ready"
