@@ -5,8 +5,9 @@
 #   - the wasm32 target, cargo-leptos, wasm-bindgen-cli (exact version)
 #   - wasm-opt (npm binaryen, project-local under tools/) for release builds
 #   - the end-to-end test packages (end2end/node_modules)
-#   - schemathesis (PyPI, in a project-local venv under tools/) for the
-#     OpenAPI fuzz run
+#   - cargo-deny for the licence, ban and source checks
+#   - schemathesis, openapi-spec-validator and openapi-python-client (PyPI,
+#     in a project-local venv under tools/) for the OpenAPI checks
 # Usage: scripts/setup.sh [--run]   (--run: only what running the app needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,11 @@ CARGO_LEPTOS_VERSION=0.3.10
 # wasm-bindgen-cli must match the wasm-bindgen crate pinned in Cargo.toml.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 BINARYEN_VERSION=132.0.0
+# cargo-deny: the newest release (needs rustc 1.88); builds on 1.95.
+CARGO_DENY_VERSION=0.20.2
 SCHEMATHESIS_VERSION=4.32.5
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+OPENAPI_PYTHON_CLIENT_VERSION=0.29.1
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -61,6 +66,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; 
   cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}"
 fi
 
+if [ "$MODE" != "--run" ] && ! cargo deny --version 2>/dev/null | grep -q " ${CARGO_DENY_VERSION}\$"; then
+  say "installing cargo-deny ${CARGO_DENY_VERSION} (about 4 minutes on 2 cores)"
+  cargo install --locked cargo-deny --version "${CARGO_DENY_VERSION}"
+fi
+
 # --- Node tools ------------------------------------------------------------
 # wasm-opt for release builds. Debian's binaryen is too old (its output
 # never hydrates); npm's binaryen is current and installs in seconds.
@@ -80,6 +90,18 @@ if [ "$MODE" != "--run" ]; then
     say "installing schemathesis ${SCHEMATHESIS_VERSION} into tools/venv"
     python3 -m venv tools/venv
     tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}"
+  fi
+  # An independent validator of the served document, and a client generated
+  # from it that the suite calls (scripts/openapi-client-check.py).
+  if [ "$(tools/venv/bin/openapi-spec-validator --version 2>/dev/null | grep -o '[0-9][0-9.]*$')" != "$OPENAPI_SPEC_VALIDATOR_VERSION" ]; then
+    say "installing openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} into tools/venv"
+    python3 -m venv tools/venv
+    tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-spec-validator==${OPENAPI_SPEC_VALIDATOR_VERSION}"
+  fi
+  if [ "$(tools/venv/bin/openapi-python-client --version 2>/dev/null | grep -o '[0-9][0-9.]*$')" != "$OPENAPI_PYTHON_CLIENT_VERSION" ]; then
+    say "installing openapi-python-client ${OPENAPI_PYTHON_CLIENT_VERSION} into tools/venv"
+    python3 -m venv tools/venv
+    tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-python-client==${OPENAPI_PYTHON_CLIENT_VERSION}"
   fi
 fi
 say "ready"

@@ -34,6 +34,11 @@ trap cleanup EXIT
 step "formatting"
 cargo fmt --all --check
 
+step "supply chain: licences, banned crates, sources (cargo deny, deny.toml)"
+# Advisories are not checked here: they need the RustSec database from
+# GitHub, which this machine cannot reach.
+cargo deny --locked check --hide-inclusion-graph licenses bans sources
+
 step "clippy: server and app (ssr)"
 # One invocation, so both crates see one feature set and share artefacts.
 cargo clippy -p server -p app --all-targets --features app/ssr -- -D warnings
@@ -73,14 +78,27 @@ if ! (cd end2end && BASE_URL="http://127.0.0.1:$E2E_PORT" npx playwright test); 
   exit 1
 fi
 
-step "OpenAPI fuzz run (schemathesis): no server errors, responses as documented"
-# A live key for the demo clinic with limits the fuzzer cannot exhaust; the
-# rate limiter itself is tested in the integration tests.
+# A live key for the demo referring organization with limits the OpenAPI
+# checks cannot exhaust; the rate limiter itself is tested in the
+# integration tests.
 fuzz_org=de000000-0000-4000-8000-000000000201
 EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 \
   "$TARGET_DIR/debug/server" api-key limits --org "$fuzz_org" --per-minute 100000 --per-day 10000000 >/dev/null
 fuzz_key=$(EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 \
-  "$TARGET_DIR/debug/server" api-key create --org "$fuzz_org" --name "OpenAPI fuzz run" 2>/dev/null | tail -n 1)
+  "$TARGET_DIR/debug/server" api-key create --org "$fuzz_org" --name "OpenAPI checks" 2>/dev/null | tail -n 1)
+
+step "OpenAPI document: valid (openapi-spec-validator), and a client generated from it works"
+# The document as served, kept in target/ to read when a check fails.
+curl -fsS "http://127.0.0.1:$E2E_PORT/api/v1/openapi.json" -o target/openapi.json
+tools/venv/bin/openapi-spec-validator target/openapi.json
+if ! tools/venv/bin/python scripts/openapi-client-check.py target/openapi.json \
+    "http://127.0.0.1:$E2E_PORT/api/v1" "$fuzz_key"; then
+  echo "the generated client failed; the server's log ends:"
+  tail -n 50 target/e2e-server.log
+  exit 1
+fi
+
+step "OpenAPI fuzz run (schemathesis): no server errors, responses as documented"
 if ! tools/venv/bin/schemathesis run "http://127.0.0.1:$E2E_PORT/api/v1/openapi.json" \
     --header "Authorization: Bearer $fuzz_key" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance \

@@ -147,4 +147,80 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), ops.len(), "operation ids are unique");
     }
+
+    /// `(name, in)` of each parameter of one operation, as documented.
+    fn parameters<'a>(
+        doc: &'a serde_json::Value,
+        path: &str,
+        method: &str,
+    ) -> Vec<(&'a str, &'a str)> {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| (p["name"].as_str().unwrap(), p["in"].as_str().unwrap()))
+            .collect()
+    }
+
+    /// The search's filters are read from the query string, so a generated
+    /// client must send them there (utoipa declares an `IntoParams` struct's
+    /// fields as path parameters unless told otherwise).
+    #[test]
+    fn clinician_search_filters_are_query_parameters() {
+        let doc = document();
+        assert_eq!(
+            parameters(&doc, "/clinicians/search", "get"),
+            [
+                ("state", "query"),
+                ("city", "query"),
+                ("zip", "query"),
+                ("diagnosis", "query"),
+                ("care_type", "query"),
+                ("limit", "query"),
+            ]
+        );
+    }
+
+    /// Every path parameter names a `{segment}` of its path, is required,
+    /// and every segment has one; anything else is a query parameter. An
+    /// OpenAPI validator rejects a document that breaks this.
+    #[test]
+    fn path_parameters_are_exactly_the_path_segments() {
+        let doc = document();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let mut segments: Vec<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            segments.sort_unstable();
+            for method in item.as_object().unwrap().keys() {
+                let declared = parameters(&doc, path, method);
+                let mut in_path: Vec<&str> = declared
+                    .iter()
+                    .filter(|(_, location)| *location == "path")
+                    .map(|(name, _)| *name)
+                    .collect();
+                in_path.sort_unstable();
+                assert_eq!(in_path, segments, "{method} {path}: path parameters");
+                for (name, location) in declared {
+                    assert!(
+                        ["path", "query"].contains(&location),
+                        "{method} {path}: {name} in {location}"
+                    );
+                }
+                for p in doc["paths"][path][method]["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p["in"] == "path")
+                {
+                    assert_eq!(
+                        p["required"], true,
+                        "{method} {path}: {} required",
+                        p["name"]
+                    );
+                }
+            }
+        }
+    }
 }

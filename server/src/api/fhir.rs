@@ -38,6 +38,19 @@ const MAX_COUNT: i64 = 100;
 /// and far from where `_offset + _count` could overflow.
 const MAX_OFFSET: i64 = 1_000_000_000;
 
+/// Any FHIR R4 resource, as the OpenAPI document describes an answer:
+/// `resourceType` names it and decides its other members
+/// (<https://hl7.org/fhir/R4/>). Resources are built as JSON; this type
+/// only documents them, so generated clients parse answers into a type.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FhirResource {
+    /// CapabilityStatement, Patient, Encounter, ServiceRequest, Bundle or
+    /// OperationOutcome.
+    #[schema(rename = "resourceType")]
+    resource_type: String,
+}
+
 /// A FHIR JSON answer.
 fn fhir(status: StatusCode, body: Value) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
@@ -188,7 +201,7 @@ fn base(state: &AppState) -> String {
 #[utoipa::path(
     get, path = "/fhir/metadata", tag = "FHIR R4",
     responses(
-        (status = 200, description = "CapabilityStatement (FHIR 4.0.1); public", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "CapabilityStatement (FHIR 4.0.1); public", body = FhirResource, content_type = "application/fhir+json"),
     )
 )]
 pub async fn metadata(State(state): State<AppState>) -> Response {
@@ -380,10 +393,10 @@ async fn load(state: &AppState, caller: ApiPrincipal, id: Uuid) -> Result<Referr
     get, path = "/fhir/Patient/{id}", tag = "FHIR R4",
     params(("id" = Uuid, Path, description = "The resource id")),
     responses(
-        (status = 200, description = "A Patient (US Core profile): initials, birth year, ZIP", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, description = "OperationOutcome: no such resource for this key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "A Patient (US Core profile): initials, birth year, ZIP", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -401,10 +414,10 @@ pub async fn read_patient(
     get, path = "/fhir/ServiceRequest/{id}", tag = "FHIR R4",
     params(("id" = Uuid, Path, description = "The resource id")),
     responses(
-        (status = 200, description = "A ServiceRequest: the referral", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, description = "OperationOutcome: no such resource for this key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "A ServiceRequest: the referral", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -422,10 +435,10 @@ pub async fn read_service_request(
     get, path = "/fhir/Encounter/{id}", tag = "FHIR R4",
     params(("id" = Uuid, Path, description = "The resource id")),
     responses(
-        (status = 200, description = "An Encounter (class HH): the first home visit, once scheduled", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, description = "OperationOutcome: no such resource for this key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "An Encounter (class HH): the first home visit, once scheduled", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -440,6 +453,7 @@ pub async fn read_encounter(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// A Patient id (or `Patient/<id>`).
     patient: Option<String>,
@@ -597,10 +611,10 @@ async fn search(
     get, path = "/fhir/ServiceRequest", tag = "FHIR R4",
     params(SearchQuery),
     responses(
-        (status = 200, description = "Bundle (searchset) with total, self and next links", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Bundle (searchset) with total, self and next links", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -639,10 +653,10 @@ pub async fn search_service_requests(
     get, path = "/fhir/Encounter", tag = "FHIR R4",
     params(SearchQuery),
     responses(
-        (status = 200, description = "Bundle (searchset) with total, self and next links", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Bundle (searchset) with total, self and next links", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -850,12 +864,12 @@ fn fhir_path(field: &str) -> &str {
             "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I50.9"}]}],
             "note": [{"text": "Needs daily weights and diuretic titration."}]})),
     responses(
-        (status = 201, description = "The created ServiceRequest, with Location", body = serde_json::Value, content_type = "application/fhir+json",
+        (status = 201, description = "The created ServiceRequest, with Location", body = FhirResource, content_type = "application/fhir+json",
             links(("read" = (operation_id = "read_service_request", parameters(("id" = "$response.body#/id")), description = "Read the created request")))),
-        (status = 400, description = "OperationOutcome: not a ServiceRequest", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 422, description = "OperationOutcome: a field is wrong; nothing was saved", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "OperationOutcome: not a ServiceRequest", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 422, description = "OperationOutcome: a field is wrong; nothing was saved", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]

@@ -7,15 +7,39 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 use sqlx::PgPool;
+use utoipa::ToSchema;
+
+/// The answer, the same shape whether up or not.
+#[derive(Serialize, ToSchema)]
+pub struct HealthOut {
+    /// ok or unavailable.
+    status: &'static str,
+    /// The server's version.
+    version: &'static str,
+    checks: ChecksOut,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChecksOut {
+    database: DatabaseOut,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DatabaseOut {
+    /// ok or unavailable.
+    status: &'static str,
+    /// How long one round trip took.
+    latency_ms: u64,
+}
 
 /// Liveness, and whether the database answers.
 #[utoipa::path(
     get, path = "/health", tag = "System",
     responses(
-        (status = 200, description = "Up, with the database"),
-        (status = 503, description = "The database does not answer"),
+        (status = 200, description = "Up, with the database", body = HealthOut),
+        (status = 503, description = "The database does not answer", body = HealthOut),
     )
 )]
 pub async fn health(State(pool): State<PgPool>) -> Response {
@@ -25,12 +49,15 @@ pub async fn health(State(pool): State<PgPool>) -> Response {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
     };
-    let body = json!({
-        "status": word,
-        "version": env!("CARGO_PKG_VERSION"),
-        "checks": {
-            "database": { "status": word, "latency_ms": db.latency_ms }
-        }
-    });
+    let body = HealthOut {
+        status: word,
+        version: env!("CARGO_PKG_VERSION"),
+        checks: ChecksOut {
+            database: DatabaseOut {
+                status: word,
+                latency_ms: db.latency_ms,
+            },
+        },
+    };
     (status, Json(body)).into_response()
 }

@@ -40,6 +40,7 @@ async fn tx(state: &AppState, caller: ApiPrincipal, roles: &[Role]) -> Result<Te
 // --- Clinicians ------------------------------------------------------------
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClinicianQuery {
     /// Two-letter state the clinician is currently licensed in.
     state: Option<String>,
@@ -52,6 +53,7 @@ pub struct ClinicianQuery {
     /// Care type: skilled_nursing, physical_therapy, … (or its label).
     care_type: Option<String>,
     /// How many (1–50, default 10).
+    #[param(minimum = 1, maximum = 50)]
     limit: Option<i64>,
 }
 
@@ -103,6 +105,7 @@ fn invalid(field: &str, message: &str) -> AppError {
     params(ClinicianQuery),
     responses(
         (status = 200, description = "Verified clinicians, nearest first when a ZIP is given", body = inline(Envelope<Vec<ClinicianOut>>)),
+        (status = 400, description = "The query string does not parse (a limit that is not a 64-bit integer)"),
         (status = 401, description = "No valid API key"),
         (status = 422, description = "A filter is malformed"),
         (status = 429, description = "Rate limit exhausted; see Retry-After"),

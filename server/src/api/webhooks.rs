@@ -268,8 +268,10 @@ pub async fn ping(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// How many messages (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
@@ -279,6 +281,7 @@ pub struct DeliveryQuery {
     params(("id" = Uuid, Path, description = "The endpoint's id"), DeliveryQuery),
     responses(
         (status = 200, description = "Messages, newest first", body = inline(Envelope<Vec<DeliveryOut>>)),
+        (status = 400, description = "The query string does not parse (a limit that is not a 64-bit integer)"),
         (status = 401, description = "No valid API key"),
         (status = 404, description = "No such endpoint for this key"),
         (status = 422, description = "The limit is out of range"),
