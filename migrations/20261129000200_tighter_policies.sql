@@ -12,16 +12,22 @@ CREATE POLICY referral_history_record ON referral_history FOR INSERT TO carethre
         AND ((app_role() = 'referrer' AND organization_id = app_org_id())
              OR (app_role() IN ('clinic_admin', 'clinic_staff') AND clinic_id = app_org_id()))
         AND EXISTS (SELECT 1 FROM referrals r
-                    WHERE r.id = referral_id AND r.organization_id = referral_history.organization_id));
+                    WHERE r.id = referral_id
+                      AND r.organization_id = referral_history.organization_id
+                      AND r.clinic_id IS NOT DISTINCT FROM referral_history.clinic_id));
 
 DROP POLICY domain_events_record ON domain_events;
 CREATE POLICY domain_events_record ON domain_events FOR INSERT TO carethread_app
     WITH CHECK (
-        notified_at IS NULL
+        -- Recorded unsent (as in 20261128000009_webhooks.sql).
+        notified_at IS NULL AND webhooks_at IS NULL
         AND ((app_role() = 'referrer' AND organization_id = app_org_id())
              OR (app_role() IN ('clinic_admin', 'clinic_staff') AND clinic_id = app_org_id()))
+        -- About a referral of these two parties: never a stranger clinic.
         AND EXISTS (SELECT 1 FROM referrals r
-                    WHERE r.id = subject_id AND r.organization_id = domain_events.organization_id));
+                    WHERE r.id = subject_id
+                      AND r.organization_id = domain_events.organization_id
+                      AND r.clinic_id IS NOT DISTINCT FROM domain_events.clinic_id));
 
 -- A sandbox's referrals stay in the sandbox: never routed to a clinic.
 CREATE POLICY referrals_sandbox_unrouted ON referrals AS RESTRICTIVE FOR INSERT TO carethread_app

@@ -94,25 +94,37 @@ async fn client_ip(trusted: &[IpNet], mut req: Request, next: Next) -> Response 
     next.run(req).await
 }
 
-/// The client address for a request from `peer` with `headers`.
+/// The client address for a request from `peer` with `headers`. The
+/// header is read right to left: each trusted hop appended the address it
+/// saw, so the first address not itself a trusted proxy is the client.
+/// Anything left of an entry that does not parse is the client's own
+/// writing and is not believed: the walk stops at the last address a
+/// trusted hop vouched for. IPv4-mapped IPv6 forms are compared and
+/// recorded as IPv4.
 pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let peer = peer.to_canonical();
     if !is_trusted(&peer) {
         return peer;
     }
-    // Right to left: each trusted hop appended the address it saw.
-    let hops: Vec<IpAddr> = headers
+    let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|s| s.trim().parse::<IpAddr>())
-        .collect::<Result<_, _>>()
-        .unwrap_or_default();
-    hops.into_iter()
-        .rev()
-        .find(|ip| !is_trusted(ip))
-        .unwrap_or(peer)
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for entry in entries.into_iter().rev() {
+        let Ok(hop) = entry.parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
+            break;
+        };
+        client = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
+    client
 }
 
 async fn security_headers(settings: &Settings, req: Request, next: Next) -> Response {

@@ -586,6 +586,34 @@ async fn policies_refuse_what_the_code_never_does() {
     refused(r, "a stranger filed a domain event");
     drop(tx);
 
+    // The referrer names a stranger clinic on an event about its own
+    // referral (which would mail and call that clinic), or files an event
+    // already marked sent (which would skip the webhooks).
+    let mut tx = acting(&s.app, Uuid::new_v4(), s.referrer, "referrer").await;
+    let r = sqlx::query(
+        "INSERT INTO domain_events (organization_id, clinic_id, event_type, subject_id)
+         VALUES ($1, $2, 'referral.created', $3)",
+    )
+    .bind(s.referrer)
+    .bind(stranger_clinic)
+    .bind(referral)
+    .execute(&mut *tx)
+    .await;
+    refused(r, "an event named a clinic that is no party");
+    drop(tx);
+    let mut tx = acting(&s.app, Uuid::new_v4(), s.referrer, "referrer").await;
+    let r = sqlx::query(
+        "INSERT INTO domain_events (organization_id, clinic_id, event_type, subject_id, webhooks_at)
+         VALUES ($1, $2, 'referral.created', $3, now())",
+    )
+    .bind(s.referrer)
+    .bind(riverbend)
+    .bind(referral)
+    .execute(&mut *tx)
+    .await;
+    refused(r, "an event was filed as already sent");
+    drop(tx);
+
     // A clinic's staff member (a person, not a key) manages webhooks.
     let mut tx = acting(&s.app, staff.id, stranger_clinic, "clinic_staff").await;
     let r = sqlx::query(
