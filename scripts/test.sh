@@ -13,6 +13,10 @@ source scripts/env.sh
 export RUSTFLAGS="--cfg erase_components"
 
 E2E_PORT=${E2E_PORT:-3100}
+# The throw-away clusters' ports; override when another checkout on this
+# machine is running its tests at the same time.
+export TEST_PG_PORT=${TEST_PG_PORT:-5544}
+E2E_PG_PORT=${E2E_PG_PORT:-5545}
 server_pid=""
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -23,9 +27,9 @@ cleanup() {
   fi
   # The test clusters are throw-away: remove them, data and all.
   if [ -x "$TARGET_DIR/debug/server" ]; then
-    EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 \
+    EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=$TEST_PG_PORT \
       "$TARGET_DIR/debug/server" db destroy >/dev/null 2>&1 || true
-    EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 \
+    EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=$E2E_PG_PORT \
       "$TARGET_DIR/debug/server" db destroy >/dev/null 2>&1 || true
   fi
 }
@@ -51,16 +55,16 @@ cargo leptos build
 
 step "unit and integration tests (real PostgreSQL, as the application role)"
 # A fresh throw-away test cluster each run.
-EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 "$TARGET_DIR/debug/server" db destroy
+EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=$TEST_PG_PORT "$TARGET_DIR/debug/server" db destroy
 cargo test -p server -p app --features app/ssr
 
 step "compile-time SQL data (.sqlx/) matches the queries and migrations"
-EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=5544 scripts/sqlx-prepare.sh --check
+EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=$TEST_PG_PORT scripts/sqlx-prepare.sh --check
 
 step "end-to-end journeys in Chromium"
-EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 "$TARGET_DIR/debug/server" db destroy
+EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=$E2E_PG_PORT "$TARGET_DIR/debug/server" db destroy
 BIND_ADDR=127.0.0.1:$E2E_PORT DEV_MAIL_SINK_ADDR=127.0.0.1:${E2E_SMTP_PORT:-2526} \
-  EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 EMBEDDED_PG_EPHEMERAL=true \
+  EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=$E2E_PG_PORT EMBEDDED_PG_EPHEMERAL=true \
   WEBHOOKS_ALLOW_LOOPBACK=true LOG_FORMAT=json RUST_LOG=warn \
   "$TARGET_DIR/debug/server" serve --demo > target/e2e-server.log 2>&1 &
 server_pid=$!
@@ -82,9 +86,9 @@ fi
 # checks cannot exhaust; the rate limiter itself is tested in the
 # integration tests.
 fuzz_org=de000000-0000-4000-8000-000000000201
-EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 \
+EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=$E2E_PG_PORT \
   "$TARGET_DIR/debug/server" api-key limits --org "$fuzz_org" --per-minute 100000 --per-day 10000000 >/dev/null
-fuzz_key=$(EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=5545 \
+fuzz_key=$(EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=$E2E_PG_PORT \
   "$TARGET_DIR/debug/server" api-key create --org "$fuzz_org" --name "OpenAPI checks" 2>/dev/null | tail -n 1)
 
 step "OpenAPI document: valid (openapi-spec-validator), and a client generated from it works"

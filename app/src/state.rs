@@ -71,6 +71,8 @@ pub struct AuthPolicy {
     /// A password-reset request is answered no sooner than this, whether
     /// the address has an account or not (no enumeration by timing).
     pub reset_request_floor: Duration,
+    /// Requests per client address and per account at the open doors.
+    pub throttles: crate::auth::throttle::Throttles,
 }
 
 impl Default for AuthPolicy {
@@ -83,6 +85,7 @@ impl Default for AuthPolicy {
             reset_token_ttl: Duration::from_secs(3600),
             invitation_ttl: Duration::from_secs(7 * 24 * 3600),
             reset_request_floor: Duration::from_millis(400),
+            throttles: Default::default(),
         }
     }
 }

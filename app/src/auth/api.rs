@@ -299,6 +299,7 @@ fn outcome_label(outcome: super::repo::LoginOutcome) -> &'static str {
         O::Locked => "Refused: locked",
         O::Disabled => "Refused: disabled",
         O::PasswordReset => "Password reset",
+        O::Pending => "Being checked",
     }
 }
 

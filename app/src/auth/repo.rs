@@ -32,9 +32,60 @@ pub async fn account_for_sign_in(
     .await
 }
 
+/// Takes the scope's address's sign-in lock until the transaction ends, so
+/// two sign-ins at one address count and take their places in turn.
+pub async fn lock_address(tx: &mut Tx<SignIn>) -> Result<(), sqlx::Error> {
+    let key = format!("sign_in:{}", tx.email());
+    sqlx::query!(
+        r#"SELECT pg_advisory_xact_lock(hashtextextended($1, 0)) IS NULL AS "locked!""#,
+        key
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records a guess at the scope's address as `pending` (its place in the
+/// lockout's count while the password is checked); its id, to settle it.
+pub async fn record_pending(
+    tx: &mut Tx<SignIn>,
+    user_id: Option<Uuid>,
+    meta: &RequestMeta,
+) -> Result<i64, sqlx::Error> {
+    let email = tx.email().to_owned();
+    sqlx::query_scalar!(
+        "INSERT INTO login_attempts (email, user_id, outcome, ip, user_agent)
+         VALUES ($1, $2, 'pending', $3::text::inet, $4)
+         RETURNING id",
+        email,
+        user_id,
+        meta.ip.map(|ip| ip.to_string()),
+        meta.user_agent.as_deref(),
+    )
+    .fetch_one(tx.conn())
+    .await
+}
+
+/// Replaces a pending guess's outcome with what the check found.
+pub async fn settle(
+    tx: &mut Tx<SignIn>,
+    attempt: i64,
+    outcome: LoginOutcome,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE login_attempts SET outcome = $2 WHERE id = $1 AND outcome = 'pending'",
+        attempt,
+        outcome as LoginOutcome,
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// The times of failed sign-ins for the scope's address that still count:
-/// within `window_secs`, after the last success or reset; newest first,
-/// at most `limit`.
+/// within `window_secs`, after the last success or reset, and the guesses
+/// still being checked (for a minute at most); newest first, at most
+/// `limit`.
 pub async fn counted_failures(
     tx: &mut Tx<SignIn>,
     window_secs: f64,
@@ -44,7 +95,8 @@ pub async fn counted_failures(
     sqlx::query_scalar!(
         r#"SELECT attempted_at FROM login_attempts
            WHERE email = $1
-             AND outcome IN ('bad_password', 'unknown_account')
+             AND (outcome IN ('bad_password', 'unknown_account')
+                  OR (outcome = 'pending' AND attempted_at > now() - interval '1 minute'))
              AND attempted_at > now() - make_interval(secs => $2)
              AND attempted_at > coalesce(
                  (SELECT max(attempted_at) FROM login_attempts
@@ -69,6 +121,8 @@ pub enum LoginOutcome {
     Locked,
     Disabled,
     PasswordReset,
+    /// Recorded before the password is checked; settled right after.
+    Pending,
 }
 
 /// Appends to the login log.

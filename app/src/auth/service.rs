@@ -12,6 +12,7 @@
 
 use super::repo::{self, EndReason, LoginOutcome};
 use super::session::{Actor, RequestMeta, SessionClaim};
+use super::throttle::{self, Bucket};
 use super::{token, NewPassword, Role};
 use crate::audit::repo::{record, Entry, Subject};
 use crate::audit::AuditAction;
@@ -60,8 +61,19 @@ pub async fn sign_in(
     };
     let policy = &state.settings.auth;
     let threshold = i64::from(policy.lockout_threshold);
+    throttle::hit_ip(&state.pool, &policy.throttles, Bucket::SignInIp, meta.ip).await?;
+    throttle::hit(
+        &state.pool,
+        &policy.throttles,
+        Bucket::SignInAccount,
+        email.as_str(),
+    )
+    .await?;
 
+    // 1. Take a place in the address's count, under its lock: parallel
+    //    guesses each take one, so no more than the threshold are checked.
     let mut tx = Tx::<SignIn>::begin(&state.pool, email.as_str()).await?;
+    repo::lock_address(&mut tx).await?;
     let account = repo::account_for_sign_in(&mut tx).await?;
     let failures =
         repo::counted_failures(&mut tx, policy.lockout_window.as_secs_f64(), threshold).await?;
@@ -83,17 +95,23 @@ pub async fn sign_in(
             minutes: lock_minutes_left(&failures, policy.lockout_window),
         });
     }
+    let attempt = repo::record_pending(&mut tx, user_id, meta).await?;
+    tx.commit().await?;
 
+    // 2. Check the password holding no database connection: a flood of
+    //    guesses waits for the hasher, never for the pool.
     let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
     let verified = state.hasher.verify(password, stored).await;
 
+    // 3. Settle the place with what the check found.
+    let mut tx = Tx::<SignIn>::begin(&state.pool, email.as_str()).await?;
     let Some(account) = account.filter(|_| verified) else {
         let outcome = if user_id.is_some() {
             LoginOutcome::BadPassword
         } else {
             LoginOutcome::UnknownAccount
         };
-        repo::record_attempt(tx.conn(), email.as_str(), user_id, outcome, meta).await?;
+        repo::settle(&mut tx, attempt, outcome).await?;
         let subject = user_id.map_or_else(
             || Subject::new("email", email.as_str().to_lowercase()),
             Subject::user,
@@ -136,14 +154,7 @@ pub async fn sign_in(
     };
 
     if account.disabled {
-        repo::record_attempt(
-            tx.conn(),
-            email.as_str(),
-            user_id,
-            LoginOutcome::Disabled,
-            meta,
-        )
-        .await?;
+        repo::settle(&mut tx, attempt, LoginOutcome::Disabled).await?;
         tx.commit().await?;
         return Err(AppError::Conflict {
             message: "This account has been disabled. Please contact your administrator."
@@ -151,14 +162,7 @@ pub async fn sign_in(
         });
     }
 
-    repo::record_attempt(
-        tx.conn(),
-        email.as_str(),
-        user_id,
-        LoginOutcome::Success,
-        meta,
-    )
-    .await?;
+    repo::settle(&mut tx, attempt, LoginOutcome::Success).await?;
     let tx = tx.into_user(account.id).await?;
     let signed_in = open_login(state, tx, None, meta).await?;
     Ok(signed_in)
@@ -280,6 +284,13 @@ pub async fn register(
     registration: Registration,
     meta: &RequestMeta,
 ) -> Result<SignedIn, AppError> {
+    throttle::hit_ip(
+        &state.pool,
+        &state.settings.auth.throttles,
+        Bucket::RegisterIp,
+        meta.ip,
+    )
+    .await?;
     let hash = state.hasher.hash(&registration.password).await?;
     let user_id = Uuid::new_v4();
     let role = registration.role;
@@ -325,6 +336,9 @@ pub async fn request_reset(
 ) -> Result<(), AppError> {
     let started = tokio::time::Instant::now();
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
+    let throttles = &state.settings.auth.throttles;
+    throttle::hit_ip(&state.pool, throttles, Bucket::ResetIp, meta.ip).await?;
+    throttle::hit(&state.pool, throttles, Bucket::ResetAccount, email.as_str()).await?;
     let result = async {
         let mut tx = Tx::<SignIn>::begin(&state.pool, email.as_str()).await?;
         if let Some(account) = repo::account_for_sign_in(&mut tx).await? {
@@ -440,6 +454,10 @@ pub async fn change_password(
     let password =
         NewPassword::parse(new_password).map_err(|m| AppError::invalid("new_password", m))?;
     let (stored, email) = repo::own_credentials(tx.conn()).await?;
+    // The hasher is waited for holding no connection: the read is done,
+    // and the change gets a transaction of its own afterwards.
+    let principal = tx.principal().clone();
+    tx.commit().await?;
     if !state.hasher.verify(current, Some(&stored)).await {
         return Err(AppError::invalid(
             "current_password",
@@ -447,6 +465,7 @@ pub async fn change_password(
         ));
     }
     let password_hash = state.hasher.hash(&password).await?;
+    let mut tx = TenantTx::begin_for(&state.pool, principal).await?;
     let login_id = tx.principal().login().ok_or(AppError::Forbidden)?;
     let user_id = tx.principal().require_person()?;
     repo::set_password(tx.conn(), &password_hash).await?;

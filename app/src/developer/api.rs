@@ -24,7 +24,7 @@ use uuid::Uuid;
 pub async fn request_sandbox_key(email: String) -> Result<(), AppError> {
     let result = async {
         let state = crate::state::app_state()?;
-        ssr::sandbox_key(&state, &email).await
+        ssr::sandbox_key(&state, &email, &crate::auth::RequestMeta::current()).await
     }
     .await;
     crate::error::with_status(result)
@@ -208,8 +208,19 @@ pub(crate) mod ssr {
     /// Who manages live keys.
     pub const KEY_ADMINS: [Role; 2] = [Role::ClinicAdmin, Role::PlatformAdmin];
 
-    pub async fn sandbox_key(state: &AppState, email: &str) -> Result<(), AppError> {
+    pub async fn sandbox_key(
+        state: &AppState,
+        email: &str,
+        meta: &crate::auth::RequestMeta,
+    ) -> Result<(), AppError> {
         let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
+        crate::auth::throttle::hit_ip(
+            &state.pool,
+            &state.settings.auth.throttles,
+            crate::auth::throttle::Bucket::SandboxIp,
+            meta.ip,
+        )
+        .await?;
         let key = keys::generate(true);
         let mut tx = Tx::<Anonymous>::begin(&state.pool).await?;
         let made = sqlx::query_scalar!(

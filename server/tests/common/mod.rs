@@ -169,6 +169,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub policy: AuthPolicy,
     pub webhooks: Policy,
+    pub tuning: Tuning,
     /// Superuser URL of the cluster's maintenance database, for dropping
     /// this test's database when the test ends.
     maintenance: Secret,
@@ -235,6 +236,16 @@ pub struct Options {
     /// Where webhooks may go; by default loopback is allowed (the tests'
     /// receivers listen there) and plain HTTP too.
     pub webhooks: Option<Policy>,
+    pub tuning: Tuning,
+}
+
+/// Server settings a few tests change.
+#[derive(Debug, Clone, Default)]
+pub struct Tuning {
+    /// Proxies whose `X-Forwarded-For` is believed (none by default).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Concurrent password hashes (2 by default).
+    pub hasher_permits: Option<usize>,
 }
 
 /// A test user: their id, address and password.
@@ -320,6 +331,7 @@ impl TestApp {
             policy.clone(),
             mailbox.clone(),
             webhooks,
+            options.tuning.clone(),
         )
         .await;
         Self {
@@ -334,6 +346,7 @@ impl TestApp {
             client: Self::browser(),
             policy,
             webhooks,
+            tuning: options.tuning.clone(),
             maintenance: cluster.pg.admin_url("postgres"),
         }
     }
@@ -350,6 +363,7 @@ impl TestApp {
             self.policy.clone(),
             self.mailbox.clone(),
             self.webhooks,
+            self.tuning.clone(),
         )
         .await;
         base
@@ -606,6 +620,7 @@ async fn serve(
     policy: AuthPolicy,
     mailbox: Mailbox,
     webhooks: Policy,
+    tuning: Tuning,
 ) -> PgPool {
     let addr = listener.local_addr().unwrap();
     let pool = server::db::app_pool(&urls.app, 5).await.unwrap();
@@ -623,11 +638,12 @@ async fn serve(
             auth: policy,
             dev_mailbox: true,
             webhooks,
-            // Tests reach the server directly: no proxy is trusted.
-            trusted_proxies: Vec::new(),
+            // Tests reach the server directly: no proxy is trusted unless
+            // a test says so.
+            trusted_proxies: tuning.trusted_proxies,
             pseudonym_key: [7; 32],
         }),
-        hasher: PasswordHasher::new(2),
+        hasher: PasswordHasher::new(tuning.hasher_permits.unwrap_or(2)),
     };
     let router = server::routes::router(state, Some(mailbox));
     tokio::spawn(async move {
