@@ -57,9 +57,16 @@ test("families and clinicians register themselves", async ({ page }) => {
 
     await page.getByLabel(label).check();
     await page.getByLabel("Your name").fill(`Test ${role}`);
-    await page.getByLabel("Email address").fill(freshEmail(role));
+    const email = freshEmail(role);
+    await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password").fill("a few unrelated words here");
     await page.getByRole("button", { name: "Create account" }).click();
+    // The same answer for a new and an existing address; the mail says which.
+    await expect(page.getByTestId("registered")).toContainText(email);
+    await expectAccessible(page, "/register after sending");
+    const welcome = await latestMail(page, email, "Your Carethread account is ready");
+    expect(welcome.text).toContain("/login");
+    await signIn(page, email, "a few unrelated words here");
     await expect(page).toHaveURL(new RegExp(`${path}$`));
     await expect(page.getByRole("heading", { level: 1, name: `Welcome, Test ${role}` })).toBeVisible();
   }
@@ -89,6 +96,8 @@ test("repeated failures lock the account and say so plainly; a reset by mail unl
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill("the original long password");
   await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("registered")).toBeVisible();
+  await signIn(page, email, "the original long password");
   await expect(page).toHaveURL(/\/family$/);
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login\?signed_out=1$/);
@@ -193,6 +202,8 @@ test("the account page lists sessions and changes the password", async ({ page, 
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill("the first long password");
   await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("registered")).toBeVisible();
+  await signIn(page, email, "the first long password");
   await expect(page).toHaveURL(/\/clinician$/);
 
   const phone = await browser.newContext();

@@ -532,25 +532,49 @@ async fn families_and_clinicians_register_themselves_and_nobody_else_does() {
             )
             .await;
         assert_eq!(res.status(), 200);
+        assert_eq!(res.json::<String>().await.unwrap(), email);
+        // Not signed in by registering: the mail says the account is ready,
+        // and the password opens it.
+        assert!(app.me(&browser).await.is_null());
+        let mail = app
+            .wait_for_mail(&email, "Your Carethread account is ready")
+            .await;
+        assert!(mail.text.contains("/login"), "{}", mail.text);
+        let res = app.login(&browser, &email, PASSWORD).await;
+        assert_eq!(res.status(), 200);
         assert_eq!(res.json::<String>().await.unwrap(), home);
         assert_eq!(app.me(&browser).await["role"], role);
     }
-    // The same address again: a clear, specific error.
+    // The same address again: the same answer (no enumeration), nothing
+    // changed, and the account's owner is told.
     let res = app
         .rpc(
             &TestApp::browser(),
             "auth/register",
             &[
-                ("name", "Ana Ruiz"),
+                ("name", "Mallory"),
                 ("email", "NEW-family@example.org"),
-                ("password", PASSWORD),
-                ("role", "family"),
+                ("password", "another long password here"),
+                ("role", "clinician"),
             ],
         )
         .await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["fields"][0]["field"], "email");
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<String>().await.unwrap(),
+        "NEW-family@example.org"
+    );
+    app.wait_for_mail("new-family@example.org", "Someone tried to create")
+        .await;
+    let mut admin = app.admin().await;
+    let (name, accounts): (String, i64) = sqlx::query_as(
+        "SELECT min(display_name), count(*) FROM users WHERE lower(email) = 'new-family@example.org'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!((name.as_str(), accounts), ("Ana Ruiz", 1));
+    drop(admin);
     // A clinic role cannot be self-assigned.
     let res = app
         .rpc(

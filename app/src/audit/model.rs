@@ -16,6 +16,7 @@ pub enum AuditAction {
     PasswordReset,
     PasswordChanged,
     AccountRegistered,
+    RegistrationRepeated,
     AccountCreated,
     InvitationSent,
     InvitationAccepted,
@@ -41,7 +42,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -51,6 +52,7 @@ impl AuditAction {
         AuditAction::PasswordReset,
         AuditAction::PasswordChanged,
         AuditAction::AccountRegistered,
+        AuditAction::RegistrationRepeated,
         AuditAction::AccountCreated,
         AuditAction::InvitationSent,
         AuditAction::InvitationAccepted,
@@ -86,6 +88,7 @@ impl AuditAction {
             AuditAction::PasswordReset => "auth.password_reset",
             AuditAction::PasswordChanged => "auth.password_changed",
             AuditAction::AccountRegistered => "account.registered",
+            AuditAction::RegistrationRepeated => "account.registration_repeated",
             AuditAction::AccountCreated => "account.created",
             AuditAction::InvitationSent => "invitation.sent",
             AuditAction::InvitationAccepted => "invitation.accepted",
@@ -127,6 +130,7 @@ impl AuditAction {
             AuditAction::PasswordReset => "Password reset",
             AuditAction::PasswordChanged => "Password changed",
             AuditAction::AccountRegistered => "Account registered",
+            AuditAction::RegistrationRepeated => "Registration with an existing address",
             AuditAction::AccountCreated => "Account created by the operator",
             AuditAction::InvitationSent => "Invitation sent",
             AuditAction::InvitationAccepted => "Invitation accepted",

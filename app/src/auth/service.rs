@@ -270,20 +270,17 @@ impl Registration {
     }
 }
 
-fn email_taken() -> AppError {
-    AppError::invalid(
-        "email",
-        "An account with this email address already exists. Sign in, or reset your password if you have forgotten it.",
-    )
-}
-
-/// Creates a family or clinician account on the platform and signs it in.
+/// Creates a family or clinician account on the platform. Answers the same
+/// whether or not the address already has an account (no enumeration): a
+/// new account's owner is mailed that it is ready, an existing account's
+/// owner that someone tried; both then sign in as usual. The password is
+/// hashed either way, so the two take the same time.
 #[tracing::instrument(skip_all, err(Debug, level = "info"))]
 pub async fn register(
     state: &AppState,
     registration: Registration,
     meta: &RequestMeta,
-) -> Result<SignedIn, AppError> {
+) -> Result<(), AppError> {
     throttle::hit_ip(
         &state.pool,
         &state.settings.auth.throttles,
@@ -292,19 +289,37 @@ pub async fn register(
     )
     .await?;
     let hash = state.hasher.hash(&registration.password).await?;
+    let email = registration.email.as_str();
+    let login_link = state.settings.link("/login");
+    let reset_link = state.settings.link("/forgot-password");
+
+    let mut tx = Tx::<SignIn>::begin(&state.pool, email).await?;
+    if let Some(account) = repo::account_for_sign_in(&mut tx).await? {
+        return repeated(tx, account.id, &login_link, &reset_link, meta).await;
+    }
+    tx.commit().await?;
+
     let user_id = Uuid::new_v4();
     let role = registration.role;
     let mut tx = Tx::<Acting>::registering(&state.pool, user_id, role).await?;
     let created = repo::create_account(
         &mut tx,
-        registration.email.as_str(),
+        email,
         registration.name.as_str(),
         &hash,
         (platform_org_id(), role),
     )
     .await;
     match created {
-        Err(e) if AppError::is_constraint(&e, "users_email_key") => return Err(email_taken()),
+        Err(e) if AppError::is_constraint(&e, "users_email_key") => {
+            // Registered a moment ago by another request: the same answer.
+            drop(tx);
+            let mut tx = Tx::<SignIn>::begin(&state.pool, email).await?;
+            return match repo::account_for_sign_in(&mut tx).await? {
+                Some(account) => repeated(tx, account.id, &login_link, &reset_link, meta).await,
+                None => Ok(()),
+            };
+        }
         other => other?,
     }
     record(
@@ -315,15 +330,34 @@ pub async fn register(
             .details(json!({ "role": role.as_str() })),
     )
     .await?;
-    repo::record_attempt(
-        tx.conn(),
-        registration.email.as_str(),
-        Some(user_id),
-        LoginOutcome::Success,
-        meta,
+    mail::enqueue(tx.conn(), &mail::welcome(email, &login_link, &reset_link)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The address already has an account: tell its owner, change nothing.
+async fn repeated(
+    mut tx: Tx<SignIn>,
+    user_id: Uuid,
+    login_link: &str,
+    reset_link: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let email = tx.email().to_owned();
+    record(
+        &mut tx,
+        Entry::new(AuditAction::RegistrationRepeated)
+            .subject(Subject::user(user_id))
+            .ip(meta.ip),
     )
     .await?;
-    open_login(state, tx, Some(platform_org_id()), meta).await
+    mail::enqueue(
+        tx.conn(),
+        &mail::registration_repeated(&email, login_link, reset_link),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Files a reset link for `email` if it names an active account. Answers

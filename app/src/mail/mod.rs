@@ -148,6 +148,34 @@ struct SandboxKeyHtml<'a> {
     base: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/welcome.txt")]
+struct WelcomeText<'a> {
+    login_link: &'a str,
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/welcome.html")]
+struct WelcomeHtml<'a> {
+    login_link: &'a str,
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/registration_repeated.txt")]
+struct RegistrationRepeatedText<'a> {
+    login_link: &'a str,
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/registration_repeated.html")]
+struct RegistrationRepeatedHtml<'a> {
+    login_link: &'a str,
+    reset_link: &'a str,
+}
+
 fn render(template: &impl Template) -> String {
     // The templates are compiled in and take only strings and numbers:
     // rendering cannot fail at run time.
@@ -155,6 +183,41 @@ fn render(template: &impl Template) -> String {
         tracing::error!(%error, "mail template failed to render");
         String::new()
     })
+}
+
+/// A new account is ready (registration answers the same for a new and an
+/// existing address, so this mail is how its owner learns it).
+pub fn welcome(to: &str, login_link: &str, reset_link: &str) -> Mail {
+    Mail {
+        template: "welcome",
+        to: to.to_owned(),
+        subject: "Your Carethread account is ready".to_owned(),
+        text: render(&WelcomeText {
+            login_link,
+            reset_link,
+        }),
+        html: render(&WelcomeHtml {
+            login_link,
+            reset_link,
+        }),
+    }
+}
+
+/// Someone registered with an address that already has an account.
+pub fn registration_repeated(to: &str, login_link: &str, reset_link: &str) -> Mail {
+    Mail {
+        template: "registration_repeated",
+        to: to.to_owned(),
+        subject: "Someone tried to create a Carethread account with your address".to_owned(),
+        text: render(&RegistrationRepeatedText {
+            login_link,
+            reset_link,
+        }),
+        html: render(&RegistrationRepeatedHtml {
+            login_link,
+            reset_link,
+        }),
+    }
 }
 
 pub fn password_reset(to: &str, link: &str, minutes: u64) -> Mail {

@@ -10,6 +10,7 @@ pub fn RegisterPage() -> impl IntoView {
     let action = ServerAction::<Register>::new();
     let pending = action.pending();
     let error = action_error(action.value());
+    let sent_to = move || action.value().get().and_then(Result::ok);
     view! {
         <Title text="Create an account · Carethread"/>
         <div class="page page--narrow">
@@ -17,6 +18,16 @@ pub fn RegisterPage() -> impl IntoView {
             <p class="lede">
                 "For families arranging home care and for independent clinicians. Clinic staff and discharge planners are invited by their organization."
             </p>
+            <Show when=move || sent_to().is_some()>
+                <div class="notice notice--success" role="status" data-testid="registered">
+                    <p>
+                        "Thank you. We have sent a message to "
+                        <strong>{move || sent_to().unwrap_or_default()}</strong>
+                        ". Follow it to sign in."
+                    </p>
+                    <p><a href="/login">"Sign in"</a></p>
+                </div>
+            </Show>
             <ActionForm action=action attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="Your account was not created"/>
                 <RadioGroup
