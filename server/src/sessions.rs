@@ -1,6 +1,14 @@
-//! The session layer: tower-sessions with its PostgreSQL store, over the
-//! `web_sessions` table the migrations create (so the owner role owns it
-//! and the application role only has the grants it needs).
+//! The session layer: tower-sessions over the `web_sessions` table the
+//! migrations create, through a store of our own ([`LookupStore`]).
+//!
+//! Why not tower-sessions-sqlx-store's `PostgresStore`: it issues its own
+//! SQL, so the application role needed SELECT, UPDATE and DELETE on the
+//! whole table, and a leaked connection could list every live session.
+//! [`LookupStore`] calls narrow `SECURITY DEFINER` functions instead
+//! (`migrations/*_session_lookup.sql`): each touches only the record whose
+//! id it is given (a 128-bit secret from the cookie), and the clean-up only
+//! expired ones; the role has no grant on the table at all. Records are
+//! encoded with MessagePack, as the crate's store did.
 //!
 //! Cookie policy: `HttpOnly`, `SameSite=Lax`, `Path=/`; `Secure` and the
 //! `__Host-` name prefix whenever the instance is served over https (every
@@ -11,23 +19,103 @@
 //! so sessions survive restarts and are shared by every server process.
 
 use app::state::Settings;
+use async_trait::async_trait;
 use sqlx::PgPool;
 use std::time::Duration;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::SessionManagerLayer;
-use tower_sessions_sqlx_store::PostgresStore;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+use tower_sessions::{ExpiredDeletion, SessionManagerLayer};
+
+/// Session records by id, through the `web_session_*` functions.
+#[derive(Debug, Clone)]
+pub struct LookupStore {
+    pool: PgPool,
+}
 
 /// The store over `web_sessions`.
-pub fn store(pool: PgPool) -> PostgresStore {
-    PostgresStore::new(pool)
-        .with_schema_name("public")
-        .and_then(|s| s.with_table_name("web_sessions"))
-        // Both names are constants that satisfy the store's identifier rule.
-        .unwrap_or_else(|_| unreachable!("valid identifiers"))
+pub fn store(pool: PgPool) -> LookupStore {
+    LookupStore { pool }
+}
+
+fn backend(error: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+    rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+#[async_trait]
+impl SessionStore for LookupStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A 128-bit id collides about never; if it does, draw another.
+        loop {
+            let created = sqlx::query_scalar!(
+                r#"SELECT web_session_create($1, $2, $3) AS "created!""#,
+                record.id.to_string(),
+                encode(record)?,
+                record.expiry_date,
+            )
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+            if created {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        sqlx::query!(
+            r#"SELECT web_session_save($1, $2, $3) AS "saved""#,
+            record.id.to_string(),
+            encode(record)?,
+            record.expiry_date,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let data = sqlx::query_scalar!(r#"SELECT web_session_load($1) AS "data""#, id.to_string())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        data.map(|bytes| {
+            rmp_serde::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string()))
+        })
+        .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query!(
+            r#"SELECT web_session_delete($1) AS "deleted""#,
+            id.to_string()
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for LookupStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        sqlx::query_scalar!(r#"SELECT web_session_delete_expired() AS "deleted""#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
 }
 
 /// The layer for every route.
-pub fn layer(pool: PgPool, settings: &Settings) -> SessionManagerLayer<PostgresStore> {
+pub fn layer(pool: PgPool, settings: &Settings) -> SessionManagerLayer<LookupStore> {
     let secure = settings.served_over_https();
     let name = if secure {
         "__Host-carethread"
@@ -45,7 +133,6 @@ pub fn layer(pool: PgPool, settings: &Settings) -> SessionManagerLayer<PostgresS
 /// Deletes expired records now and then (they are refused when loaded
 /// anyway; this keeps the table small).
 pub fn spawn_cleanup(pool: PgPool) -> tokio::task::JoinHandle<()> {
-    use tower_sessions::ExpiredDeletion as _;
     let store = store(pool);
     tokio::spawn(async move {
         if let Err(error) = store

@@ -192,5 +192,17 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
     .fetch_all(&mut admin)
     .await
     .unwrap();
-    assert_eq!(definers, ["audit_events_chain", "sandbox_signup"]);
+    assert_eq!(
+        definers,
+        [
+            "audit_events_chain",
+            "sandbox_signup",
+            // Session records by id only (server/src/sessions.rs).
+            "web_session_create",
+            "web_session_delete",
+            "web_session_delete_expired",
+            "web_session_load",
+            "web_session_save",
+        ]
+    );
 }

@@ -695,3 +695,31 @@ async fn a_sandbox_cannot_route_a_referral_to_a_live_clinic() {
     let r = insert(Some(clinic)).execute(&mut *tx).await;
     refused(r, "a sandbox referral reached a live clinic");
 }
+
+#[tokio::test]
+async fn the_application_role_reaches_session_records_by_id_only() {
+    let app = TestApp::spawn().await;
+    let clinic = app.org("clinic", "Riverbend Home Health").await;
+    app.user("director@riverbend.example", Some(clinic), Role::ClinicAdmin)
+        .await;
+    // A live session exists, and works.
+    let browser = app.signed_in("director@riverbend.example").await;
+    assert_eq!(app.me(&browser).await["role"], "clinic_admin");
+    // The application role cannot list, read or change the records...
+    let mut conn = app.pool.acquire().await.unwrap();
+    for sql in [
+        "SELECT count(*) FROM web_sessions",
+        "SELECT data FROM web_sessions LIMIT 1",
+        "UPDATE web_sessions SET expiry_date = now() + interval '10 years'",
+        "DELETE FROM web_sessions",
+    ] {
+        let r = sqlx::query(sql).execute(&mut *conn).await;
+        refused(r, sql);
+    }
+    // ... and a lookup by a guessed id finds nothing.
+    let found: Option<Vec<u8>> = sqlx::query_scalar("SELECT web_session_load('guess')")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert!(found.is_none());
+}
