@@ -124,7 +124,8 @@ test("clinicians see their verification, platform administrators verify", async 
   await expect(waiting).toBeVisible();
   await hydrated(page);
   const name = (await waiting.locator("th").textContent())!;
-  await waiting.getByRole("button", { name: "Verify" }).click();
+  // Exact: each license in the row has its own "Verify OH license" button.
+  await waiting.getByRole("button", { name: "Verify", exact: true }).click();
   await expect(page.locator('tr[data-status="verified"]', { hasText: name }).first()).toBeVisible();
   await expectAccessible(page, "/admin/clinicians");
 });

@@ -59,13 +59,18 @@ async fn clinician(
     .await
     .unwrap();
     sqlx::query(
-        "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on)
-         SELECT $1, state, 'LIC-' || $2, current_date + $3 FROM zip_codes WHERE zip = $4",
+        "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on,
+             verification_status, verified_at)
+         SELECT $1, state, 'LIC-' || $2, current_date + $3,
+                CASE WHEN $5 THEN 'verified' ELSE 'pending' END::verification_status,
+                CASE WHEN $5 THEN now() END
+         FROM zip_codes WHERE zip = $4",
     )
     .bind(id)
     .bind(name.len().to_string())
     .bind(license_days)
     .bind(zip)
+    .bind(verified)
     .execute(&mut admin)
     .await
     .unwrap();

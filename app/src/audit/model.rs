@@ -35,6 +35,7 @@ pub enum AuditAction {
     ReferralAssigned,
     ClinicianProfileSaved,
     ClinicianVerificationChanged,
+    ClinicianLicenseVerificationChanged,
     ApiKeyCreated,
     ApiKeyRevoked,
     WebhookRegistered,
@@ -42,7 +43,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -71,6 +72,7 @@ impl AuditAction {
         AuditAction::ReferralAssigned,
         AuditAction::ClinicianProfileSaved,
         AuditAction::ClinicianVerificationChanged,
+        AuditAction::ClinicianLicenseVerificationChanged,
         AuditAction::ApiKeyCreated,
         AuditAction::ApiKeyRevoked,
         AuditAction::WebhookRegistered,
@@ -107,6 +109,9 @@ impl AuditAction {
             AuditAction::ReferralAssigned => "referral.assigned",
             AuditAction::ClinicianProfileSaved => "clinician.profile_saved",
             AuditAction::ClinicianVerificationChanged => "clinician.verification_changed",
+            AuditAction::ClinicianLicenseVerificationChanged => {
+                "clinician.license_verification_changed"
+            }
             AuditAction::ApiKeyCreated => "api_key.created",
             AuditAction::ApiKeyRevoked => "api_key.revoked",
             AuditAction::WebhookRegistered => "webhook.registered",
@@ -149,6 +154,9 @@ impl AuditAction {
             AuditAction::ReferralAssigned => "Clinician assigned to a referral",
             AuditAction::ClinicianProfileSaved => "Clinician profile saved",
             AuditAction::ClinicianVerificationChanged => "Clinician verification changed",
+            AuditAction::ClinicianLicenseVerificationChanged => {
+                "Clinician license verification changed"
+            }
             AuditAction::ApiKeyCreated => "API key created",
             AuditAction::ApiKeyRevoked => "API key revoked",
             AuditAction::WebhookRegistered => "Webhook endpoint registered",

@@ -1,5 +1,5 @@
 //! Server functions for the clinician's profile page and the platform
-//! administrators' verification queue.
+//! administrators' verification queue (profiles and, one by one, licenses).
 
 // A server function's arguments are its form's fields, one each.
 #![allow(clippy::too_many_arguments)]
@@ -27,7 +27,9 @@ pub async fn get_own_profile() -> Result<Option<ClinicianProfile>, AppError> {
 }
 
 /// Creates or updates the clinician's profile (and the license of its
-/// state). New profiles wait for a platform administrator's verification.
+/// state). New profiles and licenses wait for a platform administrator's
+/// verification; a verified license whose number or expiry changes waits
+/// again, and its clinician is told by mail.
 #[server(prefix = "/rpc", endpoint = "clinician/profile/save")]
 pub async fn save_own_profile(
     name: String,
@@ -92,7 +94,7 @@ pub async fn save_own_profile(
             return Err(errors.into());
         }
         let saved = super::repo::save_own(&mut tx, &input).await;
-        let id = match saved {
+        let saved = match saved {
             Err(e) if AppError::is_constraint(&e, "clinicians_npi_key") => {
                 return Err(AppError::invalid(
                     "npi",
@@ -101,13 +103,29 @@ pub async fn save_own_profile(
             }
             other => other?,
         };
-        crate::audit::repo::record(
-            &mut tx,
+        let mut entry =
             crate::audit::repo::Entry::new(crate::audit::AuditAction::ClinicianProfileSaved)
-                .subject(crate::audit::repo::Subject::new("clinician", id))
-                .ip(crate::auth::RequestMeta::current().ip),
-        )
-        .await?;
+                .subject(crate::audit::repo::Subject::new("clinician", saved.id))
+                .ip(crate::auth::RequestMeta::current().ip);
+        if saved.license_unverified {
+            entry = entry.details(serde_json::json!({
+                "license_state": input.license_state,
+                "license_verification": Verification::Pending.as_str(),
+            }));
+            if let Some(email) = super::repo::own_email(&mut tx).await? {
+                let state = crate::state::app_state()?;
+                crate::mail::enqueue(
+                    tx.conn(),
+                    &crate::mail::license_unverified(
+                        &email,
+                        &input.license_state,
+                        &state.settings.link("/clinician/profile"),
+                    ),
+                )
+                .await?;
+            }
+        }
+        crate::audit::repo::record(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -146,6 +164,65 @@ pub async fn set_verification(id: Uuid, status: String) -> Result<(), AppError> 
                 .subject(crate::audit::repo::Subject::new("clinician", id))
                 .ip(crate::auth::RequestMeta::current().ip)
                 .details(serde_json::json!({ "status": status.as_str() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    crate::error::with_status(result)
+}
+
+/// Verifies or rejects one license of a clinician (platform
+/// administrators), as the administrator saw it: the state, number and
+/// expiry shown are sent back, and a license changed since is not decided.
+#[server(prefix = "/rpc", endpoint = "admin/clinicians/licenses/verify")]
+pub async fn set_license_verification(
+    id: Uuid,
+    state: String,
+    number: String,
+    expires_on: String,
+    status: String,
+) -> Result<(), AppError> {
+    let result = async {
+        let status = Verification::parse(status.trim())
+            .filter(|s| matches!(s, Verification::Verified | Verification::Rejected))
+            .ok_or_else(|| AppError::invalid("status", "Choose verify or reject."))?;
+        let expires_on = time::Date::parse(
+            expires_on.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| AppError::invalid("expires_on", "Not a date."))?;
+        let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
+        let seen = super::repo::LicenseSeen {
+            clinician: id,
+            state: state.trim(),
+            number: number.trim(),
+            expires_on,
+        };
+        match super::repo::set_license_verification(&mut tx, &seen, status).await? {
+            super::repo::LicenseDecision::Done => {}
+            super::repo::LicenseDecision::Missing => return Err(AppError::NotFound),
+            super::repo::LicenseDecision::Changed => {
+                return Err(AppError::Conflict {
+                    message: "This license changed since the page was loaded: check it again."
+                        .to_owned(),
+                })
+            }
+        }
+        crate::audit::repo::record(
+            &mut tx,
+            crate::audit::repo::Entry::new(
+                crate::audit::AuditAction::ClinicianLicenseVerificationChanged,
+            )
+            .subject(crate::audit::repo::Subject::new("clinician", id))
+            .ip(crate::auth::RequestMeta::current().ip)
+            .details(serde_json::json!({
+                "state": seen.state,
+                "number": seen.number,
+                "expires_on": expires_on.to_string(),
+                "status": status.as_str(),
+            })),
         )
         .await?;
         tx.commit().await?;

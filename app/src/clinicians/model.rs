@@ -60,6 +60,10 @@ impl Verification {
     }
 }
 
+/// A state license. Each is verified on its own: a new license, or a
+/// change of its state, number or expiry, waits for a platform
+/// administrator (the database enforces it), and only a verified,
+/// unexpired license lets its clinician be matched in its state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct License {
     pub state: String,
@@ -67,6 +71,17 @@ pub struct License {
     pub expires_on: Date,
     /// Expired today: the clinician is not matched in this state.
     pub expired: bool,
+    pub verification: Verification,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub verified_at: Option<OffsetDateTime>,
+}
+
+impl License {
+    /// Whether this license lets its clinician be matched in its state
+    /// (the profile must be verified too).
+    pub fn counts(&self) -> bool {
+        self.verification == Verification::Verified && !self.expired
+    }
 }
 
 /// A clinician as their own page and the verification queue show them.

@@ -1,9 +1,10 @@
 //! `/clinician/profile` (a clinician's own profile: create, edit, see the
-//! verification) and `/admin/clinicians` (the verification queue).
+//! verification of the profile and of each license) and `/admin/clinicians`
+//! (the verification queue: profiles, and each license as it reads now).
 
 use super::{
-    days_label, get_own_profile, verification_queue, ClinicianProfile, SaveOwnProfile,
-    SetVerification, Verification, WEEKDAYS,
+    days_label, get_own_profile, verification_queue, ClinicianProfile, License, SaveOwnProfile,
+    SetLicenseVerification, SetVerification, Verification, WEEKDAYS,
 };
 use crate::auth::ErrorNotice;
 use crate::referrals::{CareType, Discipline};
@@ -49,21 +50,25 @@ fn Profile(profile: Option<ClinicianProfile>, save: ServerAction<SaveOwnProfile>
                 </p>
                 <p class="muted">
                     {match p.verification {
-                        Verification::Verified => "You are matched to referrals in the states where your license is current.",
+                        Verification::Verified => "You are matched to referrals in the states where your license is verified and current.",
                         Verification::Pending => "A platform administrator checks your NPI and license before you are matched to referrals.",
                         _ => "You are not matched to referrals. Contact the platform administrator.",
                     }}
                 </p>
                 <ul class="list" role="list" data-testid="licenses">
-                    {p.licenses.into_iter().map(|l| view! {
-                        <li class="list__item">
-                            <span>{format!("{} license {}", l.state, l.number)}</span>
-                            {if l.expired {
-                                view! { <span class="badge badge--planned">{format!("Expired {} · not matched in {}", l.expires_on, l.state)}</span> }.into_any()
-                            } else {
-                                view! { <span class="muted">{format!("Valid until {}", l.expires_on)}</span> }.into_any()
-                            }}
-                        </li>
+                    {p.licenses.into_iter().map(|l| {
+                        let verification = license_verification(&l);
+                        view! {
+                            <li class="list__item" data-license-status=l.verification.as_str()>
+                                <span>{format!("{} license {}", l.state, l.number)}</span>
+                                {if l.expired {
+                                    view! { <span class="badge badge--planned">{format!("Expired {} · not matched in {}", l.expires_on, l.state)}</span> }.into_any()
+                                } else {
+                                    view! { <span class="muted">{format!("Valid until {}", l.expires_on)}</span> }.into_any()
+                                }}
+                                {verification}
+                            </li>
+                        }
                     }).collect_view()}
                 </ul>
             </div>
@@ -155,24 +160,55 @@ fn Profile(profile: Option<ClinicianProfile>, save: ServerAction<SaveOwnProfile>
     }
 }
 
+/// A license's verification as its clinician reads it: when it was
+/// verified, or that they are not matched in its state until it is.
+fn license_verification(l: &License) -> impl IntoView {
+    match l.verification {
+        Verification::Verified => view! {
+            <span class="muted">
+                {l.verified_at.map_or_else(|| "Verified".to_owned(), |at| format!("Verified on {}", format_datetime(at)))}
+            </span>
+        }
+        .into_any(),
+        Verification::Pending => view! {
+            <span class="badge badge--progress" data-testid="license-pending">
+                {format!("Awaiting verification · not matched in {} until a platform administrator verifies this license", l.state)}
+            </span>
+        }
+        .into_any(),
+        _ => view! {
+            <span class="badge badge--planned">
+                {format!("Not verified · not matched in {}", l.state)}
+            </span>
+        }
+        .into_any(),
+    }
+}
+
 #[component]
 pub fn VerificationQueuePage() -> impl IntoView {
     let verify = ServerAction::<SetVerification>::new();
-    let queue = Resource::new(move || verify.version().get(), |_| verification_queue());
+    let verify_license = ServerAction::<SetLicenseVerification>::new();
+    let queue = Resource::new(
+        move || (verify.version().get(), verify_license.version().get()),
+        |_| verification_queue(),
+    );
     let error = action_error(verify.value());
+    let license_error = action_error(verify_license.value());
     view! {
         <Title text="Clinician verification · Carethread"/>
         <div class="page">
             <h1>"Clinician verification"</h1>
-            <p class="lede">"Check each NPI and state license before the clinician is matched to referrals. Those waiting come first."</p>
+            <p class="lede">"Check each NPI and each state license before the clinician is matched to referrals: a clinician is matched only in states where their license is verified. Those waiting come first."</p>
             <ErrorSummary error title="That change was not made"/>
+            <ErrorSummary error=license_error title="That license was not decided"/>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || {
                     queue
                         .get()
                         .map(|result| match result {
                             Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(list) => view! { <Queue list verify/> }.into_any(),
+                            Ok(list) => view! { <Queue list verify verify_license/> }.into_any(),
                         })
                 }}
             </Transition>
@@ -181,7 +217,11 @@ pub fn VerificationQueuePage() -> impl IntoView {
 }
 
 #[component]
-fn Queue(list: Vec<ClinicianProfile>, verify: ServerAction<SetVerification>) -> impl IntoView {
+fn Queue(
+    list: Vec<ClinicianProfile>,
+    verify: ServerAction<SetVerification>,
+    verify_license: ServerAction<SetLicenseVerification>,
+) -> impl IntoView {
     if list.is_empty() {
         return view! { <p class="empty">"No clinicians yet."</p> }.into_any();
     }
@@ -201,9 +241,9 @@ fn Queue(list: Vec<ClinicianProfile>, verify: ServerAction<SetVerification>) -> 
                 <tbody>
                     {list.into_iter().map(|c| {
                         let id = c.id.to_string();
-                        let licenses = c.licenses.iter().map(|l| {
-                            format!("{} {} (until {}{})", l.state, l.number, l.expires_on, if l.expired { ", expired" } else { "" })
-                        }).collect::<Vec<_>>().join("; ");
+                        let licenses = c.licenses.into_iter().map(|l| {
+                            view! { <LicenseDecision clinician=id.clone() license=l verify_license/> }
+                        }).collect_view();
                         let actions: Vec<(&'static str, &'static str)> = match c.verification {
                             Verification::Verified => vec![("suspended", "Suspend")],
                             Verification::Pending => vec![("verified", "Verify"), ("rejected", "Reject")],
@@ -213,7 +253,7 @@ fn Queue(list: Vec<ClinicianProfile>, verify: ServerAction<SetVerification>) -> 
                             <tr data-status=c.verification.as_str()>
                                 <th scope="row">{c.display_name}<span class="muted">{format!(" · {}", c.discipline.label())}</span></th>
                                 <td>{c.npi}</td>
-                                <td>{licenses}</td>
+                                <td><ul class="license-list" role="list">{licenses}</ul></td>
                                 <td>{format!("{} · {} mi · {}", c.home_zip, c.service_radius_miles, days_label(c.available_days))}</td>
                                 <td>
                                     <span class=c.verification.css()>{c.verification.label()}</span>
@@ -239,4 +279,47 @@ fn Queue(list: Vec<ClinicianProfile>, verify: ServerAction<SetVerification>) -> 
         </div>
     }
     .into_any()
+}
+
+/// One license in the queue: what it reads now, its verification, and the
+/// decisions left. The form sends back the state, number and expiry shown,
+/// so a license changed since is not decided unseen.
+#[component]
+fn LicenseDecision(
+    clinician: String,
+    license: License,
+    verify_license: ServerAction<SetLicenseVerification>,
+) -> impl IntoView {
+    let l = license;
+    let actions: Vec<(&'static str, String)> = match l.verification {
+        Verification::Pending => vec![
+            ("verified", format!("Verify {} license", l.state)),
+            ("rejected", format!("Reject {} license", l.state)),
+        ],
+        Verification::Verified => vec![("rejected", format!("Withdraw {} license", l.state))],
+        _ => vec![("verified", format!("Verify {} license", l.state))],
+    };
+    let expires_on = l.expires_on.to_string();
+    view! {
+        <li class="license-list__item" data-license-status=l.verification.as_str()>
+            {format!("{} {} (until {}{})", l.state, l.number, l.expires_on, if l.expired { ", expired" } else { "" })}
+            " "
+            <span class=l.verification.css()>{l.verification.label()}</span>
+            {l.verified_at.map(|at| view! { <span class="muted">{format!(" {}", format_datetime(at))}</span> })}
+            {actions.into_iter().map(|(status, label)| {
+                let (id, state, number, expires_on) =
+                    (clinician.clone(), l.state.clone(), l.number.clone(), expires_on.clone());
+                view! {
+                    <ActionForm action=verify_license attr:class="inline-form">
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="state" value=state/>
+                        <input type="hidden" name="number" value=number/>
+                        <input type="hidden" name="expires_on" value=expires_on/>
+                        <input type="hidden" name="status" value=status/>
+                        <button type="submit" class="button button--secondary">{label}</button>
+                    </ActionForm>
+                }
+            }).collect_view()}
+        </li>
+    }
 }

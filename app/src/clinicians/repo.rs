@@ -1,6 +1,6 @@
 //! Clinician profiles and verification. A clinician reads and writes their
 //! own row (the policies key it to their account); platform administrators
-//! read every row and set its verification.
+//! read every row and set its verification, and each license's.
 
 use super::{ClinicianProfile, License, ProfileInput, Verification};
 use crate::db::TenantTx;
@@ -26,7 +26,8 @@ struct Row {
 async fn licenses(tx: &mut TenantTx, clinician: Uuid) -> Result<Vec<License>, sqlx::Error> {
     sqlx::query_as!(
         License,
-        r#"SELECT state AS "state!", number, expires_on, expires_on < current_date AS "expired!"
+        r#"SELECT state AS "state!", number, expires_on, expires_on < current_date AS "expired!",
+                  verification_status AS "verification: Verification", verified_at
            FROM clinician_licenses WHERE clinician_id = $1 ORDER BY state"#,
         clinician
     )
@@ -76,10 +77,22 @@ pub async fn own(tx: &mut TenantTx) -> Result<Option<ClinicianProfile>, sqlx::Er
     }
 }
 
+/// What [`save_own`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Saved {
+    pub id: Uuid,
+    /// The saved license was verified and the save changed it: it waits
+    /// for verification again, and the clinician is out of matching in
+    /// its state until then.
+    pub license_unverified: bool,
+}
+
 /// Creates or updates the principal's own profile and the license of its
 /// state. A new profile waits for verification; changing the discipline or
-/// NPI of a verified one sends it back (a trigger does that).
-pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Uuid, sqlx::Error> {
+/// NPI of a verified one sends it back, and a new license, or a change of
+/// a license's number or expiry, waits for its own verification (triggers
+/// do both).
+pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Saved, sqlx::Error> {
     let user = tx.principal().person();
     let existing = sqlx::query_scalar!("SELECT id FROM clinicians WHERE user_id = $1", user)
         .fetch_optional(tx.conn())
@@ -137,19 +150,40 @@ pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Uuid, s
             id
         }
     };
-    sqlx::query!(
-        "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (clinician_id, state) DO UPDATE
-         SET number = excluded.number, expires_on = excluded.expires_on",
+    let before = sqlx::query_scalar!(
+        r#"SELECT verification_status AS "verification: Verification" FROM clinician_licenses
+           WHERE clinician_id = $1 AND state = $2"#,
+        id,
+        input.license_state,
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    let after = sqlx::query_scalar!(
+        r#"INSERT INTO clinician_licenses (clinician_id, state, number, expires_on)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (clinician_id, state) DO UPDATE
+           SET number = excluded.number, expires_on = excluded.expires_on
+           RETURNING verification_status AS "verification: Verification""#,
         id,
         input.license_state,
         input.license_number,
         input.license_expires_on,
     )
-    .execute(tx.conn())
+    .fetch_one(tx.conn())
     .await?;
-    Ok(id)
+    Ok(Saved {
+        id,
+        license_unverified: before == Some(Verification::Verified)
+            && after != Verification::Verified,
+    })
+}
+
+/// The principal's own address, for the notices sent to them.
+pub async fn own_email(tx: &mut TenantTx) -> Result<Option<String>, sqlx::Error> {
+    let user = tx.principal().person();
+    sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user)
+        .fetch_optional(tx.conn())
+        .await
 }
 
 /// Which of `categories` are not ICD-10-CM categories.
@@ -166,7 +200,8 @@ pub async fn unknown_categories(
     .await
 }
 
-/// Clinicians for the verification queue: those waiting first.
+/// Clinicians for the verification queue: those waiting first (for the
+/// profile or for a license).
 pub async fn queue(tx: &mut TenantTx, limit: i64) -> Result<Vec<ClinicianProfile>, sqlx::Error> {
     let rows = sqlx::query_as!(
         Row,
@@ -175,8 +210,12 @@ pub async fn queue(tx: &mut TenantTx, limit: i64) -> Result<Vec<ClinicianProfile
                   care_types AS "care_types: Vec<CareType>", diagnosis_categories, languages,
                   available_days, open_slots, verification_status AS "verification: Verification",
                   verified_at
-           FROM clinicians
-           ORDER BY verification_status <> 'pending', created_at DESC, id
+           FROM clinicians c
+           ORDER BY c.verification_status <> 'pending'
+                        AND NOT EXISTS (SELECT 1 FROM clinician_licenses l
+                                        WHERE l.clinician_id = c.id
+                                          AND l.verification_status = 'pending'),
+                    c.created_at DESC, c.id
            LIMIT $1"#,
         limit
     )
@@ -209,10 +248,69 @@ pub async fn set_verification(
     Ok(done.rows_affected() == 1)
 }
 
+/// The license a platform administrator looked at: what they verify.
+#[derive(Debug, Clone)]
+pub struct LicenseSeen<'a> {
+    pub clinician: Uuid,
+    pub state: &'a str,
+    pub number: &'a str,
+    pub expires_on: time::Date,
+}
+
+/// How [`set_license_verification`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseDecision {
+    Done,
+    /// No such license.
+    Missing,
+    /// The license's number or expiry is no longer what was seen.
+    Changed,
+}
+
+/// Sets a license's verification (platform administrators), only if the
+/// license still reads as `seen`: a clinician's change made while the
+/// administrator was looking is never verified unseen.
+pub async fn set_license_verification(
+    tx: &mut TenantTx,
+    seen: &LicenseSeen<'_>,
+    status: Verification,
+) -> Result<LicenseDecision, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE clinician_licenses
+         SET verification_status = $5,
+             verified_at = CASE WHEN $5 = 'verified'::verification_status THEN now() END,
+             verified_by = CASE WHEN $5 = 'verified'::verification_status THEN app_user_id() END
+         WHERE clinician_id = $1 AND state = $2 AND number = $3 AND expires_on = $4",
+        seen.clinician,
+        seen.state,
+        seen.number,
+        seen.expires_on,
+        status as Verification,
+    )
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(LicenseDecision::Done);
+    }
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM clinician_licenses
+                          WHERE clinician_id = $1 AND state = $2) AS "exists!""#,
+        seen.clinician,
+        seen.state,
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(if exists {
+        LicenseDecision::Changed
+    } else {
+        LicenseDecision::Missing
+    })
+}
+
 /// Search filters of the developer API's clinician search.
 #[derive(Debug, Clone, Default)]
 pub struct Search {
-    /// Licensed (currently) in this state.
+    /// Licensed in this state (a verified, unexpired license).
     pub state: Option<String>,
     /// Based in this city.
     pub city: Option<String>,
@@ -273,7 +371,8 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Found>, sqlx::E
            WHERE c.verification_status = 'verified'
              AND ($3::text IS NULL OR EXISTS (
                      SELECT 1 FROM clinician_licenses l
-                     WHERE l.clinician_id = c.id AND l.state = $3 AND l.expires_on >= current_date))
+                     WHERE l.clinician_id = c.id AND l.state = $3 AND l.expires_on >= current_date
+                       AND l.verification_status = 'verified'))
              AND ($4::text IS NULL OR lower(z.city) = lower($4))
              AND ($1::float8 IS NULL OR (
                      c.lat BETWEEN $1 - 1.5 AND $1 + 1.5

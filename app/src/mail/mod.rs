@@ -176,6 +176,20 @@ struct RegistrationRepeatedHtml<'a> {
     reset_link: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/license_unverified.txt")]
+struct LicenseUnverifiedText<'a> {
+    state: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/license_unverified.html")]
+struct LicenseUnverifiedHtml<'a> {
+    state: &'a str,
+    link: &'a str,
+}
+
 fn render(template: &impl Template) -> String {
     // The templates are compiled in and take only strings and numbers:
     // rendering cannot fail at run time.
@@ -282,6 +296,18 @@ pub fn invitation(
             link,
             days,
         }),
+    }
+}
+
+/// To a clinician: a change took a verified license back to the queue.
+/// The license's state and a link only (not its number).
+pub fn license_unverified(to: &str, state: &str, link: &str) -> Mail {
+    Mail {
+        template: "license_unverified",
+        to: to.to_owned(),
+        subject: format!("Your {state} license waits for verification"),
+        text: render(&LicenseUnverifiedText { state, link }),
+        html: render(&LicenseUnverifiedHtml { state, link }),
     }
 }
 

@@ -1,16 +1,18 @@
-//! Matching (SPEC J1.2): verified clinicians with an active license in the
-//! patient's state, whose service radius covers the patient's ZIP (great-
-//! circle distance computed in Postgres), who provide the care type, have
-//! cared for the diagnosis category, and have room and open days. Ranked by
-//! distance plus the wait for their next open day, each with a
-//! plain-language explanation ("3.2 mi, Heart failure experience (I50),
-//! next opening Tue Dec 1").
+//! Matching (SPEC J1.2): verified clinicians with a verified, unexpired
+//! license in the patient's state (each license is verified on its own and
+//! goes back to the queue when its state, number or expiry changes), whose
+//! service radius covers the patient's ZIP (great-circle distance computed
+//! in Postgres), who provide the care type, have cared for the diagnosis
+//! category, and have room and open days. Ranked by distance plus the wait
+//! for their next open day, each with a plain-language explanation ("3.2
+//! mi, Heart failure experience (I50), next opening Tue Dec 1").
 //!
 //! Speed: a partial index over the positions of verified clinicians with
 //! room narrows the scan to a box of ±1.5° (more than the 100-mile largest
-//! radius) before any distance is computed, and the license check runs only
-//! for the candidates left; `scripts/bench-matching.sh` prints the time per
-//! match over 100,000 clinicians.
+//! radius) before any distance is computed, and the license check (one
+//! primary-key lookup) runs only for the candidates left;
+//! `scripts/bench-matching.sh` prints the time per match over 100,000
+//! clinicians.
 
 use super::{CareType, Discipline};
 use crate::db::Tx;
@@ -93,6 +95,7 @@ pub async fn find<S>(
                WHERE cand.miles <= cand.service_radius_miles
                  AND EXISTS (SELECT 1 FROM clinician_licenses l
                              WHERE l.clinician_id = cand.id AND l.state = $7
+                               AND l.verification_status = 'verified'
                                AND l.expires_on >= greatest(current_date, $8))
            )
            SELECT r.id AS "id!", r.display_name AS "name!", r.discipline AS "discipline!: Discipline",

@@ -298,15 +298,20 @@ impl Batch {
         .execute(&mut *conn)
         .await?;
         sqlx::query(
-            "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on)
-             SELECT id, state, number, current_date + days
-             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[]) AS t(id, state, number, days)
+            "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on,
+                 verification_status, verified_at)
+             SELECT id, state, number, current_date + days,
+                    CASE WHEN verified THEN 'verified' ELSE 'pending' END::verification_status,
+                    CASE WHEN verified THEN now() - make_interval(days => (abs(hashtext(id::text)) % 300)) END
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::bool[])
+                  AS t(id, state, number, days, verified)
              ON CONFLICT DO NOTHING",
         )
         .bind(col!(id))
         .bind(col!(state))
         .bind(col!(license))
         .bind(col!(expires_in_days))
+        .bind(col!(verified))
         .execute(&mut *conn)
         .await?;
         Ok(())

@@ -197,8 +197,10 @@ async fn demo_nurse_profile(conn: &mut PgConnection) -> Result<()> {
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on)
-         VALUES ($1, 'OH', 'RN.417733', current_date + 700) ON CONFLICT DO NOTHING",
+        "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on,
+             verification_status, verified_at)
+         VALUES ($1, 'OH', 'RN.417733', current_date + 700, 'verified', now())
+         ON CONFLICT DO NOTHING",
     )
     .bind(id)
     .execute(&mut *conn)

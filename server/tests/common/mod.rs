@@ -499,7 +499,8 @@ impl TestApp {
     }
 
     /// A verified registered nurse at `zip` (skilled nursing, heart failure
-    /// and diabetes experience, licensed in its state), in `clinic` if given.
+    /// and diabetes experience, with a verified license in its state), in
+    /// `clinic` if given.
     pub async fn verified_clinician(&self, name: &str, zip: &str, clinic: Option<Uuid>) -> Uuid {
         let mut admin = self.admin().await;
         let id = Uuid::new_v4();
@@ -518,8 +519,10 @@ impl TestApp {
         .await
         .unwrap();
         sqlx::query(
-            "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on)
-             SELECT $1, state, 'LIC-1', current_date + 400 FROM zip_codes WHERE zip = $2",
+            "INSERT INTO clinician_licenses (clinician_id, state, number, expires_on,
+                 verification_status, verified_at)
+             SELECT $1, state, 'LIC-1', current_date + 400, 'verified', now()
+             FROM zip_codes WHERE zip = $2",
         )
         .bind(id)
         .bind(zip)
