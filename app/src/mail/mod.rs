@@ -148,6 +148,26 @@ struct SandboxKeyHtml<'a> {
     base: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/break_glass_opened.txt")]
+struct BreakGlassOpenedText<'a> {
+    organization: &'a str,
+    admin: &'a str,
+    reason: &'a str,
+    expires: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/break_glass_opened.html")]
+struct BreakGlassOpenedHtml<'a> {
+    organization: &'a str,
+    admin: &'a str,
+    reason: &'a str,
+    expires: &'a str,
+    link: &'a str,
+}
+
 fn render(template: &impl Template) -> String {
     // The templates are compiled in and take only strings and numbers:
     // rendering cannot fail at run time.
@@ -279,6 +299,38 @@ pub fn sandbox_key(to: &str, key: &str, base: &str) -> Mail {
         subject: "Your Carethread sandbox API key".to_owned(),
         text: render(&SandboxKeyText { key, base }),
         html: render(&SandboxKeyHtml { key, base }),
+    }
+}
+
+/// To an organization's administrators: a platform administrator opened
+/// break-glass access. Who, why, until when, and a link to the audit log;
+/// nothing of what they may read.
+pub fn break_glass_opened(
+    to: &str,
+    organization: &str,
+    admin: &str,
+    reason: &str,
+    expires: &str,
+    link: &str,
+) -> Mail {
+    Mail {
+        template: "break_glass_opened",
+        to: to.to_owned(),
+        subject: format!("Break-glass access to {organization} was opened"),
+        text: render(&BreakGlassOpenedText {
+            organization,
+            admin,
+            reason,
+            expires,
+            link,
+        }),
+        html: render(&BreakGlassOpenedHtml {
+            organization,
+            admin,
+            reason,
+            expires,
+            link,
+        }),
     }
 }
 
