@@ -16,6 +16,10 @@
 //!   possibly acting for an organization; built only by `crate::auth`.
 //! - [`TenantTx`] (`Tx<Principal>`): an authenticated principal acting for
 //!   one organization with one role. The only way to reach tenant data.
+//!   A platform administrator under a break-glass grant is such a
+//!   principal too (actor [`Actor::BreakGlass`], `app.break_glass` set),
+//!   built only by `crate::auth::session::break_glass`; the policies give
+//!   it reads of that organization's referrals and nothing to write.
 //!
 //! The caller owns the transaction: it commits, or dropping it rolls back.
 
@@ -191,6 +195,10 @@ impl Tx<Principal> {
         match principal.actor {
             Actor::User { user_id, .. } => set_identity(&mut tx, user_id, Some(org)).await?,
             Actor::ApiKey(key) => set_key_identity(&mut tx, key.id, org).await?,
+            Actor::BreakGlass(grant) => {
+                set_identity(&mut tx, grant.user_id, Some(org)).await?;
+                set_break_glass(&mut tx, grant.grant_id).await?;
+            }
         }
         Ok(Self {
             tx,
@@ -255,6 +263,21 @@ pub(crate) async fn set_key_identity(
         key_id.to_string(),
         org.to_string(),
         role.as_str()
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the transaction as acting under the break-glass grant `grant_id`
+/// (read by `app_break_glass()`; the policies check it is live).
+pub(crate) async fn set_break_glass(
+    conn: &mut PgConnection,
+    grant_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"SELECT set_config('app.break_glass', $1, true) AS "g!""#,
+        grant_id.to_string()
     )
     .fetch_one(conn)
     .await?;

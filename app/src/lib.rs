@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod break_glass;
 pub mod clinicians;
 pub mod dashboard;
 pub mod developer;
@@ -167,6 +168,11 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/admin/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
+                        <Route
+                            path=path!("/admin/break-glass")
+                            view=break_glass::BreakGlassPage
+                            ssr=SsrMode::Async
+                        />
                     </Routes>
                 </main>
                 <ui::SiteFooter/>

@@ -151,6 +151,28 @@ async fn live_keys_are_made_by_administrators_shown_once_and_revocable() {
     assert!(!view.to_string().contains(&key));
     let id = listed["id"].as_str().unwrap().to_owned();
 
+    // A platform administrator sees it, but makes no key for another
+    // organization (break-glass is the only way to its data).
+    app.user("ops@carethread.test", None, Role::PlatformAdmin)
+        .await;
+    let ops = app.signed_in("ops@carethread.test").await;
+    let res = app
+        .rpc(
+            &ops,
+            "developer/keys/create",
+            &[("name", "Quiet"), ("organization_id", &clinic.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let view: Value = app
+        .rpc(&ops, "developer/keys", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["platform"], true);
+    assert_eq!(view["keys"].as_array().unwrap().len(), 1, "{view}");
+
     // Another clinic's administrator neither sees nor revokes it.
     let lakeside = app.signed_in("admin@lakeside.test").await;
     let view: Value = app

@@ -700,8 +700,12 @@ async fn a_sandbox_cannot_route_a_referral_to_a_live_clinic() {
 async fn the_application_role_reaches_session_records_by_id_only() {
     let app = TestApp::spawn().await;
     let clinic = app.org("clinic", "Riverbend Home Health").await;
-    app.user("director@riverbend.example", Some(clinic), Role::ClinicAdmin)
-        .await;
+    app.user(
+        "director@riverbend.example",
+        Some(clinic),
+        Role::ClinicAdmin,
+    )
+    .await;
     // A live session exists, and works.
     let browser = app.signed_in("director@riverbend.example").await;
     assert_eq!(app.me(&browser).await["role"], "clinic_admin");

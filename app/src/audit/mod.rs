@@ -16,7 +16,7 @@ mod page;
 #[cfg(feature = "ssr")]
 pub mod repo;
 
-pub use model::{AuditAction, AuditEventView, AuditPage, ChainStatus};
+pub use model::{AuditAction, AuditEventView, AuditPage, BreakGlassGrantView, ChainStatus};
 pub use page::{
     get_audit_log, verify_audit_chain, AuditLogPage, GetAuditLog, VerifyAuditChain, AUDIT_READERS,
 };

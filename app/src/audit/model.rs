@@ -40,10 +40,11 @@ pub enum AuditAction {
     ApiKeyRevoked,
     WebhookRegistered,
     WebhookDisabled,
+    BreakGlassOpened,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -77,6 +78,7 @@ impl AuditAction {
         AuditAction::ApiKeyRevoked,
         AuditAction::WebhookRegistered,
         AuditAction::WebhookDisabled,
+        AuditAction::BreakGlassOpened,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -116,6 +118,7 @@ impl AuditAction {
             AuditAction::ApiKeyRevoked => "api_key.revoked",
             AuditAction::WebhookRegistered => "webhook.registered",
             AuditAction::WebhookDisabled => "webhook.disabled",
+            AuditAction::BreakGlassOpened => "break_glass.opened",
         }
     }
 
@@ -161,6 +164,9 @@ impl AuditAction {
             AuditAction::ApiKeyRevoked => "API key revoked",
             AuditAction::WebhookRegistered => "Webhook endpoint registered",
             AuditAction::WebhookDisabled => "Webhook endpoint disabled",
+            AuditAction::BreakGlassOpened => {
+                "Break-glass access opened by a platform administrator"
+            }
         }
     }
 }
@@ -204,10 +210,29 @@ impl ChainStatus {
     }
 }
 
+/// A break-glass grant on the organization, as its administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakGlassGrantView {
+    pub id: uuid::Uuid,
+    pub organization: String,
+    /// The platform administrator who opened it.
+    pub admin_name: String,
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub opened_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// Live now: neither ended nor expired (by the database's clock).
+    pub active: bool,
+}
+
 /// One page of the log, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditPage {
     pub organization: String,
+    /// Break-glass grants on the organization: the live ones and those of
+    /// the last 30 days, newest first.
+    pub break_glass: Vec<BreakGlassGrantView>,
     pub events: Vec<AuditEventView>,
     /// Pass as `before` for the next (older) page.
     pub next_before: Option<i64>,

@@ -1,9 +1,10 @@
 //! The audit-log page for administrators (`/clinic/audit`, `/admin/audit`):
 //! the newest events of their own organization's chain, older pages on
-//! request, and a check of the whole chain that names the first broken
-//! link.
+//! request, a check of the whole chain that names the first broken
+//! link, and, above them, every break-glass grant a platform administrator
+//! opened on the organization (live ones first in view).
 
-use super::{AuditPage, ChainStatus};
+use super::{AuditPage, BreakGlassGrantView, ChainStatus};
 use crate::auth::ErrorNotice;
 use crate::auth::Role;
 use crate::error::AppError;
@@ -22,12 +23,14 @@ pub async fn get_audit_log(#[server(default)] before: Option<i64>) -> Result<Aud
         let mut tx = crate::auth::require(&AUDIT_READERS).await?;
         let organization = tx.principal().org_name.clone();
         let events = super::repo::recent(&mut tx, before, PAGE).await?;
+        let break_glass = crate::break_glass::service::grants(&mut tx).await?;
         tx.commit().await?;
         let next_before = (events.len() as i64 == PAGE)
             .then(|| events.last().map(|e| e.seq))
             .flatten();
         Ok(AuditPage {
             organization,
+            break_glass,
             events,
             next_before,
         })
@@ -78,6 +81,7 @@ fn AuditLog(
 ) -> impl IntoView {
     let AuditPage {
         organization,
+        break_glass,
         events,
         next_before,
     } = page;
@@ -88,6 +92,7 @@ fn AuditLog(
         <p class="lede">
             {format!("Every sign-in, invitation and change for {organization}, append-only and hash-chained.")}
         </p>
+        <BreakGlassGrants grants=break_glass/>
         <div class="panel">
             <ActionForm action=verify attr:class="inline-form">
                 <button type="submit" class="button" disabled=move || verifying.get()>
@@ -179,4 +184,52 @@ fn AuditLog(
                 })}
         </p>
     }
+}
+
+/// The break-glass grants on the organization: a warning while one is
+/// live, and the recent ones with who opened them and why.
+#[component]
+fn BreakGlassGrants(grants: Vec<BreakGlassGrantView>) -> impl IntoView {
+    if grants.is_empty() {
+        return ().into_any();
+    }
+    let live = grants.iter().filter(|g| g.active).count();
+    view! {
+        <section class="panel" aria-labelledby="break-glass-heading" data-testid="break-glass-grants">
+            <h2 id="break-glass-heading">"Break-glass access by platform administrators"</h2>
+            {(live > 0)
+                .then(|| {
+                    view! {
+                        <p class="notice notice--warning" role="status">
+                            {if live == 1 {
+                                "A platform administrator can read your referrals right now.".to_owned()
+                            } else {
+                                format!("{live} platform administrators can read your referrals right now.")
+                            }}
+                        </p>
+                    }
+                })}
+            <ul class="list">
+                {grants
+                    .into_iter()
+                    .map(|g| {
+                        let state = if g.active { "open" } else { "ended" };
+                        view! {
+                            <li data-state=state>
+                                <strong>{g.admin_name}</strong>
+                                {format!(
+                                    " · opened {} · {} {} · ",
+                                    format_datetime(g.opened_at),
+                                    if g.active { "until" } else { "expired" },
+                                    format_datetime(g.expires_at),
+                                )}
+                                {format!("Reason: {}", g.reason)}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
 }

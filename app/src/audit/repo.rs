@@ -23,15 +23,36 @@ pub enum AuditActor {
     Anonymous,
     User(Uuid),
     ApiKey(Uuid),
+    /// A platform administrator under a break-glass grant.
+    BreakGlass {
+        user_id: Uuid,
+        grant_id: Uuid,
+    },
+}
+
+/// The actor columns of an event.
+struct ActorColumns {
+    kind: &'static str,
+    user_id: Option<Uuid>,
+    api_key_id: Option<Uuid>,
+    grant_id: Option<Uuid>,
 }
 
 impl AuditActor {
-    /// `(actor_type, actor_user_id, actor_api_key_id)`.
-    fn columns(self) -> (&'static str, Option<Uuid>, Option<Uuid>) {
-        match self {
-            AuditActor::Anonymous => ("anonymous", None, None),
-            AuditActor::User(id) => ("user", Some(id), None),
-            AuditActor::ApiKey(id) => ("api_key", None, Some(id)),
+    fn columns(self) -> ActorColumns {
+        let (kind, user_id, api_key_id, grant_id) = match self {
+            AuditActor::Anonymous => ("anonymous", None, None, None),
+            AuditActor::User(id) => ("user", Some(id), None, None),
+            AuditActor::ApiKey(id) => ("api_key", None, Some(id), None),
+            AuditActor::BreakGlass { user_id, grant_id } => {
+                ("break_glass", Some(user_id), None, Some(grant_id))
+            }
+        };
+        ActorColumns {
+            kind,
+            user_id,
+            api_key_id,
+            grant_id,
         }
     }
 }
@@ -77,6 +98,10 @@ impl Chain for Principal {
         match self.actor {
             Actor::User { user_id, .. } => AuditActor::User(user_id),
             Actor::ApiKey(key) => AuditActor::ApiKey(key.id),
+            Actor::BreakGlass(grant) => AuditActor::BreakGlass {
+                user_id: grant.user_id,
+                grant_id: grant.grant_id,
+            },
         }
     }
     fn chain_org(&self) -> Uuid {
@@ -145,20 +170,21 @@ impl Entry {
 /// actor. Sequence, time and hashes are assigned by the database.
 pub async fn record<S: Chain>(tx: &mut Tx<S>, entry: Entry) -> Result<(), sqlx::Error> {
     let org = tx.scope().chain_org();
-    let (actor_type, actor_user, actor_key) = tx.scope().actor().columns();
+    let actor = tx.scope().actor().columns();
     let (subject_type, subject_id) = match entry.subject {
         Some(s) => (Some(s.kind), Some(s.id)),
         None => (None, None),
     };
     sqlx::query!(
         "INSERT INTO audit_events
-             (organization_id, actor_type, actor_user_id, actor_api_key_id,
+             (organization_id, actor_type, actor_user_id, actor_api_key_id, actor_grant_id,
               action, subject_type, subject_id, ip, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::inet, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::inet, $10)",
         org,
-        actor_type,
-        actor_user,
-        actor_key,
+        actor.kind,
+        actor.user_id,
+        actor.api_key_id,
+        actor.grant_id,
         entry.action.as_str(),
         subject_type,
         subject_id,
@@ -181,11 +207,16 @@ pub async fn recent(
     let rows = sqlx::query!(
         r#"SELECT a.seq, a.occurred_at, a.action, a.subject_type, a.subject_id,
                   host(a.ip) AS ip, a.details::text AS "details!",
-                  coalesce(u.display_name, 'API key · ' || k.name) AS "actor?"
+                  CASE WHEN a.actor_type = 'break_glass'
+                       THEN 'Platform administrator (break-glass) · ' || g.admin_name
+                       ELSE coalesce(u.display_name, 'API key · ' || k.name)
+                  END AS "actor?"
            FROM audit_events a
            LEFT JOIN users u ON u.id = a.actor_user_id
            LEFT JOIN api_keys k ON k.id = a.actor_api_key_id
                                AND k.organization_id = a.organization_id
+           LEFT JOIN break_glass_grants g ON g.id = a.actor_grant_id
+                                         AND g.organization_id = a.organization_id
            WHERE a.organization_id = $1 AND ($2::bigint IS NULL OR a.seq < $2)
            ORDER BY a.seq DESC
            LIMIT $3"#,

@@ -76,6 +76,19 @@ pub enum Actor {
     User { user_id: Uuid, login_id: Uuid },
     /// A request that came with an API key (a key is nobody).
     ApiKey(ApiKeyRef),
+    /// A platform administrator reading another organization under a
+    /// break-glass grant: read-only, time-limited, recorded in that
+    /// organization's chain as this kind (see `crate::break_glass`).
+    BreakGlass(BreakGlassRef),
+}
+
+/// The platform administrator and the grant a break-glass request acts
+/// under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakGlassRef {
+    pub user_id: Uuid,
+    pub login_id: Uuid,
+    pub grant_id: Uuid,
 }
 
 /// The API key a request authenticated with.
@@ -95,11 +108,12 @@ impl Principal {
     }
 
     /// The person who acted, for columns that name a user (`created_by`):
-    /// nobody when an API key acted.
+    /// nobody when an API key acted, nor under break-glass (which writes
+    /// nothing as the tenant).
     pub fn person(&self) -> Option<Uuid> {
         match self.actor {
             Actor::User { user_id, .. } => Some(user_id),
-            Actor::ApiKey(_) => None,
+            Actor::ApiKey(_) | Actor::BreakGlass(_) => None,
         }
     }
 
@@ -113,7 +127,7 @@ impl Principal {
     pub fn login(&self) -> Option<Uuid> {
         match self.actor {
             Actor::User { login_id, .. } => Some(login_id),
-            Actor::ApiKey(_) => None,
+            Actor::ApiKey(_) | Actor::BreakGlass(_) => None,
         }
     }
 
@@ -121,7 +135,15 @@ impl Principal {
     pub fn api_key(&self) -> Option<ApiKeyRef> {
         match self.actor {
             Actor::ApiKey(key) => Some(key),
-            Actor::User { .. } => None,
+            Actor::User { .. } | Actor::BreakGlass(_) => None,
+        }
+    }
+
+    /// The break-glass grant acting, when one is.
+    pub fn break_glass(&self) -> Option<BreakGlassRef> {
+        match self.actor {
+            Actor::BreakGlass(grant) => Some(grant),
+            Actor::User { .. } | Actor::ApiKey(_) => None,
         }
     }
 }
@@ -405,4 +427,95 @@ pub async fn resolve_api_key(
         },
         rate,
     }))
+}
+
+/// Begins the break-glass transaction of `admin` (a platform administrator
+/// signed in as a person) for `org` under the grant `grant_id`: the
+/// identity is the administrator, acting for `org` as `platform_admin`,
+/// with `app.break_glass` set, so the policies admit exactly the reads a
+/// live grant allows. With `grant`, it is being made in this very
+/// transaction (it does not exist yet); without, the administrator's live
+/// grant for `org` is looked up (`None` when there is none).
+async fn begin_break_glass(
+    pool: &sqlx::PgPool,
+    admin: &Principal,
+    org: Uuid,
+    grant: Option<Uuid>,
+) -> Result<Option<TenantTx>, AppError> {
+    let (Actor::User { user_id, login_id }, super::Role::PlatformAdmin) = (admin.actor, admin.role)
+    else {
+        return Err(AppError::Forbidden);
+    };
+    let mut tx = pool.begin().await?;
+    db::set_identity(&mut tx, user_id, Some((org, super::Role::PlatformAdmin))).await?;
+    let grant_id = match grant {
+        Some(id) => id,
+        None => {
+            let live = sqlx::query_scalar!(
+                "SELECT id FROM break_glass_grants
+                 WHERE organization_id = $1 AND admin_user_id = $2
+                   AND ended_at IS NULL AND now() < expires_at
+                 ORDER BY expires_at DESC LIMIT 1",
+                org,
+                user_id
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            match live {
+                Some(id) => id,
+                None => return Ok(None),
+            }
+        }
+    };
+    db::set_break_glass(&mut tx, grant_id).await?;
+    let Some(o) = sqlx::query!(
+        r#"SELECT name, kind AS "kind: OrgKind", sandbox FROM organizations
+           WHERE id = $1 AND kind <> 'platform'"#,
+        org
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let principal = Principal {
+        actor: Actor::BreakGlass(BreakGlassRef {
+            user_id,
+            login_id,
+            grant_id,
+        }),
+        email: admin.email.clone(),
+        display_name: admin.display_name.clone(),
+        org_id: org,
+        org_name: o.name,
+        org_kind: o.kind,
+        role: super::Role::PlatformAdmin,
+        can_switch: false,
+        sandbox: o.sandbox,
+        _resolved: Resolved,
+    };
+    Ok(Some(TenantTx::for_principal(tx, principal).await))
+}
+
+/// The transaction in which `admin` opens the grant `grant_id` on `org`
+/// (the caller inserts it first thing). `None` when `org` is no tenant.
+pub async fn opening_break_glass(
+    pool: &sqlx::PgPool,
+    admin: &Principal,
+    org: Uuid,
+    grant_id: Uuid,
+) -> Result<Option<TenantTx>, AppError> {
+    begin_break_glass(pool, admin, org, Some(grant_id)).await
+}
+
+/// The transaction of `admin` reading `org` under their live grant;
+/// `Forbidden` without one.
+pub async fn break_glass(
+    pool: &sqlx::PgPool,
+    admin: &Principal,
+    org: Uuid,
+) -> Result<TenantTx, AppError> {
+    begin_break_glass(pool, admin, org, None)
+        .await?
+        .ok_or(AppError::Forbidden)
 }

@@ -196,6 +196,10 @@ fn admin(d: AdminDashboard) -> impl IntoView {
                 <a href="/admin/audit">"Audit log"</a>
                 <p>"The platform's own chain: sign-ins of families and clinicians, failed sign-ins, resets."</p>
             </li>
+            <li class="tile">
+                <a href="/admin/break-glass">"Break-glass access"</a>
+                <p>"Read an organization's referrals for a limited time, with a reason its administrators see."</p>
+            </li>
         </ul>
         <section class="section" aria-labelledby="packets-heading">
             <h2 id="packets-heading">"Vendor-packet requests waiting"</h2>

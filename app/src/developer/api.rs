@@ -1,8 +1,12 @@
 //! Server functions behind the developer page.
 //!
 //! - A sandbox key is issued to an email address (mailed, never shown).
-//! - Live keys are managed by clinic and platform administrators, signed
-//!   in; a new key is shown once.
+//! - Live keys are made by a clinic's administrators, signed in, for their
+//!   own clinic only; a new key is shown once. Platform administrators see
+//!   and revoke keys but never make one: a key for another organization
+//!   would read its patient information unseen (that is what break-glass
+//!   is for, see `crate::break_glass`). A referring organization's keys
+//!   come from the operator's command (`server api-key create`).
 //! - Everything else works with an API key typed into the page, exactly
 //!   as the API does: the key is resolved and counted against its rate
 //!   limit like any API request, and the webhook operations are the API's.
@@ -48,16 +52,18 @@ pub async fn get_keys() -> Result<Option<KeysView>, AppError> {
     crate::error::with_status(result)
 }
 
-/// Makes a live key for `organization_id` (a clinic administrator: their
-/// own clinic); its text, shown once.
+/// Makes a live key for the clinic administrator's own clinic; its text,
+/// shown once. `organization_id` is accepted from older forms and
+/// ignored: a key acts only for the organization of whoever makes it.
 #[server(prefix = "/rpc", endpoint = "developer/keys/create")]
 pub async fn create_key(
     name: String,
     #[server(default)] organization_id: Option<Uuid>,
 ) -> Result<String, AppError> {
+    let _ = organization_id;
     let result = async {
-        let tx = crate::auth::require(&ssr::KEY_ADMINS).await?;
-        ssr::create_key(tx, &name, organization_id).await
+        let tx = crate::auth::require(&ssr::KEY_CREATORS).await?;
+        ssr::create_key(tx, &name).await
     }
     .await;
     crate::error::with_status(result)
@@ -191,7 +197,7 @@ pub async fn disable_webhook(key: String, endpoint: Uuid) -> Result<(), AppError
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use super::super::{keys, ApiKeyView, KeysView, OrgChoice, TryResult};
+    use super::super::{keys, ApiKeyView, KeysView, TryResult};
     use crate::audit::repo::{record, Entry, Subject};
     use crate::audit::AuditAction;
     use crate::auth::session::resolve_api_key;
@@ -205,8 +211,11 @@ pub(crate) mod ssr {
     use std::sync::Arc;
     use uuid::Uuid;
 
-    /// Who manages live keys.
+    /// Who sees and revokes live keys.
     pub const KEY_ADMINS: [Role; 2] = [Role::ClinicAdmin, Role::PlatformAdmin];
+    /// Who makes live keys: an organization's own administrator (the
+    /// database's `api_keys_create` policy says the same).
+    pub const KEY_CREATORS: [Role; 1] = [Role::ClinicAdmin];
 
     pub async fn sandbox_key(
         state: &AppState,
@@ -263,26 +272,9 @@ pub(crate) mod ssr {
         )
         .fetch_all(tx.conn())
         .await?;
-        let organizations = if platform {
-            sqlx::query!(
-                "SELECT id, name FROM organizations
-                 WHERE kind IN ('clinic', 'referrer') AND NOT sandbox ORDER BY name LIMIT 500"
-            )
-            .fetch_all(tx.conn())
-            .await?
-            .into_iter()
-            .map(|o| OrgChoice {
-                id: o.id,
-                name: o.name,
-            })
-            .collect()
-        } else {
-            Vec::new()
-        };
         Ok(KeysView {
             organization: tx.principal().org_name.clone(),
             platform,
-            organizations,
             keys: rows
                 .into_iter()
                 .map(|r| ApiKeyView {
@@ -299,23 +291,14 @@ pub(crate) mod ssr {
         })
     }
 
-    pub async fn create_key(
-        mut tx: TenantTx,
-        name: &str,
-        organization: Option<Uuid>,
-    ) -> Result<String, AppError> {
+    /// Makes a live key for the principal's own organization.
+    pub async fn create_key(mut tx: TenantTx, name: &str) -> Result<String, AppError> {
+        if !tx.principal().has_role(&KEY_CREATORS) {
+            return Err(AppError::Forbidden);
+        }
         let name = BoundedText::parse(name, TextRules::single_line("name", 1, 120))
             .map_err(|m| AppError::invalid("name", m))?;
-        let org = match (tx.principal().role, organization) {
-            (Role::PlatformAdmin, Some(org)) => org,
-            (Role::PlatformAdmin, None) => {
-                return Err(AppError::invalid(
-                    "organization_id",
-                    "Choose the organization the key acts for.",
-                ))
-            }
-            _ => tx.principal().org_id,
-        };
+        let org = tx.principal().org_id;
         let kind = sqlx::query_scalar!(
             "SELECT kind::text FROM organizations WHERE id = $1 AND NOT sandbox",
             org

@@ -92,21 +92,14 @@ pub struct ApiKeyView {
     pub revoked_at: Option<time::OffsetDateTime>,
 }
 
-/// An organization a platform administrator can make a key for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrgChoice {
-    pub id: uuid::Uuid,
-    pub name: String,
-}
-
 /// The key-management section of the developer page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeysView {
     /// The organization acted for.
     pub organization: String,
-    /// A platform administrator: keys of every organization.
+    /// A platform administrator: keys of every organization, to see and
+    /// revoke (they make none).
     pub platform: bool,
-    pub organizations: Vec<OrgChoice>,
     pub keys: Vec<ApiKeyView>,
 }
 

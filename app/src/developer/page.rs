@@ -1,6 +1,7 @@
 //! `/developers`: the developer page. Anyone can get a sandbox key (by
-//! email); clinic and platform administrators, signed in, make and revoke
-//! live keys; and with a key in hand, anyone can try requests against the
+//! email); clinic administrators, signed in, make and revoke their
+//! clinic's live keys (platform administrators see and revoke every
+//! organization's, and make none); and with a key in hand, anyone can try requests against the
 //! API and manage webhooks: register endpoints (the secret is shown once),
 //! ping them, read the delivery log with every attempt, and resend.
 //!
@@ -182,11 +183,10 @@ fn KeyManager(
     let KeysView {
         organization,
         platform,
-        organizations,
         keys,
     } = view;
     let scope = if platform {
-        "Keys of every organization.".to_owned()
+        "Keys of every organization. Platform administrators do not make keys for an organization: its administrators do, and a referring organization's come from the operator's command.".to_owned()
     } else {
         format!("Keys that act for {organization}.")
     };
@@ -205,33 +205,24 @@ fn KeyManager(
                         }
                     })
             }}
-            <ActionForm action=create attr:class="form form--inline" attr:novalidate=true>
-                <ErrorSummary error title="No key was made"/>
-                <TextField
-                    name="name"
-                    label="Key name"
-                    hint="What uses it, like “Epic interface engine”."
-                    required=true
-                    error=field_error(error, "name")
-                />
-                {platform
-                    .then(|| {
-                        view! {
-                            <div class="field">
-                                <label for="organization_id">"Organization"</label>
-                                <select id="organization_id" name="organization_id">
-                                    {organizations
-                                        .into_iter()
-                                        .map(|o| view! { <option value=o.id.to_string()>{o.name}</option> })
-                                        .collect_view()}
-                                </select>
-                            </div>
-                        }
-                    })}
-                <button type="submit" class="button" disabled=move || pending.get()>
-                    "Create live key"
-                </button>
-            </ActionForm>
+            {(!platform)
+                .then(|| {
+                    view! {
+                        <ActionForm action=create attr:class="form form--inline" attr:novalidate=true>
+                            <ErrorSummary error title="No key was made"/>
+                            <TextField
+                                name="name"
+                                label="Key name"
+                                hint="What uses it, like “Epic interface engine”."
+                                required=true
+                                error=field_error(error, "name")
+                            />
+                            <button type="submit" class="button" disabled=move || pending.get()>
+                                "Create live key"
+                            </button>
+                        </ActionForm>
+                    }
+                })}
             <ErrorSummary error=revoke_error title="The key was not revoked"/>
             {if keys.is_empty() {
                 view! { <p class="empty">"No live keys yet."</p> }.into_any()

@@ -190,6 +190,26 @@ struct LicenseUnverifiedHtml<'a> {
     link: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/break_glass_opened.txt")]
+struct BreakGlassOpenedText<'a> {
+    organization: &'a str,
+    admin: &'a str,
+    reason: &'a str,
+    expires: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/break_glass_opened.html")]
+struct BreakGlassOpenedHtml<'a> {
+    organization: &'a str,
+    admin: &'a str,
+    reason: &'a str,
+    expires: &'a str,
+    link: &'a str,
+}
+
 fn render(template: &impl Template) -> String {
     // The templates are compiled in and take only strings and numbers:
     // rendering cannot fail at run time.
@@ -368,6 +388,37 @@ pub fn sandbox_key(to: &str, key: &str, base: &str) -> Mail {
         subject: "Your Carethread sandbox API key".to_owned(),
         text: render(&SandboxKeyText { key, base }),
         html: render(&SandboxKeyHtml { key, base }),
+    }
+}
+
+/// A platform administrator opened break-glass access to the organization
+/// (to its administrators; names, reason and expiry only, no PHI).
+pub fn break_glass_opened(
+    to: &str,
+    organization: &str,
+    admin: &str,
+    reason: &str,
+    expires: &str,
+    link: &str,
+) -> Mail {
+    Mail {
+        template: "break_glass_opened",
+        to: to.to_owned(),
+        subject: format!("Break-glass access to {organization} was opened"),
+        text: render(&BreakGlassOpenedText {
+            organization,
+            admin,
+            reason,
+            expires,
+            link,
+        }),
+        html: render(&BreakGlassOpenedHtml {
+            organization,
+            admin,
+            reason,
+            expires,
+            link,
+        }),
     }
 }
 

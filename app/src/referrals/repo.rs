@@ -449,7 +449,8 @@ pub async fn page(
     limit: i64,
 ) -> Result<ReferralPage, sqlx::Error> {
     let org = tx.principal().org_id;
-    let as_clinic = tx.principal().role != crate::auth::Role::Referrer;
+    // The organization's side (a break-glass reader has no side's role).
+    let as_clinic = tx.principal().org_kind != crate::auth::OrgKind::Referrer;
     let (after_at, after_id) = cursor.unzip();
     let rows = sqlx::query!(
         r#"SELECT r.id, r.reference, r.patient_initials, i.display AS "dx?",
