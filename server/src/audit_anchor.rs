@@ -28,6 +28,18 @@
 //!   not configured, as unverifiable; a gap in the checkpoint numbers, as
 //!   removed checkpoints.
 //!
+//! - **No trust in the database's functions.** The verifier recomputes
+//!   every event's hash in Rust from the stored columns ([`walk_chains`]),
+//!   the same encoding as the migrations' `audit_event_hash`, and compares
+//!   signed heads with the *recomputed* hashes. A table owner can replace
+//!   `audit_verify` or `audit_event_hash` (they own them), but not this
+//!   binary: an event changed without recomputing its hash is named
+//!   exactly; one changed with every later hash recomputed no longer
+//!   matches its signed checkpoint.
+//! - **No checkpoint is a problem.** With a key configured, a database with
+//!   events but no checkpoint fails verification (they were deleted, or the
+//!   periodic checkpoint never ran).
+//!
 //! What this cannot catch: events written after the newest checkpoint, and
 //! checkpoints removed from the end (keep the summaries `server audit
 //! checkpoint` prints, or compare the newest checkpoint's time with the
@@ -472,6 +484,17 @@ pub enum Problem {
     UnknownKey { number: i64, key_id: String },
     /// Checkpoint numbers `from..=to` are absent: removed.
     Removed { from: i64, to: i64 },
+    /// An event's stored hash is not the hash of its stored fields, or it
+    /// does not link to the event before it, or events are missing: found
+    /// by recomputing the chain outside the database.
+    Altered {
+        organization_id: Uuid,
+        organization: String,
+        seq: i64,
+        reason: &'static str,
+    },
+    /// Events exist but no checkpoint does, though a key is configured.
+    NoCheckpoints,
     /// An organization's history no longer matches a signed checkpoint.
     Rewritten {
         organization_id: Uuid,
@@ -502,6 +525,20 @@ impl fmt::Display for Problem {
                 f,
                 "UNVERIFIED checkpoint #{number}: signed with key {key_id}, which is not \
                  configured (AUDIT_CHECKPOINT_PUBLIC_KEY)"
+            ),
+            Self::Altered {
+                organization_id,
+                organization,
+                seq,
+                reason,
+            } => write!(
+                f,
+                "ALTERED {organization} ({organization_id}): event {seq}: {reason}"
+            ),
+            Self::NoCheckpoints => write!(
+                f,
+                "MISSING no checkpoint exists, though events do and a key is configured \
+                 (run `server audit checkpoint`; if there were checkpoints, they were removed)"
             ),
             Self::Removed { from, to } if from == to => {
                 write!(f, "REMOVED checkpoint #{from} is missing")
@@ -576,6 +613,11 @@ pub async fn verify(conn: &mut PgConnection, keys: &Keyring) -> Result<Report> {
         checkpoints: rows.len(),
         ..Report::default()
     };
+    let chains = walk_chains(&mut *conn).await?;
+    report.problems.extend(chains.problems.iter().cloned());
+    if rows.is_empty() && chains.events > 0 {
+        report.problems.push(Problem::NoCheckpoints);
+    }
     let mut expected_number = 1;
     // Per organization: the first mismatch (by sequence number) and every
     // match (checkpoint number, seq).
@@ -628,23 +670,11 @@ pub async fn verify(conn: &mut PgConnection, keys: &Keyring) -> Result<Report> {
         if report.newest.is_none_or(|(n, _)| n < content.number) {
             report.newest = Some((content.number, at));
         }
-        let orgs: Vec<Uuid> = content.heads.iter().map(|h| h.organization_id).collect();
-        let seqs: Vec<i64> = content.heads.iter().map(|h| h.seq).collect();
-        let stored = sqlx::query!(
-            r#"SELECT c.org AS "org!", c.seq AS "seq!", e.hash AS "hash?"
-               FROM unnest($1::uuid[], $2::bigint[]) AS c (org, seq)
-               LEFT JOIN audit_events e ON e.organization_id = c.org AND e.seq = c.seq"#,
-            &orgs,
-            &seqs
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        let stored: HashMap<(Uuid, i64), Option<Vec<u8>>> = stored
-            .into_iter()
-            .map(|r| ((r.org, r.seq), r.hash))
-            .collect();
         for head in &content.heads {
-            match stored.get(&(head.organization_id, head.seq)) {
+            // The hash recomputed from the stored fields, never the stored
+            // hash column alone (see the module doc).
+            let recomputed = chains.hashes.get(&(head.organization_id, head.seq));
+            match recomputed.map(|h| Some(h.to_vec())) {
                 Some(Some(hash)) if hash.as_slice() == head.hash => {
                     matches
                         .entry(head.organization_id)
@@ -691,6 +721,151 @@ pub async fn verify(conn: &mut PgConnection, keys: &Keyring) -> Result<Report> {
         });
     }
     Ok(report)
+}
+
+/// Every chain recomputed outside the database: the hash of each event
+/// (by organization and sequence number), and what does not hold.
+pub struct Chains {
+    pub hashes: HashMap<(Uuid, i64), [u8; 32]>,
+    pub events: u64,
+    pub problems: Vec<Problem>,
+}
+
+/// The fields of one stored event, as the chain hash covers them.
+struct StoredEvent {
+    organization_id: Uuid,
+    seq: i64,
+    occurred_at: OffsetDateTime,
+    actor_user_id: Option<Uuid>,
+    action: String,
+    subject_type: Option<String>,
+    subject_id: Option<String>,
+    /// `host(ip)`: the address without its mask.
+    ip: Option<String>,
+    /// `details::text`: jsonb's own canonical text.
+    details: String,
+    actor_type: String,
+    actor_api_key_id: Option<Uuid>,
+    actor_grant_id: Option<Uuid>,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+/// The chain hash of `e` after `prev`, exactly as the migrations'
+/// `audit_event_hash` (all three forms) computes it: SHA-256 over the
+/// previous hash and the fields, each as `<characters>:<text>`, joined by
+/// `;`; the actor's kind and key only when they say more than a person's
+/// id, the break-glass grant only when there is one.
+fn event_hash(prev: &[u8], e: &StoredEvent) -> [u8; 32] {
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+    let micros = e.occurred_at.unix_timestamp_nanos() / 1000;
+    let mut fields = vec![
+        e.organization_id.to_string(),
+        e.seq.to_string(),
+        micros.to_string(),
+        dash(e.actor_user_id.map(|u| u.to_string())),
+        e.action.clone(),
+        dash(e.subject_type.clone()),
+        dash(e.subject_id.clone()),
+        dash(e.ip.clone()),
+        e.details.clone(),
+    ];
+    if e.actor_grant_id.is_some() || e.actor_type != "user" || e.actor_api_key_id.is_some() {
+        fields.push(e.actor_type.clone());
+        fields.push(dash(e.actor_api_key_id.map(|k| k.to_string())));
+    }
+    if let Some(grant) = e.actor_grant_id {
+        fields.push(grant.to_string());
+    }
+    let text = fields
+        .iter()
+        .map(|f| format!("{}:{f}", f.chars().count()))
+        .collect::<Vec<_>>()
+        .join(";");
+    Sha256::new()
+        .chain_update(prev)
+        .chain_update(text.as_bytes())
+        .finalize()
+        .into()
+}
+
+/// Walks every organization's chain in pages, recomputing each hash from
+/// the stored fields and checking each link, as the operator's connection
+/// sees it (it reads every chain). Reports the first problem of each
+/// chain; keeps the recomputed hash of every event, for the checkpoints.
+pub async fn walk_chains(conn: &mut PgConnection) -> Result<Chains> {
+    const PAGE: i64 = 5000;
+    let mut chains = Chains {
+        hashes: HashMap::new(),
+        events: 0,
+        problems: Vec::new(),
+    };
+    let orgs = sqlx::query!(
+        r#"SELECT h.organization_id, coalesce(o.name, '(an organization no longer present)') AS "name!"
+           FROM audit_chain_heads h LEFT JOIN organizations o ON o.id = h.organization_id
+           ORDER BY h.organization_id"#
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for org in orgs {
+        let mut expected_seq = 1_i64;
+        let mut prev = [0u8; 32].to_vec();
+        let mut broken = false;
+        'pages: loop {
+            let page = sqlx::query_as!(
+                StoredEvent,
+                r#"SELECT organization_id, seq, occurred_at, actor_user_id, action, subject_type,
+                          subject_id, pg_catalog.host(ip) AS ip, details::text AS "details!",
+                          actor_type, actor_api_key_id, actor_grant_id, prev_hash, hash
+                   FROM audit_events
+                   WHERE organization_id = $1 AND seq >= $2
+                   ORDER BY seq
+                   LIMIT $3"#,
+                org.organization_id,
+                expected_seq,
+                PAGE
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            let last_page = (page.len() as i64) < PAGE;
+            for e in page {
+                chains.events += 1;
+                let recomputed = event_hash(&prev, &e);
+                chains.hashes.insert((e.organization_id, e.seq), recomputed);
+                let problem = if e.seq != expected_seq {
+                    Some((expected_seq, "events before it are missing"))
+                } else if e.prev_hash != prev {
+                    Some((e.seq, "its link to the event before it does not match"))
+                } else if e.hash != recomputed {
+                    Some((
+                        e.seq,
+                        "its stored hash is not the hash of its fields: it was altered",
+                    ))
+                } else {
+                    None
+                };
+                if let Some((seq, reason)) = problem {
+                    if !broken {
+                        chains.problems.push(Problem::Altered {
+                            organization_id: org.organization_id,
+                            organization: org.name.clone(),
+                            seq,
+                            reason,
+                        });
+                        broken = true;
+                    }
+                }
+                // Follow the stored hashes onward, so each later event is
+                // judged on its own link.
+                prev = e.hash;
+                expected_seq = e.seq + 1;
+            }
+            if last_page {
+                break 'pages;
+            }
+        }
+    }
+    Ok(chains)
 }
 
 #[cfg(test)]

@@ -488,3 +488,57 @@ fn write_private(path: &Path, bytes: &[u8]) {
         .unwrap();
     file.write_all(bytes).unwrap();
 }
+
+#[tokio::test]
+async fn an_event_altered_behind_a_replaced_sql_check_is_named_by_the_verifier() {
+    let app = TestApp::spawn().await;
+    let clinic = app.org("clinic", "Riverbend Home Health").await;
+    let keys = KeyDir::new();
+    let (_, signer) = keys.key("audit.pem");
+    let ring = Keyring::new([signer.verifying_key()]);
+    let mut admin = app.admin().await;
+    for n in 1..=4 {
+        event(&mut admin, clinic, n).await;
+    }
+    // Events and no checkpoint, with a key configured: not "all is well".
+    let report = verify(&app, &ring).await;
+    assert!(
+        report.problems.contains(&Problem::NoCheckpoints),
+        "{:?}",
+        report.problems
+    );
+    audit_anchor::checkpoint(&mut admin, &signer).await.unwrap();
+
+    // The table owner changes event 2 without touching any hash, and
+    // replaces the database's own check with one that always passes.
+    sqlx::raw_sql(
+        "ALTER TABLE audit_events DISABLE TRIGGER USER;
+         UPDATE audit_events SET details = '{\"n\": 99}' WHERE seq = 2;
+         ALTER TABLE audit_events ENABLE TRIGGER USER;
+         CREATE OR REPLACE FUNCTION audit_verify(org uuid)
+             RETURNS TABLE (events bigint, first_broken_seq bigint, problem text)
+             LANGUAGE sql AS $$ SELECT 4::bigint, NULL::bigint, NULL::text $$;",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let walk = app::audit::repo::verify_chain(&mut admin, clinic)
+        .await
+        .unwrap();
+    assert!(walk.intact(), "the replaced SQL check passes: {walk:?}");
+
+    let report = verify(&app, &ring).await;
+    assert!(
+        report.problems.iter().any(|p| matches!(
+            p,
+            Problem::Altered { organization_id, seq: 2, .. } if *organization_id == clinic
+        )),
+        "{:?}",
+        report.problems
+    );
+    // The untouched chain verifies from the recomputed hashes alone.
+    assert!(!report
+        .problems
+        .iter()
+        .any(|p| matches!(p, Problem::Rewritten { .. })));
+}

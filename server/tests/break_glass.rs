@@ -294,6 +294,9 @@ async fn with_a_grant_each_read_is_an_event_in_the_clinics_chain() {
     let status: Value = res.json().await.unwrap();
     assert_eq!(status["first_broken_seq"], Value::Null, "{status}");
     assert!(status["events"].as_i64().unwrap() >= 3);
+    // The operator's verifier, recomputing outside the database, agrees.
+    let chains = server::audit_anchor::walk_chains(&mut db).await.unwrap();
+    assert!(chains.problems.is_empty(), "{:?}", chains.problems);
     // And the hash covers the grant: pointing an event at another grant
     // breaks the chain there (as the superuser, past the append-only rule).
     sqlx::raw_sql(
@@ -308,6 +311,16 @@ async fn with_a_grant_each_read_is_an_event_in_the_clinics_chain() {
     let res = app.rpc(&w.director, "audit/verify", &[]).await;
     let status: Value = res.json().await.unwrap();
     assert!(status["first_broken_seq"].is_i64(), "{status}");
+    let chains = server::audit_anchor::walk_chains(&mut db).await.unwrap();
+    assert!(
+        chains.problems.iter().any(|p| matches!(
+            p,
+            server::audit_anchor::Problem::Altered { organization_id, .. }
+                if *organization_id == w.riverbend
+        )),
+        "{:?}",
+        chains.problems
+    );
 }
 
 #[tokio::test]
