@@ -21,8 +21,9 @@ pub struct AppState {
     pub hasher: PasswordHasher,
 }
 
-/// The parts of the configuration pages and handlers need.
-#[derive(Debug, Clone)]
+/// The parts of the configuration pages and handlers need. Its `Debug`
+/// leaves the pseudonym key out.
+#[derive(Clone)]
 pub struct Settings {
     /// Where users reach this instance, e.g. `https://care.example.org`.
     pub public_url: String,
@@ -40,6 +41,20 @@ pub struct Settings {
     /// Keys the sandbox's clinician pseudonyms, so they cannot be derived
     /// from the ids returned beside them.
     pub pseudonym_key: [u8; 32],
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("public_url", &self.public_url)
+            .field("production", &self.production)
+            .field("auth", &self.auth)
+            .field("dev_mailbox", &self.dev_mailbox)
+            .field("webhooks", &self.webhooks)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("pseudonym_key", &"…")
+            .finish()
+    }
 }
 
 impl Settings {
@@ -96,4 +111,23 @@ pub fn app_state() -> Result<AppState, AppError> {
         tracing::error!("AppState missing from the server-function context");
         AppError::Internal
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_pseudonym_key_never_prints() {
+        let settings = super::Settings {
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            production: false,
+            auth: super::AuthPolicy::default(),
+            dev_mailbox: false,
+            webhooks: crate::developer::destination::Policy::default(),
+            trusted_proxies: Vec::new(),
+            pseudonym_key: [0xab; 32],
+        };
+        let text = format!("{settings:?}");
+        assert!(!text.contains("171"), "{text}");
+        assert!(!text.to_lowercase().contains("abab"), "{text}");
+    }
 }
