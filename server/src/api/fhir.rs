@@ -786,7 +786,7 @@ fn parse_service_request(body: &Value) -> Result<Parsed, AppError> {
         .and_then(Value::as_str)
         .or_else(|| body.pointer("/code/text").and_then(Value::as_str))
         .map(|c| {
-            super::native::care_type(c)
+            referrals::intake::care_type(c)
                 .map(|t| t.as_str().to_owned())
                 .unwrap_or_default()
         })
@@ -884,7 +884,7 @@ pub async fn create_service_request(
     }
     let meta = caller.meta.clone();
     let mut tx = tx(&state, caller).await?;
-    let diagnosis = match super::native::resolve_diagnosis(&mut tx, &parsed.diagnosis).await? {
+    let diagnosis = match referrals::intake::resolve_diagnosis(&mut tx, &parsed.diagnosis).await? {
         Some(code) => code,
         None => parsed.diagnosis.clone(),
     };
