@@ -750,4 +750,121 @@ mod tests {
             })
         );
     }
+
+    fn scheduled_referral() -> ReferralView {
+        ReferralView {
+            id: Uuid::nil(),
+            reference: "R-00000000".to_owned(),
+            referrer: "Mercy General".to_owned(),
+            clinic: Some("Buckeye Home Health".to_owned()),
+            patient_initials: "JD".to_owned(),
+            patient_birth_year: Some(1948),
+            zip: "43215".to_owned(),
+            place: "Columbus, OH".to_owned(),
+            diagnosis: super::super::Diagnosis {
+                code: "I509".to_owned(),
+                display: "I50.9".to_owned(),
+                description: "Heart failure, unspecified".to_owned(),
+            },
+            care_type: CareType::SkilledNursing,
+            priority: Priority::Priority,
+            requested_start: time::macros::date!(2026 - 12 - 01),
+            notes: "Daily weights.".to_owned(),
+            status: ReferralStatus::Scheduled,
+            decline_reason: None,
+            status_note: None,
+            assigned_clinician: None,
+            received_at: time::macros::datetime!(2026-11-28 12:00 UTC),
+            age_minutes: 0,
+            matches: Vec::new(),
+            history: Vec::new(),
+        }
+    }
+
+    /// The resources as the `json!` builders this module replaced wrote
+    /// them: element for element the same on the wire.
+    #[test]
+    fn resources_keep_their_wire_shape() {
+        let r = scheduled_referral();
+        let id = Uuid::nil();
+        let base = "http://x/api/v1/fhir";
+        assert_eq!(
+            serde_json::to_value(service_request(&r, base)).unwrap(),
+            json!({
+                "resourceType": "ServiceRequest",
+                "id": id,
+                "meta": { "profile": [format!("{US_CORE}/us-core-servicerequest")] },
+                "identifier": [{ "system": "urn:carethread:referral", "value": "R-00000000" }],
+                "status": "active",
+                "intent": "order",
+                "category": [{
+                    "coding": [{ "system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral" }]
+                }],
+                "priority": "urgent",
+                "code": {
+                    "coding": [{
+                        "system": format!("{base}/CodeSystem/care-type"),
+                        "code": "skilled_nursing",
+                        "display": "Skilled nursing"
+                    }],
+                    "text": "Skilled nursing"
+                },
+                "subject": { "reference": format!("Patient/{id}"), "display": "JD" },
+                "occurrenceDateTime": "2026-12-01",
+                "authoredOn": "2026-11-28T12:00:00Z",
+                "reasonCode": [{
+                    "coding": [{ "system": ICD10CM, "code": "I50.9", "display": "Heart failure, unspecified" }]
+                }],
+                "extension": [{
+                    "url": format!("{base}/StructureDefinition/referral-status"),
+                    "valueCode": "scheduled"
+                }],
+                "note": [{ "text": "Daily weights." }],
+                "performer": [{ "display": "Buckeye Home Health" }]
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(patient(&r)).unwrap(),
+            json!({
+                "resourceType": "Patient",
+                "id": id,
+                "meta": { "profile": [format!("{US_CORE}/us-core-patient")] },
+                "identifier": [{ "system": "urn:carethread:referral", "value": "R-00000000" }],
+                "name": [{
+                    "extension": [{
+                        "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                        "valueCode": "masked"
+                    }],
+                    "text": "JD"
+                }],
+                "gender": "unknown",
+                "address": [{ "postalCode": "43215", "city": "Columbus", "state": "OH", "country": "US" }],
+                "birthDate": "1948"
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(encounter(&r)).unwrap(),
+            json!({
+                "resourceType": "Encounter",
+                "id": id,
+                "meta": { "profile": [format!("{US_CORE}/us-core-encounter")] },
+                "status": "planned",
+                "class": {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                    "code": "HH",
+                    "display": "home health"
+                },
+                "type": [{ "text": "Skilled nursing: first home visit" }],
+                "subject": { "reference": format!("Patient/{id}") },
+                "basedOn": [{ "reference": format!("ServiceRequest/{id}") }],
+                "period": { "start": "2026-12-01" },
+                "serviceProvider": { "display": "Buckeye Home Health" }
+            })
+        );
+        let unscheduled = ReferralView {
+            status: ReferralStatus::Received,
+            ..r
+        };
+        assert_eq!(encounter(&unscheduled), None);
+    }
 }
