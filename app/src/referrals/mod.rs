@@ -14,6 +14,10 @@ mod model;
 mod pages;
 
 #[cfg(feature = "ssr")]
+pub mod fhir;
+#[cfg(feature = "ssr")]
+pub mod intake;
+#[cfg(feature = "ssr")]
 pub mod matching;
 #[cfg(feature = "ssr")]
 pub mod repo;

@@ -9,7 +9,9 @@
 //! with the matching status (400, 401, 403, 404, 422, 429); searches answer
 //! a `searchset` Bundle with `total`, `self` and `next` links, absolute
 //! `fullUrl`s and `search.mode`, paged by `_count` (and the `_offset` the
-//! `next` link carries). Creating a ServiceRequest is
+//! `next` link carries). The resources themselves, and the reading of an
+//! incoming ServiceRequest, are typed in `referrals::fhir`, with the
+//! product area they map. Creating a ServiceRequest is
 //! `referrals::service::create`, so it fires `referral.created`.
 
 use super::auth::ApiPrincipal;
@@ -25,13 +27,12 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 const FHIR_JSON: &str = "application/fhir+json; fhirVersion=4.0";
-const ICD10CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
-const US_CORE: &str = "http://hl7.org/fhir/us/core/StructureDefinition";
+use app::referrals::fhir::US_CORE;
 /// The largest page a search returns.
 const MAX_COUNT: i64 = 100;
 /// The furthest a search page may start: far past any real result set,
@@ -40,8 +41,9 @@ const MAX_OFFSET: i64 = 1_000_000_000;
 
 /// Any FHIR R4 resource, as the OpenAPI document describes an answer:
 /// `resourceType` names it and decides its other members
-/// (<https://hl7.org/fhir/R4/>). Resources are built as JSON; this type
-/// only documents them, so generated clients parse answers into a type.
+/// (<https://hl7.org/fhir/R4/>). Resources are typed in
+/// `app::referrals::fhir`; this type only documents them, so generated
+/// clients parse answers into a type.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct FhirResource {
@@ -52,7 +54,7 @@ pub struct FhirResource {
 }
 
 /// A FHIR JSON answer.
-fn fhir(status: StatusCode, body: Value) -> Response {
+fn fhir(status: StatusCode, body: impl Serialize) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     response
         .headers_mut()
@@ -262,125 +264,6 @@ async fn tx(state: &AppState, caller: ApiPrincipal) -> Result<TenantTx, AppError
     Ok(TenantTx::begin_for(&state.pool, caller.principal).await?)
 }
 
-/// The FHIR status of a referral.
-fn request_status(status: ReferralStatus) -> &'static str {
-    match status {
-        ReferralStatus::Closed => "completed",
-        ReferralStatus::Declined | ReferralStatus::Cancelled => "revoked",
-        _ => "active",
-    }
-}
-
-fn fhir_priority(p: referrals::Priority) -> &'static str {
-    match p {
-        referrals::Priority::Routine => "routine",
-        referrals::Priority::Priority => "urgent",
-        referrals::Priority::Urgent => "asap",
-    }
-}
-
-fn service_request(state: &AppState, r: &ReferralView) -> Value {
-    let mut resource = json!({
-        "resourceType": "ServiceRequest",
-        "id": r.id,
-        "meta": { "profile": [format!("{US_CORE}/us-core-servicerequest")] },
-        "identifier": [{ "system": "urn:carethread:referral", "value": r.reference }],
-        "status": request_status(r.status),
-        "intent": "order",
-        "category": [{
-            "coding": [{ "system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral" }]
-        }],
-        "priority": fhir_priority(r.priority),
-        "code": {
-            "coding": [{
-                "system": format!("{}/CodeSystem/care-type", base(state)),
-                "code": r.care_type.as_str(),
-                "display": r.care_type.label()
-            }],
-            "text": r.care_type.label()
-        },
-        "subject": { "reference": format!("Patient/{}", r.id), "display": r.patient_initials },
-        "occurrenceDateTime": r.requested_start.to_string(),
-        "authoredOn": r.received_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        "reasonCode": [{
-            "coding": [{ "system": ICD10CM, "code": r.diagnosis.display, "display": r.diagnosis.description }]
-        }],
-        "extension": [{
-            "url": format!("{}/StructureDefinition/referral-status", base(state)),
-            "valueCode": r.status.as_str()
-        }]
-    });
-    if !r.notes.is_empty() {
-        resource["note"] = json!([{ "text": r.notes }]);
-    }
-    if let Some(clinic) = &r.clinic {
-        resource["performer"] = json!([{ "display": clinic }]);
-    }
-    resource
-}
-
-fn patient(r: &ReferralView) -> Value {
-    let mut resource = json!({
-        "resourceType": "Patient",
-        "id": r.id,
-        "meta": { "profile": [format!("{US_CORE}/us-core-patient")] },
-        "identifier": [{ "system": "urn:carethread:referral", "value": r.reference }],
-        // Only initials are kept: the name itself is masked.
-        "name": [{
-            "extension": [{
-                "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
-                "valueCode": "masked"
-            }],
-            "text": r.patient_initials
-        }],
-        "gender": "unknown",
-        "address": [{
-            "postalCode": r.zip,
-            "city": r.place.split(", ").next().unwrap_or_default(),
-            "state": r.place.split(", ").nth(1).unwrap_or_default(),
-            "country": "US"
-        }]
-    });
-    if let Some(year) = r.patient_birth_year {
-        resource["birthDate"] = json!(year.to_string());
-    }
-    resource
-}
-
-/// The status of the Encounter of a referral in `status`: none until its
-/// first visit is scheduled.
-fn encounter_status(status: ReferralStatus) -> Option<&'static str> {
-    match status {
-        ReferralStatus::Scheduled => Some("planned"),
-        ReferralStatus::FirstVisitDone | ReferralStatus::Closed => Some("finished"),
-        _ => None,
-    }
-}
-
-/// The Encounter of a referral's first visit, once there is one.
-fn encounter(r: &ReferralView) -> Option<Value> {
-    let status = encounter_status(r.status)?;
-    let mut resource = json!({
-        "resourceType": "Encounter",
-        "id": r.id,
-        "meta": { "profile": [format!("{US_CORE}/us-core-encounter")] },
-        "status": status,
-        "class": {
-            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-            "code": "HH",
-            "display": "home health"
-        },
-        "type": [{ "text": format!("{}: first home visit", r.care_type.label()) }],
-        "subject": { "reference": format!("Patient/{}", r.id) },
-        "basedOn": [{ "reference": format!("ServiceRequest/{}", r.id) }],
-        "period": { "start": r.requested_start.to_string() }
-    });
-    if let Some(clinic) = &r.clinic {
-        resource["serviceProvider"] = json!({ "display": clinic });
-    }
-    Some(resource)
-}
-
 /// One referral through the audited domain read.
 async fn load(state: &AppState, caller: ApiPrincipal, id: Uuid) -> Result<ReferralView, FhirError> {
     let meta = caller.meta.clone();
@@ -406,7 +289,7 @@ pub async fn read_patient(
     FhirParts(ApiPath(id)): FhirParts<ApiPath<Uuid>>,
 ) -> FhirResult {
     let r = load(&state, caller, id).await?;
-    Ok(fhir(StatusCode::OK, patient(&r)))
+    Ok(fhir(StatusCode::OK, referrals::fhir::patient(&r)))
 }
 
 /// Read a ServiceRequest.
@@ -427,7 +310,10 @@ pub async fn read_service_request(
     FhirParts(ApiPath(id)): FhirParts<ApiPath<Uuid>>,
 ) -> FhirResult {
     let r = load(&state, caller, id).await?;
-    Ok(fhir(StatusCode::OK, service_request(&state, &r)))
+    Ok(fhir(
+        StatusCode::OK,
+        referrals::fhir::service_request(&r, &base(&state)),
+    ))
 }
 
 /// Read an Encounter.
@@ -448,7 +334,7 @@ pub async fn read_encounter(
     FhirParts(ApiPath(id)): FhirParts<ApiPath<Uuid>>,
 ) -> FhirResult {
     let r = load(&state, caller, id).await?;
-    let e = encounter(&r).ok_or(AppError::NotFound)?;
+    let e = referrals::fhir::encounter(&r).ok_or(AppError::NotFound)?;
     Ok(fhir(StatusCode::OK, e))
 }
 
@@ -542,13 +428,14 @@ fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, FhirError> {
     }
 }
 
-fn bundle(
+/// A `searchset` Bundle of `resources` (each with its id), all of `kind`.
+fn bundle<R: Serialize>(
     state: &AppState,
     kind: &str,
     query: &str,
     p: &Paging,
     total: i64,
-    resources: Vec<Value>,
+    resources: Vec<(Uuid, R)>,
 ) -> Value {
     let base = base(state);
     let link = |offset: i64| {
@@ -569,9 +456,8 @@ fn bundle(
         "type": "searchset",
         "total": total,
         "link": links,
-        "entry": resources.into_iter().map(|r| {
-            let full = format!("{base}/{}/{}", r["resourceType"].as_str().unwrap_or(kind), r["id"].as_str().unwrap_or_default());
-            json!({ "fullUrl": full, "resource": r, "search": { "mode": "match" } })
+        "entry": resources.into_iter().map(|(id, r)| {
+            json!({ "fullUrl": format!("{base}/{kind}/{id}"), "resource": r, "search": { "mode": "match" } })
         }).collect::<Vec<_>>()
     })
 }
@@ -623,18 +509,14 @@ pub async fn search_service_requests(
     FhirParts(caller): FhirParts<ApiPrincipal>,
     FhirParts(ApiQuery(q)): FhirParts<ApiQuery<SearchQuery>>,
 ) -> FhirResult {
-    let p = paging(q, &["active", "completed", "revoked"])?;
-    let statuses: Vec<ReferralStatus> = ReferralStatus::ALL
-        .iter()
-        .copied()
-        .filter(|s| {
-            p.status
-                .as_deref()
-                .is_none_or(|want| want == request_status(*s))
-        })
-        .collect();
+    let p = paging(q, &referrals::fhir::REQUEST_STATUSES)?;
+    let statuses = referrals::fhir::statuses_of_requests(p.status.as_deref());
     let (total, views) = search(&state, caller, &p, statuses).await?;
-    let resources = views.iter().map(|v| service_request(&state, v)).collect();
+    let base = base(&state);
+    let resources = views
+        .iter()
+        .map(|v| (v.id, referrals::fhir::service_request(v, &base)))
+        .collect();
     Ok(fhir(
         StatusCode::OK,
         bundle(
@@ -665,192 +547,17 @@ pub async fn search_encounters(
     FhirParts(caller): FhirParts<ApiPrincipal>,
     FhirParts(ApiQuery(q)): FhirParts<ApiQuery<SearchQuery>>,
 ) -> FhirResult {
-    let p = paging(q, &["planned", "finished"])?;
-    let statuses: Vec<ReferralStatus> = ReferralStatus::ALL
-        .iter()
-        .copied()
-        .filter(|s| {
-            encounter_status(*s)
-                .is_some_and(|status| p.status.as_deref().is_none_or(|want| want == status))
-        })
-        .collect();
+    let p = paging(q, &referrals::fhir::ENCOUNTER_STATUSES)?;
+    let statuses = referrals::fhir::statuses_of_encounters(p.status.as_deref());
     let (total, views) = search(&state, caller, &p, statuses).await?;
-    let resources = views.iter().filter_map(encounter).collect();
+    let resources = views
+        .iter()
+        .filter_map(|v| Some((v.id, referrals::fhir::encounter(v)?)))
+        .collect();
     Ok(fhir(
         StatusCode::OK,
         bundle(&state, "Encounter", &query_string(&p), &p, total, resources),
     ))
-}
-
-/// Initials from a display name: "Jane Doe, MRN-12345" → "JD".
-fn initials_of(name: &str) -> String {
-    name.split(',')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|w| w.chars().find(|c| c.is_alphabetic()))
-        .flat_map(char::to_uppercase)
-        .take(3)
-        .collect()
-}
-
-/// A ServiceRequest as the referral form's fields.
-struct Parsed {
-    initials: String,
-    birth_year: String,
-    zip: String,
-    diagnosis: String,
-    care_type: String,
-    priority: String,
-    start: String,
-    notes: String,
-    clinic: Option<Uuid>,
-}
-
-fn parse_service_request(body: &Value) -> Result<Parsed, AppError> {
-    if body.get("resourceType").and_then(Value::as_str) != Some("ServiceRequest") {
-        return Err(AppError::BadRequest {
-            message: "The body must be a ServiceRequest resource.".to_owned(),
-        });
-    }
-    // The patient: a contained Patient the subject points at, or just a
-    // display name (from which only initials are kept).
-    let subject_ref = body
-        .pointer("/subject/reference")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let contained = body
-        .get("contained")
-        .and_then(Value::as_array)
-        .and_then(|c| {
-            c.iter().find(|r| {
-                r.get("resourceType").and_then(Value::as_str) == Some("Patient")
-                    && (subject_ref.is_empty()
-                        || r.get("id")
-                            .and_then(Value::as_str)
-                            .map(|id| format!("#{id}"))
-                            == Some(subject_ref.to_owned()))
-            })
-        });
-    let name = contained
-        .and_then(|p| p.pointer("/name/0"))
-        .map(|n| {
-            let given = n.get("given").and_then(Value::as_array).map(|g| {
-                g.iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
-            let family = n.get("family").and_then(Value::as_str);
-            match (given, family, n.get("text").and_then(Value::as_str)) {
-                (Some(g), Some(f), _) => format!("{g} {f}"),
-                (_, _, Some(t)) => t.to_owned(),
-                (Some(g), None, None) => g,
-                (None, Some(f), None) => f.to_owned(),
-                _ => String::new(),
-            }
-        })
-        .or_else(|| {
-            body.pointer("/subject/display")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    let birth_year = contained
-        .and_then(|p| p.get("birthDate"))
-        .and_then(Value::as_str)
-        .map(|d| d.chars().take(4).collect())
-        .unwrap_or_default();
-    let zip = contained
-        .and_then(|p| p.pointer("/address/0/postalCode"))
-        .and_then(Value::as_str)
-        .map(|z| z.chars().take(5).collect())
-        .unwrap_or_default();
-    let diagnosis = body
-        .get("reasonCode")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .flat_map(|rc| {
-            rc.get("coding")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-        })
-        .find(|c| c.get("system").and_then(Value::as_str) == Some(ICD10CM))
-        .and_then(|c| c.get("code").and_then(Value::as_str))
-        .unwrap_or_default()
-        .to_owned();
-    let care_type = body
-        .pointer("/code/coding/0/code")
-        .and_then(Value::as_str)
-        .or_else(|| body.pointer("/code/text").and_then(Value::as_str))
-        .map(|c| {
-            super::native::care_type(c)
-                .map(|t| t.as_str().to_owned())
-                .unwrap_or_default()
-        })
-        .unwrap_or_else(|| "skilled_nursing".to_owned());
-    let priority = match body.get("priority").and_then(Value::as_str) {
-        None | Some("routine") => "routine",
-        Some("urgent") => "priority",
-        Some("asap") | Some("stat") => "urgent",
-        Some(_) => "invalid",
-    }
-    .to_owned();
-    let start = body
-        .get("occurrenceDateTime")
-        .and_then(Value::as_str)
-        .or_else(|| {
-            body.pointer("/occurrencePeriod/start")
-                .and_then(Value::as_str)
-        })
-        .map(|d| d.chars().take(10).collect())
-        .unwrap_or_else(|| {
-            (time::OffsetDateTime::now_utc().date() + time::Duration::days(1)).to_string()
-        });
-    let notes = body
-        .get("note")
-        .and_then(Value::as_array)
-        .map(|n| {
-            n.iter()
-                .filter_map(|x| x.get("text").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default();
-    let clinic = body
-        .pointer("/performer/0/reference")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix("Organization/"))
-        .and_then(|id| Uuid::parse_str(id).ok());
-    Ok(Parsed {
-        initials: initials_of(&name),
-        birth_year,
-        zip,
-        diagnosis,
-        care_type,
-        priority,
-        start,
-        notes,
-        clinic,
-    })
-}
-
-/// The FHIR path of each field a referral needs, for OperationOutcome.
-fn fhir_path(field: &str) -> &str {
-    match field {
-        "patient_initials" => "ServiceRequest.subject",
-        "patient_birth_year" => "ServiceRequest.contained[0].birthDate",
-        "zip" => "ServiceRequest.contained[0].address[0].postalCode",
-        "diagnosis" => "ServiceRequest.reasonCode[0].coding[0].code",
-        "care_type" => "ServiceRequest.code",
-        "priority" => "ServiceRequest.priority",
-        "requested_start" => "ServiceRequest.occurrenceDateTime",
-        "notes" => "ServiceRequest.note",
-        "clinic_id" => "ServiceRequest.performer",
-        other => other,
-    }
 }
 
 /// Create a discharge referral from a FHIR R4 ServiceRequest; fires `referral.created`.
@@ -878,48 +585,21 @@ pub async fn create_service_request(
     FhirParts(caller): FhirParts<ApiPrincipal>,
     FhirBody(body): FhirBody,
 ) -> FhirResult {
-    let parsed = parse_service_request(&body)?;
+    let request = referrals::fhir::read_service_request(body)?;
     if !caller.principal.has_role(&[Role::Referrer]) {
         return Err(AppError::Forbidden.into());
     }
     let meta = caller.meta.clone();
     let mut tx = tx(&state, caller).await?;
-    let diagnosis = match super::native::resolve_diagnosis(&mut tx, &parsed.diagnosis).await? {
-        Some(code) => code,
-        None => parsed.diagnosis.clone(),
-    };
-    let referral = referrals::NewReferral::parse(
-        &parsed.initials,
-        &parsed.birth_year,
-        &parsed.zip,
-        &diagnosis,
-        &parsed.care_type,
-        &parsed.priority,
-        &parsed.start,
-        &parsed.notes,
-        parsed.clinic,
-        time::OffsetDateTime::now_utc().date(),
-    )
-    .map_err(|fields| {
-        AppError::from(
-            fields
-                .into_iter()
-                .map(|f| FieldError::new(fhir_path(&f.field), f.message))
-                .collect::<Vec<_>>(),
-        )
-    })?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let referral = referrals::fhir::new_referral(&mut tx, &request, today).await?;
     let view = referrals::service::create(tx, referral, &meta)
         .await
-        .map_err(|e| match e {
-            AppError::Validation { fields } => AppError::Validation {
-                fields: fields
-                    .into_iter()
-                    .map(|f| FieldError::new(fhir_path(&f.field), f.message))
-                    .collect(),
-            },
-            other => other,
-        })?;
-    let mut response = fhir(StatusCode::CREATED, service_request(&state, &view));
+        .map_err(referrals::fhir::at_fhir_paths)?;
+    let mut response = fhir(
+        StatusCode::CREATED,
+        referrals::fhir::service_request(&view, &base(&state)),
+    );
     if let Ok(location) =
         HeaderValue::from_str(&format!("{}/ServiceRequest/{}", base(&state), view.id))
     {
@@ -931,40 +611,6 @@ pub async fn create_service_request(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn initials_come_from_a_display_name() {
-        assert_eq!(initials_of("Jane Doe, MRN-12345"), "JD");
-        assert_eq!(initials_of("jean-luc van damme"), "JVD");
-        assert_eq!(initials_of(""), "");
-    }
-
-    #[test]
-    fn a_reference_style_service_request_is_read() {
-        let body = json!({
-            "resourceType": "ServiceRequest",
-            "status": "active",
-            "intent": "order",
-            "subject": { "reference": "#p1" },
-            "contained": [{
-                "resourceType": "Patient", "id": "p1",
-                "name": [{ "given": ["Jane"], "family": "Doe" }],
-                "birthDate": "1948-03-02",
-                "address": [{ "postalCode": "43215-1234" }]
-            }],
-            "priority": "urgent",
-            "reasonCode": [{ "coding": [{ "system": ICD10CM, "code": "I50.9" }] }],
-            "note": [{ "text": "Needs IV diuretic monitoring at home." }]
-        });
-        let p = parse_service_request(&body).unwrap();
-        assert_eq!(p.initials, "JD");
-        assert_eq!(p.birth_year, "1948");
-        assert_eq!(p.zip, "43215");
-        assert_eq!(p.diagnosis, "I50.9");
-        assert_eq!(p.priority, "priority");
-        assert_eq!(p.care_type, "skilled_nursing");
-        assert!(parse_service_request(&json!({ "resourceType": "Patient" })).is_err());
-    }
 
     #[test]
     fn errors_are_operation_outcomes_with_their_status() {

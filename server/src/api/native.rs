@@ -1,8 +1,9 @@
 //! The native REST endpoints: clinician search, discharge referrals (create
 //! and read back), ZIP lookup. Each answers `{"data": …, "rate": …}`; errors
 //! are `{"error": {"code", "message", "fields"}}` with a 4xx status for any
-//! bad input. A referral is created by `referrals::service::create`, the
-//! same operation as the web form's.
+//! bad input. What a client may send (care-type aliases, diagnoses in
+//! words) is read by `referrals::intake`; a referral is created by
+//! `referrals::service::create`, the same operation as the web form's.
 
 use super::auth::ApiPrincipal;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -10,7 +11,8 @@ use app::auth::Role;
 use app::db::TenantTx;
 use app::developer::pseudonym::pseudonym;
 use app::error::{AppError, FieldError};
-use app::referrals::{self, CareType, NewReferral, ReferralView};
+use app::referrals::intake::{self, ApiReferral};
+use app::referrals::{self, ReferralView};
 use app::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -73,26 +75,6 @@ pub struct ClinicianOut {
     diagnosis_categories: Vec<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     verified_at: Option<OffsetDateTime>,
-}
-
-/// Reads a care type from its code or its label ("Skilled Nursing").
-pub fn care_type(raw: &str) -> Option<CareType> {
-    let wanted = raw.trim().to_lowercase().replace([' ', '-'], "_");
-    let short = match wanted.as_str() {
-        "sn" | "nursing" => "skilled_nursing",
-        "pt" => "physical_therapy",
-        "ot" => "occupational_therapy",
-        "slp" | "st" | "speech_language_pathology" => "speech_therapy",
-        "hha" | "aide" => "home_health_aide",
-        "msw" | "social_work" => "medical_social_work",
-        other => other,
-    };
-    CareType::parse(short).or_else(|| {
-        CareType::ALL
-            .iter()
-            .copied()
-            .find(|c| c.label().to_lowercase().replace([' ', '-'], "_") == wanted)
-    })
 }
 
 fn invalid(field: &str, message: &str) -> AppError {
@@ -171,7 +153,7 @@ pub async fn search_clinicians(
     {
         None => None,
         Some(raw) => {
-            let parsed = care_type(raw);
+            let parsed = intake::care_type(raw);
             if parsed.is_none() {
                 fields.push(FieldError::new(
                     "care_type",
@@ -364,91 +346,20 @@ pub fn referral_out(r: ReferralView, pseudonym_key: Option<&[u8; 32]>) -> Referr
     }
 }
 
-/// Common abbreviations discharge planners type, to their usual code.
-const ABBREVIATIONS: [(&str, &str); 10] = [
-    ("chf", "I509"),
-    ("copd", "J449"),
-    ("dm2", "E119"),
-    ("t2dm", "E119"),
-    ("cva", "I639"),
-    ("htn", "I10"),
-    ("pna", "J189"),
-    ("uti", "N390"),
-    ("afib", "I4891"),
-    ("ckd", "N189"),
-];
-
-/// The billable code for what the client sent: a code, an abbreviation, or
-/// words (the best full-text match).
-pub async fn resolve_diagnosis(tx: &mut TenantTx, raw: &str) -> Result<Option<String>, AppError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    if let Some(code) = referrals::normalize_icd(raw) {
-        if referrals::repo::diagnosis(tx.conn(), &code)
-            .await?
-            .is_some()
-        {
-            return Ok(Some(code));
+impl From<ReferralIn> for ApiReferral {
+    fn from(body: ReferralIn) -> Self {
+        ApiReferral {
+            patient_initials: body.patient.initials,
+            patient_birth_year: body.patient.birth_year,
+            zip: body.zip,
+            primary_diagnosis: body.primary_diagnosis,
+            care_type: body.care_type,
+            priority: body.priority,
+            requested_start: body.requested_start,
+            notes: body.notes,
+            clinic_id: body.clinic_id,
         }
     }
-    if let Some((_, code)) = ABBREVIATIONS
-        .iter()
-        .find(|(a, _)| a.eq_ignore_ascii_case(raw))
-    {
-        return Ok(Some((*code).to_owned()));
-    }
-    let found = referrals::repo::search_diagnoses(tx, raw, 5).await?;
-    Ok(found.into_iter().next().map(|d| d.code))
-}
-
-/// Turns the API's referral into the domain's, with the same checks and
-/// field names (`primary_diagnosis` for the form's `diagnosis`).
-pub async fn new_referral(tx: &mut TenantTx, body: ReferralIn) -> Result<NewReferral, AppError> {
-    let today = OffsetDateTime::now_utc().date();
-    let diagnosis = resolve_diagnosis(tx, &body.primary_diagnosis)
-        .await?
-        .unwrap_or_default();
-    let care = care_type(&body.care_type).map(|c| c.as_str()).unwrap_or("");
-    let priority = body
-        .priority
-        .as_deref()
-        .unwrap_or("routine")
-        .trim()
-        .to_lowercase();
-    let start = body
-        .requested_start
-        .unwrap_or_else(|| (today + time::Duration::days(1)).to_string());
-    NewReferral::parse(
-        &body.patient.initials,
-        &body
-            .patient
-            .birth_year
-            .map(|y| y.to_string())
-            .unwrap_or_default(),
-        &body.zip,
-        &diagnosis,
-        care,
-        &priority,
-        &start,
-        body.notes.as_deref().unwrap_or(""),
-        body.clinic_id,
-        today,
-    )
-    .map_err(|fields| {
-        AppError::from(
-            fields
-                .into_iter()
-                .map(|f| match f.field.as_str() {
-                    "diagnosis" => FieldError::new("primary_diagnosis", f.message),
-                    "patient_initials" => FieldError::new("patient.initials", f.message),
-                    "patient_birth_year" => FieldError::new("patient.birth_year", f.message),
-                    _ => f,
-                })
-                .collect::<Vec<_>>(),
-        )
-    })
 }
 
 /// Submit a discharge referral and receive the matched, verified clinicians.
@@ -474,7 +385,8 @@ pub async fn create_referral(
     let sandbox = caller.principal.sandbox;
     let meta = caller.meta.clone();
     let mut tx = tx(&state, caller, &[Role::Referrer]).await?;
-    let referral = new_referral(&mut tx, body).await?;
+    let today = OffsetDateTime::now_utc().date();
+    let referral = intake::from_api(&mut tx, body.into(), today).await?;
     let view = referrals::service::create(tx, referral, &meta).await?;
     Ok((
         StatusCode::CREATED,
@@ -550,24 +462,4 @@ pub async fn zip(
         city: place.city,
         state: place.state,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn care_types_are_read_from_codes_labels_and_abbreviations() {
-        assert_eq!(care_type("Skilled Nursing"), Some(CareType::SkilledNursing));
-        assert_eq!(
-            care_type("physical_therapy"),
-            Some(CareType::PhysicalTherapy)
-        );
-        assert_eq!(care_type("PT"), Some(CareType::PhysicalTherapy));
-        assert_eq!(
-            care_type("Speech-language pathology"),
-            Some(CareType::SpeechTherapy)
-        );
-        assert_eq!(care_type("massage"), None);
-    }
 }
