@@ -472,8 +472,13 @@ pub fn read_service_request(body: serde_json::Value) -> Result<ServiceRequest, A
             message: "The body must be a ServiceRequest resource.".to_owned(),
         });
     }
-    serde_json::from_value(body).map_err(|e| AppError::BadRequest {
-        message: format!("The ServiceRequest does not parse: {e}."),
+    // A fixed message: serde's own names the offending value, which may be
+    // a patient's name, and answers (and logs) must not echo it.
+    serde_json::from_value(body).map_err(|_| AppError::BadRequest {
+        message: "The ServiceRequest does not parse: an element has the wrong JSON type \
+                  for FHIR R4 (a list where one value is expected, or the reverse, \
+                  a number as text, …)."
+            .to_owned(),
     })
 }
 
