@@ -196,6 +196,18 @@ impl EmbeddedPg {
     }
 
     async fn is_running(&self) -> bool {
+        // The postmaster's pid file, read directly when we can: asking
+        // `pg_ctl status` through `runuser` can fail on a loaded machine,
+        // and a cluster wrongly thought stopped is started twice.
+        if let Ok(pid_file) = std::fs::read_to_string(self.data_dir.join("postmaster.pid")) {
+            if let Some(pid) = pid_file
+                .lines()
+                .next()
+                .and_then(|l| l.trim().parse::<u32>().ok())
+            {
+                return std::path::Path::new(&format!("/proc/{pid}")).exists();
+            }
+        }
         let data = self.data_dir.as_os_str().to_owned();
         self.run("pg_ctl", &["-D".into(), data, "status".into()])
             .await
@@ -383,7 +395,10 @@ async fn resolve_root(configured: &Path, os_user: Option<&str>) -> Result<PathBu
     let Some(user) = os_user else {
         return Ok(root);
     };
-    if user_can_reach(user, &root).await {
+    // A cluster already lives here: the user reached it before. (Asking
+    // again through `runuser` can fail on a loaded machine, and a wrong
+    // "no" would start a second cluster elsewhere on the same port.)
+    if root.join("data").join("PG_VERSION").exists() || user_can_reach(user, &root).await {
         return Ok(root);
     }
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
