@@ -19,8 +19,10 @@ pub mod fhir;
 pub mod intake;
 #[cfg(feature = "ssr")]
 pub mod matching;
+// Crate-private: a door outside `app` reads referrals only through the
+// audited operations in `service`.
 #[cfg(feature = "ssr")]
-pub mod repo;
+pub(crate) mod repo;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -160,7 +160,6 @@ pub struct Parties {
     pub organization_id: Uuid,
     pub clinic_id: Option<Uuid>,
     pub status: ReferralStatus,
-    pub reference: String,
 }
 
 /// Locks the referral for a change.
@@ -170,7 +169,7 @@ pub async fn parties_for_update(
 ) -> Result<Option<Parties>, sqlx::Error> {
     sqlx::query_as!(
         Parties,
-        r#"SELECT organization_id, clinic_id, status AS "status: ReferralStatus", reference
+        r#"SELECT organization_id, clinic_id, status AS "status: ReferralStatus"
            FROM referrals WHERE id = $1 FOR UPDATE"#,
         id
     )

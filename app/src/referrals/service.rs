@@ -387,3 +387,9 @@ pub async fn assign(
     tx.commit().await?;
     Ok(())
 }
+
+/// Where a ZIP code is (reference data: no patient information, so no
+/// audit event), for the API's geography endpoint.
+pub async fn zip_place(tx: &mut TenantTx, zip: &str) -> Result<Option<ZipPlace>, AppError> {
+    Ok(repo::zip_place(tx.conn(), zip).await?)
+}

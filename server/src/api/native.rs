@@ -453,7 +453,7 @@ pub async fn zip(
         return Err(invalid("zip", "Use a five-digit ZIP code."));
     }
     let mut tx = TenantTx::begin_for(&state.pool, caller.principal).await?;
-    let place = referrals::repo::zip_place(tx.conn(), &zip)
+    let place = referrals::service::zip_place(&mut tx, &zip)
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
