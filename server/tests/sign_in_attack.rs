@@ -82,6 +82,7 @@ fn tight() -> AuthPolicy {
             reset_per_ip: Limit::per_minute(100),
             reset_per_account: Limit::per_minute(2),
             register_per_ip: Limit::per_minute(3),
+            register_per_account: Limit::per_minute(2),
             sandbox_per_ip: Limit::per_minute(2),
         },
         ..AuthPolicy::default()
@@ -150,6 +151,23 @@ async fn the_open_doors_are_throttled_across_server_processes() {
                 &browser,
                 "auth/forgot-password",
                 &[("email", "someone@example.org")],
+            )
+            .await;
+        assert_eq!(res.status(), expected);
+    }
+
+    // Registration, per account address: each mails the address's owner.
+    for expected in [200, 200, 429] {
+        let res = app
+            .rpc(
+                &browser,
+                "auth/register",
+                &[
+                    ("name", "Ana Ruiz"),
+                    ("email", "ana@example.org"),
+                    ("password", "a long enough password"),
+                    ("role", "family"),
+                ],
             )
             .await;
         assert_eq!(res.status(), expected);

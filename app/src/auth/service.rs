@@ -288,6 +288,13 @@ pub async fn register(
         meta.ip,
     )
     .await?;
+    throttle::hit(
+        &state.pool,
+        &state.settings.auth.throttles,
+        Bucket::RegisterAccount,
+        registration.email.as_str(),
+    )
+    .await?;
     let hash = state.hasher.hash(&registration.password).await?;
     let email = registration.email.as_str();
     let login_link = state.settings.link("/login");

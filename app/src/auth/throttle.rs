@@ -49,6 +49,9 @@ pub struct Throttles {
     pub reset_per_ip: Limit,
     pub reset_per_account: Limit,
     pub register_per_ip: Limit,
+    /// Registrations naming one address: each mails its owner, so this
+    /// also caps the mail anyone can make an address receive.
+    pub register_per_account: Limit,
     pub sandbox_per_ip: Limit,
 }
 
@@ -65,6 +68,7 @@ impl Default for Throttles {
             reset_per_ip: Limit::per_hour(30),
             reset_per_account: Limit::per_hour(5),
             register_per_ip: Limit::per_hour(30),
+            register_per_account: Limit::per_hour(3),
             sandbox_per_ip: Limit::per_hour(30),
         }
     }
@@ -78,6 +82,7 @@ pub enum Bucket {
     ResetIp,
     ResetAccount,
     RegisterIp,
+    RegisterAccount,
     SandboxIp,
 }
 
@@ -89,6 +94,7 @@ impl Bucket {
             Bucket::ResetIp => "reset:ip",
             Bucket::ResetAccount => "reset:account",
             Bucket::RegisterIp => "register:ip",
+            Bucket::RegisterAccount => "register:account",
             Bucket::SandboxIp => "sandbox:ip",
         }
     }
@@ -100,6 +106,7 @@ impl Bucket {
             Bucket::ResetIp => t.reset_per_ip,
             Bucket::ResetAccount => t.reset_per_account,
             Bucket::RegisterIp => t.register_per_ip,
+            Bucket::RegisterAccount => t.register_per_account,
             Bucket::SandboxIp => t.sandbox_per_ip,
         }
     }
