@@ -1,5 +1,8 @@
 //! The layers around every response: request ids, structured request logs,
-//! security headers and the cross-site request check.
+//! security headers, the cross-site request check, the client address
+//! (the peer, or behind a `TRUSTED_PROXIES` proxy the nearest untrusted
+//! `X-Forwarded-For` hop, decided once here for every door's audit
+//! events) and a catch-panic layer answering the standard 500.
 //!
 //! Policy: security headers are set by the outermost layer, so error pages,
 //! static files, JSON and 404s get them as surely as pages do. A page that
