@@ -22,6 +22,7 @@ pub mod dashboard;
 pub mod developer;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod orgs;
 mod pages;
 pub mod referrals;
@@ -173,6 +174,7 @@ pub fn App() -> impl IntoView {
                             view=break_glass::BreakGlassPage
                             ssr=SsrMode::Async
                         />
+                        <Route path=path!("/admin/jobs") view=jobs::JobsPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <ui::SiteFooter/>

@@ -14,8 +14,7 @@
 //!   group or others is refused). They are stored in `audit_checkpoints`,
 //!   append-only like the events. `server audit checkpoint` writes one; the
 //!   running server writes one every `AUDIT_CHECKPOINT_INTERVAL_SECS` (the
-//!   uptime probe's ticker calls [`Periodic::tick`]; this moves onto the
-//!   single durable job runner when that lands).
+//!   `audit.checkpoint` job, [`Checkpointer`], scheduled by the job runner).
 //! - **Verification.** `server audit verify` checks each checkpoint's
 //!   signature with the public key (derived from the key file, or given as
 //!   `AUDIT_CHECKPOINT_PUBLIC_KEY`, so a verifier need not hold the private
@@ -453,32 +452,42 @@ async fn write_locked(
     }))
 }
 
-/// The server's periodic checkpoint, run from the uptime probe's ticker
-/// (until the durable job runner exists): the worker role's pool, the key,
-/// and how often.
+/// The server's periodic checkpoint: the `audit.checkpoint` job, scheduled
+/// every `every` with the worker role's pool and the key. A run writes one
+/// only when none was written in the last `every` (so a manual
+/// `server audit checkpoint` is not doubled).
 #[derive(Debug, Clone)]
-pub struct Periodic {
-    pub pool: PgPool,
+pub struct Checkpointer {
     pub signer: std::sync::Arc<Signer>,
     pub every: Duration,
 }
 
-impl Periodic {
-    /// Writes a checkpoint when one is due; failures are logged, and the
-    /// next tick tries again.
-    pub async fn tick(&self) {
-        match checkpoint_if_due(&self.pool, &self.signer, self.every).await {
-            Ok(Some(w)) => tracing::info!(
-                number = w.number,
-                key = %w.key_id,
-                chains = w.chains,
-                // Kept outside the database by whoever keeps the logs: the
-                // newest checkpoint's fingerprint (see the module doc).
-                payload_sha256 = %w.payload_sha256,
-                "wrote an audit checkpoint"
-            ),
-            Ok(None) => {}
-            Err(error) => tracing::warn!("could not write an audit checkpoint: {error:#}"),
+impl crate::jobs::Job for Checkpointer {
+    const KIND: &'static str = "audit.checkpoint";
+    type Payload = ();
+
+    async fn run(
+        &self,
+        ctx: &crate::jobs::JobContext,
+        (): (),
+    ) -> Result<(), crate::jobs::JobError> {
+        match checkpoint_if_due(&ctx.pool, &self.signer, self.every).await {
+            Ok(Some(w)) => {
+                tracing::info!(
+                    number = w.number,
+                    key = %w.key_id,
+                    chains = w.chains,
+                    // Kept outside the database by whoever keeps the logs:
+                    // the newest checkpoint's fingerprint (module doc).
+                    payload_sha256 = %w.payload_sha256,
+                    "wrote an audit checkpoint"
+                );
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(crate::jobs::JobError::Retry(format!(
+                "could not write an audit checkpoint: {error:#}"
+            ))),
         }
     }
 }

@@ -7,7 +7,9 @@ use crate::db::DatabaseUrls;
 use crate::embedded_pg::EmbeddedPg;
 use crate::mail::sink::Mailbox;
 use crate::mail::worker::Mailer;
-use crate::{audit_anchor, db, demo, mail, operator, probe, routes, sessions, telemetry, webhooks};
+use crate::{
+    audit_anchor, background, db, demo, jobs, mail, operator, routes, telemetry, webhooks,
+};
 use anyhow::{Context, Result};
 use app::auth::hashing::PasswordHasher;
 use app::state::{AppState, Settings};
@@ -17,7 +19,6 @@ use sqlx::Connection as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -532,8 +533,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
             demo::seed(&urls.admin, &state.hasher).await?;
         }
         let checkpoints = match &config.audit.signing_key_path {
-            Some(path) => Some(audit_anchor::Periodic {
-                pool: db::worker_pool(&urls.worker).await?,
+            Some(path) => Some(audit_anchor::Checkpointer {
                 signer: Arc::new(audit_anchor::Signer::load(path)?),
                 every: config.audit.checkpoint_interval,
             }),
@@ -547,26 +547,25 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
                 None
             }
         };
-        let probe = probe::spawn(state.pool.clone(), config.probe_interval, checkpoints);
-        let cleanup = sessions::spawn_cleanup(state.pool.clone());
-        let worker = match Mailer::from_config(&config.mail, sink.as_ref().map(|s| s.1)) {
-            Ok(mailer) => Some(mail::worker::spawn(
-                db::worker_pool(&urls.worker).await?,
-                mailer,
-                config.public_url.clone(),
-                Duration::from_secs(15),
-            )),
+        let mailer = match Mailer::from_config(&config.mail, sink.as_ref().map(|s| s.1)) {
+            Ok(mailer) => Some(mailer),
             Err(error) => {
                 tracing::warn!("mail will stay queued: {error:#}");
                 None
             }
         };
-        let webhooks = webhooks::spawn(
+        let (stop_jobs, jobs_shutdown) = jobs::Shutdown::channel();
+        let runner = background::runner(
             db::worker_pool(&urls.worker).await?,
-            webhooks::Sender::new(config.webhooks)?,
-            config.public_url.clone(),
-            Duration::from_secs(15),
-        );
+            background::Work {
+                public_url: config.public_url.clone(),
+                mailer,
+                webhooks: webhooks::Sender::new(config.webhooks)?,
+                probe_every: config.probe_interval,
+                checkpoints,
+            },
+        )
+        .spawn(jobs_shutdown);
         let router = routes::router(state, sink.map(|s| s.0));
         let listener = tokio::net::TcpListener::bind(config.bind_addr)
             .await
@@ -578,11 +577,10 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
         )
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-        probe.abort();
-        cleanup.abort();
-        webhooks.abort();
-        if let Some(worker) = worker {
-            worker.abort();
+        // Running jobs finish (or are put back) before the process ends.
+        let _ = stop_jobs.send(true);
+        if let Err(error) = runner.await {
+            tracing::warn!(%error, "the job runner ended badly");
         }
         anyhow::Ok(())
     })

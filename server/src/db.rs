@@ -174,7 +174,7 @@ pub async fn app_pool(app_url: &Secret, max_connections: u32) -> Result<PgPool> 
 
 /// The background worker role's pool.
 pub async fn worker_pool(worker_url: &Secret) -> Result<PgPool> {
-    pool(worker_url, "carethread-worker", 3)
+    pool(worker_url, "carethread-worker", 8)
         .await
         .context("cannot connect as the worker role")
 }

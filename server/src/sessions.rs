@@ -6,8 +6,8 @@
 //! whole table, and a leaked connection could list every live session.
 //! [`LookupStore`] calls narrow `SECURITY DEFINER` functions instead
 //! (`migrations/*_session_lookup.sql`): each touches only the record whose
-//! id it is given (a 128-bit secret from the cookie), and the clean-up only
-//! expired ones; the role has no grant on the table at all. Records are
+//! id it is given (a 128-bit secret from the cookie), and the clean-up (the
+//! hourly `maintenance.prune` job, `crate::housekeeping`) only expired ones; the role has no grant on the table at all. Records are
 //! encoded with MessagePack, as the crate's store did.
 //!
 //! Cookie policy: `HttpOnly`, `SameSite=Lax`, `Path=/`; `Secure` and the
@@ -21,11 +21,10 @@
 use app::state::Settings;
 use async_trait::async_trait;
 use sqlx::PgPool;
-use std::time::Duration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
-use tower_sessions::{ExpiredDeletion, SessionManagerLayer};
+use tower_sessions::SessionManagerLayer;
 
 /// Session records by id, through the `web_session_*` functions.
 #[derive(Debug, Clone)]
@@ -103,17 +102,6 @@ impl SessionStore for LookupStore {
     }
 }
 
-#[async_trait]
-impl ExpiredDeletion for LookupStore {
-    async fn delete_expired(&self) -> session_store::Result<()> {
-        sqlx::query_scalar!(r#"SELECT web_session_delete_expired() AS "deleted""#)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
-}
-
 /// The layer for every route.
 pub fn layer(pool: PgPool, settings: &Settings) -> SessionManagerLayer<LookupStore> {
     let secure = settings.served_over_https();
@@ -128,18 +116,4 @@ pub fn layer(pool: PgPool, settings: &Settings) -> SessionManagerLayer<LookupSto
         .with_same_site(SameSite::Lax)
         .with_secure(secure)
         .with_path("/")
-}
-
-/// Deletes expired records now and then (they are refused when loaded
-/// anyway; this keeps the table small).
-pub fn spawn_cleanup(pool: PgPool) -> tokio::task::JoinHandle<()> {
-    let store = store(pool);
-    tokio::spawn(async move {
-        if let Err(error) = store
-            .continuously_delete_expired(Duration::from_secs(3600))
-            .await
-        {
-            tracing::warn!(%error, "expired-session cleanup stopped");
-        }
-    })
 }

@@ -77,7 +77,7 @@ async fn mail_waits_while_smtp_is_down_and_goes_out_on_a_retry() {
     assert!(wait > 30.0, "backs off before retrying: {wait}");
 
     // Later, with the server back, the retry delivers it.
-    sqlx::query("UPDATE mail_outbox SET next_attempt_at = now()")
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'mail.deliver'")
         .execute(&mut admin)
         .await
         .unwrap();

@@ -594,8 +594,8 @@ async fn policies_refuse_what_the_code_never_does() {
     drop(tx);
 
     // The referrer names a stranger clinic on an event about its own
-    // referral (which would mail and call that clinic), or files an event
-    // already marked sent (which would skip the webhooks).
+    // referral (which would mail and call that clinic), or files background
+    // work of its own choosing (jobs are filed by the outboxes' triggers).
     let mut tx = acting(&s.app, Uuid::new_v4(), s.referrer, "referrer").await;
     let r = sqlx::query(
         "INSERT INTO domain_events (organization_id, clinic_id, event_type, subject_id)
@@ -609,16 +609,11 @@ async fn policies_refuse_what_the_code_never_does() {
     refused(r, "an event named a clinic that is no party");
     drop(tx);
     let mut tx = acting(&s.app, Uuid::new_v4(), s.referrer, "referrer").await;
-    let r = sqlx::query(
-        "INSERT INTO domain_events (organization_id, clinic_id, event_type, subject_id, webhooks_at)
-         VALUES ($1, $2, 'referral.created', $3, now())",
-    )
-    .bind(s.referrer)
-    .bind(riverbend)
-    .bind(referral)
-    .execute(&mut *tx)
-    .await;
-    refused(r, "an event was filed as already sent");
+    let r = sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('webhook.deliver', $1)")
+        .bind(serde_json::json!({ "organization_id": riverbend, "delivery_id": referral }))
+        .execute(&mut *tx)
+        .await;
+    refused(r, "the web role filed a job");
     drop(tx);
 
     // A clinic's staff member (a person, not a key) manages webhooks.

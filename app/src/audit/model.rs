@@ -41,10 +41,11 @@ pub enum AuditAction {
     WebhookRegistered,
     WebhookDisabled,
     BreakGlassOpened,
+    JobRetried,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 35] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -79,6 +80,7 @@ impl AuditAction {
         AuditAction::WebhookRegistered,
         AuditAction::WebhookDisabled,
         AuditAction::BreakGlassOpened,
+        AuditAction::JobRetried,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +121,7 @@ impl AuditAction {
             AuditAction::WebhookRegistered => "webhook.registered",
             AuditAction::WebhookDisabled => "webhook.disabled",
             AuditAction::BreakGlassOpened => "break_glass.opened",
+            AuditAction::JobRetried => "job.retried",
         }
     }
 
@@ -167,6 +170,7 @@ impl AuditAction {
             AuditAction::BreakGlassOpened => {
                 "Break-glass access opened by a platform administrator"
             }
+            AuditAction::JobRetried => "Failed background job retried",
         }
     }
 }

@@ -200,6 +200,10 @@ fn admin(d: AdminDashboard) -> impl IntoView {
                 <a href="/admin/break-glass">"Break-glass access"</a>
                 <p>"Read an organization's referrals for a limited time, with a reason its administrators see."</p>
             </li>
+            <li class="tile">
+                <a href="/admin/jobs">"Background jobs"</a>
+                <p>"Mail, webhooks and housekeeping: what is queued, and failed jobs to retry."</p>
+            </li>
         </ul>
         <section class="section" aria-labelledby="packets-heading">
             <h2 id="packets-heading">"Vendor-packet requests waiting"</h2>

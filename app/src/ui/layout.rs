@@ -35,6 +35,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/admin/organizations", "Organizations"),
             ("/admin/clinicians", "Clinicians"),
             ("/admin/audit", "Audit log"),
+            ("/admin/jobs", "Jobs"),
             ("/developers", "API"),
         ],
         Role::ClinicAdmin => vec![

@@ -7,88 +7,74 @@
 //! - any other status change: whoever sent the referral.
 //!
 //! Messages carry the patient's initials, the reference and a link, never
-//! clinical detail. Each event is claimed with `FOR UPDATE SKIP LOCKED` and
-//! stamped in the same transaction as the mail it files, so a crash files
-//! it again rather than losing it, and two workers never both file it.
+//! clinical detail. Run by the `events.fan_out` job ([`crate::events`]), in
+//! the transaction that finishes the job: each event's mail is filed once.
 
+use crate::events::Event;
 use app::referrals::ReferralStatus;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Files the mail for pending events; how many events it handled.
-pub async fn fan_out(pool: &PgPool, public_url: &str) -> Result<usize, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let events = sqlx::query!(
-        "SELECT organization_id, id, clinic_id, event_type, subject_id FROM domain_events
-         WHERE notified_at IS NULL
-         ORDER BY occurred_at
-         LIMIT 50
-         FOR UPDATE SKIP LOCKED"
+/// Files the mail `event` calls for.
+pub async fn file(
+    tx: &mut PgConnection,
+    event: &Event,
+    public_url: &str,
+) -> Result<(), sqlx::Error> {
+    let Some(kind) = event.event_type.strip_prefix("referral.") else {
+        return Ok(());
+    };
+    let referral = sqlx::query!(
+        r#"SELECT reference, patient_initials, status AS "status: ReferralStatus", created_by
+           FROM referrals WHERE organization_id = $1 AND id = $2"#,
+        event.organization_id,
+        event.subject_id
     )
-    .fetch_all(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    for event in &events {
-        if let Some(kind) = event.event_type.strip_prefix("referral.") {
-            let referral = sqlx::query!(
-                r#"SELECT reference, patient_initials, status AS "status: ReferralStatus", created_by
-                   FROM referrals WHERE organization_id = $1 AND id = $2"#,
-                event.organization_id,
-                event.subject_id
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(r) = referral {
-                let to_clinic = matches!(kind, "created" | "cancelled");
-                if to_clinic {
-                    if let Some(clinic) = event.clinic_id {
-                        let clinic_name = org_name(&mut tx, clinic).await?;
-                        let link = format!("{public_url}/clinic/inbox/{}", event.subject_id);
-                        for to in clinic_staff(&mut tx, clinic).await? {
-                            let mail = if kind == "created" {
-                                app::mail::referral_new(
-                                    &to,
-                                    &clinic_name,
-                                    &r.patient_initials,
-                                    &r.reference,
-                                    &link,
-                                )
-                            } else {
-                                app::mail::referral_status(
-                                    &to,
-                                    &r.reference,
-                                    &r.patient_initials,
-                                    "Cancelled",
-                                    &link,
-                                )
-                            };
-                            app::mail::enqueue(&mut tx, &mail).await?;
-                        }
-                    }
-                } else if let Some(status) = ReferralStatus::parse(kind) {
-                    if let Some(to) = sender(&mut tx, r.created_by).await? {
-                        let link = format!("{public_url}/referrer/referrals/{}", event.subject_id);
-                        let mail = app::mail::referral_status(
-                            &to,
-                            &r.reference,
-                            &r.patient_initials,
-                            status.label(),
-                            &link,
-                        );
-                        app::mail::enqueue(&mut tx, &mail).await?;
-                    }
-                }
+    let Some(r) = referral else {
+        return Ok(());
+    };
+    let to_clinic = matches!(kind, "created" | "cancelled");
+    if to_clinic {
+        if let Some(clinic) = event.clinic_id {
+            let clinic_name = org_name(tx, clinic).await?;
+            let link = format!("{public_url}/clinic/inbox/{}", event.subject_id);
+            for to in clinic_staff(tx, clinic).await? {
+                let mail = if kind == "created" {
+                    app::mail::referral_new(
+                        &to,
+                        &clinic_name,
+                        &r.patient_initials,
+                        &r.reference,
+                        &link,
+                    )
+                } else {
+                    app::mail::referral_status(
+                        &to,
+                        &r.reference,
+                        &r.patient_initials,
+                        "Cancelled",
+                        &link,
+                    )
+                };
+                app::mail::enqueue(&mut *tx, &mail).await?;
             }
         }
-        sqlx::query!(
-            "UPDATE domain_events SET notified_at = now() WHERE organization_id = $1 AND id = $2",
-            event.organization_id,
-            event.id
-        )
-        .execute(&mut *tx)
-        .await?;
+    } else if let Some(status) = ReferralStatus::parse(kind) {
+        if let Some(to) = sender(tx, r.created_by).await? {
+            let link = format!("{public_url}/referrer/referrals/{}", event.subject_id);
+            let mail = app::mail::referral_status(
+                &to,
+                &r.reference,
+                &r.patient_initials,
+                status.label(),
+                &link,
+            );
+            app::mail::enqueue(&mut *tx, &mail).await?;
+        }
     }
-    tx.commit().await?;
-    Ok(events.len())
+    Ok(())
 }
 
 async fn org_name(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<String, sqlx::Error> {

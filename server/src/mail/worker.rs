@@ -1,36 +1,29 @@
-//! The mail worker: sends what the web role filed in `mail_outbox`.
+//! Sending mail: the `mail.deliver` job, run by the job runner
+//! ([`crate::jobs`]) as `carethread_worker`, the only role that may read
+//! the outbox.
 //!
-//! - Connected as `carethread_worker`, the only role that may read the
-//!   outbox.
-//! - Woken by `NOTIFY mail_outbox` when a message is committed, and polls
-//!   as well, so a missed notification only delays a message.
-//! - Claims a batch with `FOR UPDATE SKIP LOCKED` and a lease (the claim
-//!   pushes `next_attempt_at` forward): several server processes never
-//!   send the same message at once, and a process that dies mid-send
-//!   leaves its claim to be retried when the lease runs out.
-//! - A failed send is retried with exponential backoff
-//!   (`base · 2^(attempt-1)`, at most an hour) up to [`MAX_ATTEMPTS`]; an
-//!   address the SMTP server can never accept fails at once.
+//! - Filed by trigger when a message is queued in `mail_outbox`, in the
+//!   transaction of the change it reports.
+//! - A failed send is retried by the runner with exponential backoff and
+//!   jitter (`base · 2^(attempt-1)`, at most an hour) up to
+//!   [`MAX_ATTEMPTS`]; the outbox row records each attempt and when the next
+//!   is due. An address the SMTP server can never accept fails at once.
 //! - Once sent, the bodies are erased; the row stays as the record.
 
 use crate::config::{MailConfig, Secret};
+use crate::jobs::{Job, JobContext, JobError, Retry, Round, Runner};
 use anyhow::Context;
 use lettre::message::{Mailbox as Address, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sqlx::postgres::PgListener;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::time::Duration;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// Attempts before a message is given up as failed.
 pub const MAX_ATTEMPTS: i32 = 12;
-/// Messages claimed per round.
-const BATCH: i64 = 20;
-/// How long a claim holds before another worker may retry the message.
-const LEASE_SECS: f64 = 300.0;
 /// The longest wait between attempts.
-const MAX_BACKOFF_SECS: u64 = 3600;
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 /// Sends mail over SMTP.
 #[derive(Clone)]
@@ -77,47 +70,56 @@ impl Mailer {
         self.retry_base = retry_base;
         self
     }
+}
 
-    fn backoff(&self, attempts: i32) -> Duration {
-        let exponent = u32::try_from(attempts.saturating_sub(1))
-            .unwrap_or(0)
-            .min(16);
-        let secs = self.retry_base.as_secs_f64() * f64::from(1u32 << exponent);
-        Duration::from_secs_f64(secs.min(MAX_BACKOFF_SECS as f64))
+/// Sends one queued message: the `mail.deliver` job, filed by trigger when
+/// a message is queued.
+pub struct Deliver {
+    mailer: Mailer,
+}
+
+impl Deliver {
+    pub fn new(mailer: Mailer) -> Self {
+        Self { mailer }
     }
 }
 
-/// What one round did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Round {
-    pub sent: usize,
-    pub failed: usize,
+/// Which message to send.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MailId {
+    pub mail_id: Uuid,
 }
 
-/// Claims due messages and tries to send each once.
-pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Round, sqlx::Error> {
-    let claimed = sqlx::query!(
-        r#"UPDATE mail_outbox
-           SET attempts = attempts + 1,
-               next_attempt_at = now() + make_interval(secs => $2)
-           WHERE id IN (
-               SELECT id FROM mail_outbox
-               WHERE status = 'queued' AND next_attempt_at <= now()
-               ORDER BY next_attempt_at
-               LIMIT $1
-               FOR UPDATE SKIP LOCKED)
-           RETURNING id, template, recipient, subject,
-                     body_text AS "body_text!", body_html AS "body_html!", attempts"#,
-        BATCH,
-        LEASE_SECS,
-    )
-    .fetch_all(pool)
-    .await?;
+impl Job for Deliver {
+    const KIND: &'static str = "mail.deliver";
+    type Payload = MailId;
 
-    let mut round = Round::default();
-    for mail in claimed {
+    fn retry(&self) -> Retry {
+        Retry {
+            max_attempts: MAX_ATTEMPTS,
+            base: self.mailer.retry_base,
+            cap: MAX_BACKOFF,
+        }
+    }
+
+    async fn run(&self, ctx: &JobContext, payload: MailId) -> Result<(), JobError> {
+        // Not yet sent (a message given up earlier is tried again when an
+        // administrator retries its job).
+        let Some(mail) = sqlx::query!(
+            r#"SELECT template, recipient, subject,
+                      body_text AS "body_text!", body_html AS "body_html!"
+               FROM mail_outbox
+               WHERE id = $1 AND status <> 'sent' AND body_text IS NOT NULL
+                 AND body_html IS NOT NULL"#,
+            payload.mail_id
+        )
+        .fetch_optional(&ctx.pool)
+        .await?
+        else {
+            return Ok(());
+        };
         let outcome = send(
-            mailer,
+            &self.mailer,
             &mail.recipient,
             &mail.subject,
             mail.body_text,
@@ -126,27 +128,39 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Round, sqlx::
         .await;
         match outcome {
             Ok(()) => {
-                mark_sent(pool, mail.id).await?;
-                tracing::info!(id = %mail.id, template = mail.template, "mail sent");
-                round.sent += 1;
+                mark_sent(&ctx.pool, payload.mail_id, ctx.attempt).await?;
+                tracing::info!(id = %payload.mail_id, template = mail.template, "mail sent");
+                Ok(())
             }
             Err(failure) => {
-                let give_up = failure.permanent || mail.attempts >= MAX_ATTEMPTS;
-                let retry_in = mailer.backoff(mail.attempts);
-                mark_failed(pool, mail.id, &failure.message, give_up, retry_in).await?;
+                let give_up = failure.permanent || ctx.last_attempt();
+                mark_failed(&ctx.pool, payload.mail_id, ctx, &failure.message, give_up).await?;
                 tracing::warn!(
-                    id = %mail.id,
+                    id = %payload.mail_id,
                     template = mail.template,
-                    attempt = mail.attempts,
+                    attempt = ctx.attempt,
                     give_up,
                     error = %failure.message,
                     "mail not sent"
                 );
-                round.failed += 1;
+                if failure.permanent {
+                    // Recorded as failed for whoever reads the outbox;
+                    // retrying cannot help, so the job itself is done.
+                    Ok(())
+                } else {
+                    Err(JobError::Retry(failure.message))
+                }
             }
         }
     }
-    Ok(round)
+}
+
+/// Runs the mail jobs due now with `mailer` (tests).
+pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<Round, sqlx::Error> {
+    Runner::new(pool.clone())
+        .register(Deliver::new(mailer.clone()))
+        .run_once()
+        .await
 }
 
 struct SendFailure {
@@ -186,81 +200,45 @@ async fn send(
         })
 }
 
-async fn mark_sent(pool: &PgPool, id: Uuid) -> Result<(), sqlx::Error> {
+async fn mark_sent(pool: &PgPool, id: Uuid, attempt: i32) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE mail_outbox
-         SET status = 'sent', sent_at = now(), body_text = NULL, body_html = NULL, last_error = NULL
+         SET status = 'sent', sent_at = now(), body_text = NULL, body_html = NULL,
+             last_error = NULL, attempts = $2
          WHERE id = $1",
-        id
+        id,
+        attempt
     )
     .execute(pool)
     .await?;
     Ok(())
 }
 
+/// Records a failed attempt on the message (the delivery record): how many,
+/// why, and when the next one is due.
 async fn mark_failed(
     pool: &PgPool,
     id: Uuid,
+    ctx: &JobContext,
     error: &str,
     give_up: bool,
-    retry_in: Duration,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE mail_outbox
          SET status = CASE WHEN $3 THEN 'failed'::mail_status ELSE 'queued'::mail_status END,
-             next_attempt_at = now() + make_interval(secs => $4),
+             next_attempt_at = coalesce($4, now()),
+             attempts = $5,
              last_error = $2
          WHERE id = $1",
         id,
         error,
         give_up,
-        retry_in.as_secs_f64(),
+        ctx.retry_at,
+        ctx.attempt,
     )
     .execute(pool)
     .await?;
     Ok(())
-}
-
-/// Runs the worker until the process ends: a round on every notification
-/// and every `poll` otherwise. A round first turns new domain events into
-/// mail (see `notify`, with links to `public_url`), then sends what is due.
-pub fn spawn(pool: PgPool, mailer: Mailer, public_url: String, poll: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(mut l) => match l.listen("mail_outbox").await {
-                Ok(()) => Some(l),
-                Err(error) => {
-                    tracing::warn!(%error, "mail worker cannot LISTEN; polling only");
-                    None
-                }
-            },
-            Err(error) => {
-                tracing::warn!(%error, "mail worker cannot LISTEN; polling only");
-                None
-            }
-        };
-        loop {
-            if let Err(error) = super::notify::fan_out(&pool, &public_url).await {
-                tracing::warn!(%error, "notification fan-out failed");
-            }
-            match deliver_due(&pool, &mailer).await {
-                // A full batch may mean more are due: go again at once.
-                Ok(round) if round.sent + round.failed >= BATCH as usize => continue,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "mail worker round failed"),
-            }
-            match listener.as_mut() {
-                Some(l) => {
-                    if let Ok(Err(error)) = tokio::time::timeout(poll, l.recv()).await {
-                        // The listener reconnects on the next recv; do not spin.
-                        tracing::debug!(%error, "mail notification channel interrupted");
-                        tokio::time::sleep(poll).await;
-                    }
-                }
-                None => tokio::time::sleep(poll).await,
-            }
-        }
-    })
 }
 
 #[cfg(test)]
@@ -275,10 +253,12 @@ mod tests {
             Duration::from_secs(30),
         )
         .unwrap();
-        assert_eq!(mailer.backoff(1), Duration::from_secs(30));
-        assert_eq!(mailer.backoff(2), Duration::from_secs(60));
-        assert_eq!(mailer.backoff(4), Duration::from_secs(240));
-        assert_eq!(mailer.backoff(12), Duration::from_secs(3600));
+        let retry = Deliver::new(mailer).retry();
+        assert_eq!(retry.ceiling(1), Duration::from_secs(30));
+        assert_eq!(retry.ceiling(2), Duration::from_secs(60));
+        assert_eq!(retry.ceiling(4), Duration::from_secs(240));
+        assert_eq!(retry.ceiling(12), Duration::from_secs(3600));
+        assert_eq!(retry.max_attempts, MAX_ATTEMPTS);
     }
 
     #[test]

@@ -1,62 +1,47 @@
-//! Domain events to webhook messages. Events are claimed with `FOR UPDATE
-//! SKIP LOCKED` and stamped (`webhooks_at`) in the transaction that files
-//! their messages, and a message is unique per event and endpoint: however
-//! many workers run, each event is filed once.
+//! Domain events to webhook messages: one message per subscribed, enabled
+//! endpoint of either party (the referring organization, the clinic). Run
+//! by the `events.fan_out` job ([`crate::events`]) in the transaction that
+//! finishes it, and a message is unique per event and endpoint: however
+//! often it runs, each event is filed once.
 
+use crate::events::Event;
 use app::developer::webhooks::message_body;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
-/// Files messages for pending events; how many events it handled.
-pub async fn fan_out(pool: &PgPool, public_url: &str) -> Result<usize, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let events = sqlx::query!(
-        "SELECT organization_id, id, clinic_id, event_type, subject_id, payload, occurred_at
-         FROM domain_events
-         WHERE webhooks_at IS NULL
-         ORDER BY occurred_at
-         LIMIT 100
-         FOR UPDATE SKIP LOCKED"
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for event in &events {
-        // Thin: the event's ids and codes, and where to read the rest.
-        let mut data = event.payload.clone();
-        if let (Some(map), Some("referral")) =
-            (data.as_object_mut(), event.event_type.split('.').next())
-        {
-            map.insert(
-                "url".into(),
-                format!(
-                    "{public_url}/api/v1/discharge-referrals/{}",
-                    event.subject_id
-                )
-                .into(),
-            );
-        }
-        let body = message_body(&event.event_type, event.occurred_at, &data);
-        sqlx::query!(
-            "INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, body)
-             SELECT e.organization_id, e.id, $3, $4, $5
-             FROM webhook_endpoints e
-             WHERE e.organization_id IN ($1, $2) AND e.disabled_at IS NULL AND $4 = ANY (e.events)
-             ON CONFLICT ON CONSTRAINT webhook_deliveries_once DO NOTHING",
-            event.organization_id,
-            event.clinic_id,
-            event.id,
-            event.event_type,
-            body
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "UPDATE domain_events SET webhooks_at = now() WHERE organization_id = $1 AND id = $2",
-            event.organization_id,
-            event.id
-        )
-        .execute(&mut *tx)
-        .await?;
+/// Files the webhook messages for `event`.
+pub async fn file(
+    tx: &mut PgConnection,
+    event: &Event,
+    public_url: &str,
+) -> Result<(), sqlx::Error> {
+    // Thin: the event's ids and codes, and where to read the rest.
+    let mut data = event.payload.clone();
+    if let (Some(map), Some("referral")) =
+        (data.as_object_mut(), event.event_type.split('.').next())
+    {
+        map.insert(
+            "url".into(),
+            format!(
+                "{public_url}/api/v1/discharge-referrals/{}",
+                event.subject_id
+            )
+            .into(),
+        );
     }
-    tx.commit().await?;
-    Ok(events.len())
+    let body = message_body(&event.event_type, event.occurred_at, &data);
+    sqlx::query!(
+        "INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, body)
+         SELECT e.organization_id, e.id, $3, $4, $5
+         FROM webhook_endpoints e
+         WHERE e.organization_id IN ($1, $2) AND e.disabled_at IS NULL AND $4 = ANY (e.events)
+         ON CONFLICT ON CONSTRAINT webhook_deliveries_once DO NOTHING",
+        event.organization_id,
+        event.clinic_id,
+        event.id,
+        event.event_type,
+        body
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
 }

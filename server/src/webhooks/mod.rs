@@ -3,12 +3,11 @@
 //!
 //! - [`fanout`]: each new domain event becomes one message per subscribed,
 //!   enabled endpoint of either party (the referring organization, the
-//!   clinic), in the transaction that stamps the event.
-//! - [`sender`]: claims due messages with a lease (`FOR UPDATE SKIP
-//!   LOCKED`, so several server processes share the work and a process
-//!   that dies mid-send leaves the message to be retried), signs them
-//!   ([`sign`]), POSTs them, logs every attempt, and retries failures with
-//!   exponential backoff.
+//!   clinic), in the `events.fan_out` job ([`crate::events`]).
+//! - [`sender`]: the `webhook.deliver` job, one per message, run by the job
+//!   runner ([`crate::jobs`]: leases, retries with backoff, several
+//!   processes): signs the message ([`sign`]), POSTs it and logs every
+//!   attempt.
 //! - Destinations are checked on every attempt by the SSRF guard in
 //!   `app::developer::destination`, and the HTTP client's resolver refuses
 //!   the same addresses, so a name re-pointed after the check is caught.
@@ -19,4 +18,4 @@ pub mod fanout;
 pub mod sender;
 pub mod sign;
 
-pub use sender::{spawn, Sender};
+pub use sender::{Deliver, Sender};

@@ -1,13 +1,13 @@
-//! Sends due webhook messages and logs every attempt.
+//! Sends webhook messages and logs every attempt: the `webhook.deliver`
+//! job, run by the job runner ([`crate::jobs`]), filed by trigger when a
+//! message is created or an organization asks for it again.
 //!
-//! A round claims up to [`BATCH`] due messages: the claim counts the
-//! attempt and pushes `next_attempt_at` a lease ahead, so another process
-//! skips them, and a process that dies mid-send leaves them to be tried
-//! again when the lease runs out (at least once, never lost). Each message
-//! is then sent with its stable `webhook-id` and fresh signatures; a 2xx
-//! answer delivers it, anything else schedules a retry after
-//! `base · 2^(attempt-1)` (at most [`MAX_BACKOFF`]) until [`MAX_ATTEMPTS`],
-//! and a destination the SSRF guard refuses fails at once.
+//! Each attempt counts on the message, is sent with its stable
+//! `webhook-id` and fresh signatures, and is logged; a 2xx answer delivers
+//! it, anything else is retried by the runner after `base · 2^(attempt-1)`
+//! with jitter (at most [`MAX_BACKOFF`]) until [`MAX_ATTEMPTS`], and a
+//! destination the SSRF guard refuses (or a disabled endpoint) fails at
+//! once: recorded as failed for the organization to see and resend.
 //!
 //! HTTP client: reqwest (hyper underneath, rustls with the system's
 //! certificate store), with redirects off (a redirect could point inside
@@ -16,20 +16,18 @@
 //! returns.
 
 use super::sign::sign;
+use crate::jobs::{Job, JobContext, JobError, Retry, Round, Runner};
 use app::developer::destination::{self, Policy, Refusal};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use sqlx::postgres::PgListener;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::task::{JoinHandle, JoinSet};
 use uuid::Uuid;
 
 /// Attempts before a message is given up (about a day with the default base).
 pub const MAX_ATTEMPTS: i32 = 10;
-/// Messages claimed per round.
-const BATCH: i64 = 20;
 /// The longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
 
@@ -40,8 +38,6 @@ pub struct Sender {
     policy: Policy,
     /// The first retry's delay; later ones double.
     retry_base: Duration,
-    /// How long a claim holds before another worker may retry.
-    lease: Duration,
 }
 
 /// A resolver that refuses names resolving to addresses the policy refuses.
@@ -81,32 +77,14 @@ impl Sender {
             client,
             policy,
             retry_base: Duration::from_secs(30),
-            lease: Duration::from_secs(120),
         })
     }
 
-    /// The same sender with another first-retry delay and lease (tests).
-    pub fn with_timing(mut self, retry_base: Duration, lease: Duration) -> Self {
+    /// The same sender with another first-retry delay (tests).
+    pub fn with_retry_base(mut self, retry_base: Duration) -> Self {
         self.retry_base = retry_base;
-        self.lease = lease;
         self
     }
-
-    fn backoff(&self, attempts: i32) -> Duration {
-        let exponent = u32::try_from(attempts.saturating_sub(1))
-            .unwrap_or(0)
-            .min(20);
-        self.retry_base
-            .saturating_mul(1u32 << exponent)
-            .min(MAX_BACKOFF)
-    }
-}
-
-/// What one round did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Round {
-    pub delivered: usize,
-    pub failed: usize,
 }
 
 struct Claimed {
@@ -128,30 +106,56 @@ struct Outcome {
     duration: Duration,
 }
 
-/// Claims due messages and tries each once.
-pub async fn deliver_due(pool: &PgPool, sender: &Sender) -> Result<Round, sqlx::Error> {
-    let claimed = sqlx::query!(
-        r#"UPDATE webhook_deliveries d
-           SET attempts = d.attempts + 1,
-               next_attempt_at = now() + make_interval(secs => $2)
-           FROM webhook_endpoints e
-           WHERE (d.organization_id, d.id) IN (
-                   SELECT organization_id, id FROM webhook_deliveries
-                   WHERE status = 'pending' AND next_attempt_at <= now()
-                   ORDER BY next_attempt_at
-                   LIMIT $1
-                   FOR UPDATE SKIP LOCKED)
-             AND e.organization_id = d.organization_id AND e.id = d.endpoint_id
-           RETURNING d.organization_id, d.id, d.body, d.attempts, e.url, e.secret,
-                     e.disabled_at IS NOT NULL AS "disabled!""#,
-        BATCH,
-        sender.lease.as_secs_f64(),
-    )
-    .fetch_all(pool)
-    .await?;
+/// Which message to send.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DeliveryRef {
+    pub organization_id: Uuid,
+    pub delivery_id: Uuid,
+}
 
-    let mut sends = JoinSet::new();
-    for row in claimed {
+/// The `webhook.deliver` job.
+pub struct Deliver {
+    sender: Sender,
+}
+
+impl Deliver {
+    pub fn new(sender: Sender) -> Self {
+        Self { sender }
+    }
+}
+
+impl Job for Deliver {
+    const KIND: &'static str = "webhook.deliver";
+    type Payload = DeliveryRef;
+
+    fn retry(&self) -> Retry {
+        Retry {
+            max_attempts: MAX_ATTEMPTS,
+            base: self.sender.retry_base,
+            cap: MAX_BACKOFF,
+        }
+    }
+
+    async fn run(&self, ctx: &JobContext, target: DeliveryRef) -> Result<(), JobError> {
+        // Counting the attempt on the message keeps the log's numbering
+        // across resends (each resend is a new job).
+        let row = sqlx::query!(
+            r#"UPDATE webhook_deliveries d
+               SET attempts = d.attempts + 1
+               FROM webhook_endpoints e
+               WHERE d.organization_id = $1 AND d.id = $2 AND d.status = 'pending'
+                 AND e.organization_id = d.organization_id AND e.id = d.endpoint_id
+               RETURNING d.organization_id, d.id, d.body, d.attempts, e.url, e.secret,
+                         e.disabled_at IS NOT NULL AS "disabled!""#,
+            target.organization_id,
+            target.delivery_id,
+        )
+        .fetch_optional(&ctx.pool)
+        .await?;
+        let Some(row) = row else {
+            // Delivered or given up already.
+            return Ok(());
+        };
         let message = Claimed {
             organization_id: row.organization_id,
             id: row.id,
@@ -161,42 +165,28 @@ pub async fn deliver_due(pool: &PgPool, sender: &Sender) -> Result<Round, sqlx::
             secret: row.secret,
             disabled: row.disabled,
         };
-        let sender = sender.clone();
-        sends.spawn(async move {
-            let outcome = attempt(&sender, &message).await;
-            (message, outcome)
-        });
-    }
-    let mut round = Round::default();
-    while let Some(joined) = sends.join_next().await {
-        let Ok((message, outcome)) = joined else {
-            continue;
-        };
+        let outcome = attempt(&self.sender, &message).await;
         let delivered = outcome.error.is_none();
-        let give_up = !delivered && (outcome.permanent || message.attempts >= MAX_ATTEMPTS);
-        record(
-            pool,
-            &message,
-            &outcome,
-            give_up,
-            sender.backoff(message.attempts),
-        )
-        .await?;
-        if delivered {
-            round.delivered += 1;
-            tracing::info!(id = %message.id, attempt = message.attempts, "webhook delivered");
-        } else {
-            round.failed += 1;
-            tracing::warn!(
-                id = %message.id,
-                attempt = message.attempts,
-                give_up,
-                error = outcome.error.as_deref().unwrap_or_default(),
-                "webhook not delivered"
-            );
+        let give_up = !delivered && (outcome.permanent || ctx.last_attempt());
+        record(&ctx.pool, &message, &outcome, give_up, ctx).await?;
+        match outcome.error {
+            None => {
+                tracing::info!(id = %message.id, attempt = message.attempts, "webhook delivered");
+                Ok(())
+            }
+            // Recorded as failed for the organization to see and resend.
+            Some(_) if outcome.permanent => Ok(()),
+            Some(error) => Err(JobError::Retry(error)),
         }
     }
-    Ok(round)
+}
+
+/// Runs the webhook jobs due now with `sender` (tests).
+pub async fn deliver_due(pool: &PgPool, sender: &Sender) -> Result<Round, sqlx::Error> {
+    Runner::new(pool.clone())
+        .register(Deliver::new(sender.clone()))
+        .run_once()
+        .await
 }
 
 async fn attempt(sender: &Sender, message: &Claimed) -> Outcome {
@@ -280,7 +270,7 @@ async fn record(
     message: &Claimed,
     outcome: &Outcome,
     give_up: bool,
-    retry_in: Duration,
+    ctx: &JobContext,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query!(
@@ -303,50 +293,17 @@ async fn record(
                            WHEN $4 THEN 'failed'::webhook_status
                            ELSE 'pending'::webhook_status END,
              delivered_at = CASE WHEN $3 THEN now() ELSE delivered_at END,
-             next_attempt_at = now() + make_interval(secs => $5)
+             next_attempt_at = coalesce($5, now())
          WHERE organization_id = $1 AND id = $2",
         message.organization_id,
         message.id,
         outcome.error.is_none(),
         give_up,
-        retry_in.as_secs_f64(),
+        ctx.retry_at,
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await
-}
-
-/// Runs the worker until the process ends: a round on every notification
-/// (`webhooks` channel) and every `poll` otherwise. A round first files
-/// messages for new events, then sends what is due.
-pub fn spawn(pool: PgPool, sender: Sender, public_url: String, poll: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(mut l) => l.listen("webhooks").await.ok().map(|()| l),
-            Err(_) => None,
-        };
-        if listener.is_none() {
-            tracing::warn!("webhook worker cannot LISTEN; polling only");
-        }
-        loop {
-            if let Err(error) = super::fanout::fan_out(&pool, &public_url).await {
-                tracing::warn!(%error, "webhook fan-out failed");
-            }
-            match deliver_due(&pool, &sender).await {
-                Ok(round) if round.delivered + round.failed >= BATCH as usize => continue,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "webhook round failed"),
-            }
-            match listener.as_mut() {
-                Some(l) => {
-                    if let Ok(Err(_)) = tokio::time::timeout(poll, l.recv()).await {
-                        tokio::time::sleep(poll).await;
-                    }
-                }
-                None => tokio::time::sleep(poll).await,
-            }
-        }
-    })
 }
 
 #[cfg(test)]
@@ -355,9 +312,9 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        let s = Sender::new(Policy::default()).unwrap();
-        assert_eq!(s.backoff(1), Duration::from_secs(30));
-        assert_eq!(s.backoff(3), Duration::from_secs(120));
-        assert_eq!(s.backoff(30), MAX_BACKOFF);
+        let retry = Deliver::new(Sender::new(Policy::default()).unwrap()).retry();
+        assert_eq!(retry.ceiling(1), Duration::from_secs(30));
+        assert_eq!(retry.ceiling(3), Duration::from_secs(120));
+        assert_eq!(retry.ceiling(30), MAX_BACKOFF);
     }
 }

@@ -317,12 +317,15 @@ impl TestApp {
             ports: None,
         });
         if !options.without_worker {
-            server::mail::worker::spawn(
-                worker_pool.clone(),
-                mailer.clone(),
-                base.clone(),
-                Duration::from_millis(500),
-            );
+            // The mail side of the runner, as a process with an SMTP server
+            // runs it (webhooks: `webhook_worker`, per test).
+            server::jobs::Runner::new(worker_pool.clone())
+                .register(server::events::FanOut {
+                    public_url: base.clone(),
+                })
+                .register(server::mail::worker::Deliver::new(mailer.clone()))
+                .poll(Duration::from_millis(500))
+                .spawn(server::jobs::Shutdown::channel().1);
         }
         let pool = serve(
             listener,
@@ -545,7 +548,11 @@ impl TestApp {
     /// Files mail for new events and sends whatever is due now (the worker
     /// also does, on its own).
     pub async fn deliver_mail(&self) {
-        server::mail::notify::fan_out(&self.worker_pool, &self.base)
+        server::jobs::Runner::new(self.worker_pool.clone())
+            .register(server::events::FanOut {
+                public_url: self.base.clone(),
+            })
+            .drain()
             .await
             .unwrap();
         server::mail::worker::deliver_due(&self.worker_pool, &self.mailer)
@@ -587,18 +594,20 @@ impl TestApp {
     /// A webhook worker for this app (another "process" each call), with
     /// quick retries: 200 ms, doubling; a 2 s lease.
     pub fn webhook_worker(&self) -> tokio::task::JoinHandle<()> {
-        server::webhooks::spawn(
-            self.worker_pool.clone(),
-            self.webhook_sender(),
-            self.base.clone(),
-            Duration::from_millis(100),
-        )
+        server::jobs::Runner::new(self.worker_pool.clone())
+            .register(server::events::FanOut {
+                public_url: self.base.clone(),
+            })
+            .register(server::webhooks::Deliver::new(self.webhook_sender()))
+            .lease(Duration::from_secs(2))
+            .poll(Duration::from_millis(100))
+            .spawn(server::jobs::Shutdown::channel().1)
     }
 
     pub fn webhook_sender(&self) -> server::webhooks::Sender {
         server::webhooks::Sender::new(self.webhooks)
             .unwrap()
-            .with_timing(Duration::from_millis(200), Duration::from_secs(2))
+            .with_retry_base(Duration::from_millis(200))
     }
 
     /// Drops this test's database while the app is connected, terminating

@@ -1,0 +1,104 @@
+//! `/admin/jobs`: the background work at a glance, and the dead jobs with a
+//! retry button each (a plain form post, so it works without JavaScript).
+
+use super::{load_jobs, DeadJob, JobsOverview, RetryJob};
+use crate::auth::ErrorNotice;
+use crate::ui::{action_error, format_datetime, ErrorSummary};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn JobsPage() -> impl IntoView {
+    let retry = ServerAction::<RetryJob>::new();
+    let overview = Resource::new(move || retry.version().get(), |_| load_jobs());
+    let error = action_error(retry.value());
+    view! {
+        <Title text="Background jobs · Carethread"/>
+        <div class="page">
+            <h1>"Background jobs"</h1>
+            <p class="lede">
+                "Mail, webhook deliveries, event fan-out, health probes, housekeeping and audit "
+                "checkpoints run as jobs. A job that keeps failing is retried with growing waits, "
+                "then stops here as dead until you retry it."
+            </p>
+            <ErrorSummary error title="That job was not retried"/>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    overview
+                        .get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                            Ok(overview) => view! { <Overview overview retry/> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn Overview(overview: JobsOverview, retry: ServerAction<RetryJob>) -> impl IntoView {
+    let JobsOverview {
+        queued,
+        running,
+        dead,
+        dead_total,
+    } = overview;
+    view! {
+        <dl class="stats">
+            <div class="stat"><dt>"Queued"</dt><dd>{queued}</dd></div>
+            <div class="stat"><dt>"Running"</dt><dd>{running}</dd></div>
+            <div class="stat"><dt>"Dead"</dt><dd data-testid="dead-total">{dead_total}</dd></div>
+        </dl>
+        <section class="section" aria-labelledby="dead-heading">
+            <h2 id="dead-heading">"Dead jobs"</h2>
+            {if dead.is_empty() {
+                view! { <p class="empty">"No dead jobs: everything that failed was retried successfully."</p> }.into_any()
+            } else {
+                view! { <DeadTable dead retry/> }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn DeadTable(dead: Vec<DeadJob>, retry: ServerAction<RetryJob>) -> impl IntoView {
+    view! {
+        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="dead-heading">
+            <table class="table" data-testid="dead-jobs">
+                <thead>
+                    <tr>
+                        <th scope="col">"Kind"</th>
+                        <th scope="col">"Attempts"</th>
+                        <th scope="col">"Last error"</th>
+                        <th scope="col">"Filed"</th>
+                        <th scope="col">"Died"</th>
+                        <th scope="col">"Retry"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {dead
+                        .into_iter()
+                        .map(|job| {
+                            view! {
+                                <tr data-job=job.id.to_string()>
+                                    <th scope="row"><code>{job.kind}</code></th>
+                                    <td>{job.attempts}</td>
+                                    <td class="wrap">{job.last_error.unwrap_or_default()}</td>
+                                    <td>{format_datetime(job.created_at)}</td>
+                                    <td>{format_datetime(job.died_at)}</td>
+                                    <td class="actions">
+                                        <ActionForm action=retry>
+                                            <input type="hidden" name="id" value=job.id.to_string()/>
+                                            <button type="submit" class="button button--secondary">"Retry"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

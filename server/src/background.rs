@@ -1,0 +1,52 @@
+//! Which background work a server process runs, and how often: builds the
+//! one job runner ([`crate::jobs`]) with every kind.
+//!
+//! | kind | filed by | when |
+//! |---|---|---|
+//! | `events.fan_out` | trigger on `domain_events` | each domain event |
+//! | `mail.deliver` | trigger on `mail_outbox` | each queued message (only in a process with an SMTP server) |
+//! | `webhook.deliver` | trigger on `webhook_deliveries` | each message, and each resend |
+//! | `health.probe` | schedule | every `HEALTH_PROBE_INTERVAL_SECS` |
+//! | `maintenance.prune` | schedule | hourly |
+//! | `audit.checkpoint` | schedule | every `AUDIT_CHECKPOINT_INTERVAL_SECS`, with a signing key |
+
+use crate::audit_anchor::Checkpointer;
+use crate::events::FanOut;
+use crate::housekeeping::Prune;
+use crate::jobs::Runner;
+use crate::mail::worker::Mailer;
+use crate::probe::Probe;
+use crate::webhooks::{self, Sender};
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// What the runner needs to run every kind.
+pub struct Work {
+    /// Where links in mail and webhook bodies point.
+    pub public_url: String,
+    /// None: mail stays queued for a process that has an SMTP server.
+    pub mailer: Option<Mailer>,
+    pub webhooks: Sender,
+    pub probe_every: Duration,
+    /// None: no signing key, no checkpoints.
+    pub checkpoints: Option<Checkpointer>,
+}
+
+/// The runner on the worker role's `pool`, with every kind of `work`.
+pub fn runner(pool: PgPool, work: Work) -> Runner {
+    let mut runner = Runner::new(pool)
+        .register(FanOut {
+            public_url: work.public_url,
+        })
+        .register(webhooks::Deliver::new(work.webhooks))
+        .every(Probe, work.probe_every, ())
+        .every(Prune, Duration::from_secs(3600), ());
+    if let Some(mailer) = work.mailer {
+        runner = runner.register(crate::mail::worker::Deliver::new(mailer));
+    }
+    if let Some(checkpoints) = work.checkpoints {
+        let every = checkpoints.every;
+        runner = runner.every(checkpoints, every, ());
+    }
+    runner
+}

@@ -1,0 +1,67 @@
+//! The domain-event fan-out: the `events.fan_out` job. Recording a domain
+//! event (`domain_events`, by a domain operation in `app`) files one job by
+//! trigger; the job files the event's mail ([`crate::mail::notify`]) and
+//! webhook messages ([`crate::webhooks::fanout`]) and finishes itself in one
+//! transaction, so each event is fanned out exactly once, whichever process
+//! runs it and however often a process dies.
+
+use crate::jobs::{Job, JobContext, JobError};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A domain event, as the fan-outs read it.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub organization_id: Uuid,
+    pub id: Uuid,
+    pub clinic_id: Option<Uuid>,
+    pub event_type: String,
+    pub subject_id: Uuid,
+    pub payload: serde_json::Value,
+    pub occurred_at: OffsetDateTime,
+}
+
+/// Which event, and which fan-outs it still needs (both, unless it was
+/// half done by the loops this job replaced).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EventRef {
+    pub organization_id: Uuid,
+    pub event_id: Uuid,
+    pub mail: bool,
+    pub webhooks: bool,
+}
+
+/// Fans events out; links in mail and webhook bodies start at `public_url`.
+pub struct FanOut {
+    pub public_url: String,
+}
+
+impl Job for FanOut {
+    const KIND: &'static str = "events.fan_out";
+    type Payload = EventRef;
+
+    async fn run(&self, ctx: &JobContext, event: EventRef) -> Result<(), JobError> {
+        let mut tx = ctx.pool.begin().await?;
+        let found = sqlx::query_as!(
+            Event,
+            "SELECT organization_id, id, clinic_id, event_type, subject_id, payload, occurred_at
+             FROM domain_events WHERE organization_id = $1 AND id = $2",
+            event.organization_id,
+            event.event_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(found) = found {
+            if event.mail {
+                crate::mail::notify::file(&mut tx, &found, &self.public_url).await?;
+            }
+            if event.webhooks {
+                crate::webhooks::fanout::file(&mut tx, &found, &self.public_url).await?;
+            }
+        }
+        ctx.finish_in(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
