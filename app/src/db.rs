@@ -309,14 +309,3 @@ async fn set_org(conn: &mut PgConnection, org: Option<(Uuid, Role)>) -> Result<(
     .await?;
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_platform_organization_id_matches_the_migration() {
-        assert_eq!(
-            super::platform_org_id().to_string(),
-            "00000000-0000-4000-8000-000000000001"
-        );
-    }
-}

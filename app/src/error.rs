@@ -258,12 +258,21 @@ mod tests {
         assert_eq!(back, AppError::invalid("name", "Required."));
     }
 
+    /// Through the real conversion; `server/tests/schema.rs` does the same
+    /// with an error the database itself raised.
+    #[cfg(feature = "ssr")]
     #[test]
     fn internal_errors_say_nothing_specific() {
-        assert!(!AppError::Internal.to_string().contains("sql"));
-        assert_eq!(
-            AppError::Internal.status(),
-            http::StatusCode::INTERNAL_SERVER_ERROR
+        let raw = sqlx::Error::Protocol("column user_credentials.password_hash: bad".into());
+        let error = AppError::from(raw);
+        assert_eq!(error, AppError::Internal);
+        assert_eq!(error.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        let said = format!("{error} {}", serde_json::to_string(&error).unwrap());
+        assert!(
+            !said.contains("password_hash") && !said.contains("column"),
+            "{said}"
         );
+        let unavailable = AppError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(unavailable, AppError::Unavailable);
     }
 }

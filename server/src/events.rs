@@ -6,6 +6,7 @@
 //! runs it and however often a process dies.
 
 use crate::jobs::{Job, JobContext, JobError};
+use app::domain::EventType;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -16,7 +17,7 @@ pub struct Event {
     pub organization_id: Uuid,
     pub id: Uuid,
     pub clinic_id: Option<Uuid>,
-    pub event_type: String,
+    pub event_type: EventType,
     pub subject_id: Uuid,
     pub payload: serde_json::Value,
     pub occurred_at: OffsetDateTime,
@@ -45,8 +46,9 @@ impl Job for FanOut {
         let mut tx = ctx.pool.begin().await?;
         let found = sqlx::query_as!(
             Event,
-            "SELECT organization_id, id, clinic_id, event_type, subject_id, payload, occurred_at
-             FROM domain_events WHERE organization_id = $1 AND id = $2",
+            r#"SELECT organization_id, id, clinic_id, event_type AS "event_type: EventType",
+                      subject_id, payload, occurred_at
+               FROM domain_events WHERE organization_id = $1 AND id = $2"#,
             event.organization_id,
             event.event_id
         )

@@ -254,7 +254,7 @@ async fn a_referral_made_by_the_api_is_the_same_referral_as_the_forms() {
     // The domain event for the webhooks was written with it.
     let mut admin = a.app.admin().await;
     let events: Vec<String> = sqlx::query_scalar(
-        "SELECT event_type FROM domain_events WHERE subject_id = $1::uuid ORDER BY event_type",
+        "SELECT event_type::text FROM domain_events WHERE subject_id = $1::uuid ORDER BY event_type::text",
     )
     .bind(&id)
     .fetch_all(&mut admin)

@@ -449,11 +449,12 @@ async fn the_clinic_triages_in_its_inbox_and_no_other_clinic_sees_it() {
     let seen: Value = detail(&app, &w.planner, &id).await.json().await.unwrap();
     assert_eq!(seen["referral"]["status"], "accepted");
     assert_eq!(seen["referral"]["assigned_clinician"], "Near Nurse");
-    let events: Vec<String> =
-        sqlx::query_scalar("SELECT event_type FROM domain_events ORDER BY occurred_at, event_type")
-            .fetch_all(&mut admin)
-            .await
-            .unwrap();
+    let events: Vec<String> = sqlx::query_scalar(
+        "SELECT event_type::text FROM domain_events ORDER BY occurred_at, event_type::text",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
     for expected in [
         "referral.created",
         "referral.matched",

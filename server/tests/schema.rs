@@ -196,6 +196,12 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
         definers,
         [
             "audit_events_chain",
+            // Triggers that file one job of a fixed kind for the outbox row
+            // just written (migrations/*_jobs.sql); a trigger function
+            // cannot be called directly.
+            "jobs_file_event",
+            "jobs_file_mail",
+            "jobs_file_webhook",
             "sandbox_signup",
             // Session records by id only (server/src/sessions.rs).
             "web_session_create",
@@ -205,4 +211,88 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             "web_session_save",
         ]
     );
+}
+
+#[tokio::test]
+async fn the_platform_organization_id_in_code_is_the_one_the_database_uses() {
+    let app = TestApp::spawn().await;
+    let mut admin = app.admin().await;
+    let (function, row): (uuid::Uuid, Option<uuid::Uuid>) = sqlx::query_as(
+        "SELECT platform_org_id(), (SELECT id FROM organizations WHERE id = platform_org_id())",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(app::db::platform_org_id(), function);
+    assert_eq!(row, Some(function), "the platform organization exists");
+}
+
+#[tokio::test]
+async fn a_real_database_error_reaches_the_client_as_nothing_specific() {
+    use axum::response::IntoResponse;
+    let app = TestApp::spawn().await;
+    // The web role may not read webhook secrets: the database says so, in
+    // words that name the table.
+    let error = sqlx::query("SELECT secret FROM webhook_endpoints")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("webhook_endpoints"), "{error}");
+    let converted = app::error::AppError::from(error);
+    assert_eq!(converted, app::error::AppError::Internal);
+    let shown = converted.to_string();
+    let response = converted.into_response();
+    assert_eq!(response.status(), 500);
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap();
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    for said in [shown.as_str(), body.as_str()] {
+        for secret in ["webhook_endpoints", "secret", "permission", "42501"] {
+            assert!(!said.contains(secret), "{secret} in {said}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
+    use app::developer::{ApiEnvironment, DeliveryStatus, RateWindow};
+    use app::domain::EventType;
+    use app::referrals::{CareType, DeclineReason, Discipline, Priority, ReferralStatus};
+    fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
+        all.iter().map(|v| as_str(*v).to_owned()).collect()
+    }
+    let app = TestApp::spawn().await;
+    let mut admin = app.admin().await;
+    let vocabularies = [
+        ("event_type", names(EventType::ALL, EventType::as_str)),
+        ("rate_window", names(RateWindow::ALL, RateWindow::as_str)),
+        (
+            "api_environment",
+            names(ApiEnvironment::ALL, ApiEnvironment::as_str),
+        ),
+        (
+            "webhook_status",
+            names(DeliveryStatus::ALL, DeliveryStatus::as_str),
+        ),
+        (
+            "referral_status",
+            names(ReferralStatus::ALL, ReferralStatus::as_str),
+        ),
+        ("care_type", names(CareType::ALL, CareType::as_str)),
+        ("discipline", names(Discipline::ALL, Discipline::as_str)),
+        ("referral_priority", names(Priority::ALL, Priority::as_str)),
+        (
+            "decline_reason",
+            names(DeclineReason::ALL, DeclineReason::as_str),
+        ),
+    ];
+    for (pg, rust) in vocabularies {
+        let stored: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT unnest(enum_range(NULL::{pg}))::text"))
+                .fetch_all(&mut admin)
+                .await
+                .unwrap();
+        assert_eq!(stored, rust, "{pg}");
+    }
 }

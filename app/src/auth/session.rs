@@ -373,7 +373,8 @@ pub async fn resolve_api_key(
     .fetch_one(&mut *tx)
     .await?;
     let Some(key) = sqlx::query!(
-        r#"SELECT organization_id, id, secret_hash, environment::text AS "environment!",
+        r#"SELECT organization_id, id, secret_hash,
+                  environment AS "environment: crate::developer::ApiEnvironment",
                   acts_as AS "acts_as: Role", revoked_at IS NOT NULL AS "revoked!",
                   last_used_at IS NULL OR last_used_at < now() - interval '1 minute' AS "stale!"
            FROM api_keys WHERE key_id = $1"#,
@@ -387,7 +388,7 @@ pub async fn resolve_api_key(
     if key.revoked || !keys::matches(&key.secret_hash, presented) {
         return Ok(None);
     }
-    let sandbox_key = key.environment == "sandbox";
+    let sandbox_key = key.environment == crate::developer::ApiEnvironment::Sandbox;
     if sandbox_key != parsed.sandbox {
         return Ok(None);
     }

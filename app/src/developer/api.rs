@@ -197,7 +197,7 @@ pub async fn disable_webhook(key: String, endpoint: Uuid) -> Result<(), AppError
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use super::super::{keys, ApiKeyView, KeysView, TryResult};
+    use super::super::{keys, ApiEnvironment, ApiKeyView, KeysView, TryResult};
     use crate::audit::repo::{record, Entry, Subject};
     use crate::audit::AuditAction;
     use crate::auth::session::resolve_api_key;
@@ -262,7 +262,7 @@ pub(crate) mod ssr {
     pub async fn keys(tx: &mut TenantTx) -> Result<KeysView, AppError> {
         let platform = tx.principal().role == Role::PlatformAdmin;
         let rows = sqlx::query!(
-            r#"SELECT k.id, k.name, k.key_id, k.environment::text AS "environment!",
+            r#"SELECT k.id, k.name, k.key_id, k.environment AS "environment: ApiEnvironment",
                       k.acts_as AS "acts_as: Role", o.name AS organization,
                       k.created_at, k.last_used_at, k.revoked_at
                FROM api_keys k JOIN organizations o ON o.id = k.organization_id

@@ -1,6 +1,43 @@
 //! Shared shapes of the developer API.
 
+use crate::domain::vocab::labelled_enum;
+use crate::domain::EventType;
 use serde::{Deserialize, Serialize};
+
+labelled_enum!(
+    /// Where a key works: the sandbox (synthetic data) or live.
+    ApiEnvironment, "api_environment", [
+        Sandbox = "sandbox": "Sandbox",
+        Live = "live": "Live",
+    ]
+);
+
+labelled_enum!(
+    /// A rate-limit window: requests are counted per minute and per UTC day.
+    RateWindow, "rate_window", [
+        Minute = "minute": "Minute",
+        Day = "day": "Day",
+    ]
+);
+
+impl RateWindow {
+    /// The window's length in seconds.
+    pub fn seconds(self) -> i64 {
+        match self {
+            RateWindow::Minute => 60,
+            RateWindow::Day => 86_400,
+        }
+    }
+}
+
+labelled_enum!(
+    /// Where a webhook message stands.
+    DeliveryStatus, "webhook_status", [
+        Pending = "pending": "Pending",
+        Delivered = "delivered": "Delivered",
+        Failed = "failed": "Failed",
+    ]
+);
 
 /// A key's quota as every JSON response reports it (and the `RateLimit-*`
 /// headers mirror): the tighter of the minute and day windows.
@@ -12,21 +49,14 @@ pub struct Rate {
     pub remaining: i64,
     /// Seconds until the window resets.
     pub reset: i64,
-    /// `minute` or `day`.
-    pub window: &'static str,
+    pub window: RateWindow,
     /// This request was over the limit.
     #[serde(skip)]
     pub exceeded: bool,
 }
 
 /// The events an endpoint can subscribe to.
-pub const WEBHOOK_EVENTS: [&str; 5] = [
-    "referral.created",
-    "referral.matched",
-    "referral.accepted",
-    "referral.declined",
-    "ping",
-];
+pub const WEBHOOK_EVENTS: [EventType; 5] = EventType::SUBSCRIBABLE;
 
 /// A registered webhook endpoint (never with its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +64,7 @@ pub struct WebhookEndpoint {
     pub id: uuid::Uuid,
     pub url: String,
     pub description: String,
-    pub events: Vec<String>,
+    pub events: Vec<EventType>,
     /// RFC 3339.
     pub created_at: String,
     pub enabled: bool,
@@ -55,9 +85,8 @@ pub struct WebhookDelivery {
     /// The `webhook-id` header: the same on every attempt.
     pub id: uuid::Uuid,
     pub endpoint_id: uuid::Uuid,
-    pub event_type: String,
-    /// pending, delivered or failed.
-    pub status: String,
+    pub event_type: EventType,
+    pub status: DeliveryStatus,
     /// RFC 3339.
     pub created_at: String,
     /// When the next attempt is due (pending only), RFC 3339.

@@ -606,7 +606,7 @@ fn Endpoint(
                 <div>
                     <p><strong class="endpoint__url">{endpoint.url}</strong></p>
                     <p class="muted">
-                        {endpoint.events.join(", ")}
+                        {endpoint.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")}
                         {(!endpoint.description.is_empty()).then(|| format!(" · {}", endpoint.description))}
                         {(!endpoint.enabled).then_some(" · disabled")}
                     </p>
@@ -706,10 +706,10 @@ fn DeliveryLog(
                             let next = d.next_attempt_at.as_deref().map(|n| format!("next try {}", short_time(n)));
                             let (endpoint, delivery) = (endpoint.clone(), d.id.to_string());
                             view! {
-                                <tr data-status=d.status.clone()>
-                                    <td><code>{d.event_type}</code></td>
+                                <tr data-status=d.status.as_str()>
+                                    <td><code>{d.event_type.as_str()}</code></td>
                                     <td>
-                                        <span class=format!("badge badge--{}", d.status)>{d.status.clone()}</span>
+                                        <span class=format!("badge badge--{}", d.status)>{d.status.as_str()}</span>
                                         {next.map(|n| view! { <span class="muted">" "{n}</span> })}
                                     </td>
                                     <td>

@@ -9,7 +9,7 @@
 //! Every request counts, including refused ones, so hammering a key does
 //! not buy extra tries.
 
-use super::Rate;
+use super::{Rate, RateWindow};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -79,8 +79,8 @@ pub fn tighter(minute: (i64, i64, i64), day: (i64, i64, i64)) -> Rate {
         window,
         exceeded: hits > limit,
     };
-    let m = make(minute, "minute");
-    let d = make(day, "day");
+    let m = make(minute, RateWindow::Minute);
+    let d = make(day, RateWindow::Day);
     match (m.exceeded, d.exceeded) {
         (_, true) => d,
         (true, false) => m,
@@ -91,17 +91,23 @@ pub fn tighter(minute: (i64, i64, i64), day: (i64, i64, i64)) -> Rate {
 
 #[cfg(test)]
 mod tests {
-    use super::tighter;
+    use super::{tighter, RateWindow};
 
     #[test]
     fn the_tighter_window_is_reported() {
         let r = tighter((60, 10, 30), (5000, 100, 3600));
-        assert_eq!((r.window, r.remaining, r.exceeded), ("minute", 50, false));
+        assert_eq!(
+            (r.window, r.remaining, r.exceeded),
+            (RateWindow::Minute, 50, false)
+        );
         let r = tighter((60, 61, 30), (5000, 100, 3600));
-        assert_eq!((r.window, r.remaining, r.exceeded), ("minute", 0, true));
+        assert_eq!(
+            (r.window, r.remaining, r.exceeded),
+            (RateWindow::Minute, 0, true)
+        );
         let r = tighter((60, 5, 30), (5000, 4998, 3600));
-        assert_eq!((r.window, r.remaining), ("day", 2));
+        assert_eq!((r.window, r.remaining), (RateWindow::Day, 2));
         let r = tighter((60, 5, 30), (5000, 5001, 3600));
-        assert!(r.exceeded && r.window == "day");
+        assert!(r.exceeded && r.window == RateWindow::Day);
     }
 }

@@ -8,11 +8,14 @@
 //! a message can be put back in the queue (resend, same `webhook-id`).
 
 use super::destination::{self, Policy};
-use super::{NewWebhook, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WEBHOOK_EVENTS};
+use super::{
+    DeliveryStatus, NewWebhook, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WEBHOOK_EVENTS,
+};
 use crate::audit::repo::{record, Entry, Subject};
 use crate::audit::AuditAction;
 use crate::auth::Role;
 use crate::db::TenantTx;
+use crate::domain::EventType;
 use crate::error::{AppError, FieldError};
 use base64::Engine;
 use rand::RngCore;
@@ -56,21 +59,21 @@ fn rfc3339(at: OffsetDateTime) -> String {
 }
 
 /// Checks the events asked for: known names, at least one, no repeats.
-pub fn parse_events(events: &[String]) -> Result<Vec<String>, FieldError> {
-    let mut out: Vec<String> = Vec::new();
+pub fn parse_events(events: &[String]) -> Result<Vec<EventType>, FieldError> {
+    let mut out: Vec<EventType> = Vec::new();
     for e in events {
         let e = e.trim();
-        if !WEBHOOK_EVENTS.contains(&e) {
+        let Some(event) = EventType::parse(e).filter(|v| WEBHOOK_EVENTS.contains(v)) else {
             return Err(FieldError::new(
                 "events",
                 format!(
                     "Unknown event \"{e}\"; choose from {}.",
-                    WEBHOOK_EVENTS.join(", ")
+                    WEBHOOK_EVENTS.map(EventType::as_str).join(", ")
                 ),
             ));
-        }
-        if !out.iter().any(|o| o == e) {
-            out.push(e.to_owned());
+        };
+        if !out.contains(&event) {
+            out.push(event);
         }
     }
     if out.is_empty() {
@@ -124,7 +127,7 @@ pub async fn register(
         id,
         dest.url.as_str(),
         description,
-        &events,
+        &events as &[EventType],
         secret,
         person
     )
@@ -154,8 +157,8 @@ pub async fn register(
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<WebhookEndpoint>, AppError> {
     guard(tx)?;
     let rows = sqlx::query!(
-        "SELECT id, url, description, events, created_at, disabled_at
-         FROM webhook_endpoints ORDER BY created_at DESC, id LIMIT 100"
+        r#"SELECT id, url, description, events AS "events: Vec<EventType>", created_at, disabled_at
+           FROM webhook_endpoints ORDER BY created_at DESC, id LIMIT 100"#
     )
     .fetch_all(tx.conn())
     .await?;
@@ -203,7 +206,7 @@ pub async fn disable(tx: &mut TenantTx, id: Uuid) -> Result<(), AppError> {
 
 /// The body of a message: the Standard Webhooks payload shape, thin (ids
 /// and codes, never patient details).
-pub fn message_body(event_type: &str, at: OffsetDateTime, data: &serde_json::Value) -> String {
+pub fn message_body(event_type: EventType, at: OffsetDateTime, data: &serde_json::Value) -> String {
     json!({
         "type": event_type,
         "timestamp": rfc3339(at),
@@ -223,7 +226,7 @@ pub async fn ping(tx: &mut TenantTx, endpoint: Uuid) -> Result<Uuid, AppError> {
     let id = Uuid::new_v4();
     let org = tx.principal().org_id;
     let body = message_body(
-        "ping",
+        EventType::Ping,
         OffsetDateTime::now_utc(),
         &json!({ "endpoint_id": endpoint }),
     );
@@ -269,7 +272,8 @@ pub async fn deliveries(
 ) -> Result<Vec<WebhookDelivery>, AppError> {
     get(tx, endpoint).await?;
     let rows = sqlx::query!(
-        r#"SELECT id, event_type, status::text AS "status!", created_at, next_attempt_at
+        r#"SELECT id, event_type AS "event_type: EventType", status AS "status: DeliveryStatus",
+                  created_at, next_attempt_at
            FROM webhook_deliveries WHERE endpoint_id = $1
            ORDER BY created_at DESC, id LIMIT $2"#,
         endpoint,
@@ -291,7 +295,8 @@ pub async fn deliveries(
         .map(|r| WebhookDelivery {
             id: r.id,
             endpoint_id: endpoint,
-            next_attempt_at: (r.status == "pending").then(|| rfc3339(r.next_attempt_at)),
+            next_attempt_at: (r.status == DeliveryStatus::Pending)
+                .then(|| rfc3339(r.next_attempt_at)),
             event_type: r.event_type,
             status: r.status,
             created_at: rfc3339(r.created_at),

@@ -5,7 +5,10 @@
 //! code past the boundary never re-checks.
 
 mod email;
+mod event;
 mod text;
+pub(crate) mod vocab;
 
 pub use email::EmailAddress;
+pub use event::EventType;
 pub use text::{BoundedText, TextRules};

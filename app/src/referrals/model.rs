@@ -2,45 +2,12 @@
 //! machine and decline reasons (Rust enums mapped to Postgres enums), what
 //! a referrer submits and what the pages show.
 
-use crate::domain::{BoundedText, TextRules};
+use crate::domain::vocab::labelled_enum;
+use crate::domain::{BoundedText, EventType, TextRules};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
-
-macro_rules! labelled_enum {
-    ($(#[$meta:meta])* $name:ident, $pg:literal, [$($variant:ident = $value:literal : $label:literal),+ $(,)?]) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
-        #[cfg_attr(feature = "ssr", sqlx(type_name = $pg, rename_all = "snake_case"))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The database, form and API value.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $value),+
-                }
-            }
-
-            pub fn parse(value: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == value)
-            }
-
-            pub fn label(self) -> &'static str {
-                match self {
-                    $($name::$variant => $label),+
-                }
-            }
-        }
-    };
-}
 
 labelled_enum!(
     /// The kind of home care asked for (SPEC J1).
@@ -103,6 +70,30 @@ labelled_enum!(
 );
 
 impl ReferralStatus {
+    /// The domain event a move to this status records.
+    pub fn event(self) -> EventType {
+        match self {
+            // A referral is received when it is created.
+            ReferralStatus::Received => EventType::ReferralCreated,
+            ReferralStatus::Matched => EventType::ReferralMatched,
+            ReferralStatus::Accepted => EventType::ReferralAccepted,
+            ReferralStatus::Declined => EventType::ReferralDeclined,
+            ReferralStatus::Scheduled => EventType::ReferralScheduled,
+            ReferralStatus::FirstVisitDone => EventType::ReferralFirstVisitDone,
+            ReferralStatus::Closed => EventType::ReferralClosed,
+            ReferralStatus::Cancelled => EventType::ReferralCancelled,
+        }
+    }
+
+    /// The status a status-change event moved a referral to (none for
+    /// creation and assignment).
+    pub fn moved_by(event: EventType) -> Option<Self> {
+        ReferralStatus::ALL
+            .iter()
+            .copied()
+            .find(|s| *s != ReferralStatus::Received && s.event() == event)
+    }
+
     /// The statuses this one may move to.
     pub fn next(self) -> &'static [ReferralStatus] {
         use ReferralStatus as S;

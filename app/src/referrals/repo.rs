@@ -5,6 +5,7 @@
 use super::matching::Candidate;
 use super::*;
 use crate::db::{TenantTx, Tx};
+use crate::domain::EventType;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -233,7 +234,7 @@ pub async fn clinic_clinicians(
 pub async fn record_event(
     tx: &mut TenantTx,
     parties: (Uuid, Option<Uuid>),
-    event_type: &str,
+    event_type: EventType,
     subject: Uuid,
     payload: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
@@ -242,7 +243,7 @@ pub async fn record_event(
          VALUES ($1, $2, $3, $4, $5)",
         parties.0,
         parties.1,
-        event_type,
+        event_type as EventType,
         subject,
         payload
     )

@@ -9,6 +9,7 @@ use crate::audit::repo::{record, Entry, Subject};
 use crate::audit::AuditAction;
 use crate::auth::{RequestMeta, Role};
 use crate::db::TenantTx;
+use crate::domain::EventType;
 use crate::error::AppError;
 use serde_json::json;
 use uuid::Uuid;
@@ -83,7 +84,7 @@ pub async fn create(
     repo::record_event(
         &mut tx,
         (org, clinic),
-        "referral.created",
+        EventType::ReferralCreated,
         id,
         json!({ "referral_id": id }),
     )
@@ -94,7 +95,7 @@ pub async fn create(
         repo::record_event(
             &mut tx,
             (org, clinic),
-            "referral.matched",
+            EventType::ReferralMatched,
             id,
             json!({ "referral_id": id, "matches": candidates.len() }),
         )
@@ -307,7 +308,7 @@ pub async fn take_step(
     repo::record_event(
         &mut tx,
         (parties.organization_id, parties.clinic_id),
-        &format!("referral.{}", to.as_str()),
+        to.event(),
         id,
         json!({
             "referral_id": id,
@@ -371,7 +372,7 @@ pub async fn assign(
     repo::record_event(
         &mut tx,
         (parties.organization_id, parties.clinic_id),
-        "referral.assigned",
+        EventType::ReferralAssigned,
         id,
         json!({ "referral_id": id, "clinician_id": clinician }),
     )

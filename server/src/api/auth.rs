@@ -118,7 +118,7 @@ fn with_www_authenticate(mut response: Response) -> Response {
 
 fn add_rate_headers(mut response: Response, rate: &Rate) -> Response {
     let h = response.headers_mut();
-    let window = if rate.window == "day" { 86_400 } else { 60 };
+    let window = rate.window.seconds();
     for (name, value) in [
         ("ratelimit-limit", rate.limit.to_string()),
         ("ratelimit-remaining", rate.remaining.to_string()),

@@ -62,7 +62,7 @@ fn endpoint_out(e: WebhookEndpoint) -> WebhookOut {
         id: e.id,
         url: e.url,
         description: e.description,
-        events: e.events,
+        events: e.events.iter().map(|v| v.as_str().to_owned()).collect(),
         created_at: e.created_at,
         enabled: e.enabled,
     }
@@ -95,8 +95,8 @@ pub struct DeliveryOut {
 fn delivery_out(d: WebhookDelivery) -> DeliveryOut {
     DeliveryOut {
         id: d.id,
-        event_type: d.event_type,
-        status: d.status,
+        event_type: d.event_type.as_str().to_owned(),
+        status: d.status.as_str().to_owned(),
         created_at: d.created_at,
         next_attempt_at: d.next_attempt_at,
         attempts: d

@@ -11,6 +11,7 @@
 //! the transaction that finishes the job: each event's mail is filed once.
 
 use crate::events::Event;
+use app::domain::EventType;
 use app::referrals::ReferralStatus;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -21,9 +22,9 @@ pub async fn file(
     event: &Event,
     public_url: &str,
 ) -> Result<(), sqlx::Error> {
-    let Some(kind) = event.event_type.strip_prefix("referral.") else {
+    if event.event_type.area() != "referral" {
         return Ok(());
-    };
+    }
     let referral = sqlx::query!(
         r#"SELECT reference, patient_initials, status AS "status: ReferralStatus", created_by
            FROM referrals WHERE organization_id = $1 AND id = $2"#,
@@ -35,13 +36,15 @@ pub async fn file(
     let Some(r) = referral else {
         return Ok(());
     };
-    let to_clinic = matches!(kind, "created" | "cancelled");
-    if to_clinic {
-        if let Some(clinic) = event.clinic_id {
+    match event.event_type {
+        EventType::ReferralCreated | EventType::ReferralCancelled => {
+            let Some(clinic) = event.clinic_id else {
+                return Ok(());
+            };
             let clinic_name = org_name(tx, clinic).await?;
             let link = format!("{public_url}/clinic/inbox/{}", event.subject_id);
             for to in clinic_staff(tx, clinic).await? {
-                let mail = if kind == "created" {
+                let mail = if event.event_type == EventType::ReferralCreated {
                     app::mail::referral_new(
                         &to,
                         &clinic_name,
@@ -61,17 +64,21 @@ pub async fn file(
                 app::mail::enqueue(&mut *tx, &mail).await?;
             }
         }
-    } else if let Some(status) = ReferralStatus::parse(kind) {
-        if let Some(to) = sender(tx, r.created_by).await? {
-            let link = format!("{public_url}/referrer/referrals/{}", event.subject_id);
-            let mail = app::mail::referral_status(
-                &to,
-                &r.reference,
-                &r.patient_initials,
-                status.label(),
-                &link,
-            );
-            app::mail::enqueue(&mut *tx, &mail).await?;
+        other => {
+            let Some(status) = ReferralStatus::moved_by(other) else {
+                return Ok(());
+            };
+            if let Some(to) = sender(tx, r.created_by).await? {
+                let link = format!("{public_url}/referrer/referrals/{}", event.subject_id);
+                let mail = app::mail::referral_status(
+                    &to,
+                    &r.reference,
+                    &r.patient_initials,
+                    status.label(),
+                    &link,
+                );
+                app::mail::enqueue(&mut *tx, &mail).await?;
+            }
         }
     }
     Ok(())

@@ -6,6 +6,7 @@
 
 use crate::events::Event;
 use app::developer::webhooks::message_body;
+use app::domain::EventType;
 use sqlx::PgConnection;
 
 /// Files the webhook messages for `event`.
@@ -16,9 +17,7 @@ pub async fn file(
 ) -> Result<(), sqlx::Error> {
     // Thin: the event's ids and codes, and where to read the rest.
     let mut data = event.payload.clone();
-    if let (Some(map), Some("referral")) =
-        (data.as_object_mut(), event.event_type.split('.').next())
-    {
+    if let (Some(map), "referral") = (data.as_object_mut(), event.event_type.area()) {
         map.insert(
             "url".into(),
             format!(
@@ -28,7 +27,7 @@ pub async fn file(
             .into(),
         );
     }
-    let body = message_body(&event.event_type, event.occurred_at, &data);
+    let body = message_body(event.event_type, event.occurred_at, &data);
     sqlx::query!(
         "INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, body)
          SELECT e.organization_id, e.id, $3, $4, $5
@@ -38,7 +37,7 @@ pub async fn file(
         event.organization_id,
         event.clinic_id,
         event.id,
-        event.event_type,
+        event.event_type as EventType,
         body
     )
     .execute(tx)
