@@ -70,8 +70,13 @@ pub async fn matching(urls: &DatabaseUrls, clinicians: u64, runs: usize) -> Resu
     let mut times = Vec::with_capacity(runs);
     let mut found = 0usize;
     for i in 0..runs + 10 {
-        let zip = &zips[rng.random_range(0..zips.len())];
-        let code = format!("{}9", categories[rng.random_range(0..categories.len())]);
+        let zip = app::domain::ZipCode::parse(&zips[rng.random_range(0..zips.len())])
+            .map_err(anyhow::Error::msg)?;
+        let code = app::domain::Icd10Code::parse(&format!(
+            "{}9",
+            categories[rng.random_range(0..categories.len())]
+        ))
+        .map_err(anyhow::Error::msg)?;
         let care = CareType::ALL[rng.random_range(0..CareType::ALL.len())];
         let mut tx = resolve(&pool, &policy, &claim)
             .await
@@ -81,7 +86,7 @@ pub async fn matching(urls: &DatabaseUrls, clinicians: u64, runs: usize) -> Resu
         let matches = matching::find(
             &mut tx,
             &MatchQuery {
-                zip,
+                zip: &zip,
                 diagnosis_code: &code,
                 care_type: care,
                 start,

@@ -7,8 +7,9 @@
 //! field names. The REST and FHIR doors both read their input here, so
 //! a product rule about what a client may send changes in one place.
 
-use super::{normalize_icd, repo, CareType, NewReferral};
+use super::{repo, CareType, NewReferral};
 use crate::db::TenantTx;
+use crate::domain::Icd10Code;
 use crate::error::{AppError, FieldError};
 use time::{Date, Duration};
 use uuid::Uuid;
@@ -63,9 +64,9 @@ pub async fn resolve_diagnosis(tx: &mut TenantTx, raw: &str) -> Result<Option<St
     if raw.is_empty() {
         return Ok(None);
     }
-    if let Some(code) = normalize_icd(raw) {
-        if repo::diagnosis(tx.conn(), &code).await?.is_some() {
-            return Ok(Some(code));
+    if let Ok(code) = Icd10Code::parse(raw) {
+        if repo::diagnosis(tx.conn(), code.as_str()).await?.is_some() {
+            return Ok(Some(code.into()));
         }
     }
     if let Some(code) = abbreviation(raw) {

@@ -16,15 +16,15 @@
 
 use super::{CareType, Discipline};
 use crate::db::Tx;
+use crate::domain::{Icd10Code, ZipCode};
 use time::{Date, OffsetDateTime, Weekday};
 use uuid::Uuid;
 
 /// What to match.
 #[derive(Debug, Clone)]
 pub struct MatchQuery<'a> {
-    pub zip: &'a str,
-    /// Without the dot.
-    pub diagnosis_code: &'a str,
+    pub zip: &'a ZipCode,
+    pub diagnosis_code: &'a Icd10Code,
     pub care_type: CareType,
     pub start: Date,
     pub limit: i64,
@@ -53,12 +53,12 @@ pub async fn find<S>(
     tx: &mut Tx<S>,
     query: &MatchQuery<'_>,
 ) -> Result<Vec<Candidate>, sqlx::Error> {
-    let category: String = query.diagnosis_code.chars().take(3).collect();
+    let category = query.diagnosis_code.category();
     // Where the patient is, first: the box the candidates must fall in is
     // then plain numbers the planner can use with the position index.
     let Some(place) = sqlx::query!(
         "SELECT lat, lon, state FROM zip_codes WHERE zip = $1",
-        query.zip
+        query.zip.as_str()
     )
     .fetch_optional(tx.conn())
     .await?
@@ -125,7 +125,7 @@ pub async fn find<S>(
             let explanation = explain(
                 r.miles,
                 &r.category_name,
-                &category,
+                category,
                 query.start,
                 r.days_to_opening,
             );
@@ -135,7 +135,7 @@ pub async fn find<S>(
                 discipline: r.discipline,
                 distance_miles: r.miles,
                 days_to_opening: r.days_to_opening,
-                category: category.clone(),
+                category: category.to_owned(),
                 category_name: r.category_name,
                 verified_at: r.verified_at,
                 clinic_id: r.clinic_id,

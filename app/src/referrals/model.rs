@@ -3,7 +3,7 @@
 //! a referrer submits and what the pages show.
 
 use crate::domain::vocab::labelled_enum;
-use crate::domain::{BoundedText, EventType, TextRules};
+use crate::domain::{BoundedText, EventType, Icd10Code, PatientInitials, TextRules, ZipCode};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -254,11 +254,10 @@ const NOTES: TextRules = TextRules::multi_line("Notes", 0, 2000);
 /// (the ZIP and the code must exist; the repository checks that).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewReferral {
-    pub patient_initials: String,
+    pub patient_initials: PatientInitials,
     pub patient_birth_year: Option<i32>,
-    pub zip: String,
-    /// Without the dot, upper-case.
-    pub diagnosis_code: String,
+    pub zip: ZipCode,
+    pub diagnosis_code: Icd10Code,
     pub care_type: CareType,
     pub priority: Priority,
     pub requested_start: Date,
@@ -284,19 +283,9 @@ impl NewReferral {
         today: Date,
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let initials_clean: String = initials
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '.')
-            .collect::<String>()
-            .to_uppercase();
-        if !(2..=3).contains(&initials_clean.chars().count())
-            || !initials_clean.chars().all(|c| c.is_ascii_uppercase())
-        {
-            errors.push(FieldError::new(
-                "patient_initials",
-                "Enter the patient's initials: two or three letters, like J.D.",
-            ));
-        }
+        let initials = PatientInitials::parse(initials)
+            .map_err(|m| errors.push(FieldError::new("patient_initials", m)))
+            .ok();
         let birth_year = match birth_year.trim() {
             "" => None,
             raw => match raw.parse::<i32>() {
@@ -313,17 +302,12 @@ impl NewReferral {
                 }
             },
         };
-        let zip = zip.trim().to_owned();
-        if !(zip.len() == 5 && zip.chars().all(|c| c.is_ascii_digit())) {
-            errors.push(FieldError::new("zip", "Enter a five-digit US ZIP code."));
-        }
-        let diagnosis_code = normalize_icd(diagnosis);
-        if diagnosis_code.is_none() {
-            errors.push(FieldError::new(
-                "diagnosis",
-                "Choose the primary diagnosis (an ICD-10-CM code such as I50.9).",
-            ));
-        }
+        let zip = ZipCode::parse(zip)
+            .map_err(|m| errors.push(FieldError::new("zip", m)))
+            .ok();
+        let diagnosis_code = Icd10Code::parse(diagnosis)
+            .map_err(|m| errors.push(FieldError::new("diagnosis", m)))
+            .ok();
         let care_type = CareType::parse(care_type.trim());
         if care_type.is_none() {
             errors.push(FieldError::new(
@@ -367,15 +351,25 @@ impl NewReferral {
         let notes = BoundedText::parse_optional(notes, NOTES)
             .map_err(|m| errors.push(FieldError::new("notes", m)))
             .ok();
-        match (diagnosis_code, care_type, priority, requested_start, notes) {
+        match (
+            initials,
+            zip,
+            diagnosis_code,
+            care_type,
+            priority,
+            requested_start,
+            notes,
+        ) {
             (
+                Some(patient_initials),
+                Some(zip),
                 Some(diagnosis_code),
                 Some(care_type),
                 Some(priority),
                 Some(requested_start),
                 Some(notes),
             ) if errors.is_empty() => Ok(Self {
-                patient_initials: initials_clean,
+                patient_initials,
                 patient_birth_year: birth_year,
                 zip,
                 diagnosis_code,
@@ -399,26 +393,6 @@ pub fn format_age(minutes: i64) -> String {
         m if m < 24 * 60 => format!("{} h {} min", m / 60, m % 60),
         m => format!("{} d {} h", m / (24 * 60), (m % (24 * 60)) / 60),
     }
-}
-
-/// `I50.9`, `i509`, `I50.9 – Heart failure…` → `I509`; `None` when the
-/// text does not start with a code's shape.
-pub fn normalize_icd(raw: &str) -> Option<String> {
-    let first = raw.split_whitespace().next()?;
-    let code: String = first
-        .chars()
-        .filter(|c| *c != '.')
-        .collect::<String>()
-        .to_uppercase();
-    let mut chars = code.chars();
-    let shaped = code.len() >= 3
-        && code.len() <= 7
-        && chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        // Usually a digit; the newest codes (QA0…) have a letter.
-        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && code.chars().any(|c| c.is_ascii_digit())
-        && code.chars().all(|c| c.is_ascii_alphanumeric());
-    shaped.then_some(code)
 }
 
 /// `R-` and the first eight hex digits of the id.
@@ -472,19 +446,6 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
         assert_eq!(DeclineReason::parse("payer"), Some(DeclineReason::Payer));
-    }
-
-    #[test]
-    fn icd_codes_are_read_however_they_are_typed() {
-        assert_eq!(normalize_icd("I50.9").as_deref(), Some("I509"));
-        assert_eq!(normalize_icd(" i509 ").as_deref(), Some("I509"));
-        assert_eq!(
-            normalize_icd("E11.9 – Type 2 diabetes").as_deref(),
-            Some("E119")
-        );
-        for bad in ["", "heart", "5I0", "I5", "I50.9999999"] {
-            assert_eq!(normalize_icd(bad), None, "{bad}");
-        }
     }
 
     fn parse(initials: &str, start: &str) -> Result<NewReferral, Vec<FieldError>> {

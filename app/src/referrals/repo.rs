@@ -17,7 +17,9 @@ pub async fn search_diagnoses<S>(
     query: &str,
     limit: i64,
 ) -> Result<Vec<Diagnosis>, sqlx::Error> {
-    let code_prefix = normalize_icd(query).unwrap_or_default();
+    let code_prefix = crate::domain::Icd10Code::parse(query)
+        .map(String::from)
+        .unwrap_or_default();
     // Each word becomes a prefix term: "heart fail" → heart:* & fail:*.
     let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
@@ -115,10 +117,10 @@ pub async fn insert(
         id,
         clinic,
         reference_for(id),
-        referral.patient_initials,
+        referral.patient_initials.as_str(),
         referral.patient_birth_year,
-        referral.zip,
-        referral.diagnosis_code,
+        referral.zip.as_str(),
+        referral.diagnosis_code.as_str(),
         referral.care_type as CareType,
         referral.priority as Priority,
         referral.requested_start,

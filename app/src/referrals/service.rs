@@ -30,13 +30,16 @@ pub async fn create(
         return Err(AppError::Forbidden);
     }
     let mut errors = Vec::new();
-    if repo::zip_place(tx.conn(), &referral.zip).await?.is_none() {
+    if repo::zip_place(tx.conn(), referral.zip.as_str())
+        .await?
+        .is_none()
+    {
         errors.push(crate::error::FieldError::new(
             "zip",
             format!("{} is not a US ZIP code we know.", referral.zip),
         ));
     }
-    match repo::diagnosis(tx.conn(), &referral.diagnosis_code).await? {
+    match repo::diagnosis(tx.conn(), referral.diagnosis_code.as_str()).await? {
         None => errors.push(crate::error::FieldError::new(
             "diagnosis",
             "That is not an ICD-10-CM code. Start typing the condition or the code and choose from the list.",

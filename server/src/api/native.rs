@@ -123,7 +123,7 @@ pub async fn search_clinicians(
         .map(str::to_owned);
     if zip
         .as_ref()
-        .is_some_and(|z| z.len() != 5 || !z.chars().all(|c| c.is_ascii_digit()))
+        .is_some_and(|z| app::domain::ZipCode::parse(z).is_err())
     {
         fields.push(FieldError::new("zip", "Use a five-digit ZIP code."));
     }
@@ -134,9 +134,9 @@ pub async fn search_clinicians(
         .filter(|d| !d.is_empty())
     {
         None => None,
-        Some(raw) => match referrals::normalize_icd(raw) {
-            Some(code) => Some(code.chars().take(3).collect::<String>()),
-            None => {
+        Some(raw) => match app::domain::Icd10Code::parse(raw) {
+            Ok(code) => Some(code.category().to_owned()),
+            Err(_) => {
                 fields.push(FieldError::new(
                     "diagnosis",
                     "Use an ICD-10-CM code or category, like I50.9 or I50.",
