@@ -23,8 +23,7 @@
 //!
 //! The caller owns the transaction: it commits, or dropping it rolls back.
 
-use crate::auth::session::Actor;
-use crate::auth::{Principal, Role};
+use crate::identity::{Actor, Principal, Role};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 

@@ -22,6 +22,7 @@ pub mod dashboard;
 pub mod developer;
 pub mod domain;
 pub mod error;
+pub mod identity;
 pub mod jobs;
 pub mod orgs;
 mod pages;

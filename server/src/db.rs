@@ -13,7 +13,7 @@
 //!   as: also unprivileged, with its own policies, so the web role can
 //!   file a message it can never read back.
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use anyhow::{Context, Result};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

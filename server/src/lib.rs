@@ -30,6 +30,7 @@ pub mod operator;
 pub mod probe;
 pub mod reference;
 pub mod routes;
+pub mod secret;
 pub mod sessions;
 pub mod telemetry;
 pub mod webhooks;

@@ -12,7 +12,6 @@
 mod api;
 mod pages;
 mod password;
-mod role;
 
 #[cfg(feature = "ssr")]
 pub mod hashing;
@@ -27,12 +26,14 @@ pub mod throttle;
 #[cfg(feature = "ssr")]
 pub mod token;
 
+#[cfg(feature = "ssr")]
+pub use crate::identity::Principal;
+pub use crate::identity::{OrgKind, Role};
 pub use api::*;
 pub use pages::{
     AccountPage, ErrorNotice, ForbiddenNotice, ForgotPasswordPage, LoginPage, RegisterPage,
     ResetPasswordPage, SignInRequired, SwitchOrganizationPage,
 };
 pub use password::{NewPassword, PASSWORD_MAX, PASSWORD_MIN};
-pub use role::{OrgKind, Role};
 #[cfg(feature = "ssr")]
-pub use session::{require, Principal, RequestMeta};
+pub use session::{require, RequestMeta};

@@ -18,9 +18,10 @@
 //! the role check calls a server function that calls `require`; the HTTP
 //! status follows the error.
 
-use super::{OrgKind, Role};
 use crate::db::{self, TenantTx};
 use crate::error::AppError;
+pub use crate::identity::{Actor, ApiKeyRef, BreakGlassRef, Principal};
+use crate::identity::{OrgKind, Resolved, Role};
 use crate::state::{AppState, AuthPolicy};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -46,106 +47,6 @@ pub struct SessionClaim {
     pub role: Role,
     /// Whether the person belongs to more than one organization.
     pub can_switch: bool,
-}
-
-/// An authenticated actor (a person, or an API key) acting for one
-/// organization with one role. Only this module makes one, from a live
-/// session or a live key (or, for the operator's tools and tests, from a
-/// live sign-in row: see [`resolve`]).
-#[derive(Debug, Clone)]
-pub struct Principal {
-    /// Who acts: a person or a key, never one dressed as the other.
-    pub actor: Actor,
-    pub email: String,
-    pub display_name: String,
-    pub org_id: Uuid,
-    pub org_name: String,
-    pub org_kind: OrgKind,
-    pub role: Role,
-    pub can_switch: bool,
-    /// The organization is a sandbox: de-identified data, no routing.
-    pub sandbox: bool,
-    _resolved: Resolved,
-}
-
-/// Who acts in a request. Audit rows record the kind, so an API key's id
-/// is never stored where a person's belongs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    /// A person signed in: their account and the sign-in (`user_sessions`).
-    User { user_id: Uuid, login_id: Uuid },
-    /// A request that came with an API key (a key is nobody).
-    ApiKey(ApiKeyRef),
-    /// A platform administrator reading another organization under a
-    /// break-glass grant: read-only, time-limited, recorded in that
-    /// organization's chain as this kind (see `crate::break_glass`).
-    BreakGlass(BreakGlassRef),
-}
-
-/// The platform administrator and the grant a break-glass request acts
-/// under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BreakGlassRef {
-    pub user_id: Uuid,
-    pub login_id: Uuid,
-    pub grant_id: Uuid,
-}
-
-/// The API key a request authenticated with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ApiKeyRef {
-    pub id: Uuid,
-    pub sandbox: bool,
-}
-
-/// Proof of resolution: private, so no other module can build a Principal.
-#[derive(Debug, Clone, Copy)]
-struct Resolved;
-
-impl Principal {
-    pub fn has_role(&self, roles: &[Role]) -> bool {
-        roles.contains(&self.role)
-    }
-
-    /// The person who acted, for columns that name a user (`created_by`):
-    /// nobody when an API key acted, nor under break-glass (which writes
-    /// nothing as the tenant).
-    pub fn person(&self) -> Option<Uuid> {
-        match self.actor {
-            Actor::User { user_id, .. } => Some(user_id),
-            Actor::ApiKey(_) | Actor::BreakGlass(_) => None,
-        }
-    }
-
-    /// The person, for operations only a signed-in person may take (a
-    /// key is refused).
-    pub fn require_person(&self) -> Result<Uuid, AppError> {
-        self.person().ok_or(AppError::Forbidden)
-    }
-
-    /// The sign-in this request belongs to, when a person acts.
-    pub fn login(&self) -> Option<Uuid> {
-        match self.actor {
-            Actor::User { login_id, .. } => Some(login_id),
-            Actor::ApiKey(_) | Actor::BreakGlass(_) => None,
-        }
-    }
-
-    /// The API key acting, when one is.
-    pub fn api_key(&self) -> Option<ApiKeyRef> {
-        match self.actor {
-            Actor::ApiKey(key) => Some(key),
-            Actor::User { .. } | Actor::BreakGlass(_) => None,
-        }
-    }
-
-    /// The break-glass grant acting, when one is.
-    pub fn break_glass(&self) -> Option<BreakGlassRef> {
-        match self.actor {
-            Actor::BreakGlass(grant) => Some(grant),
-            Actor::User { .. } | Actor::ApiKey(_) => None,
-        }
-    }
 }
 
 /// The address and browser a request came from, for the login log and the
@@ -297,7 +198,7 @@ pub async fn resolve(
         role: row.role,
         can_switch: claim.can_switch,
         sandbox: false,
-        _resolved: Resolved,
+        _resolved: Resolved::vouch(),
     };
     Ok(Some(TenantTx::for_principal(tx, principal).await))
 }
@@ -344,90 +245,6 @@ pub async fn start(
     })?;
     session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(expires_at)));
     store_claim(session, claim).await
-}
-
-/// What authenticating an API key found.
-#[derive(Debug, Clone)]
-pub struct KeyCheck {
-    pub principal: Principal,
-    pub rate: crate::developer::Rate,
-}
-
-/// Authenticates a presented API key and counts the request against the
-/// key's limits, in one short transaction of its own (so the count stands
-/// whatever the request does next). `None` when the key is malformed,
-/// unknown, revoked, or does not match.
-pub async fn resolve_api_key(
-    pool: &sqlx::PgPool,
-    presented: &str,
-) -> Result<Option<KeyCheck>, AppError> {
-    use crate::developer::keys;
-    let Some(parsed) = keys::parse(presented) else {
-        return Ok(None);
-    };
-    let mut tx = pool.begin().await?;
-    sqlx::query!(
-        r#"SELECT set_config('app.api_key_id', $1, true) AS "set!""#,
-        parsed.key_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let Some(key) = sqlx::query!(
-        r#"SELECT organization_id, id, secret_hash,
-                  environment AS "environment: crate::developer::ApiEnvironment",
-                  acts_as AS "acts_as: Role", revoked_at IS NOT NULL AS "revoked!",
-                  last_used_at IS NULL OR last_used_at < now() - interval '1 minute' AS "stale!"
-           FROM api_keys WHERE key_id = $1"#,
-        parsed.key_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    else {
-        return Ok(None);
-    };
-    if key.revoked || !keys::matches(&key.secret_hash, presented) {
-        return Ok(None);
-    }
-    let sandbox_key = key.environment == crate::developer::ApiEnvironment::Sandbox;
-    if sandbox_key != parsed.sandbox {
-        return Ok(None);
-    }
-    db::set_key_identity(&mut tx, key.id, (key.organization_id, key.acts_as)).await?;
-    let org = sqlx::query!(
-        r#"SELECT name, kind AS "kind: OrgKind", sandbox FROM organizations WHERE id = $1"#,
-        key.organization_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if key.stale {
-        sqlx::query!(
-            "UPDATE api_keys SET last_used_at = now() WHERE key_id = $1",
-            parsed.key_id
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    let rate =
-        crate::developer::rate::count(&mut tx, key.organization_id, key.id, sandbox_key).await?;
-    tx.commit().await?;
-    Ok(Some(KeyCheck {
-        principal: Principal {
-            actor: Actor::ApiKey(ApiKeyRef {
-                id: key.id,
-                sandbox: sandbox_key,
-            }),
-            email: String::new(),
-            display_name: "API key".to_owned(),
-            org_id: key.organization_id,
-            org_name: org.name,
-            org_kind: org.kind,
-            role: key.acts_as,
-            can_switch: false,
-            sandbox: org.sandbox,
-            _resolved: Resolved,
-        },
-        rate,
-    }))
 }
 
 /// Begins the break-glass transaction of `admin` (a platform administrator
@@ -493,7 +310,7 @@ async fn begin_break_glass(
         role: super::Role::PlatformAdmin,
         can_switch: false,
         sandbox: o.sandbox,
-        _resolved: Resolved,
+        _resolved: Resolved::vouch(),
     };
     Ok(Some(TenantTx::for_principal(tx, principal).await))
 }

@@ -197,10 +197,10 @@ pub async fn disable_webhook(key: String, endpoint: Uuid) -> Result<(), AppError
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
+    use super::super::access::resolve_api_key;
     use super::super::{keys, ApiEnvironment, ApiKeyView, KeysView, TryResult};
     use crate::audit::repo::{record, Entry, Subject};
     use crate::audit::AuditAction;
-    use crate::auth::session::resolve_api_key;
     use crate::auth::Role;
     use crate::db::{Anonymous, TenantTx, Tx};
     use crate::domain::{BoundedText, EmailAddress, TextRules};

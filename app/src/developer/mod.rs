@@ -13,6 +13,8 @@ pub use api::*;
 pub use page::DeveloperPage;
 
 #[cfg(feature = "ssr")]
+pub mod access;
+#[cfg(feature = "ssr")]
 pub mod destination;
 #[cfg(feature = "ssr")]
 pub mod keys;

@@ -2,7 +2,7 @@
 //!
 //! 1. the key comes from `Authorization: Bearer <key>` or `X-API-Key`;
 //! 2. it is checked and the request counted (`app::auth::session::
-//!    resolve_api_key`, one short transaction that commits the count);
+//!    developer::access::resolve_api_key`, one short transaction that commits the count);
 //! 3. an unknown key answers 401, an exhausted quota 429 with
 //!    `Retry-After`; otherwise the handler runs with an [`ApiPrincipal`];
 //! 4. every answer to a keyed request carries the quota: `RateLimit-Limit`,
@@ -11,7 +11,8 @@
 //!
 //! FHIR paths answer errors as OperationOutcome (see `super::fhir`).
 
-use app::auth::session::{resolve_api_key, Principal, RequestMeta};
+use app::auth::session::{Principal, RequestMeta};
+use app::developer::access::resolve_api_key;
 use app::developer::Rate;
 use app::error::AppError;
 use app::state::AppState;

@@ -1,16 +1,13 @@
-//! Mail delivery: the worker that turns domain events into mail
-//! ([`notify`]) and sends the outbox over SMTP ([`worker`]), and the
-//! development SMTP sink that receives it when no SMTP server is set.
+//! Mail delivery: the `mail.deliver` job that sends the outbox over SMTP
+//! ([`worker`]), and the development SMTP sink that receives it when no
+//! SMTP server is set. Which events become mail is decided by the event
+//! fan-out (`crate::events`).
 //!
-//! Why our own outbox instead of a job-queue crate (apalis, underway):
-//! a message must be filed in the same transaction as the change it
-//! reports, by the web role under row-level security, and then be readable
-//! only by the worker role. The queue crates we looked at own their tables
-//! and run with one connection role, which would let the web role read
-//! queued mail (reset links, invitation tokens). The outbox is one table,
-//! one claim query (`FOR UPDATE SKIP LOCKED`) and a backoff formula.
+//! Messages are filed in `mail_outbox` in the same transaction as the
+//! change they report, by the web role under row-level security, and are
+//! readable only by the worker role (they hold reset links and invitation
+//! tokens); the job runner (`crate::jobs`) does the retrying.
 
 pub mod mailbox;
-pub mod notify;
 pub mod sink;
 pub mod worker;

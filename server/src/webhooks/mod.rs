@@ -1,9 +1,8 @@
-//! Webhook delivery (SPEC §3): the worker that turns domain events into
-//! signed HTTP deliveries and sends them, at least once, durably.
+//! Webhook delivery (SPEC §3): signed HTTP deliveries of domain events,
+//! sent at least once, durably.
 //!
-//! - [`fanout`]: each new domain event becomes one message per subscribed,
-//!   enabled endpoint of either party (the referring organization, the
-//!   clinic), in the `events.fan_out` job ([`crate::events`]).
+//! - Which events become messages (one per subscribed, enabled endpoint of
+//!   either party) is the event fan-out's (`crate::events`).
 //! - [`sender`]: the `webhook.deliver` job, one per message, run by the job
 //!   runner ([`crate::jobs`]: leases, retries with backoff, several
 //!   processes): signs the message ([`sign`]), POSTs it and logs every
@@ -14,7 +13,6 @@
 //!
 //! Runs as `carethread_worker`, the only role that can read the secrets.
 
-pub mod fanout;
 pub mod sender;
 pub mod sign;
 

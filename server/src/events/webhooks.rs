@@ -1,10 +1,9 @@
 //! Domain events to webhook messages: one message per subscribed, enabled
 //! endpoint of either party (the referring organization, the clinic). Run
-//! by the `events.fan_out` job ([`crate::events`]) in the transaction that
-//! finishes it, and a message is unique per event and endpoint: however
+//! by the `events.fan_out` job in the transaction that finishes it, and a message is unique per event and endpoint: however
 //! often it runs, each event is filed once.
 
-use crate::events::Event;
+use super::Event;
 use app::developer::webhooks::message_body;
 use app::domain::EventType;
 use sqlx::PgConnection;

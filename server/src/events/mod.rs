@@ -1,9 +1,12 @@
 //! The domain-event fan-out: the `events.fan_out` job. Recording a domain
 //! event (`domain_events`, by a domain operation in `app`) files one job by
-//! trigger; the job files the event's mail ([`crate::mail::notify`]) and
-//! webhook messages ([`crate::webhooks::fanout`]) and finishes itself in one
+//! trigger; the job files the event's mail ([`mail`]) and webhook messages
+//! ([`webhooks`]) and finishes itself in one
 //! transaction, so each event is fanned out exactly once, whichever process
 //! runs it and however often a process dies.
+
+mod mail;
+mod webhooks;
 
 use crate::jobs::{Job, JobContext, JobError};
 use app::domain::EventType;
@@ -56,10 +59,10 @@ impl Job for FanOut {
         .await?;
         if let Some(found) = found {
             if event.mail {
-                crate::mail::notify::file(&mut tx, &found, &self.public_url).await?;
+                mail::file(&mut tx, &found, &self.public_url).await?;
             }
             if event.webhooks {
-                crate::webhooks::fanout::file(&mut tx, &found, &self.public_url).await?;
+                webhooks::file(&mut tx, &found, &self.public_url).await?;
             }
         }
         ctx.finish_in(&mut tx).await?;

@@ -7,10 +7,10 @@
 //! - any other status change: whoever sent the referral.
 //!
 //! Messages carry the patient's initials, the reference and a link, never
-//! clinical detail. Run by the `events.fan_out` job ([`crate::events`]), in
-//! the transaction that finishes the job: each event's mail is filed once.
+//! clinical detail. Run by the `events.fan_out` job, in the transaction
+//! that finishes the job: each event's mail is filed once.
 
-use crate::events::Event;
+use super::Event;
 use app::domain::EventType;
 use app::referrals::ReferralStatus;
 use sqlx::PgConnection;

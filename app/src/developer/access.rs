@@ -1,0 +1,89 @@
+//! API-key access: a presented key becomes a [`Principal`] acting for the
+//! key's organization, with the request counted against the key's limits.
+
+use super::{keys, ApiEnvironment};
+use crate::db;
+use crate::error::AppError;
+use crate::identity::{Actor, ApiKeyRef, OrgKind, Principal, Resolved, Role};
+
+/// What authenticating an API key found.
+#[derive(Debug, Clone)]
+pub struct KeyCheck {
+    pub principal: Principal,
+    pub rate: super::Rate,
+}
+
+/// Authenticates a presented API key and counts the request against the
+/// key's limits, in one short transaction of its own (so the count stands
+/// whatever the request does next). `None` when the key is malformed,
+/// unknown, revoked, or does not match.
+pub async fn resolve_api_key(
+    pool: &sqlx::PgPool,
+    presented: &str,
+) -> Result<Option<KeyCheck>, AppError> {
+    let Some(parsed) = keys::parse(presented) else {
+        return Ok(None);
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        r#"SELECT set_config('app.api_key_id', $1, true) AS "set!""#,
+        parsed.key_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let Some(key) = sqlx::query!(
+        r#"SELECT organization_id, id, secret_hash,
+                  environment AS "environment: ApiEnvironment",
+                  acts_as AS "acts_as: Role", revoked_at IS NOT NULL AS "revoked!",
+                  last_used_at IS NULL OR last_used_at < now() - interval '1 minute' AS "stale!"
+           FROM api_keys WHERE key_id = $1"#,
+        parsed.key_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    if key.revoked || !keys::matches(&key.secret_hash, presented) {
+        return Ok(None);
+    }
+    let sandbox_key = key.environment == ApiEnvironment::Sandbox;
+    if sandbox_key != parsed.sandbox {
+        return Ok(None);
+    }
+    db::set_key_identity(&mut tx, key.id, (key.organization_id, key.acts_as)).await?;
+    let org = sqlx::query!(
+        r#"SELECT name, kind AS "kind: OrgKind", sandbox FROM organizations WHERE id = $1"#,
+        key.organization_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if key.stale {
+        sqlx::query!(
+            "UPDATE api_keys SET last_used_at = now() WHERE key_id = $1",
+            parsed.key_id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let rate = super::rate::count(&mut tx, key.organization_id, key.id, sandbox_key).await?;
+    tx.commit().await?;
+    Ok(Some(KeyCheck {
+        principal: Principal {
+            actor: Actor::ApiKey(ApiKeyRef {
+                id: key.id,
+                sandbox: sandbox_key,
+            }),
+            email: String::new(),
+            display_name: "API key".to_owned(),
+            org_id: key.organization_id,
+            org_name: org.name,
+            org_kind: org.kind,
+            role: key.acts_as,
+            can_switch: false,
+            sandbox: org.sandbox,
+            _resolved: Resolved::vouch(),
+        },
+        rate,
+    }))
+}

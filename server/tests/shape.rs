@@ -1,0 +1,126 @@
+//! The code's shape, held by tests: the layers that everything else is
+//! built on import nothing above them (so there are no cycles through
+//! them), and only the modules that check a live credential may vouch for
+//! a principal.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Every `.rs` file under `dir`, as `(path relative to dir, code)`, with
+/// comments and unit-test modules left out.
+fn sources(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let text = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+                let code: String = text
+                    .lines()
+                    .map(|l| l.split("//").next().unwrap())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, code));
+            }
+        }
+    }
+    out
+}
+
+/// The crate's top-level modules that the files of `module` name.
+fn imports(src: &Path, module: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (rel, code) in sources(src) {
+        let top = rel.split(['/', '.']).next().unwrap();
+        if top != module {
+            continue;
+        }
+        for part in code.split("crate::").skip(1) {
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !name.is_empty() && name != module {
+                found.insert(name);
+            }
+        }
+    }
+    found
+}
+
+fn assert_layer(src: &Path, module: &str, allowed: &[&str]) {
+    let found = imports(src, module);
+    let above: Vec<_> = found
+        .iter()
+        .filter(|m| !allowed.contains(&m.as_str()))
+        .collect();
+    assert!(
+        above.is_empty(),
+        "`{module}` imports {above:?}; it may use only {allowed:?}"
+    );
+}
+
+#[test]
+fn the_base_layers_import_nothing_above_them() {
+    let app = workspace().join("app/src");
+    assert_layer(&app, "error", &[]);
+    assert_layer(&app, "domain", &["error"]);
+    assert_layer(&app, "identity", &["error"]);
+    assert_layer(&app, "db", &["identity", "error"]);
+    let server = workspace().join("server/src");
+    assert_layer(&server, "secret", &[]);
+    assert_layer(&server, "reference", &[]);
+    assert_layer(&server, "db", &["secret", "reference"]);
+    assert_layer(&server, "jobs", &[]);
+}
+
+#[test]
+fn the_pairs_that_once_imported_each_other_no_longer_do() {
+    let app = workspace().join("app/src");
+    assert!(
+        !imports(&app, "auth").contains("developer"),
+        "auth -> developer"
+    );
+    assert!(!imports(&app, "db").contains("auth"), "db -> auth");
+    let server = workspace().join("server/src");
+    assert!(!imports(&server, "db").contains("config"), "db -> config");
+    for area in ["mail", "webhooks"] {
+        assert!(
+            !imports(&server, area).contains("events"),
+            "{area} -> events"
+        );
+    }
+}
+
+#[test]
+fn only_the_credential_checks_vouch_for_a_principal() {
+    let app = workspace().join("app/src");
+    let vouching: BTreeSet<String> = sources(&app)
+        .into_iter()
+        .filter(|(_, code)| code.contains("Resolved::vouch()"))
+        .map(|(rel, _)| rel)
+        .collect();
+    let allowed: BTreeSet<String> = ["auth/session.rs", "developer/access.rs"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(vouching, allowed);
+}
