@@ -8,7 +8,7 @@ use super::{AuditPage, BreakGlassGrantView, ChainStatus};
 use crate::auth::ErrorNotice;
 use crate::auth::Role;
 use crate::error::AppError;
-use crate::ui::format_datetime;
+use crate::ui::{format_datetime, DataTable};
 use app_macros::rpc;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -126,19 +126,7 @@ fn AuditLog(
             view! { <p class="empty">"No events yet."</p> }.into_any()
         } else {
             view! {
-                <div class="table-scroll" tabindex="0" role="region" aria-label="Audit events">
-                    <table class="table" data-testid="audit-events">
-                        <thead>
-                            <tr>
-                                <th scope="col">"#"</th>
-                                <th scope="col">"When"</th>
-                                <th scope="col">"Who"</th>
-                                <th scope="col">"What"</th>
-                                <th scope="col">"About"</th>
-                                <th scope="col">"From"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
+                <DataTable label="Audit events" testid="audit-events" columns=["#", "When", "Who", "What", "About", "From"]>
                             {events
                                 .into_iter()
                                 .map(|e| {
@@ -155,9 +143,7 @@ fn AuditLog(
                                     }
                                 })
                                 .collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                </DataTable>
             }
                 .into_any()
         }}
