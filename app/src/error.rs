@@ -224,9 +224,11 @@ impl axum::response::IntoResponse for AppError {
 }
 
 /// Passes `result` through, first setting the response status to the
-/// error's when it is one. Server functions end with this so a validation
-/// failure answers 422, not server_fn's default 500.
+/// error's when it is one, so a validation failure answers 422, not
+/// server_fn's default 500. Called only by the code `#[app_macros::rpc]`
+/// wraps every server function's body in (its module doc says why there).
 #[cfg(feature = "ssr")]
+#[doc(hidden)]
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result {
         set_response_status(error);
@@ -256,6 +258,78 @@ mod tests {
         assert_eq!(json["fields"][0]["field"], "name");
         let back: AppError = serde_json::from_value(json).unwrap();
         assert_eq!(back, AppError::invalid("name", "Required."));
+    }
+
+    /// A server function declared with `#[rpc]` that always refuses.
+    #[cfg(feature = "ssr")]
+    #[app_macros::rpc(prefix = "/rpc", endpoint = "test/refuse")]
+    async fn refuse(retry_after_secs: Option<u64>) -> Result<(), AppError> {
+        Err(match retry_after_secs {
+            Some(retry_after_secs) => AppError::RateLimited { retry_after_secs },
+            None => AppError::Forbidden,
+        })
+    }
+
+    /// Calls `refuse` as a page render does (directly, with the response's
+    /// options in context) and returns the status and headers it set.
+    #[cfg(feature = "ssr")]
+    fn refused_response(retry_after_secs: Option<u64>) -> leptos_axum::ResponseParts {
+        use leptos::prelude::{provide_context, Owner};
+        let options = leptos_axum::ResponseOptions::default();
+        let owner = Owner::new();
+        owner.with(|| {
+            provide_context(options.clone());
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            assert!(runtime.block_on(refuse(retry_after_secs)).is_err());
+        });
+        let parts = options.0.read().unwrap().clone();
+        parts
+    }
+
+    /// Without the `#[rpc]` wrapper a refusal would answer 200 on a page
+    /// and 500 over `/rpc`.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn an_rpc_error_sets_the_response_status() {
+        let forbidden = refused_response(None);
+        assert_eq!(forbidden.status, Some(http::StatusCode::FORBIDDEN));
+        assert!(forbidden.headers.get(http::header::RETRY_AFTER).is_none());
+        let limited = refused_response(Some(30));
+        assert_eq!(limited.status, Some(http::StatusCode::TOO_MANY_REQUESTS));
+        assert_eq!(limited.headers[http::header::RETRY_AFTER], "30");
+    }
+
+    /// A bare `#[server]` would skip the status: every server function in
+    /// this crate is declared with `#[rpc]`.
+    #[test]
+    fn every_server_function_is_declared_with_rpc() {
+        fn visit(dir: &std::path::Path, bare: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    visit(&path, bare);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (n, line) in text.lines().enumerate() {
+                        let line = line.trim_start();
+                        if (line.starts_with("#[server(") && !line.starts_with("#[server(default"))
+                            || line.starts_with("#[server]")
+                            || line.starts_with("#[leptos::server")
+                        {
+                            bare.push(format!("{}:{}", path.display(), n + 1));
+                        }
+                    }
+                }
+            }
+        }
+        let mut bare = Vec::new();
+        visit(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut bare,
+        );
+        assert!(bare.is_empty(), "use #[rpc] instead of #[server]: {bare:?}");
     }
 
     /// Through the real conversion; `server/tests/schema.rs` does the same

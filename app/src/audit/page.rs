@@ -8,7 +8,8 @@ use super::{AuditPage, BreakGlassGrantView, ChainStatus};
 use crate::auth::ErrorNotice;
 use crate::auth::Role;
 use crate::error::AppError;
-use crate::ui::format_datetime;
+use crate::ui::{format_datetime, DataTable};
+use app_macros::rpc;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -16,40 +17,32 @@ use leptos_meta::Title;
 pub const AUDIT_READERS: [Role; 2] = [Role::ClinicAdmin, Role::PlatformAdmin];
 
 /// A page of the principal's organization's log, newest first.
-#[server(prefix = "/rpc", endpoint = "audit/log")]
+#[rpc(prefix = "/rpc", endpoint = "audit/log")]
 pub async fn get_audit_log(#[server(default)] before: Option<i64>) -> Result<AuditPage, AppError> {
-    let result = async {
-        const PAGE: i64 = 50;
-        let mut tx = crate::auth::require(&AUDIT_READERS).await?;
-        let organization = tx.principal().org_name.clone();
-        let events = super::repo::recent(&mut tx, before, PAGE).await?;
-        let break_glass = crate::break_glass::service::grants(&mut tx).await?;
-        tx.commit().await?;
-        let next_before = (events.len() as i64 == PAGE)
-            .then(|| events.last().map(|e| e.seq))
-            .flatten();
-        Ok(AuditPage {
-            organization,
-            break_glass,
-            events,
-            next_before,
-        })
-    }
-    .await;
-    crate::error::with_status(result)
+    const PAGE: i64 = 50;
+    let mut tx = crate::auth::require(&AUDIT_READERS).await?;
+    let organization = tx.principal().org_name.clone();
+    let events = super::repo::recent(&mut tx, before, PAGE).await?;
+    let break_glass = crate::break_glass::service::grants(&mut tx).await?;
+    tx.commit().await?;
+    let next_before = (events.len() as i64 == PAGE)
+        .then(|| events.last().map(|e| e.seq))
+        .flatten();
+    Ok(AuditPage {
+        organization,
+        break_glass,
+        events,
+        next_before,
+    })
 }
 
 /// Walks the principal's organization's chain.
-#[server(prefix = "/rpc", endpoint = "audit/verify")]
+#[rpc(prefix = "/rpc", endpoint = "audit/verify")]
 pub async fn verify_audit_chain() -> Result<ChainStatus, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&AUDIT_READERS).await?;
-        let status = super::repo::verify(&mut tx).await?;
-        tx.commit().await?;
-        Ok(status)
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = crate::auth::require(&AUDIT_READERS).await?;
+    let status = super::repo::verify(&mut tx).await?;
+    tx.commit().await?;
+    Ok(status)
 }
 
 #[component]
@@ -133,19 +126,7 @@ fn AuditLog(
             view! { <p class="empty">"No events yet."</p> }.into_any()
         } else {
             view! {
-                <div class="table-scroll" tabindex="0" role="region" aria-label="Audit events">
-                    <table class="table" data-testid="audit-events">
-                        <thead>
-                            <tr>
-                                <th scope="col">"#"</th>
-                                <th scope="col">"When"</th>
-                                <th scope="col">"Who"</th>
-                                <th scope="col">"What"</th>
-                                <th scope="col">"About"</th>
-                                <th scope="col">"From"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
+                <DataTable label="Audit events" testid="audit-events" columns=["#", "When", "Who", "What", "About", "From"]>
                             {events
                                 .into_iter()
                                 .map(|e| {
@@ -162,9 +143,7 @@ fn AuditLog(
                                     }
                                 })
                                 .collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                </DataTable>
             }
                 .into_any()
         }}

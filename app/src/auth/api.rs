@@ -4,7 +4,7 @@
 
 use super::{OrgKind, Role};
 use crate::error::AppError;
-use leptos::prelude::*;
+use app_macros::rpc;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -84,47 +84,39 @@ fn current_user(p: &super::Principal) -> CurrentUser {
 }
 
 /// Who is signed in, if anyone.
-#[server(prefix = "/rpc", endpoint = "auth/me")]
+#[rpc(prefix = "/rpc", endpoint = "auth/me")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
-    let result = async {
-        let state = crate::state::app_state()?;
-        let session = super::session::current_session().await?;
-        let Some(tx) = super::session::current(&state, &session).await? else {
-            return Ok(None);
-        };
-        let user = current_user(tx.principal());
-        tx.commit().await?;
-        Ok(Some(user))
-    }
-    .await;
-    crate::error::with_status(result)
+    let state = crate::state::app_state()?;
+    let session = super::session::current_session().await?;
+    let Some(tx) = super::session::current(&state, &session).await? else {
+        return Ok(None);
+    };
+    let user = current_user(tx.principal());
+    tx.commit().await?;
+    Ok(Some(user))
 }
 
 /// Signs in and goes to `next` (a path on this site) or the role's
 /// dashboard.
-#[server(prefix = "/rpc", endpoint = "auth/login")]
+#[rpc(prefix = "/rpc", endpoint = "auth/login")]
 pub async fn login(
     email: String,
     password: String,
     #[server(default)] next: Option<String>,
 ) -> Result<String, AppError> {
-    let result = async {
-        let state = crate::state::app_state()?;
-        let session = super::session::current_session().await?;
-        let meta = super::RequestMeta::current();
-        let signed_in = super::service::sign_in(&state, &email, &password, &meta).await?;
-        super::session::start(&session, &signed_in.claim, signed_in.expires_at).await?;
-        let target = safe_next(next.as_deref()).unwrap_or_else(|| signed_in.home().to_owned());
-        leptos_axum::redirect(&target);
-        Ok(target)
-    }
-    .await;
-    crate::error::with_status(result)
+    let state = crate::state::app_state()?;
+    let session = super::session::current_session().await?;
+    let meta = super::RequestMeta::current();
+    let signed_in = super::service::sign_in(&state, &email, &password, &meta).await?;
+    super::session::start(&session, &signed_in.claim, signed_in.expires_at).await?;
+    let target = safe_next(next.as_deref()).unwrap_or_else(|| signed_in.home().to_owned());
+    leptos_axum::redirect(&target);
+    Ok(target)
 }
 
 /// Creates a family or clinician account. Answers with the address the
 /// mail went to, the same whether or not it already had an account.
-#[server(prefix = "/rpc", endpoint = "auth/register")]
+#[rpc(prefix = "/rpc", endpoint = "auth/register")]
 pub async fn register(
     name: String,
     email: String,
@@ -132,159 +124,131 @@ pub async fn register(
     // A radio group sends nothing when nothing is chosen.
     #[server(default)] role: String,
 ) -> Result<String, AppError> {
-    let result = async {
-        let registration = super::service::Registration::parse(&name, &email, &password, &role)?;
-        let state = crate::state::app_state()?;
-        let meta = super::RequestMeta::current();
-        let to = registration.email.as_str().to_owned();
-        super::service::register(&state, registration, &meta).await?;
-        Ok(to)
-    }
-    .await;
-    crate::error::with_status(result)
+    let registration = super::service::Registration::parse(&name, &email, &password, &role)?;
+    let state = crate::state::app_state()?;
+    let meta = super::RequestMeta::current();
+    let to = registration.email.as_str().to_owned();
+    super::service::register(&state, registration, &meta).await?;
+    Ok(to)
 }
 
 /// Ends this session.
-#[server(prefix = "/rpc", endpoint = "auth/logout")]
+#[rpc(prefix = "/rpc", endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
-    let result = async {
-        let state = crate::state::app_state()?;
-        let session = super::session::current_session().await?;
-        if let Some(tx) = super::session::current(&state, &session).await? {
-            super::service::sign_out(tx, &super::RequestMeta::current()).await?;
-        }
-        session.flush().await.map_err(|error| {
-            tracing::error!(%error, "could not delete the session");
-            AppError::Unavailable
-        })?;
-        leptos_axum::redirect("/login?signed_out=1");
-        Ok(())
+    let state = crate::state::app_state()?;
+    let session = super::session::current_session().await?;
+    if let Some(tx) = super::session::current(&state, &session).await? {
+        super::service::sign_out(tx, &super::RequestMeta::current()).await?;
     }
-    .await;
-    crate::error::with_status(result)
+    session.flush().await.map_err(|error| {
+        tracing::error!(%error, "could not delete the session");
+        AppError::Unavailable
+    })?;
+    leptos_axum::redirect("/login?signed_out=1");
+    Ok(())
 }
 
 /// Emails a reset link if the address has an account; answers the same
 /// either way.
-#[server(prefix = "/rpc", endpoint = "auth/forgot-password")]
+#[rpc(prefix = "/rpc", endpoint = "auth/forgot-password")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    let result = async {
-        let state = crate::state::app_state()?;
-        super::service::request_reset(&state, &email, &super::RequestMeta::current()).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let state = crate::state::app_state()?;
+    super::service::request_reset(&state, &email, &super::RequestMeta::current()).await
 }
 
 /// Whether a reset link can still be used.
-#[server(prefix = "/rpc", endpoint = "auth/reset-password/check")]
+#[rpc(prefix = "/rpc", endpoint = "auth/reset-password/check")]
 pub async fn check_reset_link(token: String) -> Result<(), AppError> {
-    let result = async {
-        let state = crate::state::app_state()?;
-        super::service::check_reset_token(&state, &token).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let state = crate::state::app_state()?;
+    super::service::check_reset_token(&state, &token).await
 }
 
 /// Sets a new password with a reset link, then goes to the sign-in page.
-#[server(prefix = "/rpc", endpoint = "auth/reset-password")]
+#[rpc(prefix = "/rpc", endpoint = "auth/reset-password")]
 pub async fn reset_password(
     token: String,
     password: String,
     confirm: String,
 ) -> Result<(), AppError> {
-    let result = async {
-        if password != confirm {
-            return Err(AppError::invalid(
-                "confirm",
-                "The two passwords do not match.",
-            ));
-        }
-        let state = crate::state::app_state()?;
-        super::service::reset_password(&state, &token, &password, &super::RequestMeta::current())
-            .await?;
-        leptos_axum::redirect("/login?reset=1");
-        Ok(())
+    if password != confirm {
+        return Err(AppError::invalid(
+            "confirm",
+            "The two passwords do not match.",
+        ));
     }
-    .await;
-    crate::error::with_status(result)
+    let state = crate::state::app_state()?;
+    super::service::reset_password(&state, &token, &password, &super::RequestMeta::current())
+        .await?;
+    leptos_axum::redirect("/login?reset=1");
+    Ok(())
 }
 
 /// Changes the password; answers how many other sessions were ended.
-#[server(prefix = "/rpc", endpoint = "auth/change-password")]
+#[rpc(prefix = "/rpc", endpoint = "auth/change-password")]
 pub async fn change_password(
     current_password: String,
     new_password: String,
     confirm: String,
 ) -> Result<u64, AppError> {
-    let result = async {
-        if new_password != confirm {
-            return Err(AppError::invalid(
-                "confirm",
-                "The two passwords do not match.",
-            ));
-        }
-        let tx = super::require(&[]).await?;
-        let state = crate::state::app_state()?;
-        let session = super::session::current_session().await?;
-        let ended = super::service::change_password(
-            &state,
-            tx,
-            &current_password,
-            &new_password,
-            &super::RequestMeta::current(),
-        )
-        .await?;
-        // A new id for the session that changed the password.
-        session
-            .cycle_id()
-            .await
-            .map_err(|_| AppError::Unavailable)?;
-        Ok(ended)
+    if new_password != confirm {
+        return Err(AppError::invalid(
+            "confirm",
+            "The two passwords do not match.",
+        ));
     }
-    .await;
-    crate::error::with_status(result)
+    let tx = super::require(&[]).await?;
+    let state = crate::state::app_state()?;
+    let session = super::session::current_session().await?;
+    let ended = super::service::change_password(
+        &state,
+        tx,
+        &current_password,
+        &new_password,
+        &super::RequestMeta::current(),
+    )
+    .await?;
+    // A new id for the session that changed the password.
+    session
+        .cycle_id()
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    Ok(ended)
 }
 
 /// The account page: who, live sessions, recent sign-in attempts.
-#[server(prefix = "/rpc", endpoint = "auth/account")]
+#[rpc(prefix = "/rpc", endpoint = "auth/account")]
 pub async fn get_account() -> Result<AccountView, AppError> {
-    let result = async {
-        let mut tx = super::require(&[]).await?;
-        let current = tx.principal().login().ok_or(AppError::Forbidden)?;
-        let user = current_user(tx.principal());
-        let sessions = super::repo::live_logins(&mut tx)
-            .await?
-            .into_iter()
-            .map(|s| SessionView {
-                current: s.id == current,
-                id: s.id,
-                created_at: s.created_at,
-                last_seen_at: s.last_seen_at,
-                ip: s.ip,
-                user_agent: s.user_agent,
-            })
-            .collect();
-        let attempts = super::repo::own_attempts(&mut tx, 10)
-            .await?
-            .into_iter()
-            .map(|a| AttemptView {
-                attempted_at: a.attempted_at,
-                outcome: outcome_label(a.outcome).to_owned(),
-                ip: a.ip,
-                user_agent: a.user_agent,
-            })
-            .collect();
-        tx.commit().await?;
-        Ok(AccountView {
-            user,
-            sessions,
-            attempts,
+    let mut tx = super::require(&[]).await?;
+    let current = tx.principal().login().ok_or(AppError::Forbidden)?;
+    let user = current_user(tx.principal());
+    let sessions = super::repo::live_logins(&mut tx)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == current,
+            id: s.id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            ip: s.ip,
+            user_agent: s.user_agent,
         })
-    }
-    .await;
-    crate::error::with_status(result)
+        .collect();
+    let attempts = super::repo::own_attempts(&mut tx, 10)
+        .await?
+        .into_iter()
+        .map(|a| AttemptView {
+            attempted_at: a.attempted_at,
+            outcome: outcome_label(a.outcome).to_owned(),
+            ip: a.ip,
+            user_agent: a.user_agent,
+        })
+        .collect();
+    tx.commit().await?;
+    Ok(AccountView {
+        user,
+        sessions,
+        attempts,
+    })
 }
 
 #[cfg(feature = "ssr")]
@@ -302,56 +266,44 @@ fn outcome_label(outcome: super::repo::LoginOutcome) -> &'static str {
 }
 
 /// Ends another of one's own sessions.
-#[server(prefix = "/rpc", endpoint = "auth/revoke-session")]
+#[rpc(prefix = "/rpc", endpoint = "auth/revoke-session")]
 pub async fn revoke_session(id: Uuid) -> Result<(), AppError> {
-    let result = async {
-        let tx = super::require(&[]).await?;
-        super::service::revoke_session(tx, id, &super::RequestMeta::current()).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let tx = super::require(&[]).await?;
+    super::service::revoke_session(tx, id, &super::RequestMeta::current()).await
 }
 
 /// The organizations the person may act for.
-#[server(prefix = "/rpc", endpoint = "auth/organizations")]
+#[rpc(prefix = "/rpc", endpoint = "auth/organizations")]
 pub async fn list_my_organizations() -> Result<Vec<OrgChoice>, AppError> {
-    let result = async {
-        let tx = super::require(&[]).await?;
-        let current = tx.principal().org_id;
-        let mut tx = tx.into_user_scope().await?;
-        let choices = super::repo::own_memberships(&mut tx)
-            .await?
-            .into_iter()
-            .map(|m| OrgChoice {
-                current: m.org_id == current,
-                org_id: m.org_id,
-                org_name: m.org_name,
-                org_kind: m.org_kind,
-                role: m.role,
-            })
-            .collect();
-        tx.commit().await?;
-        Ok(choices)
-    }
-    .await;
-    crate::error::with_status(result)
+    let tx = super::require(&[]).await?;
+    let current = tx.principal().org_id;
+    let mut tx = tx.into_user_scope().await?;
+    let choices = super::repo::own_memberships(&mut tx)
+        .await?
+        .into_iter()
+        .map(|m| OrgChoice {
+            current: m.org_id == current,
+            org_id: m.org_id,
+            org_name: m.org_name,
+            org_kind: m.org_kind,
+            role: m.role,
+        })
+        .collect();
+    tx.commit().await?;
+    Ok(choices)
 }
 
 /// Acts for another of one's organizations from now on.
-#[server(prefix = "/rpc", endpoint = "auth/switch-organization")]
+#[rpc(prefix = "/rpc", endpoint = "auth/switch-organization")]
 pub async fn switch_organization(org_id: Uuid) -> Result<String, AppError> {
-    let result = async {
-        let tx = super::require(&[]).await?;
-        let session = super::session::current_session().await?;
-        let claim =
-            super::service::switch_organization(tx, org_id, &super::RequestMeta::current()).await?;
-        super::session::store_claim(&session, &claim).await?;
-        let target = claim.role.home().to_owned();
-        leptos_axum::redirect(&target);
-        Ok(target)
-    }
-    .await;
-    crate::error::with_status(result)
+    let tx = super::require(&[]).await?;
+    let session = super::session::current_session().await?;
+    let claim =
+        super::service::switch_organization(tx, org_id, &super::RequestMeta::current()).await?;
+    super::session::store_claim(&session, &claim).await?;
+    let target = claim.role.home().to_owned();
+    leptos_axum::redirect(&target);
+    Ok(target)
 }
 
 #[cfg(test)]

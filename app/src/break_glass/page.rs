@@ -10,7 +10,7 @@ use super::{
 };
 use crate::auth::ErrorNotice;
 use crate::referrals::{format_age, ReferralPage, ReferralView};
-use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, TextArea};
+use crate::ui::{action_error, field_error, format_datetime, DataTable, ErrorSummary, TextArea};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -208,18 +208,7 @@ fn ReferralRows(org: Uuid, page: ReferralPage) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-label="Referrals">
-            <table class="table" data-testid="referrals">
-                <thead>
-                    <tr>
-                        <th scope="col">"Referral"</th>
-                        <th scope="col">"Patient"</th>
-                        <th scope="col">"Diagnosis"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Waiting"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable label="Referrals" testid="referrals" columns=["Referral", "Patient", "Diagnosis", "Status", "Waiting"]>
                     {page
                         .items
                         .into_iter()
@@ -240,9 +229,7 @@ fn ReferralRows(org: Uuid, page: ReferralPage) -> impl IntoView {
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
     .into_any()
 }

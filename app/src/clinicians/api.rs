@@ -10,27 +10,23 @@ use super::Verification;
 #[cfg(feature = "ssr")]
 use crate::auth::Role;
 use crate::error::AppError;
-use leptos::prelude::*;
+use app_macros::rpc;
 use uuid::Uuid;
 
 /// The signed-in clinician's profile, if they made one.
-#[server(prefix = "/rpc", endpoint = "clinician/profile")]
+#[rpc(prefix = "/rpc", endpoint = "clinician/profile")]
 pub async fn get_own_profile() -> Result<Option<ClinicianProfile>, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&[Role::Clinician]).await?;
-        let profile = super::repo::own(&mut tx).await?;
-        tx.commit().await?;
-        Ok(profile)
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = crate::auth::require(&[Role::Clinician]).await?;
+    let profile = super::repo::own(&mut tx).await?;
+    tx.commit().await?;
+    Ok(profile)
 }
 
 /// Creates or updates the clinician's profile (and the license of its
 /// state). New profiles and licenses wait for a platform administrator's
 /// verification; a verified license whose number or expiry changes waits
 /// again, and its clinician is told by mail.
-#[server(prefix = "/rpc", endpoint = "clinician/profile/save")]
+#[rpc(prefix = "/rpc", endpoint = "clinician/profile/save")]
 pub async fn save_own_profile(
     name: String,
     #[server(default)] discipline: String,
@@ -52,131 +48,119 @@ pub async fn save_own_profile(
     license_number: String,
     license_expires: String,
 ) -> Result<(), AppError> {
-    let result = async {
-        let days = [
-            day_mon, day_tue, day_wed, day_thu, day_fri, day_sat, day_sun,
-        ]
-        .map(|d| d.is_some());
-        let input = super::ProfileInput::parse(
-            &name,
-            &discipline,
-            &npi,
-            &zip,
-            &radius,
-            &care_type,
-            &categories,
-            &languages,
-            &days,
-            &slots,
-            &license_state,
-            &license_number,
-            &license_expires,
-        )?;
-        let mut tx = crate::auth::require(&[Role::Clinician]).await?;
-        let mut errors = Vec::new();
-        if crate::referrals::repo::zip_place(tx.conn(), &input.home_zip)
-            .await?
-            .is_none()
-        {
-            errors.push(crate::error::FieldError::new(
-                "zip",
-                "We do not know this ZIP code.",
-            ));
-        }
-        let unknown = super::repo::unknown_categories(&mut tx, &input.diagnosis_categories).await?;
-        if !unknown.is_empty() {
-            errors.push(crate::error::FieldError::new(
-                "categories",
-                format!("Not ICD-10-CM categories: {}.", unknown.join(", ")),
-            ));
-        }
-        if !errors.is_empty() {
-            return Err(errors.into());
-        }
-        let saved = super::repo::save_own(&mut tx, &input).await;
-        let saved = match saved {
-            Err(e) if AppError::is_constraint(&e, "clinicians_npi_key") => {
-                return Err(AppError::invalid(
-                    "npi",
-                    "Another profile already has this NPI.",
-                ))
-            }
-            other => other?,
-        };
-        let mut entry =
-            crate::audit::repo::Entry::new(crate::audit::AuditAction::ClinicianProfileSaved)
-                .subject(crate::audit::repo::Subject::new("clinician", saved.id))
-                .ip(crate::auth::RequestMeta::current().ip);
-        if saved.license_unverified {
-            entry = entry.details(serde_json::json!({
-                "license_state": input.license_state,
-                "license_verification": Verification::Pending.as_str(),
-            }));
-            if let Some(email) = super::repo::own_email(&mut tx).await? {
-                let state = crate::state::app_state()?;
-                crate::mail::enqueue(
-                    tx.conn(),
-                    &crate::mail::license_unverified(
-                        &email,
-                        &input.license_state,
-                        &state.settings.link("/clinician/profile"),
-                    ),
-                )
-                .await?;
-            }
-        }
-        crate::audit::repo::record(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(())
+    let days = [
+        day_mon, day_tue, day_wed, day_thu, day_fri, day_sat, day_sun,
+    ]
+    .map(|d| d.is_some());
+    let input = super::ProfileInput::parse(
+        &name,
+        &discipline,
+        &npi,
+        &zip,
+        &radius,
+        &care_type,
+        &categories,
+        &languages,
+        &days,
+        &slots,
+        &license_state,
+        &license_number,
+        &license_expires,
+    )?;
+    let mut tx = crate::auth::require(&[Role::Clinician]).await?;
+    let mut errors = Vec::new();
+    if crate::referrals::repo::zip_place(tx.conn(), &input.home_zip)
+        .await?
+        .is_none()
+    {
+        errors.push(crate::error::FieldError::new(
+            "zip",
+            "We do not know this ZIP code.",
+        ));
     }
-    .await;
-    crate::error::with_status(result)
+    let unknown = super::repo::unknown_categories(&mut tx, &input.diagnosis_categories).await?;
+    if !unknown.is_empty() {
+        errors.push(crate::error::FieldError::new(
+            "categories",
+            format!("Not ICD-10-CM categories: {}.", unknown.join(", ")),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let saved = super::repo::save_own(&mut tx, &input).await;
+    let saved = match saved {
+        Err(e) if AppError::is_constraint(&e, "clinicians_npi_key") => {
+            return Err(AppError::invalid(
+                "npi",
+                "Another profile already has this NPI.",
+            ))
+        }
+        other => other?,
+    };
+    let mut entry =
+        crate::audit::repo::Entry::new(crate::audit::AuditAction::ClinicianProfileSaved)
+            .subject(crate::audit::repo::Subject::new("clinician", saved.id))
+            .ip(crate::auth::RequestMeta::current().ip);
+    if saved.license_unverified {
+        entry = entry.details(serde_json::json!({
+            "license_state": input.license_state,
+            "license_verification": Verification::Pending.as_str(),
+        }));
+        if let Some(email) = super::repo::own_email(&mut tx).await? {
+            let state = crate::state::app_state()?;
+            crate::mail::enqueue(
+                tx.conn(),
+                &crate::mail::license_unverified(
+                    &email,
+                    &input.license_state,
+                    &state.settings.link("/clinician/profile"),
+                ),
+            )
+            .await?;
+        }
+    }
+    crate::audit::repo::record(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Clinicians for verification, those waiting first (platform
 /// administrators).
-#[server(prefix = "/rpc", endpoint = "admin/clinicians")]
+#[rpc(prefix = "/rpc", endpoint = "admin/clinicians")]
 pub async fn verification_queue() -> Result<Vec<ClinicianProfile>, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
-        let queue = super::repo::queue(&mut tx, 100).await?;
-        tx.commit().await?;
-        Ok(queue)
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
+    let queue = super::repo::queue(&mut tx, 100).await?;
+    tx.commit().await?;
+    Ok(queue)
 }
 
 /// Verifies, rejects or suspends a clinician (platform administrators).
-#[server(prefix = "/rpc", endpoint = "admin/clinicians/verify")]
+#[rpc(prefix = "/rpc", endpoint = "admin/clinicians/verify")]
 pub async fn set_verification(id: Uuid, status: String) -> Result<(), AppError> {
-    let result = async {
-        let status = Verification::parse(status.trim())
-            .filter(|s| *s != Verification::Pending)
-            .ok_or_else(|| AppError::invalid("status", "Choose verify, reject or suspend."))?;
-        let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
-        if !super::repo::set_verification(&mut tx, id, status).await? {
-            return Err(AppError::NotFound);
-        }
-        crate::audit::repo::record(
-            &mut tx,
-            crate::audit::repo::Entry::new(crate::audit::AuditAction::ClinicianVerificationChanged)
-                .subject(crate::audit::repo::Subject::new("clinician", id))
-                .ip(crate::auth::RequestMeta::current().ip)
-                .details(serde_json::json!({ "status": status.as_str() })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+    let status = Verification::parse(status.trim())
+        .filter(|s| *s != Verification::Pending)
+        .ok_or_else(|| AppError::invalid("status", "Choose verify, reject or suspend."))?;
+    let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
+    if !super::repo::set_verification(&mut tx, id, status).await? {
+        return Err(AppError::NotFound);
     }
-    .await;
-    crate::error::with_status(result)
+    crate::audit::repo::record(
+        &mut tx,
+        crate::audit::repo::Entry::new(crate::audit::AuditAction::ClinicianVerificationChanged)
+            .subject(crate::audit::repo::Subject::new("clinician", id))
+            .ip(crate::auth::RequestMeta::current().ip)
+            .details(serde_json::json!({ "status": status.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Verifies or rejects one license of a clinician (platform
 /// administrators), as the administrator saw it: the state, number and
 /// expiry shown are sent back, and a license changed since is not decided.
-#[server(prefix = "/rpc", endpoint = "admin/clinicians/licenses/verify")]
+#[rpc(prefix = "/rpc", endpoint = "admin/clinicians/licenses/verify")]
 pub async fn set_license_verification(
     id: Uuid,
     state: String,
@@ -184,50 +168,46 @@ pub async fn set_license_verification(
     expires_on: String,
     status: String,
 ) -> Result<(), AppError> {
-    let result = async {
-        let status = Verification::parse(status.trim())
-            .filter(|s| matches!(s, Verification::Verified | Verification::Rejected))
-            .ok_or_else(|| AppError::invalid("status", "Choose verify or reject."))?;
-        let expires_on = time::Date::parse(
-            expires_on.trim(),
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map_err(|_| AppError::invalid("expires_on", "Not a date."))?;
-        let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
-        let seen = super::repo::LicenseSeen {
-            clinician: id,
-            state: state.trim(),
-            number: number.trim(),
-            expires_on,
-        };
-        match super::repo::set_license_verification(&mut tx, &seen, status).await? {
-            super::repo::LicenseDecision::Done => {}
-            super::repo::LicenseDecision::Missing => return Err(AppError::NotFound),
-            super::repo::LicenseDecision::Changed => {
-                return Err(AppError::Conflict {
-                    message: "This license changed since the page was loaded: check it again."
-                        .to_owned(),
-                })
-            }
+    let status = Verification::parse(status.trim())
+        .filter(|s| matches!(s, Verification::Verified | Verification::Rejected))
+        .ok_or_else(|| AppError::invalid("status", "Choose verify or reject."))?;
+    let expires_on = time::Date::parse(
+        expires_on.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| AppError::invalid("expires_on", "Not a date."))?;
+    let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
+    let seen = super::repo::LicenseSeen {
+        clinician: id,
+        state: state.trim(),
+        number: number.trim(),
+        expires_on,
+    };
+    match super::repo::set_license_verification(&mut tx, &seen, status).await? {
+        super::repo::LicenseDecision::Done => {}
+        super::repo::LicenseDecision::Missing => return Err(AppError::NotFound),
+        super::repo::LicenseDecision::Changed => {
+            return Err(AppError::Conflict {
+                message: "This license changed since the page was loaded: check it again."
+                    .to_owned(),
+            })
         }
-        crate::audit::repo::record(
-            &mut tx,
-            crate::audit::repo::Entry::new(
-                crate::audit::AuditAction::ClinicianLicenseVerificationChanged,
-            )
-            .subject(crate::audit::repo::Subject::new("clinician", id))
-            .ip(crate::auth::RequestMeta::current().ip)
-            .details(serde_json::json!({
-                "state": seen.state,
-                "number": seen.number,
-                "expires_on": expires_on.to_string(),
-                "status": status.as_str(),
-            })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
-    .await;
-    crate::error::with_status(result)
+    crate::audit::repo::record(
+        &mut tx,
+        crate::audit::repo::Entry::new(
+            crate::audit::AuditAction::ClinicianLicenseVerificationChanged,
+        )
+        .subject(crate::audit::repo::Subject::new("clinician", id))
+        .ip(crate::auth::RequestMeta::current().ip)
+        .details(serde_json::json!({
+            "state": seen.state,
+            "number": seen.number,
+            "expires_on": expires_on.to_string(),
+            "status": status.as_str(),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

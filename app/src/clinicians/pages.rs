@@ -8,7 +8,9 @@ use super::{
 };
 use crate::auth::ErrorNotice;
 use crate::referrals::{CareType, Discipline};
-use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, SelectField, TextField};
+use crate::ui::{
+    action_error, field_error, format_datetime, DataTable, ErrorSummary, SelectField, TextField,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -226,19 +228,7 @@ fn Queue(
         return view! { <p class="empty">"No clinicians yet."</p> }.into_any();
     }
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-label="Clinicians">
-            <table class="table" data-testid="clinicians">
-                <thead>
-                    <tr>
-                        <th scope="col">"Clinician"</th>
-                        <th scope="col">"NPI"</th>
-                        <th scope="col">"Licenses"</th>
-                        <th scope="col">"Area"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Decide"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable label="Clinicians" testid="clinicians" columns=["Clinician", "NPI", "Licenses", "Area", "Status", "Decide"]>
                     {list.into_iter().map(|c| {
                         let id = c.id.to_string();
                         let licenses = c.licenses.into_iter().map(|l| {
@@ -274,9 +264,7 @@ fn Queue(
                             </tr>
                         }
                     }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
     .into_any()
 }

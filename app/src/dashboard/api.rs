@@ -3,7 +3,7 @@
 use crate::audit::AuditEventView;
 use crate::auth::{OrgKind, Role};
 use crate::error::AppError;
-use leptos::prelude::*;
+use app_macros::rpc;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -44,32 +44,28 @@ pub struct AdminDashboard {
     pub open_packet_requests: Vec<PacketRequestView>,
 }
 
-#[server(prefix = "/rpc", endpoint = "dashboard/clinic")]
+#[rpc(prefix = "/rpc", endpoint = "dashboard/clinic")]
 pub async fn get_clinic_dashboard() -> Result<ClinicDashboard, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&[Role::ClinicAdmin, Role::ClinicStaff]).await?;
-        let principal = tx.principal().clone();
-        let members = crate::orgs::repo::members(&mut tx).await?.len() as i64;
-        let awaiting_triage = super::repo::awaiting_triage(&mut tx).await?;
-        let (open_invitations, recent_events) = if principal.role == Role::ClinicAdmin {
-            let open = crate::orgs::repo::open_invitations(&mut tx).await?.len() as i64;
-            let events = crate::audit::repo::recent(&mut tx, None, 5).await?;
-            (Some(open), Some(events))
-        } else {
-            (None, None)
-        };
-        tx.commit().await?;
-        Ok(ClinicDashboard {
-            organization: principal.org_name,
-            role: principal.role,
-            members,
-            awaiting_triage,
-            open_invitations,
-            recent_events,
-        })
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = crate::auth::require(&[Role::ClinicAdmin, Role::ClinicStaff]).await?;
+    let principal = tx.principal().clone();
+    let members = crate::orgs::repo::members(&mut tx).await?.len() as i64;
+    let awaiting_triage = super::repo::awaiting_triage(&mut tx).await?;
+    let (open_invitations, recent_events) = if principal.role == Role::ClinicAdmin {
+        let open = crate::orgs::repo::open_invitations(&mut tx).await?.len() as i64;
+        let events = crate::audit::repo::recent(&mut tx, None, 5).await?;
+        (Some(open), Some(events))
+    } else {
+        (None, None)
+    };
+    tx.commit().await?;
+    Ok(ClinicDashboard {
+        organization: principal.org_name,
+        role: principal.role,
+        members,
+        awaiting_triage,
+        open_invitations,
+        recent_events,
+    })
 }
 
 #[cfg(feature = "ssr")]
@@ -92,30 +88,26 @@ async fn personal(roles: &[Role]) -> Result<PersonalDashboard, AppError> {
     })
 }
 
-#[server(prefix = "/rpc", endpoint = "dashboard/clinician")]
+#[rpc(prefix = "/rpc", endpoint = "dashboard/clinician")]
 pub async fn get_clinician_dashboard() -> Result<PersonalDashboard, AppError> {
-    crate::error::with_status(personal(&[Role::Clinician]).await)
+    personal(&[Role::Clinician]).await
 }
 
-#[server(prefix = "/rpc", endpoint = "dashboard/family")]
+#[rpc(prefix = "/rpc", endpoint = "dashboard/family")]
 pub async fn get_family_dashboard() -> Result<PersonalDashboard, AppError> {
-    crate::error::with_status(personal(&[Role::Family]).await)
+    personal(&[Role::Family]).await
 }
 
-#[server(prefix = "/rpc", endpoint = "dashboard/admin")]
+#[rpc(prefix = "/rpc", endpoint = "dashboard/admin")]
 pub async fn get_admin_dashboard() -> Result<AdminDashboard, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
-        let organizations = super::repo::organizations_by_kind(&mut tx).await?;
-        let users = super::repo::account_count(&mut tx).await?;
-        let open_packet_requests = super::repo::open_packet_requests(&mut tx).await?;
-        tx.commit().await?;
-        Ok(AdminDashboard {
-            organizations,
-            users,
-            open_packet_requests,
-        })
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
+    let organizations = super::repo::organizations_by_kind(&mut tx).await?;
+    let users = super::repo::account_count(&mut tx).await?;
+    let open_packet_requests = super::repo::open_packet_requests(&mut tx).await?;
+    tx.commit().await?;
+    Ok(AdminDashboard {
+        organizations,
+        users,
+        open_packet_requests,
+    })
 }

@@ -20,91 +20,70 @@
 
 use super::{KeysView, NewWebhook, TryResult, WebhookDelivery, WebhookEndpoint};
 use crate::error::AppError;
-use leptos::prelude::*;
+use app_macros::rpc;
 use uuid::Uuid;
 
 /// Sends a sandbox key to `email`.
-#[server(prefix = "/rpc", endpoint = "developer/sandbox-key")]
+#[rpc(prefix = "/rpc", endpoint = "developer/sandbox-key")]
 pub async fn request_sandbox_key(email: String) -> Result<(), AppError> {
-    let result = async {
-        let state = crate::state::app_state()?;
-        ssr::sandbox_key(&state, &email, &crate::auth::RequestMeta::current()).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let state = crate::state::app_state()?;
+    ssr::sandbox_key(&state, &email, &crate::auth::RequestMeta::current()).await
 }
 
 /// The API keys an administrator manages; nothing for anyone else (the
 /// page is public, so not being an administrator is not an error).
-#[server(prefix = "/rpc", endpoint = "developer/keys")]
+#[rpc(prefix = "/rpc", endpoint = "developer/keys")]
 pub async fn get_keys() -> Result<Option<KeysView>, AppError> {
-    let result = async {
-        let mut tx = match crate::auth::require(&ssr::KEY_ADMINS).await {
-            Ok(tx) => tx,
-            Err(AppError::Unauthorized | AppError::Forbidden) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let view = ssr::keys(&mut tx).await?;
-        tx.commit().await?;
-        Ok(Some(view))
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = match crate::auth::require(&ssr::KEY_ADMINS).await {
+        Ok(tx) => tx,
+        Err(AppError::Unauthorized | AppError::Forbidden) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let view = ssr::keys(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Some(view))
 }
 
 /// Makes a live key for the clinic administrator's own clinic; its text,
 /// shown once. `organization_id` is accepted from older forms and
 /// ignored: a key acts only for the organization of whoever makes it.
-#[server(prefix = "/rpc", endpoint = "developer/keys/create")]
+#[rpc(prefix = "/rpc", endpoint = "developer/keys/create")]
 pub async fn create_key(
     name: String,
     #[server(default)] organization_id: Option<Uuid>,
 ) -> Result<String, AppError> {
     let _ = organization_id;
-    let result = async {
-        let tx = crate::auth::require(&ssr::KEY_CREATORS).await?;
-        ssr::create_key(tx, &name).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let tx = crate::auth::require(&ssr::KEY_CREATORS).await?;
+    ssr::create_key(tx, &name).await
 }
 
-#[server(prefix = "/rpc", endpoint = "developer/keys/revoke")]
+#[rpc(prefix = "/rpc", endpoint = "developer/keys/revoke")]
 pub async fn revoke_key(id: Uuid) -> Result<(), AppError> {
-    let result = async {
-        let tx = crate::auth::require(&ssr::KEY_ADMINS).await?;
-        ssr::revoke_key(tx, id).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let tx = crate::auth::require(&ssr::KEY_ADMINS).await?;
+    ssr::revoke_key(tx, id).await
 }
 
 /// Sends one request to the API with `key` and reports the answer.
-#[server(prefix = "/rpc", endpoint = "developer/try")]
+#[rpc(prefix = "/rpc", endpoint = "developer/try")]
 pub async fn try_request(
     key: String,
     method: String,
     path: String,
     #[server(default)] body: String,
 ) -> Result<TryResult, AppError> {
-    let result = ssr::try_request(&key, &method, &path, &body).await;
-    crate::error::with_status(result)
+    ssr::try_request(&key, &method, &path, &body).await
 }
 
-#[server(prefix = "/rpc", endpoint = "developer/webhooks")]
+#[rpc(prefix = "/rpc", endpoint = "developer/webhooks")]
 pub async fn list_webhooks(key: String) -> Result<Vec<WebhookEndpoint>, AppError> {
-    let result = async {
-        let mut tx = ssr::key_tx(&key).await?;
-        let found = super::webhooks::list(&mut tx).await?;
-        tx.commit().await?;
-        Ok(found)
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = ssr::key_tx(&key).await?;
+    let found = super::webhooks::list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(found)
 }
 
 /// Registers an endpoint; each event is a checkbox on the form.
-#[server(prefix = "/rpc", endpoint = "developer/webhooks/register")]
+#[rpc(prefix = "/rpc", endpoint = "developer/webhooks/register")]
 pub async fn register_webhook(
     key: String,
     url: String,
@@ -115,84 +94,64 @@ pub async fn register_webhook(
     #[server(default)] declined: Option<String>,
     #[server(default)] ping: Option<String>,
 ) -> Result<NewWebhook, AppError> {
-    let result = async {
-        let state = crate::state::app_state()?;
-        let events: Vec<String> = [
-            (created, "referral.created"),
-            (matched, "referral.matched"),
-            (accepted, "referral.accepted"),
-            (declined, "referral.declined"),
-            (ping, "ping"),
-        ]
-        .into_iter()
-        .filter(|(on, _)| on.is_some())
-        .map(|(_, name)| name.to_owned())
-        .collect();
-        let mut tx = ssr::key_tx(&key).await?;
-        let created = super::webhooks::register(
-            &mut tx,
-            &url,
-            &description,
-            &events,
-            state.settings.webhooks,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
-    }
-    .await;
-    crate::error::with_status(result)
+    let state = crate::state::app_state()?;
+    let events: Vec<String> = [
+        (created, "referral.created"),
+        (matched, "referral.matched"),
+        (accepted, "referral.accepted"),
+        (declined, "referral.declined"),
+        (ping, "ping"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| on.is_some())
+    .map(|(_, name)| name.to_owned())
+    .collect();
+    let mut tx = ssr::key_tx(&key).await?;
+    let created = super::webhooks::register(
+        &mut tx,
+        &url,
+        &description,
+        &events,
+        state.settings.webhooks,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
 }
 
-#[server(prefix = "/rpc", endpoint = "developer/webhooks/deliveries")]
+#[rpc(prefix = "/rpc", endpoint = "developer/webhooks/deliveries")]
 pub async fn webhook_deliveries(
     key: String,
     endpoint: Uuid,
 ) -> Result<Vec<WebhookDelivery>, AppError> {
-    let result = async {
-        let mut tx = ssr::key_tx(&key).await?;
-        let found = super::webhooks::deliveries(&mut tx, endpoint, 25).await?;
-        tx.commit().await?;
-        Ok(found)
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = ssr::key_tx(&key).await?;
+    let found = super::webhooks::deliveries(&mut tx, endpoint, 25).await?;
+    tx.commit().await?;
+    Ok(found)
 }
 
-#[server(prefix = "/rpc", endpoint = "developer/webhooks/ping")]
+#[rpc(prefix = "/rpc", endpoint = "developer/webhooks/ping")]
 pub async fn ping_webhook(key: String, endpoint: Uuid) -> Result<Uuid, AppError> {
-    let result = async {
-        let mut tx = ssr::key_tx(&key).await?;
-        let id = super::webhooks::ping(&mut tx, endpoint).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = ssr::key_tx(&key).await?;
+    let id = super::webhooks::ping(&mut tx, endpoint).await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
-#[server(prefix = "/rpc", endpoint = "developer/webhooks/resend")]
+#[rpc(prefix = "/rpc", endpoint = "developer/webhooks/resend")]
 pub async fn resend_webhook(key: String, endpoint: Uuid, delivery: Uuid) -> Result<(), AppError> {
-    let result = async {
-        let mut tx = ssr::key_tx(&key).await?;
-        super::webhooks::resend(&mut tx, endpoint, delivery).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = ssr::key_tx(&key).await?;
+    super::webhooks::resend(&mut tx, endpoint, delivery).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
-#[server(prefix = "/rpc", endpoint = "developer/webhooks/disable")]
+#[rpc(prefix = "/rpc", endpoint = "developer/webhooks/disable")]
 pub async fn disable_webhook(key: String, endpoint: Uuid) -> Result<(), AppError> {
-    let result = async {
-        let mut tx = ssr::key_tx(&key).await?;
-        super::webhooks::disable(&mut tx, endpoint).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = ssr::key_tx(&key).await?;
+    super::webhooks::disable(&mut tx, endpoint).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]

@@ -1,16 +1,16 @@
 //! The developer API's own concerns (SPEC §3): API keys ([`keys`]), rate
 //! limits ([`rate`]), webhook endpoints and their log ([`webhooks`]), the
 //! destinations webhooks may go to ([`destination`]), and the developer
-//! page ([`page`]). The REST and FHIR handlers live in the server crate and
+//! page ([`pages`]). The REST and FHIR handlers live in the server crate and
 //! call the same domain operations as the web pages
 //! (`referrals::service::create` for a referral, whatever the door).
 
 mod api;
 mod model;
-mod page;
+mod pages;
 
 pub use api::*;
-pub use page::DeveloperPage;
+pub use pages::DeveloperPage;
 
 #[cfg(feature = "ssr")]
 pub mod access;

@@ -2,26 +2,18 @@
 
 use super::JobsOverview;
 use crate::error::AppError;
-use leptos::prelude::*;
+use app_macros::rpc;
 
 /// The queue at a glance and the dead jobs.
-#[server(prefix = "/rpc", endpoint = "admin/jobs")]
+#[rpc(prefix = "/rpc", endpoint = "admin/jobs")]
 pub async fn load_jobs() -> Result<JobsOverview, AppError> {
-    let result = async {
-        let tx = crate::auth::require(&[crate::auth::Role::PlatformAdmin]).await?;
-        super::service::overview(tx).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let tx = crate::auth::require(&[crate::auth::Role::PlatformAdmin]).await?;
+    super::service::overview(tx).await
 }
 
 /// Puts a dead job back in the queue.
-#[server(prefix = "/rpc", endpoint = "admin/jobs/retry")]
+#[rpc(prefix = "/rpc", endpoint = "admin/jobs/retry")]
 pub async fn retry_job(#[server(default)] id: String) -> Result<(), AppError> {
-    let result = async {
-        let tx = crate::auth::require(&[crate::auth::Role::PlatformAdmin]).await?;
-        super::service::retry(tx, &id, &crate::auth::RequestMeta::current()).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let tx = crate::auth::require(&[crate::auth::Role::PlatformAdmin]).await?;
+    super::service::retry(tx, &id, &crate::auth::RequestMeta::current()).await
 }

@@ -3,7 +3,7 @@
 
 use super::{load_jobs, DeadJob, JobsOverview, RetryJob};
 use crate::auth::ErrorNotice;
-use crate::ui::{action_error, format_datetime, ErrorSummary};
+use crate::ui::{action_error, format_datetime, DataTable, ErrorSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -64,19 +64,7 @@ fn Overview(overview: JobsOverview, retry: ServerAction<RetryJob>) -> impl IntoV
 #[component]
 fn DeadTable(dead: Vec<DeadJob>, retry: ServerAction<RetryJob>) -> impl IntoView {
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="dead-heading">
-            <table class="table" data-testid="dead-jobs">
-                <thead>
-                    <tr>
-                        <th scope="col">"Kind"</th>
-                        <th scope="col">"Attempts"</th>
-                        <th scope="col">"Last error"</th>
-                        <th scope="col">"Filed"</th>
-                        <th scope="col">"Died"</th>
-                        <th scope="col">"Retry"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable labelledby="dead-heading" testid="dead-jobs" columns=["Kind", "Attempts", "Last error", "Filed", "Died", "Retry"]>
                     {dead
                         .into_iter()
                         .map(|job| {
@@ -97,8 +85,6 @@ fn DeadTable(dead: Vec<DeadJob>, retry: ServerAction<RetryJob>) -> impl IntoView
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
 }

@@ -8,7 +8,7 @@
 use super::*;
 use crate::auth::Role;
 use crate::error::AppError;
-use leptos::prelude::*;
+use app_macros::rpc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -35,57 +35,45 @@ pub struct ReferralDetail {
     pub clinicians: Vec<(Uuid, String)>,
 }
 
-#[server(prefix = "/rpc", endpoint = "referrals/diagnoses")]
+#[rpc(prefix = "/rpc", endpoint = "referrals/diagnoses")]
 pub async fn search_diagnoses(q: String) -> Result<Vec<Diagnosis>, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&REFERRAL_ROLES).await?;
-        let q: String = q.chars().take(80).collect();
-        let found = if q.trim().chars().count() < 2 {
-            Vec::new()
-        } else {
-            repo::search_diagnoses(&mut tx, &q, 12).await?
-        };
-        tx.commit().await?;
-        Ok(found)
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = crate::auth::require(&REFERRAL_ROLES).await?;
+    let q: String = q.chars().take(80).collect();
+    let found = if q.trim().chars().count() < 2 {
+        Vec::new()
+    } else {
+        repo::search_diagnoses(&mut tx, &q, 12).await?
+    };
+    tx.commit().await?;
+    Ok(found)
 }
 
-#[server(prefix = "/rpc", endpoint = "referrals/zip")]
+#[rpc(prefix = "/rpc", endpoint = "referrals/zip")]
 pub async fn lookup_zip(zip: String) -> Result<Option<ZipPlace>, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&REFERRAL_ROLES).await?;
-        let zip = zip.trim();
-        let place = if zip.len() == 5 && zip.chars().all(|c| c.is_ascii_digit()) {
-            repo::zip_place(tx.conn(), zip).await?
-        } else {
-            None
-        };
-        tx.commit().await?;
-        Ok(place)
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = crate::auth::require(&REFERRAL_ROLES).await?;
+    let zip = zip.trim();
+    let place = if zip.len() == 5 && zip.chars().all(|c| c.is_ascii_digit()) {
+        repo::zip_place(tx.conn(), zip).await?
+    } else {
+        None
+    };
+    tx.commit().await?;
+    Ok(place)
 }
 
-#[server(prefix = "/rpc", endpoint = "referrals/form")]
+#[rpc(prefix = "/rpc", endpoint = "referrals/form")]
 pub async fn referral_form_options() -> Result<FormOptions, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&[Role::Referrer]).await?;
-        let clinics = repo::clinics(&mut tx).await?;
-        tx.commit().await?;
-        Ok(FormOptions {
-            clinics,
-            today: time::OffsetDateTime::now_utc().date(),
-        })
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = crate::auth::require(&[Role::Referrer]).await?;
+    let clinics = repo::clinics(&mut tx).await?;
+    tx.commit().await?;
+    Ok(FormOptions {
+        clinics,
+        today: time::OffsetDateTime::now_utc().date(),
+    })
 }
 
 /// Sends a referral and goes to its page.
-#[server(prefix = "/rpc", endpoint = "referrals/create")]
+#[rpc(prefix = "/rpc", endpoint = "referrals/create")]
 pub async fn create_referral(
     patient_initials: String,
     #[server(default)] patient_birth_year: String,
@@ -97,39 +85,35 @@ pub async fn create_referral(
     #[server(default)] notes: String,
     #[server(default)] clinic_id: String,
 ) -> Result<Uuid, AppError> {
-    let result = async {
-        let tx = crate::auth::require(&[Role::Referrer]).await?;
-        let clinic =
-            match clinic_id.trim() {
-                "" => None,
-                raw => Some(Uuid::parse_str(raw).map_err(|_| {
-                    AppError::invalid("clinic_id", "Choose a clinic from the list.")
-                })?),
-            };
-        let today = time::OffsetDateTime::now_utc().date();
-        let referral = NewReferral::parse(
-            &patient_initials,
-            &patient_birth_year,
-            &zip,
-            &diagnosis,
-            &care_type,
-            &priority,
-            &requested_start,
-            &notes,
-            clinic,
-            today,
-        )?;
-        let view = service::create(tx, referral, &crate::auth::RequestMeta::current()).await?;
-        leptos_axum::redirect(&format!("/referrer/referrals/{}", view.id));
-        Ok(view.id)
-    }
-    .await;
-    crate::error::with_status(result)
+    let tx = crate::auth::require(&[Role::Referrer]).await?;
+    let clinic = match clinic_id.trim() {
+        "" => None,
+        raw => Some(
+            Uuid::parse_str(raw)
+                .map_err(|_| AppError::invalid("clinic_id", "Choose a clinic from the list."))?,
+        ),
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let referral = NewReferral::parse(
+        &patient_initials,
+        &patient_birth_year,
+        &zip,
+        &diagnosis,
+        &care_type,
+        &priority,
+        &requested_start,
+        &notes,
+        clinic,
+        today,
+    )?;
+    let view = service::create(tx, referral, &crate::auth::RequestMeta::current()).await?;
+    leptos_axum::redirect(&format!("/referrer/referrals/{}", view.id));
+    Ok(view.id)
 }
 
 /// The clinic's inbox, or the referrer's sent referrals: newest first,
 /// filtered, a page at a time.
-#[server(prefix = "/rpc", endpoint = "referrals/list")]
+#[rpc(prefix = "/rpc", endpoint = "referrals/list")]
 pub async fn list_referrals(
     #[server(default)] status: String,
     #[server(default)] priority: String,
@@ -137,80 +121,64 @@ pub async fn list_referrals(
     #[server(default)] max_age_days: Option<i32>,
     #[server(default)] cursor: Option<String>,
 ) -> Result<ReferralPage, AppError> {
-    let result = async {
-        let filter = InboxFilter {
-            status: ReferralStatus::parse(status.trim()),
-            priority: Priority::parse(priority.trim()),
-            care_type: CareType::parse(care_type.trim()),
-            max_age_days: max_age_days.filter(|d| (1..=3650).contains(d)),
-        };
-        let cursor = match cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            None => None,
-            Some(raw) => Some(repo::parse_cursor(raw).ok_or_else(|| AppError::BadRequest {
-                message: "That page link is not valid; start from the first page.".to_owned(),
-            })?),
-        };
-        let tx = crate::auth::require(&REFERRAL_ROLES).await?;
-        service::list(tx, &filter, cursor, &crate::auth::RequestMeta::current()).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let filter = InboxFilter {
+        status: ReferralStatus::parse(status.trim()),
+        priority: Priority::parse(priority.trim()),
+        care_type: CareType::parse(care_type.trim()),
+        max_age_days: max_age_days.filter(|d| (1..=3650).contains(d)),
+    };
+    let cursor = match cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => Some(repo::parse_cursor(raw).ok_or_else(|| AppError::BadRequest {
+            message: "That page link is not valid; start from the first page.".to_owned(),
+        })?),
+    };
+    let tx = crate::auth::require(&REFERRAL_ROLES).await?;
+    service::list(tx, &filter, cursor, &crate::auth::RequestMeta::current()).await
 }
 
-#[server(prefix = "/rpc", endpoint = "referrals/get")]
+#[rpc(prefix = "/rpc", endpoint = "referrals/get")]
 pub async fn get_referral(id: Uuid) -> Result<ReferralDetail, AppError> {
-    let result = async {
-        let mut tx = crate::auth::require(&REFERRAL_ROLES).await?;
-        let as_clinic = CLINIC_ROLES.contains(&tx.principal().role);
-        let clinicians = if as_clinic {
-            repo::clinic_clinicians(&mut tx)
-                .await?
-                .into_iter()
-                .map(|(id, name, discipline)| (id, format!("{name} · {}", discipline.label())))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let referral = service::view(tx, id, &crate::auth::RequestMeta::current()).await?;
-        Ok(ReferralDetail {
-            referral,
-            as_clinic,
-            clinicians,
-        })
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut tx = crate::auth::require(&REFERRAL_ROLES).await?;
+    let as_clinic = CLINIC_ROLES.contains(&tx.principal().role);
+    let clinicians = if as_clinic {
+        repo::clinic_clinicians(&mut tx)
+            .await?
+            .into_iter()
+            .map(|(id, name, discipline)| (id, format!("{name} · {}", discipline.label())))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let referral = service::view(tx, id, &crate::auth::RequestMeta::current()).await?;
+    Ok(ReferralDetail {
+        referral,
+        as_clinic,
+        clinicians,
+    })
 }
 
 /// Accept, decline (with a coded reason), schedule, record the first
 /// visit, close, or (the referrer) cancel.
-#[server(prefix = "/rpc", endpoint = "referrals/step")]
+#[rpc(prefix = "/rpc", endpoint = "referrals/step")]
 pub async fn referral_step(
     id: Uuid,
     action: String,
     #[server(default)] reason: String,
     #[server(default)] note: String,
 ) -> Result<ReferralStatus, AppError> {
-    let result = async {
-        let step = service::Step::parse(action.trim(), &reason, &note)?;
-        let tx = crate::auth::require(&REFERRAL_ROLES).await?;
-        service::take_step(tx, id, step, &crate::auth::RequestMeta::current()).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let step = service::Step::parse(action.trim(), &reason, &note)?;
+    let tx = crate::auth::require(&REFERRAL_ROLES).await?;
+    service::take_step(tx, id, step, &crate::auth::RequestMeta::current()).await
 }
 
-#[server(prefix = "/rpc", endpoint = "referrals/assign")]
+#[rpc(prefix = "/rpc", endpoint = "referrals/assign")]
 pub async fn assign_clinician(
     id: Uuid,
     #[server(default)] clinician_id: String,
 ) -> Result<(), AppError> {
-    let result = async {
-        let clinician = Uuid::parse_str(clinician_id.trim())
-            .map_err(|_| AppError::invalid("clinician_id", "Choose a clinician."))?;
-        let tx = crate::auth::require(&CLINIC_ROLES).await?;
-        service::assign(tx, id, clinician, &crate::auth::RequestMeta::current()).await
-    }
-    .await;
-    crate::error::with_status(result)
+    let clinician = Uuid::parse_str(clinician_id.trim())
+        .map_err(|_| AppError::invalid("clinician_id", "Choose a clinician."))?;
+    let tx = crate::auth::require(&CLINIC_ROLES).await?;
+    service::assign(tx, id, clinician, &crate::auth::RequestMeta::current()).await
 }

@@ -3,23 +3,19 @@
 
 use super::{PacketReceipt, TrustPortal};
 use crate::error::AppError;
-use leptos::prelude::*;
+use app_macros::rpc;
 
 /// The whole portal, computed from the database now.
-#[server(prefix = "/rpc", endpoint = "trust/portal")]
+#[rpc(prefix = "/rpc", endpoint = "trust/portal")]
 pub async fn get_trust_portal() -> Result<TrustPortal, AppError> {
     let state = crate::state::app_state()?;
-    let result = async {
-        let mut conn = state.pool.acquire().await?;
-        Ok(super::repo::load_portal(&mut conn).await?)
-    }
-    .await;
-    crate::error::with_status(result)
+    let mut conn = state.pool.acquire().await?;
+    Ok(super::repo::load_portal(&mut conn).await?)
 }
 
 /// Stores a vendor-packet request. Validation failures name each field and
 /// store nothing.
-#[server(prefix = "/rpc", endpoint = "trust/vendor-packet")]
+#[rpc(prefix = "/rpc", endpoint = "trust/vendor-packet")]
 pub async fn request_vendor_packet(
     name: String,
     email: String,
@@ -27,15 +23,11 @@ pub async fn request_vendor_packet(
     packet: String,
     message: String,
 ) -> Result<PacketReceipt, AppError> {
-    let result = async {
-        let request =
-            super::VendorPacketRequest::parse(&name, &email, &organization, &packet, &message)?;
-        let state = crate::state::app_state()?;
-        let mut conn = state.pool.acquire().await?;
-        let receipt = super::repo::insert_packet_request(&mut conn, &request).await?;
-        tracing::info!(reference = %receipt.reference, "vendor packet requested");
-        Ok(receipt)
-    }
-    .await;
-    crate::error::with_status(result)
+    let request =
+        super::VendorPacketRequest::parse(&name, &email, &organization, &packet, &message)?;
+    let state = crate::state::app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let receipt = super::repo::insert_packet_request(&mut conn, &request).await?;
+    tracing::info!(reference = %receipt.reference, "vendor packet requested");
+    Ok(receipt)
 }

@@ -6,7 +6,9 @@ use super::api::{get_trust_portal, RequestVendorPacket};
 use super::model::{format_date, Certification, Subprocessor, TrustPortal, Uptime};
 use super::packet::PacketKind;
 use crate::error::AppError;
-use crate::ui::{action_error, field_error, ErrorSummary, SelectField, TextArea, TextField};
+use crate::ui::{
+    action_error, field_error, DataTable, ErrorSummary, SelectField, TextArea, TextField,
+};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
@@ -230,27 +232,14 @@ fn SubprocessorTable(rows: Vec<Subprocessor>) -> impl IntoView {
                     {move || format!("Showing {} of {total} vendors", visible().len())}
                 </p>
             </div>
-            <div class="table-scroll" tabindex="0" role="region" aria-labelledby="subs-heading">
-                <table class="table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Vendor"</th>
-                            <th scope="col">"Purpose"</th>
-                            <th scope="col">"Region"</th>
-                            <th scope="col">"BAA"</th>
-                            <th scope="col">"Touches PHI?"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
+            <DataTable labelledby="subs-heading" columns=["Vendor", "Purpose", "Region", "BAA", "Touches PHI?"]>
                         {move || {
                             visible()
                                 .into_iter()
                                 .map(|s| view! { <SubprocessorRow s/> })
                                 .collect_view()
                         }}
-                    </tbody>
-                </table>
-            </div>
+            </DataTable>
         </section>
     }
 }

@@ -1,5 +1,5 @@
 //! Shared UI: the page frame (header, navigation, footer) every page reuses,
-//! and accessible form controls with inline errors.
+//! accessible form controls with inline errors, and the data table.
 //!
 //! Policy: controls carry their own label, hint and error wiring
 //! (`aria-invalid`, `aria-describedby`), so a page cannot forget them.
@@ -7,6 +7,7 @@
 mod form;
 mod format;
 mod layout;
+mod table;
 
 pub use form::{
     action_error, field_error, ErrorSummary, RadioGroup, SelectField, TextArea, TextField,
@@ -15,3 +16,4 @@ pub use format::format_datetime;
 pub use layout::{
     use_current_user, CurrentUserProvider, CurrentUserResource, SiteFooter, SiteHeader,
 };
+pub use table::{Column, Columns, DataTable};

@@ -6,7 +6,7 @@ use crate::auth::{
     get_account, list_my_organizations, AccountView, ChangePassword, Logout, RevokeSession,
     SwitchOrganization,
 };
-use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, TextField};
+use crate::ui::{action_error, field_error, format_datetime, DataTable, ErrorSummary, TextField};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -161,16 +161,7 @@ fn AccountDetails(
 
         <section class="section" aria-labelledby="attempts-heading">
             <h2 id="attempts-heading">"Recent sign-in activity"</h2>
-            <div class="table-scroll" tabindex="0" role="region" aria-labelledby="attempts-heading">
-                <table class="table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"When"</th>
-                            <th scope="col">"What"</th>
-                            <th scope="col">"From"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
+            <DataTable labelledby="attempts-heading" columns=["When", "What", "From"]>
                         {attempts
                             .into_iter()
                             .map(|a| {
@@ -183,9 +174,7 @@ fn AccountDetails(
                                 }
                             })
                             .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            </DataTable>
         </section>
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::auth::ErrorNotice;
 use crate::orgs::{list_organizations, CreateOrganization, OrgSummary};
-use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, SelectField, TextField};
+use crate::ui::{
+    action_error, field_error, format_datetime, DataTable, ErrorSummary, SelectField, TextField,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -67,18 +69,7 @@ pub fn OrganizationsPage() -> impl IntoView {
 #[component]
 fn OrgTable(orgs: Vec<OrgSummary>) -> impl IntoView {
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-label="Organizations">
-            <table class="table" data-testid="organizations">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Kind"</th>
-                        <th scope="col">"Members"</th>
-                        <th scope="col">"Open invitations"</th>
-                        <th scope="col">"Since"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable label="Organizations" testid="organizations" columns=["Name", "Kind", "Members", "Open invitations", "Since"]>
                     {orgs
                         .into_iter()
                         .map(|o| {
@@ -93,8 +84,6 @@ fn OrgTable(orgs: Vec<OrgSummary>) -> impl IntoView {
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
 }

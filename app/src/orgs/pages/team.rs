@@ -5,7 +5,10 @@ use crate::auth::{ErrorNotice, Role};
 use crate::orgs::{
     get_team, ChangeMemberRole, InviteMember, RemoveMember, RevokeInvitation, TeamView,
 };
-use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, SelectField, TextField};
+use crate::ui::{
+    action_error, field_error, format_datetime, Column, DataTable, ErrorSummary, SelectField,
+    TextField,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -74,18 +77,7 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
         <h1>"Team"</h1>
         <p class="lede">{format!("The people of {organization} on Carethread.")}</p>
         <ErrorSummary error=problem title="That change was not made"/>
-        <div class="table-scroll" tabindex="0" role="region" aria-label="Members">
-            <table class="table" data-testid="members">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Member since"</th>
-                        {can_manage.then(|| view! { <th scope="col">"Manage"</th> })}
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable label="Members" testid="members" columns=[Column::from("Name"), Column::from("Email"), Column::from("Role"), Column::from("Member since"), Column::when(can_manage, "Manage")]>
                     {members
                         .into_iter()
                         .map(|m| {
@@ -129,9 +121,7 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
         {can_manage.then(|| view! { <Invitations invitations actions/> })}
     }
 }

@@ -7,6 +7,7 @@ use crate::auth::ErrorNotice;
 use crate::referrals::{
     format_age, list_referrals, CareType, Priority, ReferralPage, ReferralStatus,
 };
+use crate::ui::DataTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -124,21 +125,7 @@ fn ReferralTable(
         "/referrer/referrals"
     };
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-label="Referrals">
-            <table class="table" data-testid="referrals">
-                <thead>
-                    <tr>
-                        <th scope="col">"Referral"</th>
-                        <th scope="col">"Patient"</th>
-                        <th scope="col">"Diagnosis"</th>
-                        <th scope="col">"Care"</th>
-                        <th scope="col">"Priority"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">{if inbox { "From" } else { "Clinic" }}</th>
-                        <th scope="col">"Waiting"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable label="Referrals" testid="referrals" columns=["Referral", "Patient", "Diagnosis", "Care", "Priority", "Status", if inbox { "From" } else { "Clinic" }, "Waiting"]>
                     {items
                         .into_iter()
                         .map(|r| {
@@ -162,9 +149,7 @@ fn ReferralTable(
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
         <p class="pager">
             <Show when=move || cursor.with(Option::is_some)>
                 <button type="button" class="button button--secondary" on:click=move |_| cursor.set(None)>

@@ -13,31 +13,35 @@
 //! incoming ServiceRequest, are typed in `referrals::fhir`, with the
 //! product area they map. Creating a ServiceRequest is
 //! `referrals::service::create`, so it fires `referral.created`.
+//!
+//! This module owns the routes and their handlers; [`outcome`] how an
+//! answer or an error is written (`application/fhir+json`,
+//! OperationOutcome) and the extractors whose refusals answer that way,
+//! [`search`] the search parameters, paging and `searchset` Bundles.
 
-use super::auth::ApiPrincipal;
-use super::extract::{ApiJson, ApiPath, ApiQuery};
+mod outcome;
+mod search;
+
+pub use outcome::{outcome, FhirBody, FhirError, FhirParts};
+pub use search::SearchQuery;
+
+use crate::api::auth::ApiPrincipal;
+use crate::api::extract::{ApiPath, ApiQuery};
 use app::auth::Role;
 use app::db::TenantTx;
-use app::error::{AppError, FieldError};
-use app::referrals::{self, ReferralStatus, ReferralView};
+use app::error::AppError;
+use app::referrals::fhir::US_CORE;
+use app::referrals::{self, ReferralView};
 use app::state::AppState;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use outcome::{fhir, FhirResult};
+use search::{bundle, paging, query_string, search};
+use serde_json::json;
 use uuid::Uuid;
-
-const FHIR_JSON: &str = "application/fhir+json; fhirVersion=4.0";
-use app::referrals::fhir::US_CORE;
-/// The largest page a search returns.
-const MAX_COUNT: i64 = 100;
-/// The furthest a search page may start: far past any real result set,
-/// and far from where `_offset + _count` could overflow.
-const MAX_OFFSET: i64 = 1_000_000_000;
 
 /// Any FHIR R4 resource, as the OpenAPI document describes an answer:
 /// `resourceType` names it and decides its other members
@@ -51,135 +55,6 @@ pub struct FhirResource {
     /// OperationOutcome.
     #[schema(rename = "resourceType")]
     resource_type: String,
-}
-
-/// A FHIR JSON answer.
-fn fhir(status: StatusCode, body: impl Serialize) -> Response {
-    let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
-    response
-}
-
-/// The OperationOutcome for an error, with its status.
-pub fn outcome(error: &AppError) -> Response {
-    outcome_with(error, None)
-}
-
-/// [`outcome`], answering with `status` instead of the error's own.
-fn outcome_with(error: &AppError, status: Option<StatusCode>) -> Response {
-    let (code, own_status) = match error {
-        AppError::BadRequest { .. } => ("structure", StatusCode::BAD_REQUEST),
-        AppError::Validation { .. } => ("invalid", StatusCode::UNPROCESSABLE_ENTITY),
-        AppError::Unauthorized | AppError::InvalidCredentials => {
-            ("login", StatusCode::UNAUTHORIZED)
-        }
-        AppError::Forbidden => ("forbidden", StatusCode::FORBIDDEN),
-        AppError::NotFound => ("not-found", StatusCode::NOT_FOUND),
-        AppError::Conflict { .. } => ("conflict", StatusCode::CONFLICT),
-        AppError::RateLimited { .. } | AppError::AccountLocked { .. } => {
-            ("throttled", StatusCode::TOO_MANY_REQUESTS)
-        }
-        AppError::Unavailable => ("transient", StatusCode::SERVICE_UNAVAILABLE),
-        AppError::Internal => ("exception", StatusCode::INTERNAL_SERVER_ERROR),
-    };
-    let issues: Vec<Value> = match error {
-        AppError::Validation { fields } => fields
-            .iter()
-            .map(|f| {
-                json!({
-                    "severity": "error",
-                    "code": code,
-                    "diagnostics": f.message,
-                    "expression": [f.field],
-                })
-            })
-            .collect(),
-        other => vec![json!({
-            "severity": "error",
-            "code": code,
-            "diagnostics": other.to_string(),
-        })],
-    };
-    let mut response = fhir(
-        status.unwrap_or(own_status),
-        json!({ "resourceType": "OperationOutcome", "issue": issues }),
-    );
-    if let Some(secs) = error.retry_after_secs() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
-}
-
-/// Errors of FHIR handlers answer as OperationOutcome, with the error's
-/// own status unless one is given.
-pub struct FhirError(AppError, Option<StatusCode>);
-
-impl From<AppError> for FhirError {
-    fn from(e: AppError) -> Self {
-        Self(e, None)
-    }
-}
-
-impl From<sqlx::Error> for FhirError {
-    fn from(e: sqlx::Error) -> Self {
-        Self(e.into(), None)
-    }
-}
-
-impl IntoResponse for FhirError {
-    fn into_response(self) -> Response {
-        outcome_with(&self.0, self.1)
-    }
-}
-
-type FhirResult = Result<Response, FhirError>;
-
-/// A request-parts extractor (path, query, caller) whose refusal answers
-/// as OperationOutcome.
-pub struct FhirParts<E>(pub E);
-
-impl<S: Send + Sync, E: FromRequestParts<S, Rejection = AppError>> FromRequestParts<S>
-    for FhirParts<E>
-{
-    type Rejection = FhirError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        E::from_request_parts(parts, state)
-            .await
-            .map(Self)
-            .map_err(FhirError::from)
-    }
-}
-
-/// A JSON body whose refusal answers as OperationOutcome.
-pub struct FhirBody(pub Value);
-
-impl<S: Send + Sync> FromRequest<S> for FhirBody {
-    type Rejection = FhirError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        ApiJson::<Value>::from_request(req, state)
-            .await
-            .map(|ApiJson(v)| Self(v))
-            .map_err(|e| {
-                // Well-formed JSON of the wrong shape is still "structure".
-                match e {
-                    AppError::Validation { fields } => AppError::BadRequest {
-                        message: fields
-                            .into_iter()
-                            .map(|f| f.message)
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    },
-                    other => other,
-                }
-                .into()
-            })
-    }
 }
 
 /// The keyed FHIR routes (`metadata` is public, in the parent router).
@@ -337,161 +212,6 @@ pub async fn read_encounter(
     let e = referrals::fhir::encounter(&r).ok_or(AppError::NotFound)?;
     Ok(fhir(StatusCode::OK, e))
 }
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchQuery {
-    /// A Patient id (or `Patient/<id>`).
-    patient: Option<String>,
-    /// ServiceRequest: active, completed, revoked. Encounter: planned, finished.
-    status: Option<String>,
-    /// Page size, 0 to 100 (default 20).
-    #[serde(rename = "_count")]
-    #[param(rename = "_count")]
-    count: Option<String>,
-    /// Where the page starts (the `next` link carries it).
-    #[serde(rename = "_offset")]
-    #[param(rename = "_offset")]
-    offset: Option<String>,
-}
-
-struct Paging {
-    count: i64,
-    offset: i64,
-    patient: Option<Uuid>,
-    status: Option<String>,
-}
-
-/// The search's paging and filters; a malformed parameter fails the
-/// search with 400, as FHIR servers answer (422 is for a resource that
-/// breaks the rules).
-fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, FhirError> {
-    let mut fields = Vec::new();
-    let count = match q.count.as_deref() {
-        None => 20,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if (0..=MAX_COUNT).contains(&n) => n,
-            _ => {
-                fields.push(FieldError::new(
-                    "_count",
-                    format!("_count must be 0 to {MAX_COUNT}."),
-                ));
-                0
-            }
-        },
-    };
-    let offset = match q.offset.as_deref() {
-        None => 0,
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|o| (0..=MAX_OFFSET).contains(o))
-            .unwrap_or_else(|| {
-                fields.push(FieldError::new(
-                    "_offset",
-                    format!("_offset must be a whole number from 0 to {MAX_OFFSET}."),
-                ));
-                0
-            }),
-    };
-    let patient = match q.patient.as_deref() {
-        None => None,
-        Some(raw) => {
-            let id = raw.trim_start_matches("Patient/");
-            match Uuid::parse_str(id) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    fields.push(FieldError::new("patient", "patient must be a Patient id."));
-                    None
-                }
-            }
-        }
-    };
-    let status = q.status.map(|s| s.trim().to_owned());
-    if let Some(s) = &status {
-        if !statuses.contains(&s.as_str()) {
-            fields.push(FieldError::new(
-                "status",
-                format!("status must be one of {}.", statuses.join(", ")),
-            ));
-        }
-    }
-    if fields.is_empty() {
-        Ok(Paging {
-            count,
-            offset,
-            patient,
-            status,
-        })
-    } else {
-        Err(FhirError(fields.into(), Some(StatusCode::BAD_REQUEST)))
-    }
-}
-
-/// A `searchset` Bundle of `resources` (each with its id), all of `kind`.
-fn bundle<R: Serialize>(
-    state: &AppState,
-    kind: &str,
-    query: &str,
-    p: &Paging,
-    total: i64,
-    resources: Vec<(Uuid, R)>,
-) -> Value {
-    let base = base(state);
-    let link = |offset: i64| {
-        let mut q = format!("_count={}&_offset={offset}", p.count);
-        if !query.is_empty() {
-            q = format!("{query}&{q}");
-        }
-        format!("{base}/{kind}?{q}")
-    };
-    let mut links = vec![json!({ "relation": "self", "url": link(p.offset) })];
-    // Both are bounded (MAX_OFFSET, MAX_COUNT), so this cannot overflow.
-    let next = p.offset.saturating_add(p.count);
-    if p.count > 0 && next < total {
-        links.push(json!({ "relation": "next", "url": link(next) }));
-    }
-    json!({
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": links,
-        "entry": resources.into_iter().map(|(id, r)| {
-            json!({ "fullUrl": format!("{base}/{kind}/{id}"), "resource": r, "search": { "mode": "match" } })
-        }).collect::<Vec<_>>()
-    })
-}
-
-fn query_string(p: &Paging) -> String {
-    let mut parts = Vec::new();
-    if let Some(id) = p.patient {
-        parts.push(format!("patient={id}"));
-    }
-    if let Some(s) = &p.status {
-        parts.push(format!("status={s}"));
-    }
-    parts.join("&")
-}
-
-/// A search page through the audited domain search: a fixed number of
-/// queries whatever `_count`, one audit event naming the ids returned.
-async fn search(
-    state: &AppState,
-    caller: ApiPrincipal,
-    p: &Paging,
-    statuses: Vec<ReferralStatus>,
-) -> Result<(i64, Vec<ReferralView>), FhirError> {
-    let meta = caller.meta.clone();
-    let tx = tx(state, caller).await?;
-    let q = referrals::service::Search {
-        statuses,
-        id: p.patient,
-        offset: p.offset,
-        count: p.count,
-    };
-    Ok(referrals::service::search(tx, &q, &meta).await?)
-}
-
 /// Search ServiceRequests: a `searchset` Bundle, paged by `_count`.
 #[utoipa::path(
     get, path = "/fhir/ServiceRequest", tag = "FHIR R4",
@@ -606,37 +326,4 @@ pub async fn create_service_request(
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errors_are_operation_outcomes_with_their_status() {
-        for (error, status) in [
-            (
-                AppError::BadRequest {
-                    message: "x".into(),
-                },
-                400,
-            ),
-            (AppError::Unauthorized, 401),
-            (AppError::NotFound, 404),
-            (AppError::invalid("zip", "bad"), 422),
-            (
-                AppError::RateLimited {
-                    retry_after_secs: 3,
-                },
-                429,
-            ),
-        ] {
-            let r = outcome(&error);
-            assert_eq!(r.status().as_u16(), status);
-            assert!(r.headers()[header::CONTENT_TYPE]
-                .to_str()
-                .unwrap()
-                .starts_with("application/fhir+json"));
-        }
-    }
 }

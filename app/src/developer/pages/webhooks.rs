@@ -1,0 +1,305 @@
+//! The page's webhook section: register an endpoint for the key in use
+//! (its secret shown once), ping or disable it, and read and resend its
+//! deliveries with every attempt.
+
+use super::AskFirst;
+use crate::auth::ErrorNotice;
+use crate::developer::{
+    DisableWebhook, PingWebhook, RegisterWebhook, ResendWebhook, WebhookDelivery, WebhookEndpoint,
+};
+use crate::ui::{action_error, field_error, Column, DataTable, ErrorSummary, TextField};
+use leptos::prelude::*;
+
+#[component]
+pub(super) fn Webhooks(active_key: RwSignal<String>) -> impl IntoView {
+    let register = ServerAction::<RegisterWebhook>::new();
+    let disable = ServerAction::<DisableWebhook>::new();
+    let error = action_error(register.value());
+    let pending = register.pending();
+    let endpoints = Resource::new(
+        move || {
+            (
+                active_key.get(),
+                register.version().get(),
+                disable.version().get(),
+            )
+        },
+        |(key, _, _)| async move {
+            if key.is_empty() {
+                Ok(Vec::new())
+            } else {
+                crate::developer::list_webhooks(key).await
+            }
+        },
+    );
+    let created = move || {
+        register
+            .value()
+            .with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned())
+    };
+    view! {
+        <div class="subsection" aria-labelledby="webhooks-heading">
+            <h3 id="webhooks-heading">"Webhooks"</h3>
+            <p>
+                "Deliveries carry the Standard Webhooks headers ("
+                <code>"webhook-id"</code>", "<code>"webhook-timestamp"</code>", "<code>"webhook-signature"</code>
+                "), which any Standard Webhooks library verifies with your secret, and "
+                <code>"X-Carethread-Signature: sha256=…"</code>
+                ", the hex HMAC-SHA256 of the raw body keyed with the secret's text. "
+                "Payloads carry ids, never patient details. Failed deliveries are retried with growing waits for about a day."
+            </p>
+            {move || {
+                created()
+                    .map(|w| {
+                        view! {
+                            <div class="notice notice--success" role="status" data-testid="webhook-secret">
+                                <p><strong>"Endpoint registered. Copy its signing secret now; it will not be shown again."</strong></p>
+                                <p><code class="secret">{w.secret}</code></p>
+                            </div>
+                        }
+                    })
+            }}
+            <ActionForm action=register attr:class="form" attr:novalidate=true>
+                <ErrorSummary error title="The endpoint was not registered"/>
+                <input type="hidden" name="key" prop:value=move || active_key.get()/>
+                <TextField
+                    name="url"
+                    label="Endpoint URL"
+                    input_type="url"
+                    hint="A public https:// address that answers 2xx within 10 seconds."
+                    required=true
+                    error=field_error(error, "url")
+                />
+                <TextField
+                    name="description"
+                    label="Description"
+                    error=field_error(error, "description")
+                />
+                <fieldset class="field" aria-describedby="events-error">
+                    <legend>"Events"</legend>
+                    {move || {
+                        field_error(error, "events")
+                            .get()
+                            .map(|m| view! { <p class="field__error" id="events-error">{m}</p> })
+                    }}
+                    {[
+                        ("created", "referral.created", true),
+                        ("matched", "referral.matched", true),
+                        ("accepted", "referral.accepted", false),
+                        ("declined", "referral.declined", false),
+                        ("ping", "ping", true),
+                    ]
+                        .into_iter()
+                        .map(|(name, label, on)| {
+                            let id = format!("event-{name}");
+                            view! {
+                                <div class="checkbox">
+                                    <input type="checkbox" id=id.clone() name=name value="on" checked=on/>
+                                    <label for=id><code>{label}</code></label>
+                                </div>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+                <button
+                    type="submit"
+                    class="button"
+                    disabled=move || pending.get() || active_key.with(String::is_empty)
+                >
+                    "Register endpoint"
+                </button>
+            </ActionForm>
+            <Transition fallback=|| view! { <p>"Loading endpoints…"</p> }>
+                {move || {
+                    endpoints
+                        .get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                            Ok(list) if list.is_empty() => {
+                                view! {
+                                    <p class="empty">
+                                        {move || if active_key.with(String::is_empty) {
+                                            "Enter a key to see its endpoints."
+                                        } else {
+                                            "No endpoints yet."
+                                        }}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Ok(list) => {
+                                view! {
+                                    <ul class="list" role="list" data-testid="endpoints">
+                                        {list
+                                            .into_iter()
+                                            .map(|e| view! { <Endpoint endpoint=e active_key disable/> })
+                                            .collect_view()}
+                                    </ul>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn Endpoint(
+    endpoint: WebhookEndpoint,
+    active_key: RwSignal<String>,
+    disable: ServerAction<DisableWebhook>,
+) -> impl IntoView {
+    let ping = ServerAction::<PingWebhook>::new();
+    let resend = ServerAction::<ResendWebhook>::new();
+    let refresh = RwSignal::new(0u32);
+    let id = endpoint.id;
+    let log = Resource::new(
+        move || {
+            (
+                active_key.get(),
+                ping.version().get(),
+                resend.version().get(),
+                refresh.get(),
+            )
+        },
+        move |(key, _, _, _)| async move {
+            if key.is_empty() {
+                Ok(Vec::new())
+            } else {
+                crate::developer::webhook_deliveries(key, id).await
+            }
+        },
+    );
+    let problem = Signal::derive(move || {
+        action_error(ping.value())
+            .get()
+            .or_else(|| action_error(resend.value()).get())
+            .or_else(|| action_error(disable.value()).get())
+    });
+    let id_text = id.to_string();
+    let (id_ping, id_disable) = (id_text.clone(), id_text.clone());
+    view! {
+        <li class="list__item endpoint" data-testid="endpoint">
+            <div class="endpoint__head">
+                <div>
+                    <p><strong class="endpoint__url">{endpoint.url}</strong></p>
+                    <p class="muted">
+                        {endpoint.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")}
+                        {(!endpoint.description.is_empty()).then(|| format!(" · {}", endpoint.description))}
+                        {(!endpoint.enabled).then_some(" · disabled")}
+                    </p>
+                </div>
+                <div class="actions">
+                    <ActionForm action=ping attr:class="inline-form">
+                        <input type="hidden" name="key" prop:value=move || active_key.get()/>
+                        <input type="hidden" name="endpoint" value=id_ping/>
+                        <button type="submit" class="button button--secondary" disabled=!endpoint.enabled>"Send ping"</button>
+                    </ActionForm>
+                    <button type="button" class="button button--secondary" on:click=move |_| refresh.update(|n| *n += 1)>
+                        "Refresh log"
+                    </button>
+                    {endpoint.enabled.then(|| view! {
+                        <AskFirst label="Disable" question="Nothing more is sent to this endpoint; its log stays.">
+                            <ActionForm action=disable attr:class="inline-form" clone:id_disable>
+                                <input type="hidden" name="key" prop:value=move || active_key.get()/>
+                                <input type="hidden" name="endpoint" value=id_disable.clone()/>
+                                <button type="submit" class="button button--danger">"Disable endpoint"</button>
+                            </ActionForm>
+                        </AskFirst>
+                    })}
+                </div>
+            </div>
+            <ErrorSummary error=problem title="That was not done"/>
+            <Transition fallback=|| view! { <p>"Loading the delivery log…"</p> }>
+                {move || {
+                    log.get()
+                        .map(|result| match result {
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                            Ok(list) => view! { <DeliveryLog list endpoint=id_text.clone() active_key resend/> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </li>
+    }
+}
+
+/// "14:05:09 UTC, Nov 28" from an RFC 3339 time (seconds matter here).
+fn short_time(rfc3339: &str) -> String {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .map(|t| {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            let month = t.month().to_string();
+            format!(
+                "{:02}:{:02}:{:02} UTC, {} {}",
+                t.hour(),
+                t.minute(),
+                t.second(),
+                &month[..3.min(month.len())],
+                t.day()
+            )
+        })
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+#[component]
+fn DeliveryLog(
+    list: Vec<WebhookDelivery>,
+    endpoint: String,
+    active_key: RwSignal<String>,
+    resend: ServerAction<ResendWebhook>,
+) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="empty">"No deliveries yet. Send a ping to try it."</p> }
+            .into_any();
+    }
+    view! {
+        <DataTable label="Delivery log" testid="deliveries" compact=true columns=[Column::from("Event"), Column::from("Status"), Column::from("Attempts"), Column::from("Message id"), Column::from("Filed"), Column::visually_hidden("Resend")]>
+                    {list
+                        .into_iter()
+                        .map(|d| {
+                            let attempts = d
+                                .attempts
+                                .iter()
+                                .map(|a| {
+                                    let outcome = match (a.status_code, &a.error) {
+                                        (Some(code), None) => format!("{code}"),
+                                        (_, Some(e)) => e.clone(),
+                                        (None, None) => "sent".to_owned(),
+                                    };
+                                    format!("#{} {} · {} ms · {}", a.attempt, outcome, a.duration_ms, short_time(&a.at))
+                                })
+                                .collect::<Vec<_>>();
+                            let next = d.next_attempt_at.as_deref().map(|n| format!("next try {}", short_time(n)));
+                            let (endpoint, delivery) = (endpoint.clone(), d.id.to_string());
+                            view! {
+                                <tr data-status=d.status.as_str()>
+                                    <td><code>{d.event_type.as_str()}</code></td>
+                                    <td>
+                                        <span class=format!("badge badge--{}", d.status)>{d.status.as_str()}</span>
+                                        {next.map(|n| view! { <span class="muted">" "{n}</span> })}
+                                    </td>
+                                    <td>
+                                        <ul class="attempts" role="list">
+                                            {attempts.into_iter().map(|a| view! { <li>{a}</li> }).collect_view()}
+                                        </ul>
+                                    </td>
+                                    <td><code class="muted">{d.id.to_string()}</code></td>
+                                    <td>{short_time(&d.created_at)}</td>
+                                    <td>
+                                        <ActionForm action=resend attr:class="inline-form">
+                                            <input type="hidden" name="key" prop:value=move || active_key.get()/>
+                                            <input type="hidden" name="endpoint" value=endpoint/>
+                                            <input type="hidden" name="delivery" value=delivery/>
+                                            <button type="submit" class="button button--secondary">"Resend"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+        </DataTable>
+    }
+    .into_any()
+}
