@@ -9,7 +9,7 @@
 //!    `RateLimit-Remaining`, `RateLimit-Reset` and `RateLimit-Policy`
 //!    headers, and (native JSON objects) a `rate` member.
 //!
-//! FHIR paths answer errors as OperationOutcome (see `super::fhir`).
+//! FHIR paths answer errors as OperationOutcome (see `super::outcome`).
 
 use app::auth::session::{Principal, RequestMeta};
 use app::developer::access::resolve_api_key;
@@ -71,7 +71,7 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
     let fhir = is_fhir(req.uri().path());
     let refuse = |error: AppError| {
         if fhir {
-            super::fhir::outcome(&error).into_response()
+            super::outcome::outcome(&error).into_response()
         } else {
             error.into_response()
         }

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod fhir;
 mod health;
 pub mod native;
+pub mod outcome;
 pub mod webhooks;
 
 use app::error::AppError;

@@ -19,10 +19,9 @@
 //! OperationOutcome) and the extractors whose refusals answer that way,
 //! [`search`] the search parameters, paging and `searchset` Bundles.
 
-mod outcome;
 mod search;
 
-pub use outcome::{outcome, FhirBody, FhirError, FhirParts};
+pub use super::outcome::{outcome, FhirBody, FhirError, FhirParts};
 pub use search::SearchQuery;
 
 use crate::api::auth::ApiPrincipal;
@@ -38,7 +37,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use outcome::{fhir, FhirResult};
+use super::outcome::{fhir, FhirResult};
 use search::{bundle, paging, query_string, search};
 use serde_json::json;
 use uuid::Uuid;
