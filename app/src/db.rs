@@ -47,6 +47,12 @@ pub struct SignIn {
 /// A request holding an emailed token, stored and matched only as a hash.
 pub struct Token;
 
+/// The operator's command line, acting on one organization over the
+/// administrative connection (no web identity; its events say so).
+pub struct Operator {
+    pub org: Uuid,
+}
+
 /// A proven user: by password, token or session. `org` is the organization
 /// acted for, when there is one yet.
 #[derive(Debug, Clone, Copy)]
@@ -114,6 +120,17 @@ impl Tx<SignIn> {
         Ok(Tx {
             tx: self.tx,
             scope: Acting { user_id, org: None },
+        })
+    }
+}
+
+impl Tx<Operator> {
+    /// Begins on the administrative `pool` (the operator's own
+    /// credentials), for `org`.
+    pub async fn begin(pool: &PgPool, org: Uuid) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            tx: pool.begin().await?,
+            scope: Operator { org },
         })
     }
 }

@@ -97,37 +97,33 @@ pub async fn verify_all(admin_url: &Secret) -> Result<Vec<ChainReport>> {
     Ok(reports)
 }
 
-/// Makes a live API key for `org` (acting as a referrer for a referring
-/// organization, as clinic staff for a clinic) and returns its text,
-/// which is shown once and stored only as a hash.
+/// Makes a live API key for `org` with the same domain operation as the
+/// developer page (`app::developer::keys::create_live`: checks, the key,
+/// `api_key.created` in the organization's chain, marked `via: operator`)
+/// and returns its text, which is shown once and stored only as a hash.
 pub async fn create_api_key(admin_url: &Secret, org: Uuid, name: &str) -> Result<String> {
-    let name = BoundedText::parse(name, TextRules::single_line("--name", 1, 120))
-        .map_err(|m| anyhow::anyhow!("{m}"))?;
-    let mut conn = PgConnection::connect(admin_url.expose()).await?;
-    let kind: Option<String> =
-        sqlx::query_scalar("SELECT kind::text FROM organizations WHERE id = $1 AND NOT sandbox")
-            .bind(org)
-            .fetch_optional(&mut conn)
-            .await?;
-    let acts_as = match kind.as_deref() {
-        Some("referrer") => "referrer",
-        Some("clinic") => "clinic_staff",
-        Some(_) => bail!("API keys belong to clinics and referring organizations"),
-        None => bail!("no organization {org}"),
-    };
-    let key = app::developer::keys::generate(false);
-    sqlx::query(
-        "INSERT INTO api_keys (organization_id, key_id, secret_hash, environment, name, acts_as)
-         VALUES ($1, $2, $3, 'live', $4, $5::text::member_role)",
-    )
-    .bind(org)
-    .bind(&key.key_id)
-    .bind(key.hash.as_slice())
-    .bind(name.as_str())
-    .bind(acts_as)
-    .execute(&mut conn)
-    .await?;
-    Ok(key.text)
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(admin_url.expose())
+        .await
+        .context("cannot connect with the administrative URL")?;
+    let mut tx = app::db::Tx::<app::db::Operator>::begin(&pool, org).await?;
+    let key = app::developer::keys::create_live(&mut tx, org, name, None)
+        .await
+        .map_err(|error| match error {
+            app::error::AppError::Validation { fields } => anyhow::anyhow!(
+                "{}",
+                fields
+                    .iter()
+                    .map(|f| format!("--{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            other => anyhow::anyhow!("{other}"),
+        })?;
+    tx.commit().await?;
+    pool.close().await;
+    Ok(key)
 }
 
 /// Makes a sandbox key (with its own sandbox organization) for `email`.

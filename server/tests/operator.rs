@@ -88,3 +88,51 @@ async fn demo_data_has_an_account_for_every_role_and_seeding_twice_changes_nothi
         assert_eq!(res.status(), 200, "{}", user.email);
     }
 }
+
+#[tokio::test]
+async fn the_operator_makes_a_key_through_the_pages_operation_and_it_is_audited() {
+    let app = TestApp::spawn().await;
+    let clinic = app.org("clinic", "Riverbend Home Health").await;
+    let key = server::operator::create_api_key(&app.urls.admin, clinic, "EHR")
+        .await
+        .unwrap();
+    assert!(key.starts_with("ct_live_"));
+    let mut admin = app.admin().await;
+    let (acts_as, created_by): (String, Option<uuid::Uuid>) =
+        sqlx::query_as("SELECT acts_as::text, created_by FROM api_keys WHERE organization_id = $1")
+            .bind(clinic)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!((acts_as.as_str(), created_by), ("clinic_staff", None));
+    let (actor, details): (String, serde_json::Value) = sqlx::query_as(
+        "SELECT actor_type, details FROM audit_events
+         WHERE organization_id = $1 AND action = 'api_key.created'",
+    )
+    .bind(clinic)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(actor, "anonymous");
+    assert_eq!(details["via"], "operator");
+    assert_eq!(details["organization_id"], clinic.to_string());
+    let chain = app::audit::repo::verify_chain(&mut admin, clinic)
+        .await
+        .unwrap();
+    assert!(chain.intact(), "{chain:?}");
+
+    // The same checks as the page: a bad name, or an organization that
+    // cannot hold keys, is refused with the field named.
+    let refused = server::operator::create_api_key(&app.urls.admin, clinic, " ")
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("--name"), "{refused}");
+    let platform = app::db::platform_org_id();
+    let refused = server::operator::create_api_key(&app.urls.admin, platform, "x")
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("clinics and referring"),
+        "{refused}"
+    );
+}

@@ -5,7 +5,7 @@
 use super::{AuditAction, AuditEventView, ChainStatus};
 use crate::auth::session::Actor;
 use crate::auth::Principal;
-use crate::db::{platform_org_id, Acting, Anonymous, SignIn, TenantTx, Token, Tx};
+use crate::db::{platform_org_id, Acting, Anonymous, Operator, SignIn, TenantTx, Token, Tx};
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -14,6 +14,11 @@ use uuid::Uuid;
 pub trait Chain {
     fn actor(&self) -> AuditActor;
     fn chain_org(&self) -> Uuid;
+    /// Where the action came from when the actor alone does not say (the
+    /// operator's command line); added to the event's details as `via`.
+    fn via(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Who an event says acted (the `actor_type` column and its id).
@@ -81,6 +86,22 @@ impl Chain for Token {
     }
     fn chain_org(&self) -> Uuid {
         platform_org_id()
+    }
+}
+
+/// The operator's command line: nobody signed in; the event's details say
+/// it came from the operator's command.
+impl Chain for Operator {
+    fn actor(&self) -> AuditActor {
+        AuditActor::Anonymous
+    }
+
+    fn chain_org(&self) -> Uuid {
+        self.org
+    }
+
+    fn via(&self) -> Option<&'static str> {
+        Some("operator")
     }
 }
 
@@ -171,6 +192,10 @@ impl Entry {
 pub async fn record<S: Chain>(tx: &mut Tx<S>, entry: Entry) -> Result<(), sqlx::Error> {
     let org = tx.scope().chain_org();
     let actor = tx.scope().actor().columns();
+    let mut details = entry.details;
+    if let (Some(via), Some(map)) = (tx.scope().via(), details.as_object_mut()) {
+        map.insert("via".into(), via.into());
+    }
     let (subject_type, subject_id) = match entry.subject {
         Some(s) => (Some(s.kind), Some(s.id)),
         None => (None, None),
@@ -189,7 +214,7 @@ pub async fn record<S: Chain>(tx: &mut Tx<S>, entry: Entry) -> Result<(), sqlx::
         subject_type,
         subject_id,
         entry.ip.map(|ip| ip.to_string()),
-        entry.details,
+        details,
     )
     .execute(tx.conn())
     .await?;

@@ -162,7 +162,7 @@ pub(crate) mod ssr {
     use crate::audit::AuditAction;
     use crate::auth::Role;
     use crate::db::{Anonymous, TenantTx, Tx};
-    use crate::domain::{BoundedText, EmailAddress, TextRules};
+    use crate::domain::EmailAddress;
     use crate::error::AppError;
     use crate::state::AppState;
     use std::future::Future;
@@ -255,55 +255,10 @@ pub(crate) mod ssr {
         if !tx.principal().has_role(&KEY_CREATORS) {
             return Err(AppError::Forbidden);
         }
-        let name = BoundedText::parse(name, TextRules::single_line("name", 1, 120))
-            .map_err(|m| AppError::invalid("name", m))?;
-        let org = tx.principal().org_id;
-        let kind = sqlx::query_scalar!(
-            "SELECT kind::text FROM organizations WHERE id = $1 AND NOT sandbox",
-            org
-        )
-        .fetch_optional(tx.conn())
-        .await?
-        .flatten();
-        let acts_as = match kind.as_deref() {
-            Some("referrer") => Role::Referrer,
-            Some("clinic") => Role::ClinicStaff,
-            Some(_) => {
-                return Err(AppError::invalid(
-                    "organization_id",
-                    "API keys act for clinics and referring organizations.",
-                ))
-            }
-            None => {
-                return Err(AppError::invalid(
-                    "organization_id",
-                    "No such organization.",
-                ))
-            }
-        };
-        let key = keys::generate(false);
-        let person = tx.principal().person();
-        let id = sqlx::query_scalar!(
-            "INSERT INTO api_keys (organization_id, key_id, secret_hash, environment, name, acts_as, created_by)
-             VALUES ($1, $2, $3, 'live', $4, $5, $6) RETURNING id",
-            org,
-            key.key_id,
-            key.hash.as_slice(),
-            name.as_str(),
-            acts_as as Role,
-            person
-        )
-        .fetch_one(tx.conn())
-        .await?;
-        record(
-            &mut tx,
-            Entry::new(AuditAction::ApiKeyCreated)
-                .subject(Subject::new("api_key", id))
-                .details(serde_json::json!({ "organization_id": org, "key_id": key.key_id })),
-        )
-        .await?;
+        let (org, person) = (tx.principal().org_id, tx.principal().person());
+        let key = keys::create_live(&mut tx, org, name, person).await?;
         tx.commit().await?;
-        Ok(key.text)
+        Ok(key)
     }
 
     pub async fn revoke_key(mut tx: TenantTx, id: Uuid) -> Result<(), AppError> {

@@ -2,8 +2,15 @@
 //! id is public (it finds the row); the 32-character secret is random; the
 //! table keeps only the SHA-256 of the whole key, compared in constant time.
 
+use crate::audit::repo::{record, Chain, Entry, Subject};
+use crate::audit::AuditAction;
+use crate::auth::Role;
+use crate::db::Tx;
+use crate::domain::{BoundedText, TextRules};
+use crate::error::AppError;
 use rand::distr::{Alphanumeric, SampleString};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 /// A new key: shown once, stored as its hash.
 pub struct NewKey {
@@ -21,6 +28,67 @@ pub fn generate(sandbox: bool) -> NewKey {
     let text = format!("ct_{env}_{key_id}_{secret}");
     let hash = Sha256::digest(text.as_bytes()).into();
     NewKey { text, key_id, hash }
+}
+
+/// Makes a live key for `org` (acting as a referrer for a referring
+/// organization, as clinic staff for a clinic), records `api_key.created`
+/// in the organization's chain as the transaction's actor, and returns the
+/// key's text (shown once, stored only as its hash). The one way a live
+/// key is made: the developer page (a clinic administrator, for their own
+/// organization) and the operator's `server api-key create` both call it.
+/// The caller commits.
+pub async fn create_live<S: Chain>(
+    tx: &mut Tx<S>,
+    org: Uuid,
+    name: &str,
+    created_by: Option<Uuid>,
+) -> Result<String, AppError> {
+    let name = BoundedText::parse(name, TextRules::single_line("name", 1, 120))
+        .map_err(|m| AppError::invalid("name", m))?;
+    let kind = sqlx::query_scalar!(
+        "SELECT kind::text FROM organizations WHERE id = $1 AND NOT sandbox",
+        org
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .flatten();
+    let acts_as = match kind.as_deref() {
+        Some("referrer") => Role::Referrer,
+        Some("clinic") => Role::ClinicStaff,
+        Some(_) => {
+            return Err(AppError::invalid(
+                "organization_id",
+                "API keys act for clinics and referring organizations.",
+            ))
+        }
+        None => {
+            return Err(AppError::invalid(
+                "organization_id",
+                "No such organization.",
+            ))
+        }
+    };
+    let key = generate(false);
+    let id = sqlx::query_scalar!(
+        "INSERT INTO api_keys (organization_id, key_id, secret_hash, environment, name, acts_as, created_by)
+         VALUES ($1, $2, $3, 'live', $4, $5, $6) RETURNING id",
+        org,
+        key.key_id,
+        key.hash.as_slice(),
+        name.as_str(),
+        acts_as as Role,
+        created_by
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    record(
+        tx,
+        Entry::new(AuditAction::ApiKeyCreated)
+            .subject(Subject::new("api_key", id))
+            .details(serde_json::json!({ "organization_id": org, "key_id": key.key_id })),
+    )
+    .await?;
+    Ok(key.text)
 }
 
 /// The parts of a presented key, when it has the right shape.

@@ -24,6 +24,7 @@ mod search;
 pub use super::outcome::{outcome, FhirBody, FhirError, FhirParts};
 pub use search::SearchQuery;
 
+use super::outcome::{fhir, FhirResult};
 use crate::api::auth::ApiPrincipal;
 use crate::api::extract::{ApiPath, ApiQuery};
 use app::auth::Role;
@@ -37,7 +38,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use super::outcome::{fhir, FhirResult};
 use search::{bundle, paging, query_string, search};
 use serde_json::json;
 use uuid::Uuid;
