@@ -104,13 +104,6 @@ impl AppError {
         }
     }
 
-    /// Whether this error is the database refusing `constraint` (a unique
-    /// or check constraint named in the migrations).
-    #[cfg(feature = "ssr")]
-    pub fn is_constraint(error: &sqlx::Error, constraint: &str) -> bool {
-        matches!(error, sqlx::Error::Database(e) if e.constraint() == Some(constraint))
-    }
-
     /// For errors that end by waiting: how long, for `Retry-After`.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
@@ -129,6 +122,52 @@ impl AppError {
                 .map(|f| f.message.as_str()),
             _ => None,
         }
+    }
+}
+
+/// The database constraints the domain answers in its own words, named
+/// once: the only place a constraint's name is spelled in Rust
+/// (`server/tests/schema.rs` checks each still exists).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    /// An account already has this address (`users_email_key`).
+    EmailTaken,
+    /// An invitation to this address is still open
+    /// (`invitations_one_open_per_email`).
+    InvitationOpen,
+    /// The person already has a role here (`memberships_one_role_per_org`).
+    AlreadyMember,
+    /// Another clinician profile has this NPI (`clinicians_npi_key`).
+    NpiTaken,
+}
+
+#[cfg(feature = "ssr")]
+impl Violation {
+    pub const ALL: [Violation; 4] = [
+        Violation::EmailTaken,
+        Violation::InvitationOpen,
+        Violation::AlreadyMember,
+        Violation::NpiTaken,
+    ];
+
+    /// The constraint's (or unique index's) name in the migrations.
+    pub fn constraint(self) -> &'static str {
+        match self {
+            Violation::EmailTaken => "users_email_key",
+            Violation::InvitationOpen => "invitations_one_open_per_email",
+            Violation::AlreadyMember => "memberships_one_role_per_org",
+            Violation::NpiTaken => "clinicians_npi_key",
+        }
+    }
+
+    /// Which of these `error` is, if it is one.
+    pub fn of(error: &sqlx::Error) -> Option<Self> {
+        let sqlx::Error::Database(e) = error else {
+            return None;
+        };
+        let name = e.constraint()?;
+        Self::ALL.into_iter().find(|v| v.constraint() == name)
     }
 }
 

@@ -296,3 +296,21 @@ async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
         assert_eq!(stored, rust, "{pg}");
     }
 }
+
+#[tokio::test]
+async fn every_constraint_the_domain_names_exists() {
+    let app = TestApp::spawn().await;
+    let mut admin = app.admin().await;
+    for violation in app::error::Violation::ALL {
+        let name = violation.constraint();
+        let found: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT FROM pg_constraint WHERE conname = $1)
+                 OR EXISTS (SELECT FROM pg_indexes WHERE indexname = $1 AND indexdef LIKE '%UNIQUE%')",
+        )
+        .bind(name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        assert!(found, "{violation:?}: no constraint {name}");
+    }
+}

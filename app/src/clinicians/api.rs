@@ -90,7 +90,7 @@ pub async fn save_own_profile(
     }
     let saved = super::repo::save_own(&mut tx, &input).await;
     let saved = match saved {
-        Err(e) if AppError::is_constraint(&e, "clinicians_npi_key") => {
+        Err(e) if crate::error::Violation::of(&e) == Some(crate::error::Violation::NpiTaken) => {
             return Err(AppError::invalid(
                 "npi",
                 "Another profile already has this NPI.",

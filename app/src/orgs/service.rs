@@ -12,7 +12,7 @@ use crate::auth::session::RequestMeta;
 use crate::auth::{token, NewPassword, OrgKind, Role};
 use crate::db::{SignIn, TenantTx, Token, Tx};
 use crate::domain::{BoundedText, EmailAddress, TextRules};
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError, Violation};
 use crate::mail;
 use crate::state::AppState;
 use serde_json::json;
@@ -89,7 +89,7 @@ pub async fn invite(
     )
     .await;
     let id = match created {
-        Err(e) if AppError::is_constraint(&e, "invitations_one_open_per_email") => {
+        Err(e) if Violation::of(&e) == Some(Violation::InvitationOpen) => {
             return Err(AppError::invalid(
                 "email",
                 "An invitation to this address is already waiting. Revoke it to send a new one.",
@@ -340,7 +340,7 @@ pub async fn accept_with_new_account(
     )
     .await;
     match created {
-        Err(e) if AppError::is_constraint(&e, "users_email_key") => {
+        Err(e) if Violation::of(&e) == Some(Violation::EmailTaken) => {
             return Err(AppError::Conflict {
                 message:
                     "An account with this address already exists: sign in to accept the invitation."
@@ -404,7 +404,7 @@ pub async fn accept_as_member(
     tx.act_for(invitation.org_id, invitation.role).await?;
     let added = auth_repo::add_membership(&mut tx, (invitation.org_id, invitation.role)).await;
     match added {
-        Err(e) if AppError::is_constraint(&e, "memberships_one_role_per_org") => {
+        Err(e) if Violation::of(&e) == Some(Violation::AlreadyMember) => {
             return Err(AppError::Conflict {
                 message: "You are already a member of this organization.".to_owned(),
             })

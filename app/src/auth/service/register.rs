@@ -10,7 +10,7 @@ use crate::auth::throttle::{self, Bucket};
 use crate::auth::{NewPassword, Role};
 use crate::db::{platform_org_id, Acting, SignIn, Tx};
 use crate::domain::{BoundedText, EmailAddress, TextRules};
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError, Violation};
 use crate::mail;
 use crate::state::AppState;
 use serde_json::json;
@@ -113,7 +113,7 @@ pub async fn register(
     )
     .await;
     match created {
-        Err(e) if AppError::is_constraint(&e, "users_email_key") => {
+        Err(e) if Violation::of(&e) == Some(Violation::EmailTaken) => {
             // Registered a moment ago by another request: the same answer.
             drop(tx);
             let mut tx = Tx::<SignIn>::begin(&state.pool, email).await?;
