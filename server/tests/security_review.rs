@@ -620,7 +620,7 @@ async fn policies_refuse_what_the_code_never_does() {
     let mut tx = acting(&s.app, staff.id, stranger_clinic, "clinic_staff").await;
     let r = sqlx::query(
         "INSERT INTO webhook_endpoints (organization_id, url, events, secret)
-         VALUES ($1, 'https://example.org/h', ARRAY['ping'],
+         VALUES ($1, 'https://example.org/h', ARRAY['ping']::event_type[],
                  'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')",
     )
     .bind(stranger_clinic)

@@ -83,7 +83,7 @@ fn the_base_layers_import_nothing_above_them() {
     let app = workspace().join("app/src");
     assert_layer(&app, "error", &[]);
     assert_layer(&app, "domain", &["error"]);
-    assert_layer(&app, "identity", &["error"]);
+    assert_layer(&app, "identity", &["error", "domain"]);
     assert_layer(&app, "db", &["identity", "error"]);
     let server = workspace().join("server/src");
     assert_layer(&server, "secret", &[]);

@@ -1,5 +1,6 @@
 //! A clinician's profile as shown and as submitted, with its checks.
 
+use crate::domain::vocab::labelled_enum;
 use crate::domain::{BoundedText, TextRules};
 use crate::error::FieldError;
 use crate::referrals::{CareType, Discipline};
@@ -7,50 +8,18 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
-#[cfg_attr(
-    feature = "ssr",
-    sqlx(type_name = "verification_status", rename_all = "snake_case")
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Verification {
-    Pending,
-    Verified,
-    Rejected,
-    Suspended,
-}
+labelled_enum!(
+    /// Where a clinician's profile, or one of their licenses, stands with
+    /// the platform's verification.
+    Verification, "verification_status", [
+        Pending = "pending": "Awaiting verification",
+        Verified = "verified": "Verified",
+        Rejected = "rejected": "Not verified",
+        Suspended = "suspended": "Suspended",
+    ]
+);
 
 impl Verification {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verification::Pending => "pending",
-            Verification::Verified => "verified",
-            Verification::Rejected => "rejected",
-            Verification::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Verified,
-            Self::Rejected,
-            Self::Suspended,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == value)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Verification::Pending => "Awaiting verification",
-            Verification::Verified => "Verified",
-            Verification::Rejected => "Not verified",
-            Verification::Suspended => "Suspended",
-        }
-    }
-
     pub fn css(self) -> &'static str {
         match self {
             Verification::Verified => "badge badge--ok",

@@ -1,9 +1,9 @@
 //! Identity types every other module names: roles and organization kinds
 //! ([`Role`], [`OrgKind`]), and on the server who acts in a request
-//! ([`Principal`], [`Actor`]). A leaf: it imports nothing of this crate but
-//! the error type, so the database layer (`db`), authentication (`auth`)
-//! and the product areas can all depend on it without depending on each
-//! other.
+//! ([`Principal`], [`Actor`]). A base layer: it imports nothing of this
+//! crate but the error type and the domain vocabularies, so the database
+//! layer (`db`), authentication (`auth`) and the product areas can all
+//! depend on it without depending on each other.
 
 #[cfg(feature = "ssr")]
 mod principal;

@@ -1,6 +1,7 @@
 //! Trust-portal data as it travels to the page and to `/trust.json`, and the
 //! uptime arithmetic (kept pure so it is tested without a clock or database).
 
+use crate::domain::vocab::labelled_enum;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -26,36 +27,21 @@ pub struct BaaChainCounts {
     pub phi_touching: i64,
 }
 
-/// Where a certification or framework stands. Honest by construction: a
-/// `Scheduled` row must carry its date (a database check enforces it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
-#[cfg_attr(
-    feature = "ssr",
-    sqlx(type_name = "certification_status", rename_all = "snake_case")
-)]
-#[serde(rename_all = "snake_case")]
-pub enum CertificationStatus {
-    /// In force now, with evidence in hand.
-    Operational,
-    /// An auditor is engaged and the audit is under way.
-    AuditEngaged,
-    /// Funded, with a real date.
-    Scheduled,
-    /// Intended, with no engagement yet.
-    Planned,
-}
+labelled_enum!(
+    /// Where a certification or framework stands. Honest by construction: a
+    /// `Scheduled` row must carry its date (a database check enforces it).
+    /// Operational: in force now, with evidence in hand; audit engaged: an
+    /// auditor is engaged and the audit is under way; scheduled: funded,
+    /// with a real date; planned: intended, with no engagement yet.
+    CertificationStatus, "certification_status", [
+        Operational = "operational": "Operational",
+        AuditEngaged = "audit_engaged": "Audit engaged",
+        Scheduled = "scheduled": "Scheduled",
+        Planned = "planned": "Planned",
+    ]
+);
 
 impl CertificationStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Operational => "Operational",
-            Self::AuditEngaged => "Audit engaged",
-            Self::Scheduled => "Scheduled",
-            Self::Planned => "Planned",
-        }
-    }
-
     /// CSS modifier for the status badge.
     pub fn css(self) -> &'static str {
         match self {

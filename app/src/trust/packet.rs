@@ -1,62 +1,22 @@
 //! The vendor-packet request: what a procurement reviewer asks for, and the
 //! validation that turns raw form input into a request we can store.
 
+use crate::domain::vocab::labelled_enum;
 use crate::domain::{BoundedText, EmailAddress, TextRules};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
-/// Which part of the diligence packet is requested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
-#[cfg_attr(
-    feature = "ssr",
-    sqlx(type_name = "vendor_packet_kind", rename_all = "snake_case")
-)]
-#[serde(rename_all = "snake_case")]
-pub enum PacketKind {
-    FullPacket,
-    SampleBaa,
-    SecurityQuestionnaire,
-    PenTestSummary,
-    Sbom,
-}
-
-impl PacketKind {
-    pub const ALL: [PacketKind; 5] = [
-        PacketKind::FullPacket,
-        PacketKind::SampleBaa,
-        PacketKind::SecurityQuestionnaire,
-        PacketKind::PenTestSummary,
-        PacketKind::Sbom,
-    ];
-
-    /// The form value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PacketKind::FullPacket => "full_packet",
-            PacketKind::SampleBaa => "sample_baa",
-            PacketKind::SecurityQuestionnaire => "security_questionnaire",
-            PacketKind::PenTestSummary => "pen_test_summary",
-            PacketKind::Sbom => "sbom",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            PacketKind::FullPacket => "The full vendor packet",
-            PacketKind::SampleBaa => "Sample Business Associate Agreement",
-            PacketKind::SecurityQuestionnaire => {
-                "Completed security questionnaire (HECVAT-Lite / CAIQ)"
-            }
-            PacketKind::PenTestSummary => "Penetration-test summary",
-            PacketKind::Sbom => "Software bill of materials (SBOM) and network diagram",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == value)
-    }
-}
+labelled_enum!(
+    /// Which part of the diligence packet is requested.
+    PacketKind, "vendor_packet_kind", [
+        FullPacket = "full_packet": "The full vendor packet",
+        SampleBaa = "sample_baa": "Sample Business Associate Agreement",
+        SecurityQuestionnaire = "security_questionnaire":
+            "Completed security questionnaire (HECVAT-Lite / CAIQ)",
+        PenTestSummary = "pen_test_summary": "Penetration-test summary",
+        Sbom = "sbom": "Software bill of materials (SBOM) and network diagram",
+    ]
+);
 
 const NAME: TextRules = TextRules::single_line("Your name", 1, 120);
 const ORGANIZATION: TextRules = TextRules::single_line("Organization", 2, 160);
@@ -157,7 +117,7 @@ mod tests {
     #[test]
     fn packet_values_round_trip() {
         for k in PacketKind::ALL {
-            assert_eq!(PacketKind::parse(k.as_str()), Some(k));
+            assert_eq!(PacketKind::parse(k.as_str()), Some(*k));
         }
         assert_eq!(PacketKind::parse(""), None);
     }
