@@ -256,9 +256,12 @@ async fn a_real_database_error_reaches_the_client_as_nothing_specific() {
 
 #[tokio::test]
 async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
+    use app::auth::{OrgKind, Role};
+    use app::clinicians::Verification;
     use app::developer::{ApiEnvironment, DeliveryStatus, RateWindow};
     use app::domain::EventType;
     use app::referrals::{CareType, DeclineReason, Discipline, Priority, ReferralStatus};
+    use app::trust::{CertificationStatus, PacketKind};
     fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
         all.iter().map(|v| as_str(*v).to_owned()).collect()
     }
