@@ -289,6 +289,20 @@ async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
             "decline_reason",
             names(DeclineReason::ALL, DeclineReason::as_str),
         ),
+        ("member_role", names(Role::ALL, Role::as_str)),
+        ("organization_kind", names(OrgKind::ALL, OrgKind::as_str)),
+        (
+            "verification_status",
+            names(Verification::ALL, Verification::as_str),
+        ),
+        (
+            "vendor_packet_kind",
+            names(PacketKind::ALL, PacketKind::as_str),
+        ),
+        (
+            "certification_status",
+            names(CertificationStatus::ALL, CertificationStatus::as_str),
+        ),
     ];
     for (pg, rust) in vocabularies {
         let stored: Vec<String> =

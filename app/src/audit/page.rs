@@ -5,9 +5,9 @@
 //! opened on the organization (live ones first in view).
 
 use super::{AuditPage, BreakGlassGrantView, ChainStatus};
-use crate::auth::ErrorNotice;
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::ui::Loaded;
 use crate::ui::{format_datetime, DataTable};
 use app_macros::rpc;
 use leptos::prelude::*;
@@ -53,15 +53,7 @@ pub fn AuditLogPage() -> impl IntoView {
     view! {
         <Title text="Audit log · Carethread"/>
         <div class="page">
-            <Suspense fallback=|| view! { <p>"Loading the audit log…"</p> }>
-                {move || {
-                    log.get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(page) => view! { <AuditLog page before verify/> }.into_any(),
-                        })
-                }}
-            </Suspense>
+            <Loaded resource=log loading="Loading the audit log…" ok=move |page| view! { <AuditLog page before verify/> }/>
         </div>
     }
 }

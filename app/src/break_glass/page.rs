@@ -10,6 +10,7 @@ use super::{
 };
 use crate::auth::ErrorNotice;
 use crate::referrals::{format_age, ReferralPage, ReferralView};
+use crate::ui::Loaded;
 use crate::ui::{action_error, field_error, format_datetime, DataTable, ErrorSummary, TextArea};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,14 +39,7 @@ pub fn BreakGlassPage() -> impl IntoView {
                 "for a limited time, read-only. Its administrators are mailed at once, and every read "
                 "is recorded in its audit log under your name."
             </p>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
-                    options
-                        .get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(options) => {
-                                let chosen = org.get();
+            <Loaded resource=options loading="Loading…" ok=move |options| { let chosen = org.get();
                                 view! {
                                     <OrganizationPicker organizations=options.organizations.clone() chosen/>
                                     {match (chosen, options.grant) {
@@ -55,12 +49,7 @@ pub fn BreakGlassPage() -> impl IntoView {
                                             view! { <GrantReads org grant referral/> }.into_any()
                                         }
                                     }}
-                                }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+                                } }/>
         </div>
     }
 }
@@ -188,15 +177,7 @@ fn GrantReads(
         </Transition>
         <section class="section" aria-labelledby="referrals-heading">
             <h2 id="referrals-heading">"Referrals"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading referrals…"</p> }>
-                {move || {
-                    list.get()
-                        .map(|result| match result {
-                            Ok(page) => view! { <ReferralRows org page/> }.into_any(),
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=list loading="Loading referrals…" keep=true ok=move |page| view! { <ReferralRows org page/> }/>
         </section>
     }
 }

@@ -6,8 +6,8 @@ use super::{
     days_label, get_own_profile, verification_queue, ClinicianProfile, License, SaveOwnProfile,
     SetLicenseVerification, SetVerification, Verification, WEEKDAYS,
 };
-use crate::auth::ErrorNotice;
 use crate::referrals::{CareType, Discipline};
+use crate::ui::Loaded;
 use crate::ui::{
     action_error, field_error, format_datetime, DataTable, ErrorSummary, SelectField, TextField,
 };
@@ -22,16 +22,7 @@ pub fn ClinicianProfilePage() -> impl IntoView {
         <Title text="Your clinician profile · Carethread"/>
         <div class="page">
             <h1>"Your clinician profile"</h1>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
-                    profile
-                        .get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(profile) => view! { <Profile profile save/> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=profile loading="Loading…" keep=true ok=move |profile| view! { <Profile profile save/> }/>
         </div>
     }
 }
@@ -204,16 +195,7 @@ pub fn VerificationQueuePage() -> impl IntoView {
             <p class="lede">"Check each NPI and each state license before the clinician is matched to referrals: a clinician is matched only in states where their license is verified. Those waiting come first."</p>
             <ErrorSummary error title="That change was not made"/>
             <ErrorSummary error=license_error title="That license was not decided"/>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
-                    queue
-                        .get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(list) => view! { <Queue list verify verify_license/> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=queue loading="Loading…" keep=true ok=move |list| view! { <Queue list verify verify_license/> }/>
         </div>
     }
 }

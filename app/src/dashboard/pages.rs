@@ -4,17 +4,17 @@ use super::{
     get_admin_dashboard, get_clinic_dashboard, get_clinician_dashboard, get_family_dashboard,
     AdminDashboard, ClinicDashboard, PersonalDashboard,
 };
-use crate::auth::ErrorNotice;
 use crate::error::AppError;
 use crate::ui::format_datetime;
+use crate::ui::Loaded;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use std::future::Future;
 
-/// Loads `fetch` and shows `render` with its result, or the notice for
-/// its error (sign in, forbidden, …).
+/// A dashboard: loads `fetch` and shows `render` with its result, or the
+/// notice for its error (sign in, forbidden, …).
 #[component]
-fn Loaded<T, F, Fut, V>(title: &'static str, fetch: F, render: fn(T) -> V) -> impl IntoView
+fn Dashboard<T, F, Fut, V>(title: &'static str, fetch: F, render: fn(T) -> V) -> impl IntoView
 where
     T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
     F: Fn() -> Fut + Send + Sync + 'static,
@@ -25,22 +25,14 @@ where
     view! {
         <Title text=format!("{title} · Carethread")/>
         <div class="page" data-testid="dashboard">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    data.get()
-                        .map(|result| match result {
-                            Ok(value) => render(value).into_any(),
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                        })
-                }}
-            </Suspense>
+            <Loaded resource=data loading="Loading…" ok=move |value| render(value)/>
         </div>
     }
 }
 
 #[component]
 pub fn ClinicDashboardPage() -> impl IntoView {
-    view! { <Loaded title="Clinic dashboard" fetch=get_clinic_dashboard render=clinic/> }
+    view! { <Dashboard title="Clinic dashboard" fetch=get_clinic_dashboard render=clinic/> }
 }
 
 fn clinic(d: ClinicDashboard) -> impl IntoView {
@@ -105,7 +97,7 @@ fn clinic(d: ClinicDashboard) -> impl IntoView {
 
 #[component]
 pub fn ClinicianDashboardPage() -> impl IntoView {
-    view! { <Loaded title="Clinician dashboard" fetch=get_clinician_dashboard render=clinician/> }
+    view! { <Dashboard title="Clinician dashboard" fetch=get_clinician_dashboard render=clinician/> }
 }
 
 fn clinician(d: PersonalDashboard) -> impl IntoView {
@@ -128,7 +120,7 @@ fn clinician(d: PersonalDashboard) -> impl IntoView {
 
 #[component]
 pub fn FamilyDashboardPage() -> impl IntoView {
-    view! { <Loaded title="Family dashboard" fetch=get_family_dashboard render=family/> }
+    view! { <Dashboard title="Family dashboard" fetch=get_family_dashboard render=family/> }
 }
 
 fn family(d: PersonalDashboard) -> impl IntoView {
@@ -169,7 +161,7 @@ fn Affiliations(affiliations: Vec<(String, crate::auth::Role)>) -> impl IntoView
 
 #[component]
 pub fn AdminDashboardPage() -> impl IntoView {
-    view! { <Loaded title="Platform administration" fetch=get_admin_dashboard render=admin/> }
+    view! { <Dashboard title="Platform administration" fetch=get_admin_dashboard render=admin/> }
 }
 
 fn admin(d: AdminDashboard) -> impl IntoView {

@@ -2,7 +2,7 @@
 //! retry button each (a plain form post, so it works without JavaScript).
 
 use super::{load_jobs, DeadJob, JobsOverview, RetryJob};
-use crate::auth::ErrorNotice;
+use crate::ui::Loaded;
 use crate::ui::{action_error, format_datetime, DataTable, ErrorSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,16 +22,7 @@ pub fn JobsPage() -> impl IntoView {
                 "then stops here as dead until you retry it."
             </p>
             <ErrorSummary error title="That job was not retried"/>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || {
-                    overview
-                        .get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(overview) => view! { <Overview overview retry/> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=overview loading="Loading…" keep=true ok=move |overview| view! { <Overview overview retry/> }/>
         </div>
     }
 }

@@ -1,5 +1,6 @@
 //! Shared UI: the page frame (header, navigation, footer) every page reuses,
-//! accessible form controls with inline errors, and the data table.
+//! accessible form controls with inline errors, the data table, and how a
+//! page shows data it loads ([`Loaded`]).
 //!
 //! Policy: controls carry their own label, hint and error wiring
 //! (`aria-invalid`, `aria-describedby`), so a page cannot forget them.
@@ -7,6 +8,7 @@
 mod form;
 mod format;
 mod layout;
+mod loaded;
 mod table;
 
 pub use form::{
@@ -16,4 +18,5 @@ pub use format::format_datetime;
 pub use layout::{
     use_current_user, CurrentUserProvider, CurrentUserResource, SiteFooter, SiteHeader,
 };
+pub use loaded::Loaded;
 pub use table::{Column, Columns, DataTable};

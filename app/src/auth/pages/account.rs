@@ -1,11 +1,11 @@
 //! `/account` (who you are, password, sessions, sign-in history) and
 //! `/switch` (choose the organization to act for).
 
-use super::ErrorNotice;
 use crate::auth::{
     get_account, list_my_organizations, AccountView, ChangePassword, Logout, RevokeSession,
     SwitchOrganization,
 };
+use crate::ui::Loaded;
 use crate::ui::{action_error, field_error, format_datetime, DataTable, ErrorSummary, TextField};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,16 +21,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <Title text="Your account · Carethread"/>
         <div class="page">
-            <Suspense fallback=|| view! { <p>"Loading your account…"</p> }>
-                {move || {
-                    account
-                        .get()
-                        .map(|result| match result {
-                            Ok(view) => view! { <AccountDetails view revoke change/> }.into_any(),
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                        })
-                }}
-            </Suspense>
+            <Loaded resource=account loading="Loading your account…" ok=move |view| view! { <AccountDetails view revoke change/> }/>
         </div>
     }
 }
@@ -187,14 +178,7 @@ pub fn SwitchOrganizationPage() -> impl IntoView {
         <Title text="Switch organization · Carethread"/>
         <div class="page page--narrow">
             <h1>"Act for another organization"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    choices
-                        .get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(choices) => {
-                                view! {
+            <Loaded resource=choices loading="Loading…" ok=move |choices| view! {
                                     <ul class="list" role="list">
                                         {choices
                                             .into_iter()
@@ -222,12 +206,7 @@ pub fn SwitchOrganizationPage() -> impl IntoView {
                                             })
                                             .collect_view()}
                                     </ul>
-                                }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+                                }/>
         </div>
     }
 }

@@ -7,6 +7,7 @@ use crate::auth::ErrorNotice;
 use crate::developer::{
     DisableWebhook, PingWebhook, RegisterWebhook, ResendWebhook, WebhookDelivery, WebhookEndpoint,
 };
+use crate::ui::Loaded;
 use crate::ui::{action_error, field_error, Column, DataTable, ErrorSummary, TextField};
 use leptos::prelude::*;
 
@@ -212,15 +213,7 @@ fn Endpoint(
                 </div>
             </div>
             <ErrorSummary error=problem title="That was not done"/>
-            <Transition fallback=|| view! { <p>"Loading the delivery log…"</p> }>
-                {move || {
-                    log.get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(list) => view! { <DeliveryLog list endpoint=id_text.clone() active_key resend/> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=log loading="Loading the delivery log…" keep=true ok=move |list| view! { <DeliveryLog list endpoint=id_text.clone() active_key resend/> }/>
         </li>
     }
 }

@@ -1,10 +1,10 @@
 //! `/invite?token=…`: accept an invitation, by creating the invited account
 //! or with the account already signed in.
 
-use crate::auth::ErrorNotice;
 use crate::orgs::{
     get_invitation, AcceptInvitation, AcceptInvitationNew, InviteInfo, InviteStatus,
 };
+use crate::ui::Loaded;
 use crate::ui::{action_error, field_error, ErrorSummary, TextField};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,15 +21,7 @@ pub fn AcceptInvitationPage() -> impl IntoView {
     view! {
         <Title text="Your invitation · Carethread"/>
         <div class="page page--narrow">
-            <Suspense fallback=|| view! { <p>"Checking the invitation…"</p> }>
-                {move || {
-                    info.get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(info) => view! { <Invitation info token=token.clone()/> }.into_any(),
-                        })
-                }}
-            </Suspense>
+            <Loaded resource=info loading="Checking the invitation…" ok=move |info| view! { <Invitation info token=token.clone()/> }/>
         </div>
     }
 }

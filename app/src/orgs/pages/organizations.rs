@@ -1,8 +1,8 @@
 //! `/admin/organizations`: every organization with its numbers, and the
 //! form that creates one and invites its first member.
 
-use crate::auth::ErrorNotice;
 use crate::orgs::{list_organizations, CreateOrganization, OrgSummary};
+use crate::ui::Loaded;
 use crate::ui::{
     action_error, field_error, format_datetime, DataTable, ErrorSummary, SelectField, TextField,
 };
@@ -20,15 +20,7 @@ pub fn OrganizationsPage() -> impl IntoView {
         <Title text="Organizations · Carethread"/>
         <div class="page">
             <h1>"Organizations"</h1>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    orgs.get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(orgs) => view! { <OrgTable orgs/> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=orgs loading="Loading…" keep=true ok=move |orgs| view! { <OrgTable orgs/> }/>
             <section class="section panel" aria-labelledby="create-heading">
                 <h2 id="create-heading">"Add an organization"</h2>
                 <Show when=created>

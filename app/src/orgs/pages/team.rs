@@ -1,10 +1,11 @@
 //! `/clinic/team`: the clinic's members and open invitations; its
 //! administrators invite, change roles, remove and revoke here.
 
-use crate::auth::{ErrorNotice, Role};
+use crate::auth::Role;
 use crate::orgs::{
     get_team, ChangeMemberRole, InviteMember, RemoveMember, RevokeInvitation, TeamView,
 };
+use crate::ui::Loaded;
 use crate::ui::{
     action_error, field_error, format_datetime, Column, DataTable, ErrorSummary, SelectField,
     TextField,
@@ -38,15 +39,7 @@ pub fn TeamPage() -> impl IntoView {
     view! {
         <Title text="Team · Carethread"/>
         <div class="page">
-            <Transition fallback=|| view! { <p>"Loading the team…"</p> }>
-                {move || {
-                    team.get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(view) => view! { <Team view actions/> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=team loading="Loading the team…" keep=true ok=move |view| view! { <Team view actions/> }/>
         </div>
     }
 }

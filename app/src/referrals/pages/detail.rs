@@ -5,11 +5,11 @@
 //! decision without reloading.
 
 use super::live_tick;
-use crate::auth::ErrorNotice;
 use crate::referrals::{
     format_age, get_referral, AssignClinician, DeclineReason, ReferralDetail, ReferralStatus,
     ReferralStep,
 };
+use crate::ui::Loaded;
 use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, SelectField, TextArea};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,16 +38,7 @@ pub fn ReferralDetailPage() -> impl IntoView {
     view! {
         <Title text="Referral · Carethread"/>
         <div class="page">
-            <Transition fallback=|| view! { <p class="loading">"Loading the referral…"</p> }>
-                {move || {
-                    referral
-                        .get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(detail) => view! { <Referral detail step assign/> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=referral loading="Loading the referral…" keep=true ok=move |detail| view! { <Referral detail step assign/> }/>
         </div>
     }
 }

@@ -3,11 +3,11 @@
 //! keyset paging, refreshed every few seconds so statuses stay live.
 
 use super::live_tick;
-use crate::auth::ErrorNotice;
 use crate::referrals::{
     format_age, list_referrals, CareType, Priority, ReferralPage, ReferralStatus,
 };
 use crate::ui::DataTable;
+use crate::ui::Loaded;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -91,15 +91,7 @@ pub fn ReferralListPage(
                     </select>
                 </div>
             </form>
-            <Transition fallback=|| view! { <p class="loading">"Loading referrals…"</p> }>
-                {move || {
-                    page.get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(page) => view! { <ReferralTable page inbox cursor/> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded resource=page loading="Loading referrals…" keep=true ok=move |page| view! { <ReferralTable page inbox cursor/> }/>
         </div>
     }
 }

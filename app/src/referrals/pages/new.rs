@@ -3,10 +3,10 @@
 //! which city it is; errors are named per field and nothing is saved until
 //! everything is right.
 
-use crate::auth::ErrorNotice;
 use crate::referrals::{
     lookup_zip, referral_form_options, search_diagnoses, CareType, CreateReferral, Priority,
 };
+use crate::ui::Loaded;
 use crate::ui::{action_error, field_error, ErrorSummary, SelectField, TextArea, TextField};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,19 +22,7 @@ pub fn NewReferralPage() -> impl IntoView {
                 "Send only what the clinic needs to decide: initials, ZIP, primary diagnosis and the care asked for. "
                 "Matching verified clinicians are ranked as soon as you send it."
             </p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    options
-                        .get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(options) => {
-                                view! { <ReferralForm clinics=options.clinics today=options.today/> }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+            <Loaded resource=options loading="Loading…" ok=move |options| view! { <ReferralForm clinics=options.clinics today=options.today/> }/>
         </div>
     }
 }
