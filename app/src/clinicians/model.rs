@@ -2,10 +2,10 @@
 
 use crate::domain::{BoundedText, TextRules};
 use crate::error::FieldError;
+use crate::identity::ClinicianId;
 use crate::referrals::{CareType, Discipline};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
@@ -87,7 +87,7 @@ impl License {
 /// A clinician as their own page and the verification queue show them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClinicianProfile {
-    pub id: Uuid,
+    pub id: ClinicianId,
     pub display_name: String,
     pub discipline: Discipline,
     pub npi: String,
