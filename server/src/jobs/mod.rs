@@ -44,6 +44,7 @@ mod runner;
 
 pub use runner::{Round, Runner, Shutdown};
 
+use app::identity::JobId;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -52,7 +53,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// A kind of background work.
 pub trait Job: Send + Sync + 'static {
@@ -135,7 +135,7 @@ impl From<sqlx::Error> for JobError {
 pub struct JobContext {
     /// The worker role's pool.
     pub pool: PgPool,
-    pub id: Uuid,
+    pub id: JobId,
     /// This attempt's number, from 1.
     pub attempt: i32,
     /// When the job runs again if this attempt fails; `None` if this is
@@ -162,7 +162,7 @@ impl JobContext {
              SET state = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL,
                  last_error = NULL
              WHERE id = $1 AND locked_by = $2 AND state = 'running'",
-            self.id,
+            self.id as JobId,
             self.worker_id,
         )
         .execute(tx)

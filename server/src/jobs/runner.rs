@@ -2,6 +2,7 @@
 //! the outcome, files scheduled work, and stops cleanly.
 
 use super::{Job, JobContext, JobError, Retry};
+use app::identity::JobId;
 use serde_json::Value;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -103,7 +104,7 @@ struct Inner {
 }
 
 struct Claimed {
-    id: Uuid,
+    id: JobId,
     kind: String,
     payload: Value,
     attempts: i32,
@@ -231,7 +232,7 @@ impl Runner {
                 tracing::warn!("job runner cannot LISTEN; polling only");
             }
             let mut running: JoinSet<bool> = JoinSet::new();
-            let mut by_task: HashMap<tokio::task::Id, Uuid> = HashMap::new();
+            let mut by_task: HashMap<tokio::task::Id, JobId> = HashMap::new();
             while !shutdown.is_requested() {
                 if let Err(error) = inner.file_scheduled().await {
                     tracing::warn!(%error, "could not file scheduled jobs");
@@ -312,7 +313,7 @@ impl Inner {
                  ORDER BY run_at
                  LIMIT $4
                  FOR UPDATE SKIP LOCKED)
-             RETURNING id, kind, payload, attempts",
+             RETURNING id AS \"id: JobId\", kind, payload, attempts",
             self.worker_id,
             self.lease.as_secs_f64(),
             &self.kinds(),
@@ -387,7 +388,7 @@ impl Inner {
     async fn reap(
         &self,
         joined: Result<(tokio::task::Id, bool), tokio::task::JoinError>,
-        by_task: &mut HashMap<tokio::task::Id, Uuid>,
+        by_task: &mut HashMap<tokio::task::Id, JobId>,
     ) {
         match joined {
             Ok((task, _)) => {
@@ -406,11 +407,11 @@ impl Inner {
         }
     }
 
-    async fn renew(&self, id: Uuid) {
+    async fn renew(&self, id: JobId) {
         let renewed = sqlx::query!(
             "UPDATE jobs SET locked_until = now() + make_interval(secs => $3)
              WHERE id = $1 AND locked_by = $2 AND state = 'running'",
-            id,
+            id as JobId,
             self.worker_id,
             self.lease.as_secs_f64(),
         )
@@ -421,13 +422,13 @@ impl Inner {
         }
     }
 
-    async fn complete(&self, id: Uuid) -> Result<bool, sqlx::Error> {
+    async fn complete(&self, id: JobId) -> Result<bool, sqlx::Error> {
         let done = sqlx::query!(
             "UPDATE jobs
              SET state = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL,
                  last_error = NULL
              WHERE id = $1 AND locked_by = $2 AND state = 'running'",
-            id,
+            id as JobId,
             self.worker_id,
         )
         .execute(&self.pool)
@@ -437,7 +438,7 @@ impl Inner {
 
     async fn fail(
         &self,
-        id: Uuid,
+        id: JobId,
         error: &str,
         dead: bool,
         delay: Duration,
@@ -450,7 +451,7 @@ impl Inner {
                  run_at = now() + make_interval(secs => $4),
                  locked_by = NULL, locked_until = NULL, last_error = $5
              WHERE id = $1 AND locked_by = $2 AND state = 'running'",
-            id,
+            id as JobId,
             self.worker_id,
             dead,
             delay.as_secs_f64(),
