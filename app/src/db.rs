@@ -23,7 +23,7 @@
 //!
 //! The caller owns the transaction: it commits, or dropping it rolls back.
 
-use crate::identity::{Actor, Principal, Role};
+use crate::identity::{Actor, ApiKeyId, GrantId, OrganizationId, Principal, Role, UserId};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -50,15 +50,15 @@ pub struct Token;
 /// The operator's command line, acting on one organization over the
 /// administrative connection (no web identity; its events say so).
 pub struct Operator {
-    pub org: Uuid,
+    pub org: OrganizationId,
 }
 
 /// A proven user: by password, token or session. `org` is the organization
 /// acted for, when there is one yet.
 #[derive(Debug, Clone, Copy)]
 pub struct Acting {
-    pub user_id: Uuid,
-    pub org: Option<(Uuid, Role)>,
+    pub user_id: UserId,
+    pub org: Option<(OrganizationId, Role)>,
 }
 
 impl<S> Tx<S> {
@@ -109,7 +109,7 @@ impl Tx<SignIn> {
 
     /// The password was verified: continue as that user, with the sign-in
     /// scope's wider view (the address's account) closed again.
-    pub(crate) async fn into_user(mut self, user_id: Uuid) -> Result<Tx<Acting>, sqlx::Error> {
+    pub(crate) async fn into_user(mut self, user_id: UserId) -> Result<Tx<Acting>, sqlx::Error> {
         sqlx::query!(
             r#"SELECT set_config('app.login_email', '', true) AS "a!",
                       set_config('app.user_id', $1, true) AS "b!""#,
@@ -127,7 +127,7 @@ impl Tx<SignIn> {
 impl Tx<Operator> {
     /// Begins on the administrative `pool` (the operator's own
     /// credentials), for `org`.
-    pub async fn begin(pool: &PgPool, org: Uuid) -> Result<Self, sqlx::Error> {
+    pub async fn begin(pool: &PgPool, org: OrganizationId) -> Result<Self, sqlx::Error> {
         Ok(Self {
             tx: pool.begin().await?,
             scope: Operator { org },
@@ -151,7 +151,7 @@ impl Tx<Token> {
     /// The token was redeemed by (or on behalf of) `user_id`: continue as
     /// that user. The token stays set, since accepting an invitation is
     /// checked against it.
-    pub(crate) async fn into_user(mut self, user_id: Uuid) -> Result<Tx<Acting>, sqlx::Error> {
+    pub(crate) async fn into_user(mut self, user_id: UserId) -> Result<Tx<Acting>, sqlx::Error> {
         set_user(&mut self.tx, user_id).await?;
         Ok(Tx {
             tx: self.tx,
@@ -164,7 +164,7 @@ impl Tx<Acting> {
     /// A brand-new account registering itself with `role` on the platform.
     pub(crate) async fn registering(
         pool: &PgPool,
-        user_id: Uuid,
+        user_id: UserId,
         role: Role,
     ) -> Result<Self, sqlx::Error> {
         let mut tx = pool.begin().await?;
@@ -178,7 +178,11 @@ impl Tx<Acting> {
     }
 
     /// Acts for `org` with `role` from now on in this transaction.
-    pub(crate) async fn act_for(&mut self, org: Uuid, role: Role) -> Result<(), sqlx::Error> {
+    pub(crate) async fn act_for(
+        &mut self,
+        org: OrganizationId,
+        role: Role,
+    ) -> Result<(), sqlx::Error> {
         set_org(&mut self.tx, Some((org, role))).await?;
         self.scope.org = Some((org, role));
         Ok(())
@@ -236,15 +240,15 @@ impl Tx<Principal> {
 }
 
 /// The operator's organization (a constant shared with the migrations).
-pub fn platform_org_id() -> Uuid {
-    Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001)
+pub fn platform_org_id() -> OrganizationId {
+    OrganizationId::from(Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001))
 }
 
 /// Sets the identity of a fresh transaction in one round trip.
 pub(crate) async fn set_identity(
     conn: &mut PgConnection,
-    user_id: Uuid,
-    org: Option<(Uuid, Role)>,
+    user_id: UserId,
+    org: Option<(OrganizationId, Role)>,
 ) -> Result<(), sqlx::Error> {
     let (org_id, role) = match org {
         Some((org, role)) => (org.to_string(), role.as_str()),
@@ -268,8 +272,8 @@ pub(crate) async fn set_identity(
 /// nobody, and the audit policy holds it to writing events as itself.
 pub(crate) async fn set_key_identity(
     conn: &mut PgConnection,
-    key_id: Uuid,
-    (org, role): (Uuid, Role),
+    key_id: ApiKeyId,
+    (org, role): (OrganizationId, Role),
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"SELECT set_config('app.user_id', '', true) AS "u!",
@@ -289,7 +293,7 @@ pub(crate) async fn set_key_identity(
 /// (read by `app_break_glass()`; the policies check it is live).
 pub(crate) async fn set_break_glass(
     conn: &mut PgConnection,
-    grant_id: Uuid,
+    grant_id: GrantId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"SELECT set_config('app.break_glass', $1, true) AS "g!""#,
@@ -300,7 +304,7 @@ pub(crate) async fn set_break_glass(
     Ok(())
 }
 
-async fn set_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
+async fn set_user(conn: &mut PgConnection, user_id: UserId) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"SELECT set_config('app.user_id', $1, true) AS "set!""#,
         user_id.to_string()
@@ -310,7 +314,10 @@ async fn set_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Er
     Ok(())
 }
 
-async fn set_org(conn: &mut PgConnection, org: Option<(Uuid, Role)>) -> Result<(), sqlx::Error> {
+async fn set_org(
+    conn: &mut PgConnection,
+    org: Option<(OrganizationId, Role)>,
+) -> Result<(), sqlx::Error> {
     let (org_id, role) = match org {
         Some((org, role)) => (org.to_string(), role.as_str()),
         None => (String::new(), ""),

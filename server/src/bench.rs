@@ -149,9 +149,9 @@ async fn referrer(admin: &mut PgConnection) -> Result<SessionClaim> {
         .execute(&mut *admin)
         .await?;
     Ok(SessionClaim {
-        user_id: user,
-        login_id: login,
-        org_id: org,
+        user_id: user.into(),
+        login_id: login.into(),
+        org_id: org.into(),
         role: Role::Referrer,
         can_switch: false,
     })

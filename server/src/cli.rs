@@ -575,10 +575,13 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // The runner stops claiming while requests drain; running jobs
+            // finish (or are put back) before the process ends.
+            let _ = stop_jobs.send(true);
+        })
         .await?;
-        // Running jobs finish (or are put back) before the process ends.
-        let _ = stop_jobs.send(true);
         if let Err(error) = runner.await {
             tracing::warn!(%error, "the job runner ended badly");
         }

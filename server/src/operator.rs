@@ -107,6 +107,7 @@ pub async fn create_api_key(admin_url: &Secret, org: Uuid, name: &str) -> Result
         .connect(admin_url.expose())
         .await
         .context("cannot connect with the administrative URL")?;
+    let org = app::identity::OrganizationId::from(org);
     let mut tx = app::db::Tx::<app::db::Operator>::begin(&pool, org).await?;
     let key = app::developer::keys::create_live(&mut tx, org, name, None)
         .await

@@ -173,8 +173,8 @@ async fn ops_principal(app: &TestApp, w: &World) -> app::auth::Principal {
     .await
     .unwrap();
     let claim = SessionClaim {
-        user_id: w.ops.id,
-        login_id: login,
+        user_id: w.ops.id.into(),
+        login_id: login.into(),
         org_id: platform_org_id(),
         role: Role::PlatformAdmin,
         can_switch: false,
@@ -346,12 +346,13 @@ async fn even_with_a_grant_the_admin_cannot_write() {
         app::referrals::service::Step::Accept,
         app::referrals::service::Step::parse("decline", "no_capacity", "").unwrap(),
     ] {
-        let tx = app::auth::session::break_glass(&app.pool, &principal, w.riverbend)
+        let tx = app::auth::session::break_glass(&app.pool, &principal, w.riverbend.into())
             .await
             .unwrap();
         assert!(tx.principal().break_glass().is_some());
         let refused =
-            app::referrals::service::take_step(tx, referral, step, &RequestMeta::default()).await;
+            app::referrals::service::take_step(tx, referral.into(), step, &RequestMeta::default())
+                .await;
         assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
     }
 
@@ -544,7 +545,7 @@ async fn a_reason_and_a_sane_duration_are_required() {
         .await;
     assert_eq!(res.status(), 422);
     // Not the platform itself, nor an organization that does not exist.
-    for org in [platform_org_id(), Uuid::new_v4()] {
+    for org in [platform_org_id().uuid(), Uuid::new_v4()] {
         let res = app
             .rpc(
                 &w.ops_client,
@@ -621,7 +622,7 @@ async fn a_platform_admin_can_no_longer_create_a_live_key_for_a_clinic() {
     // organization the administrator acts for (even under a grant).
     let grant = open(&app, &w, w.riverbend).await;
     for (org, grant) in [
-        (platform_org_id(), None),
+        (platform_org_id().uuid(), None),
         (w.riverbend, None),
         (w.riverbend, Some(grant)),
     ] {

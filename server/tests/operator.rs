@@ -128,7 +128,7 @@ async fn the_operator_makes_a_key_through_the_pages_operation_and_it_is_audited(
         .unwrap_err();
     assert!(refused.to_string().contains("--name"), "{refused}");
     let platform = app::db::platform_org_id();
-    let refused = server::operator::create_api_key(&app.urls.admin, platform, "x")
+    let refused = server::operator::create_api_key(&app.urls.admin, platform.uuid(), "x")
         .await
         .unwrap_err();
     assert!(

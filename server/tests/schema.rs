@@ -223,7 +223,7 @@ async fn the_platform_organization_id_in_code_is_the_one_the_database_uses() {
     .fetch_one(&mut admin)
     .await
     .unwrap();
-    assert_eq!(app::db::platform_org_id(), function);
+    assert_eq!(app::db::platform_org_id().uuid(), function);
     assert_eq!(row, Some(function), "the platform organization exists");
 }
 

@@ -45,6 +45,13 @@ fn sources(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
+/// The module name a path starts with.
+fn leading_name(path: &str) -> String {
+    path.chars()
+        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+        .collect()
+}
+
 /// The crate's top-level modules that the files of `module` name.
 fn imports(src: &Path, module: &str) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
@@ -54,12 +61,21 @@ fn imports(src: &Path, module: &str) -> BTreeSet<String> {
             continue;
         }
         for part in code.split("crate::").skip(1) {
-            let name: String = part
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                .collect();
-            if !name.is_empty() && name != module {
-                found.insert(name);
+            // `crate::name…`, or a group `crate::{a, b::c, …}`.
+            let names: Vec<String> = match part.strip_prefix('{') {
+                Some(group) => group
+                    .split('}')
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|item| leading_name(item.trim()))
+                    .collect(),
+                None => vec![leading_name(part)],
+            };
+            for name in names {
+                if !name.is_empty() && name != module && name != "self" {
+                    found.insert(name);
+                }
             }
         }
     }

@@ -116,9 +116,9 @@ async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
         .unwrap();
         Actor {
             claim: SessionClaim {
-                user_id: user,
-                login_id: login,
-                org_id: org,
+                user_id: user.into(),
+                login_id: login.into(),
+                org_id: org.into(),
                 role,
                 can_switch: false,
             },
@@ -216,10 +216,10 @@ async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
         } else {
             Role::Clinician
         };
-        actors.push(add_person(&mut admin, platform_org_id(), role).await);
+        actors.push(add_person(&mut admin, platform_org_id().uuid(), role).await);
     }
     if world.platform_admin {
-        actors.push(add_person(&mut admin, platform_org_id(), Role::PlatformAdmin).await);
+        actors.push(add_person(&mut admin, platform_org_id().uuid(), Role::PlatformAdmin).await);
     }
     actors
 }
@@ -312,7 +312,7 @@ async fn check(app: &TestApp, world: World, tables: &[TenantTable]) {
             .await
             .unwrap()
             .expect("a live session resolves");
-        let own = claim.org_id;
+        let own = claim.org_id.uuid();
         let platform_admin = claim.role == Role::PlatformAdmin;
         for t in tables {
             let table = &t.name;
@@ -409,8 +409,8 @@ async fn check(app: &TestApp, world: World, tables: &[TenantTable]) {
             .await
             .unwrap();
         if !platform_admin {
-            let allowed: HashSet<Uuid> = if own == platform_org_id() {
-                HashSet::from([claim.user_id])
+            let allowed: HashSet<Uuid> = if own == platform_org_id().uuid() {
+                HashSet::from([claim.user_id.uuid()])
             } else {
                 sqlx::query_scalar("SELECT user_id FROM memberships WHERE organization_id = $1")
                     .bind(own)
@@ -430,7 +430,7 @@ async fn check(app: &TestApp, world: World, tables: &[TenantTable]) {
                 .fetch_all(tx.conn())
                 .await
                 .unwrap();
-            assert_eq!(mine, [claim.user_id]);
+            assert_eq!(mine, [claim.user_id.uuid()]);
         }
         // Secrets: only one's own.
         let hashes: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM user_credentials")
@@ -439,7 +439,7 @@ async fn check(app: &TestApp, world: World, tables: &[TenantTable]) {
             .unwrap();
         assert_eq!(
             hashes,
-            [claim.user_id],
+            [claim.user_id.uuid()],
             "{:?} read others' credentials",
             claim.role
         );

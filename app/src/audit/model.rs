@@ -217,7 +217,7 @@ impl ChainStatus {
 /// A break-glass grant on the organization, as its administrators see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BreakGlassGrantView {
-    pub id: uuid::Uuid,
+    pub id: crate::identity::GrantId,
     pub organization: String,
     /// The platform administrator who opened it.
     pub admin_name: String,

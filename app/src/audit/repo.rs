@@ -6,14 +6,14 @@ use super::{AuditAction, AuditEventView, ChainStatus};
 use crate::auth::session::Actor;
 use crate::auth::Principal;
 use crate::db::{platform_org_id, Acting, Anonymous, Operator, SignIn, TenantTx, Token, Tx};
+use crate::identity::{ApiKeyId, GrantId, OrganizationId, UserId};
 use std::net::IpAddr;
-use uuid::Uuid;
 
 /// Who is acting in a scope, and which organization's chain their events
 /// belong to.
 pub trait Chain {
     fn actor(&self) -> AuditActor;
-    fn chain_org(&self) -> Uuid;
+    fn chain_org(&self) -> OrganizationId;
     /// Where the action came from when the actor alone does not say (the
     /// operator's command line); added to the event's details as `via`.
     fn via(&self) -> Option<&'static str> {
@@ -26,21 +26,21 @@ pub trait Chain {
 pub enum AuditActor {
     /// Nobody proven yet: a failed sign-in, a public form.
     Anonymous,
-    User(Uuid),
-    ApiKey(Uuid),
+    User(UserId),
+    ApiKey(ApiKeyId),
     /// A platform administrator under a break-glass grant.
     BreakGlass {
-        user_id: Uuid,
-        grant_id: Uuid,
+        user_id: UserId,
+        grant_id: GrantId,
     },
 }
 
 /// The actor columns of an event.
 struct ActorColumns {
     kind: &'static str,
-    user_id: Option<Uuid>,
-    api_key_id: Option<Uuid>,
-    grant_id: Option<Uuid>,
+    user_id: Option<UserId>,
+    api_key_id: Option<ApiKeyId>,
+    grant_id: Option<GrantId>,
 }
 
 impl AuditActor {
@@ -66,7 +66,7 @@ impl Chain for Anonymous {
     fn actor(&self) -> AuditActor {
         AuditActor::Anonymous
     }
-    fn chain_org(&self) -> Uuid {
+    fn chain_org(&self) -> OrganizationId {
         platform_org_id()
     }
 }
@@ -75,7 +75,7 @@ impl Chain for SignIn {
     fn actor(&self) -> AuditActor {
         AuditActor::Anonymous
     }
-    fn chain_org(&self) -> Uuid {
+    fn chain_org(&self) -> OrganizationId {
         platform_org_id()
     }
 }
@@ -84,7 +84,7 @@ impl Chain for Token {
     fn actor(&self) -> AuditActor {
         AuditActor::Anonymous
     }
-    fn chain_org(&self) -> Uuid {
+    fn chain_org(&self) -> OrganizationId {
         platform_org_id()
     }
 }
@@ -96,7 +96,7 @@ impl Chain for Operator {
         AuditActor::Anonymous
     }
 
-    fn chain_org(&self) -> Uuid {
+    fn chain_org(&self) -> OrganizationId {
         self.org
     }
 
@@ -109,7 +109,7 @@ impl Chain for Acting {
     fn actor(&self) -> AuditActor {
         AuditActor::User(self.user_id)
     }
-    fn chain_org(&self) -> Uuid {
+    fn chain_org(&self) -> OrganizationId {
         self.org.map_or_else(platform_org_id, |(org, _)| org)
     }
 }
@@ -125,7 +125,7 @@ impl Chain for Principal {
             },
         }
     }
-    fn chain_org(&self) -> Uuid {
+    fn chain_org(&self) -> OrganizationId {
         self.org_id
     }
 }
@@ -137,7 +137,7 @@ pub struct Subject {
 }
 
 impl Subject {
-    pub fn user(id: Uuid) -> Self {
+    pub fn user(id: UserId) -> Self {
         Self {
             kind: "user",
             id: id.to_string(),
@@ -205,11 +205,11 @@ pub async fn record<S: Chain>(tx: &mut Tx<S>, entry: Entry) -> Result<(), sqlx::
              (organization_id, actor_type, actor_user_id, actor_api_key_id, actor_grant_id,
               action, subject_type, subject_id, ip, details)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::inet, $10)",
-        org,
+        org as OrganizationId,
         actor.kind,
-        actor.user_id,
-        actor.api_key_id,
-        actor.grant_id,
+        actor.user_id as Option<UserId>,
+        actor.api_key_id as Option<ApiKeyId>,
+        actor.grant_id as Option<GrantId>,
         entry.action.as_str(),
         subject_type,
         subject_id,
@@ -245,7 +245,7 @@ pub async fn recent(
            WHERE a.organization_id = $1 AND ($2::bigint IS NULL OR a.seq < $2)
            ORDER BY a.seq DESC
            LIMIT $3"#,
-        org,
+        org as OrganizationId,
         before,
         limit
     )
@@ -271,14 +271,15 @@ pub async fn recent(
 /// Walks the principal's organization's chain (as far as they may see it).
 pub async fn verify(tx: &mut TenantTx) -> Result<ChainStatus, sqlx::Error> {
     let org = tx.principal().org_id;
-    verify_chain(tx.conn(), org).await
+    verify_chain(tx.conn(), org.uuid()).await
 }
 
 /// Walks `org`'s chain on any connection: the operator's command uses an
 /// administrative one and sees every chain.
+// A bare uuid: the operator's command passes the row id it listed.
 pub async fn verify_chain(
     conn: &mut sqlx::PgConnection,
-    org: Uuid,
+    org: uuid::Uuid,
 ) -> Result<ChainStatus, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT events AS "events!", first_broken_seq, problem FROM audit_verify($1)"#,

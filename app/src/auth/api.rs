@@ -4,10 +4,10 @@
 
 use super::{OrgKind, Role};
 use crate::error::AppError;
+use crate::identity::{LoginId, OrganizationId};
 use app_macros::rpc;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The signed-in person, as the header and pages show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +23,7 @@ pub struct CurrentUser {
 /// A live sign-in on the account page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {
-    pub id: Uuid,
+    pub id: LoginId,
     pub current: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -53,7 +53,7 @@ pub struct AccountView {
 /// One organization the person may act for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgChoice {
-    pub org_id: Uuid,
+    pub org_id: OrganizationId,
     pub org_name: String,
     pub org_kind: OrgKind,
     pub role: Role,
@@ -267,7 +267,7 @@ fn outcome_label(outcome: super::repo::LoginOutcome) -> &'static str {
 
 /// Ends another of one's own sessions.
 #[rpc(prefix = "/rpc", endpoint = "auth/revoke-session")]
-pub async fn revoke_session(id: Uuid) -> Result<(), AppError> {
+pub async fn revoke_session(id: LoginId) -> Result<(), AppError> {
     let tx = super::require(&[]).await?;
     super::service::revoke_session(tx, id, &super::RequestMeta::current()).await
 }
@@ -295,7 +295,7 @@ pub async fn list_my_organizations() -> Result<Vec<OrgChoice>, AppError> {
 
 /// Acts for another of one's organizations from now on.
 #[rpc(prefix = "/rpc", endpoint = "auth/switch-organization")]
-pub async fn switch_organization(org_id: Uuid) -> Result<String, AppError> {
+pub async fn switch_organization(org_id: OrganizationId) -> Result<String, AppError> {
     let tx = super::require(&[]).await?;
     let session = super::session::current_session().await?;
     let claim =

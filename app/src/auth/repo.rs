@@ -6,13 +6,13 @@
 use super::session::RequestMeta;
 use super::{OrgKind, Role};
 use crate::db::{Acting, SignIn, TenantTx, Token, Tx};
+use crate::identity::{LoginId, OrganizationId, UserId};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The account an address names, as the sign-in scope sees it.
 pub struct SignInAccount {
-    pub id: Uuid,
+    pub id: UserId,
     pub disabled: bool,
     pub password_hash: Option<String>,
 }
@@ -22,7 +22,7 @@ pub async fn account_for_sign_in(
 ) -> Result<Option<SignInAccount>, sqlx::Error> {
     sqlx::query_as!(
         SignInAccount,
-        r#"SELECT u.id, u.disabled_at IS NOT NULL AS "disabled!",
+        r#"SELECT u.id AS "id: UserId", u.disabled_at IS NOT NULL AS "disabled!",
                   c.password_hash AS "password_hash?"
            FROM users u
            LEFT JOIN user_credentials c ON c.user_id = u.id
@@ -49,7 +49,7 @@ pub async fn lock_address(tx: &mut Tx<SignIn>) -> Result<(), sqlx::Error> {
 /// lockout's count while the password is checked); its id, to settle it.
 pub async fn record_pending(
     tx: &mut Tx<SignIn>,
-    user_id: Option<Uuid>,
+    user_id: Option<UserId>,
     meta: &RequestMeta,
 ) -> Result<i64, sqlx::Error> {
     let email = tx.email().to_owned();
@@ -58,7 +58,7 @@ pub async fn record_pending(
          VALUES ($1, $2, 'pending', $3::text::inet, $4)
          RETURNING id",
         email,
-        user_id,
+        user_id as Option<UserId>,
         meta.ip.map(|ip| ip.to_string()),
         meta.user_agent.as_deref(),
     )
@@ -129,7 +129,7 @@ pub enum LoginOutcome {
 pub async fn record_attempt(
     conn: &mut PgConnection,
     email: &str,
-    user_id: Option<Uuid>,
+    user_id: Option<UserId>,
     outcome: LoginOutcome,
     meta: &RequestMeta,
 ) -> Result<(), sqlx::Error> {
@@ -138,7 +138,7 @@ pub async fn record_attempt(
         "INSERT INTO login_attempts (email, user_id, outcome, ip, user_agent)
          VALUES ($1, $2, $3, $4::text::inet, $5)",
         email,
-        user_id,
+        user_id as Option<UserId>,
         outcome as LoginOutcome,
         meta.ip.map(|ip| ip.to_string()),
         meta.user_agent.as_deref(),
@@ -151,7 +151,7 @@ pub async fn record_attempt(
 /// One of a person's memberships, with its organization.
 #[derive(Debug, Clone)]
 pub struct MembershipRow {
-    pub org_id: Uuid,
+    pub org_id: OrganizationId,
     pub org_name: String,
     pub org_kind: OrgKind,
     pub role: Role,
@@ -163,13 +163,13 @@ pub async fn own_memberships(tx: &mut Tx<Acting>) -> Result<Vec<MembershipRow>, 
     let user_id = tx.scope().user_id;
     sqlx::query_as!(
         MembershipRow,
-        r#"SELECT m.organization_id AS org_id, o.name AS org_name,
+        r#"SELECT m.organization_id AS "org_id: OrganizationId", o.name AS org_name,
                   o.kind AS "org_kind: OrgKind", m.role AS "role: Role"
            FROM memberships m
            JOIN organizations o ON o.id = m.organization_id
            WHERE m.user_id = $1
            ORDER BY m.created_at, o.name"#,
-        user_id
+        user_id as UserId
     )
     .fetch_all(tx.conn())
     .await
@@ -180,14 +180,14 @@ pub async fn create_login(
     tx: &mut Tx<Acting>,
     expires_at: OffsetDateTime,
     meta: &RequestMeta,
-) -> Result<Uuid, sqlx::Error> {
-    let id = Uuid::new_v4();
+) -> Result<LoginId, sqlx::Error> {
+    let id = LoginId::new();
     let user_id = tx.scope().user_id;
     sqlx::query!(
         "INSERT INTO user_sessions (id, user_id, expires_at, ip, user_agent)
          VALUES ($1, $2, $3, $4::text::inet, $5)",
-        id,
-        user_id,
+        id as LoginId,
+        user_id as UserId,
         expires_at,
         meta.ip.map(|ip| ip.to_string()),
         meta.user_agent.as_deref(),
@@ -220,13 +220,13 @@ impl EndReason {
 /// Ends one of the user's live sign-ins; whether it was live.
 pub async fn end_login(
     conn: &mut PgConnection,
-    login_id: Uuid,
+    login_id: LoginId,
     reason: EndReason,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "UPDATE user_sessions SET ended_at = now(), ended_reason = $2
          WHERE id = $1 AND ended_at IS NULL",
-        login_id,
+        login_id as LoginId,
         reason.as_str()
     )
     .execute(conn)
@@ -237,14 +237,14 @@ pub async fn end_login(
 /// Ends every live sign-in of the scope's user except `keep`; how many.
 pub async fn end_other_logins(
     conn: &mut PgConnection,
-    keep: Option<Uuid>,
+    keep: Option<LoginId>,
     reason: EndReason,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query!(
         "UPDATE user_sessions SET ended_at = now(), ended_reason = $2
          WHERE user_id = app_user_id() AND ended_at IS NULL
            AND ($1::uuid IS NULL OR id <> $1)",
-        keep,
+        keep as Option<LoginId>,
         reason.as_str()
     )
     .execute(conn)
@@ -254,7 +254,7 @@ pub async fn end_other_logins(
 
 /// A live sign-in, as the account page lists it.
 pub struct LoginRow {
-    pub id: Uuid,
+    pub id: LoginId,
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
     pub ip: Option<String>,
@@ -264,7 +264,7 @@ pub struct LoginRow {
 pub async fn live_logins(tx: &mut TenantTx) -> Result<Vec<LoginRow>, sqlx::Error> {
     sqlx::query_as!(
         LoginRow,
-        r#"SELECT id, created_at, last_seen_at, host(ip) AS ip, user_agent
+        r#"SELECT id AS "id: LoginId", created_at, last_seen_at, host(ip) AS ip, user_agent
            FROM user_sessions
            WHERE user_id = app_user_id() AND ended_at IS NULL AND expires_at > now()
            ORDER BY last_seen_at DESC"#
@@ -301,12 +301,12 @@ pub async fn create_account(
     email: &str,
     display_name: &str,
     password_hash: &str,
-    membership: (Uuid, Role),
+    membership: (OrganizationId, Role),
 ) -> Result<(), sqlx::Error> {
     let user_id = tx.scope().user_id;
     sqlx::query!(
         "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)",
-        user_id,
+        user_id as UserId,
         email,
         display_name
     )
@@ -314,7 +314,7 @@ pub async fn create_account(
     .await?;
     sqlx::query!(
         "INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)",
-        user_id,
+        user_id as UserId,
         password_hash
     )
     .execute(tx.conn())
@@ -326,13 +326,13 @@ pub async fn create_account(
 /// invitation the policies check).
 pub async fn add_membership(
     tx: &mut Tx<Acting>,
-    (org, role): (Uuid, Role),
+    (org, role): (OrganizationId, Role),
 ) -> Result<(), sqlx::Error> {
     let user_id = tx.scope().user_id;
     sqlx::query!(
         "INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)",
-        org,
-        user_id,
+        org as OrganizationId,
+        user_id as UserId,
         role as Role
     )
     .execute(tx.conn())
@@ -366,13 +366,13 @@ pub async fn set_password(conn: &mut PgConnection, password_hash: &str) -> Resul
 /// Files a reset token for the sign-in scope's account.
 pub async fn issue_reset_token(
     tx: &mut Tx<SignIn>,
-    user_id: Uuid,
+    user_id: UserId,
     token_hash: &[u8; 32],
     expires_at: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, $3)",
-        user_id,
+        user_id as UserId,
         token_hash.as_slice(),
         expires_at
     )
@@ -383,7 +383,7 @@ pub async fn issue_reset_token(
 
 /// The token the scope holds, if it is still usable, with its account.
 pub struct ResetTokenRow {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub usable: bool,
 }
 
@@ -395,7 +395,7 @@ pub async fn reset_token(
     if lock {
         sqlx::query_as!(
             ResetTokenRow,
-            r#"SELECT user_id, (used_at IS NULL AND expires_at > now()) AS "usable!"
+            r#"SELECT user_id AS "user_id: UserId", (used_at IS NULL AND expires_at > now()) AS "usable!"
                FROM password_reset_tokens WHERE token_hash = app_token_hash()
                FOR UPDATE"#
         )
@@ -404,7 +404,7 @@ pub async fn reset_token(
     } else {
         sqlx::query_as!(
             ResetTokenRow,
-            r#"SELECT user_id, (used_at IS NULL AND expires_at > now()) AS "usable!"
+            r#"SELECT user_id AS "user_id: UserId", (used_at IS NULL AND expires_at > now()) AS "usable!"
                FROM password_reset_tokens WHERE token_hash = app_token_hash()"#
         )
         .fetch_optional(tx.conn())

@@ -21,13 +21,12 @@
 use crate::db::{self, TenantTx};
 use crate::error::AppError;
 pub use crate::identity::{Actor, ApiKeyRef, BreakGlassRef, Principal};
-use crate::identity::{OrgKind, Resolved, Role};
+use crate::identity::{GrantId, LoginId, OrgKind, OrganizationId, Resolved, Role, UserId};
 use crate::state::{AppState, AuthPolicy};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use time::OffsetDateTime;
 use tower_sessions::Session;
-use uuid::Uuid;
 
 /// The session record's key for the claim.
 pub const CLAIM_KEY: &str = "auth";
@@ -39,11 +38,11 @@ const LAST_SEEN_RESOLUTION_SECS: i64 = 60;
 /// What the session record holds about the signed-in person. Ids only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionClaim {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The `user_sessions` row this sign-in created.
-    pub login_id: Uuid,
+    pub login_id: LoginId,
     /// The organization acted for, and the role held there.
-    pub org_id: Uuid,
+    pub org_id: OrganizationId,
     pub role: Role,
     /// Whether the person belongs to more than one organization.
     pub can_switch: bool,
@@ -163,9 +162,9 @@ pub async fn resolve(
              AND s.expires_at > now()
              AND s.last_seen_at > now() - make_interval(secs => $4)
              AND u.disabled_at IS NULL"#,
-        claim.login_id,
-        claim.user_id,
-        claim.org_id,
+        claim.login_id as LoginId,
+        claim.user_id as UserId,
+        claim.org_id as OrganizationId,
         idle_secs,
         LAST_SEEN_RESOLUTION_SECS as f64,
     )
@@ -180,7 +179,7 @@ pub async fn resolve(
     if row.stale {
         sqlx::query!(
             "UPDATE user_sessions SET last_seen_at = now() WHERE id = $1",
-            claim.login_id
+            claim.login_id as LoginId
         )
         .execute(&mut *tx)
         .await?;
@@ -257,8 +256,8 @@ pub async fn start(
 async fn begin_break_glass(
     pool: &sqlx::PgPool,
     admin: &Principal,
-    org: Uuid,
-    grant: Option<Uuid>,
+    org: OrganizationId,
+    grant: Option<GrantId>,
 ) -> Result<Option<TenantTx>, AppError> {
     let (Actor::User { user_id, login_id }, super::Role::PlatformAdmin) = (admin.actor, admin.role)
     else {
@@ -270,12 +269,12 @@ async fn begin_break_glass(
         Some(id) => id,
         None => {
             let live = sqlx::query_scalar!(
-                "SELECT id FROM break_glass_grants
+                r#"SELECT id AS "id: GrantId" FROM break_glass_grants
                  WHERE organization_id = $1 AND admin_user_id = $2
                    AND ended_at IS NULL AND now() < expires_at
-                 ORDER BY expires_at DESC LIMIT 1",
-                org,
-                user_id
+                 ORDER BY expires_at DESC LIMIT 1"#,
+                org as OrganizationId,
+                user_id as UserId
             )
             .fetch_optional(&mut *tx)
             .await?;
@@ -289,7 +288,7 @@ async fn begin_break_glass(
     let Some(o) = sqlx::query!(
         r#"SELECT name, kind AS "kind: OrgKind", sandbox FROM organizations
            WHERE id = $1 AND kind <> 'platform'"#,
-        org
+        org as OrganizationId
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -320,8 +319,8 @@ async fn begin_break_glass(
 pub async fn opening_break_glass(
     pool: &sqlx::PgPool,
     admin: &Principal,
-    org: Uuid,
-    grant_id: Uuid,
+    org: OrganizationId,
+    grant_id: GrantId,
 ) -> Result<Option<TenantTx>, AppError> {
     begin_break_glass(pool, admin, org, Some(grant_id)).await
 }
@@ -331,7 +330,7 @@ pub async fn opening_break_glass(
 pub async fn break_glass(
     pool: &sqlx::PgPool,
     admin: &Principal,
-    org: Uuid,
+    org: OrganizationId,
 ) -> Result<TenantTx, AppError> {
     begin_break_glass(pool, admin, org, None)
         .await?

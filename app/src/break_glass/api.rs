@@ -3,15 +3,15 @@
 
 use super::{BreakGlassChoices, BreakGlassGrantView};
 use crate::error::AppError;
+use crate::identity::{OrganizationId, ReferralId};
 use crate::referrals::{ReferralPage, ReferralView};
 use app_macros::rpc;
-use uuid::Uuid;
 
 /// The organizations a grant may be opened on, and the administrator's
 /// live grant on `organization_id` when one is chosen.
 #[rpc(prefix = "/rpc", endpoint = "break-glass/options")]
 pub async fn break_glass_options(
-    #[server(default)] organization_id: Option<Uuid>,
+    #[server(default)] organization_id: Option<OrganizationId>,
 ) -> Result<BreakGlassChoices, AppError> {
     let state = crate::state::app_state()?;
     let mut tx = crate::auth::require(&[crate::auth::Role::PlatformAdmin]).await?;
@@ -53,7 +53,9 @@ pub async fn open_break_glass(
 /// The newest referrals of `organization_id`, read under the
 /// administrator's live grant (audited in that organization's chain).
 #[rpc(prefix = "/rpc", endpoint = "break-glass/referrals")]
-pub async fn break_glass_referrals(organization_id: Uuid) -> Result<ReferralPage, AppError> {
+pub async fn break_glass_referrals(
+    organization_id: OrganizationId,
+) -> Result<ReferralPage, AppError> {
     let state = crate::state::app_state()?;
     let tx = crate::auth::require(&[crate::auth::Role::PlatformAdmin]).await?;
     let admin = super::service::platform_admin(tx).await?;
@@ -71,8 +73,8 @@ pub async fn break_glass_referrals(organization_id: Uuid) -> Result<ReferralPage
 /// grant (audited in that organization's chain).
 #[rpc(prefix = "/rpc", endpoint = "break-glass/referral")]
 pub async fn break_glass_referral(
-    organization_id: Uuid,
-    id: Uuid,
+    organization_id: OrganizationId,
+    id: ReferralId,
 ) -> Result<ReferralView, AppError> {
     let state = crate::state::app_state()?;
     let tx = crate::auth::require(&[crate::auth::Role::PlatformAdmin]).await?;

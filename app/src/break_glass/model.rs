@@ -1,8 +1,8 @@
 //! What the break-glass page shows and the rules of its form.
 
 pub use crate::audit::BreakGlassGrantView;
+use crate::identity::OrganizationId;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// The shortest grant, in minutes.
 pub const MIN_MINUTES: i32 = 15;
@@ -18,7 +18,7 @@ pub const DEFAULT_MINUTES: i32 = 30;
 pub struct BreakGlassChoices {
     /// Clinics and referring organizations (not sandboxes, not the
     /// platform).
-    pub organizations: Vec<(Uuid, String)>,
+    pub organizations: Vec<(OrganizationId, String)>,
     pub grant: Option<BreakGlassGrantView>,
 }
 

@@ -9,21 +9,22 @@ use super::{
     OpenBreakGlass, DEFAULT_MINUTES, MAX_MINUTES, MIN_MINUTES,
 };
 use crate::auth::ErrorNotice;
+use crate::identity::{OrganizationId, ReferralId};
 use crate::referrals::{format_age, ReferralPage, ReferralView};
 use crate::ui::Loaded;
 use crate::ui::{action_error, field_error, format_datetime, DataTable, ErrorSummary, TextArea};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use uuid::Uuid;
 
 #[component]
 pub fn BreakGlassPage() -> impl IntoView {
     let query = use_query_map();
-    let org =
-        Memo::new(move |_| query.with(|q| q.get("org").and_then(|o| Uuid::parse_str(&o).ok())));
+    let org = Memo::new(move |_| {
+        query.with(|q| q.get("org").and_then(|o| o.parse::<OrganizationId>().ok()))
+    });
     let referral = Memo::new(move |_| {
-        query.with(|q| q.get("referral").and_then(|r| Uuid::parse_str(&r).ok()))
+        query.with(|q| q.get("referral").and_then(|r| r.parse::<ReferralId>().ok()))
     });
     let open = ServerAction::<OpenBreakGlass>::new();
     let options = Resource::new(
@@ -56,7 +57,10 @@ pub fn BreakGlassPage() -> impl IntoView {
 
 /// Chooses the organization: a GET form, so the choice is in the address.
 #[component]
-fn OrganizationPicker(organizations: Vec<(Uuid, String)>, chosen: Option<Uuid>) -> impl IntoView {
+fn OrganizationPicker(
+    organizations: Vec<(OrganizationId, String)>,
+    chosen: Option<OrganizationId>,
+) -> impl IntoView {
     view! {
         <form method="get" action="/admin/break-glass" class="form form--inline" aria-label="Choose an organization">
             <div class="field">
@@ -81,7 +85,7 @@ fn OrganizationPicker(organizations: Vec<(Uuid, String)>, chosen: Option<Uuid>) 
 }
 
 #[component]
-fn OpenForm(org: Uuid, open: ServerAction<OpenBreakGlass>) -> impl IntoView {
+fn OpenForm(org: OrganizationId, open: ServerAction<OpenBreakGlass>) -> impl IntoView {
     let error = action_error(open.value());
     let pending = open.pending();
     let minutes = field_error(error, "minutes");
@@ -142,9 +146,9 @@ fn OpenForm(org: Uuid, open: ServerAction<OpenBreakGlass>) -> impl IntoView {
 /// The live grant and what it lets the administrator read.
 #[component]
 fn GrantReads(
-    org: Uuid,
+    org: OrganizationId,
     grant: BreakGlassGrantView,
-    referral: Memo<Option<Uuid>>,
+    referral: Memo<Option<ReferralId>>,
 ) -> impl IntoView {
     let list = Resource::new(|| (), move |_| break_glass_referrals(org));
     let detail = Resource::new(
@@ -183,7 +187,7 @@ fn GrantReads(
 }
 
 #[component]
-fn ReferralRows(org: Uuid, page: ReferralPage) -> impl IntoView {
+fn ReferralRows(org: OrganizationId, page: ReferralPage) -> impl IntoView {
     if page.items.is_empty() {
         return view! { <p class="empty" data-testid="no-referrals">"This organization has no referrals."</p> }
             .into_any();

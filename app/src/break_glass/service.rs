@@ -8,10 +8,10 @@ use crate::auth::session::{self, RequestMeta};
 use crate::auth::{Principal, Role};
 use crate::db::TenantTx;
 use crate::error::{AppError, FieldError};
+use crate::identity::{GrantId, OrganizationId, UserId};
 use crate::ui::format_datetime;
 use serde_json::json;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 /// The platform administrator behind `tx`, signed in as a person; the
 /// transaction (which read nothing) ends.
@@ -25,11 +25,13 @@ pub async fn platform_admin(tx: TenantTx) -> Result<Principal, AppError> {
 }
 
 /// Clinics and referring organizations a grant may be opened on.
-pub async fn organizations(tx: &mut TenantTx) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+pub async fn organizations(
+    tx: &mut TenantTx,
+) -> Result<Vec<(OrganizationId, String)>, sqlx::Error> {
     let rows = sqlx::query!(
-        "SELECT id, name FROM organizations
-         WHERE kind IN ('clinic', 'referrer') AND NOT sandbox
-         ORDER BY name LIMIT 1000"
+        r#"SELECT id AS "id: OrganizationId", name FROM organizations
+           WHERE kind IN ('clinic', 'referrer') AND NOT sandbox
+           ORDER BY name LIMIT 1000"#
     )
     .fetch_all(tx.conn())
     .await?;
@@ -52,7 +54,7 @@ pub async fn open(
         return Err(AppError::Forbidden);
     }
     let mut errors = Vec::new();
-    let org = Uuid::parse_str(organization.trim()).ok();
+    let org = organization.trim().parse::<OrganizationId>().ok();
     if org.is_none() {
         errors.push(FieldError::new(
             "organization_id",
@@ -64,7 +66,7 @@ pub async fn open(
     let (Some(org), Ok(reason), Ok(minutes)) = (org, reason, minutes) else {
         return Err(errors.into());
     };
-    let grant_id = Uuid::new_v4();
+    let grant_id = GrantId::new();
     let mut tx = session::opening_break_glass(pool, admin, org, grant_id)
         .await?
         .ok_or_else(|| AppError::invalid("organization_id", "Choose the organization to open."))?;
@@ -74,9 +76,9 @@ pub async fn open(
              (organization_id, id, admin_user_id, admin_name, reason, expires_at)
          VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6))
          RETURNING opened_at, expires_at",
-        org,
-        grant_id,
-        user_id,
+        org as OrganizationId,
+        grant_id as GrantId,
+        user_id as UserId,
         admin.display_name,
         reason,
         minutes
@@ -99,7 +101,7 @@ pub async fn open(
          WHERE m.organization_id = $1 AND m.role IN ('clinic_admin', 'referrer')
            AND u.disabled_at IS NULL
          ORDER BY u.email",
-        org
+        org as OrganizationId
     )
     .fetch_all(tx.conn())
     .await?;
@@ -131,7 +133,11 @@ pub async fn open(
 
 /// The transaction of `admin` reading `org` under their live grant;
 /// `Forbidden` without one.
-pub async fn enter(pool: &PgPool, admin: &Principal, org: Uuid) -> Result<TenantTx, AppError> {
+pub async fn enter(
+    pool: &PgPool,
+    admin: &Principal,
+    org: OrganizationId,
+) -> Result<TenantTx, AppError> {
     session::break_glass(pool, admin, org).await
 }
 
@@ -139,7 +145,7 @@ pub async fn enter(pool: &PgPool, admin: &Principal, org: Uuid) -> Result<Tenant
 pub async fn live_grant(
     pool: &PgPool,
     admin: &Principal,
-    org: Uuid,
+    org: OrganizationId,
 ) -> Result<Option<BreakGlassGrantView>, AppError> {
     let mut tx = match enter(pool, admin, org).await {
         Ok(tx) => tx,
@@ -157,7 +163,7 @@ pub async fn live_grant(
 pub async fn grants(tx: &mut TenantTx) -> Result<Vec<BreakGlassGrantView>, sqlx::Error> {
     let org = tx.principal().org_id;
     let rows = sqlx::query!(
-        r#"SELECT g.id, o.name AS organization, g.admin_name, g.reason, g.opened_at, g.expires_at,
+        r#"SELECT g.id AS "id: GrantId", o.name AS organization, g.admin_name, g.reason, g.opened_at, g.expires_at,
                   (g.ended_at IS NULL AND now() < g.expires_at) AS "active!"
            FROM break_glass_grants g
            JOIN organizations o ON o.id = g.organization_id
@@ -166,7 +172,7 @@ pub async fn grants(tx: &mut TenantTx) -> Result<Vec<BreakGlassGrantView>, sqlx:
                   OR g.opened_at > now() - interval '30 days')
            ORDER BY g.opened_at DESC
            LIMIT 50"#,
-        org
+        org as OrganizationId
     )
     .fetch_all(tx.conn())
     .await?;

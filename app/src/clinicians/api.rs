@@ -10,8 +10,8 @@ use super::Verification;
 #[cfg(feature = "ssr")]
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::identity::ClinicianId;
 use app_macros::rpc;
-use uuid::Uuid;
 
 /// The signed-in clinician's profile, if they made one.
 #[rpc(prefix = "/rpc", endpoint = "clinician/profile")]
@@ -137,7 +137,7 @@ pub async fn verification_queue() -> Result<Vec<ClinicianProfile>, AppError> {
 
 /// Verifies, rejects or suspends a clinician (platform administrators).
 #[rpc(prefix = "/rpc", endpoint = "admin/clinicians/verify")]
-pub async fn set_verification(id: Uuid, status: String) -> Result<(), AppError> {
+pub async fn set_verification(id: ClinicianId, status: String) -> Result<(), AppError> {
     let status = Verification::parse(status.trim())
         .filter(|s| *s != Verification::Pending)
         .ok_or_else(|| AppError::invalid("status", "Choose verify, reject or suspend."))?;
@@ -162,7 +162,7 @@ pub async fn set_verification(id: Uuid, status: String) -> Result<(), AppError> 
 /// expiry shown are sent back, and a license changed since is not decided.
 #[rpc(prefix = "/rpc", endpoint = "admin/clinicians/licenses/verify")]
 pub async fn set_license_verification(
-    id: Uuid,
+    id: ClinicianId,
     state: String,
     number: String,
     expires_on: String,

@@ -3,10 +3,10 @@
 use crate::domain::vocab::labelled_enum;
 use crate::domain::{BoundedText, TextRules};
 use crate::error::FieldError;
+use crate::identity::ClinicianId;
 use crate::referrals::{CareType, Discipline};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 labelled_enum!(
     /// Where a clinician's profile, or one of their licenses, stands with
@@ -56,7 +56,7 @@ impl License {
 /// A clinician as their own page and the verification queue show them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClinicianProfile {
-    pub id: Uuid,
+    pub id: ClinicianId,
     pub display_name: String,
     pub discipline: Discipline,
     pub npi: String,

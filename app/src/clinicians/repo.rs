@@ -4,11 +4,11 @@
 
 use super::{ClinicianProfile, License, ProfileInput, Verification};
 use crate::db::TenantTx;
+use crate::identity::{ClinicianId, UserId};
 use crate::referrals::{CareType, Discipline};
-use uuid::Uuid;
 
 struct Row {
-    id: Uuid,
+    id: ClinicianId,
     display_name: String,
     discipline: Discipline,
     npi: String,
@@ -23,13 +23,13 @@ struct Row {
     verified_at: Option<time::OffsetDateTime>,
 }
 
-async fn licenses(tx: &mut TenantTx, clinician: Uuid) -> Result<Vec<License>, sqlx::Error> {
+async fn licenses(tx: &mut TenantTx, clinician: ClinicianId) -> Result<Vec<License>, sqlx::Error> {
     sqlx::query_as!(
         License,
         r#"SELECT state AS "state!", number, expires_on, expires_on < current_date AS "expired!",
                   verification_status AS "verification: Verification", verified_at
            FROM clinician_licenses WHERE clinician_id = $1 ORDER BY state"#,
-        clinician
+        clinician as ClinicianId
     )
     .fetch_all(tx.conn())
     .await
@@ -61,13 +61,13 @@ pub async fn own(tx: &mut TenantTx) -> Result<Option<ClinicianProfile>, sqlx::Er
     let user = tx.principal().person();
     let row = sqlx::query_as!(
         Row,
-        r#"SELECT id, display_name, discipline AS "discipline: Discipline", npi AS "npi!",
+        r#"SELECT id AS "id: ClinicianId", display_name, discipline AS "discipline: Discipline", npi AS "npi!",
                   home_zip AS "home_zip!", service_radius_miles,
                   care_types AS "care_types: Vec<CareType>", diagnosis_categories, languages,
                   available_days, open_slots, verification_status AS "verification: Verification",
                   verified_at
            FROM clinicians WHERE user_id = $1"#,
-        user
+        user as Option<UserId>
     )
     .fetch_optional(tx.conn())
     .await?;
@@ -80,7 +80,7 @@ pub async fn own(tx: &mut TenantTx) -> Result<Option<ClinicianProfile>, sqlx::Er
 /// What [`save_own`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Saved {
-    pub id: Uuid,
+    pub id: ClinicianId,
     /// The saved license was verified and the save changed it: it waits
     /// for verification again, and the clinician is out of matching in
     /// its state until then.
@@ -94,9 +94,12 @@ pub struct Saved {
 /// do both).
 pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Saved, sqlx::Error> {
     let user = tx.principal().person();
-    let existing = sqlx::query_scalar!("SELECT id FROM clinicians WHERE user_id = $1", user)
-        .fetch_optional(tx.conn())
-        .await?;
+    let existing = sqlx::query_scalar!(
+        r#"SELECT id AS "id: ClinicianId" FROM clinicians WHERE user_id = $1"#,
+        user as Option<UserId>
+    )
+    .fetch_optional(tx.conn())
+    .await?;
     let care = vec![input.care_type];
     let id = match existing {
         Some(id) => {
@@ -108,7 +111,7 @@ pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Saved, 
                      open_slots = $11
                  FROM zip_codes z
                  WHERE c.id = $1 AND z.zip = $5",
-                id,
+                id as ClinicianId,
                 input.display_name,
                 input.discipline as Discipline,
                 input.npi,
@@ -125,15 +128,15 @@ pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Saved, 
             id
         }
         None => {
-            let id = Uuid::new_v4();
+            let id = ClinicianId::new();
             sqlx::query!(
                 "INSERT INTO clinicians (id, user_id, display_name, discipline, npi, home_zip, lat, lon,
                      service_radius_miles, care_types, diagnosis_categories, languages,
                      available_days, open_slots)
                  SELECT $1, $2, $3, $4, $5, zip, lat, lon, $7, $8, $9, $10, $11, $12
                  FROM zip_codes WHERE zip = $6",
-                id,
-                user,
+                id as ClinicianId,
+                user as Option<UserId>,
                 input.display_name,
                 input.discipline as Discipline,
                 input.npi,
@@ -153,7 +156,7 @@ pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Saved, 
     let before = sqlx::query_scalar!(
         r#"SELECT verification_status AS "verification: Verification" FROM clinician_licenses
            WHERE clinician_id = $1 AND state = $2"#,
-        id,
+        id as ClinicianId,
         input.license_state,
     )
     .fetch_optional(tx.conn())
@@ -164,7 +167,7 @@ pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Saved, 
            ON CONFLICT (clinician_id, state) DO UPDATE
            SET number = excluded.number, expires_on = excluded.expires_on
            RETURNING verification_status AS "verification: Verification""#,
-        id,
+        id as ClinicianId,
         input.license_state,
         input.license_number,
         input.license_expires_on,
@@ -181,9 +184,12 @@ pub async fn save_own(tx: &mut TenantTx, input: &ProfileInput) -> Result<Saved, 
 /// The principal's own address, for the notices sent to them.
 pub async fn own_email(tx: &mut TenantTx) -> Result<Option<String>, sqlx::Error> {
     let user = tx.principal().person();
-    sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user)
-        .fetch_optional(tx.conn())
-        .await
+    sqlx::query_scalar!(
+        "SELECT email FROM users WHERE id = $1",
+        user as Option<UserId>
+    )
+    .fetch_optional(tx.conn())
+    .await
 }
 
 /// Which of `categories` are not ICD-10-CM categories.
@@ -205,7 +211,7 @@ pub async fn unknown_categories(
 pub async fn queue(tx: &mut TenantTx, limit: i64) -> Result<Vec<ClinicianProfile>, sqlx::Error> {
     let rows = sqlx::query_as!(
         Row,
-        r#"SELECT id, display_name, discipline AS "discipline: Discipline", npi AS "npi!",
+        r#"SELECT id AS "id: ClinicianId", display_name, discipline AS "discipline: Discipline", npi AS "npi!",
                   home_zip AS "home_zip!", service_radius_miles,
                   care_types AS "care_types: Vec<CareType>", diagnosis_categories, languages,
                   available_days, open_slots, verification_status AS "verification: Verification",
@@ -232,7 +238,7 @@ pub async fn queue(tx: &mut TenantTx, limit: i64) -> Result<Vec<ClinicianProfile
 /// clinician exists.
 pub async fn set_verification(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: ClinicianId,
     status: Verification,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
@@ -240,7 +246,7 @@ pub async fn set_verification(
          SET verification_status = $2,
              verified_at = CASE WHEN $2 = 'verified'::verification_status THEN now() END
          WHERE id = $1",
-        id,
+        id as ClinicianId,
         status as Verification,
     )
     .execute(tx.conn())
@@ -251,7 +257,7 @@ pub async fn set_verification(
 /// The license a platform administrator looked at: what they verify.
 #[derive(Debug, Clone)]
 pub struct LicenseSeen<'a> {
-    pub clinician: Uuid,
+    pub clinician: ClinicianId,
     pub state: &'a str,
     pub number: &'a str,
     pub expires_on: time::Date,
@@ -281,7 +287,7 @@ pub async fn set_license_verification(
              verified_at = CASE WHEN $5 = 'verified'::verification_status THEN now() END,
              verified_by = CASE WHEN $5 = 'verified'::verification_status THEN app_user_id() END
          WHERE clinician_id = $1 AND state = $2 AND number = $3 AND expires_on = $4",
-        seen.clinician,
+        seen.clinician as ClinicianId,
         seen.state,
         seen.number,
         seen.expires_on,
@@ -295,7 +301,7 @@ pub async fn set_license_verification(
     let exists = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM clinician_licenses
                           WHERE clinician_id = $1 AND state = $2) AS "exists!""#,
-        seen.clinician,
+        seen.clinician as ClinicianId,
         seen.state,
     )
     .fetch_one(tx.conn())
@@ -325,7 +331,7 @@ pub struct Search {
 /// A verified clinician found by [`search`].
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub id: Uuid,
+    pub id: ClinicianId,
     pub name: String,
     pub discipline: Discipline,
     pub city: String,
@@ -357,7 +363,7 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Found>, sqlx::E
     let lon_span = lat.map(|l: f64| 1.5 / l.to_radians().cos().max(0.2));
     sqlx::query_as!(
         Found,
-        r#"SELECT c.id, c.display_name AS name, c.discipline AS "discipline: Discipline",
+        r#"SELECT c.id AS "id: ClinicianId", c.display_name AS name, c.discipline AS "discipline: Discipline",
                   z.city AS "city!", z.state::text AS "state!",
                   CASE WHEN $1::float8 IS NULL THEN NULL ELSE
                       3958.8 * 2 * asin(sqrt(

@@ -4,6 +4,7 @@
 use super::PacketRequestView;
 use crate::auth::OrgKind;
 use crate::db::TenantTx;
+use crate::identity::OrganizationId;
 
 pub async fn organizations_by_kind(tx: &mut TenantTx) -> Result<Vec<(OrgKind, i64)>, sqlx::Error> {
     let rows = sqlx::query!(
@@ -51,7 +52,7 @@ pub async fn awaiting_triage(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM referrals
            WHERE clinic_id = $1 AND status IN ('received', 'matched')"#,
-        clinic
+        clinic as OrganizationId
     )
     .fetch_one(tx.conn())
     .await

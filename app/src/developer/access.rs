@@ -4,7 +4,9 @@
 use super::{keys, ApiEnvironment};
 use crate::db;
 use crate::error::AppError;
-use crate::identity::{Actor, ApiKeyRef, OrgKind, Principal, Resolved, Role};
+use crate::identity::{
+    Actor, ApiKeyId, ApiKeyRef, OrgKind, OrganizationId, Principal, Resolved, Role,
+};
 
 /// What authenticating an API key found.
 #[derive(Debug, Clone)]
@@ -32,7 +34,7 @@ pub async fn resolve_api_key(
     .fetch_one(&mut *tx)
     .await?;
     let Some(key) = sqlx::query!(
-        r#"SELECT organization_id, id, secret_hash,
+        r#"SELECT organization_id AS "organization_id: OrganizationId", id AS "id: ApiKeyId", secret_hash,
                   environment AS "environment: ApiEnvironment",
                   acts_as AS "acts_as: Role", revoked_at IS NOT NULL AS "revoked!",
                   last_used_at IS NULL OR last_used_at < now() - interval '1 minute' AS "stale!"
@@ -54,7 +56,7 @@ pub async fn resolve_api_key(
     db::set_key_identity(&mut tx, key.id, (key.organization_id, key.acts_as)).await?;
     let org = sqlx::query!(
         r#"SELECT name, kind AS "kind: OrgKind", sandbox FROM organizations WHERE id = $1"#,
-        key.organization_id
+        key.organization_id as OrganizationId
     )
     .fetch_one(&mut *tx)
     .await?;

@@ -20,6 +20,7 @@
 
 use super::{KeysView, NewWebhook, TryResult, WebhookDelivery, WebhookEndpoint};
 use crate::error::AppError;
+use crate::identity::{ApiKeyId, WebhookDeliveryId, WebhookEndpointId};
 use app_macros::rpc;
 use uuid::Uuid;
 
@@ -58,7 +59,7 @@ pub async fn create_key(
 }
 
 #[rpc(prefix = "/rpc", endpoint = "developer/keys/revoke")]
-pub async fn revoke_key(id: Uuid) -> Result<(), AppError> {
+pub async fn revoke_key(id: ApiKeyId) -> Result<(), AppError> {
     let tx = crate::auth::require(&ssr::KEY_ADMINS).await?;
     ssr::revoke_key(tx, id).await
 }
@@ -122,7 +123,7 @@ pub async fn register_webhook(
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/deliveries")]
 pub async fn webhook_deliveries(
     key: String,
-    endpoint: Uuid,
+    endpoint: WebhookEndpointId,
 ) -> Result<Vec<WebhookDelivery>, AppError> {
     let mut tx = ssr::key_tx(&key).await?;
     let found = super::webhooks::deliveries(&mut tx, endpoint, 25).await?;
@@ -131,7 +132,10 @@ pub async fn webhook_deliveries(
 }
 
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/ping")]
-pub async fn ping_webhook(key: String, endpoint: Uuid) -> Result<Uuid, AppError> {
+pub async fn ping_webhook(
+    key: String,
+    endpoint: WebhookEndpointId,
+) -> Result<WebhookDeliveryId, AppError> {
     let mut tx = ssr::key_tx(&key).await?;
     let id = super::webhooks::ping(&mut tx, endpoint).await?;
     tx.commit().await?;
@@ -139,7 +143,11 @@ pub async fn ping_webhook(key: String, endpoint: Uuid) -> Result<Uuid, AppError>
 }
 
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/resend")]
-pub async fn resend_webhook(key: String, endpoint: Uuid, delivery: Uuid) -> Result<(), AppError> {
+pub async fn resend_webhook(
+    key: String,
+    endpoint: WebhookEndpointId,
+    delivery: WebhookDeliveryId,
+) -> Result<(), AppError> {
     let mut tx = ssr::key_tx(&key).await?;
     super::webhooks::resend(&mut tx, endpoint, delivery).await?;
     tx.commit().await?;
@@ -147,7 +155,7 @@ pub async fn resend_webhook(key: String, endpoint: Uuid, delivery: Uuid) -> Resu
 }
 
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/disable")]
-pub async fn disable_webhook(key: String, endpoint: Uuid) -> Result<(), AppError> {
+pub async fn disable_webhook(key: String, endpoint: WebhookEndpointId) -> Result<(), AppError> {
     let mut tx = ssr::key_tx(&key).await?;
     super::webhooks::disable(&mut tx, endpoint).await?;
     tx.commit().await?;
@@ -164,11 +172,11 @@ pub(crate) mod ssr {
     use crate::db::{Anonymous, TenantTx, Tx};
     use crate::domain::EmailAddress;
     use crate::error::AppError;
+    use crate::identity::ApiKeyId;
     use crate::state::AppState;
     use std::future::Future;
     use std::pin::Pin;
     use std::sync::Arc;
-    use uuid::Uuid;
 
     /// Who sees and revokes live keys.
     pub const KEY_ADMINS: [Role; 2] = [Role::ClinicAdmin, Role::PlatformAdmin];
@@ -221,7 +229,7 @@ pub(crate) mod ssr {
     pub async fn keys(tx: &mut TenantTx) -> Result<KeysView, AppError> {
         let platform = tx.principal().role == Role::PlatformAdmin;
         let rows = sqlx::query!(
-            r#"SELECT k.id, k.name, k.key_id, k.environment AS "environment: ApiEnvironment",
+            r#"SELECT k.id AS "id: ApiKeyId", k.name, k.key_id, k.environment AS "environment: ApiEnvironment",
                       k.acts_as AS "acts_as: Role", o.name AS organization,
                       k.created_at, k.last_used_at, k.revoked_at
                FROM api_keys k JOIN organizations o ON o.id = k.organization_id
@@ -261,11 +269,11 @@ pub(crate) mod ssr {
         Ok(key)
     }
 
-    pub async fn revoke_key(mut tx: TenantTx, id: Uuid) -> Result<(), AppError> {
+    pub async fn revoke_key(mut tx: TenantTx, id: ApiKeyId) -> Result<(), AppError> {
         let done = sqlx::query!(
             "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
              WHERE id = $1 AND environment = 'live'",
-            id
+            id as ApiKeyId
         )
         .execute(tx.conn())
         .await?;

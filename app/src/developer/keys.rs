@@ -8,9 +8,9 @@ use crate::auth::Role;
 use crate::db::Tx;
 use crate::domain::{BoundedText, TextRules};
 use crate::error::AppError;
+use crate::identity::{OrganizationId, UserId};
 use rand::distr::{Alphanumeric, SampleString};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 /// A new key: shown once, stored as its hash.
 pub struct NewKey {
@@ -39,15 +39,15 @@ pub fn generate(sandbox: bool) -> NewKey {
 /// The caller commits.
 pub async fn create_live<S: Chain>(
     tx: &mut Tx<S>,
-    org: Uuid,
+    org: OrganizationId,
     name: &str,
-    created_by: Option<Uuid>,
+    created_by: Option<UserId>,
 ) -> Result<String, AppError> {
     let name = BoundedText::parse(name, TextRules::single_line("name", 1, 120))
         .map_err(|m| AppError::invalid("name", m))?;
     let kind = sqlx::query_scalar!(
         "SELECT kind::text FROM organizations WHERE id = $1 AND NOT sandbox",
-        org
+        org as OrganizationId
     )
     .fetch_optional(tx.conn())
     .await?
@@ -72,12 +72,12 @@ pub async fn create_live<S: Chain>(
     let id = sqlx::query_scalar!(
         "INSERT INTO api_keys (organization_id, key_id, secret_hash, environment, name, acts_as, created_by)
          VALUES ($1, $2, $3, 'live', $4, $5, $6) RETURNING id",
-        org,
+        org as OrganizationId,
         key.key_id,
         key.hash.as_slice(),
         name.as_str(),
         acts_as as Role,
-        created_by
+        created_by as Option<UserId>
     )
     .fetch_one(tx.conn())
     .await?;

@@ -61,7 +61,7 @@ pub const WEBHOOK_EVENTS: [EventType; 5] = EventType::SUBSCRIBABLE;
 /// A registered webhook endpoint (never with its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookEndpoint {
-    pub id: uuid::Uuid,
+    pub id: crate::identity::WebhookEndpointId,
     pub url: String,
     pub description: String,
     pub events: Vec<EventType>,
@@ -83,8 +83,8 @@ pub struct NewWebhook {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookDelivery {
     /// The `webhook-id` header: the same on every attempt.
-    pub id: uuid::Uuid,
-    pub endpoint_id: uuid::Uuid,
+    pub id: crate::identity::WebhookDeliveryId,
+    pub endpoint_id: crate::identity::WebhookEndpointId,
     pub event_type: EventType,
     pub status: DeliveryStatus,
     /// RFC 3339.
@@ -109,7 +109,7 @@ pub struct WebhookAttempt {
 /// A live API key as its administrators see it (never the key itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyView {
-    pub id: uuid::Uuid,
+    pub id: crate::identity::ApiKeyId,
     pub name: String,
     /// `ct_live_<key id>`: enough to recognise it, useless to use it.
     pub prefix: String,

@@ -10,8 +10,8 @@
 //! not buy extra tries.
 
 use super::{Rate, RateWindow};
+use crate::identity::{ApiKeyId, OrganizationId};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 /// Sandbox keys: 60 a minute, 5,000 a day (the published sandbox limits).
 pub const SANDBOX: (i64, i64) = (60, 5_000);
@@ -22,8 +22,8 @@ pub const LIVE_DEFAULT: (i64, i64) = (600, 100_000);
 /// connection acts for the key's organization.
 pub async fn count(
     conn: &mut PgConnection,
-    org: Uuid,
-    key: Uuid,
+    org: OrganizationId,
+    key: ApiKeyId,
     sandbox: bool,
 ) -> Result<Rate, sqlx::Error> {
     let configured = if sandbox {
@@ -31,7 +31,7 @@ pub async fn count(
     } else {
         sqlx::query!(
             "SELECT per_minute, per_day FROM api_rate_limits WHERE organization_id = $1",
-            org
+            org as OrganizationId
         )
         .fetch_optional(&mut *conn)
         .await?
@@ -59,8 +59,8 @@ pub async fn count(
                   ceil(extract(epoch FROM d.window_start + interval '1 day' - now()))::bigint
                       AS "day_reset!"
            FROM m, d"#,
-        org,
-        key
+        org as OrganizationId,
+        key as ApiKeyId
     )
     .fetch_one(&mut *conn)
     .await?;

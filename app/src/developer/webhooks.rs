@@ -17,12 +17,12 @@ use crate::auth::Role;
 use crate::db::TenantTx;
 use crate::domain::EventType;
 use crate::error::{AppError, FieldError};
+use crate::identity::{OrganizationId, UserId, WebhookDeliveryId, WebhookEndpointId};
 use base64::Engine;
 use rand::RngCore;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Who may manage an organization's webhooks: its administrators and its
 /// API keys (a key acts as `referrer` or `clinic_staff`; a person with
@@ -116,20 +116,20 @@ pub async fn register(
         return Err(fields.into());
     };
     let secret = new_secret();
-    let id = Uuid::new_v4();
+    let id = WebhookEndpointId::new();
     let org = tx.principal().org_id;
     let person = tx.principal().person();
     let created_at = sqlx::query_scalar!(
         "INSERT INTO webhook_endpoints (organization_id, id, url, description, events, secret, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          RETURNING created_at",
-        org,
-        id,
+        org as OrganizationId,
+        id as WebhookEndpointId,
         dest.url.as_str(),
         description,
         &events as &[EventType],
         secret,
-        person
+        person as Option<UserId>
     )
     .fetch_one(tx.conn())
     .await?;
@@ -157,7 +157,7 @@ pub async fn register(
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<WebhookEndpoint>, AppError> {
     guard(tx)?;
     let rows = sqlx::query!(
-        r#"SELECT id, url, description, events AS "events: Vec<EventType>", created_at, disabled_at
+        r#"SELECT id AS "id: WebhookEndpointId", url, description, events AS "events: Vec<EventType>", created_at, disabled_at
            FROM webhook_endpoints ORDER BY created_at DESC, id LIMIT 100"#
     )
     .fetch_all(tx.conn())
@@ -176,7 +176,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<WebhookEndpoint>, AppError> {
 }
 
 /// One endpoint of the organization.
-pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<WebhookEndpoint, AppError> {
+pub async fn get(tx: &mut TenantTx, id: WebhookEndpointId) -> Result<WebhookEndpoint, AppError> {
     list(tx)
         .await?
         .into_iter()
@@ -185,11 +185,11 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<WebhookEndpoint, AppErro
 }
 
 /// Stops sending to an endpoint (its log is kept).
-pub async fn disable(tx: &mut TenantTx, id: Uuid) -> Result<(), AppError> {
+pub async fn disable(tx: &mut TenantTx, id: WebhookEndpointId) -> Result<(), AppError> {
     guard(tx)?;
     let done = sqlx::query!(
         "UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1",
-        id
+        id as WebhookEndpointId
     )
     .execute(tx.conn())
     .await?;
@@ -216,14 +216,17 @@ pub fn message_body(event_type: EventType, at: OffsetDateTime, data: &serde_json
 }
 
 /// Files a `ping` to an enabled endpoint; the new message's id.
-pub async fn ping(tx: &mut TenantTx, endpoint: Uuid) -> Result<Uuid, AppError> {
+pub async fn ping(
+    tx: &mut TenantTx,
+    endpoint: WebhookEndpointId,
+) -> Result<WebhookDeliveryId, AppError> {
     let found = get(tx, endpoint).await?;
     if !found.enabled {
         return Err(AppError::Conflict {
             message: "This endpoint is disabled.".to_owned(),
         });
     }
-    let id = Uuid::new_v4();
+    let id = WebhookDeliveryId::new();
     let org = tx.principal().org_id;
     let body = message_body(
         EventType::Ping,
@@ -233,9 +236,9 @@ pub async fn ping(tx: &mut TenantTx, endpoint: Uuid) -> Result<Uuid, AppError> {
     sqlx::query!(
         "INSERT INTO webhook_deliveries (organization_id, id, endpoint_id, event_type, body)
          VALUES ($1, $2, $3, 'ping', $4)",
-        org,
-        id,
-        endpoint,
+        org as OrganizationId,
+        id as WebhookDeliveryId,
+        endpoint as WebhookEndpointId,
         body
     )
     .execute(tx.conn())
@@ -245,7 +248,11 @@ pub async fn ping(tx: &mut TenantTx, endpoint: Uuid) -> Result<Uuid, AppError> {
 
 /// Puts a message to `endpoint` back in the queue, due now: the same id
 /// and body.
-pub async fn resend(tx: &mut TenantTx, endpoint: Uuid, delivery: Uuid) -> Result<(), AppError> {
+pub async fn resend(
+    tx: &mut TenantTx,
+    endpoint: WebhookEndpointId,
+    delivery: WebhookDeliveryId,
+) -> Result<(), AppError> {
     guard(tx)?;
     let done = sqlx::query!(
         "UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now()
@@ -253,8 +260,8 @@ pub async fn resend(tx: &mut TenantTx, endpoint: Uuid, delivery: Uuid) -> Result
            AND EXISTS (SELECT FROM webhook_endpoints e
                        WHERE e.organization_id = d.organization_id AND e.id = d.endpoint_id
                          AND e.disabled_at IS NULL)",
-        delivery,
-        endpoint
+        delivery as WebhookDeliveryId,
+        endpoint as WebhookEndpointId
     )
     .execute(tx.conn())
     .await?;
@@ -267,26 +274,27 @@ pub async fn resend(tx: &mut TenantTx, endpoint: Uuid, delivery: Uuid) -> Result
 /// An endpoint's latest messages with every attempt, newest first.
 pub async fn deliveries(
     tx: &mut TenantTx,
-    endpoint: Uuid,
+    endpoint: WebhookEndpointId,
     limit: i64,
 ) -> Result<Vec<WebhookDelivery>, AppError> {
     get(tx, endpoint).await?;
     let rows = sqlx::query!(
-        r#"SELECT id, event_type AS "event_type: EventType", status AS "status: DeliveryStatus",
+        r#"SELECT id AS "id: WebhookDeliveryId", event_type AS "event_type: EventType", status AS "status: DeliveryStatus",
                   created_at, next_attempt_at
            FROM webhook_deliveries WHERE endpoint_id = $1
            ORDER BY created_at DESC, id LIMIT $2"#,
-        endpoint,
+        endpoint as WebhookEndpointId,
         limit.clamp(1, 100)
     )
     .fetch_all(tx.conn())
     .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<WebhookDeliveryId> = rows.iter().map(|r| r.id).collect();
     let attempts = sqlx::query!(
-        "SELECT delivery_id, attempt, attempted_at, status_code, error, duration_ms
-         FROM webhook_attempts WHERE delivery_id = ANY($1)
-         ORDER BY delivery_id, attempt",
-        &ids
+        r#"SELECT delivery_id AS "delivery_id: WebhookDeliveryId", attempt, attempted_at,
+                  status_code, error, duration_ms
+           FROM webhook_attempts WHERE delivery_id = ANY($1)
+           ORDER BY delivery_id, attempt"#,
+        &ids as &[WebhookDeliveryId]
     )
     .fetch_all(tx.conn())
     .await?;

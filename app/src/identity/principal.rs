@@ -2,9 +2,8 @@
 //! [`Actor`] — a person, an API key, or a platform administrator under
 //! break-glass — acting for one organization with one role).
 
-use super::{OrgKind, Role};
+use super::{ApiKeyId, GrantId, LoginId, OrgKind, OrganizationId, Role, UserId};
 use crate::error::AppError;
-use uuid::Uuid;
 
 /// An authenticated actor (a person, or an API key) acting for one
 /// organization with one role, made only from a live session, key or
@@ -15,7 +14,7 @@ pub struct Principal {
     pub actor: Actor,
     pub email: String,
     pub display_name: String,
-    pub org_id: Uuid,
+    pub org_id: OrganizationId,
     pub org_name: String,
     pub org_kind: OrgKind,
     pub role: Role,
@@ -30,7 +29,7 @@ pub struct Principal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     /// A person signed in: their account and the sign-in (`user_sessions`).
-    User { user_id: Uuid, login_id: Uuid },
+    User { user_id: UserId, login_id: LoginId },
     /// A request that came with an API key (a key is nobody).
     ApiKey(ApiKeyRef),
     /// A platform administrator reading another organization under a
@@ -43,15 +42,15 @@ pub enum Actor {
 /// under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BreakGlassRef {
-    pub user_id: Uuid,
-    pub login_id: Uuid,
-    pub grant_id: Uuid,
+    pub user_id: UserId,
+    pub login_id: LoginId,
+    pub grant_id: GrantId,
 }
 
 /// The API key a request authenticated with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiKeyRef {
-    pub id: Uuid,
+    pub id: ApiKeyId,
     pub sandbox: bool,
 }
 
@@ -76,7 +75,7 @@ impl Principal {
     /// The person who acted, for columns that name a user (`created_by`):
     /// nobody when an API key acted, nor under break-glass (which writes
     /// nothing as the tenant).
-    pub fn person(&self) -> Option<Uuid> {
+    pub fn person(&self) -> Option<UserId> {
         match self.actor {
             Actor::User { user_id, .. } => Some(user_id),
             Actor::ApiKey(_) | Actor::BreakGlass(_) => None,
@@ -85,12 +84,12 @@ impl Principal {
 
     /// The person, for operations only a signed-in person may take (a
     /// key is refused).
-    pub fn require_person(&self) -> Result<Uuid, AppError> {
+    pub fn require_person(&self) -> Result<UserId, AppError> {
         self.person().ok_or(AppError::Forbidden)
     }
 
     /// The sign-in this request belongs to, when a person acts.
-    pub fn login(&self) -> Option<Uuid> {
+    pub fn login(&self) -> Option<LoginId> {
         match self.actor {
             Actor::User { login_id, .. } => Some(login_id),
             Actor::ApiKey(_) | Actor::BreakGlass(_) => None,

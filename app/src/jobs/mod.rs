@@ -14,14 +14,14 @@ pub mod service;
 pub use api::*;
 pub use page::JobsPage;
 
+use crate::identity::JobId;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// A job that will not run again unless an administrator retries it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadJob {
-    pub id: Uuid,
+    pub id: JobId,
     /// `area.verb`, e.g. `mail.deliver`.
     pub kind: String,
     pub attempts: i32,

@@ -7,8 +7,8 @@ use crate::auth::session::RequestMeta;
 use crate::auth::Role;
 use crate::db::TenantTx;
 use crate::error::AppError;
+use crate::identity::JobId;
 use serde_json::json;
-use uuid::Uuid;
 
 fn platform_admin(tx: &TenantTx) -> Result<(), AppError> {
     let principal = tx.principal();
@@ -31,7 +31,7 @@ pub async fn overview(mut tx: TenantTx) -> Result<JobsOverview, AppError> {
     .await?;
     let dead = sqlx::query_as!(
         DeadJob,
-        r#"SELECT id, kind, attempts, last_error, created_at, finished_at AS "died_at!"
+        r#"SELECT id AS "id: JobId", kind, attempts, last_error, created_at, finished_at AS "died_at!"
            FROM jobs WHERE state = 'dead'
            ORDER BY finished_at DESC, id LIMIT $1"#,
         DEAD_SHOWN
@@ -51,12 +51,12 @@ pub async fn overview(mut tx: TenantTx) -> Result<JobsOverview, AppError> {
 /// budget, and records who did it.
 pub async fn retry(mut tx: TenantTx, id: &str, meta: &RequestMeta) -> Result<(), AppError> {
     platform_admin(&tx)?;
-    let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
+    let id: JobId = id.trim().parse().map_err(|_| AppError::NotFound)?;
     let kind = sqlx::query_scalar!(
         "UPDATE jobs SET state = 'queued', attempts = 0, run_at = now(), finished_at = NULL
          WHERE id = $1 AND state = 'dead'
          RETURNING kind",
-        id
+        id as JobId
     )
     .fetch_optional(tx.conn())
     .await?

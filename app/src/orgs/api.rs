@@ -3,8 +3,8 @@
 use super::{InviteInfo, OrgSummary, TeamView};
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::identity::{InvitationId, OrganizationId, UserId};
 use app_macros::rpc;
-use uuid::Uuid;
 
 /// Roles that see a clinic's team.
 pub const TEAM_VIEWERS: [Role; 2] = [Role::ClinicAdmin, Role::ClinicStaff];
@@ -48,19 +48,19 @@ pub async fn invite_member(email: String, role: String) -> Result<(), AppError> 
 }
 
 #[rpc(prefix = "/rpc", endpoint = "team/revoke-invitation")]
-pub async fn revoke_invitation(id: Uuid) -> Result<(), AppError> {
+pub async fn revoke_invitation(id: InvitationId) -> Result<(), AppError> {
     let tx = crate::auth::require(&[Role::ClinicAdmin]).await?;
     super::service::revoke_invitation(tx, id, &crate::auth::RequestMeta::current()).await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "team/role")]
-pub async fn change_member_role(user_id: Uuid, role: String) -> Result<(), AppError> {
+pub async fn change_member_role(user_id: UserId, role: String) -> Result<(), AppError> {
     let tx = crate::auth::require(&[Role::ClinicAdmin]).await?;
     super::service::change_role(tx, user_id, &role, &crate::auth::RequestMeta::current()).await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "team/remove")]
-pub async fn remove_member(user_id: Uuid) -> Result<(), AppError> {
+pub async fn remove_member(user_id: UserId) -> Result<(), AppError> {
     let tx = crate::auth::require(&[Role::ClinicAdmin]).await?;
     super::service::remove_member(tx, user_id, &crate::auth::RequestMeta::current()).await
 }
@@ -80,7 +80,7 @@ pub async fn create_organization(
     name: String,
     kind: String,
     email: String,
-) -> Result<Uuid, AppError> {
+) -> Result<OrganizationId, AppError> {
     let tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
     let state = crate::state::app_state()?;
     super::service::create_organization(

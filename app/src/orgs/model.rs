@@ -1,13 +1,13 @@
 //! What the team and organization pages show.
 
 use crate::auth::{OrgKind, Role};
+use crate::identity::{InvitationId, OrganizationId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub role: Role,
@@ -18,7 +18,7 @@ pub struct MemberView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvitationView {
-    pub id: Uuid,
+    pub id: InvitationId,
     pub email: String,
     pub role: Role,
     #[serde(with = "time::serde::rfc3339")]
@@ -38,7 +38,7 @@ pub struct TeamView {
 /// One organization in the platform administrator's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgSummary {
-    pub id: Uuid,
+    pub id: OrganizationId,
     pub name: String,
     pub kind: OrgKind,
     pub members: i64,

@@ -5,21 +5,21 @@
 use super::{InvitationView, InviteStatus, MemberView, OrgSummary};
 use crate::auth::{OrgKind, Role};
 use crate::db::{TenantTx, Token, Tx};
+use crate::identity::{InvitationId, OrganizationId, UserId};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The members of the principal's organization.
 pub async fn members(tx: &mut TenantTx) -> Result<Vec<MemberView>, sqlx::Error> {
     let org = tx.principal().org_id;
     let me = tx.principal().person();
     let rows = sqlx::query!(
-        r#"SELECT u.id, u.display_name, u.email, m.role AS "role: Role", m.created_at
+        r#"SELECT u.id AS "id: UserId", u.display_name, u.email, m.role AS "role: Role", m.created_at
            FROM memberships m
            JOIN users u ON u.id = m.user_id
            WHERE m.organization_id = $1
            ORDER BY u.display_name, u.email"#,
-        org
+        org as OrganizationId
     )
     .fetch_all(tx.conn())
     .await?;
@@ -41,12 +41,12 @@ pub async fn open_invitations(tx: &mut TenantTx) -> Result<Vec<InvitationView>, 
     let org = tx.principal().org_id;
     sqlx::query_as!(
         InvitationView,
-        r#"SELECT id, email, role AS "role: Role", expires_at
+        r#"SELECT id AS "id: InvitationId", email, role AS "role: Role", expires_at
            FROM invitations
            WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL
              AND expires_at > now()
            ORDER BY created_at DESC"#,
-        org
+        org as OrganizationId
     )
     .fetch_all(tx.conn())
     .await
@@ -55,11 +55,11 @@ pub async fn open_invitations(tx: &mut TenantTx) -> Result<Vec<InvitationView>, 
 /// An organization's name and kind, if the principal may see it.
 pub async fn organization(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: OrganizationId,
 ) -> Result<Option<(String, OrgKind)>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT name, kind AS "kind: OrgKind" FROM organizations WHERE id = $1"#,
-        id
+        id as OrganizationId
     )
     .fetch_optional(conn)
     .await?;
@@ -69,14 +69,14 @@ pub async fn organization(
 /// Whether someone with `email` already belongs to `org`.
 pub async fn is_member(
     conn: &mut PgConnection,
-    org: Uuid,
+    org: OrganizationId,
     email: &str,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (
                SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
                WHERE m.organization_id = $1 AND lower(u.email) = lower($2)) AS "exists!""#,
-        org,
+        org as OrganizationId,
         email
     )
     .fetch_one(conn)
@@ -84,27 +84,27 @@ pub async fn is_member(
 }
 
 pub struct NewInvitation<'a> {
-    pub org: Uuid,
+    pub org: OrganizationId,
     pub email: &'a str,
     pub role: Role,
     pub token_hash: &'a [u8; 32],
-    pub invited_by: Uuid,
+    pub invited_by: UserId,
     pub expires_at: OffsetDateTime,
 }
 
 pub async fn create_invitation(
     conn: &mut PgConnection,
     invitation: &NewInvitation<'_>,
-) -> Result<Uuid, sqlx::Error> {
+) -> Result<InvitationId, sqlx::Error> {
     sqlx::query_scalar!(
-        "INSERT INTO invitations (organization_id, email, role, token_hash, invited_by, expires_at)
+        r#"INSERT INTO invitations (organization_id, email, role, token_hash, invited_by, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING id",
-        invitation.org,
+         RETURNING id AS "id: InvitationId""#,
+        invitation.org as OrganizationId,
         invitation.email,
         invitation.role as Role,
         invitation.token_hash.as_slice(),
-        invitation.invited_by,
+        invitation.invited_by as UserId,
         invitation.expires_at
     )
     .fetch_one(conn)
@@ -113,13 +113,13 @@ pub async fn create_invitation(
 
 /// Revokes an open invitation of the principal's organization; whether
 /// there was one.
-pub async fn revoke_invitation(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn revoke_invitation(tx: &mut TenantTx, id: InvitationId) -> Result<bool, sqlx::Error> {
     let org = tx.principal().org_id;
     let done = sqlx::query!(
         "UPDATE invitations SET revoked_at = now()
          WHERE organization_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
-        org,
-        id
+        org as OrganizationId,
+        id as InvitationId
     )
     .execute(tx.conn())
     .await?;
@@ -130,15 +130,15 @@ pub async fn revoke_invitation(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx
 /// the change about to be made.
 pub async fn member_role_for_update(
     tx: &mut TenantTx,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<Option<Role>, sqlx::Error> {
     let org = tx.principal().org_id;
     sqlx::query_scalar!(
         r#"SELECT role AS "role: Role" FROM memberships
            WHERE organization_id = $1 AND user_id = $2
            FOR UPDATE"#,
-        org,
-        user_id
+        org as OrganizationId,
+        user_id as UserId
     )
     .fetch_optional(tx.conn())
     .await
@@ -152,19 +152,19 @@ pub async fn admin_count_for_update(tx: &mut TenantTx) -> Result<i64, sqlx::Erro
         "SELECT user_id FROM memberships
          WHERE organization_id = $1 AND role = 'clinic_admin'
          FOR UPDATE",
-        org
+        org as OrganizationId
     )
     .fetch_all(tx.conn())
     .await?;
     Ok(admins.len() as i64)
 }
 
-pub async fn set_role(tx: &mut TenantTx, user_id: Uuid, role: Role) -> Result<(), sqlx::Error> {
+pub async fn set_role(tx: &mut TenantTx, user_id: UserId, role: Role) -> Result<(), sqlx::Error> {
     let org = tx.principal().org_id;
     sqlx::query!(
         "UPDATE memberships SET role = $3 WHERE organization_id = $1 AND user_id = $2",
-        org,
-        user_id,
+        org as OrganizationId,
+        user_id as UserId,
         role as Role
     )
     .execute(tx.conn())
@@ -172,12 +172,12 @@ pub async fn set_role(tx: &mut TenantTx, user_id: Uuid, role: Role) -> Result<()
     Ok(())
 }
 
-pub async fn remove_member(tx: &mut TenantTx, user_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn remove_member(tx: &mut TenantTx, user_id: UserId) -> Result<bool, sqlx::Error> {
     let org = tx.principal().org_id;
     let done = sqlx::query!(
         "DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2",
-        org,
-        user_id
+        org as OrganizationId,
+        user_id as UserId
     )
     .execute(tx.conn())
     .await?;
@@ -188,7 +188,7 @@ pub async fn remove_member(tx: &mut TenantTx, user_id: Uuid) -> Result<bool, sql
 pub async fn all_organizations(tx: &mut TenantTx) -> Result<Vec<OrgSummary>, sqlx::Error> {
     sqlx::query_as!(
         OrgSummary,
-        r#"SELECT o.id, o.name, o.kind AS "kind: OrgKind", o.created_at,
+        r#"SELECT o.id AS "id: OrganizationId", o.name, o.kind AS "kind: OrgKind", o.created_at,
                   (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id) AS "members!",
                   (SELECT count(*) FROM invitations i
                    WHERE i.organization_id = o.id AND i.accepted_at IS NULL
@@ -204,9 +204,10 @@ pub async fn create_organization(
     tx: &mut TenantTx,
     name: &str,
     kind: OrgKind,
-) -> Result<Uuid, sqlx::Error> {
+) -> Result<OrganizationId, sqlx::Error> {
     sqlx::query_scalar!(
-        "INSERT INTO organizations (kind, name) VALUES ($1, $2) RETURNING id",
+        r#"INSERT INTO organizations (kind, name) VALUES ($1, $2)
+           RETURNING id AS "id: OrganizationId""#,
         kind as OrgKind,
         name
     )
@@ -216,8 +217,8 @@ pub async fn create_organization(
 
 /// The invitation the token scope holds, with its organization.
 pub struct InvitationRow {
-    pub id: Uuid,
-    pub org_id: Uuid,
+    pub id: InvitationId,
+    pub org_id: OrganizationId,
     pub org_name: String,
     pub email: String,
     pub role: Role,
@@ -231,7 +232,7 @@ pub async fn invitation_for_token(
     // Two statements rather than a format!: SQL stays compile-time checked.
     let row = if lock {
         sqlx::query!(
-            r#"SELECT i.id, i.organization_id, o.name, i.email, i.role AS "role: Role",
+            r#"SELECT i.id AS "id: InvitationId", i.organization_id AS "organization_id: OrganizationId", o.name, i.email, i.role AS "role: Role",
                       i.accepted_at IS NOT NULL AS "accepted!", i.revoked_at IS NOT NULL AS "revoked!",
                       i.expires_at <= now() AS "expired!"
                FROM invitations i JOIN organizations o ON o.id = i.organization_id
@@ -243,7 +244,7 @@ pub async fn invitation_for_token(
         .map(|r| (r.id, r.organization_id, r.name, r.email, r.role, r.accepted, r.revoked, r.expired))
     } else {
         sqlx::query!(
-            r#"SELECT i.id, i.organization_id, o.name, i.email, i.role AS "role: Role",
+            r#"SELECT i.id AS "id: InvitationId", i.organization_id AS "organization_id: OrganizationId", o.name, i.email, i.role AS "role: Role",
                       i.accepted_at IS NOT NULL AS "accepted!", i.revoked_at IS NOT NULL AS "revoked!",
                       i.expires_at <= now() AS "expired!"
                FROM invitations i JOIN organizations o ON o.id = i.organization_id
@@ -274,11 +275,11 @@ pub async fn invitation_for_token(
 }
 
 /// Marks the token scope's invitation accepted by the acting user.
-pub async fn mark_accepted(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn mark_accepted(conn: &mut PgConnection, user_id: UserId) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE invitations SET accepted_at = now(), accepted_by = $1
          WHERE token_hash = app_token_hash() AND accepted_at IS NULL AND revoked_at IS NULL",
-        user_id
+        user_id as UserId
     )
     .execute(conn)
     .await?;

@@ -13,11 +13,11 @@ use crate::auth::{token, NewPassword, OrgKind, Role};
 use crate::db::{SignIn, TenantTx, Token, Tx};
 use crate::domain::{BoundedText, EmailAddress, TextRules};
 use crate::error::{AppError, FieldError, Violation};
+use crate::identity::{InvitationId, OrganizationId, UserId};
 use crate::mail;
 use crate::state::AppState;
 use serde_json::json;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 const ORG_NAME: TextRules = TextRules::single_line("Organization name", 2, 160);
 const NAME: TextRules = TextRules::single_line("Your name", 1, 120);
@@ -28,11 +28,11 @@ const NAME: TextRules = TextRules::single_line("Your name", 1, 120);
 pub async fn invite(
     state: &AppState,
     mut tx: TenantTx,
-    target: Option<Uuid>,
+    target: Option<OrganizationId>,
     email: &str,
     role: &str,
     meta: &RequestMeta,
-) -> Result<Uuid, AppError> {
+) -> Result<InvitationId, AppError> {
     let mut errors = Vec::new();
     let email = EmailAddress::parse(email)
         .map_err(|m| errors.push(FieldError::new("email", m)))
@@ -127,7 +127,7 @@ pub async fn invite(
 /// Revokes an open invitation of the principal's organization.
 pub async fn revoke_invitation(
     mut tx: TenantTx,
-    id: Uuid,
+    id: InvitationId,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     if !repo::revoke_invitation(&mut tx, id).await? {
@@ -155,7 +155,7 @@ fn last_admin() -> AppError {
 /// Changes a member's role between clinic administrator and staff.
 pub async fn change_role(
     mut tx: TenantTx,
-    user_id: Uuid,
+    user_id: UserId,
     role: &str,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
@@ -188,7 +188,7 @@ pub async fn change_role(
 /// sessions lose access to it on their next request.
 pub async fn remove_member(
     mut tx: TenantTx,
-    user_id: Uuid,
+    user_id: UserId,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     if Some(user_id) == tx.principal().person() {
@@ -220,7 +220,7 @@ pub async fn create_organization(
     kind: &str,
     first_email: &str,
     meta: &RequestMeta,
-) -> Result<Uuid, AppError> {
+) -> Result<OrganizationId, AppError> {
     let mut errors = Vec::new();
     let name = BoundedText::parse(name, ORG_NAME)
         .map_err(|m| errors.push(FieldError::new("name", m)))
@@ -328,7 +328,7 @@ pub async fn accept_with_new_account(
     if invitation.status != InviteStatus::Open {
         return Err(not_open(invitation.status));
     }
-    let user_id = Uuid::new_v4();
+    let user_id = UserId::new();
     let mut tx = tx.into_user(user_id).await?;
     tx.act_for(invitation.org_id, invitation.role).await?;
     let created = auth_repo::create_account(
@@ -378,7 +378,7 @@ pub async fn accept_as_member(
     principal_tx: TenantTx,
     raw_token: &str,
     meta: &RequestMeta,
-) -> Result<(Uuid, Role), AppError> {
+) -> Result<(OrganizationId, Role), AppError> {
     let hash = token::parse(raw_token).ok_or(AppError::NotFound)?;
     let user_id = principal_tx.principal().require_person()?;
     let email = principal_tx.principal().email.clone();

@@ -8,9 +8,9 @@
 use super::*;
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::identity::{ClinicianId, OrganizationId, ReferralId};
 use app_macros::rpc;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// Everyone who works with referrals.
 pub const REFERRAL_ROLES: [Role; 3] = [Role::Referrer, Role::ClinicAdmin, Role::ClinicStaff];
@@ -20,7 +20,7 @@ pub const CLINIC_ROLES: [Role; 2] = [Role::ClinicAdmin, Role::ClinicStaff];
 /// What the new-referral form offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormOptions {
-    pub clinics: Vec<(Uuid, String)>,
+    pub clinics: Vec<(OrganizationId, String)>,
     /// Today by the server's clock (the earliest start).
     pub today: time::Date,
 }
@@ -32,7 +32,7 @@ pub struct ReferralDetail {
     /// The viewer is the receiving clinic.
     pub as_clinic: bool,
     /// The clinic's clinicians, for assignment (clinic only).
-    pub clinicians: Vec<(Uuid, String)>,
+    pub clinicians: Vec<(ClinicianId, String)>,
 }
 
 #[rpc(prefix = "/rpc", endpoint = "referrals/diagnoses")]
@@ -84,12 +84,12 @@ pub async fn create_referral(
     requested_start: String,
     #[server(default)] notes: String,
     #[server(default)] clinic_id: String,
-) -> Result<Uuid, AppError> {
+) -> Result<ReferralId, AppError> {
     let tx = crate::auth::require(&[Role::Referrer]).await?;
     let clinic = match clinic_id.trim() {
         "" => None,
         raw => Some(
-            Uuid::parse_str(raw)
+            raw.parse::<OrganizationId>()
                 .map_err(|_| AppError::invalid("clinic_id", "Choose a clinic from the list."))?,
         ),
     };
@@ -138,7 +138,7 @@ pub async fn list_referrals(
 }
 
 #[rpc(prefix = "/rpc", endpoint = "referrals/get")]
-pub async fn get_referral(id: Uuid) -> Result<ReferralDetail, AppError> {
+pub async fn get_referral(id: ReferralId) -> Result<ReferralDetail, AppError> {
     let mut tx = crate::auth::require(&REFERRAL_ROLES).await?;
     let as_clinic = CLINIC_ROLES.contains(&tx.principal().role);
     let clinicians = if as_clinic {
@@ -162,7 +162,7 @@ pub async fn get_referral(id: Uuid) -> Result<ReferralDetail, AppError> {
 /// visit, close, or (the referrer) cancel.
 #[rpc(prefix = "/rpc", endpoint = "referrals/step")]
 pub async fn referral_step(
-    id: Uuid,
+    id: ReferralId,
     action: String,
     #[server(default)] reason: String,
     #[server(default)] note: String,
@@ -174,10 +174,12 @@ pub async fn referral_step(
 
 #[rpc(prefix = "/rpc", endpoint = "referrals/assign")]
 pub async fn assign_clinician(
-    id: Uuid,
+    id: ReferralId,
     #[server(default)] clinician_id: String,
 ) -> Result<(), AppError> {
-    let clinician = Uuid::parse_str(clinician_id.trim())
+    let clinician = clinician_id
+        .trim()
+        .parse::<ClinicianId>()
         .map_err(|_| AppError::invalid("clinician_id", "Choose a clinician."))?;
     let tx = crate::auth::require(&CLINIC_ROLES).await?;
     service::assign(tx, id, clinician, &crate::auth::RequestMeta::current()).await

@@ -23,10 +23,10 @@
 use super::{intake, CareType, NewReferral, Priority, ReferralStatus, ReferralView};
 use crate::db::TenantTx;
 use crate::error::{AppError, FieldError};
+use crate::identity::OrganizationId;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration};
-use uuid::Uuid;
 
 /// The ICD-10-CM code system.
 pub const ICD10CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
@@ -505,7 +505,7 @@ struct Parsed {
     priority: String,
     start: String,
     notes: String,
-    clinic: Option<Uuid>,
+    clinic: Option<OrganizationId>,
 }
 
 impl ServiceRequest {
@@ -600,7 +600,7 @@ impl ServiceRequest {
             .first()
             .and_then(|p| p.reference.as_deref())
             .and_then(|r| r.strip_prefix("Organization/"))
-            .and_then(|id| Uuid::parse_str(id).ok());
+            .and_then(|id| id.parse::<OrganizationId>().ok());
         Parsed {
             initials: initials_of(&name),
             birth_year,
@@ -758,7 +758,7 @@ mod tests {
 
     fn scheduled_referral() -> ReferralView {
         ReferralView {
-            id: Uuid::nil(),
+            id: uuid::Uuid::nil().into(),
             reference: "R-00000000".to_owned(),
             referrer: "Mercy General".to_owned(),
             clinic: Some("Buckeye Home Health".to_owned()),
@@ -791,7 +791,7 @@ mod tests {
     #[test]
     fn resources_keep_their_wire_shape() {
         let r = scheduled_referral();
-        let id = Uuid::nil();
+        let id = uuid::Uuid::nil();
         let base = "http://x/api/v1/fhir";
         assert_eq!(
             serde_json::to_value(service_request(&r, base)).unwrap(),

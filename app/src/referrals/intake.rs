@@ -11,8 +11,8 @@ use super::{repo, CareType, NewReferral};
 use crate::db::TenantTx;
 use crate::domain::Icd10Code;
 use crate::error::{AppError, FieldError};
+use crate::identity::OrganizationId;
 use time::{Date, Duration};
-use uuid::Uuid;
 
 /// Reads a care type from its code, its label ("Skilled Nursing") or a
 /// common abbreviation ("PT", "SLP").
@@ -94,7 +94,7 @@ pub struct ApiReferral {
     /// YYYY-MM-DD; tomorrow when left out.
     pub requested_start: Option<String>,
     pub notes: Option<String>,
-    pub clinic_id: Option<Uuid>,
+    pub clinic_id: Option<OrganizationId>,
 }
 
 /// Turns the API's referral into the domain's, with the form's checks;

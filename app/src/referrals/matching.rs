@@ -17,8 +17,8 @@
 use super::{CareType, Discipline};
 use crate::db::Tx;
 use crate::domain::{Icd10Code, ZipCode};
+use crate::identity::{ClinicianId, OrganizationId};
 use time::{Date, OffsetDateTime, Weekday};
-use uuid::Uuid;
 
 /// What to match.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ pub struct MatchQuery<'a> {
 /// One ranked candidate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    pub clinician_id: Uuid,
+    pub clinician_id: ClinicianId,
     pub name: String,
     pub discipline: Discipline,
     pub distance_miles: f64,
@@ -43,7 +43,7 @@ pub struct Candidate {
     pub category_name: String,
     pub verified_at: Option<OffsetDateTime>,
     /// A clinic the clinician is affiliated with, for routing.
-    pub clinic_id: Option<Uuid>,
+    pub clinic_id: Option<OrganizationId>,
     pub explanation: String,
 }
 
@@ -98,10 +98,10 @@ pub async fn find<S>(
                                AND l.verification_status = 'verified'
                                AND l.expires_on >= greatest(current_date, $8))
            )
-           SELECT r.id AS "id!", r.display_name AS "name!", r.discipline AS "discipline!: Discipline",
+           SELECT r.id AS "id!: ClinicianId", r.display_name AS "name!", r.discipline AS "discipline!: Discipline",
                   r.verified_at, r.miles AS "miles!", r.days_to_opening AS "days_to_opening!",
                   (SELECT a.clinic_id FROM clinic_affiliations a
-                   WHERE a.clinician_id = r.id ORDER BY a.created_at LIMIT 1) AS clinic_id,
+                   WHERE a.clinician_id = r.id ORDER BY a.created_at LIMIT 1) AS "clinic_id: OrganizationId",
                   coalesce((SELECT i.description FROM icd10cm_codes i WHERE i.code = $6), $6)
                       AS "category_name!"
            FROM ranked r

@@ -5,9 +5,9 @@
 use crate::domain::vocab::labelled_enum;
 use crate::domain::{BoundedText, EventType, Icd10Code, PatientInitials, TextRules, ZipCode};
 use crate::error::FieldError;
+use crate::identity::{ClinicianId, OrganizationId, ReferralId};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 labelled_enum!(
     /// The kind of home care asked for (SPEC J1).
@@ -163,7 +163,7 @@ pub struct ZipPlace {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchView {
     pub rank: i32,
-    pub clinician_id: Uuid,
+    pub clinician_id: ClinicianId,
     pub name: String,
     pub discipline: Discipline,
     pub distance_miles: f64,
@@ -186,7 +186,7 @@ pub struct HistoryView {
 /// A referral with everything its parties may see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferralView {
-    pub id: Uuid,
+    pub id: ReferralId,
     pub reference: String,
     pub referrer: String,
     pub clinic: Option<String>,
@@ -214,7 +214,7 @@ pub struct ReferralView {
 /// A row of the clinic inbox or the referrer's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReferralSummary {
-    pub id: Uuid,
+    pub id: ReferralId,
     pub reference: String,
     /// The other party: the referrer (inbox) or the clinic (sent list).
     pub counterpart: Option<String>,
@@ -263,7 +263,7 @@ pub struct NewReferral {
     pub requested_start: Date,
     pub notes: String,
     /// A chosen receiving clinic; otherwise routed by matching.
-    pub clinic_id: Option<Uuid>,
+    pub clinic_id: Option<OrganizationId>,
 }
 
 impl NewReferral {
@@ -279,7 +279,7 @@ impl NewReferral {
         priority: &str,
         requested_start: &str,
         notes: &str,
-        clinic_id: Option<Uuid>,
+        clinic_id: Option<OrganizationId>,
         today: Date,
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -396,8 +396,8 @@ pub fn format_age(minutes: i64) -> String {
 }
 
 /// `R-` and the first eight hex digits of the id.
-pub fn reference_for(id: Uuid) -> String {
-    let hex = id.simple().to_string().to_uppercase();
+pub fn reference_for(id: ReferralId) -> String {
+    let hex = id.uuid().simple().to_string().to_uppercase();
     format!("R-{}", &hex[..8])
 }
 
@@ -513,7 +513,7 @@ mod tests {
 
     #[test]
     fn references_are_short() {
-        let id = Uuid::parse_str("3f9a12c4-0000-4000-8000-000000000000").unwrap();
+        let id: ReferralId = "3f9a12c4-0000-4000-8000-000000000000".parse().unwrap();
         assert_eq!(reference_for(id), "R-3F9A12C4");
     }
 }

@@ -6,9 +6,9 @@ use super::matching::Candidate;
 use super::*;
 use crate::db::{TenantTx, Tx};
 use crate::domain::EventType;
+use crate::identity::{ClinicianId, OrganizationId, ReferralId, UserId};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Diagnoses whose code starts with, or whose description contains the
 /// words of, `query` (billable codes first). Public reference data.
@@ -80,21 +80,26 @@ pub async fn zip_place(
 }
 
 /// Whether `clinic` is a clinic organization a referrer may send to.
-pub async fn is_clinic(conn: &mut PgConnection, clinic: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn is_clinic(
+    conn: &mut PgConnection,
+    clinic: OrganizationId,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1 AND kind = 'clinic') AS "exists!""#,
-        clinic
+        clinic as OrganizationId
     )
     .fetch_one(conn)
     .await
 }
 
 /// Clinics a referrer may send to.
-pub async fn clinics(tx: &mut TenantTx) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
-    let rows =
-        sqlx::query!("SELECT id, name FROM organizations WHERE kind = 'clinic' ORDER BY name")
-            .fetch_all(tx.conn())
-            .await?;
+pub async fn clinics(tx: &mut TenantTx) -> Result<Vec<(OrganizationId, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id: OrganizationId", name FROM organizations
+           WHERE kind = 'clinic' ORDER BY name"#
+    )
+    .fetch_all(tx.conn())
+    .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
@@ -102,9 +107,9 @@ pub async fn clinics(tx: &mut TenantTx) -> Result<Vec<(Uuid, String)>, sqlx::Err
 /// organization, routed to `clinic`.
 pub async fn insert(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: ReferralId,
     referral: &NewReferral,
-    clinic: Option<Uuid>,
+    clinic: Option<OrganizationId>,
 ) -> Result<(), sqlx::Error> {
     let org = tx.principal().org_id;
     let created_by = tx.principal().person();
@@ -113,9 +118,9 @@ pub async fn insert(
              (organization_id, id, clinic_id, reference, patient_initials, patient_birth_year, zip,
               diagnosis_code, care_type, priority, requested_start, notes, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        org,
-        id,
-        clinic,
+        org as OrganizationId,
+        id as ReferralId,
+        clinic as Option<OrganizationId>,
         reference_for(id),
         referral.patient_initials.as_str(),
         referral.patient_birth_year,
@@ -125,7 +130,7 @@ pub async fn insert(
         referral.priority as Priority,
         referral.requested_start,
         referral.notes,
-        created_by,
+        created_by as Option<UserId>,
     )
     .execute(tx.conn())
     .await?;
@@ -134,8 +139,8 @@ pub async fn insert(
 
 pub async fn insert_matches(
     tx: &mut TenantTx,
-    referral: Uuid,
-    clinic: Option<Uuid>,
+    referral: ReferralId,
+    clinic: Option<OrganizationId>,
     matches: &[Candidate],
 ) -> Result<(), sqlx::Error> {
     let org = tx.principal().org_id;
@@ -144,11 +149,11 @@ pub async fn insert_matches(
             "INSERT INTO referral_matches
                  (organization_id, referral_id, rank, clinic_id, clinician_id, distance_miles, explanation)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            org,
-            referral,
+            org as OrganizationId,
+            referral as ReferralId,
             i32::try_from(i + 1).unwrap_or(i32::MAX),
-            clinic,
-            m.clinician_id,
+            clinic as Option<OrganizationId>,
+            m.clinician_id as ClinicianId,
             m.distance_miles,
             m.explanation,
         )
@@ -160,21 +165,22 @@ pub async fn insert_matches(
 
 /// The parties and status of a referral the principal may see.
 pub struct Parties {
-    pub organization_id: Uuid,
-    pub clinic_id: Option<Uuid>,
+    pub organization_id: OrganizationId,
+    pub clinic_id: Option<OrganizationId>,
     pub status: ReferralStatus,
 }
 
 /// Locks the referral for a change.
 pub async fn parties_for_update(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: ReferralId,
 ) -> Result<Option<Parties>, sqlx::Error> {
     sqlx::query_as!(
         Parties,
-        r#"SELECT organization_id, clinic_id, status AS "status: ReferralStatus"
+        r#"SELECT organization_id AS "organization_id: OrganizationId",
+                  clinic_id AS "clinic_id: OrganizationId", status AS "status: ReferralStatus"
            FROM referrals WHERE id = $1 FOR UPDATE"#,
-        id
+        id as ReferralId
     )
     .fetch_optional(tx.conn())
     .await
@@ -184,14 +190,14 @@ pub async fn parties_for_update(
 /// with it. The database checks the move again.
 pub async fn set_status(
     tx: &mut TenantTx,
-    id: Uuid,
+    id: ReferralId,
     to: ReferralStatus,
     decline_reason: Option<DeclineReason>,
     note: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE referrals SET status = $2, decline_reason = $3, status_note = $4 WHERE id = $1",
-        id,
+        id as ReferralId,
         to as ReferralStatus,
         decline_reason as Option<DeclineReason>,
         note
@@ -201,11 +207,15 @@ pub async fn set_status(
     Ok(())
 }
 
-pub async fn assign(tx: &mut TenantTx, id: Uuid, clinician: Uuid) -> Result<(), sqlx::Error> {
+pub async fn assign(
+    tx: &mut TenantTx,
+    id: ReferralId,
+    clinician: ClinicianId,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE referrals SET assigned_clinician_id = $2 WHERE id = $1",
-        id,
-        clinician
+        id as ReferralId,
+        clinician as ClinicianId
     )
     .execute(tx.conn())
     .await?;
@@ -215,14 +225,14 @@ pub async fn assign(tx: &mut TenantTx, id: Uuid, clinician: Uuid) -> Result<(), 
 /// The clinicians affiliated with the principal's clinic.
 pub async fn clinic_clinicians(
     tx: &mut TenantTx,
-) -> Result<Vec<(Uuid, String, Discipline)>, sqlx::Error> {
+) -> Result<Vec<(ClinicianId, String, Discipline)>, sqlx::Error> {
     let clinic = tx.principal().org_id;
     let rows = sqlx::query!(
-        r#"SELECT c.id, c.display_name, c.discipline AS "discipline: Discipline"
+        r#"SELECT c.id AS "id: ClinicianId", c.display_name, c.discipline AS "discipline: Discipline"
            FROM clinic_affiliations a JOIN clinicians c ON c.id = a.clinician_id
            WHERE a.clinic_id = $1
            ORDER BY c.display_name"#,
-        clinic
+        clinic as OrganizationId
     )
     .fetch_all(tx.conn())
     .await?;
@@ -235,18 +245,18 @@ pub async fn clinic_clinicians(
 /// Records a domain event for the referral's parties.
 pub async fn record_event(
     tx: &mut TenantTx,
-    parties: (Uuid, Option<Uuid>),
+    parties: (OrganizationId, Option<OrganizationId>),
     event_type: EventType,
-    subject: Uuid,
+    subject: ReferralId,
     payload: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO domain_events (organization_id, clinic_id, event_type, subject_id, payload)
          VALUES ($1, $2, $3, $4, $5)",
-        parties.0,
-        parties.1,
+        parties.0 as OrganizationId,
+        parties.1 as Option<OrganizationId>,
         event_type as EventType,
-        subject,
+        subject as ReferralId,
         payload
     )
     .execute(tx.conn())
@@ -261,10 +271,10 @@ pub async fn record_event(
 pub async fn search(
     tx: &mut TenantTx,
     statuses: &[ReferralStatus],
-    id: Option<Uuid>,
+    id: Option<ReferralId>,
     offset: i64,
     limit: i64,
-) -> Result<(i64, Vec<Uuid>), sqlx::Error> {
+) -> Result<(i64, Vec<ReferralId>), sqlx::Error> {
     let org = tx.principal().org_id;
     let as_clinic = tx.principal().role != crate::auth::Role::Referrer;
     let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
@@ -274,10 +284,10 @@ pub async fn search(
            WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
              AND r.status::text = ANY($3::text[])
              AND ($4::uuid IS NULL OR r.id = $4)"#,
-        org,
+        org as OrganizationId,
         as_clinic,
         &statuses as &[&str],
-        id,
+        id as Option<ReferralId>,
     )
     .fetch_one(tx.conn())
     .await?;
@@ -285,17 +295,17 @@ pub async fn search(
         return Ok((total, Vec::new()));
     }
     let ids = sqlx::query_scalar!(
-        r#"SELECT r.id
+        r#"SELECT r.id AS "id: ReferralId"
            FROM referrals r
            WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
              AND r.status::text = ANY($3::text[])
              AND ($4::uuid IS NULL OR r.id = $4)
            ORDER BY r.received_at DESC, r.id DESC
            OFFSET $5 LIMIT $6"#,
-        org,
+        org as OrganizationId,
         as_clinic,
         &statuses as &[&str],
-        id,
+        id as Option<ReferralId>,
         offset,
         limit,
     )
@@ -305,19 +315,25 @@ pub async fn search(
 }
 
 /// Everything the principal may see of one referral.
-pub async fn detail(tx: &mut TenantTx, id: Uuid) -> Result<Option<ReferralView>, sqlx::Error> {
+pub async fn detail(
+    tx: &mut TenantTx,
+    id: ReferralId,
+) -> Result<Option<ReferralView>, sqlx::Error> {
     Ok(details(tx, &[id]).await?.pop())
 }
 
 /// Everything the principal may see of each of `ids` (those it may see at
 /// all), in the order given. Three queries whatever the number of ids, so
 /// a search page costs the same number of round trips at any `_count`.
-pub async fn details(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<ReferralView>, sqlx::Error> {
+pub async fn details(
+    tx: &mut TenantTx,
+    ids: &[ReferralId],
+) -> Result<Vec<ReferralView>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let rows = sqlx::query!(
-        r#"SELECT r.id, r.reference, r.patient_initials, r.patient_birth_year, r.zip,
+        r#"SELECT r.id AS "id: ReferralId", r.reference, r.patient_initials, r.patient_birth_year, r.zip,
                   z.city AS "city?", z.state AS "state?",
                   r.diagnosis_code, i.display AS "dx_display?", i.description AS "dx_description?",
                   r.care_type AS "care_type: CareType", r.priority AS "priority: Priority",
@@ -332,19 +348,20 @@ pub async fn details(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<ReferralView
            LEFT JOIN organizations ref_org ON ref_org.id = r.organization_id
            LEFT JOIN organizations clinic ON clinic.id = r.clinic_id
            WHERE r.id = ANY($1)"#,
-        ids
+        ids as &[ReferralId]
     )
     .fetch_all(tx.conn())
     .await?;
-    let mut matches: std::collections::HashMap<Uuid, Vec<MatchView>> = Default::default();
+    let mut matches: std::collections::HashMap<ReferralId, Vec<MatchView>> = Default::default();
     for m in sqlx::query!(
-        r#"SELECT m.referral_id, m.rank, m.clinician_id, m.distance_miles, m.explanation,
+        r#"SELECT m.referral_id AS "referral_id: ReferralId", m.rank,
+                  m.clinician_id AS "clinician_id: ClinicianId", m.distance_miles, m.explanation,
                   c.display_name AS "name?", c.discipline AS "discipline?: Discipline", c.verified_at
            FROM referral_matches m
            LEFT JOIN clinicians c ON c.id = m.clinician_id
            WHERE m.referral_id = ANY($1)
            ORDER BY m.referral_id, m.rank"#,
-        ids
+        ids as &[ReferralId]
     )
     .fetch_all(tx.conn())
     .await?
@@ -359,9 +376,9 @@ pub async fn details(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<ReferralView
             verified_at: m.verified_at,
         });
     }
-    let mut history: std::collections::HashMap<Uuid, Vec<HistoryView>> = Default::default();
+    let mut history: std::collections::HashMap<ReferralId, Vec<HistoryView>> = Default::default();
     for h in sqlx::query!(
-        r#"SELECT h.referral_id, h.from_status AS "from_status: ReferralStatus",
+        r#"SELECT h.referral_id AS "referral_id: ReferralId", h.from_status AS "from_status: ReferralStatus",
                   h.to_status AS "to_status: ReferralStatus",
                   h.reason, coalesce(u.display_name, o.name) AS "actor?", h.occurred_at
            FROM referral_history h
@@ -369,7 +386,7 @@ pub async fn details(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<ReferralView
            LEFT JOIN organizations o ON o.id = h.actor_org_id
            WHERE h.referral_id = ANY($1)
            ORDER BY h.referral_id, h.seq"#,
-        ids
+        ids as &[ReferralId]
     )
     .fetch_all(tx.conn())
     .await?
@@ -382,7 +399,7 @@ pub async fn details(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<ReferralView
             at: h.occurred_at,
         });
     }
-    let mut by_id: std::collections::HashMap<Uuid, ReferralView> = rows
+    let mut by_id: std::collections::HashMap<ReferralId, ReferralView> = rows
         .into_iter()
         .map(|r| {
             let view = ReferralView {
@@ -429,16 +446,16 @@ fn minutes_since(at: OffsetDateTime) -> i64 {
 }
 
 /// Decodes a keyset cursor (`<unix nanos>_<uuid>`).
-pub fn parse_cursor(cursor: &str) -> Option<(OffsetDateTime, Uuid)> {
+pub fn parse_cursor(cursor: &str) -> Option<(OffsetDateTime, ReferralId)> {
     let (nanos, id) = cursor.split_once('_')?;
     let nanos: i128 = nanos.parse().ok()?;
     Some((
         OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?,
-        Uuid::parse_str(id).ok()?,
+        id.parse().ok()?,
     ))
 }
 
-fn cursor_for(at: OffsetDateTime, id: Uuid) -> String {
+fn cursor_for(at: OffsetDateTime, id: ReferralId) -> String {
     format!("{}_{id}", at.unix_timestamp_nanos())
 }
 
@@ -447,7 +464,7 @@ fn cursor_for(at: OffsetDateTime, id: Uuid) -> String {
 pub async fn page(
     tx: &mut TenantTx,
     filter: &InboxFilter,
-    cursor: Option<(OffsetDateTime, Uuid)>,
+    cursor: Option<(OffsetDateTime, ReferralId)>,
     limit: i64,
 ) -> Result<ReferralPage, sqlx::Error> {
     let org = tx.principal().org_id;
@@ -455,7 +472,7 @@ pub async fn page(
     let as_clinic = tx.principal().org_kind != crate::auth::OrgKind::Referrer;
     let (after_at, after_id) = cursor.unzip();
     let rows = sqlx::query!(
-        r#"SELECT r.id, r.reference, r.patient_initials, i.display AS "dx?",
+        r#"SELECT r.id AS "id: ReferralId", r.reference, r.patient_initials, i.display AS "dx?",
                   r.care_type AS "care_type: CareType", r.priority AS "priority: Priority",
                   r.status AS "status: ReferralStatus", r.received_at,
                   CASE WHEN $2 THEN ref_org.name ELSE clinic.name END AS counterpart,
@@ -472,14 +489,14 @@ pub async fn page(
              AND ($7::timestamptz IS NULL OR (r.received_at, r.id) < ($7, $8))
            ORDER BY r.received_at DESC, r.id DESC
            LIMIT $9"#,
-        org,
+        org as OrganizationId,
         as_clinic,
         filter.status as Option<ReferralStatus>,
         filter.priority as Option<Priority>,
         filter.care_type as Option<CareType>,
         filter.max_age_days,
         after_at,
-        after_id,
+        after_id as Option<ReferralId>,
         limit + 1,
     )
     .fetch_all(tx.conn())
@@ -515,7 +532,7 @@ mod tests {
     #[test]
     fn cursors_round_trip() {
         let at = OffsetDateTime::from_unix_timestamp_nanos(1_780_000_000_123_456_000).unwrap();
-        let id = Uuid::new_v4();
+        let id = ReferralId::new();
         assert_eq!(parse_cursor(&cursor_for(at, id)), Some((at, id)));
         assert_eq!(parse_cursor("garbage"), None);
         assert_eq!(parse_cursor("12_notauuid"), None);

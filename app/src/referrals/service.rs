@@ -11,8 +11,8 @@ use crate::auth::{RequestMeta, Role};
 use crate::db::TenantTx;
 use crate::domain::EventType;
 use crate::error::AppError;
+use crate::identity::{ClinicianId, ReferralId};
 use serde_json::json;
-use uuid::Uuid;
 
 /// How many matches a referral keeps.
 pub const MATCHES_KEPT: i64 = 10;
@@ -81,7 +81,7 @@ pub async fn create(
             .clinic_id
             .or_else(|| candidates.iter().find_map(|c| c.clinic_id))
     };
-    let id = Uuid::new_v4();
+    let id = ReferralId::new();
     let org = tx.principal().org_id;
     repo::insert(&mut tx, id, &referral, clinic).await?;
     repo::record_event(
@@ -132,7 +132,7 @@ fn may_read(principal: &crate::auth::Principal) -> bool {
 /// information.
 pub async fn view(
     mut tx: TenantTx,
-    id: Uuid,
+    id: ReferralId,
     meta: &RequestMeta,
 ) -> Result<ReferralView, AppError> {
     if !may_read(tx.principal()) {
@@ -155,7 +155,7 @@ pub async fn view(
 pub struct Search {
     pub statuses: Vec<ReferralStatus>,
     /// One referral (a FHIR `patient` reference names its referral).
-    pub id: Option<Uuid>,
+    pub id: Option<ReferralId>,
     pub offset: i64,
     pub count: i64,
 }
@@ -183,7 +183,7 @@ pub async fn search(
 pub async fn list(
     mut tx: TenantTx,
     filter: &InboxFilter,
-    cursor: Option<(time::OffsetDateTime, Uuid)>,
+    cursor: Option<(time::OffsetDateTime, ReferralId)>,
     meta: &RequestMeta,
 ) -> Result<ReferralPage, AppError> {
     if !may_read(tx.principal()) {
@@ -198,7 +198,7 @@ pub async fn list(
 /// `referral.searched` naming the ids read, unless none were.
 async fn audit_list(
     tx: &mut TenantTx,
-    ids: impl Iterator<Item = Uuid>,
+    ids: impl Iterator<Item = ReferralId>,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
@@ -288,7 +288,7 @@ impl Step {
 /// and records the audit and domain events.
 pub async fn take_step(
     mut tx: TenantTx,
-    id: Uuid,
+    id: ReferralId,
     step: Step,
     meta: &RequestMeta,
 ) -> Result<ReferralStatus, AppError> {
@@ -346,8 +346,8 @@ pub async fn take_step(
 /// later) referral.
 pub async fn assign(
     mut tx: TenantTx,
-    id: Uuid,
-    clinician: Uuid,
+    id: ReferralId,
+    clinician: ClinicianId,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     if !matches!(tx.principal().role, Role::ClinicAdmin | Role::ClinicStaff) {

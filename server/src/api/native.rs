@@ -11,6 +11,7 @@ use app::auth::Role;
 use app::db::TenantTx;
 use app::developer::pseudonym::pseudonym;
 use app::error::{AppError, FieldError};
+use app::identity::{ClinicianId, OrganizationId, ReferralId};
 use app::referrals::intake::{self, ApiReferral};
 use app::referrals::{self, ReferralView};
 use app::state::AppState;
@@ -20,7 +21,6 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 /// `{"data": …}` (the `rate` member is added on the way out).
 #[derive(Serialize, ToSchema)]
@@ -62,7 +62,8 @@ pub struct ClinicianQuery {
 /// A verified clinician. In the sandbox, names are replaced by a code.
 #[derive(Serialize, ToSchema)]
 pub struct ClinicianOut {
-    id: Uuid,
+    #[schema(value_type = Uuid)]
+    id: ClinicianId,
     name: String,
     /// rn, lpn, pt, ot, slp, hha, msw.
     discipline: String,
@@ -245,7 +246,8 @@ pub struct ReferralIn {
     requested_start: Option<String>,
     notes: Option<String>,
     /// Send to this clinic; otherwise routed to the clinic of the best match.
-    clinic_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    clinic_id: Option<OrganizationId>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -258,7 +260,8 @@ pub struct DiagnosisOut {
 #[derive(Serialize, ToSchema)]
 pub struct MatchOut {
     rank: i32,
-    clinician_id: Uuid,
+    #[schema(value_type = Uuid)]
+    clinician_id: ClinicianId,
     name: String,
     discipline: String,
     distance_miles: f64,
@@ -278,7 +281,8 @@ pub struct HistoryOut {
 /// A discharge referral with its matches and its status history.
 #[derive(Serialize, ToSchema)]
 pub struct ReferralOut {
-    id: Uuid,
+    #[schema(value_type = Uuid)]
+    id: ReferralId,
     reference: String,
     /// received, matched, accepted, declined, scheduled, first_visit_done, closed, cancelled.
     status: String,
@@ -411,7 +415,7 @@ pub async fn create_referral(
 pub async fn get_referral(
     State(state): State<AppState>,
     caller: ApiPrincipal,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ReferralId>,
 ) -> Result<Json<Envelope<ReferralOut>>, AppError> {
     let sandbox = caller.principal.sandbox;
     let meta = caller.meta.clone();

@@ -9,13 +9,13 @@ use super::native::Envelope;
 use app::db::TenantTx;
 use app::developer::{webhooks, WebhookDelivery, WebhookEndpoint};
 use app::error::AppError;
+use app::identity::{WebhookDeliveryId, WebhookEndpointId};
 use app::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 /// An endpoint to register.
 #[derive(Deserialize, ToSchema)]
@@ -36,7 +36,8 @@ pub struct WebhookIn {
 /// A registered endpoint.
 #[derive(Serialize, ToSchema)]
 pub struct WebhookOut {
-    id: Uuid,
+    #[schema(value_type = Uuid)]
+    id: WebhookEndpointId,
     url: String,
     description: String,
     events: Vec<String>,
@@ -83,7 +84,8 @@ pub struct AttemptOut {
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryOut {
     /// The `webhook-id` header, the same on every attempt.
-    id: Uuid,
+    #[schema(value_type = Uuid)]
+    id: WebhookDeliveryId,
     event_type: String,
     /// pending, delivered, failed.
     status: String,
@@ -116,7 +118,8 @@ fn delivery_out(d: WebhookDelivery) -> DeliveryOut {
 /// A message filed for delivery.
 #[derive(Serialize, ToSchema)]
 pub struct QueuedOut {
-    delivery_id: Uuid,
+    #[schema(value_type = Uuid)]
+    delivery_id: WebhookDeliveryId,
 }
 
 async fn tx(state: &AppState, caller: ApiPrincipal) -> Result<TenantTx, AppError> {
@@ -203,7 +206,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     caller: ApiPrincipal,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<WebhookEndpointId>,
 ) -> Result<Json<Envelope<WebhookOut>>, AppError> {
     let mut tx = tx(&state, caller).await?;
     let found = webhooks::get(&mut tx, id).await?;
@@ -227,7 +230,7 @@ pub async fn get(
 pub async fn disable(
     State(state): State<AppState>,
     caller: ApiPrincipal,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<WebhookEndpointId>,
 ) -> Result<Json<Envelope<WebhookOut>>, AppError> {
     let mut tx = tx(&state, caller).await?;
     webhooks::disable(&mut tx, id).await?;
@@ -254,7 +257,7 @@ pub async fn disable(
 pub async fn ping(
     State(state): State<AppState>,
     caller: ApiPrincipal,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<WebhookEndpointId>,
 ) -> Result<(StatusCode, Json<Envelope<QueuedOut>>), AppError> {
     let mut tx = tx(&state, caller).await?;
     let delivery_id = webhooks::ping(&mut tx, id).await?;
@@ -291,7 +294,7 @@ pub struct DeliveryQuery {
 pub async fn deliveries(
     State(state): State<AppState>,
     caller: ApiPrincipal,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<WebhookEndpointId>,
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> Result<Json<Envelope<Vec<DeliveryOut>>>, AppError> {
     let limit = q.limit.unwrap_or(20);
@@ -323,7 +326,7 @@ pub async fn deliveries(
 pub async fn resend(
     State(state): State<AppState>,
     caller: ApiPrincipal,
-    ApiPath((id, delivery_id)): ApiPath<(Uuid, Uuid)>,
+    ApiPath((id, delivery_id)): ApiPath<(WebhookEndpointId, WebhookDeliveryId)>,
 ) -> Result<(StatusCode, Json<Envelope<QueuedOut>>), AppError> {
     let mut tx = tx(&state, caller).await?;
     webhooks::resend(&mut tx, id, delivery_id).await?;

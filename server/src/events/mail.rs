@@ -12,9 +12,9 @@
 
 use super::Event;
 use app::domain::EventType;
+use app::identity::{OrganizationId, ReferralId, UserId};
 use app::referrals::ReferralStatus;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 /// Files the mail `event` calls for.
 pub async fn file(
@@ -26,10 +26,11 @@ pub async fn file(
         return Ok(());
     }
     let referral = sqlx::query!(
-        r#"SELECT reference, patient_initials, status AS "status: ReferralStatus", created_by
+        r#"SELECT reference, patient_initials, status AS "status: ReferralStatus",
+                  created_by AS "created_by: UserId"
            FROM referrals WHERE organization_id = $1 AND id = $2"#,
-        event.organization_id,
-        event.subject_id
+        event.organization_id as OrganizationId,
+        event.subject_id as ReferralId
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -84,22 +85,28 @@ pub async fn file(
     Ok(())
 }
 
-async fn org_name(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar!("SELECT name FROM organizations WHERE id = $1", id)
-        .fetch_one(conn)
-        .await
+async fn org_name(
+    conn: &mut sqlx::PgConnection,
+    id: OrganizationId,
+) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT name FROM organizations WHERE id = $1",
+        id as OrganizationId
+    )
+    .fetch_one(conn)
+    .await
 }
 
 async fn clinic_staff(
     conn: &mut sqlx::PgConnection,
-    clinic: Uuid,
+    clinic: OrganizationId,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
         "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.organization_id = $1 AND m.role IN ('clinic_admin', 'clinic_staff')
            AND u.disabled_at IS NULL
          ORDER BY u.email",
-        clinic
+        clinic as OrganizationId
     )
     .fetch_all(conn)
     .await
@@ -107,14 +114,14 @@ async fn clinic_staff(
 
 async fn sender(
     conn: &mut sqlx::PgConnection,
-    user: Option<Uuid>,
+    user: Option<UserId>,
 ) -> Result<Option<String>, sqlx::Error> {
     let Some(user) = user else {
         return Ok(None);
     };
     sqlx::query_scalar!(
         "SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL",
-        user
+        user as UserId
     )
     .fetch_optional(conn)
     .await

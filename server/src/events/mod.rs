@@ -10,18 +10,19 @@ mod webhooks;
 
 use crate::jobs::{Job, JobContext, JobError};
 use app::domain::EventType;
+use app::identity::{DomainEventId, OrganizationId, ReferralId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// A domain event, as the fan-outs read it.
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub organization_id: Uuid,
-    pub id: Uuid,
-    pub clinic_id: Option<Uuid>,
+    pub organization_id: OrganizationId,
+    pub id: DomainEventId,
+    pub clinic_id: Option<OrganizationId>,
     pub event_type: EventType,
-    pub subject_id: Uuid,
+    /// Every domain event so far is about a referral.
+    pub subject_id: ReferralId,
     pub payload: serde_json::Value,
     pub occurred_at: OffsetDateTime,
 }
@@ -30,8 +31,8 @@ pub struct Event {
 /// half done by the loops this job replaced).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct EventRef {
-    pub organization_id: Uuid,
-    pub event_id: Uuid,
+    pub organization_id: OrganizationId,
+    pub event_id: DomainEventId,
     pub mail: bool,
     pub webhooks: bool,
 }
@@ -49,11 +50,12 @@ impl Job for FanOut {
         let mut tx = ctx.pool.begin().await?;
         let found = sqlx::query_as!(
             Event,
-            r#"SELECT organization_id, id, clinic_id, event_type AS "event_type: EventType",
-                      subject_id, payload, occurred_at
+            r#"SELECT organization_id AS "organization_id: OrganizationId", id AS "id: DomainEventId",
+                      clinic_id AS "clinic_id: OrganizationId", event_type AS "event_type: EventType",
+                      subject_id AS "subject_id: ReferralId", payload, occurred_at
                FROM domain_events WHERE organization_id = $1 AND id = $2"#,
-            event.organization_id,
-            event.event_id
+            event.organization_id as OrganizationId,
+            event.event_id as DomainEventId
         )
         .fetch_optional(&mut *tx)
         .await?;

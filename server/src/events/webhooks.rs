@@ -6,6 +6,7 @@
 use super::Event;
 use app::developer::webhooks::message_body;
 use app::domain::EventType;
+use app::identity::{DomainEventId, OrganizationId};
 use sqlx::PgConnection;
 
 /// Files the webhook messages for `event`.
@@ -33,9 +34,9 @@ pub async fn file(
          FROM webhook_endpoints e
          WHERE e.organization_id IN ($1, $2) AND e.disabled_at IS NULL AND $4 = ANY (e.events)
          ON CONFLICT ON CONSTRAINT webhook_deliveries_once DO NOTHING",
-        event.organization_id,
-        event.clinic_id,
-        event.id,
+        event.organization_id as OrganizationId,
+        event.clinic_id as Option<OrganizationId>,
+        event.id as DomainEventId,
         event.event_type as EventType,
         body
     )

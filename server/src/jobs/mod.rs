@@ -44,6 +44,7 @@ mod runner;
 
 pub use runner::{Round, Runner, Shutdown};
 
+use app::identity::JobId;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -52,7 +53,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// A kind of background work.
 pub trait Job: Send + Sync + 'static {
@@ -135,7 +135,7 @@ impl From<sqlx::Error> for JobError {
 pub struct JobContext {
     /// The worker role's pool.
     pub pool: PgPool,
-    pub id: Uuid,
+    pub id: JobId,
     /// This attempt's number, from 1.
     pub attempt: i32,
     /// When the job runs again if this attempt fails; `None` if this is
@@ -157,17 +157,7 @@ impl JobContext {
     /// commit together, so the work happens exactly once. Fails (and the
     /// caller should roll back) if the lease has passed to another worker.
     pub async fn finish_in(&self, tx: &mut PgConnection) -> Result<(), JobError> {
-        let done = sqlx::query!(
-            "UPDATE jobs
-             SET state = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL,
-                 last_error = NULL
-             WHERE id = $1 AND locked_by = $2 AND state = 'running'",
-            self.id,
-            self.worker_id,
-        )
-        .execute(tx)
-        .await?;
-        if done.rows_affected() != 1 {
+        if !mark_done(tx, self.id, &self.worker_id).await? {
             return Err(JobError::Retry("the lease passed to another worker".into()));
         }
         self.finished.store(true, Ordering::SeqCst);
@@ -178,6 +168,25 @@ impl JobContext {
     fn finished(&self) -> bool {
         self.finished.load(Ordering::SeqCst)
     }
+}
+
+/// Marks job `id` done if `worker` still holds it; whether it did.
+async fn mark_done(
+    conn: impl sqlx::PgExecutor<'_>,
+    id: JobId,
+    worker: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE jobs
+         SET state = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL,
+             last_error = NULL
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+        id as JobId,
+        worker,
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Files a job of kind `J` (on the worker role's connection; the outboxes

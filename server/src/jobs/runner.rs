@@ -2,6 +2,7 @@
 //! the outcome, files scheduled work, and stops cleanly.
 
 use super::{Job, JobContext, JobError, Retry};
+use app::identity::JobId;
 use serde_json::Value;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -96,6 +97,9 @@ struct Inner {
     worker_id: String,
     handlers: HashMap<&'static str, Arc<dyn Handler>>,
     schedules: Vec<Schedule>,
+    /// The period each schedule was last filed for by this process, so a
+    /// pass of the loop files only at a period boundary.
+    filed: std::sync::Mutex<HashMap<&'static str, OffsetDateTime>>,
     concurrency: usize,
     lease: Duration,
     poll: Duration,
@@ -103,7 +107,7 @@ struct Inner {
 }
 
 struct Claimed {
-    id: Uuid,
+    id: JobId,
     kind: String,
     payload: Value,
     attempts: i32,
@@ -119,6 +123,7 @@ impl Runner {
                 worker_id: format!("pid {} · {}", std::process::id(), &tag[..8]),
                 handlers: HashMap::new(),
                 schedules: Vec::new(),
+                filed: std::sync::Mutex::default(),
                 concurrency: 8,
                 lease: Duration::from_secs(60),
                 poll: Duration::from_secs(5),
@@ -231,7 +236,7 @@ impl Runner {
                 tracing::warn!("job runner cannot LISTEN; polling only");
             }
             let mut running: JoinSet<bool> = JoinSet::new();
-            let mut by_task: HashMap<tokio::task::Id, Uuid> = HashMap::new();
+            let mut by_task: HashMap<tokio::task::Id, JobId> = HashMap::new();
             while !shutdown.is_requested() {
                 if let Err(error) = inner.file_scheduled().await {
                     tracing::warn!(%error, "could not file scheduled jobs");
@@ -312,7 +317,7 @@ impl Inner {
                  ORDER BY run_at
                  LIMIT $4
                  FOR UPDATE SKIP LOCKED)
-             RETURNING id, kind, payload, attempts",
+             RETURNING id AS \"id: JobId\", kind, payload, attempts",
             self.worker_id,
             self.lease.as_secs_f64(),
             &self.kinds(),
@@ -338,6 +343,14 @@ impl Inner {
             return false;
         };
         let retry = handler.retry();
+        if job.attempts > retry.max_attempts {
+            // Every attempt so far ended with its worker gone (a crash, a
+            // kill) before it could record anything: the budget is spent.
+            let why = "no attempt finished: the workers running it stopped";
+            tracing::warn!(id = %job.id, kind = job.kind, attempts = job.attempts, why);
+            let _ = self.fail(job.id, why, true, Duration::ZERO).await;
+            return false;
+        }
         let last = job.attempts >= retry.max_attempts;
         let delay = retry.delay(job.attempts, rand::random::<f64>());
         let ctx = JobContext {
@@ -348,17 +361,43 @@ impl Inner {
             worker_id: self.worker_id.clone(),
             finished: Arc::default(),
         };
-        let outcome = {
-            let work = handler.run(&ctx, job.payload);
-            tokio::pin!(work);
-            let mut beat = tokio::time::interval(self.lease / 3);
-            beat.tick().await;
-            loop {
-                tokio::select! {
-                    outcome = &mut work => break outcome,
-                    _ = beat.tick() => self.renew(job.id).await,
+        // The lease is renewed by a task of its own, so a renewal never
+        // waits on the job (whose transaction may hold the row) and the
+        // job is dropped the moment the lease is found lost.
+        let (lost, mut lease_lost) = tokio::sync::oneshot::channel::<()>();
+        let heartbeat = tokio::spawn({
+            let inner = self.clone();
+            let id = job.id;
+            async move {
+                let mut beat = tokio::time::interval(inner.lease / 3);
+                beat.tick().await;
+                loop {
+                    beat.tick().await;
+                    match inner.renew(id).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            let _ = lost.send(());
+                            return;
+                        }
+                        Err(error) => tracing::warn!(%id, %error, "could not renew a job's lease"),
+                    }
                 }
             }
+        });
+        let outcome = tokio::select! {
+            // The job first: one that just committed is done, whatever a
+            // renewal saw after the commit.
+            biased;
+            outcome = handler.run(&ctx, job.payload) => Some(outcome),
+            _ = &mut lease_lost => None,
+        };
+        heartbeat.abort();
+        let Some(outcome) = outcome else {
+            tracing::warn!(
+                id = %job.id, kind = job.kind,
+                "job stopped: its lease passed to another worker"
+            );
+            return false;
         };
         let recorded = match &outcome {
             Ok(()) if ctx.finished() => Ok(true),
@@ -387,7 +426,7 @@ impl Inner {
     async fn reap(
         &self,
         joined: Result<(tokio::task::Id, bool), tokio::task::JoinError>,
-        by_task: &mut HashMap<tokio::task::Id, Uuid>,
+        by_task: &mut HashMap<tokio::task::Id, JobId>,
     ) {
         match joined {
             Ok((task, _)) => {
@@ -406,38 +445,27 @@ impl Inner {
         }
     }
 
-    async fn renew(&self, id: Uuid) {
+    /// Extends the lease; false when the job is no longer this worker's.
+    async fn renew(&self, id: JobId) -> Result<bool, sqlx::Error> {
         let renewed = sqlx::query!(
             "UPDATE jobs SET locked_until = now() + make_interval(secs => $3)
              WHERE id = $1 AND locked_by = $2 AND state = 'running'",
-            id,
+            id as JobId,
             self.worker_id,
             self.lease.as_secs_f64(),
         )
         .execute(&self.pool)
-        .await;
-        if let Err(error) = renewed {
-            tracing::warn!(%id, %error, "could not renew a job's lease");
-        }
+        .await?;
+        Ok(renewed.rows_affected() == 1)
     }
 
-    async fn complete(&self, id: Uuid) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query!(
-            "UPDATE jobs
-             SET state = 'done', finished_at = now(), locked_by = NULL, locked_until = NULL,
-                 last_error = NULL
-             WHERE id = $1 AND locked_by = $2 AND state = 'running'",
-            id,
-            self.worker_id,
-        )
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+    async fn complete(&self, id: JobId) -> Result<bool, sqlx::Error> {
+        super::mark_done(&self.pool, id, &self.worker_id).await
     }
 
     async fn fail(
         &self,
-        id: Uuid,
+        id: JobId,
         error: &str,
         dead: bool,
         delay: Duration,
@@ -450,7 +478,7 @@ impl Inner {
                  run_at = now() + make_interval(secs => $4),
                  locked_by = NULL, locked_until = NULL, last_error = $5
              WHERE id = $1 AND locked_by = $2 AND state = 'running'",
-            id,
+            id as JobId,
             self.worker_id,
             dead,
             delay.as_secs_f64(),
@@ -480,6 +508,14 @@ impl Inner {
         let now = OffsetDateTime::now_utc();
         for schedule in &self.schedules {
             let start = period_start(now, schedule.every);
+            let already = self
+                .filed
+                .lock()
+                .map(|f| f.get(schedule.kind) == Some(&start))
+                .unwrap_or(false);
+            if already {
+                continue;
+            }
             sqlx::query!(
                 "INSERT INTO jobs (kind, payload, idempotency_key, run_at)
                  VALUES ($1, $2, $3, $4)
@@ -496,6 +532,9 @@ impl Inner {
             )
             .execute(&self.pool)
             .await?;
+            if let Ok(mut filed) = self.filed.lock() {
+                filed.insert(schedule.kind, start);
+            }
         }
         Ok(())
     }

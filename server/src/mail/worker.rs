@@ -18,7 +18,6 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// Attempts before a message is given up as failed.
 pub const MAX_ATTEMPTS: i32 = 12;
@@ -87,7 +86,8 @@ impl Deliver {
 /// Which message to send.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct MailId {
-    pub mail_id: Uuid,
+    // The outbox row's id type, by path: this payload shares its name.
+    pub mail_id: app::identity::MailId,
 }
 
 impl Job for Deliver {
@@ -111,7 +111,7 @@ impl Job for Deliver {
                FROM mail_outbox
                WHERE id = $1 AND status <> 'sent' AND body_text IS NOT NULL
                  AND body_html IS NOT NULL"#,
-            payload.mail_id
+            payload.mail_id as app::identity::MailId
         )
         .fetch_optional(&ctx.pool)
         .await?
@@ -148,7 +148,14 @@ impl Job for Deliver {
                     // retrying cannot help, so the job itself is done.
                     Ok(())
                 } else {
-                    Err(JobError::Retry(failure.message))
+                    // The SMTP server's words (which can echo the
+                    // address) stay on the outbox row, which only this
+                    // role reads; the job, which platform administrators
+                    // see, says only what kind of failure it was.
+                    Err(JobError::Retry(
+                        "the SMTP server did not take the message; the outbox row has its answer"
+                            .into(),
+                    ))
                 }
             }
         }
@@ -200,13 +207,17 @@ async fn send(
         })
 }
 
-async fn mark_sent(pool: &PgPool, id: Uuid, attempt: i32) -> Result<(), sqlx::Error> {
+async fn mark_sent(
+    pool: &PgPool,
+    id: app::identity::MailId,
+    attempt: i32,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE mail_outbox
          SET status = 'sent', sent_at = now(), body_text = NULL, body_html = NULL,
              last_error = NULL, attempts = $2
          WHERE id = $1",
-        id,
+        id as app::identity::MailId,
         attempt
     )
     .execute(pool)
@@ -218,7 +229,7 @@ async fn mark_sent(pool: &PgPool, id: Uuid, attempt: i32) -> Result<(), sqlx::Er
 /// why, and when the next one is due.
 async fn mark_failed(
     pool: &PgPool,
-    id: Uuid,
+    id: app::identity::MailId,
     ctx: &JobContext,
     error: &str,
     give_up: bool,
@@ -230,7 +241,7 @@ async fn mark_failed(
              attempts = $5,
              last_error = $2
          WHERE id = $1",
-        id,
+        id as app::identity::MailId,
         error,
         give_up,
         ctx.retry_at,

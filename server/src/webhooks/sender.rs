@@ -18,13 +18,13 @@
 use super::sign::sign;
 use crate::jobs::{Job, JobContext, JobError, Retry, Round, Runner};
 use app::developer::destination::{self, Policy, Refusal};
+use app::identity::{OrganizationId, WebhookDeliveryId};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// Attempts before a message is given up (about a day with the default base).
 pub const MAX_ATTEMPTS: i32 = 10;
@@ -88,8 +88,8 @@ impl Sender {
 }
 
 struct Claimed {
-    organization_id: Uuid,
-    id: Uuid,
+    organization_id: OrganizationId,
+    id: WebhookDeliveryId,
     body: String,
     attempts: i32,
     url: String,
@@ -109,8 +109,8 @@ struct Outcome {
 /// Which message to send.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DeliveryRef {
-    pub organization_id: Uuid,
-    pub delivery_id: Uuid,
+    pub organization_id: OrganizationId,
+    pub delivery_id: WebhookDeliveryId,
 }
 
 /// The `webhook.deliver` job.
@@ -145,10 +145,11 @@ impl Job for Deliver {
                FROM webhook_endpoints e
                WHERE d.organization_id = $1 AND d.id = $2 AND d.status = 'pending'
                  AND e.organization_id = d.organization_id AND e.id = d.endpoint_id
-               RETURNING d.organization_id, d.id, d.body, d.attempts, e.url, e.secret,
+               RETURNING d.organization_id AS "organization_id: OrganizationId",
+                         d.id AS "id: WebhookDeliveryId", d.body, d.attempts, e.url, e.secret,
                          e.disabled_at IS NOT NULL AS "disabled!""#,
-            target.organization_id,
-            target.delivery_id,
+            target.organization_id as OrganizationId,
+            target.delivery_id as WebhookDeliveryId,
         )
         .fetch_optional(&ctx.pool)
         .await?;
@@ -278,8 +279,8 @@ async fn record(
              (organization_id, delivery_id, attempt, status_code, error, duration_ms)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT DO NOTHING",
-        message.organization_id,
-        message.id,
+        message.organization_id as OrganizationId,
+        message.id as WebhookDeliveryId,
         message.attempts,
         outcome.status_code,
         outcome.error,
@@ -295,8 +296,8 @@ async fn record(
              delivered_at = CASE WHEN $3 THEN now() ELSE delivered_at END,
              next_attempt_at = coalesce($5, now())
          WHERE organization_id = $1 AND id = $2",
-        message.organization_id,
-        message.id,
+        message.organization_id as OrganizationId,
+        message.id as WebhookDeliveryId,
         outcome.error.is_none(),
         give_up,
         ctx.retry_at,

@@ -11,10 +11,10 @@ use crate::auth::{NewPassword, Role};
 use crate::db::{platform_org_id, Acting, SignIn, Tx};
 use crate::domain::{BoundedText, EmailAddress, TextRules};
 use crate::error::{AppError, FieldError, Violation};
+use crate::identity::UserId;
 use crate::mail;
 use crate::state::AppState;
 use serde_json::json;
-use uuid::Uuid;
 
 const NAME: TextRules = TextRules::single_line("Your name", 1, 120);
 
@@ -101,7 +101,7 @@ pub async fn register(
     }
     tx.commit().await?;
 
-    let user_id = Uuid::new_v4();
+    let user_id = UserId::new();
     let role = registration.role;
     let mut tx = Tx::<Acting>::registering(&state.pool, user_id, role).await?;
     let created = repo::create_account(
@@ -140,7 +140,7 @@ pub async fn register(
 /// The address already has an account: tell its owner, change nothing.
 async fn repeated(
     mut tx: Tx<SignIn>,
-    user_id: Uuid,
+    user_id: UserId,
     login_link: &str,
     reset_link: &str,
     meta: &RequestMeta,

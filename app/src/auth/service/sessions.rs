@@ -7,8 +7,8 @@ use crate::auth::repo::{self, EndReason};
 use crate::auth::session::{Actor, RequestMeta, SessionClaim};
 use crate::db::TenantTx;
 use crate::error::AppError;
+use crate::identity::{LoginId, OrganizationId};
 use serde_json::json;
-use uuid::Uuid;
 
 /// Ends the principal's own sign-in.
 pub async fn sign_out(mut tx: TenantTx, meta: &RequestMeta) -> Result<(), AppError> {
@@ -30,7 +30,7 @@ pub async fn sign_out(mut tx: TenantTx, meta: &RequestMeta) -> Result<(), AppErr
 /// Ends another of the principal's own sign-ins (a lost phone, say).
 pub async fn revoke_session(
     mut tx: TenantTx,
-    login_id: Uuid,
+    login_id: LoginId,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     if Some(login_id) == tx.principal().login() {
@@ -56,7 +56,7 @@ pub async fn revoke_session(
 /// claim for the session.
 pub async fn switch_organization(
     tx: TenantTx,
-    org_id: Uuid,
+    org_id: OrganizationId,
     meta: &RequestMeta,
 ) -> Result<SessionClaim, AppError> {
     let login_id = tx.principal().login().ok_or(AppError::Forbidden)?;

@@ -10,11 +10,11 @@ use crate::auth::throttle::{self, Bucket};
 use crate::db::{Acting, SignIn, Tx};
 use crate::domain::EmailAddress;
 use crate::error::{AppError, FieldError};
+use crate::identity::OrganizationId;
 use crate::mail;
 use crate::state::AppState;
 use serde_json::json;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// A completed sign-in: what goes into the session, and until when.
 #[derive(Debug, Clone)]
@@ -174,7 +174,7 @@ fn lock_minutes_left(failures: &[OffsetDateTime], window: std::time::Duration) -
 pub(crate) async fn open_login(
     state: &AppState,
     mut tx: Tx<Acting>,
-    preferred: Option<Uuid>,
+    preferred: Option<OrganizationId>,
     meta: &RequestMeta,
 ) -> Result<SignedIn, AppError> {
     let memberships = repo::own_memberships(&mut tx).await?;

@@ -5,6 +5,7 @@
 //! decision without reloading.
 
 use super::live_tick;
+use crate::identity::{ClinicianId, ReferralId};
 use crate::referrals::{
     format_age, get_referral, AssignClinician, DeclineReason, ReferralDetail, ReferralStatus,
     ReferralStep,
@@ -14,7 +15,6 @@ use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, Select
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use uuid::Uuid;
 
 #[component]
 pub fn ReferralDetailPage() -> impl IntoView {
@@ -22,7 +22,7 @@ pub fn ReferralDetailPage() -> impl IntoView {
     let id = use_params_map()
         .with_untracked(|p| p.get("id"))
         .unwrap_or_default();
-    let id = Uuid::parse_str(&id).ok();
+    let id = id.parse::<ReferralId>().ok();
     let step = ServerAction::<ReferralStep>::new();
     let assign = ServerAction::<AssignClinician>::new();
     let tick = live_tick(10);
@@ -171,7 +171,7 @@ fn ClinicActions(
     status: ReferralStatus,
     step: ServerAction<ReferralStep>,
     assign: ServerAction<AssignClinician>,
-    clinicians: Vec<(Uuid, String)>,
+    clinicians: Vec<(ClinicianId, String)>,
 ) -> impl IntoView {
     let step_error = action_error(step.value());
     let assign_error = action_error(assign.value());

@@ -28,7 +28,10 @@ pub fn NewReferralPage() -> impl IntoView {
 }
 
 #[component]
-fn ReferralForm(clinics: Vec<(uuid::Uuid, String)>, today: time::Date) -> impl IntoView {
+fn ReferralForm(
+    clinics: Vec<(crate::identity::OrganizationId, String)>,
+    today: time::Date,
+) -> impl IntoView {
     let action = ServerAction::<CreateReferral>::new();
     let pending = action.pending();
     let error = action_error(action.value());

@@ -30,6 +30,7 @@ use crate::api::extract::{ApiPath, ApiQuery};
 use app::auth::Role;
 use app::db::TenantTx;
 use app::error::AppError;
+use app::identity::ReferralId;
 use app::referrals::fhir::US_CORE;
 use app::referrals::{self, ReferralView};
 use app::state::AppState;
@@ -40,7 +41,6 @@ use axum::routing::get;
 use axum::Router;
 use search::{bundle, paging, query_string, search};
 use serde_json::json;
-use uuid::Uuid;
 
 /// Any FHIR R4 resource, as the OpenAPI document describes an answer:
 /// `resourceType` names it and decides its other members
@@ -139,7 +139,11 @@ async fn tx(state: &AppState, caller: ApiPrincipal) -> Result<TenantTx, AppError
 }
 
 /// One referral through the audited domain read.
-async fn load(state: &AppState, caller: ApiPrincipal, id: Uuid) -> Result<ReferralView, FhirError> {
+async fn load(
+    state: &AppState,
+    caller: ApiPrincipal,
+    id: ReferralId,
+) -> Result<ReferralView, FhirError> {
     let meta = caller.meta.clone();
     let tx = tx(state, caller).await?;
     Ok(referrals::service::view(tx, id, &meta).await?)
@@ -160,7 +164,7 @@ async fn load(state: &AppState, caller: ApiPrincipal, id: Uuid) -> Result<Referr
 pub async fn read_patient(
     State(state): State<AppState>,
     FhirParts(caller): FhirParts<ApiPrincipal>,
-    FhirParts(ApiPath(id)): FhirParts<ApiPath<Uuid>>,
+    FhirParts(ApiPath(id)): FhirParts<ApiPath<ReferralId>>,
 ) -> FhirResult {
     let r = load(&state, caller, id).await?;
     Ok(fhir(StatusCode::OK, referrals::fhir::patient(&r)))
@@ -181,7 +185,7 @@ pub async fn read_patient(
 pub async fn read_service_request(
     State(state): State<AppState>,
     FhirParts(caller): FhirParts<ApiPrincipal>,
-    FhirParts(ApiPath(id)): FhirParts<ApiPath<Uuid>>,
+    FhirParts(ApiPath(id)): FhirParts<ApiPath<ReferralId>>,
 ) -> FhirResult {
     let r = load(&state, caller, id).await?;
     Ok(fhir(
@@ -205,7 +209,7 @@ pub async fn read_service_request(
 pub async fn read_encounter(
     State(state): State<AppState>,
     FhirParts(caller): FhirParts<ApiPrincipal>,
-    FhirParts(ApiPath(id)): FhirParts<ApiPath<Uuid>>,
+    FhirParts(ApiPath(id)): FhirParts<ApiPath<ReferralId>>,
 ) -> FhirResult {
     let r = load(&state, caller, id).await?;
     let e = referrals::fhir::encounter(&r).ok_or(AppError::NotFound)?;

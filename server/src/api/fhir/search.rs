@@ -5,12 +5,12 @@
 use super::{base, tx, FhirError};
 use crate::api::auth::ApiPrincipal;
 use app::error::FieldError;
+use app::identity::ReferralId;
 use app::referrals::{self, ReferralStatus, ReferralView};
 use app::state::AppState;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use uuid::Uuid;
 /// The largest page a search returns.
 const MAX_COUNT: i64 = 100;
 /// The furthest a search page may start: far past any real result set,
@@ -37,7 +37,7 @@ pub struct SearchQuery {
 pub(super) struct Paging {
     count: i64,
     offset: i64,
-    patient: Option<Uuid>,
+    patient: Option<ReferralId>,
     pub(super) status: Option<String>,
 }
 
@@ -77,7 +77,7 @@ pub(super) fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, FhirEr
         None => None,
         Some(raw) => {
             let id = raw.trim_start_matches("Patient/");
-            match Uuid::parse_str(id) {
+            match id.parse::<ReferralId>() {
                 Ok(id) => Some(id),
                 Err(_) => {
                     fields.push(FieldError::new("patient", "patient must be a Patient id."));
@@ -114,7 +114,7 @@ pub(super) fn bundle<R: Serialize>(
     query: &str,
     p: &Paging,
     total: i64,
-    resources: Vec<(Uuid, R)>,
+    resources: Vec<(ReferralId, R)>,
 ) -> Value {
     let base = base(state);
     let link = |offset: i64| {
