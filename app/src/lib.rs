@@ -2,11 +2,16 @@
 //! and the domain types shared by the server and the browser.
 //!
 //! Layout mirrors the product: one module per area (`trust`, `auth`,
-//! `orgs`, `audit`, `dashboard`, `referrals`, and later `intake`, …), each
-//! holding its pages, its server functions and, behind the `ssr` feature,
-//! its data access. `ui` holds the shared page frame and form controls;
-//! `domain` the validated values; `db` the scoped transactions every
-//! request goes through; `mail` the outgoing-mail templates.
+//! `orgs`, `audit`, `dashboard`, `referrals`, `clinicians`, `developer`,
+//! `break_glass`, `jobs`, and later `intake`, …), each holding its pages,
+//! its server functions (declared with `#[rpc]`, which answers with the
+//! error's HTTP status) and, behind the `ssr` feature, its data access.
+//! Under them, base layers that import nothing above them
+//! (`server/tests/shape.rs`): `error`; `domain`, the validated values and
+//! the vocabularies; `identity`, roles, ids and the principal; `db`, the
+//! scoped transactions every request goes through. `ui` holds the shared
+//! page frame, form controls, the data table and `Loaded`; `mail` the
+//! outgoing-mail templates.
 //!
 //! Feature policy: `default = []`; `ssr` adds every server-only dependency
 //! (sqlx, axum, tokio) and `hydrate` the browser side, so nothing
