@@ -48,7 +48,8 @@ pub struct SignIn {
 pub struct Token;
 
 /// The operator's command line, acting on one organization over the
-/// administrative connection (no web identity; its events say so).
+/// administrative connection (no web identity; its audit events' actor is
+/// `operator`).
 pub struct Operator {
     pub org: OrganizationId,
 }

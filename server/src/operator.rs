@@ -99,7 +99,7 @@ pub async fn verify_all(admin_url: &Secret) -> Result<Vec<ChainReport>> {
 
 /// Makes a live API key for `org` with the same domain operation as the
 /// developer page (`app::developer::keys::create_live`: checks, the key,
-/// `api_key.created` in the organization's chain, marked `via: operator`)
+/// `api_key.created` in the organization's chain with the actor `operator`)
 /// and returns its text, which is shown once and stored only as a hash.
 pub async fn create_api_key(admin_url: &Secret, org: Uuid, name: &str) -> Result<String> {
     let pool = sqlx::postgres::PgPoolOptions::new()

@@ -113,8 +113,41 @@ async fn the_operator_makes_a_key_through_the_pages_operation_and_it_is_audited(
     .fetch_one(&mut admin)
     .await
     .unwrap();
-    assert_eq!(actor, "anonymous");
-    assert_eq!(details["via"], "operator");
+    assert_eq!(actor, "operator");
+    // Only the administrative connection writes that actor: the web role,
+    // acting for the clinic with nobody signed in, may write `anonymous`
+    // but never `operator`.
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query(
+        "SELECT set_config('app.org_id', $1, true), set_config('app.role', 'clinic_admin', true)",
+    )
+    .bind(clinic.to_string())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let insert = |actor: &'static str| {
+        sqlx::query(
+            "INSERT INTO audit_events (organization_id, actor_type, action)
+             VALUES ($1, $2, 'api_key.created')",
+        )
+        .bind(clinic)
+        .bind(actor)
+    };
+    sqlx::raw_sql("SAVEPOINT before")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    insert("anonymous").execute(&mut *tx).await.unwrap();
+    sqlx::raw_sql("ROLLBACK TO SAVEPOINT before")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let forged = insert("operator").execute(&mut *tx).await.unwrap_err();
+    assert!(
+        forged.to_string().contains("row-level security"),
+        "{forged}"
+    );
+    drop(tx);
     assert_eq!(details["organization_id"], clinic.to_string());
     let chain = app::audit::repo::verify_chain(&mut admin, clinic)
         .await

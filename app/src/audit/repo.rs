@@ -14,11 +14,6 @@ use std::net::IpAddr;
 pub trait Chain {
     fn actor(&self) -> AuditActor;
     fn chain_org(&self) -> OrganizationId;
-    /// Where the action came from when the actor alone does not say (the
-    /// operator's command line); added to the event's details as `via`.
-    fn via(&self) -> Option<&'static str> {
-        None
-    }
 }
 
 /// Who an event says acted (the `actor_type` column and its id).
@@ -26,6 +21,8 @@ pub trait Chain {
 pub enum AuditActor {
     /// Nobody proven yet: a failed sign-in, a public form.
     Anonymous,
+    /// The operator's command line, over the administrative connection.
+    Operator,
     User(UserId),
     ApiKey(ApiKeyId),
     /// A platform administrator under a break-glass grant.
@@ -47,6 +44,7 @@ impl AuditActor {
     fn columns(self) -> ActorColumns {
         let (kind, user_id, api_key_id, grant_id) = match self {
             AuditActor::Anonymous => ("anonymous", None, None, None),
+            AuditActor::Operator => ("operator", None, None, None),
             AuditActor::User(id) => ("user", Some(id), None, None),
             AuditActor::ApiKey(id) => ("api_key", None, Some(id), None),
             AuditActor::BreakGlass { user_id, grant_id } => {
@@ -89,19 +87,15 @@ impl Chain for Token {
     }
 }
 
-/// The operator's command line: nobody signed in; the event's details say
-/// it came from the operator's command.
+/// The operator's command line: nobody signed in; the events say
+/// `operator`.
 impl Chain for Operator {
     fn actor(&self) -> AuditActor {
-        AuditActor::Anonymous
+        AuditActor::Operator
     }
 
     fn chain_org(&self) -> OrganizationId {
         self.org
-    }
-
-    fn via(&self) -> Option<&'static str> {
-        Some("operator")
     }
 }
 
@@ -192,10 +186,6 @@ impl Entry {
 pub async fn record<S: Chain>(tx: &mut Tx<S>, entry: Entry) -> Result<(), sqlx::Error> {
     let org = tx.scope().chain_org();
     let actor = tx.scope().actor().columns();
-    let mut details = entry.details;
-    if let (Some(via), Some(map)) = (tx.scope().via(), details.as_object_mut()) {
-        map.insert("via".into(), via.into());
-    }
     let (subject_type, subject_id) = match entry.subject {
         Some(s) => (Some(s.kind), Some(s.id)),
         None => (None, None),
@@ -214,7 +204,7 @@ pub async fn record<S: Chain>(tx: &mut Tx<S>, entry: Entry) -> Result<(), sqlx::
         subject_type,
         subject_id,
         entry.ip.map(|ip| ip.to_string()),
-        details,
+        entry.details,
     )
     .execute(tx.conn())
     .await?;
@@ -234,6 +224,7 @@ pub async fn recent(
                   host(a.ip) AS ip, a.details::text AS "details!",
                   CASE WHEN a.actor_type = 'break_glass'
                        THEN 'Platform administrator (break-glass) · ' || g.admin_name
+                       WHEN a.actor_type = 'operator' THEN 'Operator (command line)'
                        ELSE coalesce(u.display_name, 'API key · ' || k.name)
                   END AS "actor?"
            FROM audit_events a
