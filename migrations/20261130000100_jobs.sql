@@ -26,8 +26,9 @@ CREATE TABLE jobs (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     kind            text NOT NULL
         CHECK (char_length(kind) <= 64 AND kind ~ '^[a-z][a-z_]*(\.[a-z][a-z_]*)+$'),
-    -- Ids and codes only: what the job needs to find its work.
-    payload         jsonb NOT NULL DEFAULT '{}'::jsonb,
+    -- Ids and codes only: what the job needs to find its work (JSON null
+    -- for a kind that needs nothing).
+    payload         jsonb NOT NULL DEFAULT 'null'::jsonb,
     idempotency_key text CHECK (char_length(idempotency_key) BETWEEN 1 AND 200),
     state           job_state NOT NULL DEFAULT 'queued',
     -- Attempts started (a claim counts one).

@@ -4,7 +4,7 @@
 //! Registering checks the URL against the destination policy
 //! ([`super::destination`]) and makes the signing secret, which is
 //! returned this once: the web role may write it but not read it back.
-//! Sending is the server's webhook worker's job; here a ping is filed and
+//! Sending is the server's `webhook.deliver` job; here a ping is filed and
 //! a message can be put back in the queue (resend, same `webhook-id`).
 
 use super::destination::{self, Policy};

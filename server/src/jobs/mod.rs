@@ -199,11 +199,23 @@ pub async fn enqueue<J: Job>(
     run_at: Option<OffsetDateTime>,
 ) -> Result<bool, sqlx::Error> {
     let payload = serde_json::to_value(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    file(conn, J::KIND, &payload, key, run_at).await
+}
+
+/// Files a job of `kind` (the insert behind [`enqueue`] and the schedules);
+/// whether this call filed it.
+async fn file(
+    conn: impl sqlx::PgExecutor<'_>,
+    kind: &str,
+    payload: &serde_json::Value,
+    key: Option<&str>,
+    run_at: Option<OffsetDateTime>,
+) -> Result<bool, sqlx::Error> {
     let filed = sqlx::query!(
         "INSERT INTO jobs (kind, payload, idempotency_key, run_at)
          VALUES ($1, $2, $3, coalesce($4, now()))
          ON CONFLICT (kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
-        J::KIND,
+        kind,
         payload,
         key,
         run_at,

@@ -33,16 +33,8 @@ impl<J: Job> Handler for Typed<J> {
 
     fn run<'a>(&'a self, ctx: &'a JobContext, payload: Value) -> RunFuture<'a> {
         Box::pin(async move {
-            // An empty object (the column's default) is also "no payload"
-            // for kinds whose payload is `()`.
-            let parsed = match serde_json::from_value(payload.clone()) {
-                Err(_) if payload.as_object().is_some_and(serde_json::Map::is_empty) => {
-                    serde_json::from_value(Value::Null)
-                }
-                parsed => parsed,
-            };
-            let payload =
-                parsed.map_err(|e| JobError::Permanent(format!("payload does not parse: {e}")))?;
+            let payload = serde_json::from_value(payload)
+                .map_err(|e| JobError::Permanent(format!("payload does not parse: {e}")))?;
             self.0.run(ctx, payload).await
         })
     }
@@ -181,11 +173,6 @@ impl Runner {
         self.edit(|i| i.grace = grace)
     }
 
-    /// This runner's name in `jobs.locked_by`.
-    pub fn worker_id(&self) -> &str {
-        &self.inner.worker_id
-    }
-
     /// Claims what is due now (up to the concurrency) and runs it to the
     /// end (tests and one-shot commands).
     pub async fn run_once(&self) -> Result<Round, sqlx::Error> {
@@ -216,11 +203,6 @@ impl Runner {
             total.done += round.done;
             total.failed += round.failed;
         }
-    }
-
-    /// Files the current period's scheduled jobs (those not filed yet).
-    pub async fn file_scheduled(&self) -> Result<(), sqlx::Error> {
-        self.inner.file_scheduled().await
     }
 
     /// Runs until `shutdown`: woken by `NOTIFY jobs`, looking at least
@@ -516,21 +498,18 @@ impl Inner {
             if already {
                 continue;
             }
-            sqlx::query!(
-                "INSERT INTO jobs (kind, payload, idempotency_key, run_at)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (kind, idempotency_key) WHERE idempotency_key IS NOT NULL
-                 DO NOTHING",
+            let key = format!(
+                "every {}s from {}",
+                schedule.every.as_secs(),
+                start.unix_timestamp()
+            );
+            super::file(
+                &self.pool,
                 schedule.kind,
-                schedule.payload,
-                format!(
-                    "every {}s from {}",
-                    schedule.every.as_secs(),
-                    start.unix_timestamp()
-                ),
-                start,
+                &schedule.payload,
+                Some(&key),
+                Some(start),
             )
-            .execute(&self.pool)
             .await?;
             if let Ok(mut filed) = self.filed.lock() {
                 filed.insert(schedule.kind, start);
