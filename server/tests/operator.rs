@@ -80,6 +80,12 @@ async fn demo_data_has_an_account_for_every_role_and_seeding_twice_changes_nothi
             "referrer"
         ]
     );
+    // One dead job for /admin/jobs to show and retry, filed once.
+    let dead: Vec<String> = sqlx::query_scalar("SELECT kind FROM jobs WHERE state = 'dead'")
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(dead, ["mail.deliver"]);
     for user in &server::demo::USERS {
         let browser = TestApp::browser();
         let res = app

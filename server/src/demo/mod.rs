@@ -167,10 +167,45 @@ pub async fn seed(admin_url: &crate::config::Secret, hasher: &PasswordHasher) ->
         demo_nurse_profile(&mut conn).await?;
         tracing::info!(clinicians = made, "demo clinicians created");
     }
+    demo_dead_job(&mut conn).await?;
     conn.close().await?;
     if created > 0 {
         tracing::info!("demo data created: sign in with any demo account (see the README)");
     }
+    Ok(())
+}
+
+/// One message that "failed" before the demo started, so a platform
+/// administrator can try `/admin/jobs`: its job is dead, and retrying it
+/// sends it to the development mailbox. Filed once (a fixed id), in one
+/// transaction with its job's state, so no runner claims it in between.
+async fn demo_dead_job(conn: &mut PgConnection) -> Result<()> {
+    let mail = Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0d0a);
+    let mut tx = conn.begin().await?;
+    let filed = sqlx::query(
+        "INSERT INTO mail_outbox (id, template, recipient, subject, body_text, body_html, status,
+                                  attempts, last_error)
+         VALUES ($1, 'welcome', 'family@carethread.example', 'Welcome to Carethread (demo)',
+                 'This message failed in the demo data; retrying its job sends it.',
+                 '<p>This message failed in the demo data; retrying its job sends it.</p>',
+                 'failed', 12, 'demo: the SMTP server was unreachable')
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(mail)
+    .execute(&mut *tx)
+    .await?;
+    if filed.rows_affected() == 1 {
+        // The trigger filed its job as queued; it gave up long ago.
+        sqlx::query(
+            "UPDATE jobs SET state = 'dead', attempts = 12, finished_at = now(),
+                 last_error = 'the SMTP server did not take the message; the outbox row has its answer'
+             WHERE kind = 'mail.deliver' AND payload->>'mail_id' = $1::text",
+        )
+        .bind(mail)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
