@@ -66,7 +66,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/icons/logo.svg" type="image/svg+xml"/>
                 <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
                 <script src="/sw-register.js" defer nonce=leptos::nonce::use_nonce()></script>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -90,16 +90,16 @@ pub fn App() -> impl IntoView {
                 <ui::SiteHeader/>
                 <main id="main" tabindex="-1" class="site-main">
                     <Routes fallback=pages::NotFound>
-                        <Route path=path!("") view=pages::HomePage/>
+                        <Route path=path!("") view=pages::HomePage ssr=SsrMode::Async/>
                         <Route path=path!("/trust") view=trust::TrustPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/developers")
                             view=developer::DeveloperPage
                             ssr=SsrMode::Async
                         />
-                        <Route path=path!("/login") view=auth::LoginPage/>
-                        <Route path=path!("/register") view=auth::RegisterPage/>
-                        <Route path=path!("/forgot-password") view=auth::ForgotPasswordPage/>
+                        <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
+                        <Route path=path!("/register") view=auth::RegisterPage ssr=SsrMode::Async/>
+                        <Route path=path!("/forgot-password") view=auth::ForgotPasswordPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/reset-password")
                             view=auth::ResetPasswordPage

@@ -21,6 +21,7 @@ pub mod db;
 pub mod demo;
 pub mod embedded_pg;
 pub mod events;
+pub mod forms;
 pub mod health;
 pub mod housekeeping;
 pub mod http;

@@ -1,6 +1,7 @@
 //! The whole HTTP surface in one place: Leptos pages and server functions,
 //! `/api/v1`, `/trust.json`, static files, the development mailbox, and the
-//! layers around them (sessions inside, security outermost).
+//! layers around them (sessions inside, then plain form posts
+//! (`forms`), security outermost).
 
 use crate::http;
 use crate::mail::sink::Mailbox;
@@ -50,7 +51,14 @@ pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
     if let Some(mailbox) = dev_mailbox.filter(|_| !settings.production) {
         router = router.merge(crate::mail::mailbox::router(mailbox));
     }
-    http::with_layers(router.layer(sessions), settings)
+    // Plain form posts render their page again through the whole router
+    // (sessions included), so that layer sits outside the session layer.
+    let pages = router.layer(sessions);
+    let router = pages.clone().layer(axum::middleware::from_fn_with_state(
+        pages,
+        crate::forms::plain_posts,
+    ));
+    http::with_layers(router, settings)
 }
 
 /// The page routes, generated once per process. Generating them renders

@@ -12,6 +12,7 @@ use crate::ui::{format_datetime, DataTable};
 use app_macros::rpc;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::{use_location, use_query_map};
 
 /// Who may read an organization's audit log.
 pub const AUDIT_READERS: [Role; 2] = [Role::ClinicAdmin, Role::PlatformAdmin];
@@ -47,13 +48,16 @@ pub async fn verify_audit_chain() -> Result<ChainStatus, AppError> {
 
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
-    let before = RwSignal::new(None::<i64>);
-    let log = Resource::new(move || before.get(), get_audit_log);
-    let verify = ServerAction::<VerifyAuditChain>::new();
+    // The page in the address (`?before=seq`): older pages are plain links.
+    let before =
+        use_query_map().with_untracked(|q| q.get("before").and_then(|v| v.parse::<i64>().ok()));
+    let path = use_location().pathname.get_untracked();
+    let log = Resource::new(move || before, get_audit_log);
+    let verify = crate::ui::server_action::<VerifyAuditChain>();
     view! {
         <Title text="Audit log · Carethread"/>
         <div class="page">
-            <Loaded resource=log loading="Loading the audit log…" ok=move |page| view! { <AuditLog page before verify/> }/>
+            <Loaded resource=log loading="Loading the audit log…" ok=move |page| view! { <AuditLog page before path=path.clone() verify/> }/>
         </div>
     }
 }
@@ -61,7 +65,8 @@ pub fn AuditLogPage() -> impl IntoView {
 #[component]
 fn AuditLog(
     page: AuditPage,
-    before: RwSignal<Option<i64>>,
+    before: Option<i64>,
+    path: String,
     verify: ServerAction<VerifyAuditChain>,
 ) -> impl IntoView {
     let AuditPage {
@@ -79,11 +84,11 @@ fn AuditLog(
         </p>
         <BreakGlassGrants grants=break_glass/>
         <div class="panel">
-            <ActionForm action=verify attr:class="inline-form">
+            <crate::ui::Form action=verify attr:class="inline-form">
                 <button type="submit" class="button" disabled=move || verifying.get()>
                     {move || if verifying.get() { "Checking…" } else { "Verify the chain" }}
                 </button>
-            </ActionForm>
+            </crate::ui::Form>
             <div role="status" data-testid="chain-status">
                 {move || {
                     status
@@ -140,17 +145,15 @@ fn AuditLog(
                 .into_any()
         }}
         <p class="pager">
-            <Show when=move || before.get().is_some()>
-                <button type="button" class="button button--secondary" on:click=move |_| before.set(None)>
-                    "Newest"
-                </button>
-            </Show>
+            {before.is_some().then(|| view! {
+                <a class="button button--secondary" href=path.clone()>"Newest"</a>
+            })}
             {next_before
                 .map(|seq| {
                     view! {
-                        <button type="button" class="button button--secondary" on:click=move |_| before.set(Some(seq))>
+                        <a class="button button--secondary" href=format!("{path}?before={seq}")>
                             "Older events"
-                        </button>
+                        </a>
                     }
                 })}
         </p>

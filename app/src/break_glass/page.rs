@@ -26,7 +26,7 @@ pub fn BreakGlassPage() -> impl IntoView {
     let referral = Memo::new(move |_| {
         query.with(|q| q.get("referral").and_then(|r| r.parse::<ReferralId>().ok()))
     });
-    let open = ServerAction::<OpenBreakGlass>::new();
+    let open = crate::ui::server_action::<OpenBreakGlass>();
     let options = Resource::new(
         move || (org.get(), open.version().get()),
         |(org, _)| break_glass_options(org),
@@ -93,7 +93,7 @@ fn OpenForm(org: OrganizationId, open: ServerAction<OpenBreakGlass>) -> impl Int
     view! {
         <section class="section" aria-labelledby="open-heading">
             <h2 id="open-heading">"Open break-glass access"</h2>
-            <ActionForm action=open attr:class="form" attr:novalidate=true>
+            <crate::ui::Form action=open attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="Access was not opened"/>
                 <input type="hidden" name="organization_id" value=org.to_string()/>
                 <TextArea
@@ -138,7 +138,7 @@ fn OpenForm(org: OrganizationId, open: ServerAction<OpenBreakGlass>) -> impl Int
                 <button type="submit" class="button" disabled=move || pending.get()>
                     "Open access"
                 </button>
-            </ActionForm>
+            </crate::ui::Form>
         </section>
     }
 }

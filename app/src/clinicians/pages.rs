@@ -16,7 +16,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn ClinicianProfilePage() -> impl IntoView {
-    let save = ServerAction::<SaveOwnProfile>::new();
+    let save = crate::ui::server_action::<SaveOwnProfile>();
     let profile = Resource::new(move || save.version().get(), |_| get_own_profile());
     view! {
         <Title text="Your clinician profile · Carethread"/>
@@ -86,7 +86,7 @@ fn Profile(profile: Option<ClinicianProfile>, save: ServerAction<SaveOwnProfile>
             <Show when=saved>
                 <p class="notice notice--success" role="status" data-testid="profile-saved">"Saved."</p>
             </Show>
-            <ActionForm action=save attr:class="form form--wide" attr:novalidate=true>
+            <crate::ui::Form action=save attr:class="form form--wide" attr:novalidate=true>
                 <ErrorSummary error title="Your profile was not saved"/>
                 <fieldset class="fieldset">
                     <legend>"Who you are"</legend>
@@ -148,7 +148,7 @@ fn Profile(profile: Option<ClinicianProfile>, save: ServerAction<SaveOwnProfile>
                     <TextField name="slots" label="New patients you can take now" inputmode="numeric" required=true value=p.as_ref().map(|p| p.open_slots.to_string()) error=field_error(error, "slots")/>
                 </fieldset>
                 <button type="submit" class="button" disabled=move || pending.get()>"Save profile"</button>
-            </ActionForm>
+            </crate::ui::Form>
         </section>
     }
 }
@@ -180,8 +180,8 @@ fn license_verification(l: &License) -> impl IntoView {
 
 #[component]
 pub fn VerificationQueuePage() -> impl IntoView {
-    let verify = ServerAction::<SetVerification>::new();
-    let verify_license = ServerAction::<SetLicenseVerification>::new();
+    let verify = crate::ui::server_action::<SetVerification>();
+    let verify_license = crate::ui::server_action::<SetLicenseVerification>();
     let queue = Resource::new(
         move || (verify.version().get(), verify_license.version().get()),
         |_| verification_queue(),
@@ -235,11 +235,11 @@ fn Queue(
                                     {actions.into_iter().map(|(status, label)| {
                                         let id = id.clone();
                                         view! {
-                                            <ActionForm action=verify attr:class="inline-form">
+                                            <crate::ui::Form action=verify attr:class="inline-form">
                                                 <input type="hidden" name="id" value=id/>
                                                 <input type="hidden" name="status" value=status/>
                                                 <button type="submit" class="button button--secondary">{label}</button>
-                                            </ActionForm>
+                                            </crate::ui::Form>
                                         }
                                     }).collect_view()}
                                 </td>
@@ -280,14 +280,14 @@ fn LicenseDecision(
                 let (id, state, number, expires_on) =
                     (clinician.clone(), l.state.clone(), l.number.clone(), expires_on.clone());
                 view! {
-                    <ActionForm action=verify_license attr:class="inline-form">
+                    <crate::ui::Form action=verify_license attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
                         <input type="hidden" name="state" value=state/>
                         <input type="hidden" name="number" value=number/>
                         <input type="hidden" name="expires_on" value=expires_on/>
                         <input type="hidden" name="status" value=status/>
                         <button type="submit" class="button button--secondary">{label}</button>
-                    </ActionForm>
+                    </crate::ui::Form>
                 }
             }).collect_view()}
         </li>

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn JobsPage() -> impl IntoView {
-    let retry = ServerAction::<RetryJob>::new();
+    let retry = crate::ui::server_action::<RetryJob>();
     let overview = Resource::new(move || retry.version().get(), |_| load_jobs());
     let error = action_error(retry.value());
     view! {
@@ -67,10 +67,10 @@ fn DeadTable(dead: Vec<DeadJob>, retry: ServerAction<RetryJob>) -> impl IntoView
                                     <td>{format_datetime(job.created_at)}</td>
                                     <td>{format_datetime(job.died_at)}</td>
                                     <td class="actions">
-                                        <ActionForm action=retry>
+                                        <crate::ui::Form action=retry>
                                             <input type="hidden" name="id" value=job.id.to_string()/>
                                             <button type="submit" class="button button--secondary">"Retry"</button>
-                                        </ActionForm>
+                                        </crate::ui::Form>
                                     </td>
                                 </tr>
                             }

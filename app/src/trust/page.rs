@@ -144,7 +144,11 @@ fn PortalBody(portal: TrustPortal) -> impl IntoView {
             </ul>
         </section>
 
-        <SubprocessorTable rows=subprocessors/>
+        <SubprocessorTable
+            rows=subprocessors
+            phi_only=leptos_router::hooks::use_query_map()
+                .with_untracked(|q| q.get("phi").as_deref() == Some("only"))
+        />
     }
 }
 
@@ -197,11 +201,13 @@ fn CertificationCard(certification: Certification) -> impl IntoView {
     }
 }
 
-#[component]
-fn SubprocessorTable(rows: Vec<Subprocessor>) -> impl IntoView {
+/// The subprocessor table with its "only PHI" filter: live with
+/// JavaScript (an island), a `GET` form (`?phi=only`) without it.
+#[island]
+fn SubprocessorTable(rows: Vec<Subprocessor>, phi_only: bool) -> impl IntoView {
     let total = rows.len();
     let rows = StoredValue::new(rows);
-    let phi_only = RwSignal::new(false);
+    let phi_only = RwSignal::new(phi_only);
     let visible = move || {
         let phi_only = phi_only.get();
         rows.with_value(|rows| {
@@ -218,20 +224,26 @@ fn SubprocessorTable(rows: Vec<Subprocessor>) -> impl IntoView {
                 "Every vendor that may receive Carethread data. We sign a BAA with every vendor that may receive PHI; "
                 "vendors that handle no PHI are listed too, so the whole chain can be audited."
             </p>
-            <div class="table-tools">
+            <form class="table-tools" method="get" action="/trust">
                 <label class="check">
                     <input
                         type="checkbox"
                         id="phi-only"
+                        name="phi"
+                        value="only"
+                        checked=phi_only.get_untracked()
                         prop:checked=move || phi_only.get()
                         on:change=move |ev| phi_only.set(event_target_checked(&ev))
                     />
                     "Show only vendors that touch PHI"
                 </label>
+                <noscript>
+                    <button type="submit" class="button button--secondary">"Apply"</button>
+                </noscript>
                 <p class="table-tools__count" role="status" data-testid="subprocessor-count">
                     {move || format!("Showing {} of {total} vendors", visible().len())}
                 </p>
-            </div>
+            </form>
             <DataTable labelledby="subs-heading" columns=["Vendor", "Purpose", "Region", "BAA", "Touches PHI?"]>
                         {move || {
                             visible()
@@ -271,7 +283,7 @@ fn SubprocessorRow(s: Subprocessor) -> impl IntoView {
 
 #[component]
 fn VendorPacketSection() -> impl IntoView {
-    let action = ServerAction::<RequestVendorPacket>::new();
+    let action = crate::ui::server_action::<RequestVendorPacket>();
     let value = action.value();
     let pending = action.pending();
     let error = action_error(value);
@@ -289,7 +301,7 @@ fn VendorPacketSection() -> impl IntoView {
                 when=move || receipt.with(Option::is_some)
                 fallback=move || {
                     view! {
-                        <ActionForm action=action attr:class="form" attr:novalidate=true>
+                        <crate::ui::Form action=action attr:class="form" attr:novalidate=true>
                             <ErrorSummary error/>
                             <TextField
                                 name="name"
@@ -329,7 +341,7 @@ fn VendorPacketSection() -> impl IntoView {
                             <button type="submit" class="button" disabled=move || pending.get()>
                                 {move || if pending.get() { "Sending…" } else { "Request the packet" }}
                             </button>
-                        </ActionForm>
+                        </crate::ui::Form>
                     }
                 }
             >

@@ -3,6 +3,7 @@
 //! are passed in as signals, so a control shows its message the moment a
 //! submission is rejected, and keeps what the person typed.
 
+use super::outcome::submitted;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -97,6 +98,12 @@ pub fn TextField(
 ) -> impl IntoView {
     let invalid = move || error.with(Option::is_some);
     let status_id = format!("{name}-status");
+    // After a rejected plain post, what was typed (never a password).
+    let value = value.or_else(|| {
+        (input_type != "password")
+            .then(|| submitted(name))
+            .flatten()
+    });
     view! {
         <div class="field" class:field--invalid=invalid>
             <FieldLabel name label required/>
@@ -150,7 +157,9 @@ pub fn TextArea(
                 rows=rows
                 aria-invalid=move || invalid().then_some("true")
                 aria-describedby=move || described_by(name, hint.is_some(), invalid())
-            ></textarea>
+            >
+                {submitted(name)}
+            </textarea>
         </div>
     }
 }
@@ -170,6 +179,7 @@ pub fn SelectField(
     selected: Option<&'static str>,
 ) -> impl IntoView {
     let invalid = move || error.with(Option::is_some);
+    let selected = submitted(name).or(selected.map(str::to_owned));
     view! {
         <div class="field" class:field--invalid=invalid>
             <FieldLabel name label required/>
@@ -185,7 +195,7 @@ pub fn SelectField(
                 {options
                     .into_iter()
                     .map(|(value, text)| {
-                        let chosen = selected == Some(value);
+                        let chosen = selected.as_deref() == Some(value);
                         view! {
                             <option value=value selected=chosen>
                                 {text}
@@ -209,6 +219,7 @@ pub fn RadioGroup(
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let invalid = move || error.with(Option::is_some);
+    let chosen = submitted(name);
     view! {
         <fieldset
             class="field field--radios"
@@ -234,6 +245,7 @@ pub fn RadioGroup(
                                 id=id.clone()
                                 name=name
                                 value=value
+                                checked=chosen.as_deref() == Some(value)
                                 aria-describedby=hint_id.clone()
                             />
                             <label for=id>{label}</label>

@@ -109,7 +109,7 @@ fn PublicNav() -> impl IntoView {
 
 #[component]
 fn MemberNav(user: CurrentUser) -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
+    let logout = crate::ui::server_action::<Logout>();
     let links = role_links(user.role);
     view! {
         <nav aria-label="Primary" class="primary-nav">
@@ -138,9 +138,9 @@ fn MemberNav(user: CurrentUser) -> impl IntoView {
                 <span data-testid="who-role">{user.role.label()}</span>
                 {user.can_switch.then(|| view! { " · " <A href="/switch">"Switch"</A> })}
             </p>
-            <ActionForm action=logout attr:class="inline-form">
+            <crate::ui::Form action=logout attr:class="inline-form">
                 <button type="submit" class="button button--link">"Sign out"</button>
-            </ActionForm>
+            </crate::ui::Form>
         </div>
     }
 }

@@ -8,7 +8,9 @@
 mod form;
 mod format;
 mod layout;
+mod live;
 mod loaded;
+mod outcome;
 mod table;
 
 pub use form::{
@@ -18,5 +20,7 @@ pub use format::format_datetime;
 pub use layout::{
     use_current_user, CurrentUserProvider, CurrentUserResource, SiteFooter, SiteHeader,
 };
+pub use live::{this_page, LiveRefresh};
 pub use loaded::Loaded;
+pub use outcome::{server_action, submitted, use_outcome, Form, FormOutcome, PAGE_FIELD};
 pub use table::{Column, Columns, DataTable};

@@ -12,8 +12,8 @@ use leptos_meta::Title;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let revoke = ServerAction::<RevokeSession>::new();
-    let change = ServerAction::<ChangePassword>::new();
+    let revoke = crate::ui::server_action::<RevokeSession>();
+    let change = crate::ui::server_action::<ChangePassword>();
     let account = Resource::new(
         move || (revoke.version().get(), change.version().get()),
         |_| get_account(),
@@ -37,7 +37,7 @@ fn AccountDetails(
         sessions,
         attempts,
     } = view;
-    let logout = ServerAction::<Logout>::new();
+    let logout = crate::ui::server_action::<Logout>();
     let change_error = action_error(change.value());
     let changed = move || change.value().with(|v| matches!(v, Some(Ok(_))));
     let ended = move || {
@@ -62,9 +62,9 @@ fn AccountDetails(
                 <dd>{user.org_name} " · " {user.role.label()}</dd>
             </div>
         </dl>
-        <ActionForm action=logout attr:class="inline-form">
+        <crate::ui::Form action=logout attr:class="inline-form">
             <button type="submit" class="button button--secondary">"Sign out"</button>
-        </ActionForm>
+        </crate::ui::Form>
 
         <section class="section" aria-labelledby="password-heading">
             <h2 id="password-heading">"Change your password"</h2>
@@ -76,7 +76,7 @@ fn AccountDetails(
                     )}
                 </p>
             </Show>
-            <ActionForm action=change attr:class="form" attr:novalidate=true>
+            <crate::ui::Form action=change attr:class="form" attr:novalidate=true>
                 <ErrorSummary error=change_error/>
                 <TextField
                     name="current_password"
@@ -106,7 +106,7 @@ fn AccountDetails(
                 <button type="submit" class="button" disabled=move || pending.get()>
                     "Change password"
                 </button>
-            </ActionForm>
+            </crate::ui::Form>
         </section>
 
         <section class="section" aria-labelledby="sessions-heading">
@@ -134,12 +134,12 @@ fn AccountDetails(
                                     view! { <span class="badge badge--ok">"This device"</span> }.into_any()
                                 } else {
                                     view! {
-                                        <ActionForm action=revoke attr:class="inline-form">
+                                        <crate::ui::Form action=revoke attr:class="inline-form">
                                             <input type="hidden" name="id" value=id/>
                                             <button type="submit" class="button button--secondary">
                                                 "Sign out this session"
                                             </button>
-                                        </ActionForm>
+                                        </crate::ui::Form>
                                     }
                                         .into_any()
                                 }}
@@ -173,7 +173,7 @@ fn AccountDetails(
 #[component]
 pub fn SwitchOrganizationPage() -> impl IntoView {
     let choices = Resource::new(|| (), |_| list_my_organizations());
-    let switch = ServerAction::<SwitchOrganization>::new();
+    let switch = crate::ui::server_action::<SwitchOrganization>();
     view! {
         <Title text="Switch organization · Carethread"/>
         <div class="page page--narrow">
@@ -194,10 +194,10 @@ pub fn SwitchOrganizationPage() -> impl IntoView {
                                                                 .into_any()
                                                         } else {
                                                             view! {
-                                                                <ActionForm action=switch attr:class="inline-form">
+                                                                <crate::ui::Form action=switch attr:class="inline-form">
                                                                     <input type="hidden" name="org_id" value=c.org_id.to_string()/>
                                                                     <button type="submit" class="button">"Switch"</button>
-                                                                </ActionForm>
+                                                                </crate::ui::Form>
                                                             }
                                                                 .into_any()
                                                         }}

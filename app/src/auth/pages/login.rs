@@ -16,7 +16,7 @@ pub fn LoginPage() -> impl IntoView {
             q.get("reset").is_some(),
         )
     });
-    let action = ServerAction::<Login>::new();
+    let action = crate::ui::server_action::<Login>();
     let pending = action.pending();
     let error = action_error(action.value());
     view! {
@@ -37,7 +37,7 @@ pub fn LoginPage() -> impl IntoView {
                         </p>
                     }
                 })}
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <crate::ui::Form action=action attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="Sign-in failed"/>
                 <input type="hidden" name="next" value=next/>
                 <TextField
@@ -59,7 +59,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" class="button" disabled=move || pending.get()>
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
-            </ActionForm>
+            </crate::ui::Form>
             <p>
                 <a href="/forgot-password">"Forgotten your password?"</a>
             </p>

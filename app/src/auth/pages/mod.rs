@@ -1,4 +1,4 @@
-//! The sign-in and account pages. Forms are `ActionForm`s over the server
+//! The sign-in and account pages. Forms are `ui::Form`s over the server
 //! functions in `super::api`: errors come back per field and the form keeps
 //! what was typed.
 

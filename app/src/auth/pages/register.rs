@@ -7,7 +7,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let action = ServerAction::<Register>::new();
+    let action = crate::ui::server_action::<Register>();
     let pending = action.pending();
     let error = action_error(action.value());
     let sent_to = move || action.value().get().and_then(Result::ok);
@@ -28,7 +28,7 @@ pub fn RegisterPage() -> impl IntoView {
                     <p><a href="/login">"Sign in"</a></p>
                 </div>
             </Show>
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <crate::ui::Form action=action attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="Your account was not created"/>
                 <RadioGroup
                     name="role"
@@ -67,7 +67,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <button type="submit" class="button" disabled=move || pending.get()>
                     {move || if pending.get() { "Creating your account…" } else { "Create account" }}
                 </button>
-            </ActionForm>
+            </crate::ui::Form>
             <p>
                 "Already have an account? "
                 <a href="/login">"Sign in"</a>

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let action = ServerAction::<RequestPasswordReset>::new();
+    let action = crate::ui::server_action::<RequestPasswordReset>();
     let pending = action.pending();
     let value = action.value();
     let error = action_error(value);
@@ -24,7 +24,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 fallback=move || {
                     view! {
                         <p>"Enter the email address you sign in with. We will send you a link to choose a new password."</p>
-                        <ActionForm action=action attr:class="form" attr:novalidate=true>
+                        <crate::ui::Form action=action attr:class="form" attr:novalidate=true>
                             <ErrorSummary error/>
                             <TextField
                                 name="email"
@@ -37,7 +37,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                             <button type="submit" class="button" disabled=move || pending.get()>
                                 {move || if pending.get() { "Sending…" } else { "Send the link" }}
                             </button>
-                        </ActionForm>
+                        </crate::ui::Form>
                     }
                 }
             >
@@ -98,11 +98,11 @@ pub fn ResetPasswordPage() -> impl IntoView {
 /// sign-in page, which says the password was changed.
 #[component]
 fn NewPasswordForm(token: String) -> impl IntoView {
-    let action = ServerAction::<ResetPassword>::new();
+    let action = crate::ui::server_action::<ResetPassword>();
     let pending = action.pending();
     let error = action_error(action.value());
     view! {
-        <ActionForm action=action attr:class="form" attr:novalidate=true>
+        <crate::ui::Form action=action attr:class="form" attr:novalidate=true>
             <ErrorSummary error/>
             <input type="hidden" name="token" value=token/>
             <TextField
@@ -125,6 +125,6 @@ fn NewPasswordForm(token: String) -> impl IntoView {
             <button type="submit" class="button" disabled=move || pending.get()>
                 {move || if pending.get() { "Saving…" } else { "Set the new password" }}
             </button>
-        </ActionForm>
+        </crate::ui::Form>
     }
 }

@@ -93,7 +93,7 @@ pub(super) fn KeyInput(active_key: RwSignal<String>) -> impl IntoView {
 
 #[component]
 pub(super) fn TryConsole(active_key: RwSignal<String>) -> impl IntoView {
-    let send = ServerAction::<TryRequest>::new();
+    let send = crate::ui::server_action::<TryRequest>();
     let error = action_error(send.value());
     let pending = send.pending();
     let method = RwSignal::new("GET".to_owned());
@@ -126,7 +126,7 @@ pub(super) fn TryConsole(active_key: RwSignal<String>) -> impl IntoView {
                     })
                     .collect_view()}
             </div>
-            <ActionForm action=send attr:class="form" attr:novalidate=true>
+            <crate::ui::Form action=send attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="The request was not sent"/>
                 <input type="hidden" name="key" prop:value=move || active_key.get()/>
                 <div class="request-line">
@@ -177,7 +177,7 @@ pub(super) fn TryConsole(active_key: RwSignal<String>) -> impl IntoView {
                 <Show when=move || active_key.with(String::is_empty)>
                     <p class="muted">"Enter a key above to send requests."</p>
                 </Show>
-            </ActionForm>
+            </crate::ui::Form>
             {move || {
                 result()
                     .map(|r| {

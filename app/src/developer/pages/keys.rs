@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 #[component]
 pub(super) fn SandboxKey() -> impl IntoView {
-    let request = ServerAction::<RequestSandboxKey>::new();
+    let request = crate::ui::server_action::<RequestSandboxKey>();
     let error = action_error(request.value());
     let sent = move || request.value().with(|v| matches!(v, Some(Ok(()))));
     let pending = request.pending();
@@ -28,7 +28,7 @@ pub(super) fn SandboxKey() -> impl IntoView {
                     "Your sandbox key is on its way. Check your inbox."
                 </p>
             </Show>
-            <ActionForm action=request attr:class="form form--inline" attr:novalidate=true>
+            <crate::ui::Form action=request attr:class="form form--inline" attr:novalidate=true>
                 <ErrorSummary error title="No key was sent"/>
                 <TextField
                     name="email"
@@ -41,7 +41,7 @@ pub(super) fn SandboxKey() -> impl IntoView {
                 <button type="submit" class="button" disabled=move || pending.get()>
                     {move || if pending.get() { "Sending…" } else { "Email me a sandbox key" }}
                 </button>
-            </ActionForm>
+            </crate::ui::Form>
         </section>
     }
 }
@@ -49,8 +49,8 @@ pub(super) fn SandboxKey() -> impl IntoView {
 /// Live keys, for administrators signed in; nothing for anyone else.
 #[component]
 pub(super) fn LiveKeys() -> impl IntoView {
-    let create = ServerAction::<CreateKey>::new();
-    let revoke = ServerAction::<RevokeKey>::new();
+    let create = crate::ui::server_action::<CreateKey>();
+    let revoke = crate::ui::server_action::<RevokeKey>();
     let keys = Resource::new(
         move || (create.version().get(), revoke.version().get()),
         |_| crate::developer::get_keys(),
@@ -124,7 +124,7 @@ fn KeyManager(
             {(!platform)
                 .then(|| {
                     view! {
-                        <ActionForm action=create attr:class="form form--inline" attr:novalidate=true>
+                        <crate::ui::Form action=create attr:class="form form--inline" attr:novalidate=true>
                             <ErrorSummary error title="No key was made"/>
                             <TextField
                                 name="name"
@@ -136,7 +136,7 @@ fn KeyManager(
                             <button type="submit" class="button" disabled=move || pending.get()>
                                 "Create live key"
                             </button>
-                        </ActionForm>
+                        </crate::ui::Form>
                     }
                 })}
             <ErrorSummary error=revoke_error title="The key was not revoked"/>
@@ -161,10 +161,10 @@ fn KeyManager(
                                                         Some(at) => view! { <span class="muted">{format!("Revoked {}", format_datetime(at))}</span> }.into_any(),
                                                         None => view! {
                                                             <AskFirst label="Revoke" question="Integrations using this key stop working at once.">
-                                                                <ActionForm action=revoke attr:class="inline-form" clone:id>
+                                                                <crate::ui::Form action=revoke attr:class="inline-form" clone:id>
                                                                     <input type="hidden" name="id" value=id.clone()/>
                                                                     <button type="submit" class="button button--danger">"Revoke key"</button>
-                                                                </ActionForm>
+                                                                </crate::ui::Form>
                                                             </AskFirst>
                                                         }.into_any(),
                                                     }}

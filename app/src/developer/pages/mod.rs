@@ -6,7 +6,9 @@
 //! ping them, read the delivery log with every attempt, and resend.
 //!
 //! The key typed here stays in the page's memory and is sent with each
-//! request; the server treats it exactly like an API request's key.
+//! request; the server treats it exactly like an API request's key. That
+//! part of the page is one island ([`KeyWorkbench`]) and needs JavaScript;
+//! the key forms above it are plain forms.
 //!
 //! This module owns the page's frame and the confirm-first button its
 //! sections share; [`keys`] the sandbox and live keys, [`console`] choosing
@@ -19,15 +21,12 @@ mod webhooks;
 
 use console::{KeyInput, TryConsole};
 use keys::{LiveKeys, SandboxKey};
-use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use webhooks::Webhooks;
 
 #[component]
 pub fn DeveloperPage() -> impl IntoView {
-    // The key in use: set by "Use this key", sent by every form below.
-    let active_key = RwSignal::new(String::new());
     view! {
         <Title text="Developers · Carethread"/>
         <div class="page page--wide developer">
@@ -45,53 +44,50 @@ pub fn DeveloperPage() -> impl IntoView {
             <LiveKeys/>
             <section class="section" aria-labelledby="use-key-heading">
                 <h2 id="use-key-heading">"Use your key"</h2>
-                <KeyInput active_key/>
-                <TryConsole active_key/>
-                <Webhooks active_key/>
+                <noscript>
+                    <p class="notice">
+                        "Trying requests here needs JavaScript: the key you type stays in this page and is "
+                        "never written into a page or an address by the server. Everything else on this page, "
+                        "and the API itself (see the docs above), works without it."
+                    </p>
+                </noscript>
+                <KeyWorkbench/>
             </section>
         </div>
     }
 }
 
-/// A destructive action that asks first: the button reveals the question
-/// and the real form (`children`), with focus on its submit button, and a
-/// way back.
+/// The key in use and everything that is done with it: the console and
+/// the webhooks. One island, because the key lives only in the page's
+/// memory and every form in it sends the key.
+#[island]
+fn KeyWorkbench() -> impl IntoView {
+    // The key in use: set by "Use this key", sent by every form below.
+    let active_key = RwSignal::new(String::new());
+    view! {
+        <KeyInput active_key/>
+        <TryConsole active_key/>
+        <Webhooks active_key/>
+    }
+}
+
+/// A destructive action that asks first: a disclosure whose summary is the
+/// button, opening on the question and the real form (`children`); the
+/// summary closes it again. Native `<details>`, so it works without
+/// JavaScript and inside or outside islands.
 #[component]
 pub(super) fn AskFirst(
     label: &'static str,
     question: &'static str,
-    children: ChildrenFn,
+    children: Children,
 ) -> impl IntoView {
-    let asking = RwSignal::new(false);
-    let group = NodeRef::<html::Div>::new();
-    Effect::new(move || {
-        use leptos::wasm_bindgen::JsCast;
-        let submit = group
-            .get()
-            .and_then(|div| div.query_selector("button[type=submit]").ok().flatten())
-            .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok());
-        if let Some(button) = submit {
-            let _ = button.focus();
-        }
-    });
     view! {
-        <Show
-            when=move || asking.get()
-            fallback=move || {
-                view! {
-                    <button type="button" class="button button--danger" on:click=move |_| asking.set(true)>
-                        {label}
-                    </button>
-                }
-            }
-        >
-            <div class="ask-first" role="group" aria-label=label node_ref=group>
+        <details class="ask-first">
+            <summary class="button button--danger">{label}</summary>
+            <div class="ask-first__body" role="group" aria-label=label>
                 <span class="ask-first__question">{question}</span>
                 {children()}
-                <button type="button" class="button button--secondary" on:click=move |_| asking.set(false)>
-                    "Cancel"
-                </button>
             </div>
-        </Show>
+        </details>
     }
 }

@@ -13,8 +13,8 @@ use leptos::prelude::*;
 
 #[component]
 pub(super) fn Webhooks(active_key: RwSignal<String>) -> impl IntoView {
-    let register = ServerAction::<RegisterWebhook>::new();
-    let disable = ServerAction::<DisableWebhook>::new();
+    let register = crate::ui::server_action::<RegisterWebhook>();
+    let disable = crate::ui::server_action::<DisableWebhook>();
     let error = action_error(register.value());
     let pending = register.pending();
     let endpoints = Resource::new(
@@ -60,7 +60,7 @@ pub(super) fn Webhooks(active_key: RwSignal<String>) -> impl IntoView {
                         }
                     })
             }}
-            <ActionForm action=register attr:class="form" attr:novalidate=true>
+            <crate::ui::Form action=register attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="The endpoint was not registered"/>
                 <input type="hidden" name="key" prop:value=move || active_key.get()/>
                 <TextField
@@ -109,7 +109,7 @@ pub(super) fn Webhooks(active_key: RwSignal<String>) -> impl IntoView {
                 >
                     "Register endpoint"
                 </button>
-            </ActionForm>
+            </crate::ui::Form>
             <Transition fallback=|| view! { <p>"Loading endpoints…"</p> }>
                 {move || {
                     endpoints
@@ -152,8 +152,8 @@ fn Endpoint(
     active_key: RwSignal<String>,
     disable: ServerAction<DisableWebhook>,
 ) -> impl IntoView {
-    let ping = ServerAction::<PingWebhook>::new();
-    let resend = ServerAction::<ResendWebhook>::new();
+    let ping = crate::ui::server_action::<PingWebhook>();
+    let resend = crate::ui::server_action::<ResendWebhook>();
     let refresh = RwSignal::new(0u32);
     let id = endpoint.id;
     let log = Resource::new(
@@ -193,21 +193,21 @@ fn Endpoint(
                     </p>
                 </div>
                 <div class="actions">
-                    <ActionForm action=ping attr:class="inline-form">
+                    <crate::ui::Form action=ping attr:class="inline-form">
                         <input type="hidden" name="key" prop:value=move || active_key.get()/>
                         <input type="hidden" name="endpoint" value=id_ping/>
                         <button type="submit" class="button button--secondary" disabled=!endpoint.enabled>"Send ping"</button>
-                    </ActionForm>
+                    </crate::ui::Form>
                     <button type="button" class="button button--secondary" on:click=move |_| refresh.update(|n| *n += 1)>
                         "Refresh log"
                     </button>
                     {endpoint.enabled.then(|| view! {
                         <AskFirst label="Disable" question="Nothing more is sent to this endpoint; its log stays.">
-                            <ActionForm action=disable attr:class="inline-form" clone:id_disable>
+                            <crate::ui::Form action=disable attr:class="inline-form" clone:id_disable>
                                 <input type="hidden" name="key" prop:value=move || active_key.get()/>
                                 <input type="hidden" name="endpoint" value=id_disable.clone()/>
                                 <button type="submit" class="button button--danger">"Disable endpoint"</button>
-                            </ActionForm>
+                            </crate::ui::Form>
                         </AskFirst>
                     })}
                 </div>
@@ -281,12 +281,12 @@ fn DeliveryLog(
                                     <td><code class="muted">{d.id.to_string()}</code></td>
                                     <td>{short_time(&d.created_at)}</td>
                                     <td>
-                                        <ActionForm action=resend attr:class="inline-form">
+                                        <crate::ui::Form action=resend attr:class="inline-form">
                                             <input type="hidden" name="key" prop:value=move || active_key.get()/>
                                             <input type="hidden" name="endpoint" value=endpoint/>
                                             <input type="hidden" name="delivery" value=delivery/>
                                             <button type="submit" class="button button--secondary">"Resend"</button>
-                                        </ActionForm>
+                                        </crate::ui::Form>
                                     </td>
                                 </tr>
                             }

@@ -69,25 +69,25 @@ fn Invitation(info: InviteInfo, token: String) -> impl IntoView {
 
 #[component]
 fn AcceptSignedIn(token: String) -> impl IntoView {
-    let action = ServerAction::<AcceptInvitation>::new();
+    let action = crate::ui::server_action::<AcceptInvitation>();
     let error = action_error(action.value());
     view! {
-        <ActionForm action=action attr:class="form">
+        <crate::ui::Form action=action attr:class="form">
             <ErrorSummary error title="The invitation was not accepted"/>
             <input type="hidden" name="token" value=token/>
             <button type="submit" class="button">"Accept the invitation"</button>
-        </ActionForm>
+        </crate::ui::Form>
     }
 }
 
 #[component]
 fn CreateAccount(token: String) -> impl IntoView {
-    let action = ServerAction::<AcceptInvitationNew>::new();
+    let action = crate::ui::server_action::<AcceptInvitationNew>();
     let pending = action.pending();
     let error = action_error(action.value());
     view! {
         <p>"Create your account to accept."</p>
-        <ActionForm action=action attr:class="form" attr:novalidate=true>
+        <crate::ui::Form action=action attr:class="form" attr:novalidate=true>
             <ErrorSummary error title="Your account was not created"/>
             <input type="hidden" name="token" value=token/>
             <TextField
@@ -109,6 +109,6 @@ fn CreateAccount(token: String) -> impl IntoView {
             <button type="submit" class="button" disabled=move || pending.get()>
                 "Create account and join"
             </button>
-        </ActionForm>
+        </crate::ui::Form>
     }
 }

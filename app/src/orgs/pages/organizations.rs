@@ -11,7 +11,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
-    let create = ServerAction::<CreateOrganization>::new();
+    let create = crate::ui::server_action::<CreateOrganization>();
     let orgs = Resource::new(move || create.version().get(), |_| list_organizations());
     let error = action_error(create.value());
     let created = move || create.value().with(|v| matches!(v, Some(Ok(_))));
@@ -28,7 +28,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                         "Organization created, and its first member invited."
                     </p>
                 </Show>
-                <ActionForm action=create attr:class="form" attr:novalidate=true>
+                <crate::ui::Form action=create attr:class="form" attr:novalidate=true>
                     <ErrorSummary error/>
                     <TextField name="name" label="Name" required=true error=field_error(error, "name")/>
                     <SelectField
@@ -52,7 +52,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                     <button type="submit" class="button" disabled=move || pending.get()>
                         "Create and invite"
                     </button>
-                </ActionForm>
+                </crate::ui::Form>
             </section>
         </div>
     }

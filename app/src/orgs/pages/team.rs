@@ -15,10 +15,10 @@ use leptos_meta::Title;
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    let invite = ServerAction::<InviteMember>::new();
-    let revoke = ServerAction::<RevokeInvitation>::new();
-    let change = ServerAction::<ChangeMemberRole>::new();
-    let remove = ServerAction::<RemoveMember>::new();
+    let invite = crate::ui::server_action::<InviteMember>();
+    let revoke = crate::ui::server_action::<RevokeInvitation>();
+    let change = crate::ui::server_action::<ChangeMemberRole>();
+    let remove = crate::ui::server_action::<RemoveMember>();
     let team = Resource::new(
         move || {
             (
@@ -88,16 +88,16 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
                                 view! {
                                     <td class="actions">
                                         {toggle.map(|(role, label)| view! {
-                                            <ActionForm action=actions.change attr:class="inline-form">
+                                            <crate::ui::Form action=actions.change attr:class="inline-form">
                                                 <input type="hidden" name="user_id" value=toggle_id/>
                                                 <input type="hidden" name="role" value=role.as_str()/>
                                                 <button type="submit" class="button button--secondary">{label}</button>
-                                            </ActionForm>
+                                            </crate::ui::Form>
                                         })}
-                                        <ActionForm action=actions.remove attr:class="inline-form">
+                                        <crate::ui::Form action=actions.remove attr:class="inline-form">
                                             <input type="hidden" name="user_id" value=id/>
                                             <button type="submit" class="button button--danger">"Remove"</button>
-                                        </ActionForm>
+                                        </crate::ui::Form>
                                     </td>
                                 }
                             });
@@ -132,7 +132,7 @@ fn Invitations(invitations: Vec<super::super::InvitationView>, actions: Actions)
                     "Invitation sent. It stays open for 7 days."
                 </p>
             </Show>
-            <ActionForm action=actions.invite attr:class="form" attr:novalidate=true>
+            <crate::ui::Form action=actions.invite attr:class="form" attr:novalidate=true>
                 <ErrorSummary error/>
                 <TextField
                     name="email"
@@ -155,7 +155,7 @@ fn Invitations(invitations: Vec<super::super::InvitationView>, actions: Actions)
                 <button type="submit" class="button" disabled=move || pending.get()>
                     "Send invitation"
                 </button>
-            </ActionForm>
+            </crate::ui::Form>
             <h3>"Waiting to be accepted"</h3>
             {if invitations.is_empty() {
                 view! { <p class="empty">"No open invitations."</p> }.into_any()
@@ -173,10 +173,10 @@ fn Invitations(invitations: Vec<super::super::InvitationView>, actions: Actions)
                                                 {format!("{} · expires {}", i.role.label(), format_datetime(i.expires_at))}
                                             </p>
                                         </div>
-                                        <ActionForm action=actions.revoke attr:class="inline-form">
+                                        <crate::ui::Form action=actions.revoke attr:class="inline-form">
                                             <input type="hidden" name="id" value=i.id.to_string()/>
                                             <button type="submit" class="button button--secondary">"Revoke"</button>
-                                        </ActionForm>
+                                        </crate::ui::Form>
                                     </li>
                                 }
                             })

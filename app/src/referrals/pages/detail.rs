@@ -1,17 +1,16 @@
 //! A referral's page (`/clinic/inbox/:id`, `/referrer/referrals/:id`): what
 //! was asked, the status and how long it has waited, the ranked matches
 //! with their reasons, the timeline, and the actions the viewer's side may
-//! take. Refreshed every few seconds so the referrer sees the clinic's
-//! decision without reloading.
+//! take. Refreshed while open ([`LiveRefresh`]) so the referrer sees the
+//! clinic's decision without reloading.
 
-use super::live_tick;
 use crate::identity::{ClinicianId, ReferralId};
 use crate::referrals::{
     format_age, get_referral, AssignClinician, DeclineReason, ReferralDetail, ReferralStatus,
     ReferralStep,
 };
-use crate::ui::Loaded;
 use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, SelectField, TextArea};
+use crate::ui::{LiveRefresh, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -23,11 +22,10 @@ pub fn ReferralDetailPage() -> impl IntoView {
         .with_untracked(|p| p.get("id"))
         .unwrap_or_default();
     let id = id.parse::<ReferralId>().ok();
-    let step = ServerAction::<ReferralStep>::new();
-    let assign = ServerAction::<AssignClinician>::new();
-    let tick = live_tick(10);
+    let step = crate::ui::server_action::<ReferralStep>();
+    let assign = crate::ui::server_action::<AssignClinician>();
     let referral = Resource::new(
-        move || (step.version().get(), assign.version().get(), tick.get()),
+        move || (step.version().get(), assign.version().get()),
         move |_| async move {
             match id {
                 Some(id) => get_referral(id).await,
@@ -38,7 +36,8 @@ pub fn ReferralDetailPage() -> impl IntoView {
     view! {
         <Title text="Referral · Carethread"/>
         <div class="page">
-            <Loaded resource=referral loading="Loading the referral…" keep=true ok=move |detail| view! { <Referral detail step assign/> }/>
+            <LiveRefresh secs=15 href=crate::ui::this_page()/>
+            <Loaded resource=referral loading="Loading the referral…" ok=move |detail| view! { <Referral detail step assign/> }/>
         </div>
     }
 }
@@ -201,13 +200,13 @@ fn ClinicActions(
                 let decline_id = id.clone();
                 view! {
                     <div class="actions-row">
-                        <ActionForm action=step attr:class="inline-form">
+                        <crate::ui::Form action=step attr:class="inline-form">
                             <input type="hidden" name="id" value=accept_id/>
                             <input type="hidden" name="action" value="accept"/>
                             <button type="submit" class="button">"Accept"</button>
-                        </ActionForm>
+                        </crate::ui::Form>
                     </div>
-                    <ActionForm action=step attr:class="form" attr:novalidate=true>
+                    <crate::ui::Form action=step attr:class="form" attr:novalidate=true>
                         <input type="hidden" name="id" value=decline_id/>
                         <input type="hidden" name="action" value="decline"/>
                         <SelectField
@@ -223,24 +222,24 @@ fn ClinicActions(
                             error=note_error
                         />
                         <button type="submit" class="button button--danger">"Decline"</button>
-                    </ActionForm>
+                    </crate::ui::Form>
                 }
             })}
             {next.map(|(action, label)| {
                 let step_id = id.clone();
                 view! {
-                    <ActionForm action=step attr:class="inline-form">
+                    <crate::ui::Form action=step attr:class="inline-form">
                         <input type="hidden" name="id" value=step_id/>
                         <input type="hidden" name="action" value=action/>
                         <button type="submit" class="button">{label}</button>
-                    </ActionForm>
+                    </crate::ui::Form>
                 }
             })}
             {can_assign.then(|| {
                 let assign_id = id.clone();
                 view! {
                     <h3>"Assign a clinician"</h3>
-                    <ActionForm action=assign attr:class="form" attr:novalidate=true>
+                    <crate::ui::Form action=assign attr:class="form" attr:novalidate=true>
                         <ErrorSummary error=assign_error title="No clinician was assigned"/>
                         <input type="hidden" name="id" value=assign_id/>
                         <div class="field" class:field--invalid=move || clinician_error.with(Option::is_some)>
@@ -254,7 +253,7 @@ fn ClinicActions(
                             </select>
                         </div>
                         <button type="submit" class="button">"Assign"</button>
-                    </ActionForm>
+                    </crate::ui::Form>
                 }
             })}
             {status.is_final().then(|| view! { <p class="muted">"This referral is finished; nothing more to decide."</p> })}
@@ -275,13 +274,13 @@ fn ReferrerActions(
         view! {
             <details class="section">
                 <summary>"Cancel this referral"</summary>
-                <ActionForm action=step attr:class="form" attr:novalidate=true>
+                <crate::ui::Form action=step attr:class="form" attr:novalidate=true>
                     <ErrorSummary error title="The referral was not cancelled"/>
                     <input type="hidden" name="id" value=id/>
                     <input type="hidden" name="action" value="cancel"/>
                     <TextArea name="note" label="Why" rows=2 error=note_error/>
                     <button type="submit" class="button button--danger">"Cancel the referral"</button>
-                </ActionForm>
+                </crate::ui::Form>
             </details>
         }
     })

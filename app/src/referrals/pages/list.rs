@@ -1,22 +1,76 @@
 //! The referral lists: the clinic's inbox (`/clinic/inbox`) and the
 //! referrer's sent referrals (`/referrer`), newest first, with filters and
-//! keyset paging, refreshed every few seconds so statuses stay live.
+//! keyset paging in the address (plain links and a `GET` form, so they
+//! work without JavaScript), refreshed while open so statuses stay live.
 
-use super::live_tick;
 use crate::referrals::{
     format_age, list_referrals, CareType, Priority, ReferralPage, ReferralStatus,
 };
-use crate::ui::DataTable;
-use crate::ui::Loaded;
+use crate::ui::{DataTable, LiveRefresh, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
+/// The filters and the page, from the address (`?status=…&after=…`), so
+/// filtering and paging are plain links and a plain `GET` form.
 #[derive(Clone, PartialEq, Default)]
 struct Filters {
     status: String,
     priority: String,
     care_type: String,
     max_age_days: Option<i32>,
+    after: Option<String>,
+}
+
+impl Filters {
+    fn from_query(query: &leptos_router::params::ParamsMap) -> Self {
+        let text = |name: &str| query.get(name).unwrap_or_default();
+        Self {
+            status: text("status"),
+            priority: text("priority"),
+            care_type: text("care_type"),
+            max_age_days: query.get("age").and_then(|v| v.parse().ok()),
+            after: query.get("after").filter(|v| !v.is_empty()),
+        }
+    }
+
+    /// This address with the page `after` (the first page for `None`).
+    fn href(&self, base: &str, after: Option<&str>) -> String {
+        let mut pairs = Vec::new();
+        for (name, value) in [
+            ("status", self.status.as_str()),
+            ("priority", self.priority.as_str()),
+            ("care_type", self.care_type.as_str()),
+        ] {
+            if !value.is_empty() {
+                pairs.push(format!("{name}={}", encode(value)));
+            }
+        }
+        if let Some(days) = self.max_age_days {
+            pairs.push(format!("age={days}"));
+        }
+        if let Some(after) = after {
+            pairs.push(format!("after={}", encode(after)));
+        }
+        if pairs.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", pairs.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes a query value (cursors and vocabulary words only).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[component]
@@ -24,25 +78,29 @@ pub fn ReferralListPage(
     /// The clinic's inbox (otherwise the referrer's sent referrals).
     inbox: bool,
 ) -> impl IntoView {
-    let filters = RwSignal::new(Filters::default());
-    let cursor = RwSignal::new(None::<String>);
-    let tick = live_tick(15);
+    let filters = use_query_map().with_untracked(Filters::from_query);
     let page = Resource::new(
-        move || (filters.get(), cursor.get(), tick.get()),
-        |(f, cursor, _)| list_referrals(f.status, f.priority, f.care_type, f.max_age_days, cursor),
+        {
+            let f = filters.clone();
+            move || f.clone()
+        },
+        |f| list_referrals(f.status, f.priority, f.care_type, f.max_age_days, f.after),
     );
-    let (title, heading) = if inbox {
-        ("Referral inbox · Carethread", "Referral inbox")
+    let (title, heading, base) = if inbox {
+        (
+            "Referral inbox · Carethread",
+            "Referral inbox",
+            "/clinic/inbox",
+        )
     } else {
-        ("Sent referrals · Carethread", "Your referrals")
+        ("Sent referrals · Carethread", "Your referrals", "/referrer")
     };
-    let set = move |apply: fn(&mut Filters, String)| {
-        move |ev: leptos::ev::Event| {
-            let value = event_target_value(&ev);
-            filters.update(|f| apply(f, value));
-            cursor.set(None);
-        }
-    };
+    let chosen = |current: &str, value: &str| current == value;
+    let age = filters
+        .max_age_days
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let list_filters = filters.clone();
     view! {
         <Title text=title/>
         <div class="page">
@@ -50,48 +108,52 @@ pub fn ReferralListPage(
                 <h1>{heading}</h1>
                 {(!inbox).then(|| view! { <a class="button" href="/referrer/referrals/new">"New referral"</a> })}
             </div>
-            <form class="filters" aria-label="Filter referrals" on:submit=|ev| ev.prevent_default()>
+            <form class="filters" method="get" action=base aria-label="Filter referrals">
                 <div class="field">
                     <label for="filter-status">"Status"</label>
-                    <select id="filter-status" on:change=set(|f, v| f.status = v)>
+                    <select id="filter-status" name="status">
                         <option value="">"Any"</option>
                         {ReferralStatus::ALL
                             .iter()
-                            .map(|s| view! { <option value=s.as_str()>{s.label()}</option> })
+                            .map(|s| view! { <option value=s.as_str() selected=chosen(&filters.status, s.as_str())>{s.label()}</option> })
                             .collect_view()}
                     </select>
                 </div>
                 <div class="field">
                     <label for="filter-priority">"Priority"</label>
-                    <select id="filter-priority" on:change=set(|f, v| f.priority = v)>
+                    <select id="filter-priority" name="priority">
                         <option value="">"Any"</option>
                         {Priority::ALL
                             .iter()
-                            .map(|p| view! { <option value=p.as_str()>{p.label()}</option> })
+                            .map(|p| view! { <option value=p.as_str() selected=chosen(&filters.priority, p.as_str())>{p.label()}</option> })
                             .collect_view()}
                     </select>
                 </div>
                 <div class="field">
                     <label for="filter-care">"Care type"</label>
-                    <select id="filter-care" on:change=set(|f, v| f.care_type = v)>
+                    <select id="filter-care" name="care_type">
                         <option value="">"Any"</option>
                         {CareType::ALL
                             .iter()
-                            .map(|c| view! { <option value=c.as_str()>{c.label()}</option> })
+                            .map(|c| view! { <option value=c.as_str() selected=chosen(&filters.care_type, c.as_str())>{c.label()}</option> })
                             .collect_view()}
                     </select>
                 </div>
                 <div class="field">
                     <label for="filter-age">"Received"</label>
-                    <select id="filter-age" on:change=set(|f, v| f.max_age_days = v.parse().ok())>
+                    <select id="filter-age" name="age">
                         <option value="">"Any time"</option>
-                        <option value="1">"Last 24 hours"</option>
-                        <option value="7">"Last 7 days"</option>
-                        <option value="30">"Last 30 days"</option>
+                        <option value="1" selected=age == "1">"Last 24 hours"</option>
+                        <option value="7" selected=age == "7">"Last 7 days"</option>
+                        <option value="30" selected=age == "30">"Last 30 days"</option>
                     </select>
                 </div>
+                <div class="filters__actions">
+                    <button type="submit" class="button button--secondary">"Filter"</button>
+                </div>
             </form>
-            <Loaded resource=page loading="Loading referrals…" keep=true ok=move |page| view! { <ReferralTable page inbox cursor/> }/>
+            <LiveRefresh secs=30 href=crate::ui::this_page()/>
+            <Loaded resource=page loading="Loading referrals…" ok=move |page| view! { <ReferralTable page inbox base filters=list_filters.clone()/> }/>
         </div>
     }
 }
@@ -100,7 +162,8 @@ pub fn ReferralListPage(
 fn ReferralTable(
     page: ReferralPage,
     inbox: bool,
-    cursor: RwSignal<Option<String>>,
+    base: &'static str,
+    filters: Filters,
 ) -> impl IntoView {
     let ReferralPage { items, next_cursor } = page;
     if items.is_empty() {
@@ -111,7 +174,7 @@ fn ReferralTable(
         };
         return view! { <p class="empty" data-testid="no-referrals">{message}</p> }.into_any();
     }
-    let base = if inbox {
+    let detail = if inbox {
         "/clinic/inbox"
     } else {
         "/referrer/referrals"
@@ -121,7 +184,7 @@ fn ReferralTable(
                     {items
                         .into_iter()
                         .map(|r| {
-                            let href = format!("{base}/{}", r.id);
+                            let href = format!("{detail}/{}", r.id);
                             view! {
                                 <tr data-status=r.status.as_str()>
                                     <th scope="row">
@@ -143,21 +206,15 @@ fn ReferralTable(
                         .collect_view()}
         </DataTable>
         <p class="pager">
-            <Show when=move || cursor.with(Option::is_some)>
-                <button type="button" class="button button--secondary" on:click=move |_| cursor.set(None)>
-                    "Newest"
-                </button>
-            </Show>
+            {filters.after.is_some().then(|| view! {
+                <a class="button button--secondary" href=filters.href(base, None)>"Newest"</a>
+            })}
             {next_cursor
                 .map(|next| {
                     view! {
-                        <button
-                            type="button"
-                            class="button button--secondary"
-                            on:click=move |_| cursor.set(Some(next.clone()))
-                        >
+                        <a class="button button--secondary" href=filters.href(base, Some(&next))>
                             "Older referrals"
-                        </button>
+                        </a>
                     }
                 })}
         </p>

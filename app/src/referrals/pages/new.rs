@@ -7,7 +7,9 @@ use crate::referrals::{
     lookup_zip, referral_form_options, search_diagnoses, CareType, CreateReferral, Priority,
 };
 use crate::ui::Loaded;
-use crate::ui::{action_error, field_error, ErrorSummary, SelectField, TextArea, TextField};
+use crate::ui::{
+    action_error, field_error, submitted, ErrorSummary, SelectField, TextArea, TextField,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -32,65 +34,22 @@ fn ReferralForm(
     clinics: Vec<(crate::identity::OrganizationId, String)>,
     today: time::Date,
 ) -> impl IntoView {
-    let action = ServerAction::<CreateReferral>::new();
+    let action = crate::ui::server_action::<CreateReferral>();
     let pending = action.pending();
     let error = action_error(action.value());
-
-    // Diagnosis suggestions: fetched as the person types (two or more
-    // characters), offered through a native <datalist>.
-    let (dx_query, set_dx_query) = signal(String::new());
-    let suggestions = Resource::new(
-        move || dx_query.get(),
-        |q| async move {
-            if q.trim().chars().count() < 2 {
-                Ok(Vec::new())
-            } else {
-                search_diagnoses(q).await
-            }
-        },
-    );
-    let suggestion_count = move || {
-        suggestions
-            .get()
-            .and_then(Result::ok)
-            .map(|s| s.len())
-            .unwrap_or(0)
-    };
-
-    // The ZIP's city, once five digits are typed.
-    let (zip_query, set_zip_query) = signal(String::new());
-    let place = Resource::new(
-        move || zip_query.get(),
-        |zip| async move {
-            if zip.len() == 5 {
-                lookup_zip(zip).await.map(|p| (true, p))
-            } else {
-                Ok((false, None))
-            }
-        },
-    );
-    let zip_status = Signal::derive(move || {
-        place
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|(looked_up, p)| match (looked_up, p) {
-                (true, Some(p)) => Some(format!("{}, {}", p.city, p.state)),
-                (true, None) => Some("We do not know this ZIP code.".to_owned()),
-                _ => None,
-            })
-    });
 
     let start_error = field_error(error, "requested_start");
     let clinic_error = field_error(error, "clinic_id");
     // The server's date: the browser's clock is not consulted.
     let today = today.to_string();
+    let chosen_clinic = submitted("clinic_id").unwrap_or_default();
     let clinic_options: Vec<(String, String)> = clinics
         .into_iter()
         .map(|(id, name)| (id.to_string(), name))
         .collect();
 
     view! {
-        <ActionForm action=action attr:class="form form--wide" attr:novalidate=true>
+        <crate::ui::Form action=action attr:class="form form--wide" attr:novalidate=true>
             <ErrorSummary error title="The referral was not sent"/>
             <fieldset class="fieldset">
                 <legend>"Patient"</legend>
@@ -107,50 +66,17 @@ fn ReferralForm(
                     inputmode="numeric"
                     error=field_error(error, "patient_birth_year")
                 />
-                <TextField
-                    name="zip"
-                    label="ZIP code of the home"
-                    inputmode="numeric"
-                    autocomplete="postal-code"
-                    required=true
-                    error=field_error(error, "zip")
-                    on_input=Callback::new(move |v: String| set_zip_query.set(v.trim().to_owned()))
-                    status=zip_status
+                <ZipField
+                    error=field_error(error, "zip").get_untracked()
+                    value=submitted("zip")
                 />
             </fieldset>
             <fieldset class="fieldset">
                 <legend>"Care"</legend>
-                <TextField
-                    name="diagnosis"
-                    label="Primary diagnosis"
-                    hint="Type the condition or the ICD-10-CM code, then choose from the suggestions."
-                    required=true
-                    list="diagnosis-options"
-                    error=field_error(error, "diagnosis")
-                    on_input=Callback::new(move |v: String| set_dx_query.set(v))
+                <DiagnosisField
+                    error=field_error(error, "diagnosis").get_untracked()
+                    value=submitted("diagnosis")
                 />
-                <datalist id="diagnosis-options">
-                    <Transition>
-                        {move || {
-                            suggestions
-                                .get()
-                                .and_then(Result::ok)
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|d| {
-                                    let value = format!("{} {}", d.display, d.description);
-                                    view! { <option value=value></option> }
-                                })
-                                .collect_view()
-                        }}
-                    </Transition>
-                </datalist>
-                <p class="visually-hidden" aria-live="polite">
-                    {move || match suggestion_count() {
-                        0 => String::new(),
-                        n => format!("{n} diagnoses suggested"),
-                    }}
-                </p>
                 <SelectField
                     name="care_type"
                     label="Type of care"
@@ -186,7 +112,7 @@ fn ReferralForm(
                         id="requested_start"
                         name="requested_start"
                         min=today.clone()
-                        value=today
+                        value=submitted("requested_start").unwrap_or(today)
                         aria-required="true"
                         aria-invalid=move || start_error.with(Option::is_some).then_some("true")
                         aria-describedby=move || start_error.with(Option::is_some).then_some("requested_start-error")
@@ -201,7 +127,10 @@ fn ReferralForm(
                         <option value="">"The clinic of the best match"</option>
                         {clinic_options
                             .into_iter()
-                            .map(|(id, name)| view! { <option value=id>{name}</option> })
+                            .map(|(id, name)| {
+                                let selected = id == chosen_clinic;
+                                view! { <option value=id selected=selected>{name}</option> }
+                            })
                             .collect_view()}
                     </select>
                 </div>
@@ -215,6 +144,106 @@ fn ReferralForm(
             <button type="submit" class="button" disabled=move || pending.get()>
                 {move || if pending.get() { "Sending…" } else { "Send the referral" }}
             </button>
-        </ActionForm>
+        </crate::ui::Form>
+    }
+}
+
+/// The home's ZIP code; with JavaScript it names the city once five digits
+/// are typed (the server checks the ZIP either way).
+#[island]
+fn ZipField(error: Option<String>, value: Option<String>) -> impl IntoView {
+    let (zip_query, set_zip_query) = signal(String::new());
+    let place = Resource::new(
+        move || zip_query.get(),
+        |zip| async move {
+            if zip.len() == 5 {
+                lookup_zip(zip).await.map(|p| (true, p))
+            } else {
+                Ok((false, None))
+            }
+        },
+    );
+    let zip_status = Signal::derive(move || {
+        place
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|(looked_up, p)| match (looked_up, p) {
+                (true, Some(p)) => Some(format!("{}, {}", p.city, p.state)),
+                (true, None) => Some("We do not know this ZIP code.".to_owned()),
+                _ => None,
+            })
+    });
+    view! {
+        <TextField
+            name="zip"
+            label="ZIP code of the home"
+            inputmode="numeric"
+            autocomplete="postal-code"
+            required=true
+            error=Signal::stored(error)
+            value=value
+            on_input=Callback::new(move |v: String| set_zip_query.set(v.trim().to_owned()))
+            status=zip_status
+        />
+    }
+}
+
+/// The primary diagnosis; with JavaScript it suggests ICD-10-CM codes as
+/// the person types (two or more characters) through a native
+/// `<datalist>`. Without it, the code or its words are typed and the
+/// server resolves them.
+#[island]
+fn DiagnosisField(error: Option<String>, value: Option<String>) -> impl IntoView {
+    let (dx_query, set_dx_query) = signal(String::new());
+    let suggestions = Resource::new(
+        move || dx_query.get(),
+        |q| async move {
+            if q.trim().chars().count() < 2 {
+                Ok(Vec::new())
+            } else {
+                search_diagnoses(q).await
+            }
+        },
+    );
+    let suggestion_count = move || {
+        suggestions
+            .get()
+            .and_then(Result::ok)
+            .map(|s| s.len())
+            .unwrap_or(0)
+    };
+    view! {
+        <TextField
+            name="diagnosis"
+            label="Primary diagnosis"
+            hint="Type the condition or the ICD-10-CM code, then choose from the suggestions."
+            required=true
+            list="diagnosis-options"
+            error=Signal::stored(error)
+            value=value
+            on_input=Callback::new(move |v: String| set_dx_query.set(v))
+        />
+        <datalist id="diagnosis-options">
+            <Transition>
+                {move || {
+                    suggestions
+                        .get()
+                        .and_then(Result::ok)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|d| {
+                            let value = format!("{} {}", d.display, d.description);
+                            view! { <option value=value></option> }
+                        })
+                        .collect_view()
+                }}
+            </Transition>
+        </datalist>
+        <p class="visually-hidden" aria-live="polite">
+            {move || match suggestion_count() {
+                0 => String::new(),
+                n => format!("{n} diagnoses suggested"),
+            }}
+        </p>
     }
 }
