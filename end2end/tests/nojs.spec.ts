@@ -1,0 +1,159 @@
+// The journeys again with JavaScript switched off (issue 12): every form is
+// a plain post the server answers with the page again (the errors beside
+// the fields, what was typed still there) or with the result. Sign-in, a
+// new referral through triage at the clinic, registration, and the
+// vendor-packet request on the trust page.
+import { expect, test, type Page } from "@playwright/test";
+import { DEMO_PASSWORD, freshEmail, latestMail } from "./helpers";
+
+test.use({ javaScriptEnabled: false });
+
+function inDays(n: number): string {
+  const d = new Date(Date.now() + n * 86_400_000);
+  return d.toISOString().slice(0, 10);
+}
+
+async function signIn(page: Page, email: string, password = DEMO_PASSWORD) {
+  await page.goto("/login");
+  await page.getByLabel("Email address").fill(email);
+  await page.locator("#password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test("no script runs: the page has no wasm instance and no islands hydrate", async ({ page }) => {
+  await page.goto("/trust");
+  await expect(page.locator("html")).not.toHaveAttribute("data-hydrated", "true");
+  // The subprocessor filter falls back to a GET form.
+  const total = await page.getByTestId("subprocessor-count").textContent();
+  await page.getByLabel("Show only vendors that touch PHI").check();
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/\/trust\?phi=only$/);
+  await expect(page.getByTestId("subprocessor-count")).not.toHaveText(total!);
+  await expect(page.getByLabel("Show only vendors that touch PHI")).toBeChecked();
+});
+
+test("sign-in without JavaScript: the error, what was typed, then the dashboard", async ({ page }) => {
+  await signIn(page, "director@riverbend.example", "not the right password");
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText("Sign-in failed");
+  await expect(alert).toContainText("The email address or password is incorrect.");
+  await expect(page.getByLabel("Email address")).toHaveValue("director@riverbend.example");
+  // A password is never written back into a page.
+  await expect(page.locator("#password")).toHaveValue("");
+
+  // Signing in from the page that answered the failed attempt.
+  await page.getByLabel("Email address").fill("director@riverbend.example");
+  await page.locator("#password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/clinic$/);
+  await expect(page.getByRole("navigation", { name: "Primary" })).toContainText("Referral inbox");
+});
+
+test("registration without JavaScript", async ({ page }) => {
+  await page.goto("/register");
+  await page.getByRole("button", { name: "Create account" }).click();
+  const summary = page.getByRole("alert");
+  await expect(summary).toContainText("Please correct the highlighted fields");
+  await expect(summary).toContainText("Your name is required.");
+
+  await page.getByLabel("Arranging care for a family member").check();
+  await page.getByLabel("Your name").fill("No Script Family");
+  const email = freshEmail("nojs");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("alert")).toContainText("Use at least 12 characters");
+  // Everything but the password is still there, the role too.
+  await expect(page.getByLabel("Your name")).toHaveValue("No Script Family");
+  await expect(page.getByLabel("Email address")).toHaveValue(email);
+  await expect(page.getByLabel("Arranging care for a family member")).toBeChecked();
+
+  await page.getByLabel("Password").fill("a few unrelated words here");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("registered")).toContainText(email);
+  const welcome = await latestMail(page, email, "Your Carethread account is ready");
+  expect(welcome.text).toContain("/login");
+});
+
+test("a referral from the planner to the clinic and back, without JavaScript", async ({ page, browser }) => {
+  await signIn(page, "planner@mercy.example");
+  await expect(page).toHaveURL(/\/referrer$/);
+  await page.getByRole("link", { name: "New referral" }).first().click();
+  await expect(page.getByRole("heading", { level: 1, name: "New discharge referral" })).toBeVisible();
+
+  // Bad input: every problem named, what was typed kept, nothing sent.
+  await page.getByLabel("Initials").fill("John Doe");
+  await page.getByLabel("ZIP code of the home").fill("4321");
+  await page.getByLabel("Notes for the clinic (optional)").fill("Daily weights.");
+  await page.getByRole("button", { name: "Send the referral" }).click();
+  const summary = page.getByRole("alert");
+  await expect(summary).toContainText("Please correct the highlighted fields");
+  await expect(summary).toContainText("two or three letters");
+  await expect(summary).toContainText("five-digit US ZIP code");
+  await expect(summary).toContainText("Choose the primary diagnosis");
+  await expect(page.getByLabel("Initials")).toHaveValue("John Doe");
+  await expect(page.getByLabel("ZIP code of the home")).toHaveValue("4321");
+  await expect(page.getByLabel("Notes for the clinic (optional)")).toHaveValue("Daily weights.");
+
+  // Without suggestions the code is typed; the server resolves it.
+  await page.getByLabel("Initials").fill("J.D.");
+  await page.getByLabel("ZIP code of the home").fill("43215");
+  await page.getByLabel("Primary diagnosis").fill("I50.9");
+  await page.getByLabel("Type of care").selectOption("skilled_nursing");
+  await page.getByLabel("Priority").selectOption("priority");
+  await page.getByLabel("Requested start").fill(inDays(2));
+  await page.getByRole("button", { name: "Send the referral" }).click();
+
+  await expect(page).toHaveURL(/\/referrer\/referrals\/[0-9a-f-]{36}$/);
+  const heading = page.getByRole("heading", { level: 1, name: /^Referral R-[0-9A-F]{8}$/ });
+  await expect(heading).toBeVisible();
+  const reference = (await heading.textContent())!.replace("Referral ", "");
+  const url = page.url();
+  await expect(page.getByTestId("referral-status")).toHaveText("Matched");
+
+  // The clinic accepts and assigns, without JavaScript either.
+  const clinic = await browser.newContext({ javaScriptEnabled: false });
+  const staff = await clinic.newPage();
+  await signIn(staff, "intake@riverbend.example");
+  await expect(staff).toHaveURL(/\/clinic$/);
+  await staff.goto("/clinic/inbox?status=matched");
+  await staff.getByRole("link", { name: reference }).click();
+  await staff.getByRole("button", { name: "Accept" }).click();
+  await expect(staff.getByTestId("referral-status")).toHaveText("Accepted");
+  await staff.locator("#clinician_id").selectOption({ label: "Luis Moreno, RN · Registered nurse (RN)" });
+  await staff.getByRole("button", { name: "Assign" }).click();
+  await expect(staff.getByTestId("assigned")).toHaveText("Luis Moreno, RN");
+  await clinic.close();
+
+  await page.goto(url);
+  await expect(page.getByTestId("referral-status")).toHaveText("Accepted");
+});
+
+test("the vendor-packet form without JavaScript: errors, kept input, then the receipt", async ({ page }) => {
+  await page.goto("/trust#vendor-packet");
+  const form = page.locator("#vendor-packet");
+
+  await form.getByRole("button", { name: "Request the packet" }).click();
+  const summary = page.locator("#vendor-packet").getByRole("alert");
+  await expect(summary).toContainText("Please correct the highlighted fields");
+  await expect(summary).toContainText("Your name is required.");
+  await expect(summary).toContainText("Choose what you would like us to send.");
+
+  await form.getByLabel("Your name").fill("Dana Ortiz");
+  await form.getByLabel("Work email").fill("dana@mercy");
+  await form.getByLabel("Organization").fill("Mercy Regional Medical Center");
+  await form.getByLabel("What should we send?").selectOption("sample_baa");
+  await form.getByRole("button", { name: "Request the packet" }).click();
+  await expect(form.locator("#email-error")).toContainText("name@example.org");
+  await expect(form.locator("#name-error")).toHaveCount(0);
+  await expect(form.getByLabel("Your name")).toHaveValue("Dana Ortiz");
+  await expect(form.getByLabel("Organization")).toHaveValue("Mercy Regional Medical Center");
+  await expect(form.getByLabel("What should we send?")).toHaveValue("sample_baa");
+
+  await form.getByLabel("Work email").fill("dana.ortiz@mercy.example.org");
+  await form.getByRole("button", { name: "Request the packet" }).click();
+  const receipt = form.getByRole("status");
+  await expect(receipt).toContainText("Request received");
+  await expect(receipt).toContainText("dana.ortiz@mercy.example.org");
+  await expect(form.getByTestId("packet-reference")).toHaveText(/^VP-[0-9A-F]{8}$/);
+});
