@@ -58,7 +58,9 @@ test("an integrator gets a sandbox key, calls the API and verifies its webhooks"
   await page.locator("#key").fill(key);
   await page.getByRole("button", { name: "Use this key" }).click();
   await expect(page.getByTestId("key-in-use")).toContainText("Using ct_sandbox_");
-  await page.getByRole("button", { name: "Search clinicians" }).click();
+  // The key is kept for the session, never written into the page.
+  expect(await page.content()).not.toContain(key);
+  await page.getByRole("link", { name: "Search clinicians" }).click();
   await page.getByRole("button", { name: "Send request" }).click();
   await expect(page.getByTestId("try-status")).toHaveText("200 OK");
   await expect(page.getByTestId("try-response")).toContainText("ratelimit-remaining");
@@ -74,7 +76,8 @@ test("an integrator gets a sandbox key, calls the API and verifies its webhooks"
   await expectAccessible(page, "/developers with an endpoint");
 
   // A referral created with FHIR fires referral.created.
-  await page.getByRole("button", { name: "FHIR ServiceRequest" }).click();
+  await page.getByRole("link", { name: "FHIR ServiceRequest" }).click();
+  await expect(page.locator("#path")).toHaveValue("/api/v1/fhir/ServiceRequest");
   await page.getByRole("button", { name: "Send request" }).click();
   await expect(page.getByTestId("try-status")).toHaveText("201 Created");
   await expect
@@ -95,7 +98,7 @@ test("an integrator gets a sandbox key, calls the API and verifies its webhooks"
   await expect
     .poll(() => hooks.hits.some((h) => JSON.parse(h.body).type === "ping"), { timeout: 30_000 })
     .toBe(true);
-  await page.getByRole("button", { name: "Refresh log" }).click();
+  await page.getByRole("link", { name: "Refresh log" }).click();
   const rows = page.getByTestId("deliveries").locator("tbody tr");
   await expect(rows.first()).toHaveAttribute("data-status", "delivered");
   await expect(rows.first()).toContainText("ping");

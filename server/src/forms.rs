@@ -151,9 +151,10 @@ fn submitted_fields(body: &[u8]) -> Vec<(String, String)> {
 
 fn is_secret(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    ["password", "confirm", "secret", "token"]
-        .iter()
-        .any(|secret| name.contains(secret))
+    name == "key"
+        || ["password", "confirm", "secret", "token"]
+            .iter()
+            .any(|secret| name.contains(secret))
 }
 
 /// The path and query of the page that posted, from a Referer on this
@@ -288,7 +289,7 @@ mod tests {
     #[test]
     fn secrets_are_never_handed_back_to_the_page() {
         let fields = submitted_fields(
-            b"email=a%40b.example&password=hunter2&new_password=x&confirm=x&name=Ann",
+            b"email=a%40b.example&password=hunter2&new_password=x&confirm=x&key=ct_live_x&name=Ann",
         );
         assert_eq!(
             fields,

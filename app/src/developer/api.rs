@@ -10,6 +10,12 @@
 //! - Everything else works with an API key typed into the page, exactly
 //!   as the API does: the key is resolved and counted against its rate
 //!   limit like any API request, and the webhook operations are the API's.
+//!   "Use this key" checks the key and keeps it in a cookie for the
+//!   browser session ([`KEY_COOKIE`]: `HttpOnly`, `SameSite=Strict`, no
+//!   expiry, `Secure` over https), so the page's forms are plain forms that
+//!   work without JavaScript and the key is never written into a page or
+//!   an address; "Forget this key" clears it. A function's `key` argument,
+//!   when given, wins over the cookie (API-style callers).
 //!   "Try a request" sends the request through the API router itself, in
 //!   process, so the answer is what a client would get.
 
@@ -64,20 +70,59 @@ pub async fn revoke_key(id: ApiKeyId) -> Result<(), AppError> {
     ssr::revoke_key(tx, id).await
 }
 
+/// The cookie that keeps the key in use on the developer page.
+pub const KEY_COOKIE: &str = "ct_dev_key";
+
+/// How a key in use is shown: its first 20 characters (environment and
+/// key id), never the secret part.
+pub fn masked_key(key: &str) -> String {
+    let shown: String = key.chars().take(20).collect();
+    format!("{shown}…")
+}
+
+/// Checks `key` (a valid, unrevoked key, counted like an API request) and
+/// keeps it for this browser session; answers the key as shown.
+#[rpc(prefix = "/rpc", endpoint = "developer/use-key")]
+pub async fn use_key(key: String) -> Result<String, AppError> {
+    let key = key.trim().to_owned();
+    if key.is_empty() {
+        return Err(AppError::invalid("key", "Enter your API key."));
+    }
+    // Resolving is the check; nothing is done with the transaction.
+    drop(ssr::key_tx(&key).await?);
+    ssr::set_key_cookie(Some(&key))?;
+    Ok(masked_key(&key))
+}
+
+/// Forgets the key kept for this browser session.
+#[rpc(prefix = "/rpc", endpoint = "developer/forget-key")]
+pub async fn forget_key() -> Result<(), AppError> {
+    ssr::set_key_cookie(None)
+}
+
+/// The key kept for this browser session, as shown.
+#[rpc(prefix = "/rpc", endpoint = "developer/key-in-use")]
+pub async fn key_in_use() -> Result<Option<String>, AppError> {
+    let key = ssr::chosen_key(String::new());
+    Ok((!key.is_empty()).then(|| masked_key(&key)))
+}
+
 /// Sends one request to the API with `key` and reports the answer.
 #[rpc(prefix = "/rpc", endpoint = "developer/try")]
 pub async fn try_request(
-    key: String,
+    #[server(default)] key: String,
     method: String,
     path: String,
     #[server(default)] body: String,
 ) -> Result<TryResult, AppError> {
-    ssr::try_request(&key, &method, &path, &body).await
+    ssr::try_request(&ssr::chosen_key(key), &method, &path, &body).await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks")]
-pub async fn list_webhooks(key: String) -> Result<Vec<WebhookEndpoint>, AppError> {
-    let mut tx = ssr::key_tx(&key).await?;
+pub async fn list_webhooks(
+    #[server(default)] key: String,
+) -> Result<Vec<WebhookEndpoint>, AppError> {
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
     let found = super::webhooks::list(&mut tx).await?;
     tx.commit().await?;
     Ok(found)
@@ -86,7 +131,7 @@ pub async fn list_webhooks(key: String) -> Result<Vec<WebhookEndpoint>, AppError
 /// Registers an endpoint; each event is a checkbox on the form.
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/register")]
 pub async fn register_webhook(
-    key: String,
+    #[server(default)] key: String,
     url: String,
     #[server(default)] description: String,
     #[server(default)] created: Option<String>,
@@ -107,7 +152,7 @@ pub async fn register_webhook(
     .filter(|(on, _)| on.is_some())
     .map(|(_, name)| name.to_owned())
     .collect();
-    let mut tx = ssr::key_tx(&key).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
     let created = super::webhooks::register(
         &mut tx,
         &url,
@@ -122,10 +167,10 @@ pub async fn register_webhook(
 
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/deliveries")]
 pub async fn webhook_deliveries(
-    key: String,
+    #[server(default)] key: String,
     endpoint: WebhookEndpointId,
 ) -> Result<Vec<WebhookDelivery>, AppError> {
-    let mut tx = ssr::key_tx(&key).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
     let found = super::webhooks::deliveries(&mut tx, endpoint, 25).await?;
     tx.commit().await?;
     Ok(found)
@@ -133,10 +178,10 @@ pub async fn webhook_deliveries(
 
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/ping")]
 pub async fn ping_webhook(
-    key: String,
+    #[server(default)] key: String,
     endpoint: WebhookEndpointId,
 ) -> Result<WebhookDeliveryId, AppError> {
-    let mut tx = ssr::key_tx(&key).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
     let id = super::webhooks::ping(&mut tx, endpoint).await?;
     tx.commit().await?;
     Ok(id)
@@ -144,19 +189,22 @@ pub async fn ping_webhook(
 
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/resend")]
 pub async fn resend_webhook(
-    key: String,
+    #[server(default)] key: String,
     endpoint: WebhookEndpointId,
     delivery: WebhookDeliveryId,
 ) -> Result<(), AppError> {
-    let mut tx = ssr::key_tx(&key).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
     super::webhooks::resend(&mut tx, endpoint, delivery).await?;
     tx.commit().await?;
     Ok(())
 }
 
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/disable")]
-pub async fn disable_webhook(key: String, endpoint: WebhookEndpointId) -> Result<(), AppError> {
-    let mut tx = ssr::key_tx(&key).await?;
+pub async fn disable_webhook(
+    #[server(default)] key: String,
+    endpoint: WebhookEndpointId,
+) -> Result<(), AppError> {
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
     super::webhooks::disable(&mut tx, endpoint).await?;
     tx.commit().await?;
     Ok(())
@@ -286,6 +334,65 @@ pub(crate) mod ssr {
         )
         .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// `key` when one was given, else the one kept in [`super::KEY_COOKIE`]
+    /// (empty when there is none).
+    pub fn chosen_key(key: String) -> String {
+        if !key.trim().is_empty() {
+            return key;
+        }
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .headers
+                    .get_all(http::header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(';'))
+                    .filter_map(|pair| pair.trim().split_once('='))
+                    .find(|(name, _)| *name == super::KEY_COOKIE)
+                    .map(|(_, value)| value.to_owned())
+            })
+            .unwrap_or_default()
+    }
+
+    /// Keeps `key` for the browser session (or forgets it with `None`).
+    pub fn set_key_cookie(key: Option<&str>) -> Result<(), AppError> {
+        let state = crate::state::app_state()?;
+        let secure = if state.settings.served_over_https() {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = match key {
+            // Keys are `ct_<env>_<id>_<secret>`: nothing a cookie must quote.
+            Some(key)
+                if key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+            {
+                format!(
+                    "{}={key}; Path=/; HttpOnly; SameSite=Strict{secure}",
+                    super::KEY_COOKIE
+                )
+            }
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "key",
+                    "That key is not valid, or it was revoked.",
+                ))
+            }
+            None => format!(
+                "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
+                super::KEY_COOKIE
+            ),
+        };
+        let options = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            .ok_or(AppError::Internal)?;
+        let value = http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?;
+        options.append_header(http::header::SET_COOKIE, value);
         Ok(())
     }
 

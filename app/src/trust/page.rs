@@ -144,11 +144,7 @@ fn PortalBody(portal: TrustPortal) -> impl IntoView {
             </ul>
         </section>
 
-        <SubprocessorTable
-            rows=subprocessors
-            phi_only=leptos_router::hooks::use_query_map()
-                .with_untracked(|q| q.get("phi").as_deref() == Some("only"))
-        />
+        <SubprocessorTable rows=subprocessors/>
     }
 }
 
@@ -201,56 +197,33 @@ fn CertificationCard(certification: Certification) -> impl IntoView {
     }
 }
 
-/// The subprocessor table with its "only PHI" filter: live with
-/// JavaScript (an island), a `GET` form (`?phi=only`) without it.
-#[island]
-fn SubprocessorTable(rows: Vec<Subprocessor>, phi_only: bool) -> impl IntoView {
+/// The subprocessor table with its "only PHI" filter. The filter is the
+/// stylesheet's (`:has(#phi-only:checked)` hides the other rows and swaps
+/// the count), so it is live without a byte of script; the count is a
+/// status region, so the change is announced.
+#[component]
+fn SubprocessorTable(rows: Vec<Subprocessor>) -> impl IntoView {
     let total = rows.len();
-    let rows = StoredValue::new(rows);
-    let phi_only = RwSignal::new(phi_only);
-    let visible = move || {
-        let phi_only = phi_only.get();
-        rows.with_value(|rows| {
-            rows.iter()
-                .filter(|s| !phi_only || s.touches_phi)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
+    let phi = rows.iter().filter(|s| s.touches_phi).count();
     view! {
-        <section class="section" aria-labelledby="subs-heading">
+        <section class="section subprocessors" aria-labelledby="subs-heading">
             <h2 id="subs-heading">"Subprocessors"</h2>
             <p class="section__intro">
                 "Every vendor that may receive Carethread data. We sign a BAA with every vendor that may receive PHI; "
                 "vendors that handle no PHI are listed too, so the whole chain can be audited."
             </p>
-            <form class="table-tools" method="get" action="/trust">
+            <div class="table-tools">
                 <label class="check">
-                    <input
-                        type="checkbox"
-                        id="phi-only"
-                        name="phi"
-                        value="only"
-                        checked=phi_only.get_untracked()
-                        prop:checked=move || phi_only.get()
-                        on:change=move |ev| phi_only.set(event_target_checked(&ev))
-                    />
+                    <input type="checkbox" id="phi-only"/>
                     "Show only vendors that touch PHI"
                 </label>
-                <noscript>
-                    <button type="submit" class="button button--secondary">"Apply"</button>
-                </noscript>
                 <p class="table-tools__count" role="status" data-testid="subprocessor-count">
-                    {move || format!("Showing {} of {total} vendors", visible().len())}
+                    <span class="subprocessors__all">{format!("Showing {total} of {total} vendors")}</span>
+                    <span class="subprocessors__phi">{format!("Showing {phi} of {total} vendors")}</span>
                 </p>
-            </form>
+            </div>
             <DataTable labelledby="subs-heading" columns=["Vendor", "Purpose", "Region", "BAA", "Touches PHI?"]>
-                        {move || {
-                            visible()
-                                .into_iter()
-                                .map(|s| view! { <SubprocessorRow s/> })
-                                .collect_view()
-                        }}
+                {rows.into_iter().map(|s| view! { <SubprocessorRow s/> }).collect_view()}
             </DataTable>
         </section>
     }

@@ -1,10 +1,11 @@
-//! The page's console: the key in use (typed once, kept in the page's
-//! memory) and the "try a request" form with its example requests.
+//! The page's console: the key in use (typed once, kept in a session
+//! cookie, see `crate::developer::KEY_COOKIE`) and the "try a request"
+//! form with its example requests. Plain forms and links throughout.
 
-use crate::developer::TryRequest;
-use crate::ui::{action_error, ErrorSummary};
-use leptos::html;
+use crate::developer::{ForgetKey, TryRequest, UseKey};
+use crate::ui::{action_error, field_error, use_outcome, ErrorSummary};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 /// Example requests offered in the console: (label, method, path, body).
 const EXAMPLES: [(&str, &str, &str, &str); 6] = [
@@ -53,153 +54,149 @@ const EXAMPLES: [(&str, &str, &str, &str); 6] = [
     ("FHIR capabilities", "GET", "/api/v1/fhir/metadata", ""),
 ];
 
+/// The key form, or the key in use with a way to forget it.
 #[component]
-pub(super) fn KeyInput(active_key: RwSignal<String>) -> impl IntoView {
-    let input = NodeRef::<html::Input>::new();
-    let use_key = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Some(el) = input.get() {
-            active_key.set(el.value().trim().to_owned());
-        }
-    };
-    let in_use = move || {
-        let k = active_key.get();
-        (!k.is_empty()).then(|| {
-            let shown: String = k.chars().take(20).collect();
-            format!("Using {shown}…")
-        })
-    };
+pub(super) fn KeyInput(
+    current: Option<String>,
+    use_key: ServerAction<UseKey>,
+    forget: ServerAction<ForgetKey>,
+) -> impl IntoView {
+    let error = action_error(use_key.value());
+    let key_error = field_error(error, "key");
     view! {
-        <form class="form form--inline" on:submit=use_key>
-            <div class="field">
+        <crate::ui::Form action=use_key attr:class="form form--inline" attr:novalidate=true>
+            <div class="field" class:field--invalid=move || key_error.with(Option::is_some)>
                 <label for="key">"API key"</label>
                 <p class="field__hint" id="key-hint">
-                    "A sandbox or live key. It stays in this page and is sent with each request."
+                    "A sandbox or live key. It is kept for this browser session only and sent with each request."
                 </p>
+                {move || key_error.get().map(|m| view! {
+                    <p class="field__error" id="key-error">
+                        <span class="visually-hidden">"Error: "</span>
+                        {m}
+                    </p>
+                })}
                 <input
                     id="key"
+                    name="key"
                     type="password"
                     autocomplete="off"
                     spellcheck="false"
-                    aria-describedby="key-hint"
-                    node_ref=input
+                    aria-invalid=move || key_error.with(Option::is_some).then_some("true")
+                    aria-describedby=move || if key_error.with(Option::is_some) { "key-hint key-error" } else { "key-hint" }
                 />
             </div>
             <button type="submit" class="button">"Use this key"</button>
-            <p class="muted" role="status" data-testid="key-in-use">{in_use}</p>
-        </form>
+        </crate::ui::Form>
+        <div class="key-in-use">
+            <p class="muted" role="status" data-testid="key-in-use">
+                {current.clone().map(|shown| format!("Using {shown}"))}
+            </p>
+            {current.map(|_| view! {
+                <crate::ui::Form action=forget attr:class="inline-form">
+                    <button type="submit" class="button button--secondary">"Forget this key"</button>
+                </crate::ui::Form>
+            })}
+        </div>
     }
 }
 
+/// The request the console starts with: the one that was just sent (so it
+/// can be changed and sent again), else the example named in the address
+/// (`?example=N`), else the first example.
+fn starting_request() -> (String, String, String) {
+    if let Some(outcome) = use_outcome().filter(|o| o.action.ends_with("/developer/try")) {
+        let field = |name: &str| {
+            outcome
+                .fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        return (field("method"), field("path"), field("body"));
+    }
+    let chosen = use_query_map()
+        .with_untracked(|q| q.get("example"))
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n < EXAMPLES.len())
+        .unwrap_or(0);
+    let (_, method, path, body) = EXAMPLES[chosen];
+    (method.to_owned(), path.to_owned(), body.to_owned())
+}
+
 #[component]
-pub(super) fn TryConsole(active_key: RwSignal<String>) -> impl IntoView {
+pub(super) fn TryConsole(has_key: bool) -> impl IntoView {
     let send = crate::ui::server_action::<TryRequest>();
     let error = action_error(send.value());
-    let pending = send.pending();
-    let method = RwSignal::new("GET".to_owned());
-    let path = RwSignal::new(EXAMPLES[0].2.to_owned());
-    let body = RwSignal::new(String::new());
-    let result = move || {
-        send.value()
-            .with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned())
-    };
+    let (method, path, body) = starting_request();
+    let result = send
+        .value()
+        .with_untracked(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
     view! {
         <div class="subsection" aria-labelledby="try-heading">
             <h3 id="try-heading">"Try a request"</h3>
-            <div class="chips" role="group" aria-label="Examples">
+            <ul class="chips" role="list" aria-label="Examples">
                 {EXAMPLES
                     .iter()
-                    .map(|(label, m, p, b)| {
+                    .enumerate()
+                    .map(|(n, (label, _, _, _))| {
                         view! {
-                            <button
-                                type="button"
-                                class="chip"
-                                on:click=move |_| {
-                                    method.set((*m).to_owned());
-                                    path.set((*p).to_owned());
-                                    body.set((*b).to_owned());
-                                }
-                            >
-                                {*label}
-                            </button>
+                            <li>
+                                <a class="chip" href=format!("/developers?example={n}#try-heading")>{*label}</a>
+                            </li>
                         }
                     })
                     .collect_view()}
-            </div>
+            </ul>
             <crate::ui::Form action=send attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="The request was not sent"/>
-                <input type="hidden" name="key" prop:value=move || active_key.get()/>
                 <div class="request-line">
                     <div class="field">
                         <label for="method">"Method"</label>
-                        <select
-                            id="method"
-                            name="method"
-                            prop:value=move || method.get()
-                            on:change=move |ev| method.set(event_target_value(&ev))
-                        >
-                            <option value="GET">"GET"</option>
-                            <option value="POST">"POST"</option>
-                            <option value="DELETE">"DELETE"</option>
+                        <select id="method" name="method">
+                            {["GET", "POST", "DELETE"]
+                                .into_iter()
+                                .map(|m| view! { <option value=m selected=method == m>{m}</option> })
+                                .collect_view()}
                         </select>
                     </div>
                     <div class="field field--grow">
                         <label for="path">"Path"</label>
-                        <input
-                            id="path"
-                            name="path"
-                            type="text"
-                            spellcheck="false"
-                            prop:value=move || path.get()
-                            on:input=move |ev| path.set(event_target_value(&ev))
-                        />
+                        <input id="path" name="path" type="text" spellcheck="false" value=path/>
                     </div>
                 </div>
                 <div class="field">
                     <label for="body">"JSON body (POST)"</label>
-                    <textarea
-                        id="body"
-                        name="body"
-                        rows="8"
-                        spellcheck="false"
-                        class="code"
-                        prop:value=move || body.get()
-                        on:input=move |ev| body.set(event_target_value(&ev))
-                    ></textarea>
+                    <textarea id="body" name="body" rows="8" spellcheck="false" class="code">
+                        {body}
+                    </textarea>
                 </div>
-                <button
-                    type="submit"
-                    class="button"
-                    disabled=move || pending.get() || active_key.with(String::is_empty)
-                >
-                    {move || if pending.get() { "Sending…" } else { "Send request" }}
+                <button type="submit" class="button" disabled=!has_key>
+                    "Send request"
                 </button>
-                <Show when=move || active_key.with(String::is_empty)>
-                    <p class="muted">"Enter a key above to send requests."</p>
-                </Show>
+                {(!has_key).then(|| view! { <p class="muted">"Enter a key above to send requests."</p> })}
             </crate::ui::Form>
-            {move || {
-                result()
-                    .map(|r| {
-                        let ok = r.status < 400;
-                        view! {
-                            <div class="response" data-testid="try-response" aria-live="polite">
-                                <p class="response__status" class:response__status--error=!ok>
-                                    <code>{format!("{} {}", r.method, r.path)}</code>
-                                    " → "
-                                    <strong data-testid="try-status">{format!("{} {}", r.status, r.reason)}</strong>
-                                </p>
-                                <dl class="response__headers">
-                                    {r.headers
-                                        .into_iter()
-                                        .map(|(n, v)| view! { <dt>{n}</dt><dd>{v}</dd> })
-                                        .collect_view()}
-                                </dl>
-                                <pre class="code" tabindex="0" data-testid="try-body">{r.body}</pre>
-                            </div>
-                        }
-                    })
-            }}
+            {result
+                .map(|r| {
+                    let ok = r.status < 400;
+                    view! {
+                        <div class="response" data-testid="try-response">
+                            <p class="response__status" class:response__status--error=!ok>
+                                <code>{format!("{} {}", r.method, r.path)}</code>
+                                " → "
+                                <strong data-testid="try-status">{format!("{} {}", r.status, r.reason)}</strong>
+                            </p>
+                            <dl class="response__headers">
+                                {r.headers
+                                    .into_iter()
+                                    .map(|(n, v)| view! { <dt>{n}</dt><dd>{v}</dd> })
+                                    .collect_view()}
+                            </dl>
+                            <pre class="code" tabindex="0" data-testid="try-body">{r.body}</pre>
+                        </div>
+                    }
+                })}
         </div>
     }
 }

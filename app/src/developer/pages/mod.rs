@@ -5,10 +5,10 @@
 //! API and manage webhooks: register endpoints (the secret is shown once),
 //! ping them, read the delivery log with every attempt, and resend.
 //!
-//! The key typed here stays in the page's memory and is sent with each
-//! request; the server treats it exactly like an API request's key. That
-//! part of the page is one island ([`KeyWorkbench`]) and needs JavaScript;
-//! the key forms above it are plain forms.
+//! The key typed here stays in this browser session and is sent with each
+//! request; the server treats it exactly like an API request's key. It is
+//! kept in a session cookie, so every form here is a plain form that works
+//! without JavaScript and the page ships no wasm of its own.
 //!
 //! This module owns the page's frame and the confirm-first button its
 //! sections share; [`keys`] the sandbox and live keys, [`console`] choosing
@@ -19,6 +19,8 @@ mod console;
 mod keys;
 mod webhooks;
 
+use crate::developer::{key_in_use, ForgetKey, UseKey};
+use crate::ui::Loaded;
 use console::{KeyInput, TryConsole};
 use keys::{LiveKeys, SandboxKey};
 use leptos::prelude::*;
@@ -44,13 +46,6 @@ pub fn DeveloperPage() -> impl IntoView {
             <LiveKeys/>
             <section class="section" aria-labelledby="use-key-heading">
                 <h2 id="use-key-heading">"Use your key"</h2>
-                <noscript>
-                    <p class="notice">
-                        "Trying requests here needs JavaScript: the key you type stays in this page and is "
-                        "never written into a page or an address by the server. Everything else on this page, "
-                        "and the API itself (see the docs above), works without it."
-                    </p>
-                </noscript>
                 <KeyWorkbench/>
             </section>
         </div>
@@ -58,16 +53,32 @@ pub fn DeveloperPage() -> impl IntoView {
 }
 
 /// The key in use and everything that is done with it: the console and
-/// the webhooks. One island, because the key lives only in the page's
-/// memory and every form in it sends the key.
-#[island]
+/// the webhooks. The key is kept in a session cookie (see
+/// `crate::developer::KEY_COOKIE`), so these are plain server-rendered
+/// forms: no wasm, and they work without JavaScript.
+#[component]
 fn KeyWorkbench() -> impl IntoView {
-    // The key in use: set by "Use this key", sent by every form below.
-    let active_key = RwSignal::new(String::new());
+    let use_key = crate::ui::server_action::<UseKey>();
+    let forget = crate::ui::server_action::<ForgetKey>();
+    let current = Resource::new(
+        move || (use_key.version().get(), forget.version().get()),
+        |_| key_in_use(),
+    );
     view! {
-        <KeyInput active_key/>
-        <TryConsole active_key/>
-        <Webhooks active_key/>
+        <Loaded resource=current loading="Loading…" ok=move |current| workbench(current, use_key, forget)/>
+    }
+}
+
+fn workbench(
+    current: Option<String>,
+    use_key: ServerAction<UseKey>,
+    forget: ServerAction<ForgetKey>,
+) -> impl IntoView {
+    let has_key = current.is_some();
+    view! {
+        <KeyInput current use_key forget/>
+        <TryConsole has_key/>
+        <Webhooks has_key/>
     }
 }
 

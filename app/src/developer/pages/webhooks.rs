@@ -1,9 +1,9 @@
 //! The page's webhook section: register an endpoint for the key in use
 //! (its secret shown once), ping or disable it, and read and resend its
-//! deliveries with every attempt.
+//! deliveries with every attempt. Server-rendered: each action is a plain
+//! form, and the page comes back with its outcome.
 
 use super::AskFirst;
-use crate::auth::ErrorNotice;
 use crate::developer::{
     DisableWebhook, PingWebhook, RegisterWebhook, ResendWebhook, WebhookDelivery, WebhookEndpoint,
 };
@@ -12,32 +12,23 @@ use crate::ui::{action_error, field_error, Column, DataTable, ErrorSummary, Text
 use leptos::prelude::*;
 
 #[component]
-pub(super) fn Webhooks(active_key: RwSignal<String>) -> impl IntoView {
+pub(super) fn Webhooks(has_key: bool) -> impl IntoView {
     let register = crate::ui::server_action::<RegisterWebhook>();
     let disable = crate::ui::server_action::<DisableWebhook>();
     let error = action_error(register.value());
-    let pending = register.pending();
     let endpoints = Resource::new(
-        move || {
-            (
-                active_key.get(),
-                register.version().get(),
-                disable.version().get(),
-            )
-        },
-        |(key, _, _)| async move {
-            if key.is_empty() {
-                Ok(Vec::new())
+        move || (register.version().get(), disable.version().get()),
+        move |_| async move {
+            if has_key {
+                crate::developer::list_webhooks(String::new()).await
             } else {
-                crate::developer::list_webhooks(key).await
+                Ok(Vec::new())
             }
         },
     );
-    let created = move || {
-        register
-            .value()
-            .with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned())
-    };
+    let created = register
+        .value()
+        .with_untracked(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
     view! {
         <div class="subsection" aria-labelledby="webhooks-heading">
             <h3 id="webhooks-heading">"Webhooks"</h3>
@@ -49,20 +40,17 @@ pub(super) fn Webhooks(active_key: RwSignal<String>) -> impl IntoView {
                 ", the hex HMAC-SHA256 of the raw body keyed with the secret's text. "
                 "Payloads carry ids, never patient details. Failed deliveries are retried with growing waits for about a day."
             </p>
-            {move || {
-                created()
-                    .map(|w| {
-                        view! {
-                            <div class="notice notice--success" role="status" data-testid="webhook-secret">
-                                <p><strong>"Endpoint registered. Copy its signing secret now; it will not be shown again."</strong></p>
-                                <p><code class="secret">{w.secret}</code></p>
-                            </div>
-                        }
-                    })
-            }}
+            {created
+                .map(|w| {
+                    view! {
+                        <div class="notice notice--success" role="status" data-testid="webhook-secret">
+                            <p><strong>"Endpoint registered. Copy its signing secret now; it will not be shown again."</strong></p>
+                            <p><code class="secret">{w.secret}</code></p>
+                        </div>
+                    }
+                })}
             <crate::ui::Form action=register attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="The endpoint was not registered"/>
-                <input type="hidden" name="key" prop:value=move || active_key.get()/>
                 <TextField
                     name="url"
                     label="Endpoint URL"
@@ -102,76 +90,48 @@ pub(super) fn Webhooks(active_key: RwSignal<String>) -> impl IntoView {
                         })
                         .collect_view()}
                 </fieldset>
-                <button
-                    type="submit"
-                    class="button"
-                    disabled=move || pending.get() || active_key.with(String::is_empty)
-                >
+                <button type="submit" class="button" disabled=!has_key>
                     "Register endpoint"
                 </button>
             </crate::ui::Form>
-            <Transition fallback=|| view! { <p>"Loading endpoints…"</p> }>
-                {move || {
-                    endpoints
-                        .get()
-                        .map(|result| match result {
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                            Ok(list) if list.is_empty() => {
-                                view! {
-                                    <p class="empty">
-                                        {move || if active_key.with(String::is_empty) {
-                                            "Enter a key to see its endpoints."
-                                        } else {
-                                            "No endpoints yet."
-                                        }}
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                            Ok(list) => {
-                                view! {
-                                    <ul class="list" role="list" data-testid="endpoints">
-                                        {list
-                                            .into_iter()
-                                            .map(|e| view! { <Endpoint endpoint=e active_key disable/> })
-                                            .collect_view()}
-                                    </ul>
-                                }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Transition>
+            <Loaded resource=endpoints loading="Loading endpoints…" ok=move |list| endpoint_list(list, has_key, disable)/>
         </div>
     }
 }
 
-#[component]
-fn Endpoint(
-    endpoint: WebhookEndpoint,
-    active_key: RwSignal<String>,
+fn endpoint_list(
+    list: Vec<WebhookEndpoint>,
+    has_key: bool,
     disable: ServerAction<DisableWebhook>,
 ) -> impl IntoView {
+    if list.is_empty() {
+        view! {
+            <p class="empty">
+                {if has_key { "No endpoints yet." } else { "Enter a key to see its endpoints." }}
+            </p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ul class="list" role="list" data-testid="endpoints">
+                {list
+                    .into_iter()
+                    .map(|e| view! { <Endpoint endpoint=e disable/> })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn Endpoint(endpoint: WebhookEndpoint, disable: ServerAction<DisableWebhook>) -> impl IntoView {
     let ping = crate::ui::server_action::<PingWebhook>();
     let resend = crate::ui::server_action::<ResendWebhook>();
-    let refresh = RwSignal::new(0u32);
     let id = endpoint.id;
     let log = Resource::new(
-        move || {
-            (
-                active_key.get(),
-                ping.version().get(),
-                resend.version().get(),
-                refresh.get(),
-            )
-        },
-        move |(key, _, _, _)| async move {
-            if key.is_empty() {
-                Ok(Vec::new())
-            } else {
-                crate::developer::webhook_deliveries(key, id).await
-            }
-        },
+        move || (ping.version().get(), resend.version().get()),
+        move |_| crate::developer::webhook_deliveries(String::new(), id),
     );
     let problem = Signal::derive(move || {
         action_error(ping.value())
@@ -181,8 +141,10 @@ fn Endpoint(
     });
     let id_text = id.to_string();
     let (id_ping, id_disable) = (id_text.clone(), id_text.clone());
+    let anchor = format!("endpoint-{id_text}");
+    let refresh = format!("/developers#{anchor}");
     view! {
-        <li class="list__item endpoint" data-testid="endpoint">
+        <li class="list__item endpoint" data-testid="endpoint" id=anchor>
             <div class="endpoint__head">
                 <div>
                     <p><strong class="endpoint__url">{endpoint.url}</strong></p>
@@ -194,17 +156,13 @@ fn Endpoint(
                 </div>
                 <div class="actions">
                     <crate::ui::Form action=ping attr:class="inline-form">
-                        <input type="hidden" name="key" prop:value=move || active_key.get()/>
                         <input type="hidden" name="endpoint" value=id_ping/>
                         <button type="submit" class="button button--secondary" disabled=!endpoint.enabled>"Send ping"</button>
                     </crate::ui::Form>
-                    <button type="button" class="button button--secondary" on:click=move |_| refresh.update(|n| *n += 1)>
-                        "Refresh log"
-                    </button>
+                    <a class="button button--secondary" href=refresh>"Refresh log"</a>
                     {endpoint.enabled.then(|| view! {
                         <AskFirst label="Disable" question="Nothing more is sent to this endpoint; its log stays.">
                             <crate::ui::Form action=disable attr:class="inline-form" clone:id_disable>
-                                <input type="hidden" name="key" prop:value=move || active_key.get()/>
                                 <input type="hidden" name="endpoint" value=id_disable.clone()/>
                                 <button type="submit" class="button button--danger">"Disable endpoint"</button>
                             </crate::ui::Form>
@@ -213,7 +171,7 @@ fn Endpoint(
                 </div>
             </div>
             <ErrorSummary error=problem title="That was not done"/>
-            <Loaded resource=log loading="Loading the delivery log…" keep=true ok=move |list| view! { <DeliveryLog list endpoint=id_text.clone() active_key resend/> }/>
+            <Loaded resource=log loading="Loading the delivery log…" ok=move |list| view! { <DeliveryLog list endpoint=id_text.clone() resend/> }/>
         </li>
     }
 }
@@ -240,7 +198,6 @@ fn short_time(rfc3339: &str) -> String {
 fn DeliveryLog(
     list: Vec<WebhookDelivery>,
     endpoint: String,
-    active_key: RwSignal<String>,
     resend: ServerAction<ResendWebhook>,
 ) -> impl IntoView {
     if list.is_empty() {
@@ -282,7 +239,6 @@ fn DeliveryLog(
                                     <td>{short_time(&d.created_at)}</td>
                                     <td>
                                         <crate::ui::Form action=resend attr:class="inline-form">
-                                            <input type="hidden" name="key" prop:value=move || active_key.get()/>
                                             <input type="hidden" name="endpoint" value=endpoint/>
                                             <input type="hidden" name="delivery" value=delivery/>
                                             <button type="submit" class="button button--secondary">"Resend"</button>

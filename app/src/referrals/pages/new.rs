@@ -149,29 +149,27 @@ fn ReferralForm(
 }
 
 /// The home's ZIP code; with JavaScript it names the city once five digits
-/// are typed (the server checks the ZIP either way).
+/// are typed (the server checks the ZIP either way). Calls the server
+/// function from the input handler, not through a `Resource`: an island
+/// ships as wasm, and async resources with their suspense machinery cost
+/// it tens of kilobytes.
 #[island]
 fn ZipField(error: Option<String>, value: Option<String>) -> impl IntoView {
-    let (zip_query, set_zip_query) = signal(String::new());
-    let place = Resource::new(
-        move || zip_query.get(),
-        |zip| async move {
-            if zip.len() == 5 {
-                lookup_zip(zip).await.map(|p| (true, p))
-            } else {
-                Ok((false, None))
-            }
-        },
-    );
-    let zip_status = Signal::derive(move || {
-        place
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|(looked_up, p)| match (looked_up, p) {
-                (true, Some(p)) => Some(format!("{}, {}", p.city, p.state)),
-                (true, None) => Some("We do not know this ZIP code.".to_owned()),
-                _ => None,
-            })
+    let status = RwSignal::new(None::<String>);
+    let on_input = Callback::new(move |zip: String| {
+        let zip = zip.trim().to_owned();
+        if zip.len() != 5 {
+            status.set(None);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let line = match lookup_zip(zip).await {
+                Ok(Some(p)) => Some(format!("{}, {}", p.city, p.state)),
+                Ok(None) => Some("We do not know this ZIP code.".to_owned()),
+                Err(_) => None,
+            };
+            status.set(line);
+        });
     });
     view! {
         <TextField
@@ -182,8 +180,8 @@ fn ZipField(error: Option<String>, value: Option<String>) -> impl IntoView {
             required=true
             error=Signal::stored(error)
             value=value
-            on_input=Callback::new(move |v: String| set_zip_query.set(v.trim().to_owned()))
-            status=zip_status
+            on_input=on_input
+            status=Signal::derive(move || status.get())
         />
     }
 }
@@ -191,27 +189,31 @@ fn ZipField(error: Option<String>, value: Option<String>) -> impl IntoView {
 /// The primary diagnosis; with JavaScript it suggests ICD-10-CM codes as
 /// the person types (two or more characters) through a native
 /// `<datalist>`. Without it, the code or its words are typed and the
-/// server resolves them.
+/// server resolves them. The newest answer wins: an older search that
+/// comes back late is dropped.
 #[island]
 fn DiagnosisField(error: Option<String>, value: Option<String>) -> impl IntoView {
-    let (dx_query, set_dx_query) = signal(String::new());
-    let suggestions = Resource::new(
-        move || dx_query.get(),
-        |q| async move {
-            if q.trim().chars().count() < 2 {
-                Ok(Vec::new())
-            } else {
-                search_diagnoses(q).await
+    let suggestions = RwSignal::new(Vec::<String>::new());
+    let latest = RwSignal::new(0u32);
+    let on_input = Callback::new(move |query: String| {
+        let ticket = latest.get_untracked().wrapping_add(1);
+        latest.set(ticket);
+        if query.trim().chars().count() < 2 {
+            suggestions.set(Vec::new());
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let found = search_diagnoses(query).await.unwrap_or_default();
+            if latest.get_untracked() == ticket {
+                suggestions.set(
+                    found
+                        .into_iter()
+                        .map(|d| format!("{} {}", d.display, d.description))
+                        .collect(),
+                );
             }
-        },
-    );
-    let suggestion_count = move || {
-        suggestions
-            .get()
-            .and_then(Result::ok)
-            .map(|s| s.len())
-            .unwrap_or(0)
-    };
+        });
+    });
     view! {
         <TextField
             name="diagnosis"
@@ -221,26 +223,19 @@ fn DiagnosisField(error: Option<String>, value: Option<String>) -> impl IntoView
             list="diagnosis-options"
             error=Signal::stored(error)
             value=value
-            on_input=Callback::new(move |v: String| set_dx_query.set(v))
+            on_input=on_input
         />
         <datalist id="diagnosis-options">
-            <Transition>
-                {move || {
-                    suggestions
-                        .get()
-                        .and_then(Result::ok)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|d| {
-                            let value = format!("{} {}", d.display, d.description);
-                            view! { <option value=value></option> }
-                        })
-                        .collect_view()
-                }}
-            </Transition>
+            {move || {
+                suggestions
+                    .get()
+                    .into_iter()
+                    .map(|value| view! { <option value=value></option> })
+                    .collect_view()
+            }}
         </datalist>
         <p class="visually-hidden" aria-live="polite">
-            {move || match suggestion_count() {
+            {move || match suggestions.with(Vec::len) {
                 0 => String::new(),
                 n => format!("{n} diagnoses suggested"),
             }}
