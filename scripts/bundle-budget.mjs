@@ -79,6 +79,34 @@ async function cookieFor(user) {
   return cookie;
 }
 
+/** Sends one referral from the demo hospital to the demo clinic. */
+async function sendReferral() {
+  const inbox = await page("/referrer/referrals/new", "planner@mercy.example");
+  const clinic = inbox.html.match(/<option value="([0-9a-f-]{36})"[^>]*>Riverbend Home Health</);
+  const start = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+  const res = await fetch(`${base}/rpc/referrals/create`, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      accept: "text/html",
+      "content-type": "application/x-www-form-urlencoded",
+      "sec-fetch-site": "same-origin",
+      cookie: await cookieFor("planner@mercy.example"),
+    },
+    body: new URLSearchParams({
+      _page: "/referrer/referrals/new",
+      patient_initials: "J.D.",
+      zip: "43215",
+      diagnosis: "I50.9",
+      care_type: "skilled_nursing",
+      priority: "routine",
+      requested_start: start,
+      clinic_id: clinic ? clinic[1] : "",
+    }),
+  });
+  if (res.status !== 303) throw new Error(`sending a demo referral failed: ${res.status}`);
+}
+
 async function page(path, user) {
   const res = await fetch(`${base}${path}`, { headers: { cookie: await cookieFor(user), accept: "text/html" } });
   return { status: res.status, html: await res.text() };
@@ -117,9 +145,13 @@ const rows = [];
 for (const route of ROUTES) {
   let path = route.path;
   if (path.includes(":id")) {
-    const list = await page(route.from, route.user);
     const prefix = path.replace("/:id", "/");
-    const link = list.html.match(new RegExp(`href="(${prefix.replace(/\//g, "\\/")}[0-9a-f-]{36})"`));
+    const find = async () =>
+      (await page(route.from, route.user)).html.match(
+        new RegExp(`href="(${prefix.replace(/\//g, "\\/")}[0-9a-f-]{36})"`),
+      );
+    // The demo starts with an empty inbox: send one referral if need be.
+    const link = (await find()) ?? ((await sendReferral()), await find());
     if (!link) throw new Error(`no ${path} link on ${route.from}`);
     path = link[1];
   }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy for the server and the wasm
-# build, unit and integration tests against a real PostgreSQL, and the
-# end-to-end journeys in Chromium against a freshly started server.
+# build, unit and integration tests against a real PostgreSQL, the
+# end-to-end journeys in Chromium (with JavaScript on and off) against a
+# freshly started server, and the per-route size budget of the release
+# browser bundle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -53,6 +55,11 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "build: server and hydrate bundle (cargo leptos)"
 cargo leptos build
 
+step "build: the release browser bundle (wasm-release, wasm-bindgen, wasm-opt) for the size budget"
+# Sizes are measured on what a release serves; the server is not built in
+# release for it (scripts/bundle.sh says how).
+scripts/bundle.sh >/dev/null
+
 step "unit and integration tests (real PostgreSQL, as the application role)"
 # A fresh throw-away test cluster each run.
 EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=$TEST_PG_PORT "$TARGET_DIR/debug/server" db destroy
@@ -91,6 +98,11 @@ if ! (cd end2end && E2E_MERCY_KEY="$fuzz_key" BASE_URL="http://127.0.0.1:$E2E_PO
   tail -n 50 target/e2e-server.log
   exit 1
 fi
+
+step "size budget: what a first visit to each route downloads (release bundle, brotli) <= 150 KB"
+# Deterministic sizes, not timings: every route of the app is fetched as
+# the user who sees it and the css, js and wasm it loads are measured.
+node scripts/bundle-budget.mjs "http://127.0.0.1:$E2E_PORT" --check
 
 step "OpenAPI document: valid (openapi-spec-validator), and a client generated from it works"
 # The document as served, kept in target/ to read when a check fails.

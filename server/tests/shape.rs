@@ -140,3 +140,37 @@ fn only_the_credential_checks_vouch_for_a_principal() {
         .collect();
     assert_eq!(vouching, allowed);
 }
+
+/// Every form works before and without JavaScript (issue 12): a form is a
+/// `ui::Form` (the page's address rides along, see `server/src/forms.rs`)
+/// over an action made by `ui::server_action` (which takes the outcome of
+/// a plain post), never Leptos's `ActionForm` or `ServerAction::new`
+/// directly; and interactivity is an `#[island]`, never an event handler
+/// in a page that does not hydrate.
+#[test]
+fn forms_go_through_ui_form_and_handlers_live_in_islands() {
+    let app = workspace().join("app/src");
+    let mut bare = Vec::new();
+    let mut stray_handlers = Vec::new();
+    for (rel, code) in sources(&app) {
+        if rel != "ui/outcome.rs"
+            && (code.contains("<ActionForm")
+                || code.contains("ServerAction::<") && code.contains(">::new()"))
+        {
+            bare.push(rel.clone());
+        }
+        // A file with an `on:` handler must hold an island, or be a
+        // control that islands use (the form controls).
+        if code.contains(" on:") && !code.contains("#[island") && rel != "ui/form.rs" {
+            stray_handlers.push(rel);
+        }
+    }
+    assert!(
+        bare.is_empty(),
+        "use ui::Form and ui::server_action: {bare:?}"
+    );
+    assert!(
+        stray_handlers.is_empty(),
+        "event handlers outside islands never run: {stray_handlers:?}"
+    );
+}

@@ -1,0 +1,174 @@
+//! Forms without JavaScript (`server/src/forms.rs`), over real HTTP and a
+//! real database: a browser's plain form post to a server function gets the
+//! page again with the errors and what was typed, or the function's result,
+//! or the next page; never an empty page or a redirect that drops the
+//! outcome.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{TestApp, PASSWORD};
+
+/// A plain form post as a browser sends it: a navigation asking for HTML.
+async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    endpoint: &str,
+    referer: Option<&str>,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = client
+        .post(app.url(&format!("/rpc/{endpoint}")))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("sec-fetch-site", "same-origin")
+        .form(form);
+    if let Some(referer) = referer {
+        request = request.header("referer", app.url(referer));
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_rejected_post_renders_its_page_with_the_errors_and_what_was_typed() {
+    let app = TestApp::spawn().await;
+    let browser = TestApp::browser();
+    let res = post(
+        &app,
+        &browser,
+        "auth/login",
+        None,
+        &[
+            ("_page", "/login?next=%2Fclinic"),
+            ("email", "nobody@riverbend.example"),
+            ("password", "a wrong password 123"),
+            ("next", "/clinic"),
+        ],
+    )
+    .await;
+    // The function's status, so nothing reads the failure as a success.
+    assert_eq!(res.status(), 401);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("<title>Sign in · Carethread</title>"),
+        "{html}"
+    );
+    assert!(html.contains(r#"role="alert""#));
+    assert!(html.contains("The email address or password is incorrect."));
+    assert!(html.contains(r#"value="nobody@riverbend.example""#));
+    // A password is never written back into a page.
+    assert!(!html.contains("a wrong password 123"));
+    // The page was rendered at the address the form named (its query too).
+    assert!(html.contains(r#"name="_page" value="/login?next=%2Fclinic""#));
+}
+
+#[tokio::test]
+async fn a_post_whose_function_redirects_answers_see_other_with_its_cookie() {
+    let app = TestApp::spawn().await;
+    app.user(
+        "ada@riverbend.example",
+        Some(app.org("clinic", "Riverbend").await),
+        app::auth::Role::ClinicAdmin,
+    )
+    .await;
+    let browser = TestApp::browser();
+    let res = post(
+        &app,
+        &browser,
+        "auth/login",
+        Some("/login"),
+        &[
+            ("_page", "/login"),
+            ("email", "ada@riverbend.example"),
+            ("password", PASSWORD),
+            ("next", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/clinic");
+    assert!(res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|c| c.to_str().unwrap().starts_with("carethread=")));
+    // The cookie it set is the session: the next page is the clinic's.
+    let page = browser.get(app.url("/clinic")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+}
+
+#[tokio::test]
+async fn a_post_without_a_redirect_renders_its_result_on_its_page() {
+    let app = TestApp::spawn().await;
+    let browser = TestApp::browser();
+    let form = [
+        ("_page", "/trust"),
+        ("name", "Dana Ortiz"),
+        ("email", "dana@mercy"),
+        ("organization", "Mercy Regional"),
+        ("packet", "sample_baa"),
+        ("message", ""),
+    ];
+    let rejected = post(&app, &browser, "trust/vendor-packet", None, &form).await;
+    assert_eq!(rejected.status(), 422);
+    let html = rejected.text().await.unwrap();
+    assert!(html.contains(r#"id="email-error""#), "{html}");
+    assert!(html.contains(r#"value="Dana Ortiz""#));
+    assert!(html.contains(r#"value="Mercy Regional""#));
+
+    let mut form = form;
+    form[2] = ("email", "dana.ortiz@mercy.example.org");
+    let accepted = post(&app, &browser, "trust/vendor-packet", None, &form).await;
+    assert_eq!(accepted.status(), 200);
+    let html = accepted.text().await.unwrap();
+    assert!(html.contains("Request received"), "{html}");
+    assert!(html.contains("dana.ortiz@mercy.example.org"));
+    // A form that succeeded starts empty again.
+    assert!(!html.contains(r#"value="Dana Ortiz""#));
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM vendor_packet_requests")
+        .fetch_one(&mut app.admin().await)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "one request stored, the rejected one not");
+}
+
+#[tokio::test]
+async fn only_a_page_of_this_site_is_rendered_and_scripted_calls_are_untouched() {
+    let app = TestApp::spawn().await;
+    let browser = TestApp::browser();
+    // A form naming another site's page: the Referer names the page.
+    let res = post(
+        &app,
+        &browser,
+        "trust/vendor-packet",
+        Some("/trust"),
+        &[("_page", "//evil.example/phish"), ("name", "")],
+    )
+    .await;
+    assert_eq!(res.status(), 400, "missing fields are a bad request");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<title>Trust"), "{html}");
+    assert!(!html.contains("evil.example"));
+
+    // A scripted call (asking for JSON) gets the function's JSON, as before.
+    let res = app
+        .rpc(
+            &browser,
+            "trust/vendor-packet",
+            &[
+                ("name", ""),
+                ("email", ""),
+                ("organization", ""),
+                ("packet", ""),
+                ("message", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "validation_failed");
+}
