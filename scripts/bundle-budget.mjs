@@ -84,7 +84,7 @@ async function sendReferral() {
   const inbox = await page("/referrer/referrals/new", "planner@mercy.example");
   const clinic = inbox.html.match(/<option value="([0-9a-f-]{36})"[^>]*>Riverbend Home Health</);
   const start = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
-  const res = await fetch(`${base}/rpc/referrals/create`, {
+  const res = await fetch(`${base}/referrer/referrals/new`, {
     method: "POST",
     redirect: "manual",
     headers: {
@@ -94,7 +94,7 @@ async function sendReferral() {
       cookie: await cookieFor("planner@mercy.example"),
     },
     body: new URLSearchParams({
-      _page: "/referrer/referrals/new",
+      _rpc: "/rpc/referrals/create",
       patient_initials: "J.D.",
       zip: "43215",
       diagnosis: "I50.9",

@@ -41,6 +41,8 @@ test("sign-in without JavaScript: the error, what was typed, then the dashboard"
   await expect(page.getByLabel("Email address")).toHaveValue("director@riverbend.example");
   // A password is never written back into a page.
   await expect(page.locator("#password")).toHaveValue("");
+  // The answer is the page itself, at its own address.
+  expect(new URL(page.url()).pathname).toBe("/login");
 
   // Signing in from the page that answered the failed attempt.
   await page.getByLabel("Email address").fill("director@riverbend.example");
@@ -150,6 +152,7 @@ test("the vendor-packet form without JavaScript: errors, kept input, then the re
   await expect(form.getByLabel("Your name")).toHaveValue("Dana Ortiz");
   await expect(form.getByLabel("Organization")).toHaveValue("Mercy Regional Medical Center");
   await expect(form.getByLabel("What should we send?")).toHaveValue("sample_baa");
+  expect(new URL(page.url()).pathname).toBe("/trust");
 
   await form.getByLabel("Work email").fill("dana.ortiz@mercy.example.org");
   await form.getByRole("button", { name: "Request the packet" }).click();

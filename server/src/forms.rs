@@ -1,27 +1,32 @@
 //! Plain form posts: every form works before (and without) JavaScript.
 //!
 //! Pages are server-rendered and only islands hydrate, so a form is an
-//! ordinary `<form method="post" action="/rpc/…">`. A browser submitting
-//! one navigates: it asks for HTML (`Accept: text/html`), which a scripted
-//! call never does. For such a request this layer
+//! ordinary `<form method="post">`: a `ui::Form` posts to the page it is on
+//! (so the address bar keeps the page's address) and names its server
+//! function in a hidden `_rpc` field. A browser submitting one navigates:
+//! it asks for HTML (`Accept: text/html`), which a scripted call never
+//! does. For such a request this layer
 //!
-//! 1. runs the server function as a scripted call would (it asks for the
-//!    function's own answer; leptos_axum would otherwise answer a plain
+//! 1. runs the named server function as a scripted call would (it asks for
+//!    the function's own answer; leptos_axum would otherwise answer a plain
 //!    post with a bare redirect to the Referer and drop the outcome);
 //! 2. when the function redirected (signed in, referral sent: the next page
 //!    shows the result), answers `303 See Other` to that page;
-//! 3. otherwise renders the page the form was on (named by the form's
-//!    `_page` field, see `app::ui::Form`, else the same-origin Referer)
-//!    again, with the [`FormOutcome`] in the request's extensions, so the
-//!    page shows the function's result or the errors beside the fields,
-//!    with what was typed still there; the status is the function's (422
-//!    for rejected input), so nothing reads a failure as a success.
+//! 3. otherwise renders the form's page again with the [`FormOutcome`] in
+//!    the request's extensions, so the page shows the function's result or
+//!    the errors beside the fields, with what was typed still there; the
+//!    status is the function's (422 for rejected input), so nothing reads a
+//!    failure as a success.
+//!
+//! A plain post straight to `/rpc/…` (an island's `ActionForm` submitted
+//! before its wasm arrived) is answered the same way, with the Referer
+//! (same origin only) as the page.
 //!
 //! The page is rendered through the same router (sessions and all) as any
 //! request, with the submitter's cookies (updated by the function's own
 //! `Set-Cookie`), connection and client address.
 
-use app::ui::{FormOutcome, PAGE_FIELD};
+use app::ui::{FormOutcome, RPC_FIELD};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -50,16 +55,26 @@ pub async fn plain_posts(State(pages): State<Router>, req: Request, next: Next) 
     } else {
         Vec::new()
     };
-    // The page the form is on: its own field (a page rendered as the answer
-    // to a post stands at the function's address), else the Referer.
-    let named = fields
-        .iter()
-        .position(|(name, _)| name == PAGE_FIELD)
-        .map(|at| fields.remove(at).1);
-    let page = named
-        .as_deref()
-        .and_then(local_page)
-        .or_else(|| same_origin_page(&parts.headers));
+    let page = if parts.uri.path().starts_with(RPC_PREFIX) {
+        // Posted to the function itself (an island's `ActionForm` before it
+        // hydrates): the page is the Referer.
+        same_origin_page(&parts.headers)
+    } else {
+        // A `ui::Form` posts to its own page and names its function.
+        let named = fields
+            .iter()
+            .position(|(name, _)| name == RPC_FIELD)
+            .map(|at| fields.remove(at).1);
+        let Some(function) = named.as_deref().and_then(function_path) else {
+            // Not a form of ours: whatever the route says (405, mostly).
+            return next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+        };
+        let page = parts.uri.clone();
+        parts.uri = function;
+        Some(page)
+    };
     let original_headers = parts.headers.clone();
     let extensions = parts.extensions.clone();
     let action = parts.uri.path().to_owned();
@@ -67,9 +82,16 @@ pub async fn plain_posts(State(pages): State<Router>, req: Request, next: Next) 
     parts
         .headers
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    let answer = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    // Through the whole router: `next` is the route that was matched (the
+    // page's own, for a form posted to its page), not the function's.
+    let answer = match pages
+        .clone()
+        .oneshot(Request::from_parts(parts, Body::from(bytes)))
+        .await
+    {
+        Ok(answer) => answer,
+        Err(never) => match never {},
+    };
     let set_cookies: Vec<HeaderValue> = answer
         .headers()
         .get_all(header::SET_COOKIE)
@@ -118,7 +140,7 @@ pub async fn plain_posts(State(pages): State<Router>, req: Request, next: Next) 
 fn is_plain_form_post(req: &Request) -> bool {
     let headers = req.headers();
     req.method() == Method::POST
-        && req.uri().path().starts_with(RPC_PREFIX)
+        && !req.uri().path().starts_with("/api/")
         && headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -178,15 +200,15 @@ fn same_origin_page(headers: &HeaderMap) -> Option<Uri> {
     path_and_query.parse().ok()
 }
 
-/// A page address on this site named by a form: a path (not `//host`),
-/// never a server function's.
-fn local_page(path: &str) -> Option<Uri> {
-    if !path.starts_with('/') || path.starts_with("//") || path.starts_with(RPC_PREFIX) {
+/// The server function a form names: a path under [`RPC_PREFIX`], nothing
+/// else (not another site, not a page).
+fn function_path(path: &str) -> Option<Uri> {
+    if !path.starts_with(RPC_PREFIX) || path.contains("..") {
         return None;
     }
     path.parse::<Uri>()
         .ok()
-        .filter(|uri| uri.authority().is_none())
+        .filter(|uri| uri.authority().is_none() && uri.query().is_none())
 }
 
 /// The headers for rendering the page: the submitter's, as a navigation
@@ -274,16 +296,17 @@ mod tests {
     }
 
     #[test]
-    fn a_form_names_only_a_page_of_this_site() {
-        let page = |path: &str| local_page(path).map(|uri| uri.to_string());
+    fn a_form_names_only_a_server_function() {
+        let function = |path: &str| function_path(path).map(|uri| uri.to_string());
         assert_eq!(
-            page("/clinic/inbox/1?x=2").as_deref(),
-            Some("/clinic/inbox/1?x=2")
+            function("/rpc/auth/login").as_deref(),
+            Some("/rpc/auth/login")
         );
-        assert_eq!(page("//evil.example/login"), None);
-        assert_eq!(page("https://evil.example/"), None);
-        assert_eq!(page("/rpc/auth/login"), None);
-        assert_eq!(page("login"), None);
+        assert_eq!(function("/clinic/inbox"), None);
+        assert_eq!(function("//evil.example/rpc/x"), None);
+        assert_eq!(function("https://evil.example/rpc/x"), None);
+        assert_eq!(function("/rpc/../admin"), None);
+        assert_eq!(function("/rpc/x?y=1"), None);
     }
 
     #[test]

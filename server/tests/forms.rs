@@ -10,23 +10,25 @@ mod common;
 
 use common::{TestApp, PASSWORD};
 
-/// A plain form post as a browser sends it: a navigation asking for HTML.
+/// A `ui::Form` post as a browser sends it: to the page the form is on,
+/// naming its function, as a navigation asking for HTML.
 async fn post(
     app: &TestApp,
     client: &reqwest::Client,
-    endpoint: &str,
-    referer: Option<&str>,
+    page: &str,
+    function: &str,
     form: &[(&str, &str)],
 ) -> reqwest::Response {
-    let mut request = client
-        .post(app.url(&format!("/rpc/{endpoint}")))
+    let mut fields = vec![("_rpc", function)];
+    fields.extend_from_slice(form);
+    client
+        .post(app.url(page))
         .header("accept", "text/html,application/xhtml+xml")
         .header("sec-fetch-site", "same-origin")
-        .form(form);
-    if let Some(referer) = referer {
-        request = request.header("referer", app.url(referer));
-    }
-    request.send().await.unwrap()
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -36,10 +38,9 @@ async fn a_rejected_post_renders_its_page_with_the_errors_and_what_was_typed() {
     let res = post(
         &app,
         &browser,
-        "auth/login",
-        None,
+        "/login?next=%2Fclinic",
+        "/rpc/auth/login",
         &[
-            ("_page", "/login?next=%2Fclinic"),
             ("email", "nobody@riverbend.example"),
             ("password", "a wrong password 123"),
             ("next", "/clinic"),
@@ -62,8 +63,9 @@ async fn a_rejected_post_renders_its_page_with_the_errors_and_what_was_typed() {
     assert!(html.contains(r#"value="nobody@riverbend.example""#));
     // A password is never written back into a page.
     assert!(!html.contains("a wrong password 123"));
-    // The page was rendered at the address the form named (its query too).
-    assert!(html.contains(r#"name="_page" value="/login?next=%2Fclinic""#));
+    // The page rendered is the form's own, with its query: the next post
+    // from it goes there again.
+    assert!(html.contains(r#"action="/login?next=%2Fclinic""#), "{html}");
 }
 
 #[tokio::test]
@@ -79,10 +81,9 @@ async fn a_post_whose_function_redirects_answers_see_other_with_its_cookie() {
     let res = post(
         &app,
         &browser,
-        "auth/login",
-        Some("/login"),
+        "/login",
+        "/rpc/auth/login",
         &[
-            ("_page", "/login"),
             ("email", "ada@riverbend.example"),
             ("password", PASSWORD),
             ("next", ""),
@@ -106,14 +107,13 @@ async fn a_post_without_a_redirect_renders_its_result_on_its_page() {
     let app = TestApp::spawn().await;
     let browser = TestApp::browser();
     let form = [
-        ("_page", "/trust"),
         ("name", "Dana Ortiz"),
         ("email", "dana@mercy"),
         ("organization", "Mercy Regional"),
         ("packet", "sample_baa"),
         ("message", ""),
     ];
-    let rejected = post(&app, &browser, "trust/vendor-packet", None, &form).await;
+    let rejected = post(&app, &browser, "/trust", "/rpc/trust/vendor-packet", &form).await;
     assert_eq!(rejected.status(), 422);
     let html = rejected.text().await.unwrap();
     assert!(html.contains(r#"id="email-error""#), "{html}");
@@ -121,8 +121,8 @@ async fn a_post_without_a_redirect_renders_its_result_on_its_page() {
     assert!(html.contains(r#"value="Mercy Regional""#));
 
     let mut form = form;
-    form[2] = ("email", "dana.ortiz@mercy.example.org");
-    let accepted = post(&app, &browser, "trust/vendor-packet", None, &form).await;
+    form[1] = ("email", "dana.ortiz@mercy.example.org");
+    let accepted = post(&app, &browser, "/trust", "/rpc/trust/vendor-packet", &form).await;
     assert_eq!(accepted.status(), 200);
     let html = accepted.text().await.unwrap();
     assert!(html.contains("Request received"), "{html}");
@@ -137,22 +137,39 @@ async fn a_post_without_a_redirect_renders_its_result_on_its_page() {
 }
 
 #[tokio::test]
-async fn only_a_page_of_this_site_is_rendered_and_scripted_calls_are_untouched() {
+async fn a_form_names_only_a_server_function_and_scripted_calls_are_untouched() {
     let app = TestApp::spawn().await;
     let browser = TestApp::browser();
-    // A form naming another site's page: the Referer names the page.
-    let res = post(
-        &app,
-        &browser,
-        "trust/vendor-packet",
-        Some("/trust"),
-        &[("_page", "//evil.example/phish"), ("name", "")],
-    )
-    .await;
-    assert_eq!(res.status(), 400, "missing fields are a bad request");
+    // A form naming something else than a server function is not run.
+    for function in ["/api/v1/health", "//evil.example/rpc/x", "/rpc/../login"] {
+        let res = post(&app, &browser, "/trust", function, &[("name", "")]).await;
+        assert_eq!(res.status(), 405, "{function}");
+    }
+
+    // A plain post straight to the function (an island's form before its
+    // wasm arrived): the same-origin Referer is the page.
+    let res = browser
+        .post(app.url("/rpc/trust/vendor-packet"))
+        .header("accept", "text/html")
+        .header("sec-fetch-site", "same-origin")
+        .header("referer", app.url("/trust"))
+        .form(&[
+            ("name", ""),
+            ("email", ""),
+            ("organization", ""),
+            ("packet", ""),
+            ("message", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
-    assert!(html.contains("<title>Trust"), "{html}");
-    assert!(!html.contains("evil.example"));
+    assert!(
+        html.contains("<title>Trust portal · Carethread</title>"),
+        "{html}"
+    );
+    assert!(html.contains("Your name is required."));
 
     // A scripted call (asking for JSON) gets the function's JSON, as before.
     let res = app

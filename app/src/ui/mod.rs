@@ -22,5 +22,5 @@ pub use layout::{
 };
 pub use live::{this_page, LiveRefresh};
 pub use loaded::Loaded;
-pub use outcome::{server_action, submitted, use_outcome, Form, FormOutcome, PAGE_FIELD};
+pub use outcome::{server_action, submitted, use_outcome, Form, FormOutcome, RPC_FIELD};
 pub use table::{Column, Columns, DataTable};

@@ -1,7 +1,8 @@
 //! Forms that work before (and without) JavaScript.
 //!
 //! Pages are rendered on the server and only islands hydrate, so a form is
-//! a plain `<form method="post">` aimed at its server function. The server
+//! a plain `<form method="post">` posted to its own page, naming its server
+//! function. The server
 //! (`server/src/forms.rs`) runs the function and, unless the function
 //! redirects (to a receipt or the next page), renders the page the form was
 //! on again with a [`FormOutcome`] in the request: what the function
@@ -15,21 +16,16 @@
 //! - [`submitted`] gives a control the value that was submitted with a
 //!   rejected form, so nothing typed is lost (never for passwords: the
 //!   server drops those fields before they reach here);
-//! - [`Form`] is `ActionForm` plus the address of the page it is on (a
-//!   hidden `_page` field): a page rendered as the answer to a post stands
-//!   at the function's address, so its Referer cannot say where the next
-//!   post from it came from.
+//! - [`Form`] is the form itself: it posts to its own page and names the
+//!   function in a hidden `_rpc` field, so the page keeps its address.
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos::server_fn::client::Client;
-use leptos::server_fn::codec::PostUrl;
-use leptos::server_fn::request::ClientReq;
-use leptos::server_fn::{Http, ServerFn};
+use leptos::server_fn::ServerFn;
 use serde::de::DeserializeOwned;
 
-/// The hidden field that names the page a form is on.
-pub const PAGE_FIELD: &str = "_page";
+/// The hidden field that names a form's server function.
+pub const RPC_FIELD: &str = "_rpc";
 
 /// What a plain form post produced, handed to the page it came from. Put
 /// into the page request's extensions by the server; read from there.
@@ -110,29 +106,32 @@ pub fn submitted(name: &str) -> Option<String> {
     use_outcome().and_then(|outcome| outcome.rejected_value(name).map(str::to_owned))
 }
 
-/// A form for the server action `action`: Leptos's `ActionForm` (scripted
-/// inside an island, a plain post everywhere else) carrying the page's own
-/// address, so the server can render this page again with the outcome.
-/// Every form in the app is one of these.
+/// A form for the server action `action`: a plain `<form method="post">`
+/// that posts to the page it is on and names the function in a hidden
+/// field, so the server runs the function and answers with this page again
+/// (its outcome shown) or the next page, and the address bar keeps the
+/// page's address. It needs no script, so it works before and without
+/// JavaScript; pages do not hydrate, so it is the same with it. Every form
+/// in the app is one of these.
 #[component]
-pub fn Form<S, P>(
+pub fn Form<S>(
     /// The action the form submits.
     action: ServerAction<S>,
     children: Children,
 ) -> impl IntoView
 where
-    S: DeserializeOwned + ServerFn<Protocol = Http<PostUrl, P>> + Clone + Send + Sync + 'static,
-    <<S::Client as Client<S::Error>>::Request as ClientReq<S::Error>>::FormData:
-        From<leptos::web_sys::FormData>,
+    S: ServerFn + Send + Sync + 'static,
     S::Output: Send + Sync + 'static,
     S::Error: Send + Sync + 'static,
-    S::Client: Client<S::Error>,
 {
+    // The action is the form's identity (and its outcome's), nothing more
+    // is done with it here.
+    let _ = action;
     view! {
-        <ActionForm action>
-            <input type="hidden" name=PAGE_FIELD value=super::this_page()/>
+        <form method="post" action=super::this_page()>
+            <input type="hidden" name=RPC_FIELD value=S::PATH/>
             {children()}
-        </ActionForm>
+        </form>
     }
 }
 
