@@ -12,8 +12,11 @@
 #
 # It needs a server already running with the demo data, e.g. scripts/run.sh
 # in another terminal. Performance depends on what that server sends: a
-# debug build's wasm is several times a release one's, so the figures the
-# README quotes come from a release bundle (the README says how). With
+# debug build's wasm is about ten times a release one's, so the figures the
+# README quotes come from a release bundle (scripts/bench-lighthouse.sh). The
+# simulated LCP includes the wasm download whenever, in the real loopback
+# load, it finished before the first paint (usually so): the wasm's size
+# shows in LCP, and a debug build's LCP flips between ~1.5 and ~15 s. With
 # --check it exits 1 when a page scores below 100 for accessibility (those
 # audits are deterministic); performance is timing and is only printed.
 # The JSON reports are kept in target/lighthouse/.

@@ -66,3 +66,14 @@ test("Chromium reports the app installable", async ({ baseURL }) => {
     fs.rmSync(profile, { recursive: true, force: true });
   }
 });
+
+test("static assets travel compressed, pages never", async ({ request }) => {
+  for (const asset of ["/pkg/carethread.wasm", "/pkg/carethread.js", "/pkg/carethread.css"]) {
+    const res = await request.get(asset, { headers: { "accept-encoding": "br, gzip" } });
+    expect(res.status(), asset).toBe(200);
+    expect(res.headers()["content-encoding"], asset).toBe("br");
+  }
+  // A page can show a secret once: never compressed (BREACH).
+  const page = await request.get("/trust", { headers: { "accept-encoding": "br, gzip" } });
+  expect(page.headers()["content-encoding"]).toBeUndefined();
+});

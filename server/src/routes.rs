@@ -51,6 +51,7 @@ pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
     if let Some(mailbox) = dev_mailbox.filter(|_| !settings.production) {
         router = router.merge(crate::mail::mailbox::router(mailbox));
     }
+    let router = router.layer(static_compression());
     // Plain form posts render their page again through the whole router
     // (sessions included), so that layer sits outside the session layer.
     let pages = router.layer(sessions);
@@ -59,6 +60,37 @@ pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
         crate::forms::plain_posts,
     ));
     http::with_layers(router, settings)
+}
+
+/// Brotli (or gzip) for the static assets: the wasm, scripts, stylesheet,
+/// icons and manifest, what the size budget is measured in. Pages and API
+/// answers are never compressed: a page can show a secret once (a new API
+/// key, a webhook's signing secret) beside text an attacker could choose,
+/// and compressed sizes would leak it byte by byte (BREACH).
+fn static_compression(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{Predicate, SizeAbove};
+    const STATIC: [&str; 6] = [
+        "application/wasm",
+        "text/javascript",
+        "application/javascript",
+        "text/css",
+        "image/svg+xml",
+        "application/manifest+json",
+    ];
+    let is_static = |_: axum::http::StatusCode,
+                     _: axum::http::Version,
+                     headers: &axum::http::HeaderMap,
+                     _: &axum::http::Extensions| {
+        headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| STATIC.iter().any(|s| ct.starts_with(s)))
+    };
+    tower_http::compression::CompressionLayer::new()
+        .br(true)
+        .gzip(true)
+        .compress_when(SizeAbove::new(256).and(is_static))
 }
 
 /// The page routes, generated once per process. Generating them renders

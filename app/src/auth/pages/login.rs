@@ -60,7 +60,7 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </crate::ui::Form>
-            <p>
+            <p class="link-line">
                 <a href="/forgot-password">"Forgotten your password?"</a>
             </p>
             <p>
