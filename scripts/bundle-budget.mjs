@@ -59,16 +59,15 @@ const sessions = new Map();
 async function cookieFor(user) {
   if (!user) return "";
   if (sessions.has(user)) return sessions.get(user);
-  const res = await fetch(`${base}/rpc/auth/login`, {
+  const res = await fetch(`${base}/login`, {
     method: "POST",
     redirect: "manual",
     headers: {
       accept: "text/html",
       "content-type": "application/x-www-form-urlencoded",
       "sec-fetch-site": "same-origin",
-      referer: `${base}/login`,
     },
-    body: new URLSearchParams({ email: user, password: PASSWORD, next: "" }),
+    body: new URLSearchParams({ _rpc: "/rpc/auth/login", email: user, password: PASSWORD, next: "" }),
   });
   const cookie = res.headers
     .getSetCookie()
@@ -140,6 +139,17 @@ function assets(html) {
   return [...found].map((a) => (a.startsWith("/") ? a : `/${a}`));
 }
 
+// Every island a page names must be in the release bundle, or it would
+// silently never hydrate there (the end-to-end run uses a debug build).
+const bundleJs = readFileSync(`${BUNDLE}/carethread.js`, "utf8");
+const missing = new Set();
+function checkIslands(path, html) {
+  for (const m of html.matchAll(/<leptos-island[^>]*data-component="([^"]+)"/g)) {
+    if (!new RegExp(`export function ${m[1]}\\(`).test(bundleJs)) missing.add(`${m[1]} (on ${path})`);
+  }
+}
+const islandsSeen = new Set();
+
 const kb = (n) => (n / 1024).toFixed(1);
 const rows = [];
 for (const route of ROUTES) {
@@ -157,6 +167,8 @@ for (const route of ROUTES) {
   }
   const { status, html } = await page(path, route.user);
   if (status >= 500) throw new Error(`${path} answered ${status}`);
+  checkIslands(route.path, html);
+  for (const m of html.matchAll(/data-component="([^"]+)"/g)) islandsSeen.add(m[1].replace(/_\d+$/, ""));
   const totals = { css: 0, js: 0, wasm: 0 };
   for (const asset of assets(html)) {
     totals[asset.split(".").pop()] += await brotliSize(asset);
@@ -184,6 +196,11 @@ for (const r of rows) {
 }
 const largest = Math.max(...rows.map((r) => r.total));
 console.log(`largest first load: ${kb(largest)} KB of 150 KB (${rows.length} routes)`);
+console.log(`islands on these pages: ${[...islandsSeen].sort().join(", ") || "none"}`);
+if (missing.size) {
+  console.error(`islands missing from the release bundle: ${[...missing].join(", ")}`);
+  process.exit(1);
+}
 if (check && over) {
   console.error(`${over} route(s) over the 150 KB budget`);
   process.exit(1);

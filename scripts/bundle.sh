@@ -4,8 +4,8 @@
 # `wasm-release` profile (size-optimised, LTO), wasm-bindgen, then
 # `wasm-opt -Oz` (what `cargo leptos build --release` does), into
 # target/bundle/ with the stylesheet. Used by the size budget in the test
-# command and by scripts/bench-bundle.sh. Takes about 4 minutes warm, 8
-# cold, on 2 cores.
+# command and by scripts/bench-bundle.sh. About 1 minute once the wasm
+# dependencies are compiled in release (they are compiled once per cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh

@@ -66,15 +66,15 @@ if ! curl -fs -o /dev/null "$base/api/v1/health"; then
 fi
 
 # A session cookie for a demo user: the sign-in form posted as a browser
-# without JavaScript would (the Sec-Fetch-Site and Referer headers pass the
-# server's same-origin check); success is a 303 with the cookie.
+# without JavaScript would (to /login, naming its function; Sec-Fetch-Site
+# passes the server's same-origin check); success is a 303 with the cookie.
 sign_in() {
   local headers status cookie
-  headers=$(curl -sS -o /dev/null -D - -X POST "$base/rpc/auth/login" \
+  headers=$(curl -sS -o /dev/null -D - -X POST "$base/login" \
     -H 'Accept: text/html' \
     -H 'Content-Type: application/x-www-form-urlencoded' \
     -H 'Sec-Fetch-Site: same-origin' \
-    -H "Referer: $base/login" \
+    --data-urlencode "_rpc=/rpc/auth/login" \
     --data-urlencode "email=$1" --data-urlencode "password=$password" --data-urlencode "next=" | tr -d '\r')
   status=$(head -n 1 <<<"$headers" | cut -d ' ' -f 2)
   cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: *\([^;]*\).*/\1/p' <<<"$headers" | paste -sd ';' | sed 's/;/; /g')

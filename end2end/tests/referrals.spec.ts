@@ -82,7 +82,8 @@ test("a referral goes from the planner to the clinic's inbox and back", async ({
   await expect(staff.getByTestId("assigned")).toHaveText("Luis Moreno, RN");
   await clinic.close();
 
-  // Back on the planner's page, the status updates without a reload.
+  // Back on the planner's page, the status updates by itself (the page's
+  // LiveRefresh island asks for it again while nothing is in hand).
   await expect(page.getByTestId("referral-status")).toHaveText("Accepted", { timeout: 20_000 });
   await page.goto("/referrer");
   await expect(page.getByTestId("referrals").locator("tbody tr")).toHaveCount(before + 1);

@@ -13,9 +13,8 @@ pub fn hydrate() {
     use app::*;
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
-    // A marker for end-to-end tests (a click on an island before it
-    // hydrates is lost) and for styles that only make sense once the page
-    // is interactive.
+    // A marker for end-to-end tests: a click on an island before it
+    // hydrates is lost.
     if let Some(root) = leptos::prelude::document().document_element() {
         let _ = root.set_attribute("data-hydrated", "true");
     }

@@ -3,30 +3,30 @@
 //! Pages are server-rendered and only islands hydrate, so a form is an
 //! ordinary `<form method="post">`: a `ui::Form` posts to the page it is on
 //! (so the address bar keeps the page's address) and names its server
-//! function in a hidden `_rpc` field. A browser submitting one navigates:
-//! it asks for HTML (`Accept: text/html`), which a scripted call never
-//! does. For such a request this layer
+//! function in a hidden `_rpc` field (and, when a page has several forms
+//! for one function, which one in `_form`). A browser submitting one
+//! navigates: it asks for HTML (`Accept: text/html`), which a scripted call
+//! never does. For such a request this layer
 //!
-//! 1. runs the named server function as a scripted call would (it asks for
-//!    the function's own answer; leptos_axum would otherwise answer a plain
-//!    post with a bare redirect to the Referer and drop the outcome);
+//! 1. runs the named server function through the whole router, as a
+//!    scripted call would (asking for the function's own answer);
 //! 2. when the function redirected (signed in, referral sent: the next page
-//!    shows the result), answers `303 See Other` to that page;
+//!    shows the result), answers `303 See Other` to that page, if it is a
+//!    page of this site;
 //! 3. otherwise renders the form's page again with the [`FormOutcome`] in
 //!    the request's extensions, so the page shows the function's result or
 //!    the errors beside the fields, with what was typed still there; the
 //!    status is the function's (422 for rejected input), so nothing reads a
 //!    failure as a success.
 //!
-//! A plain post straight to `/rpc/…` (an island's `ActionForm` submitted
-//! before its wasm arrived) is answered the same way, with the Referer
-//! (same origin only) as the page.
-//!
-//! The page is rendered through the same router (sessions and all) as any
-//! request, with the submitter's cookies (updated by the function's own
-//! `Set-Cookie`), connection and client address.
+//! Every answer is `Cache-Control: no-store`: it can hold what a function
+//! shows once (a new API key, a webhook's secret) and must not outlive the
+//! page in a cache or the back/forward history. The page is rendered
+//! through the same router (sessions and all) as any request, with the
+//! submitter's cookies (updated by the function's own `Set-Cookie`),
+//! connection and client address. Anything else passes through untouched.
 
-use app::ui::{FormOutcome, RPC_FIELD};
+use app::ui::{FormOutcome, FORM_FIELD, RPC_FIELD};
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -34,6 +34,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceExt;
+use tower_sessions::cookie::Cookie;
 
 /// Where the server functions are mounted.
 const RPC_PREFIX: &str = "/rpc/";
@@ -41,40 +42,27 @@ const RPC_PREFIX: &str = "/rpc/";
 const BODY_LIMIT: usize = 256 * 1024;
 
 /// The layer's function; `pages` is the router (with its session layer)
-/// that renders the page again.
+/// that runs the function and renders the page again.
 pub async fn plain_posts(State(pages): State<Router>, req: Request, next: Next) -> Response {
     if !is_plain_form_post(&req) {
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        return no_store(StatusCode::PAYLOAD_TOO_LARGE.into_response());
     };
-    let mut fields = if is_urlencoded(&parts.headers) {
-        submitted_fields(&bytes)
-    } else {
-        Vec::new()
+    let mut fields = submitted_fields(&bytes);
+    let Some(function) = take(&mut fields, RPC_FIELD)
+        .as_deref()
+        .and_then(function_path)
+    else {
+        // Not a form of ours: whatever the route says (405, mostly).
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     };
-    let page = if parts.uri.path().starts_with(RPC_PREFIX) {
-        // Posted to the function itself (an island's `ActionForm` before it
-        // hydrates): the page is the Referer.
-        same_origin_page(&parts.headers)
-    } else {
-        // A `ui::Form` posts to its own page and names its function.
-        let named = fields
-            .iter()
-            .position(|(name, _)| name == RPC_FIELD)
-            .map(|at| fields.remove(at).1);
-        let Some(function) = named.as_deref().and_then(function_path) else {
-            // Not a form of ours: whatever the route says (405, mostly).
-            return next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
-        };
-        let page = parts.uri.clone();
-        parts.uri = function;
-        Some(page)
-    };
+    let instance = take(&mut fields, FORM_FIELD);
+    let page = std::mem::replace(&mut parts.uri, function);
     let original_headers = parts.headers.clone();
     let extensions = parts.extensions.clone();
     let action = parts.uri.path().to_owned();
@@ -83,7 +71,7 @@ pub async fn plain_posts(State(pages): State<Router>, req: Request, next: Next) 
         .headers
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     // Through the whole router: `next` is the route that was matched (the
-    // page's own, for a form posted to its page), not the function's.
+    // page's own), not the function's.
     let answer = match pages
         .clone()
         .oneshot(Request::from_parts(parts, Body::from(bytes)))
@@ -100,18 +88,20 @@ pub async fn plain_posts(State(pages): State<Router>, req: Request, next: Next) 
         .collect();
 
     // The function chose the next page: go there (GET), cookies and all.
-    let next_page = answer.headers().get(header::LOCATION).cloned();
-    let Some(page) = next_page.is_none().then_some(page).flatten() else {
-        let location = next_page.unwrap_or_else(|| HeaderValue::from_static("/"));
-        return see_other(location, &set_cookies);
-    };
+    if let Some(location) = answer.headers().get(header::LOCATION) {
+        if let Some(next_page) = location.to_str().ok().filter(|l| is_local(l)) {
+            return see_other(next_page, &set_cookies);
+        }
+        tracing::warn!(function = %action, "a redirect off this site was not followed");
+    }
 
     let status = answer.status();
     let Ok(body) = to_bytes(answer.into_body(), 4 * 1024 * 1024).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        return no_store(StatusCode::INTERNAL_SERVER_ERROR.into_response());
     };
     let outcome = FormOutcome {
         action,
+        instance,
         ok: status.is_success(),
         body: String::from_utf8_lossy(&body).into_owned(),
         fields,
@@ -134,13 +124,14 @@ pub async fn plain_posts(State(pages): State<Router>, req: Request, next: Next) 
     for cookie in set_cookies {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
-    response
+    no_store(response)
 }
 
 fn is_plain_form_post(req: &Request) -> bool {
     let headers = req.headers();
     req.method() == Method::POST
         && !req.uri().path().starts_with("/api/")
+        && !req.uri().path().starts_with(RPC_PREFIX)
         && headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -148,22 +139,18 @@ fn is_plain_form_post(req: &Request) -> bool {
         && headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.starts_with("application/x-www-form-urlencoded")
-                    || ct.starts_with("multipart/form-data")
-            })
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
 }
 
-fn is_urlencoded(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+/// Removes the field `name` and answers its value.
+fn take(fields: &mut Vec<(String, String)>, name: &str) -> Option<String> {
+    let at = fields.iter().position(|(field, _)| field == name)?;
+    Some(fields.remove(at).1)
 }
 
 /// The submitted fields to show again, without anything secret: the page
-/// gets them only to refill a rejected form, and a password is never
-/// written back into a page.
+/// gets them only to refill a rejected form, and a password, a key or a
+/// token is never written back into a page.
 fn submitted_fields(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body)
         .filter(|(name, _)| !is_secret(name))
@@ -179,27 +166,6 @@ fn is_secret(name: &str) -> bool {
             .any(|secret| name.contains(secret))
 }
 
-/// The path and query of the page that posted, from a Referer on this
-/// site (the Referrer-Policy is `same-origin`, so a browser always sends
-/// it here). Anything else is not rendered.
-fn same_origin_page(headers: &HeaderMap) -> Option<Uri> {
-    let referer = headers.get(header::REFERER)?.to_str().ok()?;
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let url = url::Url::parse(referer).ok()?;
-    let origin_host = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str()?),
-        None => url.host_str()?.to_owned(),
-    };
-    if !origin_host.eq_ignore_ascii_case(host) || url.path().starts_with(RPC_PREFIX) {
-        return None;
-    }
-    let path_and_query = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    };
-    path_and_query.parse().ok()
-}
-
 /// The server function a form names: a path under [`RPC_PREFIX`], nothing
 /// else (not another site, not a page).
 fn function_path(path: &str) -> Option<Uri> {
@@ -211,8 +177,15 @@ fn function_path(path: &str) -> Option<Uri> {
         .filter(|uri| uri.authority().is_none() && uri.query().is_none())
 }
 
+/// A page of this site: a path, not `//host` or `/\\host`, which browsers
+/// read as another site.
+fn is_local(location: &str) -> bool {
+    location.starts_with('/') && !location.starts_with("//") && !location.starts_with("/\\")
+}
+
 /// The headers for rendering the page: the submitter's, as a navigation
-/// (`GET`, HTML), with the cookies the function just set.
+/// (`GET`, HTML), with the cookies the function just set (and without
+/// those it just removed).
 fn page_headers(original: &HeaderMap, set_cookies: &[HeaderValue]) -> HeaderMap {
     let mut headers = original.clone();
     for name in [
@@ -224,43 +197,61 @@ fn page_headers(original: &HeaderMap, set_cookies: &[HeaderValue]) -> HeaderMap 
         headers.remove(name);
     }
     headers.insert(header::ACCEPT, HeaderValue::from_static("text/html"));
-    if !set_cookies.is_empty() {
-        let mut jar: Vec<(String, String)> = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        for set in set_cookies.iter().filter_map(|v| v.to_str().ok()) {
-            let Some((name, value)) = set.split(';').next().and_then(|p| p.split_once('=')) else {
-                continue;
-            };
-            jar.retain(|(k, _)| k != name.trim());
-            jar.push((name.trim().to_owned(), value.trim().to_owned()));
+    if set_cookies.is_empty() {
+        return headers;
+    }
+    let mut jar: Vec<(String, String)> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .map(|c| (c.name().to_owned(), c.value().to_owned()))
+        .collect();
+    for set in set_cookies.iter().filter_map(|v| v.to_str().ok()) {
+        let Ok(cookie) = Cookie::parse(set) else {
+            continue;
+        };
+        jar.retain(|(name, _)| name != cookie.name());
+        let removed = cookie.max_age().is_some_and(|age| age.is_zero())
+            || cookie
+                .expires_datetime()
+                .is_some_and(|at| at <= time::OffsetDateTime::now_utc());
+        if !removed {
+            jar.push((cookie.name().to_owned(), cookie.value().to_owned()));
         }
-        let cookie = jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        headers.remove(header::COOKIE);
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
+    }
+    headers.remove(header::COOKIE);
+    let cookie = jar
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        if !cookie.is_empty() {
             headers.insert(header::COOKIE, value);
         }
     }
     headers
 }
 
-fn see_other(location: HeaderValue, set_cookies: &[HeaderValue]) -> Response {
+fn see_other(location: &str, set_cookies: &[HeaderValue]) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
-    response.headers_mut().insert(header::LOCATION, location);
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
     for cookie in set_cookies {
         response
             .headers_mut()
             .append(header::SET_COOKIE, cookie.clone());
     }
+    no_store(response)
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -277,22 +268,11 @@ mod tests {
     }
 
     #[test]
-    fn only_a_referer_from_this_site_names_the_page_to_render() {
-        let page = |referer: &str| {
-            same_origin_page(&headers(&[
-                (header::HOST, "care.example:3000"),
-                (header::REFERER, referer),
-            ]))
-            .map(|uri| uri.to_string())
-        };
-        assert_eq!(
-            page("http://care.example:3000/login?next=%2Fclinic").as_deref(),
-            Some("/login?next=%2Fclinic")
-        );
-        assert_eq!(page("http://evil.example:3000/login"), None);
-        assert_eq!(page("http://care.example/login"), None);
-        assert_eq!(page("http://care.example:3000/rpc/login"), None);
-        assert_eq!(page("not a url"), None);
+    fn only_a_page_of_this_site_is_followed() {
+        assert!(is_local("/referrer/referrals/1"));
+        assert!(!is_local("//evil.example/"));
+        assert!(!is_local("/\\\\evil.example/"));
+        assert!(!is_local("https://evil.example/"));
     }
 
     #[test]
@@ -330,9 +310,12 @@ mod tests {
             (header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
             (header::ORIGIN, "http://care.example"),
         ]);
-        let set = [HeaderValue::from_static("id=new; Path=/; HttpOnly")];
+        let set = [
+            HeaderValue::from_static("id=new; Path=/; HttpOnly"),
+            HeaderValue::from_static("theme=; Path=/; Max-Age=0"),
+        ];
         let page = page_headers(&original, &set);
-        assert_eq!(page.get(header::COOKIE).unwrap(), "theme=dark; id=new");
+        assert_eq!(page.get(header::COOKIE).unwrap(), "id=new");
         assert!(page.get(header::CONTENT_TYPE).is_none());
         assert!(page.get(header::ORIGIN).is_none());
         assert_eq!(page.get(header::ACCEPT).unwrap(), "text/html");

@@ -47,8 +47,10 @@ async fn a_rejected_post_renders_its_page_with_the_errors_and_what_was_typed() {
         ],
     )
     .await;
-    // The function's status, so nothing reads the failure as a success.
+    // The function's status, so nothing reads the failure as a success;
+    // and never kept by a cache or the back/forward history.
     assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["cache-control"], "no-store");
     assert!(res.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -92,6 +94,7 @@ async fn a_post_whose_function_redirects_answers_see_other_with_its_cookie() {
     .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/clinic");
+    assert_eq!(res.headers()["cache-control"], "no-store");
     assert!(res
         .headers()
         .get_all("set-cookie")
@@ -141,35 +144,15 @@ async fn a_form_names_only_a_server_function_and_scripted_calls_are_untouched() 
     let app = TestApp::spawn().await;
     let browser = TestApp::browser();
     // A form naming something else than a server function is not run.
-    for function in ["/api/v1/health", "//evil.example/rpc/x", "/rpc/../login"] {
+    // (Were the first accepted, it would answer 401 for want of a key.)
+    for function in [
+        "/api/v1/discharge-referrals",
+        "//evil.example/rpc/x",
+        "/rpc/../login",
+    ] {
         let res = post(&app, &browser, "/trust", function, &[("name", "")]).await;
         assert_eq!(res.status(), 405, "{function}");
     }
-
-    // A plain post straight to the function (an island's form before its
-    // wasm arrived): the same-origin Referer is the page.
-    let res = browser
-        .post(app.url("/rpc/trust/vendor-packet"))
-        .header("accept", "text/html")
-        .header("sec-fetch-site", "same-origin")
-        .header("referer", app.url("/trust"))
-        .form(&[
-            ("name", ""),
-            ("email", ""),
-            ("organization", ""),
-            ("packet", ""),
-            ("message", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let html = res.text().await.unwrap();
-    assert!(
-        html.contains("<title>Trust portal · Carethread</title>"),
-        "{html}"
-    );
-    assert!(html.contains("Your name is required."));
 
     // A scripted call (asking for JSON) gets the function's JSON, as before.
     let res = app
@@ -188,4 +171,102 @@ async fn a_form_names_only_a_server_function_and_scripted_calls_are_untouched() 
     assert_eq!(res.status(), 422);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["code"], "validation_failed");
+}
+
+/// The developer console's key: kept in a cookie scoped to the developer
+/// page and bound to the session by its fingerprint, never written into a
+/// page, and gone with the session.
+#[tokio::test]
+async fn the_console_key_lives_in_this_session_only() {
+    let app = TestApp::spawn().await;
+    let org = app.org("referrer", "Mercy General Hospital").await;
+    let key = server::operator::create_api_key(&app.urls.admin, org, "console")
+        .await
+        .unwrap();
+    let browser = TestApp::browser();
+    let res = post(
+        &app,
+        &browser,
+        "/developers",
+        "/rpc/developer/use-key",
+        &[("key", &key)],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("ct_dev_key="))
+        .expect("the key cookie");
+    for attribute in ["Path=/developers", "HttpOnly", "SameSite=Strict"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Using ct_live_"), "{html}");
+    assert!(!html.contains(&key), "the key is never written into a page");
+
+    // The console works with it (and the key still is not in the page).
+    let tried = post(
+        &app,
+        &browser,
+        "/developers",
+        "/rpc/developer/try",
+        &[
+            ("method", "GET"),
+            ("path", "/api/v1/geo/zip/43215"),
+            ("body", ""),
+        ],
+    )
+    .await;
+    assert_eq!(tried.status(), 200);
+    let html = tried.text().await.unwrap();
+    assert!(html.contains("200 OK"), "{html}");
+    assert!(!html.contains(&key));
+
+    // The same cookie in another session (a new person on the same
+    // browser after this session ended, a planted cookie) is ignored.
+    let key_cookie = cookie.split(';').next().unwrap().to_owned();
+    let stranger = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = stranger
+        .get(app.url("/developers"))
+        .header("cookie", &key_cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Using ct_live_"), "{page}");
+    let refused = stranger
+        .post(app.url("/developers"))
+        .header("accept", "text/html")
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", &key_cookie)
+        .form(&[
+            ("_rpc", "/rpc/developer/try"),
+            ("method", "GET"),
+            ("path", "/api/v1/geo/zip/43215"),
+            ("body", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422, "no key in this session");
+
+    // Forgetting it ends it in this session too.
+    let forgot = post(
+        &app,
+        &browser,
+        "/developers",
+        "/rpc/developer/forget-key",
+        &[],
+    )
+    .await;
+    assert_eq!(forgot.status(), 200);
+    assert!(!forgot.text().await.unwrap().contains("Using ct_live_"));
 }

@@ -142,7 +142,8 @@ fn only_the_credential_checks_vouch_for_a_principal() {
 }
 
 /// Every form works before and without JavaScript (issue 12): a form is a
-/// `ui::Form` (the page's address rides along, see `server/src/forms.rs`)
+/// `ui::Form` (it names its function, see `server/src/forms.rs`; a raw
+/// `<form method="post">` does not)
 /// over an action made by `ui::server_action` (which takes the outcome of
 /// a plain post), never Leptos's `ActionForm` or `ServerAction::new`
 /// directly; and interactivity is an `#[island]`, never an event handler
@@ -153,9 +154,13 @@ fn forms_go_through_ui_form_and_handlers_live_in_islands() {
     let mut bare = Vec::new();
     let mut stray_handlers = Vec::new();
     for (rel, code) in sources(&app) {
+        // A raw posting form would skip the `_rpc` field and the outcome.
+        let raw_post = code.contains("<form") && code.contains("method=\"post\"");
         if rel != "ui/outcome.rs"
             && (code.contains("<ActionForm")
-                || code.contains("ServerAction::<") && code.contains(">::new()"))
+                || code.contains("ServerAction::new(")
+                || code.contains("ServerAction::<") && code.contains(">::new()")
+                || raw_post)
         {
             bare.push(rel.clone());
         }

@@ -75,7 +75,6 @@ fn AuditLog(
         events,
         next_before,
     } = page;
-    let verifying = verify.pending();
     let status = verify.value();
     view! {
         <h1>"Audit log"</h1>
@@ -85,8 +84,8 @@ fn AuditLog(
         <BreakGlassGrants grants=break_glass/>
         <div class="panel">
             <crate::ui::Form action=verify attr:class="inline-form">
-                <button type="submit" class="button" disabled=move || verifying.get()>
-                    {move || if verifying.get() { "Checking…" } else { "Verify the chain" }}
+                <button type="submit" class="button">
+                    "Verify the chain"
                 </button>
             </crate::ui::Form>
             <div role="status" data-testid="chain-status">

@@ -36,4 +36,4 @@ pub use pages::{
 };
 pub use password::{NewPassword, PASSWORD_MAX, PASSWORD_MIN};
 #[cfg(feature = "ssr")]
-pub use session::{require, RequestMeta};
+pub use session::{request_cookie, require, RequestMeta};

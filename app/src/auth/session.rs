@@ -2,7 +2,8 @@
 //!
 //! A browser's `HttpOnly` cookie names a tower-sessions record (in the
 //! `web_sessions` table); the record holds a [`SessionClaim`] — ids only —
-//! written at sign-in. Every request that needs a principal re-checks the
+//! written at sign-in (and, on the developer page, the SHA-256 of the API
+//! key in use, see `crate::developer`). Every request that needs a principal re-checks the
 //! claim against the database in the transaction it then uses, so a
 //! revoked session, an ended membership, a changed role, an idle or an
 //! absolute timeout all take effect on the very next request:
@@ -90,6 +91,20 @@ impl RequestMeta {
             .map(|ua| ua.chars().take(400).collect());
         Self { ip, user_agent }
     }
+}
+
+/// The value of the cookie `name` on the current request, if it has one.
+pub fn request_cookie(name: &str) -> Option<String> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(tower_sessions::cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
 }
 
 /// The session of the current server-function or page request.

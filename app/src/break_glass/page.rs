@@ -27,10 +27,7 @@ pub fn BreakGlassPage() -> impl IntoView {
         query.with(|q| q.get("referral").and_then(|r| r.parse::<ReferralId>().ok()))
     });
     let open = crate::ui::server_action::<OpenBreakGlass>();
-    let options = Resource::new(
-        move || (org.get(), open.version().get()),
-        |(org, _)| break_glass_options(org),
-    );
+    let options = Resource::new(move || org.get(), break_glass_options);
     view! {
         <Title text="Break-glass access · Carethread"/>
         <div class="page">
@@ -87,7 +84,6 @@ fn OrganizationPicker(
 #[component]
 fn OpenForm(org: OrganizationId, open: ServerAction<OpenBreakGlass>) -> impl IntoView {
     let error = action_error(open.value());
-    let pending = open.pending();
     let minutes = field_error(error, "minutes");
     let minutes_invalid = move || minutes.with(Option::is_some);
     view! {
@@ -135,7 +131,7 @@ fn OpenForm(org: OrganizationId, open: ServerAction<OpenBreakGlass>) -> impl Int
                             .collect_view()}
                     </select>
                 </div>
-                <button type="submit" class="button" disabled=move || pending.get()>
+                <button type="submit" class="button">
                     "Open access"
                 </button>
             </crate::ui::Form>
@@ -168,7 +164,7 @@ fn GrantReads(
             </p>
             <p>{format!("Reason: {}", grant.reason)}</p>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading the referral…"</p> }>
+        <Suspense fallback=|| view! { <p class="loading">"Loading the referral…"</p> }>
             {move || {
                 detail
                     .get()
@@ -178,10 +174,10 @@ fn GrantReads(
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
                     })
             }}
-        </Transition>
+        </Suspense>
         <section class="section" aria-labelledby="referrals-heading">
             <h2 id="referrals-heading">"Referrals"</h2>
-            <Loaded resource=list loading="Loading referrals…" keep=true ok=move |page| view! { <ReferralRows org page/> }/>
+            <Loaded resource=list loading="Loading referrals…" ok=move |page| view! { <ReferralRows org page/> }/>
         </section>
     }
 }

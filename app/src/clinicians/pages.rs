@@ -17,12 +17,12 @@ use leptos_meta::Title;
 #[component]
 pub fn ClinicianProfilePage() -> impl IntoView {
     let save = crate::ui::server_action::<SaveOwnProfile>();
-    let profile = Resource::new(move || save.version().get(), |_| get_own_profile());
+    let profile = Resource::new(|| (), |_| get_own_profile());
     view! {
         <Title text="Your clinician profile · Carethread"/>
         <div class="page">
             <h1>"Your clinician profile"</h1>
-            <Loaded resource=profile loading="Loading…" keep=true ok=move |profile| view! { <Profile profile save/> }/>
+            <Loaded resource=profile loading="Loading…" ok=move |profile| view! { <Profile profile save/> }/>
         </div>
     }
 }
@@ -69,7 +69,6 @@ fn Profile(profile: Option<ClinicianProfile>, save: ServerAction<SaveOwnProfile>
     });
     let error = action_error(save.value());
     let saved = move || save.value().with(|v| matches!(v, Some(Ok(()))));
-    let pending = save.pending();
     let p = profile;
     let license = p.as_ref().and_then(|p| p.licenses.first().cloned());
     let mask = p.as_ref().map_or(0b001_1111, |p| p.available_days);
@@ -136,7 +135,8 @@ fn Profile(profile: Option<ClinicianProfile>, save: ServerAction<SaveOwnProfile>
                             let name = format!("day_{}", day.to_lowercase());
                             let label_for = name.clone();
                             let input_id = name.clone();
-                            let on = mask & (1 << i) != 0;
+                            // As submitted after a rejected save, else as saved.
+                            let on = crate::ui::checked(&name, mask & (1 << i) != 0);
                             view! {
                                 <label class="check" for=label_for>
                                     <input type="checkbox" id=input_id name=name checked=on/>
@@ -147,7 +147,7 @@ fn Profile(profile: Option<ClinicianProfile>, save: ServerAction<SaveOwnProfile>
                     </div>
                     <TextField name="slots" label="New patients you can take now" inputmode="numeric" required=true value=p.as_ref().map(|p| p.open_slots.to_string()) error=field_error(error, "slots")/>
                 </fieldset>
-                <button type="submit" class="button" disabled=move || pending.get()>"Save profile"</button>
+                <button type="submit" class="button">"Save profile"</button>
             </crate::ui::Form>
         </section>
     }
@@ -182,10 +182,7 @@ fn license_verification(l: &License) -> impl IntoView {
 pub fn VerificationQueuePage() -> impl IntoView {
     let verify = crate::ui::server_action::<SetVerification>();
     let verify_license = crate::ui::server_action::<SetLicenseVerification>();
-    let queue = Resource::new(
-        move || (verify.version().get(), verify_license.version().get()),
-        |_| verification_queue(),
-    );
+    let queue = Resource::new(|| (), |_| verification_queue());
     let error = action_error(verify.value());
     let license_error = action_error(verify_license.value());
     view! {
@@ -195,7 +192,7 @@ pub fn VerificationQueuePage() -> impl IntoView {
             <p class="lede">"Check each NPI and each state license before the clinician is matched to referrals: a clinician is matched only in states where their license is verified. Those waiting come first."</p>
             <ErrorSummary error title="That change was not made"/>
             <ErrorSummary error=license_error title="That license was not decided"/>
-            <Loaded resource=queue loading="Loading…" keep=true ok=move |list| view! { <Queue list verify verify_license/> }/>
+            <Loaded resource=queue loading="Loading…" ok=move |list| view! { <Queue list verify verify_license/> }/>
         </div>
     }
 }

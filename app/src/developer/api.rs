@@ -10,12 +10,17 @@
 //! - Everything else works with an API key typed into the page, exactly
 //!   as the API does: the key is resolved and counted against its rate
 //!   limit like any API request, and the webhook operations are the API's.
-//!   "Use this key" checks the key and keeps it in a cookie for the
-//!   browser session ([`KEY_COOKIE`]: `HttpOnly`, `SameSite=Strict`, no
-//!   expiry, `Secure` over https), so the page's forms are plain forms that
-//!   work without JavaScript and the key is never written into a page or
-//!   an address; "Forget this key" clears it. A function's `key` argument,
-//!   when given, wins over the cookie (API-style callers).
+//!   "Use this key" checks the key and keeps it in a cookie scoped to the
+//!   developer page ([`KEY_COOKIE`]: `Path=/developers`, `HttpOnly`,
+//!   `SameSite=Strict`, `Secure` over https, no expiry), bound to the
+//!   visitor's session: the session record holds the key's SHA-256 (never
+//!   the key) and a cookie whose key does not match it is ignored, so
+//!   signing out, a revoked or expired session, or another person's
+//!   session on the same browser ends the key too. The page's forms are
+//!   plain forms that work without JavaScript, and the key is never
+//!   written into a page or an address; "Forget this key" clears both. A
+//!   function's `key` argument, when given, wins over the cookie
+//!   (API-style callers).
 //!   "Try a request" sends the request through the API router itself, in
 //!   process, so the answer is what a client would get.
 
@@ -73,8 +78,8 @@ pub async fn revoke_key(id: ApiKeyId) -> Result<(), AppError> {
 /// The cookie that keeps the key in use on the developer page.
 pub const KEY_COOKIE: &str = "ct_dev_key";
 
-/// How a key in use is shown: its first 20 characters (environment and
-/// key id), never the secret part.
+/// How a key in use is shown: its first 20 characters (the environment
+/// and the start of the key id), never the secret part.
 pub fn masked_key(key: &str) -> String {
     let shown: String = key.chars().take(20).collect();
     format!("{shown}…")
@@ -90,20 +95,20 @@ pub async fn use_key(key: String) -> Result<String, AppError> {
     }
     // Resolving is the check; nothing is done with the transaction.
     drop(ssr::key_tx(&key).await?);
-    ssr::set_key_cookie(Some(&key))?;
+    ssr::keep_key(Some(&key)).await?;
     Ok(masked_key(&key))
 }
 
 /// Forgets the key kept for this browser session.
 #[rpc(prefix = "/rpc", endpoint = "developer/forget-key")]
 pub async fn forget_key() -> Result<(), AppError> {
-    ssr::set_key_cookie(None)
+    ssr::keep_key(None).await
 }
 
 /// The key kept for this browser session, as shown.
 #[rpc(prefix = "/rpc", endpoint = "developer/key-in-use")]
 pub async fn key_in_use() -> Result<Option<String>, AppError> {
-    let key = ssr::chosen_key(String::new());
+    let key = ssr::chosen_key(String::new()).await;
     Ok((!key.is_empty()).then(|| masked_key(&key)))
 }
 
@@ -115,14 +120,14 @@ pub async fn try_request(
     path: String,
     #[server(default)] body: String,
 ) -> Result<TryResult, AppError> {
-    ssr::try_request(&ssr::chosen_key(key), &method, &path, &body).await
+    ssr::try_request(&ssr::chosen_key(key).await, &method, &path, &body).await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks")]
 pub async fn list_webhooks(
     #[server(default)] key: String,
 ) -> Result<Vec<WebhookEndpoint>, AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
     let found = super::webhooks::list(&mut tx).await?;
     tx.commit().await?;
     Ok(found)
@@ -152,7 +157,7 @@ pub async fn register_webhook(
     .filter(|(on, _)| on.is_some())
     .map(|(_, name)| name.to_owned())
     .collect();
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
     let created = super::webhooks::register(
         &mut tx,
         &url,
@@ -170,7 +175,7 @@ pub async fn webhook_deliveries(
     #[server(default)] key: String,
     endpoint: WebhookEndpointId,
 ) -> Result<Vec<WebhookDelivery>, AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
     let found = super::webhooks::deliveries(&mut tx, endpoint, 25).await?;
     tx.commit().await?;
     Ok(found)
@@ -181,7 +186,7 @@ pub async fn ping_webhook(
     #[server(default)] key: String,
     endpoint: WebhookEndpointId,
 ) -> Result<WebhookDeliveryId, AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
     let id = super::webhooks::ping(&mut tx, endpoint).await?;
     tx.commit().await?;
     Ok(id)
@@ -193,7 +198,7 @@ pub async fn resend_webhook(
     endpoint: WebhookEndpointId,
     delivery: WebhookDeliveryId,
 ) -> Result<(), AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
     super::webhooks::resend(&mut tx, endpoint, delivery).await?;
     tx.commit().await?;
     Ok(())
@@ -204,7 +209,7 @@ pub async fn disable_webhook(
     #[server(default)] key: String,
     endpoint: WebhookEndpointId,
 ) -> Result<(), AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key)).await?;
+    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
     super::webhooks::disable(&mut tx, endpoint).await?;
     tx.commit().await?;
     Ok(())
@@ -337,61 +342,59 @@ pub(crate) mod ssr {
         Ok(())
     }
 
+    /// The session record's entry for the fingerprint of the key in use.
+    const KEY_FINGERPRINT: &str = "developer_key_sha256";
+
+    fn fingerprint(key: &str) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(key.as_bytes()))
+    }
+
     /// `key` when one was given, else the one kept in [`super::KEY_COOKIE`]
-    /// (empty when there is none).
-    pub fn chosen_key(key: String) -> String {
+    /// when it matches the fingerprint in this session (empty otherwise).
+    pub async fn chosen_key(key: String) -> String {
         if !key.trim().is_empty() {
             return key;
         }
-        leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| {
-                parts
-                    .headers
-                    .get_all(http::header::COOKIE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(|v| v.split(';'))
-                    .filter_map(|pair| pair.trim().split_once('='))
-                    .find(|(name, _)| *name == super::KEY_COOKIE)
-                    .map(|(_, value)| value.to_owned())
-            })
-            .unwrap_or_default()
+        let Some(kept) = crate::auth::request_cookie(super::KEY_COOKIE) else {
+            return String::new();
+        };
+        let Ok(session) = crate::auth::session::current_session().await else {
+            return String::new();
+        };
+        match session.get::<String>(KEY_FINGERPRINT).await {
+            Ok(Some(expected)) if expected == fingerprint(&kept) => kept,
+            _ => String::new(),
+        }
     }
 
-    /// Keeps `key` for the browser session (or forgets it with `None`).
-    pub fn set_key_cookie(key: Option<&str>) -> Result<(), AppError> {
+    /// Keeps `key` for this session and the developer page (or forgets it
+    /// with `None`): the cookie, and its fingerprint in the session record.
+    pub async fn keep_key(key: Option<&str>) -> Result<(), AppError> {
+        use tower_sessions::cookie::{Cookie, SameSite};
         let state = crate::state::app_state()?;
-        let secure = if state.settings.served_over_https() {
-            "; Secure"
-        } else {
-            ""
+        let session = crate::auth::session::current_session().await?;
+        let stored = match key {
+            Some(key) => session.insert(KEY_FINGERPRINT, fingerprint(key)).await,
+            None => session.remove::<String>(KEY_FINGERPRINT).await.map(drop),
         };
-        let cookie = match key {
-            // Keys are `ct_<env>_<id>_<secret>`: nothing a cookie must quote.
-            Some(key)
-                if key
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
-            {
-                format!(
-                    "{}={key}; Path=/; HttpOnly; SameSite=Strict{secure}",
-                    super::KEY_COOKIE
-                )
-            }
-            Some(_) => {
-                return Err(AppError::invalid(
-                    "key",
-                    "That key is not valid, or it was revoked.",
-                ))
-            }
-            None => format!(
-                "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
-                super::KEY_COOKIE
-            ),
-        };
+        stored.map_err(|error| {
+            tracing::error!(%error, "could not keep the developer key in the session");
+            AppError::Unavailable
+        })?;
+        let mut cookie = Cookie::build((super::KEY_COOKIE, key.unwrap_or_default().to_owned()))
+            .path("/developers")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(state.settings.served_over_https())
+            .build();
+        if key.is_none() {
+            cookie.make_removal();
+        }
+        let value =
+            http::HeaderValue::from_str(&cookie.to_string()).map_err(|_| AppError::Internal)?;
         let options = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
             .ok_or(AppError::Internal)?;
-        let value = http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?;
         options.append_header(http::header::SET_COOKIE, value);
         Ok(())
     }

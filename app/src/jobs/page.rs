@@ -10,7 +10,7 @@ use leptos_meta::Title;
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let retry = crate::ui::server_action::<RetryJob>();
-    let overview = Resource::new(move || retry.version().get(), |_| load_jobs());
+    let overview = Resource::new(|| (), |_| load_jobs());
     let error = action_error(retry.value());
     view! {
         <Title text="Background jobs · Carethread"/>
@@ -22,7 +22,7 @@ pub fn JobsPage() -> impl IntoView {
                 "then stops here as dead until you retry it."
             </p>
             <ErrorSummary error title="That job was not retried"/>
-            <Loaded resource=overview loading="Loading…" keep=true ok=move |overview| view! { <Overview overview retry/> }/>
+            <Loaded resource=overview loading="Loading…" ok=move |overview| view! { <Overview overview retry/> }/>
         </div>
     }
 }

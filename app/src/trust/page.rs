@@ -258,7 +258,6 @@ fn SubprocessorRow(s: Subprocessor) -> impl IntoView {
 fn VendorPacketSection() -> impl IntoView {
     let action = crate::ui::server_action::<RequestVendorPacket>();
     let value = action.value();
-    let pending = action.pending();
     let error = action_error(value);
     let receipt = Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.clone().ok())));
     let field_error = move |name: &'static str| field_error(error, name);
@@ -311,8 +310,8 @@ fn VendorPacketSection() -> impl IntoView {
                                 hint="Please do not include patient information."
                                 error=field_error("message")
                             />
-                            <button type="submit" class="button" disabled=move || pending.get()>
-                                {move || if pending.get() { "Sending…" } else { "Request the packet" }}
+                            <button type="submit" class="button">
+                                "Request the packet"
                             </button>
                         </crate::ui::Form>
                     }

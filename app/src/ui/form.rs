@@ -1,7 +1,8 @@
 //! Form controls with labels, hints and inline errors wired for assistive
-//! technology. Errors come from the server's [`crate::error::AppError`] and
-//! are passed in as signals, so a control shows its message the moment a
-//! submission is rejected, and keeps what the person typed.
+//! technology. Errors come from the server's [`crate::error::AppError`]
+//! (the action's value, set from a rejected post's outcome), and a control
+//! refills from what was submitted with its form (`super::submitted`), so
+//! nothing typed is lost.
 
 use super::outcome::submitted;
 use crate::error::AppError;
@@ -98,12 +99,12 @@ pub fn TextField(
 ) -> impl IntoView {
     let invalid = move || error.with(Option::is_some);
     let status_id = format!("{name}-status");
-    // After a rejected plain post, what was typed (never a password).
-    let value = value.or_else(|| {
-        (input_type != "password")
-            .then(|| submitted(name))
-            .flatten()
-    });
+    // After a rejected plain post, what was typed wins over what was saved
+    // (never a password).
+    let value = (input_type != "password")
+        .then(|| submitted(name))
+        .flatten()
+        .or(value);
     view! {
         <div class="field" class:field--invalid=invalid>
             <FieldLabel name label required/>

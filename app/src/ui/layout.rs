@@ -74,12 +74,12 @@ pub fn SiteHeader() -> impl IntoView {
                     <img src="/icons/logo.svg" alt="" width="28" height="28"/>
                     <span class="brand__name">"Carethread"</span>
                 </a>
-                <Transition fallback=|| view! { <PublicNav/> }>
+                <Suspense fallback=|| view! { <PublicNav/> }>
                     {move || match signed_in() {
                         Some(user) => view! { <MemberNav user/> }.into_any(),
                         None => view! { <PublicNav/> }.into_any(),
                     }}
-                </Transition>
+                </Suspense>
             </div>
         </header>
     }

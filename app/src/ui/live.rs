@@ -1,14 +1,18 @@
 //! [`LiveRefresh`]: keeps a server-rendered page current while it is open.
 //!
 //! Pages are rendered on the server, so "live" means asking for the page
-//! again. The island does that every `secs` seconds, only while the tab is
-//! visible and nobody is typing in a form on it, and always as a `GET` of
-//! the page's own address (a page rendered as the answer to a form post
-//! must never post again). Without JavaScript it is a plain link.
+//! again. The island does that every `secs` seconds, always as a `GET` of
+//! the page's own address, and only while the tab is visible and nothing
+//! on the page is in hand: no control focused or changed from what the
+//! page arrived with, no disclosure open. Updating can be paused (WCAG
+//! 2.2.2); the switch appears once the island runs. Without JavaScript it
+//! is a plain "Refresh" link. Pages answering a form post do not render it
+//! (the outcome shown there would be lost).
 
 use leptos::prelude::*;
 
-/// A "Refresh" link, and with JavaScript a refresh every `secs` seconds.
+/// A "Refresh" link, and with JavaScript a refresh every `secs` seconds
+/// that can be paused.
 #[island]
 pub fn LiveRefresh(
     /// Seconds between refreshes.
@@ -16,16 +20,16 @@ pub fn LiveRefresh(
     /// The page's own address (path and query).
     href: String,
 ) -> impl IntoView {
+    let auto = RwSignal::new(true);
+    // Hidden until the island runs: without script the switch would lie.
+    let running = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     {
+        running.set(true);
         let target = href.clone();
         let handle = set_interval_with_handle(
             move || {
-                let document = document();
-                let typing = document.active_element().is_some_and(|element| {
-                    matches!(element.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
-                });
-                if !document.hidden() && !typing {
+                if auto.get_untracked() && !document().hidden() && !in_hand() {
                     let _ = window().location().replace(&target);
                 }
             },
@@ -39,34 +43,52 @@ pub fn LiveRefresh(
     }
     view! {
         <p class="live">
-            <a href=href data-refresh-every=secs>"Refresh"</a>
+            <a href=href>"Refresh"</a>
+            <label class="live__auto" hidden=move || !running.get()>
+                <input
+                    type="checkbox"
+                    checked=true
+                    prop:checked=move || auto.get()
+                    on:change=move |ev| auto.set(event_target_checked(&ev))
+                />
+                {format!(" Update every {secs} s")}
+            </label>
         </p>
     }
 }
 
-/// The address of the page being rendered (path and query): the router's
-/// on the server; in an island, where there is no router, the window's.
-pub fn this_page() -> String {
-    #[cfg(feature = "ssr")]
-    let (path, query) = {
-        let location = leptos_router::hooks::use_location();
-        (
-            location.pathname.get_untracked(),
-            location.search.get_untracked(),
-        )
-    };
-    #[cfg(not(feature = "ssr"))]
-    let (path, query) = {
-        let location = window().location();
-        (
-            location.pathname().unwrap_or_default(),
-            location.search().unwrap_or_default(),
-        )
-    };
-    let query = query.trim_start_matches('?');
-    if query.is_empty() {
-        path
-    } else {
-        format!("{path}?{query}")
+/// Whether the person is in the middle of something on the page: a form
+/// control focused or changed, or a disclosure open.
+#[cfg(feature = "hydrate")]
+fn in_hand() -> bool {
+    use leptos::wasm_bindgen::JsCast;
+    use web_sys::{HtmlInputElement, HtmlOptionElement, HtmlTextAreaElement};
+    let document = document();
+    let focused = document.active_element().is_some_and(|element| {
+        matches!(element.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+    });
+    if focused || matches!(document.query_selector("details[open]"), Ok(Some(_))) {
+        return true;
     }
+    let Ok(controls) = document.query_selector_all("form input, form textarea, form option") else {
+        return false;
+    };
+    (0..controls.length())
+        .filter_map(|i| controls.item(i))
+        .any(|node| {
+            if let Some(input) = node.dyn_ref::<HtmlInputElement>() {
+                match input.type_().as_str() {
+                    "checkbox" | "radio" => input.checked() != input.default_checked(),
+                    "hidden" | "submit" | "button" => false,
+                    _ => input.value() != input.default_value(),
+                }
+            } else if let Some(text) = node.dyn_ref::<HtmlTextAreaElement>() {
+                text.default_value()
+                    .is_ok_and(|saved| saved != text.value())
+            } else if let Some(option) = node.dyn_ref::<HtmlOptionElement>() {
+                option.selected() != option.default_selected()
+            } else {
+                false
+            }
+        })
 }

@@ -11,14 +11,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// Renders `resource`: `loading` while it loads, [`ErrorNotice`] on an
-/// error, `ok(value)` on success. With `keep`, a reload keeps showing the
-/// previous content instead of the loading line (a `Transition`; pages that
-/// refetch after an action use it).
+/// error, `ok(value)` on success. Pages render with `SsrMode::Async`, so
+/// the value is there before the page is sent; the loading line is what an
+/// out-of-order render (the not-found fallback) would stream first.
 #[component]
 pub fn Loaded<T, V, F>(
     resource: Resource<Result<T, AppError>>,
     #[prop(into)] loading: String,
-    #[prop(optional)] keep: bool,
     ok: F,
 ) -> impl IntoView
 where
@@ -33,9 +32,5 @@ where
         })
     };
     let fallback = move || view! { <p class="loading">{loading.clone()}</p> };
-    if keep {
-        view! { <Transition fallback>{body}</Transition> }.into_any()
-    } else {
-        view! { <Suspense fallback>{body}</Suspense> }.into_any()
-    }
+    view! { <Suspense fallback>{body}</Suspense> }
 }

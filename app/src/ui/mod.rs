@@ -1,6 +1,8 @@
 //! Shared UI: the page frame (header, navigation, footer) every page reuses,
-//! accessible form controls with inline errors, the data table, and how a
-//! page shows data it loads ([`Loaded`]).
+//! accessible form controls with inline errors, the [`Form`] every form is
+//! and the outcome of its plain post ([`server_action`], [`submitted`]),
+//! the data table, how a page shows data it loads ([`Loaded`]), and the
+//! [`LiveRefresh`] island.
 //!
 //! Policy: controls carry their own label, hint and error wiring
 //! (`aria-invalid`, `aria-describedby`), so a page cannot forget them.
@@ -20,7 +22,10 @@ pub use format::format_datetime;
 pub use layout::{
     use_current_user, CurrentUserProvider, CurrentUserResource, SiteFooter, SiteHeader,
 };
-pub use live::{this_page, LiveRefresh};
+pub use live::LiveRefresh;
 pub use loaded::Loaded;
-pub use outcome::{server_action, submitted, use_outcome, Form, FormOutcome, RPC_FIELD};
+pub use outcome::{
+    checked, server_action, server_action_in, submitted, this_page, use_outcome, Form, FormOutcome,
+    FORM_FIELD, RPC_FIELD,
+};
 pub use table::{Column, Columns, DataTable};

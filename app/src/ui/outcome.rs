@@ -26,13 +26,18 @@ use serde::de::DeserializeOwned;
 
 /// The hidden field that names a form's server function.
 pub const RPC_FIELD: &str = "_rpc";
+/// The hidden field that tells apart forms for one function on one page
+/// (one per webhook endpoint, per team member…).
+pub const FORM_FIELD: &str = "_form";
 
 /// What a plain form post produced, handed to the page it came from. Put
 /// into the page request's extensions by the server; read from there.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct FormOutcome {
     /// The server function's path (`/rpc/login`).
     pub action: String,
+    /// Which of the page's forms for that function, when it has several.
+    pub instance: Option<String>,
     /// Whether the function succeeded.
     pub ok: bool,
     /// The function's answer as it encodes it: its output on success, the
@@ -42,17 +47,41 @@ pub struct FormOutcome {
     pub fields: Vec<(String, String)>,
 }
 
+/// The answer can be a secret shown once (a new key, a webhook's secret):
+/// never in a log.
+impl std::fmt::Debug for FormOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FormOutcome")
+            .field("action", &self.action)
+            .field("instance", &self.instance)
+            .field("ok", &self.ok)
+            .field("fields", &self.fields.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl FormOutcome {
+    /// The submitted value of `name`, whatever the answer.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Whether this is the outcome of the form for `action` (and
+    /// `instance`, for a page with several of them).
+    fn is_for(&self, action: &str, instance: Option<&str>) -> bool {
+        self.action == action && self.instance.as_deref() == instance
+    }
+
     /// The submitted value of `name`, when the submission was rejected (a
     /// form that succeeded starts empty again).
     pub fn rejected_value(&self, name: &str) -> Option<&str> {
         if self.ok {
             return None;
         }
-        self.fields
-            .iter()
-            .find(|(field, _)| field == name)
-            .map(|(_, value)| value.as_str())
+        self.field(name)
     }
 
     /// The function's answer, decoded as `S` answers.
@@ -83,16 +112,37 @@ pub fn use_outcome() -> Option<FormOutcome> {
 /// The `ServerAction` for `S`, holding the outcome of a plain form post to
 /// `S` when this render answers one. Pages build every form's action with
 /// it (never `ServerAction::new` directly) so forms behave the same with
-/// and without JavaScript.
+/// and without JavaScript. For a page with several forms for `S`, see
+/// [`server_action_in`].
 #[track_caller]
 pub fn server_action<S>() -> ServerAction<S>
 where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
+    seeded(None)
+}
+
+/// [`server_action`] for the one of a page's forms for `S` that is told
+/// apart by `instance` (the same value as its [`Form`]'s `instance`).
+#[track_caller]
+pub fn server_action_in<S>(instance: &str) -> ServerAction<S>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: DeserializeOwned + Send + Sync + 'static,
+{
+    seeded(Some(instance))
+}
+
+#[track_caller]
+fn seeded<S>(instance: Option<&str>) -> ServerAction<S>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: DeserializeOwned + Send + Sync + 'static,
+{
     let action = ServerAction::<S>::new();
     if let Some(result) = use_outcome()
-        .filter(|outcome| outcome.action == S::PATH)
+        .filter(|outcome| outcome.is_for(S::PATH, instance))
         .and_then(|outcome| outcome.result::<S::Output>())
     {
         action.value().set(Some(result));
@@ -100,10 +150,37 @@ where
     action
 }
 
-/// The value submitted for the field `name` with a form that was rejected
-/// in this render, to show it again.
+/// The form a control is in: set by [`Form`] for its children, so a
+/// control refills only from its own form's rejected post.
+#[derive(Clone)]
+struct FormScope {
+    action: &'static str,
+    instance: Option<String>,
+}
+
+/// The outcome of a rejected post from the form this control is in (any
+/// form, for a control outside one).
+fn rejected_here() -> Option<FormOutcome> {
+    let outcome = use_outcome().filter(|outcome| !outcome.ok)?;
+    match use_context::<FormScope>() {
+        Some(scope) if !outcome.is_for(scope.action, scope.instance.as_deref()) => None,
+        _ => Some(outcome),
+    }
+}
+
+/// The value submitted for the field `name` with this form, when it was
+/// rejected in this render, to show it again.
 pub fn submitted(name: &str) -> Option<String> {
-    use_outcome().and_then(|outcome| outcome.rejected_value(name).map(str::to_owned))
+    rejected_here().and_then(|outcome| outcome.field(name).map(str::to_owned))
+}
+
+/// Whether the checkbox `name` is checked: as submitted when this form was
+/// rejected in this render, else `default`.
+pub fn checked(name: &str, default: bool) -> bool {
+    match rejected_here() {
+        Some(outcome) => outcome.field(name).is_some(),
+        None => default,
+    }
 }
 
 /// A form for the server action `action`: a plain `<form method="post">`
@@ -112,11 +189,15 @@ pub fn submitted(name: &str) -> Option<String> {
 /// (its outcome shown) or the next page, and the address bar keeps the
 /// page's address. It needs no script, so it works before and without
 /// JavaScript; pages do not hydrate, so it is the same with it. Every form
-/// in the app is one of these.
+/// in the app is one of these. `instance` tells apart a page's several
+/// forms for one function (pair it with [`server_action_in`]).
 #[component]
 pub fn Form<S>(
     /// The action the form submits.
     action: ServerAction<S>,
+    /// Which of the page's forms for this function it is, if several.
+    #[prop(optional, into)]
+    instance: Option<String>,
     children: Children,
 ) -> impl IntoView
 where
@@ -124,14 +205,57 @@ where
     S::Output: Send + Sync + 'static,
     S::Error: Send + Sync + 'static,
 {
-    // The action is the form's identity (and its outcome's), nothing more
-    // is done with it here.
+    // The action names the function; the outcome reaches it through
+    // `server_action`, so nothing more is done with it here.
     let _ = action;
+    let scope = FormScope {
+        action: S::PATH,
+        instance: instance.clone(),
+    };
+    // A child owner, so the scope reaches this form's controls and not the
+    // siblings rendered after it; the view keeps it alive.
+    let owner = Owner::current().map(|o| o.child()).unwrap_or_default();
+    let children = owner.with(|| {
+        provide_context(scope);
+        children()
+    });
+    let children = leptos::tachys::reactive_graph::OwnedView::new_with_owner(children, owner);
     view! {
-        <form method="post" action=super::this_page()>
+        <form method="post" action=this_page()>
             <input type="hidden" name=RPC_FIELD value=S::PATH/>
-            {children()}
+            {instance.map(|instance| view! { <input type="hidden" name=FORM_FIELD value=instance/> })}
+            {children}
         </form>
+    }
+}
+
+/// The address of the page being rendered (path and query): the router's
+/// on the server; in an island, where there is no router, the window's.
+/// Leading slashes are collapsed to one: `//host/x` would name another
+/// site as a form's target.
+pub fn this_page() -> String {
+    #[cfg(feature = "ssr")]
+    let (path, query) = {
+        let location = leptos_router::hooks::use_location();
+        (
+            location.pathname.get_untracked(),
+            location.search.get_untracked(),
+        )
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (path, query) = {
+        let location = window().location();
+        (
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default(),
+        )
+    };
+    let path = format!("/{}", path.trim_start_matches(['/', '\\']));
+    let query = query.trim_start_matches('?');
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
     }
 }
 
@@ -143,6 +267,7 @@ mod tests {
     fn outcome(ok: bool, body: &str) -> FormOutcome {
         FormOutcome {
             action: "/rpc/x".into(),
+            instance: None,
             ok,
             body: body.into(),
             fields: vec![("email".into(), "a@b.example".into())],
@@ -157,6 +282,17 @@ mod tests {
         );
         assert_eq!(outcome(false, "{}").rejected_value("name"), None);
         assert_eq!(outcome(true, "1").rejected_value("email"), None);
+    }
+
+    #[test]
+    fn an_outcome_is_for_one_form_and_never_prints_its_answer() {
+        let mut o = outcome(false, "ct_live_secret");
+        assert!(o.is_for("/rpc/x", None));
+        assert!(!o.is_for("/rpc/x", Some("a")));
+        o.instance = Some("a".into());
+        assert!(o.is_for("/rpc/x", Some("a")));
+        assert!(!o.is_for("/rpc/y", Some("a")));
+        assert!(!format!("{o:?}").contains("ct_live_secret"));
     }
 
     #[test]

@@ -14,10 +14,7 @@ use leptos_meta::Title;
 pub fn AccountPage() -> impl IntoView {
     let revoke = crate::ui::server_action::<RevokeSession>();
     let change = crate::ui::server_action::<ChangePassword>();
-    let account = Resource::new(
-        move || (revoke.version().get(), change.version().get()),
-        |_| get_account(),
-    );
+    let account = Resource::new(|| (), |_| get_account());
     view! {
         <Title text="Your account · Carethread"/>
         <div class="page">
@@ -45,7 +42,6 @@ fn AccountDetails(
             .value()
             .with(|v| v.as_ref().and_then(|r| r.as_ref().ok().copied()))
     };
-    let pending = change.pending();
     view! {
         <h1>"Your account"</h1>
         <dl class="facts">
@@ -103,7 +99,7 @@ fn AccountDetails(
                     required=true
                     error=field_error(change_error, "confirm")
                 />
-                <button type="submit" class="button" disabled=move || pending.get()>
+                <button type="submit" class="button">
                     "Change password"
                 </button>
             </crate::ui::Form>

@@ -17,7 +17,6 @@ pub fn LoginPage() -> impl IntoView {
         )
     });
     let action = crate::ui::server_action::<Login>();
-    let pending = action.pending();
     let error = action_error(action.value());
     view! {
         <Title text="Sign in · Carethread"/>
@@ -56,8 +55,8 @@ pub fn LoginPage() -> impl IntoView {
                     required=true
                     error=field_error(error, "password")
                 />
-                <button type="submit" class="button" disabled=move || pending.get()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                <button type="submit" class="button">
+                    "Sign in"
                 </button>
             </crate::ui::Form>
             <p class="link-line">

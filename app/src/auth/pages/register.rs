@@ -8,7 +8,6 @@ use leptos_meta::Title;
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let action = crate::ui::server_action::<Register>();
-    let pending = action.pending();
     let error = action_error(action.value());
     let sent_to = move || action.value().get().and_then(Result::ok);
     view! {
@@ -64,8 +63,8 @@ pub fn RegisterPage() -> impl IntoView {
                     required=true
                     error=field_error(error, "password")
                 />
-                <button type="submit" class="button" disabled=move || pending.get()>
-                    {move || if pending.get() { "Creating your account…" } else { "Create account" }}
+                <button type="submit" class="button">
+                    "Create account"
                 </button>
             </crate::ui::Form>
             <p>

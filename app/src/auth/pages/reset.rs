@@ -11,7 +11,6 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
     let action = crate::ui::server_action::<RequestPasswordReset>();
-    let pending = action.pending();
     let value = action.value();
     let error = action_error(value);
     let sent = move || value.with(|v| matches!(v, Some(Ok(()))));
@@ -34,8 +33,8 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                                 required=true
                                 error=field_error(error, "email")
                             />
-                            <button type="submit" class="button" disabled=move || pending.get()>
-                                {move || if pending.get() { "Sending…" } else { "Send the link" }}
+                            <button type="submit" class="button">
+                                "Send the link"
                             </button>
                         </crate::ui::Form>
                     }
@@ -99,7 +98,6 @@ pub fn ResetPasswordPage() -> impl IntoView {
 #[component]
 fn NewPasswordForm(token: String) -> impl IntoView {
     let action = crate::ui::server_action::<ResetPassword>();
-    let pending = action.pending();
     let error = action_error(action.value());
     view! {
         <crate::ui::Form action=action attr:class="form" attr:novalidate=true>
@@ -122,8 +120,8 @@ fn NewPasswordForm(token: String) -> impl IntoView {
                 required=true
                 error=field_error(error, "confirm")
             />
-            <button type="submit" class="button" disabled=move || pending.get()>
-                {move || if pending.get() { "Saving…" } else { "Set the new password" }}
+            <button type="submit" class="button">
+                "Set the new password"
             </button>
         </crate::ui::Form>
     }

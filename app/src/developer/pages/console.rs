@@ -5,6 +5,7 @@
 use crate::developer::{ForgetKey, TryRequest, UseKey};
 use crate::ui::{action_error, field_error, use_outcome, ErrorSummary};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 /// Example requests offered in the console: (label, method, path, body).
@@ -105,15 +106,8 @@ pub(super) fn KeyInput(
 /// can be changed and sent again), else the example named in the address
 /// (`?example=N`), else the first example.
 fn starting_request() -> (String, String, String) {
-    if let Some(outcome) = use_outcome().filter(|o| o.action.ends_with("/developer/try")) {
-        let field = |name: &str| {
-            outcome
-                .fields
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
+    if let Some(outcome) = use_outcome().filter(|o| o.action == <TryRequest as ServerFn>::PATH) {
+        let field = |name: &str| outcome.field(name).unwrap_or_default().to_owned();
         return (field("method"), field("path"), field("body"));
     }
     let chosen = use_query_map()

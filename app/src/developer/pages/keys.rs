@@ -15,7 +15,6 @@ pub(super) fn SandboxKey() -> impl IntoView {
     let request = crate::ui::server_action::<RequestSandboxKey>();
     let error = action_error(request.value());
     let sent = move || request.value().with(|v| matches!(v, Some(Ok(()))));
-    let pending = request.pending();
     view! {
         <section class="section" aria-labelledby="sandbox-heading">
             <h2 id="sandbox-heading">"Get a sandbox key"</h2>
@@ -38,8 +37,8 @@ pub(super) fn SandboxKey() -> impl IntoView {
                     required=true
                     error=field_error(error, "email")
                 />
-                <button type="submit" class="button" disabled=move || pending.get()>
-                    {move || if pending.get() { "Sending…" } else { "Email me a sandbox key" }}
+                <button type="submit" class="button">
+                    "Email me a sandbox key"
                 </button>
             </crate::ui::Form>
         </section>
@@ -51,12 +50,9 @@ pub(super) fn SandboxKey() -> impl IntoView {
 pub(super) fn LiveKeys() -> impl IntoView {
     let create = crate::ui::server_action::<CreateKey>();
     let revoke = crate::ui::server_action::<RevokeKey>();
-    let keys = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| crate::developer::get_keys(),
-    );
+    let keys = Resource::new(|| (), |_| crate::developer::get_keys());
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || {
                 keys.get()
                     .map(|result| match result {
@@ -78,7 +74,7 @@ pub(super) fn LiveKeys() -> impl IntoView {
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
                     })
             }}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -95,7 +91,6 @@ fn KeyManager(
             .value()
             .with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned())
     };
-    let pending = create.pending();
     let KeysView {
         organization,
         platform,
@@ -133,7 +128,7 @@ fn KeyManager(
                                 required=true
                                 error=field_error(error, "name")
                             />
-                            <button type="submit" class="button" disabled=move || pending.get()>
+                            <button type="submit" class="button">
                                 "Create live key"
                             </button>
                         </crate::ui::Form>

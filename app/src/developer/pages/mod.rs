@@ -60,10 +60,7 @@ pub fn DeveloperPage() -> impl IntoView {
 fn KeyWorkbench() -> impl IntoView {
     let use_key = crate::ui::server_action::<UseKey>();
     let forget = crate::ui::server_action::<ForgetKey>();
-    let current = Resource::new(
-        move || (use_key.version().get(), forget.version().get()),
-        |_| key_in_use(),
-    );
+    let current = Resource::new(|| (), |_| key_in_use());
     view! {
         <Loaded resource=current loading="Loading…" ok=move |current| workbench(current, use_key, forget)/>
     }

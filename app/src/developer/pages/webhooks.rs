@@ -14,10 +14,9 @@ use leptos::prelude::*;
 #[component]
 pub(super) fn Webhooks(has_key: bool) -> impl IntoView {
     let register = crate::ui::server_action::<RegisterWebhook>();
-    let disable = crate::ui::server_action::<DisableWebhook>();
     let error = action_error(register.value());
     let endpoints = Resource::new(
-        move || (register.version().get(), disable.version().get()),
+        || (),
         move |_| async move {
             if has_key {
                 crate::developer::list_webhooks(String::new()).await
@@ -83,7 +82,7 @@ pub(super) fn Webhooks(has_key: bool) -> impl IntoView {
                             let id = format!("event-{name}");
                             view! {
                                 <div class="checkbox">
-                                    <input type="checkbox" id=id.clone() name=name value="on" checked=on/>
+                                    <input type="checkbox" id=id.clone() name=name value="on" checked=crate::ui::checked(name, on)/>
                                     <label for=id><code>{label}</code></label>
                                 </div>
                             }
@@ -94,16 +93,12 @@ pub(super) fn Webhooks(has_key: bool) -> impl IntoView {
                     "Register endpoint"
                 </button>
             </crate::ui::Form>
-            <Loaded resource=endpoints loading="Loading endpoints…" ok=move |list| endpoint_list(list, has_key, disable)/>
+            <Loaded resource=endpoints loading="Loading endpoints…" ok=move |list| endpoint_list(list, has_key)/>
         </div>
     }
 }
 
-fn endpoint_list(
-    list: Vec<WebhookEndpoint>,
-    has_key: bool,
-    disable: ServerAction<DisableWebhook>,
-) -> impl IntoView {
+fn endpoint_list(list: Vec<WebhookEndpoint>, has_key: bool) -> impl IntoView {
     if list.is_empty() {
         view! {
             <p class="empty">
@@ -116,7 +111,7 @@ fn endpoint_list(
             <ul class="list" role="list" data-testid="endpoints">
                 {list
                     .into_iter()
-                    .map(|e| view! { <Endpoint endpoint=e disable/> })
+                    .map(|e| view! { <Endpoint endpoint=e/> })
                     .collect_view()}
             </ul>
         }
@@ -125,12 +120,15 @@ fn endpoint_list(
 }
 
 #[component]
-fn Endpoint(endpoint: WebhookEndpoint, disable: ServerAction<DisableWebhook>) -> impl IntoView {
-    let ping = crate::ui::server_action::<PingWebhook>();
-    let resend = crate::ui::server_action::<ResendWebhook>();
+fn Endpoint(endpoint: WebhookEndpoint) -> impl IntoView {
     let id = endpoint.id;
+    let id_text = id.to_string();
+    // One set of forms per endpoint: each shows only its own outcome.
+    let ping = crate::ui::server_action_in::<PingWebhook>(&id_text);
+    let resend = crate::ui::server_action_in::<ResendWebhook>(&id_text);
+    let disable = crate::ui::server_action_in::<DisableWebhook>(&id_text);
     let log = Resource::new(
-        move || (ping.version().get(), resend.version().get()),
+        || (),
         move |_| crate::developer::webhook_deliveries(String::new(), id),
     );
     let problem = Signal::derive(move || {
@@ -139,7 +137,6 @@ fn Endpoint(endpoint: WebhookEndpoint, disable: ServerAction<DisableWebhook>) ->
             .or_else(|| action_error(resend.value()).get())
             .or_else(|| action_error(disable.value()).get())
     });
-    let id_text = id.to_string();
     let (id_ping, id_disable) = (id_text.clone(), id_text.clone());
     let anchor = format!("endpoint-{id_text}");
     let refresh = format!("/developers#{anchor}");
@@ -155,14 +152,14 @@ fn Endpoint(endpoint: WebhookEndpoint, disable: ServerAction<DisableWebhook>) ->
                     </p>
                 </div>
                 <div class="actions">
-                    <crate::ui::Form action=ping attr:class="inline-form">
+                    <crate::ui::Form action=ping instance=id_text.clone() attr:class="inline-form">
                         <input type="hidden" name="endpoint" value=id_ping/>
                         <button type="submit" class="button button--secondary" disabled=!endpoint.enabled>"Send ping"</button>
                     </crate::ui::Form>
                     <a class="button button--secondary" href=refresh>"Refresh log"</a>
                     {endpoint.enabled.then(|| view! {
                         <AskFirst label="Disable" question="Nothing more is sent to this endpoint; its log stays.">
-                            <crate::ui::Form action=disable attr:class="inline-form" clone:id_disable>
+                            <crate::ui::Form action=disable instance=id_disable.clone() attr:class="inline-form" clone:id_disable>
                                 <input type="hidden" name="endpoint" value=id_disable.clone()/>
                                 <button type="submit" class="button button--danger">"Disable endpoint"</button>
                             </crate::ui::Form>
@@ -238,7 +235,7 @@ fn DeliveryLog(
                                     <td><code class="muted">{d.id.to_string()}</code></td>
                                     <td>{short_time(&d.created_at)}</td>
                                     <td>
-                                        <crate::ui::Form action=resend attr:class="inline-form">
+                                        <crate::ui::Form action=resend instance=endpoint.clone() attr:class="inline-form">
                                             <input type="hidden" name="endpoint" value=endpoint/>
                                             <input type="hidden" name="delivery" value=delivery/>
                                             <button type="submit" class="button button--secondary">"Resend"</button>

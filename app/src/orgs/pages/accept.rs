@@ -83,7 +83,6 @@ fn AcceptSignedIn(token: String) -> impl IntoView {
 #[component]
 fn CreateAccount(token: String) -> impl IntoView {
     let action = crate::ui::server_action::<AcceptInvitationNew>();
-    let pending = action.pending();
     let error = action_error(action.value());
     view! {
         <p>"Create your account to accept."</p>
@@ -106,7 +105,7 @@ fn CreateAccount(token: String) -> impl IntoView {
                 required=true
                 error=field_error(error, "password")
             />
-            <button type="submit" class="button" disabled=move || pending.get()>
+            <button type="submit" class="button">
                 "Create account and join"
             </button>
         </crate::ui::Form>

@@ -12,15 +12,14 @@ use leptos_meta::Title;
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
     let create = crate::ui::server_action::<CreateOrganization>();
-    let orgs = Resource::new(move || create.version().get(), |_| list_organizations());
+    let orgs = Resource::new(|| (), |_| list_organizations());
     let error = action_error(create.value());
     let created = move || create.value().with(|v| matches!(v, Some(Ok(_))));
-    let pending = create.pending();
     view! {
         <Title text="Organizations · Carethread"/>
         <div class="page">
             <h1>"Organizations"</h1>
-            <Loaded resource=orgs loading="Loading…" keep=true ok=move |orgs| view! { <OrgTable orgs/> }/>
+            <Loaded resource=orgs loading="Loading…" ok=move |orgs| view! { <OrgTable orgs/> }/>
             <section class="section panel" aria-labelledby="create-heading">
                 <h2 id="create-heading">"Add an organization"</h2>
                 <Show when=created>
@@ -49,7 +48,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                         required=true
                         error=field_error(error, "email")
                     />
-                    <button type="submit" class="button" disabled=move || pending.get()>
+                    <button type="submit" class="button">
                         "Create and invite"
                     </button>
                 </crate::ui::Form>

@@ -19,17 +19,7 @@ pub fn TeamPage() -> impl IntoView {
     let revoke = crate::ui::server_action::<RevokeInvitation>();
     let change = crate::ui::server_action::<ChangeMemberRole>();
     let remove = crate::ui::server_action::<RemoveMember>();
-    let team = Resource::new(
-        move || {
-            (
-                invite.version().get(),
-                revoke.version().get(),
-                change.version().get(),
-                remove.version().get(),
-            )
-        },
-        |_| get_team(),
-    );
+    let team = Resource::new(|| (), |_| get_team());
     let actions = Actions {
         invite,
         revoke,
@@ -39,7 +29,7 @@ pub fn TeamPage() -> impl IntoView {
     view! {
         <Title text="Team · Carethread"/>
         <div class="page">
-            <Loaded resource=team loading="Loading the team…" keep=true ok=move |view| view! { <Team view actions/> }/>
+            <Loaded resource=team loading="Loading the team…" ok=move |view| view! { <Team view actions/> }/>
         </div>
     }
 }
@@ -123,7 +113,6 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
 fn Invitations(invitations: Vec<super::super::InvitationView>, actions: Actions) -> impl IntoView {
     let error = action_error(actions.invite.value());
     let sent = move || actions.invite.value().with(|v| matches!(v, Some(Ok(()))));
-    let pending = actions.invite.pending();
     view! {
         <section class="section" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite someone"</h2>
@@ -152,7 +141,7 @@ fn Invitations(invitations: Vec<super::super::InvitationView>, actions: Actions)
                     ]
                     error=field_error(error, "role")
                 />
-                <button type="submit" class="button" disabled=move || pending.get()>
+                <button type="submit" class="button">
                     "Send invitation"
                 </button>
             </crate::ui::Form>

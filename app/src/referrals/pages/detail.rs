@@ -25,7 +25,7 @@ pub fn ReferralDetailPage() -> impl IntoView {
     let step = crate::ui::server_action::<ReferralStep>();
     let assign = crate::ui::server_action::<AssignClinician>();
     let referral = Resource::new(
-        move || (step.version().get(), assign.version().get()),
+        || (),
         move |_| async move {
             match id {
                 Some(id) => get_referral(id).await,
@@ -36,7 +36,7 @@ pub fn ReferralDetailPage() -> impl IntoView {
     view! {
         <Title text="Referral · Carethread"/>
         <div class="page">
-            <LiveRefresh secs=15 href=crate::ui::this_page()/>
+            {crate::ui::use_outcome().is_none().then(|| view! { <LiveRefresh secs=15 href=crate::ui::this_page()/> })}
             <Loaded resource=referral loading="Loading the referral…" ok=move |detail| view! { <Referral detail step assign/> }/>
         </div>
     }

@@ -152,7 +152,7 @@ pub fn ReferralListPage(
                     <button type="submit" class="button button--secondary">"Filter"</button>
                 </div>
             </form>
-            <LiveRefresh secs=30 href=crate::ui::this_page()/>
+            {crate::ui::use_outcome().is_none().then(|| view! { <LiveRefresh secs=30 href=crate::ui::this_page()/> })}
             <Loaded resource=page loading="Loading referrals…" ok=move |page| view! { <ReferralTable page inbox base filters=list_filters.clone()/> }/>
         </div>
     }

@@ -35,7 +35,6 @@ fn ReferralForm(
     today: time::Date,
 ) -> impl IntoView {
     let action = crate::ui::server_action::<CreateReferral>();
-    let pending = action.pending();
     let error = action_error(action.value());
 
     let start_error = field_error(error, "requested_start");
@@ -141,8 +140,8 @@ fn ReferralForm(
                     error=field_error(error, "notes")
                 />
             </fieldset>
-            <button type="submit" class="button" disabled=move || pending.get()>
-                {move || if pending.get() { "Sending…" } else { "Send the referral" }}
+            <button type="submit" class="button">
+                "Send the referral"
             </button>
         </crate::ui::Form>
     }
