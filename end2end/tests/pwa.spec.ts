@@ -73,7 +73,9 @@ test("static assets travel compressed, pages never", async ({ request }) => {
     expect(res.status(), asset).toBe(200);
     expect(res.headers()["content-encoding"], asset).toBe("br");
   }
-  // A page can show a secret once: never compressed (BREACH).
-  const page = await request.get("/trust", { headers: { "accept-encoding": "br, gzip" } });
-  expect(page.headers()["content-encoding"]).toBeUndefined();
+  // A page or an API answer can hold a secret: never compressed (BREACH).
+  for (const path of ["/trust", "/developers", "/api/v1/health", "/trust.json"]) {
+    const res = await request.get(path, { headers: { "accept-encoding": "br, gzip" } });
+    expect(res.headers()["content-encoding"], path).toBeUndefined();
+  }
 });
