@@ -9,7 +9,8 @@
 //! Under them, base layers that import nothing above them
 //! (`server/tests/shape.rs`): `error`; `domain`, the validated values and
 //! the vocabularies; `identity`, roles, ids and the principal; `db`, the
-//! scoped transactions every request goes through. `ui` holds the shared
+//! scoped transactions every request goes through; `vault`, the
+//! application-level encryption of PHI fields. `ui` holds the shared
 //! page frame, form controls, the data table and `Loaded`; `mail` the
 //! outgoing-mail templates.
 //!
@@ -43,6 +44,8 @@ pub mod db;
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod vault;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -41,6 +41,8 @@ pub struct Settings {
     /// Keys the sandbox's clinician pseudonyms, so they cannot be derived
     /// from the ids returned beside them.
     pub pseudonym_key: [u8; 32],
+    /// The keys that seal PHI fields and key their blind indexes.
+    pub vault: crate::vault::Keyring,
 }
 
 impl std::fmt::Debug for Settings {
@@ -53,6 +55,7 @@ impl std::fmt::Debug for Settings {
             .field("webhooks", &self.webhooks)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("pseudonym_key", &"…")
+            .field("vault", &self.vault)
             .finish()
     }
 }
@@ -125,6 +128,7 @@ mod tests {
             webhooks: crate::developer::destination::Policy::default(),
             trusted_proxies: Vec::new(),
             pseudonym_key: [0xab; 32],
+            vault: crate::vault::Keyring::development(),
         };
         let text = format!("{settings:?}");
         assert!(!text.contains("171"), "{text}");

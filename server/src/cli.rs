@@ -488,6 +488,7 @@ pub async fn app_state(config: &Config, app_url: &Secret, dev_mailbox: bool) -> 
             webhooks: config.webhooks,
             trusted_proxies: config.trusted_proxies.clone(),
             pseudonym_key: config.pseudonym_key.0,
+            vault: config.vault.clone(),
         }),
         hasher: PasswordHasher::new(
             std::thread::available_parallelism().map_or(2, std::num::NonZero::get),

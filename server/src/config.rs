@@ -71,6 +71,10 @@ pub struct Config {
     /// 64 hex digits; required in production, random per process in
     /// development).
     pub pseudonym_key: Secret32,
+    /// The keys that seal PHI fields (`PHI_ENCRYPTION_KEYS`, the first
+    /// current) and key their blind indexes (`PHI_INDEX_KEY`); required in
+    /// production, the published development keys otherwise.
+    pub vault: app::vault::Keyring,
     pub audit: AuditAnchorConfig,
 }
 
@@ -307,6 +311,21 @@ impl Config {
             None => Secret32(rand::random()),
         };
 
+        let vault =
+            match (get("PHI_ENCRYPTION_KEYS"), get("PHI_INDEX_KEY")) {
+                (Some(keys), Some(index)) => app::vault::Keyring::parse(&keys, &index)
+                    .map_err(|e| err(format!("PHI_ENCRYPTION_KEYS / PHI_INDEX_KEY: {e}")))?,
+                _ if production => {
+                    return Err(err(
+                        "PHI_ENCRYPTION_KEYS and PHI_INDEX_KEY are required in production",
+                    ))
+                }
+                (None, None) => app::vault::Keyring::development(),
+                _ => return Err(err(
+                    "set both PHI_ENCRYPTION_KEYS and PHI_INDEX_KEY, or neither (development keys)",
+                )),
+            };
+
         let checkpoint_secs: u64 = parse_or(&get, "AUDIT_CHECKPOINT_INTERVAL_SECS", 3600)?;
         if checkpoint_secs < 60 {
             return Err(err("AUDIT_CHECKPOINT_INTERVAL_SECS must be at least 60"));
@@ -341,6 +360,7 @@ impl Config {
             webhooks,
             trusted_proxies,
             pseudonym_key,
+            vault,
             audit,
         })
     }
@@ -441,6 +461,42 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("DATABASE_URL"));
+    }
+
+    #[test]
+    fn phi_keys_are_configured_together_and_required_in_production() {
+        use base64::Engine;
+        let key = base64::engine::general_purpose::STANDARD.encode([3u8; 32]);
+        let c = config(&[
+            ("PHI_ENCRYPTION_KEYS", &format!("2026-11:{key}")),
+            ("PHI_INDEX_KEY", &"cd".repeat(32)),
+        ])
+        .unwrap();
+        assert_eq!(c.vault.current_key_id(), "2026-11");
+        // Development without keys: the published development keys.
+        assert_eq!(config(&[]).unwrap().vault.current_key_id(), "dev-1");
+        let e = config(&[("PHI_ENCRYPTION_KEYS", &format!("k:{key}"))]).unwrap_err();
+        assert!(e.to_string().contains("or neither"), "{e}");
+        let e = config(&[
+            ("PHI_ENCRYPTION_KEYS", "k:short"),
+            ("PHI_INDEX_KEY", &"cd".repeat(32)),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("32 bytes"), "{e}");
+        let e = config(&[
+            ("CARETHREAD_ENV", "production"),
+            ("PUBLIC_URL", "https://care.example.org"),
+            ("DATABASE_URL", "postgres://admin:pw@db/ct"),
+            ("APP_DATABASE_URL", "postgres://carethread_app:pw@db/ct"),
+            (
+                "WORKER_DATABASE_URL",
+                "postgres://carethread_worker:pw@db/ct",
+            ),
+            ("SMTP_URL", "smtp://mail.example.org:587"),
+            ("SANDBOX_PSEUDONYM_KEY", &"ef".repeat(32)),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("PHI_ENCRYPTION_KEYS"), "{e}");
     }
 
     #[test]

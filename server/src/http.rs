@@ -314,6 +314,7 @@ mod tests {
             webhooks: app::developer::destination::Policy::default(),
             trusted_proxies: Vec::new(),
             pseudonym_key: [0; 32],
+            vault: app::vault::Keyring::development(),
         });
         #[allow(clippy::panic)]
         async fn boom() -> &'static str {

@@ -654,6 +654,7 @@ async fn serve(
             // a test says so.
             trusted_proxies: tuning.trusted_proxies,
             pseudonym_key: [7; 32],
+            vault: app::vault::Keyring::development(),
         }),
         hasher: PasswordHasher::new(tuning.hasher_permits.unwrap_or(2)),
     };
