@@ -5,6 +5,9 @@
 import { expect, test } from "@playwright/test";
 import { expectAccessible, hydrated, signIn, watchConsole } from "./helpers";
 
+/** The demo clinic (server/src/demo/mod.rs). */
+const RIVERBEND = "de000000-0000-4000-8000-000000000101";
+
 function inDays(n: number): string {
   const d = new Date(Date.now() + n * 86_400_000);
   return d.toISOString().slice(0, 10);
@@ -129,4 +132,53 @@ test("clinicians see their verification, platform administrators verify", async 
   await waiting.getByRole("button", { name: "Verify", exact: true }).click();
   await expect(page.locator('tr[data-status="verified"]', { hasText: name }).first()).toBeVisible();
   await expectAccessible(page, "/admin/clinicians");
+});
+
+test("a referral's page refreshes itself, but never while the planner is in the middle of something", async ({
+  page,
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  const key = process.env.E2E_MERCY_KEY ?? "";
+  expect(key, "E2E_MERCY_KEY: a live key for the demo hospital").toMatch(/^ct_live_/);
+  const created = await page.request.post("/api/v1/discharge-referrals", {
+    headers: { Authorization: `Bearer ${key}` },
+    data: {
+      patient: { initials: "LR", birth_year: 1950 },
+      zip: "43215",
+      primary_diagnosis: "I50.9",
+      care_type: "skilled_nursing",
+      priority: "routine",
+      clinic_id: RIVERBEND,
+    },
+  });
+  expect(created.status()).toBe(201);
+  const id: string = (await created.json()).data.id;
+  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+
+  await signIn(page, "planner@mercy.example");
+  await expect(page).toHaveURL(/\/referrer$/);
+  await page.goto(`/referrer/referrals/${id}`);
+  await hydrated(page);
+  await expect(page.getByTestId("referral-status")).toHaveText("Matched");
+  // The planner opens the cancel form: something in hand.
+  await page.locator("summary", { hasText: "Cancel this referral" }).click();
+
+  // The clinic accepts meanwhile.
+  const clinic = await browser.newContext();
+  const staff = await clinic.newPage();
+  await signIn(staff, "intake@riverbend.example");
+  await expect(staff).toHaveURL(/\/clinic$/);
+  const res = await staff.request.post("/rpc/referrals/step", { form: { id, action: "accept" } });
+  expect(res.status()).toBe(200);
+  await clinic.close();
+
+  // More than one refresh period passes: the page stays as it was.
+  await page.waitForTimeout(17_000);
+  await expect(page.getByTestId("referral-status")).toHaveText("Matched");
+  await expect(page.locator("details[open]")).toHaveCount(1);
+
+  // Put down, it catches up by itself.
+  await page.locator("summary", { hasText: "Cancel this referral" }).click();
+  await expect(page.getByTestId("referral-status")).toHaveText("Accepted", { timeout: 20_000 });
 });
