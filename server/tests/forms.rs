@@ -270,3 +270,25 @@ async fn the_console_key_lives_in_this_session_only() {
     assert_eq!(forgot.status(), 200);
     assert!(!forgot.text().await.unwrap().contains("Using ct_live_"));
 }
+
+#[tokio::test]
+async fn an_oversized_post_is_refused_before_any_function_runs() {
+    let app = TestApp::spawn().await;
+    let browser = TestApp::browser();
+    let big = "x".repeat(300 * 1024);
+    let res = post(
+        &app,
+        &browser,
+        "/trust",
+        "/rpc/trust/vendor-packet",
+        &[("name", "Dana"), ("message", &big)],
+    )
+    .await;
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM vendor_packet_requests")
+        .fetch_one(&mut app.admin().await)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}
