@@ -41,6 +41,7 @@ DO \$\$ BEGIN
 END \$\$;
 SQL
 {
+  echo "CREATE EXTENSION IF NOT EXISTS btree_gist;"
   echo "GRANT USAGE, CREATE ON SCHEMA public TO carethread_owner;"
   echo "GRANT USAGE ON SCHEMA public TO carethread_app;"
   echo "GRANT USAGE ON SCHEMA public TO carethread_worker;"

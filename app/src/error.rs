@@ -140,15 +140,19 @@ pub enum Violation {
     AlreadyMember,
     /// Another clinician profile has this NPI (`clinicians_npi_key`).
     NpiTaken,
+    /// The clinician already has a visit at that time, in any clinic
+    /// (`visits_no_double_booking`, an exclusion constraint).
+    DoubleBooked,
 }
 
 #[cfg(feature = "ssr")]
 impl Violation {
-    pub const ALL: [Violation; 4] = [
+    pub const ALL: [Violation; 5] = [
         Violation::EmailTaken,
         Violation::InvitationOpen,
         Violation::AlreadyMember,
         Violation::NpiTaken,
+        Violation::DoubleBooked,
     ];
 
     /// The constraint's (or unique index's) name in the migrations.
@@ -158,6 +162,7 @@ impl Violation {
             Violation::InvitationOpen => "invitations_one_open_per_email",
             Violation::AlreadyMember => "memberships_one_role_per_org",
             Violation::NpiTaken => "clinicians_npi_key",
+            Violation::DoubleBooked => "visits_no_double_booking",
         }
     }
 

@@ -32,9 +32,11 @@ pub mod identity;
 pub mod jobs;
 pub mod orgs;
 mod pages;
+pub mod patients;
 pub mod referrals;
 pub mod trust;
 pub mod ui;
+pub mod visits;
 
 #[cfg(feature = "ssr")]
 pub mod csp;
@@ -149,7 +151,23 @@ pub fn App() -> impl IntoView {
                         />
                         <Route
                             path=path!("/clinician")
-                            view=dashboard::ClinicianDashboardPage
+                            view=visits::ClinicianDayPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/clinician/visits/:id")
+                            view=visits::VisitPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/clinic/visits/:id") view=visits::VisitPage ssr=SsrMode::Async/>
+                        <Route
+                            path=path!("/clinic/schedule")
+                            view=visits::ClinicSchedulePage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/clinic/patients/:id")
+                            view=patients::PatientPage
                             ssr=SsrMode::Async
                         />
                         <Route

@@ -148,6 +148,14 @@ async fn migrate(conn: &mut PgConnection) -> Result<()> {
     .await
     .context("cannot grant schema privileges")?;
 
+    // The no-double-booking constraint on visits needs btree_gist; creating
+    // an extension takes more than the owner role has, so the connecting
+    // (administrative) user does it, once.
+    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        .execute(&mut *conn)
+        .await
+        .context("cannot create the btree_gist extension (PostgreSQL's contrib modules)")?;
+
     sqlx::raw_sql("SET ROLE carethread_owner")
         .execute(&mut *conn)
         .await?;

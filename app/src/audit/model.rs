@@ -42,10 +42,25 @@ pub enum AuditAction {
     WebhookDisabled,
     BreakGlassOpened,
     JobRetried,
+    PatientCreated,
+    PatientLinked,
+    PatientViewed,
+    PacketReleased,
+    VisitScheduled,
+    VisitAccepted,
+    VisitDeclined,
+    VisitCancelled,
+    VisitMissed,
+    VisitCheckedIn,
+    VisitCheckedOut,
+    VisitLogSigned,
+    VisitLogAddendum,
+    VisitLogCountersigned,
+    VisitsViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 50] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -81,6 +96,21 @@ impl AuditAction {
         AuditAction::WebhookDisabled,
         AuditAction::BreakGlassOpened,
         AuditAction::JobRetried,
+        AuditAction::PatientCreated,
+        AuditAction::PatientLinked,
+        AuditAction::PatientViewed,
+        AuditAction::PacketReleased,
+        AuditAction::VisitScheduled,
+        AuditAction::VisitAccepted,
+        AuditAction::VisitDeclined,
+        AuditAction::VisitCancelled,
+        AuditAction::VisitMissed,
+        AuditAction::VisitCheckedIn,
+        AuditAction::VisitCheckedOut,
+        AuditAction::VisitLogSigned,
+        AuditAction::VisitLogAddendum,
+        AuditAction::VisitLogCountersigned,
+        AuditAction::VisitsViewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +152,21 @@ impl AuditAction {
             AuditAction::WebhookDisabled => "webhook.disabled",
             AuditAction::BreakGlassOpened => "break_glass.opened",
             AuditAction::JobRetried => "job.retried",
+            AuditAction::PatientCreated => "patient.created",
+            AuditAction::PatientLinked => "patient.linked",
+            AuditAction::PatientViewed => "patient.viewed",
+            AuditAction::PacketReleased => "patient.packet_released",
+            AuditAction::VisitScheduled => "visit.scheduled",
+            AuditAction::VisitAccepted => "visit.accepted",
+            AuditAction::VisitDeclined => "visit.declined",
+            AuditAction::VisitCancelled => "visit.cancelled",
+            AuditAction::VisitMissed => "visit.missed",
+            AuditAction::VisitCheckedIn => "visit.checked_in",
+            AuditAction::VisitCheckedOut => "visit.checked_out",
+            AuditAction::VisitLogSigned => "visit.log_signed",
+            AuditAction::VisitLogAddendum => "visit.log_addendum",
+            AuditAction::VisitLogCountersigned => "visit.log_countersigned",
+            AuditAction::VisitsViewed => "visit.viewed",
         }
     }
 
@@ -171,6 +216,21 @@ impl AuditAction {
                 "Break-glass access opened by a platform administrator"
             }
             AuditAction::JobRetried => "Failed background job retried",
+            AuditAction::PatientCreated => "Patient record created",
+            AuditAction::PatientLinked => "Referral linked to an existing patient",
+            AuditAction::PatientViewed => "Patient record viewed",
+            AuditAction::PacketReleased => "Patient packet released to the accepting clinic",
+            AuditAction::VisitScheduled => "Visit scheduled",
+            AuditAction::VisitAccepted => "Visit accepted by the clinician",
+            AuditAction::VisitDeclined => "Visit declined by the clinician",
+            AuditAction::VisitCancelled => "Visit cancelled",
+            AuditAction::VisitMissed => "Visit marked missed",
+            AuditAction::VisitCheckedIn => "Checked in to a visit",
+            AuditAction::VisitCheckedOut => "Checked out of a visit",
+            AuditAction::VisitLogSigned => "Visit log signed",
+            AuditAction::VisitLogAddendum => "Addendum added to a signed visit log",
+            AuditAction::VisitLogCountersigned => "Visit log countersigned",
+            AuditAction::VisitsViewed => "Visits viewed",
         }
     }
 }

@@ -143,6 +143,8 @@ pub async fn register_webhook(
     #[server(default)] matched: Option<String>,
     #[server(default)] accepted: Option<String>,
     #[server(default)] declined: Option<String>,
+    #[server(default)] visit_scheduled: Option<String>,
+    #[server(default)] visit_completed: Option<String>,
     #[server(default)] ping: Option<String>,
 ) -> Result<NewWebhook, AppError> {
     let state = crate::state::app_state()?;
@@ -151,6 +153,8 @@ pub async fn register_webhook(
         (matched, "referral.matched"),
         (accepted, "referral.accepted"),
         (declined, "referral.declined"),
+        (visit_scheduled, "visit.scheduled"),
+        (visit_completed, "visit.completed"),
         (ping, "ping"),
     ]
     .into_iter()

@@ -56,7 +56,7 @@ pub struct Rate {
 }
 
 /// The events an endpoint can subscribe to.
-pub const WEBHOOK_EVENTS: [EventType; 5] = EventType::SUBSCRIBABLE;
+pub const WEBHOOK_EVENTS: [EventType; 7] = EventType::SUBSCRIBABLE;
 
 /// A registered webhook endpoint (never with its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,17 +17,21 @@ labelled_enum!(
         ReferralClosed = "referral.closed": "A referral was closed",
         ReferralCancelled = "referral.cancelled": "A referral was cancelled",
         ReferralAssigned = "referral.assigned": "A clinician was assigned",
+        VisitScheduled = "visit.scheduled": "A visit was scheduled",
+        VisitCompleted = "visit.completed": "A visit log was signed",
         Ping = "ping": "A test message",
     ]
 );
 
 impl EventType {
     /// The events a webhook endpoint may subscribe to.
-    pub const SUBSCRIBABLE: [EventType; 5] = [
+    pub const SUBSCRIBABLE: [EventType; 7] = [
         EventType::ReferralCreated,
         EventType::ReferralMatched,
         EventType::ReferralAccepted,
         EventType::ReferralDeclined,
+        EventType::VisitScheduled,
+        EventType::VisitCompleted,
         EventType::Ping,
     ];
 

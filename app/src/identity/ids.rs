@@ -78,6 +78,10 @@ ids! {
     DomainEventId;
     /// A background job (`jobs`).
     JobId;
+    /// A clinic's patient.
+    PatientId;
+    /// A scheduled visit.
+    VisitId;
     /// A message in the mail outbox.
     MailId;
     /// A break-glass grant.

@@ -33,6 +33,10 @@ pub struct ReferralDetail {
     pub as_clinic: bool,
     /// The clinic's clinicians, for assignment (clinic only).
     pub clinicians: Vec<(ClinicianId, String)>,
+    /// The accepting clinic's view of the patient (packet, link).
+    pub patient: Option<crate::patients::ReferralPatient>,
+    /// The patient's visits (clinic only).
+    pub visits: Vec<crate::visits::VisitSummary>,
 }
 
 #[rpc(prefix = "/rpc", endpoint = "referrals/diagnoses")]
@@ -84,7 +88,16 @@ pub async fn create_referral(
     requested_start: String,
     #[server(default)] notes: String,
     #[server(default)] clinic_id: String,
+    #[server(default)] packet_full_name: String,
+    #[server(default)] packet_birth_date: String,
+    #[server(default)] packet_address: String,
+    #[server(default)] packet_phone: String,
+    #[server(default)] packet_payer: String,
+    #[server(default)] packet_member_id: String,
+    #[server(default)] packet_emergency_name: String,
+    #[server(default)] packet_emergency_phone: String,
 ) -> Result<ReferralId, AppError> {
+    let state = crate::state::app_state()?;
     let tx = crate::auth::require(&[Role::Referrer]).await?;
     let clinic = match clinic_id.trim() {
         "" => None,
@@ -94,7 +107,7 @@ pub async fn create_referral(
         ),
     };
     let today = time::OffsetDateTime::now_utc().date();
-    let referral = NewReferral::parse(
+    let parsed = NewReferral::parse(
         &patient_initials,
         &patient_birth_year,
         &zip,
@@ -105,8 +118,32 @@ pub async fn create_referral(
         &notes,
         clinic,
         today,
-    )?;
-    let view = service::create(tx, referral, &crate::auth::RequestMeta::current()).await?;
+    );
+    let packet_form = crate::patients::PacketForm {
+        full_name: packet_full_name,
+        birth_date: packet_birth_date,
+        address: packet_address,
+        phone: packet_phone,
+        payer: packet_payer,
+        member_id: packet_member_id,
+        emergency_name: packet_emergency_name,
+        emergency_phone: packet_emergency_phone,
+    };
+    let initials = patient_initials.trim().to_uppercase();
+    let birth_year = patient_birth_year.trim().parse::<i32>().ok();
+    let packet = crate::patients::PatientDetails::parse(&packet_form, Some(&initials), birth_year, today);
+    let referral = match (parsed, packet) {
+        (Ok(mut referral), Ok(packet)) => {
+            referral.packet = packet;
+            referral
+        }
+        (parsed, packet) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            errors.extend(packet.err().unwrap_or_default());
+            return Err(errors.into());
+        }
+    };
+    let view = service::create(tx, &state.settings.vault, referral, &crate::auth::RequestMeta::current()).await?;
     leptos_axum::redirect(&format!("/referrer/referrals/{}", view.id));
     Ok(view.id)
 }
@@ -150,11 +187,26 @@ pub async fn get_referral(id: ReferralId) -> Result<ReferralDetail, AppError> {
     } else {
         Vec::new()
     };
-    let referral = service::view(tx, id, &crate::auth::RequestMeta::current()).await?;
+    let meta = crate::auth::RequestMeta::current();
+    let (patient, visits) = if as_clinic {
+        let state = crate::state::app_state()?;
+        let patient =
+            crate::patients::service::for_referral(&mut tx, &state.settings.vault, id, &meta).await?;
+        let visits = match patient.as_ref().and_then(|p| p.patient_id) {
+            Some(p) => crate::visits::repo::of_patient(&mut tx, p).await?,
+            None => Vec::new(),
+        };
+        (patient, visits)
+    } else {
+        (None, Vec::new())
+    };
+    let referral = service::view(tx, id, &meta).await?;
     Ok(ReferralDetail {
         referral,
         as_clinic,
         clinicians,
+        patient,
+        visits,
     })
 }
 
@@ -168,8 +220,9 @@ pub async fn referral_step(
     #[server(default)] note: String,
 ) -> Result<ReferralStatus, AppError> {
     let step = service::Step::parse(action.trim(), &reason, &note)?;
+    let state = crate::state::app_state()?;
     let tx = crate::auth::require(&REFERRAL_ROLES).await?;
-    service::take_step(tx, id, step, &crate::auth::RequestMeta::current()).await
+    service::take_step(tx, &state.settings.vault, id, step, &crate::auth::RequestMeta::current()).await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "referrals/assign")]

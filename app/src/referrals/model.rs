@@ -264,6 +264,9 @@ pub struct NewReferral {
     pub notes: String,
     /// A chosen receiving clinic; otherwise routed by matching.
     pub clinic_id: Option<OrganizationId>,
+    /// The patient packet, released only to the clinic that accepts
+    /// (none: details to follow).
+    pub packet: Option<crate::patients::PatientDetails>,
 }
 
 impl NewReferral {
@@ -378,6 +381,7 @@ impl NewReferral {
                 requested_start,
                 notes: notes.map(BoundedText::into_inner).unwrap_or_default(),
                 clinic_id,
+                packet: None,
             }),
             _ => Err(errors),
         }

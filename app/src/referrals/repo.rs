@@ -79,6 +79,17 @@ pub async fn zip_place(
     .await
 }
 
+/// A ZIP code's centroid (latitude, longitude).
+pub async fn zip_place_coords(
+    conn: &mut PgConnection,
+    zip: &str,
+) -> Result<Option<(f64, f64)>, sqlx::Error> {
+    let row = sqlx::query!("SELECT lat, lon FROM zip_codes WHERE zip = $1", zip)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| (r.lat, r.lon)))
+}
+
 /// Whether `clinic` is a clinic organization a referrer may send to.
 pub async fn is_clinic(
     conn: &mut PgConnection,

@@ -23,6 +23,7 @@ pub const MATCHES_KEPT: i64 = 10;
 /// match, and records `referral.created` (and `referral.matched`).
 pub async fn create(
     mut tx: TenantTx,
+    vault: &crate::vault::Keyring,
     referral: NewReferral,
     meta: &RequestMeta,
 ) -> Result<ReferralView, AppError> {
@@ -84,6 +85,10 @@ pub async fn create(
     let id = ReferralId::new();
     let org = tx.principal().org_id;
     repo::insert(&mut tx, id, &referral, clinic).await?;
+    if let Some(packet) = &referral.packet {
+        crate::patients::service::store_packet(&mut tx, vault, id, clinic, referral.zip.as_str(), packet)
+            .await?;
+    }
     repo::record_event(
         &mut tx,
         (org, clinic),
@@ -109,7 +114,11 @@ pub async fn create(
         Entry::new(AuditAction::ReferralCreated)
             .subject(Subject::new("referral", id))
             .ip(meta.ip)
-            .details(json!({ "matches": candidates.len(), "routed": clinic.is_some() })),
+            .details(json!({
+                "matches": candidates.len(),
+                "routed": clinic.is_some(),
+                "packet": referral.packet.is_some(),
+            })),
     )
     .await?;
     let view = repo::detail(&mut tx, id).await?.ok_or(AppError::Internal)?;
@@ -288,6 +297,7 @@ impl Step {
 /// and records the audit and domain events.
 pub async fn take_step(
     mut tx: TenantTx,
+    vault: &crate::vault::Keyring,
     id: ReferralId,
     step: Step,
     meta: &RequestMeta,
@@ -308,6 +318,10 @@ pub async fn take_step(
         _ => (None, None),
     };
     repo::set_status(&mut tx, id, to, reason, note.as_deref()).await?;
+    if to == ReferralStatus::Accepted {
+        // Accepting releases the packet to this clinic: the patient record.
+        crate::patients::service::on_accept(&mut tx, vault, id, meta).await?;
+    }
     repo::record_event(
         &mut tx,
         (parties.organization_id, parties.clinic_id),

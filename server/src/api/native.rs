@@ -391,7 +391,7 @@ pub async fn create_referral(
     let mut tx = tx(&state, caller, &[Role::Referrer]).await?;
     let today = OffsetDateTime::now_utc().date();
     let referral = intake::from_api(&mut tx, body.into(), today).await?;
-    let view = referrals::service::create(tx, referral, &meta).await?;
+    let view = referrals::service::create(tx, &state.settings.vault, referral, &meta).await?;
     Ok((
         StatusCode::CREATED,
         ok(referral_out(

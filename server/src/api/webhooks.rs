@@ -28,7 +28,7 @@ pub struct WebhookIn {
     /// Where to POST deliveries: a public `https://` URL (in production).
     url: String,
     /// Any of referral.created, referral.matched, referral.accepted,
-    /// referral.declined, ping.
+    /// referral.declined, visit.scheduled, visit.completed, ping.
     events: Vec<String>,
     description: Option<String>,
 }

@@ -75,6 +75,8 @@ pub(super) fn Webhooks(has_key: bool) -> impl IntoView {
                         ("matched", "referral.matched", true),
                         ("accepted", "referral.accepted", false),
                         ("declined", "referral.declined", false),
+                        ("visit_scheduled", "visit.scheduled", false),
+                        ("visit_completed", "visit.completed", false),
                         ("ping", "ping", true),
                     ]
                         .into_iter()

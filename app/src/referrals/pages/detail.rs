@@ -52,6 +52,7 @@ fn Referral(
         referral: r,
         as_clinic,
         clinicians,
+        ..
     } = detail;
     let id = r.id.to_string();
     let status = r.status;

@@ -316,7 +316,7 @@ pub async fn create_service_request(
     let mut tx = tx(&state, caller).await?;
     let today = time::OffsetDateTime::now_utc().date();
     let referral = referrals::fhir::new_referral(&mut tx, &request, today).await?;
-    let view = referrals::service::create(tx, referral, &meta)
+    let view = referrals::service::create(tx, &state.settings.vault, referral, &meta)
         .await
         .map_err(referrals::fhir::at_fhir_paths)?;
     let mut response = fhir(

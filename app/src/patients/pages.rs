@@ -1,0 +1,86 @@
+//! The patient page (`/clinic/patients/:id`): who, how to reach them, who
+//! pays, their referrals and their visits with the signed logs.
+
+use super::*;
+use crate::identity::PatientId;
+use crate::ui::{format_datetime, Loaded};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn PatientPage() -> impl IntoView {
+    let id = use_params_map()
+        .with_untracked(|p| p.get("id"))
+        .and_then(|id| id.parse::<PatientId>().ok());
+    let record = Resource::new(
+        || (),
+        move |_| async move {
+            match id {
+                Some(id) => get_patient(id).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
+    view! {
+        <Title text="Patient · Carethread"/>
+        <div class="page page--narrow">
+            <Loaded resource=record loading="Loading the patient…" ok=patient_view/>
+        </div>
+    }
+}
+
+/// The packet's facts as a definition list (also on the referral page).
+pub fn details_view(d: Option<PatientDetails>) -> impl IntoView {
+    match d {
+        None => view! { <p class="empty">"No packet came with the referral; details to follow."</p> }.into_any(),
+        Some(d) => view! {
+            <dl class="facts" data-testid="packet">
+                <div><dt>"Name"</dt><dd>{d.full_name}</dd></div>
+                <div><dt>"Date of birth"</dt><dd>{d.birth_date.to_string()}</dd></div>
+                <div><dt>"Address"</dt><dd>{d.address}</dd></div>
+                <div><dt>"Phone"</dt><dd>{format_phone(&d.phone)}</dd></div>
+                <div><dt>"Payer"</dt><dd>{d.payer.label()}{(!d.member_id.is_empty()).then(|| format!(" · member {}", d.member_id))}</dd></div>
+                <div><dt>"Emergency contact"</dt><dd>{format!("{} · {}", d.emergency_name, format_phone(&d.emergency_phone))}</dd></div>
+            </dl>
+        }
+        .into_any(),
+    }
+}
+
+fn patient_view(p: PatientRecord) -> impl IntoView {
+    view! {
+        <p><a href="/clinic/inbox">"← Referral inbox"</a></p>
+        <h1>{format!("Patient {}", p.initials)}</h1>
+        <p class="lede">{format!("{} {}", p.zip, p.place)}</p>
+        {details_view(p.details)}
+        <section class="section" aria-labelledby="referrals-heading">
+            <h2 id="referrals-heading">"Referrals"</h2>
+            <ul class="list" role="list">
+                {p.referrals.into_iter().map(|r| view! {
+                    <li class="list__item">
+                        <a href=format!("/clinic/inbox/{}", r.id)>{r.reference}</a>
+                        <span class="muted">{format!("{} · {}", r.status.label(), format_datetime(r.received_at))}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+        <section class="section" aria-labelledby="visits-heading">
+            <h2 id="visits-heading">"Visits and signed logs"</h2>
+            {if p.visits.is_empty() {
+                view! { <p class="empty">"No visits yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="list" role="list" data-testid="patient-visits">
+                        {p.visits.into_iter().map(|v| view! {
+                            <li class="list__item">
+                                <a href=format!("/clinic/visits/{}", v.id)>{format!("{} {}", v.starts_at.date(), v.times())}</a>
+                                <span class="muted">{format!("{} · {}{}", v.clinician, v.status.label(), if v.signed { " · log signed" } else { "" })}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,189 @@
+//! Server functions for the visit pages: the clinician's day and visit,
+//! the clinic's schedule, and every step of a visit. Each parses its form
+//! and calls one operation in `service`.
+
+// A server function's arguments are its form's fields, one each.
+#![allow(clippy::too_many_arguments)]
+
+use super::*;
+use crate::auth::Role;
+use crate::error::AppError;
+use crate::identity::{ReferralId, VisitId};
+use app_macros::rpc;
+
+const CLINIC: [Role; 2] = [Role::ClinicAdmin, Role::ClinicStaff];
+const VISIT_READERS: [Role; 3] = [Role::ClinicAdmin, Role::ClinicStaff, Role::Clinician];
+
+fn note(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    (!raw.is_empty()).then(|| raw.chars().take(500).collect())
+}
+
+#[rpc(prefix = "/rpc", endpoint = "visits/day")]
+pub async fn get_clinician_day() -> Result<ClinicianDay, AppError> {
+    let state = crate::state::app_state()?;
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    service::clinician_day(
+        tx,
+        &state.settings.vault,
+        time::OffsetDateTime::now_utc(),
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
+}
+
+#[rpc(prefix = "/rpc", endpoint = "visits/get")]
+pub async fn get_visit(id: VisitId) -> Result<VisitDetail, AppError> {
+    let state = crate::state::app_state()?;
+    let tx = crate::auth::require(&VISIT_READERS).await?;
+    service::detail(tx, &state.settings.vault, id, &crate::auth::RequestMeta::current()).await
+}
+
+/// The clinic's week (`week`: any date in it; this week when empty).
+#[rpc(prefix = "/rpc", endpoint = "visits/week")]
+pub async fn get_clinic_week(#[server(default)] week: String) -> Result<ClinicWeek, AppError> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = time::Date::parse(week.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+        .unwrap_or(today);
+    let monday = day - time::Duration::days(i64::from(day.weekday().number_days_from_monday()));
+    let tx = crate::auth::require(&CLINIC).await?;
+    service::clinic_week(tx, monday, &crate::auth::RequestMeta::current()).await
+}
+
+/// Schedules visits for an accepted referral (`tasks[i]` checkboxes).
+#[rpc(prefix = "/rpc", endpoint = "visits/schedule")]
+pub async fn schedule_visits(
+    referral_id: ReferralId,
+    #[server(default)] clinician_id: String,
+    #[server(default)] date: String,
+    #[server(default)] start: String,
+    #[server(default)] end: String,
+    #[server(default)] service: String,
+    #[server(default)] tasks: Vec<String>,
+    #[server(default)] weeks: String,
+) -> Result<usize, AppError> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let new = NewVisits::parse(&clinician_id, &date, &start, &end, &service, &tasks, &weeks, today)?;
+    let tx = crate::auth::require(&CLINIC).await?;
+    let ids = service::schedule(tx, referral_id, new, &crate::auth::RequestMeta::current()).await?;
+    Ok(ids.len())
+}
+
+/// The clinician accepts or declines an offered visit.
+#[rpc(prefix = "/rpc", endpoint = "visits/respond")]
+pub async fn respond_to_visit(
+    id: VisitId,
+    action: String,
+    #[server(default)] note: String,
+) -> Result<VisitStatus, AppError> {
+    let accept = match action.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => {
+            return Err(AppError::BadRequest {
+                message: format!("unknown action {action:?}"),
+            })
+        }
+    };
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    service::respond(tx, id, accept, self::note(&note), &crate::auth::RequestMeta::current()).await
+}
+
+/// The clinic cancels a visit or marks it missed.
+#[rpc(prefix = "/rpc", endpoint = "visits/cancel")]
+pub async fn cancel_visit(
+    id: VisitId,
+    action: String,
+    #[server(default)] note: String,
+) -> Result<VisitStatus, AppError> {
+    let missed = action == "missed";
+    let tx = crate::auth::require(&CLINIC).await?;
+    service::cancel(tx, id, missed, self::note(&note), &crate::auth::RequestMeta::current()).await
+}
+
+/// Checks in (`step` = `in`) or out (`out`): the device's time and
+/// location, or the reason it has none.
+#[rpc(prefix = "/rpc", endpoint = "visits/check")]
+pub async fn check_visit(
+    id: VisitId,
+    step: String,
+    #[server(default)] at: String,
+    #[server(default)] lat: String,
+    #[server(default)] lon: String,
+    #[server(default)] exception: String,
+) -> Result<(), AppError> {
+    let point = CheckPoint::parse(&at, &lat, &lon, &exception, time::OffsetDateTime::now_utc())?;
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    let meta = crate::auth::RequestMeta::current();
+    match step.as_str() {
+        "in" => service::check_in(tx, id, point, &meta).await,
+        "out" => service::check_out(tx, id, point, &meta).await,
+        _ => Err(AppError::BadRequest {
+            message: format!("unknown step {step:?}"),
+        }),
+    }
+}
+
+/// Signs the visit log: task outcomes (`outcomes[i]`, `reasons[i]`),
+/// vitals, notes, signatures; `sync_key` makes a double submit sign once.
+#[rpc(prefix = "/rpc", endpoint = "visits/sign")]
+pub async fn sign_visit_log(
+    id: VisitId,
+    sync_key: uuid::Uuid,
+    #[server(default)] outcomes: Vec<String>,
+    #[server(default)] reasons: Vec<String>,
+    #[server(default)] systolic: String,
+    #[server(default)] diastolic: String,
+    #[server(default)] pulse: String,
+    #[server(default)] temperature: String,
+    #[server(default)] spo2: String,
+    #[server(default)] respirations: String,
+    #[server(default)] pain: String,
+    #[server(default)] notes: String,
+    #[server(default)] patient_signature: String,
+    #[server(default)] clinician_signature: String,
+) -> Result<LogReceipt, AppError> {
+    let state = crate::state::app_state()?;
+    let mut tx = crate::auth::require(&[Role::Clinician]).await?;
+    let planned = repo::one(&mut tx, id).await?.ok_or(AppError::NotFound)?.tasks;
+    let log = VisitLog::parse(
+        id,
+        &planned,
+        &outcomes,
+        &reasons,
+        &VitalsForm {
+            systolic: &systolic,
+            diastolic: &diastolic,
+            pulse: &pulse,
+            temperature: &temperature,
+            spo2: &spo2,
+            respirations: &respirations,
+            pain: &pain,
+        },
+        &notes,
+        &patient_signature,
+        &clinician_signature,
+    )?;
+    service::sign(tx, &state.settings.vault, id, log, sync_key, &crate::auth::RequestMeta::current()).await
+}
+
+/// A visit worked offline, as the phone kept it (JSON).
+#[rpc(prefix = "/rpc", endpoint = "visits/sync", input = leptos::server_fn::codec::Json)]
+pub async fn sync_visit(id: VisitId, visit: OfflineVisit) -> Result<LogReceipt, AppError> {
+    let state = crate::state::app_state()?;
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    service::sync(tx, &state.settings.vault, id, visit, &crate::auth::RequestMeta::current()).await
+}
+
+#[rpc(prefix = "/rpc", endpoint = "visits/addendum")]
+pub async fn add_visit_addendum(id: VisitId, #[server(default)] text: String) -> Result<String, AppError> {
+    let state = crate::state::app_state()?;
+    let tx = crate::auth::require(&VISIT_READERS).await?;
+    service::add_addendum(tx, &state.settings.vault, id, text, &crate::auth::RequestMeta::current()).await
+}
+
+#[rpc(prefix = "/rpc", endpoint = "visits/countersign")]
+pub async fn countersign_visit_log(id: VisitId) -> Result<(), AppError> {
+    let tx = crate::auth::require(&CLINIC).await?;
+    service::countersign(tx, id, &crate::auth::RequestMeta::current()).await
+}

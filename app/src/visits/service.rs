@@ -1,0 +1,755 @@
+//! Visit operations, one per thing a person does; each checks the role,
+//! runs in the tenant transaction, writes its audit event (and domain
+//! event), and commits. Every door (page, server function, sync) calls
+//! these.
+
+use super::repo::{self, Filter, Point};
+use super::*;
+use crate::audit::repo::{record, Entry, Subject};
+use crate::audit::AuditAction;
+use crate::auth::{RequestMeta, Role};
+use crate::db::TenantTx;
+use crate::domain::EventType;
+use crate::error::{AppError, Violation};
+use crate::identity::{ReferralId, UserId, VisitId};
+use crate::referrals::ReferralStatus;
+use crate::vault::{Keyring, Place};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::{Date, OffsetDateTime};
+
+const CLINIC: [Role; 2] = [Role::ClinicAdmin, Role::ClinicStaff];
+
+fn clinic(tx: &TenantTx) -> Result<(), AppError> {
+    if tx.principal().has_role(&CLINIC) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn clinician(tx: &TenantTx) -> Result<UserId, AppError> {
+    if tx.principal().role == Role::Clinician {
+        tx.principal().require_person()
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The message for a double booking, naming the clash from the
+/// database's report (the other visit may be another clinic's, which this
+/// clinic cannot read: its time is all it learns).
+fn clash(error: &sqlx::Error, clinician: &str) -> Option<AppError> {
+    if Violation::of(error) != Some(Violation::DoubleBooked) {
+        return None;
+    }
+    let detail = error
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+        .and_then(|e| e.detail())
+        .unwrap_or_default();
+    // "... conflicts with existing key (...)=(<id>, ["2026-12-01 09:00:00+00","…"))."
+    let existing = detail.split("existing key").nth(1).unwrap_or_default();
+    let times: Vec<&str> = existing.split('"').skip(1).step_by(2).collect();
+    let short = |t: &str| t.get(..16).unwrap_or(t).to_owned();
+    let when = match times.as_slice() {
+        [from, to, ..] => format!(" {}–{} UTC", short(from), short(to).get(11..).unwrap_or("")),
+        _ => String::new(),
+    };
+    Some(AppError::invalid(
+        "start",
+        format!("{clinician} is already booked{when}. Choose another time or clinician."),
+    ))
+}
+
+/// Schedules visits for an accepted referral: one, or weekly for N weeks,
+/// all or none. The first moves the referral to `scheduled`.
+pub async fn schedule(
+    mut tx: TenantTx,
+    referral: ReferralId,
+    new: NewVisits,
+    meta: &RequestMeta,
+) -> Result<Vec<VisitId>, AppError> {
+    clinic(&tx)?;
+    let (referrer, status, patient, _care) = repo::referral_for_update(&mut tx, referral)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !matches!(
+        status,
+        ReferralStatus::Accepted | ReferralStatus::Scheduled | ReferralStatus::FirstVisitDone
+    ) {
+        return Err(AppError::Conflict {
+            message: "Accept the referral before scheduling visits.".to_owned(),
+        });
+    }
+    let patient = patient.ok_or_else(|| AppError::Conflict {
+        message: "Confirm the patient record first (see “Patient” above).".to_owned(),
+    })?;
+    if !repo::is_affiliated(&mut tx, new.clinician).await? {
+        return Err(AppError::invalid(
+            "clinician_id",
+            "Choose one of your clinic's clinicians.",
+        ));
+    }
+    let name = crate::referrals::repo::clinic_clinicians(&mut tx)
+        .await?
+        .into_iter()
+        .find(|(id, _, _)| *id == new.clinician)
+        .map(|(_, name, _)| name)
+        .unwrap_or_else(|| "The clinician".to_owned());
+    let occurrences = new.occurrences();
+    let series = (occurrences.len() > 1).then(uuid::Uuid::new_v4);
+    let mut ids = Vec::new();
+    for when in occurrences {
+        let id = VisitId::new();
+        if let Err(error) = repo::insert(&mut tx, id, patient, Some(referral), &new, when, series).await {
+            return Err(clash(&error, &name).unwrap_or_else(|| error.into()));
+        }
+        repo::record_event(
+            &mut tx,
+            EventType::VisitScheduled,
+            id,
+            json!({ "visit_id": id, "starts_at": when.0.unix_timestamp() }),
+        )
+        .await?;
+        ids.push(id);
+    }
+    if status == ReferralStatus::Accepted {
+        crate::referrals::repo::set_status(&mut tx, referral, ReferralStatus::Scheduled, None, None).await?;
+        let org = tx.principal().org_id;
+        crate::referrals::repo::record_event(
+            &mut tx,
+            (referrer, Some(org)),
+            EventType::ReferralScheduled,
+            referral,
+            json!({ "referral_id": referral, "status": "scheduled" }),
+        )
+        .await?;
+    }
+    record(
+        &mut tx,
+        Entry::new(AuditAction::VisitScheduled)
+            .subject(Subject::new("referral", referral))
+            .ip(meta.ip)
+            .details(json!({ "visits": ids, "clinician_id": new.clinician })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// The clinician accepts or declines an offered visit.
+pub async fn respond(
+    mut tx: TenantTx,
+    id: VisitId,
+    accept: bool,
+    note: Option<String>,
+    meta: &RequestMeta,
+) -> Result<VisitStatus, AppError> {
+    let me = clinician(&tx)?;
+    let visit = own_visit(&mut tx, id, me).await?;
+    let to = if accept { VisitStatus::Accepted } else { VisitStatus::Declined };
+    visit
+        .status
+        .transition(to)
+        .map_err(|message| AppError::Conflict { message })?;
+    repo::set_status(&mut tx, id, to, note.as_deref()).await?;
+    record(
+        &mut tx,
+        Entry::new(if accept { AuditAction::VisitAccepted } else { AuditAction::VisitDeclined })
+            .subject(Subject::new("visit", id))
+            .ip(meta.ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// The clinic cancels a visit, or marks it missed.
+pub async fn cancel(
+    mut tx: TenantTx,
+    id: VisitId,
+    missed: bool,
+    note: Option<String>,
+    meta: &RequestMeta,
+) -> Result<VisitStatus, AppError> {
+    clinic(&tx)?;
+    let visit = repo::for_update(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let to = if missed { VisitStatus::Missed } else { VisitStatus::Cancelled };
+    visit
+        .status
+        .transition(to)
+        .map_err(|message| AppError::Conflict { message })?;
+    repo::set_status(&mut tx, id, to, note.as_deref()).await?;
+    record(
+        &mut tx,
+        Entry::new(if missed { AuditAction::VisitMissed } else { AuditAction::VisitCancelled })
+            .subject(Subject::new("visit", id))
+            .ip(meta.ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+async fn own_visit(tx: &mut TenantTx, id: VisitId, me: UserId) -> Result<repo::Locked, AppError> {
+    let visit = repo::for_update(tx, id).await?.ok_or(AppError::NotFound)?;
+    if visit.clinician_user != Some(me) {
+        return Err(AppError::NotFound);
+    }
+    Ok(visit)
+}
+
+async fn check_in_locked(
+    tx: &mut TenantTx,
+    id: VisitId,
+    visit: &repo::Locked,
+    at: &CheckPoint,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    if visit.status != VisitStatus::Accepted {
+        return Err(AppError::Conflict {
+            message: match visit.status {
+                VisitStatus::Proposed => "Accept the visit before checking in.".to_owned(),
+                s => format!("This visit is {}; there is nothing to check in to.", s.label().to_lowercase()),
+            },
+        });
+    }
+    let point = Point::of(at, (visit.home_lat, visit.home_lon));
+    repo::check_in(tx, id, &point).await?;
+    record(
+        tx,
+        Entry::new(AuditAction::VisitCheckedIn)
+            .subject(Subject::new("visit", id))
+            .ip(meta.ip)
+            .details(json!({ "distance_m": point.distance_m, "exception": point.exception.map(EvvException::as_str) })),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn check_out_locked(
+    tx: &mut TenantTx,
+    id: VisitId,
+    visit: &repo::Locked,
+    at: &CheckPoint,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let Some(checked_in) = visit.checked_in_at else {
+        return Err(AppError::Conflict {
+            message: "Check in before checking out.".to_owned(),
+        });
+    };
+    if visit.checked_out_at.is_some() {
+        return Err(AppError::Conflict {
+            message: "This visit is already checked out.".to_owned(),
+        });
+    }
+    if at.at < checked_in {
+        return Err(AppError::invalid("at", "Check-out cannot be before check-in."));
+    }
+    let point = Point::of(at, (visit.home_lat, visit.home_lon));
+    repo::check_out(tx, id, &point).await?;
+    record(
+        tx,
+        Entry::new(AuditAction::VisitCheckedOut)
+            .subject(Subject::new("visit", id))
+            .ip(meta.ip)
+            .details(json!({ "distance_m": point.distance_m, "exception": point.exception.map(EvvException::as_str) })),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Checks in to an accepted visit: the device's time and location.
+pub async fn check_in(mut tx: TenantTx, id: VisitId, at: CheckPoint, meta: &RequestMeta) -> Result<(), AppError> {
+    let me = clinician(&tx)?;
+    let visit = own_visit(&mut tx, id, me).await?;
+    check_in_locked(&mut tx, id, &visit, &at, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks out of a visit in progress.
+pub async fn check_out(mut tx: TenantTx, id: VisitId, at: CheckPoint, meta: &RequestMeta) -> Result<(), AppError> {
+    let me = clinician(&tx)?;
+    let visit = own_visit(&mut tx, id, me).await?;
+    check_out_locked(&mut tx, id, &visit, &at, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The canonical bytes of a log (RFC 8785) and their SHA-256.
+pub fn canonical(log: &VisitLog) -> Result<(Vec<u8>, [u8; 32]), AppError> {
+    let bytes = serde_jcs::to_vec(log).map_err(|error| {
+        tracing::error!(%error, "a visit log could not be canonicalised");
+        AppError::Internal
+    })?;
+    let hash: [u8; 32] = Sha256::digest(&bytes).into();
+    Ok((bytes, hash))
+}
+
+fn log_place(id: VisitId) -> Place<'static> {
+    Place {
+        table: "visit_logs",
+        column: "sealed",
+        row: id.uuid(),
+    }
+}
+
+/// Signs the log of a checked-out visit (in the caller's transaction).
+async fn sign_locked(
+    tx: &mut TenantTx,
+    vault: &Keyring,
+    id: VisitId,
+    visit: &repo::Locked,
+    log: &VisitLog,
+    sync_key: uuid::Uuid,
+    me: UserId,
+    meta: &RequestMeta,
+) -> Result<LogReceipt, AppError> {
+    if log.visit_id != id {
+        return Err(AppError::BadRequest {
+            message: "the log names another visit".to_owned(),
+        });
+    }
+    if visit.status != VisitStatus::InProgress || visit.checked_out_at.is_none() {
+        return Err(AppError::Conflict {
+            message: "Check out of the visit before signing its log.".to_owned(),
+        });
+    }
+    let planned: Vec<&str> = visit.tasks.iter().map(String::as_str).collect();
+    let logged: Vec<&str> = log.tasks.iter().map(|t| t.task.as_str()).collect();
+    if planned != logged {
+        return Err(AppError::invalid("tasks", "The log must account for each planned task."));
+    }
+    let (bytes, hash) = canonical(log)?;
+    let sealed = vault.seal(&bytes, log_place(id));
+    repo::insert_log(tx, id, &sealed, &hash, me, sync_key).await?;
+    repo::set_status(tx, id, VisitStatus::Completed, None).await?;
+    repo::record_event(tx, EventType::VisitCompleted, id, json!({ "visit_id": id })).await?;
+    if let Some(referral) = visit.referral_id {
+        let parties = crate::referrals::repo::parties_for_update(tx, referral).await?;
+        if let Some(p) = parties.filter(|p| p.status == ReferralStatus::Scheduled) {
+            crate::referrals::repo::set_status(tx, referral, ReferralStatus::FirstVisitDone, None, None).await?;
+            crate::referrals::repo::record_event(
+                tx,
+                (p.organization_id, p.clinic_id),
+                EventType::ReferralFirstVisitDone,
+                referral,
+                json!({ "referral_id": referral, "status": "first_visit_done" }),
+            )
+            .await?;
+            record(
+                tx,
+                Entry::new(AuditAction::ReferralStatusChanged)
+                    .subject(Subject::new("referral", referral))
+                    .ip(meta.ip)
+                    .details(json!({ "from": "scheduled", "to": "first_visit_done" })),
+            )
+            .await?;
+        }
+    }
+    let sha256 = hex::encode(hash);
+    record(
+        tx,
+        Entry::new(AuditAction::VisitLogSigned)
+            .subject(Subject::new("visit", id))
+            .ip(meta.ip)
+            .details(json!({ "sha256": sha256, "sync_key": sync_key })),
+    )
+    .await?;
+    Ok(LogReceipt {
+        visit_id: id,
+        sha256,
+        replayed: false,
+    })
+}
+
+/// What happens to a sync whose visit already has a log.
+async fn replay_or_conflict(
+    tx: &mut TenantTx,
+    id: VisitId,
+    sync_key: uuid::Uuid,
+) -> Result<Option<LogReceipt>, AppError> {
+    match repo::log(tx, id).await? {
+        None => Ok(None),
+        Some(l) if l.sync_key == sync_key => Ok(Some(LogReceipt {
+            visit_id: id,
+            sha256: hex::encode(l.sha256),
+            replayed: true,
+        })),
+        Some(l) => Err(AppError::Conflict {
+            message: format!(
+                "This visit's log was already signed{} at {}. Your copy was not stored; \
+                 it stays on this device. Add what differs as an addendum.",
+                l.signed_by.map(|n| format!(" by {n}")).unwrap_or_default(),
+                crate::ui::format_datetime(l.signed_at)
+            ),
+        }),
+    }
+}
+
+/// Signs a visit's log (after checking out), once: `sync_key` makes a
+/// repeated submission store nothing new.
+pub async fn sign(
+    mut tx: TenantTx,
+    vault: &Keyring,
+    id: VisitId,
+    log: VisitLog,
+    sync_key: uuid::Uuid,
+    meta: &RequestMeta,
+) -> Result<LogReceipt, AppError> {
+    let me = clinician(&tx)?;
+    let visit = own_visit(&mut tx, id, me).await?;
+    if let Some(receipt) = replay_or_conflict(&mut tx, id, sync_key).await? {
+        return Ok(receipt);
+    }
+    let receipt = sign_locked(&mut tx, vault, id, &visit, &log, sync_key, me, meta).await?;
+    tx.commit().await?;
+    Ok(receipt)
+}
+
+/// A whole visit worked offline, synced as one: check-in and check-out as
+/// the device took them, then the signed log. Idempotent by the device's
+/// key; a log signed elsewhere meanwhile is a conflict.
+pub async fn sync(
+    mut tx: TenantTx,
+    vault: &Keyring,
+    id: VisitId,
+    visit_data: OfflineVisit,
+    meta: &RequestMeta,
+) -> Result<LogReceipt, AppError> {
+    let me = clinician(&tx)?;
+    let mut visit = own_visit(&mut tx, id, me).await?;
+    if let Some(receipt) = replay_or_conflict(&mut tx, id, visit_data.sync_key).await? {
+        return Ok(receipt);
+    }
+    if visit.checked_in_at.is_none() {
+        check_in_locked(&mut tx, id, &visit, &visit_data.check_in, meta).await?;
+        visit.status = VisitStatus::InProgress;
+        visit.checked_in_at = Some(visit_data.check_in.at);
+    }
+    if visit.checked_out_at.is_none() {
+        check_out_locked(&mut tx, id, &visit, &visit_data.check_out, meta).await?;
+        visit.checked_out_at = Some(visit_data.check_out.at);
+    }
+    let receipt = sign_locked(&mut tx, vault, id, &visit, &visit_data.log, visit_data.sync_key, me, meta).await?;
+    tx.commit().await?;
+    Ok(receipt)
+}
+
+/// Adds a correction to a signed log, chained to the last hash.
+pub async fn add_addendum(
+    mut tx: TenantTx,
+    vault: &Keyring,
+    id: VisitId,
+    text: String,
+    meta: &RequestMeta,
+) -> Result<String, AppError> {
+    let me = tx.principal().require_person()?;
+    let visit = repo::for_update(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let allowed = tx.principal().has_role(&CLINIC)
+        || (tx.principal().role == Role::Clinician && visit.clinician_user == Some(me));
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    let text = text.trim().replace("\r\n", "\n");
+    if text.chars().count() < 3 || text.chars().count() > 4000 {
+        return Err(AppError::invalid(
+            "text",
+            "Write the correction (3 to 4,000 characters).",
+        ));
+    }
+    let log = repo::log(&mut tx, id).await?.ok_or_else(|| AppError::Conflict {
+        message: "Only a signed log takes addenda; edit the log before signing.".to_owned(),
+    })?;
+    let addenda = repo::addenda(&mut tx, id).await?;
+    let (seq, prev) = match addenda.last() {
+        Some(a) => (a.seq + 1, a.sha256.clone()),
+        None => (1, log.sha256.clone()),
+    };
+    let doc = json!({ "visit_id": id, "seq": seq, "text": text, "author": me });
+    let bytes = serde_jcs::to_vec(&doc).map_err(|_| AppError::Internal)?;
+    let mut hasher = Sha256::new();
+    hasher.update(&prev);
+    hasher.update(&bytes);
+    let hash: [u8; 32] = hasher.finalize().into();
+    let sealed = vault.seal(
+        &bytes,
+        Place {
+            table: "visit_log_addenda",
+            column: "sealed",
+            row: addendum_row(id, seq),
+        },
+    );
+    repo::insert_addendum(&mut tx, id, seq, &sealed, &prev, &hash, me).await?;
+    let sha256 = hex::encode(hash);
+    record(
+        &mut tx,
+        Entry::new(AuditAction::VisitLogAddendum)
+            .subject(Subject::new("visit", id))
+            .ip(meta.ip)
+            .details(json!({ "seq": seq, "sha256": sha256 })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(sha256)
+}
+
+/// An addendum's place in the vault: one row id per (visit, seq).
+fn addendum_row(id: VisitId, seq: i32) -> uuid::Uuid {
+    uuid::Uuid::from_u128(id.uuid().as_u128() ^ u128::from(seq.unsigned_abs()))
+}
+
+/// The clinic countersigns a signed log.
+pub async fn countersign(mut tx: TenantTx, id: VisitId, meta: &RequestMeta) -> Result<(), AppError> {
+    clinic(&tx)?;
+    let me = tx.principal().require_person()?;
+    if repo::countersign(&mut tx, id, me).await? == 0 {
+        return Err(AppError::Conflict {
+            message: "There is no signed log waiting for a countersignature.".to_owned(),
+        });
+    }
+    record(
+        &mut tx,
+        Entry::new(AuditAction::VisitLogCountersigned)
+            .subject(Subject::new("visit", id))
+            .ip(meta.ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Opens and checks a stored log: the hash must still match the bytes.
+fn open_log(vault: &Keyring, id: VisitId, row: repo::LogRow) -> Result<SignedLog, AppError> {
+    let bytes = vault.open(&row.sealed, log_place(id)).map_err(|error| {
+        tracing::error!(%error, "a visit log does not open");
+        AppError::Internal
+    })?;
+    let hash: [u8; 32] = Sha256::digest(&bytes).into();
+    if hash[..] != row.sha256[..] {
+        tracing::error!(visit = %id, "a visit log's hash does not match its content");
+        return Err(AppError::Internal);
+    }
+    let log: VisitLog = serde_json::from_slice(&bytes).map_err(|_| AppError::Internal)?;
+    Ok(SignedLog {
+        log,
+        sha256: hex::encode(hash),
+        signed_by: row.signed_by.unwrap_or_else(|| "The clinician".to_owned()),
+        signed_at: row.signed_at,
+        countersigned_by: row.countersigned_by,
+        countersigned_at: row.countersigned_at,
+    })
+}
+
+/// One visit for its clinician or the clinic, with the patient's address
+/// and phone, the EVV record, the signed log and its addenda. Audited.
+pub async fn detail(
+    mut tx: TenantTx,
+    vault: &Keyring,
+    id: VisitId,
+    meta: &RequestMeta,
+) -> Result<VisitDetail, AppError> {
+    let as_clinician = tx.principal().role == Role::Clinician;
+    if !as_clinician {
+        clinic(&tx)?;
+    }
+    let visit = repo::one(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let (patient, details) = crate::patients::service::details_for_visit(&mut tx, vault, visit.patient_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let home = crate::referrals::repo::zip_place_coords(tx.conn(), &patient.zip)
+        .await?
+        .unwrap_or((0.0, 0.0));
+    let evv = repo::evv(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let log = match repo::log(&mut tx, id).await? {
+        Some(row) => Some(open_log(vault, id, row)?),
+        None => None,
+    };
+    let mut addenda = Vec::new();
+    for a in repo::addenda(&mut tx, id).await? {
+        let bytes = vault
+            .open(
+                &a.sealed,
+                Place {
+                    table: "visit_log_addenda",
+                    column: "sealed",
+                    row: addendum_row(id, a.seq),
+                },
+            )
+            .map_err(|_| AppError::Internal)?;
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| AppError::Internal)?;
+        addenda.push(AddendumView {
+            seq: a.seq,
+            text: doc["text"].as_str().unwrap_or_default().to_owned(),
+            sha256: hex::encode(&a.sha256),
+            prev_sha256: hex::encode(&a.prev_sha256),
+            author: a.author.unwrap_or_else(|| "Someone".to_owned()),
+            at: a.at,
+        });
+    }
+    record(
+        &mut tx,
+        Entry::new(AuditAction::VisitsViewed)
+            .subject(Subject::new("visit", id))
+            .ip(meta.ip)
+            .details(json!({ "patient_id": visit.patient_id })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(VisitDetail {
+        as_clinician,
+        address: details.as_ref().map(|d| d.address.clone()),
+        phone: details.as_ref().map(|d| crate::patients::format_phone(&d.phone)),
+        place: format!("{} {}", patient.zip, patient.place),
+        home,
+        check_in_distance_m: evv.check_in_distance_m,
+        check_out_distance_m: evv.check_out_distance_m,
+        check_in_exception: evv.check_in_exception,
+        check_out_exception: evv.check_out_exception,
+        log,
+        addenda,
+        visit,
+    })
+}
+
+/// The clinician's day: offers, today, and the next two weeks, each with
+/// the address. Audited (it shows patients' addresses).
+pub async fn clinician_day(
+    mut tx: TenantTx,
+    vault: &Keyring,
+    now: OffsetDateTime,
+    meta: &RequestMeta,
+) -> Result<ClinicianDay, AppError> {
+    clinician(&tx)?;
+    let today = now.date();
+    let start = today.midnight().assume_utc();
+    let visits = repo::list(
+        &mut tx,
+        Filter {
+            from: Some(start - time::Duration::days(1)),
+            to: Some(start + time::Duration::days(15)),
+            limit: 300,
+            ..Filter::default()
+        },
+    )
+    .await?;
+    let mut places = std::collections::HashMap::new();
+    let mut day = ClinicianDay {
+        clinic: tx.principal().org_name.clone(),
+        offers: Vec::new(),
+        today: Vec::new(),
+        upcoming: Vec::new(),
+        other_clinics: repo::other_clinics(&mut tx).await?,
+    };
+    for visit in visits {
+        let on_today = visit.starts_at.date() == today
+            || (visit.status == VisitStatus::InProgress && visit.starts_at < start);
+        let list = match visit.status {
+            VisitStatus::Proposed if visit.starts_at >= start => &mut day.offers,
+            VisitStatus::Declined | VisitStatus::Cancelled | VisitStatus::Proposed => continue,
+            _ if on_today => &mut day.today,
+            _ if visit.starts_at >= start => &mut day.upcoming,
+            _ => continue,
+        };
+        if !places.contains_key(&visit.patient_id) {
+            let found = crate::patients::service::details_for_visit(&mut tx, vault, visit.patient_id).await?;
+            places.insert(
+                visit.patient_id,
+                found.map(|(row, d)| (d.map(|d| d.address), format!("{} {}", row.zip, row.place))),
+            );
+        }
+        let (address, place) = places
+            .get(&visit.patient_id)
+            .cloned()
+            .flatten()
+            .unwrap_or((None, String::new()));
+        list.push(DayVisit { visit, address, place });
+    }
+    let ids: Vec<String> = day
+        .offers
+        .iter()
+        .chain(&day.today)
+        .chain(&day.upcoming)
+        .map(|v| v.visit.id.to_string())
+        .collect();
+    if !ids.is_empty() {
+        record(
+            &mut tx,
+            Entry::new(AuditAction::VisitsViewed)
+                .ip(meta.ip)
+                .details(json!({ "count": ids.len(), "ids": ids })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(day)
+}
+
+/// The clinic's week from `week_start` (a Monday) and what needs its
+/// attention. Audited.
+pub async fn clinic_week(
+    mut tx: TenantTx,
+    week_start: Date,
+    meta: &RequestMeta,
+) -> Result<ClinicWeek, AppError> {
+    clinic(&tx)?;
+    let from = week_start.midnight().assume_utc();
+    let visits = repo::list(
+        &mut tx,
+        Filter {
+            from: Some(from),
+            to: Some(from + time::Duration::days(7)),
+            limit: 1000,
+            ..Filter::default()
+        },
+    )
+    .await?;
+    let attention = repo::list(
+        &mut tx,
+        Filter {
+            attention: true,
+            limit: 300,
+            ..Filter::default()
+        },
+    )
+    .await?;
+    let now = OffsetDateTime::now_utc();
+    let mut clinicians: Vec<(String, Vec<VisitSummary>)> = Vec::new();
+    for v in visits {
+        match clinicians.iter_mut().find(|(name, _)| *name == v.clinician) {
+            Some((_, list)) => list.push(v),
+            None => clinicians.push((v.clinician.clone(), vec![v])),
+        }
+    }
+    clinicians.sort_by(|a, b| a.0.cmp(&b.0));
+    let week = ClinicWeek {
+        week_start,
+        late: attention.iter().filter(|v| v.late(now)).cloned().collect(),
+        evv_exceptions: attention
+            .iter()
+            .filter(|v| v.status == VisitStatus::Completed && (!v.evv_complete || v.evv_exception))
+            .cloned()
+            .collect(),
+        awaiting_countersign: attention
+            .iter()
+            .filter(|v| v.signed && !v.countersigned)
+            .cloned()
+            .collect(),
+        clinicians,
+    };
+    let count = week.clinicians.iter().map(|(_, v)| v.len()).sum::<usize>() + attention.len();
+    if count > 0 {
+        record(
+            &mut tx,
+            Entry::new(AuditAction::VisitsViewed)
+                .ip(meta.ip)
+                .details(json!({ "count": count, "week": week_start.to_string() })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(week)
+}
