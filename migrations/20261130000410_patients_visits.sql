@@ -503,17 +503,24 @@ CREATE POLICY visit_log_addenda_write ON visit_log_addenda FOR INSERT TO carethr
 GRANT SELECT, INSERT ON visit_log_addenda TO carethread_app;
 
 -- The clinician signing the first visit's log moves its referral on: they
--- see (and may change the status of) the referral their visit serves.
+-- see (and may change the status of) the referral their visit serves. A
+-- function, not a subquery in the policy: the organizations policy reads
+-- referrals, and a policy with a subquery met twice while expanding is
+-- refused as recursion. PL/pgSQL (never inlined), so the visits policies
+-- still apply inside it.
+CREATE FUNCTION app_clinician_serves(referral uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM visits v JOIN clinicians c ON c.id = v.clinician_id
+                   WHERE v.organization_id = app_org_id() AND v.referral_id = referral
+                     AND c.user_id = app_user_id());
+END $$;
 CREATE POLICY referrals_clinician_visit ON referrals FOR SELECT TO carethread_app
-    USING (app_role() = 'clinician' AND clinic_id = app_org_id()
-           AND EXISTS (SELECT 1 FROM visits v JOIN clinicians c ON c.id = v.clinician_id
-                       WHERE v.organization_id = referrals.clinic_id AND v.referral_id = referrals.id
-                         AND c.user_id = app_user_id()));
+    USING (app_role() = 'clinician' AND clinic_id = app_org_id() AND app_clinician_serves(id));
 CREATE POLICY referrals_clinician_first_visit ON referrals FOR UPDATE TO carethread_app
-    USING (app_role() = 'clinician' AND clinic_id = app_org_id()
-           AND EXISTS (SELECT 1 FROM visits v JOIN clinicians c ON c.id = v.clinician_id
-                       WHERE v.organization_id = referrals.clinic_id AND v.referral_id = referrals.id
-                         AND c.user_id = app_user_id()))
+    USING (app_role() = 'clinician' AND clinic_id = app_org_id() AND app_clinician_serves(id))
     WITH CHECK (clinic_id = app_org_id());
 
 DROP POLICY referral_history_record ON referral_history;

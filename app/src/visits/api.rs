@@ -130,8 +130,10 @@ pub async fn check_visit(
 pub async fn sign_visit_log(
     id: VisitId,
     sync_key: uuid::Uuid,
-    #[server(default)] outcomes: Vec<String>,
-    #[server(default)] reasons: Vec<String>,
+    // Maps by index, not lists: a task left unanswered leaves a gap that a
+    // list would close, moving later answers onto the wrong task.
+    #[server(default)] outcomes: std::collections::BTreeMap<String, String>,
+    #[server(default)] reasons: std::collections::BTreeMap<String, String>,
     #[server(default)] systolic: String,
     #[server(default)] diastolic: String,
     #[server(default)] pulse: String,
@@ -146,11 +148,16 @@ pub async fn sign_visit_log(
     let state = crate::state::app_state()?;
     let mut tx = crate::auth::require(&[Role::Clinician]).await?;
     let planned = repo::one(&mut tx, id).await?.ok_or(AppError::NotFound)?.tasks;
+    let by_index = |map: &std::collections::BTreeMap<String, String>| -> Vec<String> {
+        (0..planned.len())
+            .map(|i| map.get(&i.to_string()).cloned().unwrap_or_default())
+            .collect()
+    };
     let log = VisitLog::parse(
         id,
         &planned,
-        &outcomes,
-        &reasons,
+        &by_index(&outcomes),
+        &by_index(&reasons),
         &VitalsForm {
             systolic: &systolic,
             diastolic: &diastolic,

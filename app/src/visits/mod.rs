@@ -31,4 +31,4 @@ pub mod service;
 
 pub use api::*;
 pub use model::*;
-pub use pages::{ClinicSchedulePage, ClinicianDayPage, VisitPage};
+pub use pages::{ClinicSchedulePage, ClinicianDayPage, ReferralVisits, VisitPage};

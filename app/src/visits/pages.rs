@@ -537,3 +537,105 @@ fn schedule_view(w: ClinicWeek) -> impl IntoView {
         </section>
     }
 }
+
+/// On an accepted referral's page (the clinic's): the patient (packet and
+/// link), the visits, and scheduling more.
+#[component]
+pub fn ReferralVisits(
+    referral: String,
+    patient: crate::patients::ReferralPatient,
+    visits: Vec<VisitSummary>,
+    clinicians: Vec<(crate::identity::ClinicianId, String)>,
+    care_type: crate::referrals::CareType,
+) -> impl IntoView {
+    let link = crate::ui::server_action::<crate::patients::LinkPatient>();
+    let schedule = crate::ui::server_action::<ScheduleVisits>();
+    let link_error = action_error(link.value());
+    let error = action_error(schedule.value());
+    let linked = patient.patient_id;
+    let possible = patient.possible_match.clone();
+    let link_referral = referral.clone();
+    view! {
+        <section class="section" aria-labelledby="patient-heading">
+            <h2 id="patient-heading">"Patient"</h2>
+            {crate::patients::details_view(patient.details.clone())}
+            {linked.map(|p| view! { <p><a href=format!("/clinic/patients/{p}") data-testid="patient-link">"Open the patient record"</a></p> })}
+            {possible.map(|(existing, initials)| {
+                let existing_id = existing.to_string();
+                let (first, second) = (link_referral.clone(), link_referral.clone());
+                view! {
+                    <div class="panel" data-testid="possible-match">
+                        <p>{format!("You already have a patient {initials} with this name, date of birth and ZIP. Is this the same person?")}</p>
+                        <ErrorSummary error=link_error title="The referral was not linked"/>
+                        <div class="actions-row">
+                            <crate::ui::Form action=link instance="existing" attr:class="inline-form">
+                                <input type="hidden" name="referral_id" value=first/>
+                                <input type="hidden" name="choice" value=existing_id/>
+                                <button type="submit" class="button">"Yes, link to that patient"</button>
+                            </crate::ui::Form>
+                            <crate::ui::Form action=link instance="new" attr:class="inline-form">
+                                <input type="hidden" name="referral_id" value=second/>
+                                <input type="hidden" name="choice" value="new"/>
+                                <button type="submit" class="button button--secondary">"No, a new patient record"</button>
+                            </crate::ui::Form>
+                        </div>
+                    </div>
+                }
+            })}
+        </section>
+        <section class="section" aria-labelledby="visits-heading">
+            <h2 id="visits-heading">"Visits"</h2>
+            {if visits.is_empty() {
+                view! { <p class="empty">"No visits scheduled yet."</p> }.into_any()
+            } else {
+                view! { <ul class="list" role="list" data-testid="referral-visits">{visits.into_iter().map(visit_row).collect_view()}</ul> }.into_any()
+            }}
+            {linked.is_some().then(|| {
+                let tasks_error = field_error(error, "tasks");
+                let chosen: Vec<String> = (0..12).filter_map(|i| crate::ui::submitted(&format!("tasks[{i}]"))).collect();
+                let fresh = crate::ui::use_outcome().is_none();
+                view! {
+                    <details class="panel" open=true>
+                        <summary>"Schedule visits"</summary>
+                        <crate::ui::Form action=schedule attr:class="form" attr:novalidate=true>
+                            <ErrorSummary error title="No visit was scheduled"/>
+                            <input type="hidden" name="referral_id" value=referral.clone()/>
+                            <div class="field" class:field--invalid=move || field_error(error, "clinician_id").with(Option::is_some)>
+                                <label for="schedule-clinician">"Clinician"</label>
+                                {move || field_error(error, "clinician_id").get().map(|m| view! { <p class="field__error">{m}</p> })}
+                                <select id="schedule-clinician" name="clinician_id">
+                                    <option value="">"Choose one…"</option>
+                                    {clinicians.into_iter().map(|(id, name)| {
+                                        let id = id.to_string();
+                                        let selected = crate::ui::submitted("clinician_id").as_deref() == Some(id.as_str());
+                                        view! { <option value=id selected=selected>{name}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <TextField name="date" label="Date" input_type="date" required=true error=field_error(error, "date")/>
+                            <TextField name="start" label="Starts (UTC)" input_type="time" required=true error=field_error(error, "start")/>
+                            <TextField name="end" label="Ends (UTC)" input_type="time" required=true error=field_error(error, "end")/>
+                            <input type="hidden" name="service" value=care_type.as_str()/>
+                            <fieldset class="field" class:field--invalid=move || tasks_error.with(Option::is_some)>
+                                <legend>{format!("Tasks ({})", care_type.label())}</legend>
+                                {move || tasks_error.get().map(|m| view! { <p class="field__error">{m}</p> })}
+                                {task_template(care_type).iter().enumerate().map(|(i, task)| {
+                                    let id = format!("task-{i}");
+                                    let on = fresh || chosen.iter().any(|c| c == task);
+                                    view! {
+                                        <div class="checkbox">
+                                            <input type="checkbox" id=id.clone() name=format!("tasks[{i}]") value=*task checked=on/>
+                                            <label for=id>{*task}</label>
+                                        </div>
+                                    }
+                                }).collect_view()}
+                            </fieldset>
+                            <TextField name="weeks" label="Repeat weekly for (weeks)" input_type="number" inputmode="numeric" hint="1 for a single visit, up to 12" error=field_error(error, "weeks")/>
+                            <button type="submit" class="button">"Schedule"</button>
+                        </crate::ui::Form>
+                    </details>
+                }
+            })}
+        </section>
+    }
+}

@@ -445,6 +445,33 @@ pub async fn insert_addendum(
     Ok(())
 }
 
+/// A visit of the acting clinic that `clinician` already has over part of
+/// `(starts, ends)`: its start, end and patient initials. Another clinic's
+/// visit is invisible here; the exclusion constraint catches it.
+pub async fn overlapping(
+    tx: &mut TenantTx,
+    clinician: ClinicianId,
+    (starts, ends): (OffsetDateTime, OffsetDateTime),
+) -> Result<Option<(OffsetDateTime, OffsetDateTime, String)>, sqlx::Error> {
+    let org = tx.principal().org_id;
+    let row = sqlx::query!(
+        r#"SELECT v.starts_at, v.ends_at, p.initials AS "initials?"
+           FROM visits v
+           LEFT JOIN patients p ON p.organization_id = v.organization_id AND p.id = v.patient_id
+           WHERE v.organization_id = $1 AND v.clinician_id = $2
+             AND tstzrange(v.starts_at, v.ends_at) && tstzrange($3, $4)
+             AND v.status NOT IN ('declined', 'cancelled', 'missed')
+           ORDER BY v.starts_at LIMIT 1"#,
+        org as OrganizationId,
+        clinician as ClinicianId,
+        starts,
+        ends
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| (r.starts_at, r.ends_at, r.initials.unwrap_or_default())))
+}
+
 /// Whether `clinician` works with the acting clinic.
 pub async fn is_affiliated(tx: &mut TenantTx, clinician: ClinicianId) -> Result<bool, sqlx::Error> {
     let org = tx.principal().org_id;

@@ -36,30 +36,25 @@ fn clinician(tx: &TenantTx) -> Result<UserId, AppError> {
     }
 }
 
-/// The message for a double booking, naming the clash from the
-/// database's report (the other visit may be another clinic's, which this
-/// clinic cannot read: its time is all it learns).
-fn clash(error: &sqlx::Error, clinician: &str) -> Option<AppError> {
-    if Violation::of(error) != Some(Violation::DoubleBooked) {
-        return None;
-    }
-    let detail = error
-        .as_database_error()
-        .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
-        .and_then(|e| e.detail())
-        .unwrap_or_default();
-    // "... conflicts with existing key (...)=(<id>, ["2026-12-01 09:00:00+00","…"))."
-    let existing = detail.split("existing key").nth(1).unwrap_or_default();
-    let times: Vec<&str> = existing.split('"').skip(1).step_by(2).collect();
-    let short = |t: &str| t.get(..16).unwrap_or(t).to_owned();
-    let when = match times.as_slice() {
-        [from, to, ..] => format!(" {}–{} UTC", short(from), short(to).get(11..).unwrap_or("")),
-        _ => String::new(),
-    };
-    Some(AppError::invalid(
-        "start",
-        format!("{clinician} is already booked{when}. Choose another time or clinician."),
-    ))
+/// The message for a double booking the database refused. Under
+/// row-level security PostgreSQL leaves the clashing row's values out of
+/// the error, so the clash with one of this clinic's visits is named
+/// before inserting (see `schedule`); what is left is another clinic's
+/// visit or one booked a moment ago.
+fn clash(error: &sqlx::Error, clinician: &str, day: Date) -> Option<AppError> {
+    (Violation::of(error) == Some(Violation::DoubleBooked)).then(|| {
+        AppError::invalid(
+            "start",
+            format!(
+                "{clinician} is already booked at an overlapping time on {day} \
+                 (another clinic's visit, or one booked just now). Choose another time or clinician."
+            ),
+        )
+    })
+}
+
+fn hm(t: OffsetDateTime) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
 /// Schedules visits for an accepted referral: one, or weekly for N weeks,
@@ -101,9 +96,21 @@ pub async fn schedule(
     let series = (occurrences.len() > 1).then(uuid::Uuid::new_v4);
     let mut ids = Vec::new();
     for when in occurrences {
+        if let Some((from, to, initials)) = repo::overlapping(&mut tx, new.clinician, when).await? {
+            return Err(AppError::invalid(
+                "start",
+                format!(
+                    "{name} is already booked {} {}–{} UTC (visit with {initials}). \
+                     Choose another time or clinician.",
+                    from.date(),
+                    hm(from),
+                    hm(to)
+                ),
+            ));
+        }
         let id = VisitId::new();
         if let Err(error) = repo::insert(&mut tx, id, patient, Some(referral), &new, when, series).await {
-            return Err(clash(&error, &name).unwrap_or_else(|| error.into()));
+            return Err(clash(&error, &name, when.0.date()).unwrap_or_else(|| error.into()));
         }
         repo::record_event(
             &mut tx,

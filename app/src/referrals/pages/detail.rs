@@ -52,7 +52,8 @@ fn Referral(
         referral: r,
         as_clinic,
         clinicians,
-        ..
+        patient,
+        visits,
     } = detail;
     let id = r.id.to_string();
     let status = r.status;
@@ -99,7 +100,19 @@ fn Referral(
         </dl>
 
         {if as_clinic {
-            view! { <ClinicActions id=id.clone() status step assign clinicians/> }.into_any()
+            let schedule_clinicians = clinicians.clone();
+            view! {
+                <ClinicActions id=id.clone() status step assign clinicians/>
+                {patient.map(|p| view! {
+                    <crate::visits::ReferralVisits
+                        referral=id.clone()
+                        patient=p
+                        visits
+                        clinicians=schedule_clinicians
+                        care_type=r.care_type
+                    />
+                })}
+            }.into_any()
         } else {
             view! { <ReferrerActions id=id.clone() status step/> }.into_any()
         }}
@@ -178,9 +191,9 @@ fn ClinicActions(
     let reason_error = field_error(step_error, "reason");
     let note_error = field_error(step_error, "note");
     let clinician_error = field_error(assign_error, "clinician_id");
+    // Scheduling the first visit and signing its log move the referral
+    // on (see the visits below); closing is the clinic's own step.
     let next: Option<(&'static str, &'static str)> = match status {
-        ReferralStatus::Accepted => Some(("schedule", "First visit scheduled")),
-        ReferralStatus::Scheduled => Some(("first_visit_done", "First visit done")),
         ReferralStatus::FirstVisitDone => Some(("close", "Close the referral")),
         _ => None,
     };

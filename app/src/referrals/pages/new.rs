@@ -140,6 +140,26 @@ fn ReferralForm(
                     error=field_error(error, "notes")
                 />
             </fieldset>
+            <fieldset class="fieldset">
+                <legend>"Patient packet"</legend>
+                <p class="muted">
+                    "Encrypted, and released only to the clinic that accepts the referral. "
+                    "Leave it empty to send the details later."
+                </p>
+                <TextField name="packet_full_name" label="Full name" autocomplete="off" error=field_error(error, "packet_full_name")/>
+                <TextField name="packet_birth_date" label="Date of birth" input_type="date" error=field_error(error, "packet_birth_date")/>
+                <TextField name="packet_address" label="Street address" autocomplete="off" error=field_error(error, "packet_address")/>
+                <TextField name="packet_phone" label="Phone" input_type="tel" error=field_error(error, "packet_phone")/>
+                <SelectField
+                    name="packet_payer"
+                    label="Payer"
+                    options=crate::patients::PayerKind::ALL.iter().map(|p| (p.as_str(), p.label())).collect()
+                    error=field_error(error, "packet_payer")
+                />
+                <TextField name="packet_member_id" label="Member id (not for private pay)" autocomplete="off" error=field_error(error, "packet_member_id")/>
+                <TextField name="packet_emergency_name" label="Emergency contact" autocomplete="off" error=field_error(error, "packet_emergency_name")/>
+                <TextField name="packet_emergency_phone" label="Emergency contact's phone" input_type="tel" error=field_error(error, "packet_emergency_phone")/>
+            </fieldset>
             <button type="submit" class="button">
                 "Send the referral"
             </button>

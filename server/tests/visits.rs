@@ -1,0 +1,518 @@
+//! Patients and visits over HTTP and a real database as the application
+//! role: the sealed packet (no plaintext in the raw columns), its release
+//! on accepting, scheduling with the no-double-booking exclusion
+//! constraint (also across clinics and under concurrency), the visit state
+//! machine in Rust and in the database, check-in and check-out with EVV,
+//! the signed log (hash, lock, idempotent sync, conflict) and its addenda
+//! chain, and the referral moving to first_visit_done.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use app::auth::Role;
+use app::visits::VisitStatus;
+use common::TestApp;
+use serde_json::Value;
+use uuid::Uuid;
+
+const NAME: &str = "Jane Quinn Doe";
+const MEMBER: &str = "1EG4TE5MK72";
+
+struct World {
+    clinic: Uuid,
+    other_clinic: Uuid,
+    planner: reqwest::Client,
+    staff: reqwest::Client,
+    other_staff: reqwest::Client,
+    nurse: reqwest::Client,
+    nurse_clinician: Uuid,
+}
+
+async fn world(app: &TestApp) -> World {
+    let clinic = app.org("clinic", "Riverbend Test").await;
+    let other_clinic = app.org("clinic", "Lakeside Test").await;
+    let referrer = app.org("referrer", "Mercy Test").await;
+    app.user("planner@mercy.test", Some(referrer), Role::Referrer).await;
+    app.user("staff@riverbend.test", Some(clinic), Role::ClinicStaff).await;
+    app.user("staff@lakeside.test", Some(other_clinic), Role::ClinicStaff).await;
+    let nurse = app.user("nurse@visits.test", Some(clinic), Role::Clinician).await;
+    let nurse_clinician = app.verified_clinician("Nora Nurse", "43215", Some(clinic)).await;
+    let mut admin = app.admin().await;
+    sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
+        .bind(nurse.id)
+        .bind(nurse_clinician)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    // She works for Lakeside too: its staff can book her.
+    sqlx::query("INSERT INTO clinic_affiliations (clinic_id, clinician_id) VALUES ($1, $2)")
+        .bind(other_clinic)
+        .bind(nurse_clinician)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    World {
+        clinic,
+        other_clinic,
+        planner: app.signed_in("planner@mercy.test").await,
+        staff: app.signed_in("staff@riverbend.test").await,
+        other_staff: app.signed_in("staff@lakeside.test").await,
+        nurse: app.signed_in("nurse@visits.test").await,
+        nurse_clinician,
+    }
+}
+
+fn day(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
+}
+
+/// Sends a referral with a packet to `clinic`; its id.
+async fn refer(app: &TestApp, w: &World, clinic: Uuid) -> String {
+    let start = day(2);
+    let clinic = clinic.to_string();
+    let res = app
+        .rpc(
+            &w.planner,
+            "referrals/create",
+            &[
+                ("patient_initials", "JD"),
+                ("patient_birth_year", "1948"),
+                ("zip", "43215"),
+                ("diagnosis", "I50.9 Heart failure, unspecified"),
+                ("care_type", "skilled_nursing"),
+                ("priority", "priority"),
+                ("requested_start", &start),
+                ("clinic_id", &clinic),
+                ("packet_full_name", NAME),
+                ("packet_birth_date", "1948-03-02"),
+                ("packet_address", "12 Elm Street"),
+                ("packet_phone", "(614) 555-0142"),
+                ("packet_payer", "medicare"),
+                ("packet_member_id", MEMBER),
+                ("packet_emergency_name", "Sam Doe"),
+                ("packet_emergency_phone", "614-555-0199"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn accept(app: &TestApp, who: &reqwest::Client, referral: &str) {
+    let res = app
+        .rpc(who, "referrals/step", &[("id", referral), ("action", "accept")])
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+async fn schedule(
+    app: &TestApp,
+    who: &reqwest::Client,
+    referral: &str,
+    clinician: Uuid,
+    date: &str,
+    (start, end): (&str, &str),
+    weeks: &str,
+) -> reqwest::Response {
+    let clinician = clinician.to_string();
+    app.rpc(
+        who,
+        "visits/schedule",
+        &[
+            ("referral_id", referral),
+            ("clinician_id", &clinician),
+            ("date", date),
+            ("start", start),
+            ("end", end),
+            ("service", "skilled_nursing"),
+            ("tasks[0]", "Vital signs"),
+            ("tasks[1]", "Wound assessment and care"),
+            ("weeks", weeks),
+        ],
+    )
+    .await
+}
+
+async fn referral(app: &TestApp, who: &reqwest::Client, id: &str) -> Value {
+    let res = app.rpc(who, "referrals/get", &[("id", id)]).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn visit_ids(app: &TestApp, clinic: Uuid) -> Vec<String> {
+    let mut admin = app.admin().await;
+    sqlx::query_scalar("SELECT id::text FROM visits WHERE organization_id = $1 ORDER BY starts_at")
+        .bind(clinic)
+        .fetch_all(&mut admin)
+        .await
+        .unwrap()
+}
+
+async fn sign_form(app: &TestApp, who: &reqwest::Client, visit: &str, key: &str) -> reqwest::Response {
+    app.rpc(
+        who,
+        "visits/sign",
+        &[
+            ("id", visit),
+            ("sync_key", key),
+            ("outcomes[0]", "done"),
+            ("outcomes[1]", "refused"),
+            ("reasons[1]", "Asleep; dressing intact"),
+            ("systolic", "128"),
+            ("diastolic", "82"),
+            ("pulse", "76"),
+            ("temperature", "98.6"),
+            ("spo2", "97"),
+            ("notes", "Stable. Weight 81 kg."),
+            ("clinician_signature", "Nora Nurse"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_databases_transition_table_is_the_visit_state_machine() {
+    let app = TestApp::spawn().await;
+    let mut admin = app.admin().await;
+    let mut in_db: Vec<(String, String)> = sqlx::query_as(
+        "SELECT from_status::text, to_status::text FROM visit_transitions ORDER BY 1, 2",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    in_db.sort();
+    let mut in_rust: Vec<(String, String)> = VisitStatus::ALL
+        .iter()
+        .flat_map(|from| {
+            from.next()
+                .iter()
+                .map(|to| (from.as_str().to_owned(), to.as_str().to_owned()))
+        })
+        .collect();
+    in_rust.sort();
+    assert_eq!(in_db, in_rust);
+}
+
+#[tokio::test]
+async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let id = refer(&app, &w, w.clinic).await;
+
+    // Before accepting, the clinic sees no packet.
+    let before = referral(&app, &w.staff, &id).await;
+    assert!(before["patient"].is_null(), "{before}");
+    let res = schedule(&app, &w.staff, &id, w.nurse_clinician, &day(1), ("09:00", "10:00"), "1").await;
+    assert_eq!(res.status(), 409, "no visits before accepting");
+
+    accept(&app, &w.staff, &id).await;
+    let after = referral(&app, &w.staff, &id).await;
+    assert_eq!(after["patient"]["details"]["full_name"], NAME);
+    assert_eq!(after["patient"]["details"]["member_id"], MEMBER);
+    let patient = after["patient"]["patient_id"].as_str().unwrap().to_owned();
+    // The referring side never gets the clinic's view.
+    assert!(referral(&app, &w.planner, &id).await["patient"].is_null());
+
+    // No plaintext in the raw columns, read as the superuser.
+    let mut admin = app.admin().await;
+    for table in ["referral_packets", "patients"] {
+        let raw: Vec<u8> = sqlx::query_scalar(&format!("SELECT sealed FROM {table}"))
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        for secret in [NAME, "Quinn", MEMBER, "6145550142", "1948-03-02", "Elm Street"] {
+            assert!(!text.contains(secret), "{table} holds {secret}");
+        }
+    }
+    let dump: String = sqlx::query_scalar(
+        "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM patients) t",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(!dump.contains("Quinn") && !dump.contains(MEMBER), "{dump}");
+
+    // Two weekly visits; the referral is scheduled.
+    let res = schedule(&app, &w.staff, &id, w.nurse_clinician, &day(1), ("09:00", "10:00"), "2").await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let visits = visit_ids(&app, w.clinic).await;
+    assert_eq!(visits.len(), 2);
+    assert_eq!(referral(&app, &w.planner, &id).await["referral"]["status"], "scheduled");
+    let visit = visits[0].clone();
+
+    // The nurse sees the offer on her day, with the address, and accepts.
+    let day_view: Value = app.rpc(&w.nurse, "visits/day", &[]).await.json().await.unwrap();
+    assert_eq!(day_view["offers"].as_array().unwrap().len(), 2, "{day_view}");
+    assert_eq!(day_view["offers"][0]["address"], "12 Elm Street");
+    // Illegal moves are refused with a reason: checking in before accepting.
+    let res = app
+        .rpc(&w.nurse, "visits/check", &[("id", &visit), ("step", "in"), ("exception", "no_signal")])
+        .await;
+    assert_eq!(res.status(), 409);
+    let res = app
+        .rpc(&w.nurse, "visits/respond", &[("id", &visit), ("action", "accept")])
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .rpc(&w.nurse, "visits/respond", &[("id", &visit), ("action", "decline")])
+        .await;
+    assert_eq!(res.status(), 409, "an accepted visit cannot be declined");
+    // Staff cannot check in for her.
+    let res = app
+        .rpc(&w.staff, "visits/check", &[("id", &visit), ("step", "in"), ("exception", "no_signal")])
+        .await;
+    assert_eq!(res.status(), 403);
+
+    // Check in with the device's location (about 1 km away), check out
+    // without one (a coded exception).
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/check",
+            &[("id", &visit), ("step", "in"), ("lat", "39.97"), ("lon", "-82.99")],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = sign_form(&app, &w.nurse, &visit, &Uuid::new_v4().to_string()).await;
+    assert_eq!(res.status(), 409, "sign after checking out: {}", res.text().await.unwrap());
+    let res = app
+        .rpc(&w.nurse, "visits/check", &[("id", &visit), ("step", "out")])
+        .await;
+    assert_eq!(res.status(), 422, "no location and no reason");
+    let res = app
+        .rpc(&w.nurse, "visits/check", &[("id", &visit), ("step", "out"), ("exception", "no_signal")])
+        .await;
+    assert_eq!(res.status(), 200);
+
+    // Vitals out of range: a message per field, nothing stored.
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/sign",
+            &[
+                ("id", &visit),
+                ("sync_key", &Uuid::new_v4().to_string()),
+                ("outcomes[0]", "done"),
+                ("outcomes[1]", "done"),
+                ("pulse", "400"),
+                ("clinician_signature", "Nora Nurse"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "pulse", "{body}");
+
+    // Sign; the same submission again stores nothing new.
+    let key = Uuid::new_v4().to_string();
+    let first: Value = sign_form(&app, &w.nurse, &visit, &key).await.json().await.unwrap();
+    let again: Value = sign_form(&app, &w.nurse, &visit, &key).await.json().await.unwrap();
+    assert_eq!(first["replayed"], false);
+    assert_eq!(again["replayed"], true);
+    assert_eq!(first["sha256"], again["sha256"]);
+    // Another device's copy is a conflict, never an overwrite.
+    let res = sign_form(&app, &w.nurse, &visit, &Uuid::new_v4().to_string()).await;
+    assert_eq!(res.status(), 409);
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sha256 FROM visit_logs")
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(hex::encode(&stored[0]), first["sha256"].as_str().unwrap());
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM visit_logs")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("Weight 81"));
+
+    // The visit is completed, EVV complete with an exception; the
+    // referral moved to first_visit_done; events were recorded.
+    let detail: Value = app.rpc(&w.staff, "visits/get", &[("id", &visit)]).await.json().await.unwrap();
+    assert_eq!(detail["visit"]["status"], "completed");
+    assert_eq!(detail["visit"]["evv_complete"], true);
+    assert_eq!(detail["visit"]["evv_exception"], true);
+    assert!(detail["check_in_distance_m"].as_i64().unwrap() > 100);
+    assert_eq!(detail["log"]["log"]["vitals"]["temperature_f10"], 986);
+    assert_eq!(detail["log"]["sha256"], first["sha256"]);
+    assert_eq!(referral(&app, &w.planner, &id).await["referral"]["status"], "first_visit_done");
+    let events: Vec<String> = sqlx::query_scalar("SELECT event_type::text FROM domain_events")
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+    for expected in ["visit.scheduled", "visit.completed", "referral.first_visit_done"] {
+        assert!(events.iter().any(|e| e == expected), "{expected} in {events:?}");
+    }
+    let audited: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events")
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+    for expected in ["patient.packet_released", "patient.created", "patient.viewed", "visit.log_signed", "visit.viewed"] {
+        assert!(audited.iter().any(|a| a == expected), "{expected} in {audited:?}");
+    }
+
+    // The clinic countersigns once; addenda chain to the log's hash.
+    assert_eq!(app.rpc(&w.staff, "visits/countersign", &[("id", &visit)]).await.status(), 200);
+    assert_eq!(app.rpc(&w.staff, "visits/countersign", &[("id", &visit)]).await.status(), 409);
+    let a1 = app
+        .rpc(&w.nurse, "visits/addendum", &[("id", &visit), ("text", "Pain 3/10 omitted.")])
+        .await;
+    assert_eq!(a1.status(), 200);
+    let a2 = app
+        .rpc(&w.staff, "visits/addendum", &[("id", &visit), ("text", "Reviewed by the DON.")])
+        .await;
+    assert_eq!(a2.status(), 200);
+    let chain: Vec<(i32, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "SELECT seq, prev_sha256, sha256 FROM visit_log_addenda ORDER BY seq",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(chain[0].1, stored[0]);
+    assert_eq!(chain[1].1, chain[0].2);
+
+    // The patient page shows the visits.
+    let record: Value = app.rpc(&w.staff, "patients/get", &[("id", &patient)]).await.json().await.unwrap();
+    assert_eq!(record["visits"].as_array().unwrap().len(), 2);
+    assert_eq!(record["details"]["full_name"], NAME);
+}
+
+#[tokio::test]
+async fn a_signed_log_is_locked_and_addenda_only_extend_the_chain() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let id = refer(&app, &w, w.clinic).await;
+    accept(&app, &w.staff, &id).await;
+    assert_eq!(
+        schedule(&app, &w.staff, &id, w.nurse_clinician, &day(1), ("09:00", "10:00"), "1").await.status(),
+        200
+    );
+    let visit = visit_ids(&app, w.clinic).await.remove(0);
+    for (step, extra) in [("respond", ("action", "accept")), ("check", ("step", "in")), ("check", ("step", "out"))] {
+        let res = app
+            .rpc(&w.nurse, &format!("visits/{step}"), &[("id", &visit), extra, ("exception", "device_problem")])
+            .await;
+        assert_eq!(res.status(), 200, "{step}");
+    }
+    assert_eq!(sign_form(&app, &w.nurse, &visit, &Uuid::new_v4().to_string()).await.status(), 200);
+
+    // The application role cannot change the content or delete it.
+    for sql in [
+        "UPDATE visit_logs SET sealed = '\\x00'",
+        "UPDATE visit_logs SET sha256 = sha256",
+        "DELETE FROM visit_logs",
+        "UPDATE visit_log_addenda SET sealed = '\\x00'",
+    ] {
+        let err = sqlx::query(sql).execute(&app.pool).await.unwrap_err();
+        let code = err.as_database_error().unwrap().code().unwrap().to_string();
+        assert_eq!(code, "42501", "{sql}: {err}");
+    }
+    // Not even the superuser: the trigger holds the lock.
+    let mut admin = app.admin().await;
+    for sql in ["UPDATE visit_logs SET sealed = '\\x00'", "DELETE FROM visit_logs"] {
+        let err = sqlx::query(sql).execute(&mut admin).await.unwrap_err();
+        assert!(err.to_string().contains("visit log"), "{sql}: {err}");
+    }
+    // An addendum that does not follow the last hash is refused.
+    let err = sqlx::query(
+        "INSERT INTO visit_log_addenda (organization_id, visit_id, seq, key_id, sealed, prev_sha256,
+                                        sha256, author_user_id)
+         SELECT organization_id, visit_id, 1, 'dev-1', '\\x00', sha256(''::bytea), sha256('x'::bytea), signed_by
+         FROM visit_logs",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("follows the last hash"), "{err}");
+}
+
+#[tokio::test]
+async fn no_clinician_is_ever_double_booked_even_across_clinics_or_at_once() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let ours = refer(&app, &w, w.clinic).await;
+    let theirs = refer(&app, &w, w.other_clinic).await;
+    accept(&app, &w.staff, &ours).await;
+    accept(&app, &w.other_staff, &theirs).await;
+    let date = day(3);
+    let res = schedule(&app, &w.staff, &ours, w.nurse_clinician, &date, ("09:00", "10:00"), "1").await;
+    assert_eq!(res.status(), 200);
+
+    // The same clinic, overlapping: refused, naming the clash.
+    let res = schedule(&app, &w.staff, &ours, w.nurse_clinician, &date, ("09:30", "10:30"), "1").await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    let message = body["fields"][0]["message"].as_str().unwrap();
+    assert!(message.contains("already booked") && message.contains("09:00"), "{message}");
+    // A weekly series that clashes in its first week books none of it.
+    let res = schedule(&app, &w.staff, &ours, w.nurse_clinician, &date, ("08:30", "09:15"), "4").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(visit_ids(&app, w.clinic).await.len(), 1);
+    // Another clinic cannot book her at that time either.
+    let res = schedule(&app, &w.other_staff, &theirs, w.nurse_clinician, &date, ("09:45", "11:00"), "1").await;
+    assert_eq!(res.status(), 422);
+    // Back to back is fine.
+    let res = schedule(&app, &w.other_staff, &theirs, w.nurse_clinician, &date, ("10:00", "11:00"), "1").await;
+    assert_eq!(res.status(), 200);
+
+    // Two clinics at once for the same slot: exactly one wins.
+    let later = day(4);
+    let (a, b) = tokio::join!(
+        schedule(&app, &w.staff, &ours, w.nurse_clinician, &later, ("13:00", "14:00"), "1"),
+        schedule(&app, &w.other_staff, &theirs, w.nurse_clinician, &later, ("13:30", "14:30"), "1"),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 422]);
+}
+
+#[tokio::test]
+async fn every_illegal_visit_move_is_refused_by_the_database() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let id = refer(&app, &w, w.clinic).await;
+    accept(&app, &w.staff, &id).await;
+    assert_eq!(
+        schedule(&app, &w.staff, &id, w.nurse_clinician, &day(5), ("09:00", "10:00"), "1").await.status(),
+        200
+    );
+    let visit: Uuid = visit_ids(&app, w.clinic).await[0].parse().unwrap();
+    let mut admin = app.admin().await;
+    for from in VisitStatus::ALL {
+        for to in VisitStatus::ALL {
+            if from == to || from.next().contains(to) {
+                continue;
+            }
+            // Put the row in `from` without the triggers, then try the move
+            // with them, as a clinician and as staff: always refused.
+            sqlx::query("SET session_replication_role = replica")
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE visits SET status = $2::text::visit_status WHERE id = $1")
+                .bind(visit)
+                .bind(from.as_str())
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            sqlx::query("SET session_replication_role = origin")
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            for role in ["clinician", "clinic_staff"] {
+                sqlx::query("SELECT set_config('app.role', $1, false)")
+                    .bind(role)
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                let moved = sqlx::query("UPDATE visits SET status = $2::text::visit_status WHERE id = $1")
+                    .bind(visit)
+                    .bind(to.as_str())
+                    .execute(&mut admin)
+                    .await;
+                assert!(moved.is_err(), "{role}: {} -> {}", from.as_str(), to.as_str());
+            }
+        }
+    }
+}
