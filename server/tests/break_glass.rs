@@ -350,15 +350,14 @@ async fn even_with_a_grant_the_admin_cannot_write() {
             .await
             .unwrap();
         assert!(tx.principal().break_glass().is_some());
-        let refused =
-            app::referrals::service::take_step(
-                tx,
-                &app::vault::Keyring::development(),
-                referral.into(),
-                step,
-                &RequestMeta::default(),
-            )
-                .await;
+        let refused = app::referrals::service::take_step(
+            tx,
+            &app::vault::Keyring::development(),
+            referral.into(),
+            step,
+            &RequestMeta::default(),
+        )
+        .await;
         assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
     }
 

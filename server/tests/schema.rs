@@ -150,7 +150,10 @@ async fn tenant_keys_unique_constraints_and_foreign_keys_include_the_organizatio
          WHERE con.contype = 'f' AND con.conrelid IN ({TENANT_TABLES})
            AND con.confrelid IN ({TENANT_TABLES})
            AND (NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = con.conrelid
-                              AND a.attname = 'organization_id' AND a.attnum = ANY (con.conkey))
+                              AND (a.attname = 'organization_id'
+                                   -- or a party column: a referral's clinic owns its patient
+                                   OR col_description(a.attrelid, a.attnum) = 'tenant-party')
+                              AND a.attnum = ANY (con.conkey))
                 OR NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = con.confrelid
                               AND a.attname = 'organization_id' AND a.attnum = ANY (con.confkey)))"
     ))
@@ -262,6 +265,7 @@ async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
     use app::domain::EventType;
     use app::referrals::{CareType, DeclineReason, Discipline, Priority, ReferralStatus};
     use app::trust::{CertificationStatus, PacketKind};
+    use app::visits::{EvvException, VisitStatus};
     fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
         all.iter().map(|v| as_str(*v).to_owned()).collect()
     }
@@ -302,6 +306,11 @@ async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
         (
             "certification_status",
             names(CertificationStatus::ALL, CertificationStatus::as_str),
+        ),
+        ("visit_status", names(VisitStatus::ALL, VisitStatus::as_str)),
+        (
+            "evv_exception",
+            names(EvvException::ALL, EvvException::as_str),
         ),
     ];
     for (pg, rust) in vocabularies {

@@ -33,11 +33,18 @@ async fn world(app: &TestApp) -> World {
     let clinic = app.org("clinic", "Riverbend Test").await;
     let other_clinic = app.org("clinic", "Lakeside Test").await;
     let referrer = app.org("referrer", "Mercy Test").await;
-    app.user("planner@mercy.test", Some(referrer), Role::Referrer).await;
-    app.user("staff@riverbend.test", Some(clinic), Role::ClinicStaff).await;
-    app.user("staff@lakeside.test", Some(other_clinic), Role::ClinicStaff).await;
-    let nurse = app.user("nurse@visits.test", Some(clinic), Role::Clinician).await;
-    let nurse_clinician = app.verified_clinician("Nora Nurse", "43215", Some(clinic)).await;
+    app.user("planner@mercy.test", Some(referrer), Role::Referrer)
+        .await;
+    app.user("staff@riverbend.test", Some(clinic), Role::ClinicStaff)
+        .await;
+    app.user("staff@lakeside.test", Some(other_clinic), Role::ClinicStaff)
+        .await;
+    let nurse = app
+        .user("nurse@visits.test", Some(clinic), Role::Clinician)
+        .await;
+    let nurse_clinician = app
+        .verified_clinician("Nora Nurse", "43215", Some(clinic))
+        .await;
     let mut admin = app.admin().await;
     sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
         .bind(nurse.id)
@@ -101,7 +108,11 @@ async fn refer(app: &TestApp, w: &World, clinic: Uuid) -> String {
 
 async fn accept(app: &TestApp, who: &reqwest::Client, referral: &str) {
     let res = app
-        .rpc(who, "referrals/step", &[("id", referral), ("action", "accept")])
+        .rpc(
+            who,
+            "referrals/step",
+            &[("id", referral), ("action", "accept")],
+        )
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
@@ -149,7 +160,12 @@ async fn visit_ids(app: &TestApp, clinic: Uuid) -> Vec<String> {
         .unwrap()
 }
 
-async fn sign_form(app: &TestApp, who: &reqwest::Client, visit: &str, key: &str) -> reqwest::Response {
+async fn sign_form(
+    app: &TestApp,
+    who: &reqwest::Client,
+    visit: &str,
+    key: &str,
+) -> reqwest::Response {
     app.rpc(
         who,
         "visits/sign",
@@ -203,7 +219,16 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
     // Before accepting, the clinic sees no packet.
     let before = referral(&app, &w.staff, &id).await;
     assert!(before["patient"].is_null(), "{before}");
-    let res = schedule(&app, &w.staff, &id, w.nurse_clinician, &day(1), ("09:00", "10:00"), "1").await;
+    let res = schedule(
+        &app,
+        &w.staff,
+        &id,
+        w.nurse_clinician,
+        &day(1),
+        ("09:00", "10:00"),
+        "1",
+    )
+    .await;
     assert_eq!(res.status(), 409, "no visits before accepting");
 
     accept(&app, &w.staff, &id).await;
@@ -222,46 +247,89 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
             .await
             .unwrap();
         let text = String::from_utf8_lossy(&raw);
-        for secret in [NAME, "Quinn", MEMBER, "6145550142", "1948-03-02", "Elm Street"] {
+        for secret in [
+            NAME,
+            "Quinn",
+            MEMBER,
+            "6145550142",
+            "1948-03-02",
+            "Elm Street",
+        ] {
             assert!(!text.contains(secret), "{table} holds {secret}");
         }
     }
-    let dump: String = sqlx::query_scalar(
-        "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM patients) t",
-    )
-    .fetch_one(&mut admin)
-    .await
-    .unwrap();
+    let dump: String =
+        sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM (SELECT * FROM patients) t")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
     assert!(!dump.contains("Quinn") && !dump.contains(MEMBER), "{dump}");
 
     // Two weekly visits; the referral is scheduled.
-    let res = schedule(&app, &w.staff, &id, w.nurse_clinician, &day(1), ("09:00", "10:00"), "2").await;
+    let res = schedule(
+        &app,
+        &w.staff,
+        &id,
+        w.nurse_clinician,
+        &day(1),
+        ("09:00", "10:00"),
+        "2",
+    )
+    .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let visits = visit_ids(&app, w.clinic).await;
     assert_eq!(visits.len(), 2);
-    assert_eq!(referral(&app, &w.planner, &id).await["referral"]["status"], "scheduled");
+    assert_eq!(
+        referral(&app, &w.planner, &id).await["referral"]["status"],
+        "scheduled"
+    );
     let visit = visits[0].clone();
 
     // The nurse sees the offer on her day, with the address, and accepts.
-    let day_view: Value = app.rpc(&w.nurse, "visits/day", &[]).await.json().await.unwrap();
-    assert_eq!(day_view["offers"].as_array().unwrap().len(), 2, "{day_view}");
+    let day_view: Value = app
+        .rpc(&w.nurse, "visits/day", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        day_view["offers"].as_array().unwrap().len(),
+        2,
+        "{day_view}"
+    );
     assert_eq!(day_view["offers"][0]["address"], "12 Elm Street");
     // Illegal moves are refused with a reason: checking in before accepting.
     let res = app
-        .rpc(&w.nurse, "visits/check", &[("id", &visit), ("step", "in"), ("exception", "no_signal")])
+        .rpc(
+            &w.nurse,
+            "visits/check",
+            &[("id", &visit), ("step", "in"), ("exception", "no_signal")],
+        )
         .await;
     assert_eq!(res.status(), 409);
     let res = app
-        .rpc(&w.nurse, "visits/respond", &[("id", &visit), ("action", "accept")])
+        .rpc(
+            &w.nurse,
+            "visits/respond",
+            &[("id", &visit), ("action", "accept")],
+        )
         .await;
     assert_eq!(res.status(), 200);
     let res = app
-        .rpc(&w.nurse, "visits/respond", &[("id", &visit), ("action", "decline")])
+        .rpc(
+            &w.nurse,
+            "visits/respond",
+            &[("id", &visit), ("action", "decline")],
+        )
         .await;
     assert_eq!(res.status(), 409, "an accepted visit cannot be declined");
     // Staff cannot check in for her.
     let res = app
-        .rpc(&w.staff, "visits/check", &[("id", &visit), ("step", "in"), ("exception", "no_signal")])
+        .rpc(
+            &w.staff,
+            "visits/check",
+            &[("id", &visit), ("step", "in"), ("exception", "no_signal")],
+        )
         .await;
     assert_eq!(res.status(), 403);
 
@@ -271,18 +339,32 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
         .rpc(
             &w.nurse,
             "visits/check",
-            &[("id", &visit), ("step", "in"), ("lat", "39.97"), ("lon", "-82.99")],
+            &[
+                ("id", &visit),
+                ("step", "in"),
+                ("lat", "39.97"),
+                ("lon", "-82.99"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let res = sign_form(&app, &w.nurse, &visit, &Uuid::new_v4().to_string()).await;
-    assert_eq!(res.status(), 409, "sign after checking out: {}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        409,
+        "sign after checking out: {}",
+        res.text().await.unwrap()
+    );
     let res = app
         .rpc(&w.nurse, "visits/check", &[("id", &visit), ("step", "out")])
         .await;
     assert_eq!(res.status(), 422, "no location and no reason");
     let res = app
-        .rpc(&w.nurse, "visits/check", &[("id", &visit), ("step", "out"), ("exception", "no_signal")])
+        .rpc(
+            &w.nurse,
+            "visits/check",
+            &[("id", &visit), ("step", "out"), ("exception", "no_signal")],
+        )
         .await;
     assert_eq!(res.status(), 200);
 
@@ -307,8 +389,16 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
 
     // Sign; the same submission again stores nothing new.
     let key = Uuid::new_v4().to_string();
-    let first: Value = sign_form(&app, &w.nurse, &visit, &key).await.json().await.unwrap();
-    let again: Value = sign_form(&app, &w.nurse, &visit, &key).await.json().await.unwrap();
+    let first: Value = sign_form(&app, &w.nurse, &visit, &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let again: Value = sign_form(&app, &w.nurse, &visit, &key)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["replayed"], false);
     assert_eq!(again["replayed"], true);
     assert_eq!(first["sha256"], again["sha256"]);
@@ -329,51 +419,97 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
 
     // The visit is completed, EVV complete with an exception; the
     // referral moved to first_visit_done; events were recorded.
-    let detail: Value = app.rpc(&w.staff, "visits/get", &[("id", &visit)]).await.json().await.unwrap();
+    let detail: Value = app
+        .rpc(&w.staff, "visits/get", &[("id", &visit)])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["visit"]["status"], "completed");
     assert_eq!(detail["visit"]["evv_complete"], true);
     assert_eq!(detail["visit"]["evv_exception"], true);
     assert!(detail["check_in_distance_m"].as_i64().unwrap() > 100);
     assert_eq!(detail["log"]["log"]["vitals"]["temperature_f10"], 986);
     assert_eq!(detail["log"]["sha256"], first["sha256"]);
-    assert_eq!(referral(&app, &w.planner, &id).await["referral"]["status"], "first_visit_done");
+    assert_eq!(
+        referral(&app, &w.planner, &id).await["referral"]["status"],
+        "first_visit_done"
+    );
     let events: Vec<String> = sqlx::query_scalar("SELECT event_type::text FROM domain_events")
         .fetch_all(&mut admin)
         .await
         .unwrap();
-    for expected in ["visit.scheduled", "visit.completed", "referral.first_visit_done"] {
-        assert!(events.iter().any(|e| e == expected), "{expected} in {events:?}");
+    for expected in [
+        "visit.scheduled",
+        "visit.completed",
+        "referral.first_visit_done",
+    ] {
+        assert!(
+            events.iter().any(|e| e == expected),
+            "{expected} in {events:?}"
+        );
     }
     let audited: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events")
         .fetch_all(&mut admin)
         .await
         .unwrap();
-    for expected in ["patient.packet_released", "patient.created", "patient.viewed", "visit.log_signed", "visit.viewed"] {
-        assert!(audited.iter().any(|a| a == expected), "{expected} in {audited:?}");
+    for expected in [
+        "patient.packet_released",
+        "patient.created",
+        "patient.viewed",
+        "visit.log_signed",
+        "visit.viewed",
+    ] {
+        assert!(
+            audited.iter().any(|a| a == expected),
+            "{expected} in {audited:?}"
+        );
     }
 
     // The clinic countersigns once; addenda chain to the log's hash.
-    assert_eq!(app.rpc(&w.staff, "visits/countersign", &[("id", &visit)]).await.status(), 200);
-    assert_eq!(app.rpc(&w.staff, "visits/countersign", &[("id", &visit)]).await.status(), 409);
+    assert_eq!(
+        app.rpc(&w.staff, "visits/countersign", &[("id", &visit)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.rpc(&w.staff, "visits/countersign", &[("id", &visit)])
+            .await
+            .status(),
+        409
+    );
     let a1 = app
-        .rpc(&w.nurse, "visits/addendum", &[("id", &visit), ("text", "Pain 3/10 omitted.")])
+        .rpc(
+            &w.nurse,
+            "visits/addendum",
+            &[("id", &visit), ("text", "Pain 3/10 omitted.")],
+        )
         .await;
     assert_eq!(a1.status(), 200);
     let a2 = app
-        .rpc(&w.staff, "visits/addendum", &[("id", &visit), ("text", "Reviewed by the DON.")])
+        .rpc(
+            &w.staff,
+            "visits/addendum",
+            &[("id", &visit), ("text", "Reviewed by the DON.")],
+        )
         .await;
     assert_eq!(a2.status(), 200);
-    let chain: Vec<(i32, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-        "SELECT seq, prev_sha256, sha256 FROM visit_log_addenda ORDER BY seq",
-    )
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
+    let chain: Vec<(i32, Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, prev_sha256, sha256 FROM visit_log_addenda ORDER BY seq")
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
     assert_eq!(chain[0].1, stored[0]);
     assert_eq!(chain[1].1, chain[0].2);
 
     // The patient page shows the visits.
-    let record: Value = app.rpc(&w.staff, "patients/get", &[("id", &patient)]).await.json().await.unwrap();
+    let record: Value = app
+        .rpc(&w.staff, "patients/get", &[("id", &patient)])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(record["visits"].as_array().unwrap().len(), 2);
     assert_eq!(record["details"]["full_name"], NAME);
 }
@@ -385,17 +521,40 @@ async fn a_signed_log_is_locked_and_addenda_only_extend_the_chain() {
     let id = refer(&app, &w, w.clinic).await;
     accept(&app, &w.staff, &id).await;
     assert_eq!(
-        schedule(&app, &w.staff, &id, w.nurse_clinician, &day(1), ("09:00", "10:00"), "1").await.status(),
+        schedule(
+            &app,
+            &w.staff,
+            &id,
+            w.nurse_clinician,
+            &day(1),
+            ("09:00", "10:00"),
+            "1"
+        )
+        .await
+        .status(),
         200
     );
     let visit = visit_ids(&app, w.clinic).await.remove(0);
-    for (step, extra) in [("respond", ("action", "accept")), ("check", ("step", "in")), ("check", ("step", "out"))] {
+    for (step, extra) in [
+        ("respond", ("action", "accept")),
+        ("check", ("step", "in")),
+        ("check", ("step", "out")),
+    ] {
         let res = app
-            .rpc(&w.nurse, &format!("visits/{step}"), &[("id", &visit), extra, ("exception", "device_problem")])
+            .rpc(
+                &w.nurse,
+                &format!("visits/{step}"),
+                &[("id", &visit), extra, ("exception", "device_problem")],
+            )
             .await;
         assert_eq!(res.status(), 200, "{step}");
     }
-    assert_eq!(sign_form(&app, &w.nurse, &visit, &Uuid::new_v4().to_string()).await.status(), 200);
+    assert_eq!(
+        sign_form(&app, &w.nurse, &visit, &Uuid::new_v4().to_string())
+            .await
+            .status(),
+        200
+    );
 
     // The application role cannot change the content or delete it.
     for sql in [
@@ -410,7 +569,10 @@ async fn a_signed_log_is_locked_and_addenda_only_extend_the_chain() {
     }
     // Not even the superuser: the trigger holds the lock.
     let mut admin = app.admin().await;
-    for sql in ["UPDATE visit_logs SET sealed = '\\x00'", "DELETE FROM visit_logs"] {
+    for sql in [
+        "UPDATE visit_logs SET sealed = '\\x00'",
+        "DELETE FROM visit_logs",
+    ] {
         let err = sqlx::query(sql).execute(&mut admin).await.unwrap_err();
         assert!(err.to_string().contains("visit log"), "{sql}: {err}");
     }
@@ -436,31 +598,95 @@ async fn no_clinician_is_ever_double_booked_even_across_clinics_or_at_once() {
     accept(&app, &w.staff, &ours).await;
     accept(&app, &w.other_staff, &theirs).await;
     let date = day(3);
-    let res = schedule(&app, &w.staff, &ours, w.nurse_clinician, &date, ("09:00", "10:00"), "1").await;
+    let res = schedule(
+        &app,
+        &w.staff,
+        &ours,
+        w.nurse_clinician,
+        &date,
+        ("09:00", "10:00"),
+        "1",
+    )
+    .await;
     assert_eq!(res.status(), 200);
 
     // The same clinic, overlapping: refused, naming the clash.
-    let res = schedule(&app, &w.staff, &ours, w.nurse_clinician, &date, ("09:30", "10:30"), "1").await;
+    let res = schedule(
+        &app,
+        &w.staff,
+        &ours,
+        w.nurse_clinician,
+        &date,
+        ("09:30", "10:30"),
+        "1",
+    )
+    .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     let message = body["fields"][0]["message"].as_str().unwrap();
-    assert!(message.contains("already booked") && message.contains("09:00"), "{message}");
+    assert!(
+        message.contains("already booked") && message.contains("09:00"),
+        "{message}"
+    );
     // A weekly series that clashes in its first week books none of it.
-    let res = schedule(&app, &w.staff, &ours, w.nurse_clinician, &date, ("08:30", "09:15"), "4").await;
+    let res = schedule(
+        &app,
+        &w.staff,
+        &ours,
+        w.nurse_clinician,
+        &date,
+        ("08:30", "09:15"),
+        "4",
+    )
+    .await;
     assert_eq!(res.status(), 422);
     assert_eq!(visit_ids(&app, w.clinic).await.len(), 1);
     // Another clinic cannot book her at that time either.
-    let res = schedule(&app, &w.other_staff, &theirs, w.nurse_clinician, &date, ("09:45", "11:00"), "1").await;
+    let res = schedule(
+        &app,
+        &w.other_staff,
+        &theirs,
+        w.nurse_clinician,
+        &date,
+        ("09:45", "11:00"),
+        "1",
+    )
+    .await;
     assert_eq!(res.status(), 422);
     // Back to back is fine.
-    let res = schedule(&app, &w.other_staff, &theirs, w.nurse_clinician, &date, ("10:00", "11:00"), "1").await;
+    let res = schedule(
+        &app,
+        &w.other_staff,
+        &theirs,
+        w.nurse_clinician,
+        &date,
+        ("10:00", "11:00"),
+        "1",
+    )
+    .await;
     assert_eq!(res.status(), 200);
 
     // Two clinics at once for the same slot: exactly one wins.
     let later = day(4);
     let (a, b) = tokio::join!(
-        schedule(&app, &w.staff, &ours, w.nurse_clinician, &later, ("13:00", "14:00"), "1"),
-        schedule(&app, &w.other_staff, &theirs, w.nurse_clinician, &later, ("13:30", "14:30"), "1"),
+        schedule(
+            &app,
+            &w.staff,
+            &ours,
+            w.nurse_clinician,
+            &later,
+            ("13:00", "14:00"),
+            "1"
+        ),
+        schedule(
+            &app,
+            &w.other_staff,
+            &theirs,
+            w.nurse_clinician,
+            &later,
+            ("13:30", "14:30"),
+            "1"
+        ),
     );
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort_unstable();
@@ -474,7 +700,17 @@ async fn every_illegal_visit_move_is_refused_by_the_database() {
     let id = refer(&app, &w, w.clinic).await;
     accept(&app, &w.staff, &id).await;
     assert_eq!(
-        schedule(&app, &w.staff, &id, w.nurse_clinician, &day(5), ("09:00", "10:00"), "1").await.status(),
+        schedule(
+            &app,
+            &w.staff,
+            &id,
+            w.nurse_clinician,
+            &day(5),
+            ("09:00", "10:00"),
+            "1"
+        )
+        .await
+        .status(),
         200
     );
     let visit: Uuid = visit_ids(&app, w.clinic).await[0].parse().unwrap();
@@ -506,12 +742,18 @@ async fn every_illegal_visit_move_is_refused_by_the_database() {
                     .execute(&mut admin)
                     .await
                     .unwrap();
-                let moved = sqlx::query("UPDATE visits SET status = $2::text::visit_status WHERE id = $1")
-                    .bind(visit)
-                    .bind(to.as_str())
-                    .execute(&mut admin)
-                    .await;
-                assert!(moved.is_err(), "{role}: {} -> {}", from.as_str(), to.as_str());
+                let moved =
+                    sqlx::query("UPDATE visits SET status = $2::text::visit_status WHERE id = $1")
+                        .bind(visit)
+                        .bind(to.as_str())
+                        .execute(&mut admin)
+                        .await;
+                assert!(
+                    moved.is_err(),
+                    "{role}: {} -> {}",
+                    from.as_str(),
+                    to.as_str()
+                );
             }
         }
     }

@@ -12,7 +12,8 @@ mod principal;
 mod role;
 
 pub use ids::{
-    ApiKeyId, ClinicianId, DomainEventId, GrantId, InvitationId, JobId, LoginId, MailId, OrganizationId, PatientId, ReferralId, UserId, VisitId, WebhookDeliveryId, WebhookEndpointId,
+    ApiKeyId, ClinicianId, DomainEventId, GrantId, InvitationId, JobId, LoginId, MailId,
+    OrganizationId, PatientId, ReferralId, UserId, VisitId, WebhookDeliveryId, WebhookEndpointId,
 };
 #[cfg(feature = "ssr")]
 pub use principal::{Actor, ApiKeyRef, BreakGlassRef, Principal, Resolved};

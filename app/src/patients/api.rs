@@ -13,7 +13,13 @@ const CLINIC: [Role; 2] = [Role::ClinicAdmin, Role::ClinicStaff];
 pub async fn get_patient(id: PatientId) -> Result<PatientRecord, AppError> {
     let state = crate::state::app_state()?;
     let tx = crate::auth::require(&CLINIC).await?;
-    service::view(tx, &state.settings.vault, id, &crate::auth::RequestMeta::current()).await
+    service::view(
+        tx,
+        &state.settings.vault,
+        id,
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
 }
 
 /// `choice`: the existing patient's id, or `new`.
@@ -28,5 +34,12 @@ pub async fn link_patient(referral_id: ReferralId, choice: String) -> Result<Pat
     };
     let state = crate::state::app_state()?;
     let tx = crate::auth::require(&CLINIC).await?;
-    service::link(tx, &state.settings.vault, referral_id, choice, &crate::auth::RequestMeta::current()).await
+    service::link(
+        tx,
+        &state.settings.vault,
+        referral_id,
+        choice,
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
 }

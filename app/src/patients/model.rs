@@ -85,7 +85,13 @@ pub fn format_phone(digits: &str) -> String {
     }
 }
 
-fn single_line(raw: &str, field: &str, label: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+fn single_line(
+    raw: &str,
+    field: &str,
+    label: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> String {
     let value = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if value.is_empty() {
         errors.push(FieldError::new(field, format!("{label} is required.")));
@@ -95,7 +101,10 @@ fn single_line(raw: &str, field: &str, label: &str, max: usize, errors: &mut Vec
             format!("{label} is at most {max} characters."),
         ));
     } else if value.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, format!("{label} has characters we cannot keep.")));
+        errors.push(FieldError::new(
+            field,
+            format!("{label} has characters we cannot keep."),
+        ));
     }
     value
 }
@@ -114,7 +123,13 @@ impl PatientDetails {
             return Ok(None);
         }
         let mut errors = Vec::new();
-        let full_name = single_line(&form.full_name, "packet_full_name", "The full name", 120, &mut errors);
+        let full_name = single_line(
+            &form.full_name,
+            "packet_full_name",
+            "The full name",
+            120,
+            &mut errors,
+        );
         if let (Some(initials), false) = (initials, full_name.is_empty()) {
             let words: Vec<&str> = full_name.split(' ').collect();
             let first = words.first().and_then(|w| w.chars().next());
@@ -133,11 +148,17 @@ impl PatientDetails {
             time::macros::format_description!("[year]-[month]-[day]"),
         ) {
             Ok(d) if d > today => {
-                errors.push(FieldError::new("packet_birth_date", "The date of birth is in the future."));
+                errors.push(FieldError::new(
+                    "packet_birth_date",
+                    "The date of birth is in the future.",
+                ));
                 None
             }
             Ok(d) if d.year() < 1900 => {
-                errors.push(FieldError::new("packet_birth_date", "Enter a date of birth after 1900."));
+                errors.push(FieldError::new(
+                    "packet_birth_date",
+                    "Enter a date of birth after 1900.",
+                ));
                 None
             }
             Ok(d) if birth_year.is_some_and(|y| y != d.year()) => {
@@ -156,7 +177,13 @@ impl PatientDetails {
                 None
             }
         };
-        let address = single_line(&form.address, "packet_address", "The street address", 200, &mut errors);
+        let address = single_line(
+            &form.address,
+            "packet_address",
+            "The street address",
+            200,
+            &mut errors,
+        );
         let phone = parse_phone(&form.phone).unwrap_or_else(|| {
             errors.push(FieldError::new(
                 "packet_phone",
@@ -166,7 +193,10 @@ impl PatientDetails {
         });
         let payer = PayerKind::parse(form.payer.trim());
         if payer.is_none() {
-            errors.push(FieldError::new("packet_payer", "Choose who pays for the care."));
+            errors.push(FieldError::new(
+                "packet_payer",
+                "Choose who pays for the care.",
+            ));
         }
         let member_id: String = form.member_id.split_whitespace().collect();
         if payer.is_some_and(|p| p != PayerKind::PrivatePay) {
@@ -175,7 +205,11 @@ impl PatientDetails {
                     "packet_member_id",
                     "Enter the member id from the insurance card.",
                 ));
-            } else if member_id.len() > 30 || !member_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            } else if member_id.len() > 30
+                || !member_id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
                 errors.push(FieldError::new(
                     "packet_member_id",
                     "A member id is up to 30 letters, digits and hyphens.",
@@ -203,7 +237,11 @@ impl PatientDetails {
                 address,
                 phone,
                 payer,
-                member_id: if payer == PayerKind::PrivatePay { String::new() } else { member_id },
+                member_id: if payer == PayerKind::PrivatePay {
+                    String::new()
+                } else {
+                    member_id
+                },
                 emergency_name,
                 emergency_phone,
             })),
@@ -214,7 +252,11 @@ impl PatientDetails {
     /// What the blind index is computed over: the same person is the same
     /// name, date of birth and ZIP.
     pub fn identity_parts(&self, zip: &str) -> [String; 3] {
-        [self.full_name.clone(), self.birth_date.to_string(), zip.to_owned()]
+        [
+            self.full_name.clone(),
+            self.birth_date.to_string(),
+            zip.to_owned(),
+        ]
     }
 }
 
@@ -292,11 +334,16 @@ mod tests {
         let errors = PatientDetails::parse(&form(), Some("JS"), Some(1950), today).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["packet_full_name", "packet_birth_date"]);
-        assert_eq!(PatientDetails::parse(&PacketForm::default(), None, None, today), Ok(None));
+        assert_eq!(
+            PatientDetails::parse(&PacketForm::default(), None, None, today),
+            Ok(None)
+        );
         let mut private = form();
         private.payer = "private_pay".into();
         private.member_id = String::new();
-        assert!(PatientDetails::parse(&private, Some("JD"), None, today).unwrap().is_some());
+        assert!(PatientDetails::parse(&private, Some("JD"), None, today)
+            .unwrap()
+            .is_some());
         let mut bad = form();
         bad.member_id = String::new();
         bad.phone = "555-0142".into();

@@ -26,7 +26,12 @@ fn place(table: &'static str, row: uuid::Uuid) -> Place<'static> {
     }
 }
 
-fn seal(vault: &Keyring, table: &'static str, row: uuid::Uuid, details: Option<&PatientDetails>) -> Sealed {
+fn seal(
+    vault: &Keyring,
+    table: &'static str,
+    row: uuid::Uuid,
+    details: Option<&PatientDetails>,
+) -> Sealed {
     let json = serde_json::to_vec(&details).unwrap_or_default();
     vault.seal(&json, place(table, row))
 }
@@ -78,7 +83,10 @@ pub(crate) async fn on_accept(
         .ok_or(AppError::NotFound)?;
     let packet = repo::packet(tx, referral).await?;
     let (details, index) = match &packet {
-        Some((sealed, index)) => (open(vault, "referral_packets", referral.uuid(), sealed)?, index.clone()),
+        Some((sealed, index)) => (
+            open(vault, "referral_packets", referral.uuid(), sealed)?,
+            index.clone(),
+        ),
         // No packet: a record of the minimum, never matched to another.
         None => (
             None,
@@ -162,7 +170,9 @@ pub async fn link(
             message: "Accept the referral first.".to_owned(),
         });
     }
-    let (sealed, index) = repo::packet(&mut tx, referral).await?.ok_or(AppError::NotFound)?;
+    let (sealed, index) = repo::packet(&mut tx, referral)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let details = open(vault, "referral_packets", referral.uuid(), &sealed)?;
     let id = match choice {
         LinkChoice::Existing(patient) => {
@@ -184,7 +194,18 @@ pub async fn link(
             .await?;
             patient
         }
-        LinkChoice::New => create(&mut tx, vault, referral, &facts, details.as_ref(), &index, meta).await?,
+        LinkChoice::New => {
+            create(
+                &mut tx,
+                vault,
+                referral,
+                &facts,
+                details.as_ref(),
+                &index,
+                meta,
+            )
+            .await?
+        }
     };
     tx.commit().await?;
     Ok(id)
@@ -249,7 +270,9 @@ pub async fn view(
     if !matches!(tx.principal().role, Role::ClinicAdmin | Role::ClinicStaff) {
         return Err(AppError::Forbidden);
     }
-    let row = repo::patient(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let row = repo::patient(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let details = open(vault, "patients", id.uuid(), &row.sealed)?;
     let referrals = repo::referrals_of(&mut tx, id).await?;
     let visits = crate::visits::repo::of_patient(&mut tx, id).await?;

@@ -131,7 +131,8 @@ pub async fn create_referral(
     };
     let initials = patient_initials.trim().to_uppercase();
     let birth_year = patient_birth_year.trim().parse::<i32>().ok();
-    let packet = crate::patients::PatientDetails::parse(&packet_form, Some(&initials), birth_year, today);
+    let packet =
+        crate::patients::PatientDetails::parse(&packet_form, Some(&initials), birth_year, today);
     let referral = match (parsed, packet) {
         (Ok(mut referral), Ok(packet)) => {
             referral.packet = packet;
@@ -143,7 +144,13 @@ pub async fn create_referral(
             return Err(errors.into());
         }
     };
-    let view = service::create(tx, &state.settings.vault, referral, &crate::auth::RequestMeta::current()).await?;
+    let view = service::create(
+        tx,
+        &state.settings.vault,
+        referral,
+        &crate::auth::RequestMeta::current(),
+    )
+    .await?;
     leptos_axum::redirect(&format!("/referrer/referrals/{}", view.id));
     Ok(view.id)
 }
@@ -191,7 +198,8 @@ pub async fn get_referral(id: ReferralId) -> Result<ReferralDetail, AppError> {
     let (patient, visits) = if as_clinic {
         let state = crate::state::app_state()?;
         let patient =
-            crate::patients::service::for_referral(&mut tx, &state.settings.vault, id, &meta).await?;
+            crate::patients::service::for_referral(&mut tx, &state.settings.vault, id, &meta)
+                .await?;
         let visits = match patient.as_ref().and_then(|p| p.patient_id) {
             Some(p) => crate::visits::repo::of_patient(&mut tx, p).await?,
             None => Vec::new(),
@@ -222,7 +230,14 @@ pub async fn referral_step(
     let step = service::Step::parse(action.trim(), &reason, &note)?;
     let state = crate::state::app_state()?;
     let tx = crate::auth::require(&REFERRAL_ROLES).await?;
-    service::take_step(tx, &state.settings.vault, id, step, &crate::auth::RequestMeta::current()).await
+    service::take_step(
+        tx,
+        &state.settings.vault,
+        id,
+        step,
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "referrals/assign")]

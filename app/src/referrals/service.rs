@@ -86,8 +86,15 @@ pub async fn create(
     let org = tx.principal().org_id;
     repo::insert(&mut tx, id, &referral, clinic).await?;
     if let Some(packet) = &referral.packet {
-        crate::patients::service::store_packet(&mut tx, vault, id, clinic, referral.zip.as_str(), packet)
-            .await?;
+        crate::patients::service::store_packet(
+            &mut tx,
+            vault,
+            id,
+            clinic,
+            referral.zip.as_str(),
+            packet,
+        )
+        .await?;
     }
     repo::record_event(
         &mut tx,

@@ -36,15 +36,24 @@ pub async fn get_clinician_day() -> Result<ClinicianDay, AppError> {
 pub async fn get_visit(id: VisitId) -> Result<VisitDetail, AppError> {
     let state = crate::state::app_state()?;
     let tx = crate::auth::require(&VISIT_READERS).await?;
-    service::detail(tx, &state.settings.vault, id, &crate::auth::RequestMeta::current()).await
+    service::detail(
+        tx,
+        &state.settings.vault,
+        id,
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
 }
 
 /// The clinic's week (`week`: any date in it; this week when empty).
 #[rpc(prefix = "/rpc", endpoint = "visits/week")]
 pub async fn get_clinic_week(#[server(default)] week: String) -> Result<ClinicWeek, AppError> {
     let today = time::OffsetDateTime::now_utc().date();
-    let day = time::Date::parse(week.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-        .unwrap_or(today);
+    let day = time::Date::parse(
+        week.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap_or(today);
     let monday = day - time::Duration::days(i64::from(day.weekday().number_days_from_monday()));
     let tx = crate::auth::require(&CLINIC).await?;
     service::clinic_week(tx, monday, &crate::auth::RequestMeta::current()).await
@@ -63,7 +72,16 @@ pub async fn schedule_visits(
     #[server(default)] weeks: String,
 ) -> Result<usize, AppError> {
     let today = time::OffsetDateTime::now_utc().date();
-    let new = NewVisits::parse(&clinician_id, &date, &start, &end, &service, &tasks, &weeks, today)?;
+    let new = NewVisits::parse(
+        &clinician_id,
+        &date,
+        &start,
+        &end,
+        &service,
+        &tasks,
+        &weeks,
+        today,
+    )?;
     let tx = crate::auth::require(&CLINIC).await?;
     let ids = service::schedule(tx, referral_id, new, &crate::auth::RequestMeta::current()).await?;
     Ok(ids.len())
@@ -86,7 +104,14 @@ pub async fn respond_to_visit(
         }
     };
     let tx = crate::auth::require(&[Role::Clinician]).await?;
-    service::respond(tx, id, accept, self::note(&note), &crate::auth::RequestMeta::current()).await
+    service::respond(
+        tx,
+        id,
+        accept,
+        self::note(&note),
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
 }
 
 /// The clinic cancels a visit or marks it missed.
@@ -98,7 +123,14 @@ pub async fn cancel_visit(
 ) -> Result<VisitStatus, AppError> {
     let missed = action == "missed";
     let tx = crate::auth::require(&CLINIC).await?;
-    service::cancel(tx, id, missed, self::note(&note), &crate::auth::RequestMeta::current()).await
+    service::cancel(
+        tx,
+        id,
+        missed,
+        self::note(&note),
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
 }
 
 /// Checks in (`step` = `in`) or out (`out`): the device's time and
@@ -147,7 +179,10 @@ pub async fn sign_visit_log(
 ) -> Result<LogReceipt, AppError> {
     let state = crate::state::app_state()?;
     let mut tx = crate::auth::require(&[Role::Clinician]).await?;
-    let planned = repo::one(&mut tx, id).await?.ok_or(AppError::NotFound)?.tasks;
+    let planned = repo::one(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .tasks;
     let by_index = |map: &std::collections::BTreeMap<String, String>| -> Vec<String> {
         (0..planned.len())
             .map(|i| map.get(&i.to_string()).cloned().unwrap_or_default())
@@ -171,7 +206,15 @@ pub async fn sign_visit_log(
         &patient_signature,
         &clinician_signature,
     )?;
-    service::sign(tx, &state.settings.vault, id, log, sync_key, &crate::auth::RequestMeta::current()).await
+    service::sign(
+        tx,
+        &state.settings.vault,
+        id,
+        log,
+        sync_key,
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
 }
 
 /// A visit worked offline, as the phone kept it (JSON).
@@ -179,14 +222,31 @@ pub async fn sign_visit_log(
 pub async fn sync_visit(id: VisitId, visit: OfflineVisit) -> Result<LogReceipt, AppError> {
     let state = crate::state::app_state()?;
     let tx = crate::auth::require(&[Role::Clinician]).await?;
-    service::sync(tx, &state.settings.vault, id, visit, &crate::auth::RequestMeta::current()).await
+    service::sync(
+        tx,
+        &state.settings.vault,
+        id,
+        visit,
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "visits/addendum")]
-pub async fn add_visit_addendum(id: VisitId, #[server(default)] text: String) -> Result<String, AppError> {
+pub async fn add_visit_addendum(
+    id: VisitId,
+    #[server(default)] text: String,
+) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
     let tx = crate::auth::require(&VISIT_READERS).await?;
-    service::add_addendum(tx, &state.settings.vault, id, text, &crate::auth::RequestMeta::current()).await
+    service::add_addendum(
+        tx,
+        &state.settings.vault,
+        id,
+        text,
+        &crate::auth::RequestMeta::current(),
+    )
+    .await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "visits/countersign")]

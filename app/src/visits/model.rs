@@ -105,10 +105,7 @@ pub fn task_template(care: CareType) -> &'static [&'static str] {
             "Light housekeeping",
             "Mobility assistance",
         ],
-        CareType::MedicalSocialWork => &[
-            "Psychosocial assessment",
-            "Community resources planning",
-        ],
+        CareType::MedicalSocialWork => &["Psychosocial assessment", "Community resources planning"],
     }
 }
 
@@ -164,7 +161,9 @@ impl VisitSummary {
 /// The clinician's day: offers to answer, today's visits, what comes next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClinicianDay {
-    /// The clinic acted for.
+    /// The clinician's name.
+    pub name: String,
+    /// The organization acted for.
     pub clinic: String,
     pub offers: Vec<DayVisit>,
     pub today: Vec<DayVisit>,
@@ -210,7 +209,12 @@ impl CheckPoint {
         let at = match at.trim() {
             "" => now,
             raw => OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| vec![FieldError::new("at", "The device's time could not be read.")])?,
+                .map_err(|_| {
+                    vec![FieldError::new(
+                        "at",
+                        "The device's time could not be read.",
+                    )]
+                })?,
         };
         if at > now + time::Duration::minutes(5) {
             return Err(vec![FieldError::new(
@@ -305,11 +309,29 @@ fn whole(
 impl Vitals {
     pub fn parse(form: &VitalsForm<'_>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let systolic = whole(form.systolic, "systolic", "Systolic pressure", 60..=260, " mmHg", &mut errors);
-        let diastolic = whole(form.diastolic, "diastolic", "Diastolic pressure", 30..=160, " mmHg", &mut errors);
+        let systolic = whole(
+            form.systolic,
+            "systolic",
+            "Systolic pressure",
+            60..=260,
+            " mmHg",
+            &mut errors,
+        );
+        let diastolic = whole(
+            form.diastolic,
+            "diastolic",
+            "Diastolic pressure",
+            30..=160,
+            " mmHg",
+            &mut errors,
+        );
         if systolic.is_some() != diastolic.is_some() && errors.is_empty() {
             errors.push(FieldError::new(
-                if systolic.is_some() { "diastolic" } else { "systolic" },
+                if systolic.is_some() {
+                    "diastolic"
+                } else {
+                    "systolic"
+                },
                 "Enter both numbers of the blood pressure.",
             ));
         }
@@ -321,7 +343,14 @@ impl Vitals {
                 ));
             }
         }
-        let pulse = whole(form.pulse, "pulse", "Pulse", 20..=250, " beats a minute", &mut errors);
+        let pulse = whole(
+            form.pulse,
+            "pulse",
+            "Pulse",
+            20..=250,
+            " beats a minute",
+            &mut errors,
+        );
         let temperature_f10 = match form.temperature.trim() {
             "" => None,
             raw => match raw.parse::<f64>() {
@@ -335,8 +364,22 @@ impl Vitals {
                 }
             },
         };
-        let spo2 = whole(form.spo2, "spo2", "Oxygen saturation", 50..=100, " %", &mut errors);
-        let respirations = whole(form.respirations, "respirations", "Respirations", 4..=60, " a minute", &mut errors);
+        let spo2 = whole(
+            form.spo2,
+            "spo2",
+            "Oxygen saturation",
+            50..=100,
+            " %",
+            &mut errors,
+        );
+        let respirations = whole(
+            form.respirations,
+            "respirations",
+            "Respirations",
+            4..=60,
+            " a minute",
+            &mut errors,
+        );
         let pain = whole(form.pain, "pain", "Pain", 0..=10, "", &mut errors);
         if errors.is_empty() {
             Ok(Self {
@@ -435,7 +478,10 @@ impl VisitLog {
         });
         let notes = notes.trim();
         if notes.chars().count() > 4000 {
-            errors.push(FieldError::new("notes", "Notes are at most 4,000 characters."));
+            errors.push(FieldError::new(
+                "notes",
+                "Notes are at most 4,000 characters.",
+            ));
         }
         let name = |raw: &str| raw.split_whitespace().collect::<Vec<_>>().join(" ");
         let clinician = name(clinician_signature);
@@ -566,7 +612,11 @@ impl NewVisits {
         if clinician.is_none() {
             errors.push(FieldError::new("clinician_id", "Choose a clinician."));
         }
-        let date = Date::parse(date.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok();
+        let date = Date::parse(
+            date.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok();
         match date {
             None => errors.push(FieldError::new("date", "Enter the date of the visit.")),
             Some(d) if d < today => errors.push(FieldError::new("date", "The date has passed.")),
@@ -597,7 +647,10 @@ impl NewVisits {
         if tasks.is_empty() {
             errors.push(FieldError::new("tasks", "Choose at least one task."));
         } else if tasks.len() > 30 || tasks.iter().any(|t| t.chars().count() > 80) {
-            errors.push(FieldError::new("tasks", "Up to 30 tasks of up to 80 characters."));
+            errors.push(FieldError::new(
+                "tasks",
+                "Up to 30 tasks of up to 80 characters.",
+            ));
         }
         let weeks = match weeks.trim() {
             "" => Some(1),
@@ -606,18 +659,32 @@ impl NewVisits {
         if weeks.is_none() {
             errors.push(FieldError::new("weeks", "Repeat for 1 to 12 weeks."));
         }
-        match (clinician, date, start, end, service, weeks, errors.is_empty()) {
-            (Some(clinician), Some(date), Some(start), Some(end), Some(service), Some(weeks), true) => {
-                Ok(Self {
-                    clinician,
-                    date,
-                    start,
-                    end,
-                    service,
-                    tasks,
-                    weeks,
-                })
-            }
+        match (
+            clinician,
+            date,
+            start,
+            end,
+            service,
+            weeks,
+            errors.is_empty(),
+        ) {
+            (
+                Some(clinician),
+                Some(date),
+                Some(start),
+                Some(end),
+                Some(service),
+                Some(weeks),
+                true,
+            ) => Ok(Self {
+                clinician,
+                date,
+                start,
+                end,
+                service,
+                tasks,
+                weeks,
+            }),
             _ => Err(errors),
         }
     }
@@ -698,8 +765,22 @@ mod tests {
         })
         .unwrap_err();
         let fields: Vec<&str> = bad.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["diastolic", "pulse", "temperature", "spo2", "respirations", "pain"]);
-        let half = Vitals::parse(&VitalsForm { systolic: "120", ..Default::default() }).unwrap_err();
+        assert_eq!(
+            fields,
+            [
+                "diastolic",
+                "pulse",
+                "temperature",
+                "spo2",
+                "respirations",
+                "pain"
+            ]
+        );
+        let half = Vitals::parse(&VitalsForm {
+            systolic: "120",
+            ..Default::default()
+        })
+        .unwrap_err();
         assert_eq!(half[0].field, "diastolic");
     }
 
@@ -751,17 +832,35 @@ mod tests {
         let o = v.occurrences();
         assert_eq!(o.len(), 3);
         assert_eq!(o[2].0, datetime!(2026-12-15 09:00 UTC));
-        let err = NewVisits::parse("", "2026-11-01", "10:00", "09:00", "", &[], "40", date!(2026 - 11 - 30))
-            .unwrap_err();
+        let err = NewVisits::parse(
+            "",
+            "2026-11-01",
+            "10:00",
+            "09:00",
+            "",
+            &[],
+            "40",
+            date!(2026 - 11 - 30),
+        )
+        .unwrap_err();
         let fields: Vec<&str> = err.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["clinician_id", "date", "end", "service", "tasks", "weeks"]);
+        assert_eq!(
+            fields,
+            ["clinician_id", "date", "end", "service", "tasks", "weeks"]
+        );
     }
 
     #[test]
     fn a_check_point_has_a_location_or_a_reason() {
         let now = datetime!(2026-12-01 09:00 UTC);
         let p = CheckPoint::parse("", "39.96", "-83.00", "", now).unwrap();
-        assert_eq!(p.location, Location::Device { lat: 39.96, lon: -83.0 });
+        assert_eq!(
+            p.location,
+            Location::Device {
+                lat: 39.96,
+                lon: -83.0
+            }
+        );
         assert_eq!(p.at, now);
         let e = CheckPoint::parse("2026-12-01T08:55:00Z", "", "", "no_signal", now).unwrap();
         assert_eq!(e.location, Location::Exception(EvvException::NoSignal));

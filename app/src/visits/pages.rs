@@ -6,7 +6,10 @@
 
 use super::*;
 use crate::identity::VisitId;
-use crate::ui::{action_error, field_error, format_datetime, ErrorSummary, Loaded, SelectField, TextArea, TextField};
+use crate::ui::{
+    action_error, field_error, format_datetime, ErrorSummary, Loaded, SelectField, TextArea,
+    TextField,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -27,8 +30,8 @@ fn day_view(d: ClinicianDay, respond: ServerAction<RespondToVisit>) -> impl Into
     let error = action_error(respond.value());
     let others = d.other_clinics.clone();
     view! {
-        <h1>"Your day"</h1>
-        <p class="lede">{format!("Visits for {}", d.clinic)}</p>
+        <h1>{format!("Welcome, {}", d.name)}</h1>
+        <p class="lede">{format!("Your day · visits for {}", d.clinic)}</p>
         {(!others.is_empty()).then(|| view! {
             <p class="notice">
                 {format!("You also work for {}. ", others.join(", "))}
@@ -85,7 +88,12 @@ fn day_view(d: ClinicianDay, respond: ServerAction<RespondToVisit>) -> impl Into
 }
 
 #[component]
-fn DayList(id: &'static str, title: &'static str, empty: &'static str, visits: Vec<DayVisit>) -> impl IntoView {
+fn DayList(
+    id: &'static str,
+    title: &'static str,
+    empty: &'static str,
+    visits: Vec<DayVisit>,
+) -> impl IntoView {
     let heading = format!("{id}-heading");
     let labelled_by = heading.clone();
     view! {
@@ -185,7 +193,8 @@ fn visit_view(d: VisitDetail, a: VisitActions) -> impl IntoView {
     let evv = if v.evv_complete {
         view! { <span class="badge badge--ok" data-testid="evv">"EVV complete"</span> }.into_any()
     } else if v.checked_in_at.is_some() {
-        view! { <span class="badge badge--planned" data-testid="evv">"EVV incomplete"</span> }.into_any()
+        view! { <span class="badge badge--planned" data-testid="evv">"EVV incomplete"</span> }
+            .into_any()
     } else {
         ().into_any()
     };
@@ -194,8 +203,20 @@ fn visit_view(d: VisitDetail, a: VisitActions) -> impl IntoView {
         (None, Some(e)) => format!(" · no location: {}", e.label()),
         _ => String::new(),
     };
-    let check_in = v.checked_in_at.map(|t| format!("{}{}", format_datetime(t), distance(d.check_in_distance_m, d.check_in_exception)));
-    let check_out = v.checked_out_at.map(|t| format!("{}{}", format_datetime(t), distance(d.check_out_distance_m, d.check_out_exception)));
+    let check_in = v.checked_in_at.map(|t| {
+        format!(
+            "{}{}",
+            format_datetime(t),
+            distance(d.check_in_distance_m, d.check_in_exception)
+        )
+    });
+    let check_out = v.checked_out_at.map(|t| {
+        format!(
+            "{}{}",
+            format_datetime(t),
+            distance(d.check_out_distance_m, d.check_out_exception)
+        )
+    });
     view! {
         <p><a href=back.0>{format!("← {}", back.1)}</a></p>
         <div class="page-head">
@@ -259,11 +280,15 @@ fn clinician_steps(d: &VisitDetail, a: VisitActions) -> impl IntoView {
             }
             .into_any()
         }
-        VisitStatus::Accepted => view! { <CheckForm id step="in" label="Check in" action=a.check/> }.into_any(),
+        VisitStatus::Accepted => {
+            view! { <CheckForm id step="in" label="Check in" action=a.check/> }.into_any()
+        }
         VisitStatus::InProgress if v.checked_out_at.is_none() => {
             view! { <CheckForm id step="out" label="Check out" action=a.check/> }.into_any()
         }
-        VisitStatus::InProgress => view! { <LogForm id tasks=v.tasks.clone() action=a.sign/> }.into_any(),
+        VisitStatus::InProgress => {
+            view! { <LogForm id tasks=v.tasks.clone() action=a.sign/> }.into_any()
+        }
         _ => ().into_any(),
     }
 }
@@ -271,7 +296,12 @@ fn clinician_steps(d: &VisitDetail, a: VisitActions) -> impl IntoView {
 /// Check-in or check-out: the device's time and location are added by the
 /// page's location helper when the phone allows; otherwise the reason.
 #[component]
-fn CheckForm(id: String, step: &'static str, label: &'static str, action: ServerAction<CheckVisit>) -> impl IntoView {
+fn CheckForm(
+    id: String,
+    step: &'static str,
+    label: &'static str,
+    action: ServerAction<CheckVisit>,
+) -> impl IntoView {
     let error = action_error(action.value());
     view! {
         <section class="section panel" aria-labelledby="check-heading">
@@ -463,7 +493,9 @@ fn clinic_steps(d: &VisitDetail, a: VisitActions) -> impl IntoView {
 
 #[component]
 pub fn ClinicSchedulePage() -> impl IntoView {
-    let week = use_query_map().with_untracked(|q| q.get("week")).unwrap_or_default();
+    let week = use_query_map()
+        .with_untracked(|q| q.get("week"))
+        .unwrap_or_default();
     let data = Resource::new(move || week.clone(), get_clinic_week);
     view! {
         <Title text="Schedule · Carethread"/>
@@ -495,7 +527,12 @@ fn visit_row(v: VisitSummary) -> impl IntoView {
     }
 }
 
-fn attention(title: &'static str, id: &'static str, empty: &'static str, list: Vec<VisitSummary>) -> impl IntoView {
+fn attention(
+    title: &'static str,
+    id: &'static str,
+    empty: &'static str,
+    list: Vec<VisitSummary>,
+) -> impl IntoView {
     view! {
         <section class="section" aria-labelledby=format!("{id}-heading")>
             <h2 id=format!("{id}-heading")>{title}</h2>

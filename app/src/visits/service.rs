@@ -109,7 +109,9 @@ pub async fn schedule(
             ));
         }
         let id = VisitId::new();
-        if let Err(error) = repo::insert(&mut tx, id, patient, Some(referral), &new, when, series).await {
+        if let Err(error) =
+            repo::insert(&mut tx, id, patient, Some(referral), &new, when, series).await
+        {
             return Err(clash(&error, &name, when.0.date()).unwrap_or_else(|| error.into()));
         }
         repo::record_event(
@@ -122,7 +124,14 @@ pub async fn schedule(
         ids.push(id);
     }
     if status == ReferralStatus::Accepted {
-        crate::referrals::repo::set_status(&mut tx, referral, ReferralStatus::Scheduled, None, None).await?;
+        crate::referrals::repo::set_status(
+            &mut tx,
+            referral,
+            ReferralStatus::Scheduled,
+            None,
+            None,
+        )
+        .await?;
         let org = tx.principal().org_id;
         crate::referrals::repo::record_event(
             &mut tx,
@@ -155,7 +164,11 @@ pub async fn respond(
 ) -> Result<VisitStatus, AppError> {
     let me = clinician(&tx)?;
     let visit = own_visit(&mut tx, id, me).await?;
-    let to = if accept { VisitStatus::Accepted } else { VisitStatus::Declined };
+    let to = if accept {
+        VisitStatus::Accepted
+    } else {
+        VisitStatus::Declined
+    };
     visit
         .status
         .transition(to)
@@ -163,9 +176,13 @@ pub async fn respond(
     repo::set_status(&mut tx, id, to, note.as_deref()).await?;
     record(
         &mut tx,
-        Entry::new(if accept { AuditAction::VisitAccepted } else { AuditAction::VisitDeclined })
-            .subject(Subject::new("visit", id))
-            .ip(meta.ip),
+        Entry::new(if accept {
+            AuditAction::VisitAccepted
+        } else {
+            AuditAction::VisitDeclined
+        })
+        .subject(Subject::new("visit", id))
+        .ip(meta.ip),
     )
     .await?;
     tx.commit().await?;
@@ -181,8 +198,14 @@ pub async fn cancel(
     meta: &RequestMeta,
 ) -> Result<VisitStatus, AppError> {
     clinic(&tx)?;
-    let visit = repo::for_update(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let to = if missed { VisitStatus::Missed } else { VisitStatus::Cancelled };
+    let visit = repo::for_update(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let to = if missed {
+        VisitStatus::Missed
+    } else {
+        VisitStatus::Cancelled
+    };
     visit
         .status
         .transition(to)
@@ -190,9 +213,13 @@ pub async fn cancel(
     repo::set_status(&mut tx, id, to, note.as_deref()).await?;
     record(
         &mut tx,
-        Entry::new(if missed { AuditAction::VisitMissed } else { AuditAction::VisitCancelled })
-            .subject(Subject::new("visit", id))
-            .ip(meta.ip),
+        Entry::new(if missed {
+            AuditAction::VisitMissed
+        } else {
+            AuditAction::VisitCancelled
+        })
+        .subject(Subject::new("visit", id))
+        .ip(meta.ip),
     )
     .await?;
     tx.commit().await?;
@@ -218,7 +245,10 @@ async fn check_in_locked(
         return Err(AppError::Conflict {
             message: match visit.status {
                 VisitStatus::Proposed => "Accept the visit before checking in.".to_owned(),
-                s => format!("This visit is {}; there is nothing to check in to.", s.label().to_lowercase()),
+                s => format!(
+                    "This visit is {}; there is nothing to check in to.",
+                    s.label().to_lowercase()
+                ),
             },
         });
     }
@@ -253,7 +283,10 @@ async fn check_out_locked(
         });
     }
     if at.at < checked_in {
-        return Err(AppError::invalid("at", "Check-out cannot be before check-in."));
+        return Err(AppError::invalid(
+            "at",
+            "Check-out cannot be before check-in.",
+        ));
     }
     let point = Point::of(at, (visit.home_lat, visit.home_lon));
     repo::check_out(tx, id, &point).await?;
@@ -269,7 +302,12 @@ async fn check_out_locked(
 }
 
 /// Checks in to an accepted visit: the device's time and location.
-pub async fn check_in(mut tx: TenantTx, id: VisitId, at: CheckPoint, meta: &RequestMeta) -> Result<(), AppError> {
+pub async fn check_in(
+    mut tx: TenantTx,
+    id: VisitId,
+    at: CheckPoint,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     let me = clinician(&tx)?;
     let visit = own_visit(&mut tx, id, me).await?;
     check_in_locked(&mut tx, id, &visit, &at, meta).await?;
@@ -278,7 +316,12 @@ pub async fn check_in(mut tx: TenantTx, id: VisitId, at: CheckPoint, meta: &Requ
 }
 
 /// Checks out of a visit in progress.
-pub async fn check_out(mut tx: TenantTx, id: VisitId, at: CheckPoint, meta: &RequestMeta) -> Result<(), AppError> {
+pub async fn check_out(
+    mut tx: TenantTx,
+    id: VisitId,
+    at: CheckPoint,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     let me = clinician(&tx)?;
     let visit = own_visit(&mut tx, id, me).await?;
     check_out_locked(&mut tx, id, &visit, &at, meta).await?;
@@ -305,6 +348,7 @@ fn log_place(id: VisitId) -> Place<'static> {
 }
 
 /// Signs the log of a checked-out visit (in the caller's transaction).
+#[allow(clippy::too_many_arguments)]
 async fn sign_locked(
     tx: &mut TenantTx,
     vault: &Keyring,
@@ -328,7 +372,10 @@ async fn sign_locked(
     let planned: Vec<&str> = visit.tasks.iter().map(String::as_str).collect();
     let logged: Vec<&str> = log.tasks.iter().map(|t| t.task.as_str()).collect();
     if planned != logged {
-        return Err(AppError::invalid("tasks", "The log must account for each planned task."));
+        return Err(AppError::invalid(
+            "tasks",
+            "The log must account for each planned task.",
+        ));
     }
     let (bytes, hash) = canonical(log)?;
     let sealed = vault.seal(&bytes, log_place(id));
@@ -338,7 +385,14 @@ async fn sign_locked(
     if let Some(referral) = visit.referral_id {
         let parties = crate::referrals::repo::parties_for_update(tx, referral).await?;
         if let Some(p) = parties.filter(|p| p.status == ReferralStatus::Scheduled) {
-            crate::referrals::repo::set_status(tx, referral, ReferralStatus::FirstVisitDone, None, None).await?;
+            crate::referrals::repo::set_status(
+                tx,
+                referral,
+                ReferralStatus::FirstVisitDone,
+                None,
+                None,
+            )
+            .await?;
             crate::referrals::repo::record_event(
                 tx,
                 (p.organization_id, p.clinic_id),
@@ -441,7 +495,17 @@ pub async fn sync(
         check_out_locked(&mut tx, id, &visit, &visit_data.check_out, meta).await?;
         visit.checked_out_at = Some(visit_data.check_out.at);
     }
-    let receipt = sign_locked(&mut tx, vault, id, &visit, &visit_data.log, visit_data.sync_key, me, meta).await?;
+    let receipt = sign_locked(
+        &mut tx,
+        vault,
+        id,
+        &visit,
+        &visit_data.log,
+        visit_data.sync_key,
+        me,
+        meta,
+    )
+    .await?;
     tx.commit().await?;
     Ok(receipt)
 }
@@ -455,7 +519,9 @@ pub async fn add_addendum(
     meta: &RequestMeta,
 ) -> Result<String, AppError> {
     let me = tx.principal().require_person()?;
-    let visit = repo::for_update(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let visit = repo::for_update(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let allowed = tx.principal().has_role(&CLINIC)
         || (tx.principal().role == Role::Clinician && visit.clinician_user == Some(me));
     if !allowed {
@@ -468,9 +534,11 @@ pub async fn add_addendum(
             "Write the correction (3 to 4,000 characters).",
         ));
     }
-    let log = repo::log(&mut tx, id).await?.ok_or_else(|| AppError::Conflict {
-        message: "Only a signed log takes addenda; edit the log before signing.".to_owned(),
-    })?;
+    let log = repo::log(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::Conflict {
+            message: "Only a signed log takes addenda; edit the log before signing.".to_owned(),
+        })?;
     let addenda = repo::addenda(&mut tx, id).await?;
     let (seq, prev) = match addenda.last() {
         Some(a) => (a.seq + 1, a.sha256.clone()),
@@ -510,7 +578,11 @@ fn addendum_row(id: VisitId, seq: i32) -> uuid::Uuid {
 }
 
 /// The clinic countersigns a signed log.
-pub async fn countersign(mut tx: TenantTx, id: VisitId, meta: &RequestMeta) -> Result<(), AppError> {
+pub async fn countersign(
+    mut tx: TenantTx,
+    id: VisitId,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     clinic(&tx)?;
     let me = tx.principal().require_person()?;
     if repo::countersign(&mut tx, id, me).await? == 0 {
@@ -564,9 +636,10 @@ pub async fn detail(
         clinic(&tx)?;
     }
     let visit = repo::one(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let (patient, details) = crate::patients::service::details_for_visit(&mut tx, vault, visit.patient_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (patient, details) =
+        crate::patients::service::details_for_visit(&mut tx, vault, visit.patient_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
     let home = crate::referrals::repo::zip_place_coords(tx.conn(), &patient.zip)
         .await?
         .unwrap_or((0.0, 0.0));
@@ -587,7 +660,8 @@ pub async fn detail(
                 },
             )
             .map_err(|_| AppError::Internal)?;
-        let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| AppError::Internal)?;
+        let doc: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|_| AppError::Internal)?;
         addenda.push(AddendumView {
             seq: a.seq,
             text: doc["text"].as_str().unwrap_or_default().to_owned(),
@@ -609,7 +683,9 @@ pub async fn detail(
     Ok(VisitDetail {
         as_clinician,
         address: details.as_ref().map(|d| d.address.clone()),
-        phone: details.as_ref().map(|d| crate::patients::format_phone(&d.phone)),
+        phone: details
+            .as_ref()
+            .map(|d| crate::patients::format_phone(&d.phone)),
         place: format!("{} {}", patient.zip, patient.place),
         home,
         check_in_distance_m: evv.check_in_distance_m,
@@ -645,6 +721,7 @@ pub async fn clinician_day(
     .await?;
     let mut places = std::collections::HashMap::new();
     let mut day = ClinicianDay {
+        name: tx.principal().display_name.clone(),
         clinic: tx.principal().org_name.clone(),
         offers: Vec::new(),
         today: Vec::new(),
@@ -661,10 +738,11 @@ pub async fn clinician_day(
             _ if visit.starts_at >= start => &mut day.upcoming,
             _ => continue,
         };
-        if !places.contains_key(&visit.patient_id) {
-            let found = crate::patients::service::details_for_visit(&mut tx, vault, visit.patient_id).await?;
-            places.insert(
-                visit.patient_id,
+        if let std::collections::hash_map::Entry::Vacant(slot) = places.entry(visit.patient_id) {
+            let found =
+                crate::patients::service::details_for_visit(&mut tx, vault, visit.patient_id)
+                    .await?;
+            slot.insert(
                 found.map(|(row, d)| (d.map(|d| d.address), format!("{} {}", row.zip, row.place))),
             );
         }
@@ -673,7 +751,11 @@ pub async fn clinician_day(
             .cloned()
             .flatten()
             .unwrap_or((None, String::new()));
-        list.push(DayVisit { visit, address, place });
+        list.push(DayVisit {
+            visit,
+            address,
+            place,
+        });
     }
     let ids: Vec<String> = day
         .offers
