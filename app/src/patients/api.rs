@@ -2,11 +2,13 @@
 //! patient an accepted referral is.
 
 use super::*;
+#[cfg(feature = "ssr")]
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::identity::{PatientId, ReferralId};
 use app_macros::rpc;
 
+#[cfg(feature = "ssr")]
 const CLINIC: [Role; 2] = [Role::ClinicAdmin, Role::ClinicStaff];
 
 #[rpc(prefix = "/rpc", endpoint = "patients/get")]

@@ -6,14 +6,18 @@
 #![allow(clippy::too_many_arguments)]
 
 use super::*;
+#[cfg(feature = "ssr")]
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::identity::{ReferralId, VisitId};
 use app_macros::rpc;
 
+#[cfg(feature = "ssr")]
 const CLINIC: [Role; 2] = [Role::ClinicAdmin, Role::ClinicStaff];
+#[cfg(feature = "ssr")]
 const VISIT_READERS: [Role; 3] = [Role::ClinicAdmin, Role::ClinicStaff, Role::Clinician];
 
+#[cfg(feature = "ssr")]
 fn note(raw: &str) -> Option<String> {
     let raw = raw.trim();
     (!raw.is_empty()).then(|| raw.chars().take(500).collect())
