@@ -531,7 +531,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
         let sink = start_dev_sink(&config).await;
         let state = app_state(&config, &urls.app, sink.is_some()).await?;
         if demo {
-            demo::seed(&urls.admin, &state.hasher).await?;
+            demo::seed(&urls.admin, &state.hasher, &state.settings.vault).await?;
         }
         let checkpoints = match &config.audit.signing_key_path {
             Some(path) => Some(audit_anchor::Checkpointer {

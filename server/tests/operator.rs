@@ -61,8 +61,13 @@ async fn the_operator_creates_a_platform_administrator_who_can_sign_in() {
 async fn demo_data_has_an_account_for_every_role_and_seeding_twice_changes_nothing() {
     let app = TestApp::spawn().await;
     let hasher = PasswordHasher::new(2);
-    server::demo::seed(&app.urls.admin, &hasher).await.unwrap();
-    server::demo::seed(&app.urls.admin, &hasher).await.unwrap();
+    let vault = app::vault::Keyring::development();
+    server::demo::seed(&app.urls.admin, &hasher, &vault)
+        .await
+        .unwrap();
+    server::demo::seed(&app.urls.admin, &hasher, &vault)
+        .await
+        .unwrap();
     let mut admin = app.admin().await;
     let roles: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT role::text FROM memberships ORDER BY 1")
@@ -86,6 +91,26 @@ async fn demo_data_has_an_account_for_every_role_and_seeding_twice_changes_nothi
         .await
         .unwrap();
     assert_eq!(dead, ["mail.deliver"]);
+    // Referrals in every status, seeded once; the nurse has visits.
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status::text FROM referrals ORDER BY status")
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+    let mut every: Vec<String> = app::referrals::ReferralStatus::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    every.sort();
+    let mut seen = statuses.clone();
+    seen.sort();
+    assert_eq!(seen, every, "one referral per status, seeded once");
+    let visit_states: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT status::text FROM visits ORDER BY 1")
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(visit_states, ["accepted", "completed", "proposed"]);
     for user in &server::demo::USERS {
         let browser = TestApp::browser();
         let res = app

@@ -31,6 +31,11 @@ fn migrations() -> Vec<(String, String)> {
 }
 
 async fn apply(conn: &mut PgConnection, files: &[(String, String)]) {
+    // As the start-up does before migrating (server/src/db.rs).
+    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
     sqlx::raw_sql("SET ROLE carethread_owner")
         .execute(&mut *conn)
         .await

@@ -52,6 +52,12 @@ fn open(
     })
 }
 
+/// The blind index of a person's identity (name, date of birth, ZIP).
+pub fn identity_index(vault: &Keyring, details: &PatientDetails, zip: &str) -> [u8; 32] {
+    let parts = details.identity_parts(zip);
+    vault.blind_index(IDENTITY_INDEX, &[&parts[0], &parts[1], &parts[2]])
+}
+
 /// Stores the packet of a referral just created (called by
 /// `referrals::service::create`, in its transaction).
 pub(crate) async fn store_packet(
@@ -63,8 +69,7 @@ pub(crate) async fn store_packet(
     details: &PatientDetails,
 ) -> Result<(), AppError> {
     let sealed = seal(vault, "referral_packets", referral.uuid(), Some(details));
-    let parts = details.identity_parts(zip);
-    let index = vault.blind_index(IDENTITY_INDEX, &[&parts[0], &parts[1], &parts[2]]);
+    let index = identity_index(vault, details, zip);
     repo::insert_packet(tx, referral, clinic, &sealed, &index).await?;
     Ok(())
 }

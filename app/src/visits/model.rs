@@ -518,6 +518,88 @@ impl VisitLog {
     }
 }
 
+impl VisitLog {
+    /// Checks a log that arrived whole (an offline sync) by the same rules
+    /// as the form: it is parsed again from its own values, so a phone
+    /// cannot store what the form would refuse. Drawn strokes are kept.
+    pub fn validated(self, planned: &[String]) -> Result<Self, Vec<FieldError>> {
+        let outcomes: Vec<String> = planned
+            .iter()
+            .map(|p| {
+                self.tasks
+                    .iter()
+                    .find(|t| &t.task == p)
+                    .map(|t| t.outcome.as_str().to_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let reasons: Vec<String> = planned
+            .iter()
+            .map(|p| {
+                self.tasks
+                    .iter()
+                    .find(|t| &t.task == p)
+                    .and_then(|t| t.reason.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let n = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+        let v = self.vitals;
+        let (systolic, diastolic, pulse, spo2, respirations, pain) = (
+            n(v.systolic),
+            n(v.diastolic),
+            n(v.pulse),
+            n(v.spo2),
+            n(v.respirations),
+            n(v.pain),
+        );
+        let temperature = v.temperature().unwrap_or_default();
+        let mut checked = VisitLog::parse(
+            self.visit_id,
+            planned,
+            &outcomes,
+            &reasons,
+            &VitalsForm {
+                systolic: &systolic,
+                diastolic: &diastolic,
+                pulse: &pulse,
+                temperature: &temperature,
+                spo2: &spo2,
+                respirations: &respirations,
+                pain: &pain,
+            },
+            &self.notes,
+            &self
+                .patient_signature
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            &self.clinician_signature.name,
+        )?;
+        if self.tasks.len() != planned.len() {
+            return Err(vec![FieldError::new(
+                "tasks",
+                "The log must account for each planned task.",
+            )]);
+        }
+        let strokes = |s: &Signature| -> Vec<Vec<[i16; 2]>> {
+            s.strokes
+                .iter()
+                .take(200)
+                .map(|line| line.iter().take(2000).copied().collect())
+                .collect()
+        };
+        checked.clinician_signature.strokes = strokes(&self.clinician_signature);
+        if let (Some(kept), Some(sent)) = (
+            checked.patient_signature.as_mut(),
+            self.patient_signature.as_ref(),
+        ) {
+            kept.strokes = strokes(sent);
+        }
+        Ok(checked)
+    }
+}
+
 /// A signed log as read back, with its hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignedLog {

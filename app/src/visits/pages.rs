@@ -73,6 +73,7 @@ fn day_view(d: ClinicianDay, respond: ServerAction<RespondToVisit>) -> impl Into
             }}
         </section>
         <DayList id="today" title="Today" empty="Nothing scheduled today." visits=d.today/>
+        <script src="/visit-offline.js" defer=true></script>
         <DayList id="upcoming" title="Upcoming" empty="Nothing in the next two weeks." visits=d.upcoming/>
         <ul class="tiles" role="list">
             <li class="tile">
@@ -280,14 +281,33 @@ fn clinician_steps(d: &VisitDetail, a: VisitActions) -> impl IntoView {
             }
             .into_any()
         }
-        VisitStatus::Accepted => {
-            view! { <CheckForm id step="in" label="Check in" action=a.check/> }.into_any()
-        }
-        VisitStatus::InProgress if v.checked_out_at.is_none() => {
-            view! { <CheckForm id step="out" label="Check out" action=a.check/> }.into_any()
-        }
-        VisitStatus::InProgress => {
-            view! { <LogForm id tasks=v.tasks.clone() action=a.sign/> }.into_any()
+        VisitStatus::Accepted | VisitStatus::InProgress => {
+            // Every step is on the page; the server shows the current one.
+            // With no network, /visit-offline.js keeps each step on the
+            // phone and shows the next (check in, check out, sign).
+            let stage = match (v.checked_in_at, v.checked_out_at) {
+                (None, _) => "in",
+                (Some(_), None) => "out",
+                (Some(_), Some(_)) => "log",
+            };
+            let tasks = serde_json::to_string(&v.tasks).unwrap_or_else(|_| "[]".to_owned());
+            let (out_id, log_id, root_id) = (id.clone(), id.clone(), id.clone());
+            view! {
+                <div data-offline-visit=root_id data-tasks=tasks>
+                    <p class="notice" data-offline-status role="status" aria-live="polite" hidden=true></p>
+                    <div data-step="in" hidden=stage != "in">
+                        <CheckForm id=id step="in" label="Check in" action=a.check/>
+                    </div>
+                    <div data-step="out" hidden=stage != "out">
+                        <CheckForm id=out_id step="out" label="Check out" action=a.check/>
+                    </div>
+                    <div data-step="log" hidden=stage != "log">
+                        <LogForm id=log_id tasks=v.tasks.clone() action=a.sign/>
+                    </div>
+                </div>
+                <script src="/visit-offline.js" defer=true></script>
+            }
+            .into_any()
         }
         _ => ().into_any(),
     }
@@ -336,7 +356,7 @@ fn LogForm(id: String, tasks: Vec<String>, action: ServerAction<SignVisitLog>) -
     view! {
         <section class="section panel" aria-labelledby="log-heading">
             <h2 id="log-heading">"Visit log"</h2>
-            <crate::ui::Form action attr:class="form" attr:novalidate=true>
+            <crate::ui::Form action attr:class="form" attr:novalidate=true attr:data-log="1">
                 <ErrorSummary error title="The log was not signed"/>
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="sync_key" value=sync_key/>

@@ -486,6 +486,15 @@ pub async fn sync(
     if let Some(receipt) = replay_or_conflict(&mut tx, id, visit_data.sync_key).await? {
         return Ok(receipt);
     }
+    let mut visit_data = visit_data;
+    visit_data.log = visit_data.log.clone().validated(&visit.tasks)?;
+    let now = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    if visit_data.check_in.at > now || visit_data.check_out.at > now {
+        return Err(AppError::invalid(
+            "at",
+            "The phone's clock is ahead of the server's; check its time setting.",
+        ));
+    }
     if visit.checked_in_at.is_none() {
         check_in_locked(&mut tx, id, &visit, &visit_data.check_in, meta).await?;
         visit.status = VisitStatus::InProgress;

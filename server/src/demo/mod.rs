@@ -1,11 +1,12 @@
 //! Demo data for development and the end-to-end tests: organizations, one
 //! account for every role, all with the password [`DEMO_PASSWORD`] (listed
-//! in the README), and several hundred de-identified clinicians around
-//! them (see [`clinicians`]). No referrals: the inbox starts empty, and the
-//! journeys send their own. Idempotent: ids are fixed and existing rows
-//! are left alone.
+//! in the README), several hundred de-identified clinicians around them
+//! (see [`clinicians`]), and Mercy's referrals to Riverbend in every
+//! status with their patients and the demo nurse's visits (see [`care`]).
+//! Idempotent: ids are fixed and existing rows are left alone.
 //! Refused in production by the caller (`serve --demo`).
 
+pub mod care;
 pub mod clinicians;
 
 use anyhow::Result;
@@ -89,7 +90,11 @@ pub const USERS: [DemoUser; 7] = [
 
 /// Creates whatever demo data is missing. `admin_url` is the
 /// administrative connection (demo rows are fixtures, not user actions).
-pub async fn seed(admin_url: &crate::config::Secret, hasher: &PasswordHasher) -> Result<()> {
+pub async fn seed(
+    admin_url: &crate::config::Secret,
+    hasher: &PasswordHasher,
+    vault: &app::vault::Keyring,
+) -> Result<()> {
     let mut conn = PgConnection::connect(admin_url.expose()).await?;
     let password = NewPassword::parse(DEMO_PASSWORD)
         .map_err(|m| anyhow::anyhow!("the demo password breaks the policy: {m}"))?;
@@ -168,6 +173,7 @@ pub async fn seed(admin_url: &crate::config::Secret, hasher: &PasswordHasher) ->
         tracing::info!(clinicians = made, "demo clinicians created");
     }
     demo_dead_job(&mut conn).await?;
+    care::seed(&mut conn, vault).await?;
     conn.close().await?;
     if created > 0 {
         tracing::info!("demo data created: sign in with any demo account (see the README)");
