@@ -758,3 +758,103 @@ async fn every_illegal_visit_move_is_refused_by_the_database() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let id = refer(&app, &w, w.clinic).await;
+    accept(&app, &w.staff, &id).await;
+    assert_eq!(
+        schedule(&app, &w.staff, &id, w.nurse_clinician, &day(1), ("09:00", "10:00"), "2").await.status(),
+        200
+    );
+    let visits = visit_ids(&app, w.clinic).await;
+    for visit in &visits {
+        let res = app.rpc(&w.nurse, "visits/respond", &[("id", visit), ("action", "accept")]).await;
+        assert_eq!(res.status(), 200);
+    }
+    // Whole seconds: the database keeps microseconds.
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let at = |mins: i64| {
+        (now - time::Duration::minutes(mins))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let body = |visit: &str, key: Uuid, pulse: i32| {
+        serde_json::json!({
+            "id": visit,
+            "visit": {
+                "sync_key": key,
+                "check_in": { "at": at(50), "location": { "Device": { "lat": 39.961, "lon": -83.0 } } },
+                "check_out": { "at": at(5), "location": { "Exception": "no_signal" } },
+                "log": {
+                    "visit_id": visit,
+                    "tasks": [
+                        { "task": "Vital signs", "outcome": "done", "reason": null },
+                        { "task": "Wound assessment and care", "outcome": "not_done", "reason": "No supplies" }
+                    ],
+                    "vitals": { "systolic": 120, "diastolic": 80, "pulse": pulse, "temperature_f10": 984,
+                                "spo2": null, "respirations": null, "pain": 1 },
+                    "notes": "Worked offline.",
+                    "patient_signature": { "name": "Jane Doe", "strokes": [[[1, 2], [3, 4]]] },
+                    "clinician_signature": { "name": "Nora Nurse", "strokes": [] }
+                }
+            }
+        })
+    };
+    let sync = |json: Value| {
+        let client = w.nurse.clone();
+        let url = app.url("/rpc/visits/sync");
+        async move { client.post(url).json(&json).send().await.unwrap() }
+    };
+    let visit = &visits[0];
+    // A reading out of range is refused like the form refuses it: nothing stored.
+    let res = sync(body(visit, Uuid::new_v4(), 400)).await;
+    assert_eq!(res.status(), 422);
+    let mut admin = app.admin().await;
+    let checked_in: Option<time::OffsetDateTime> =
+        sqlx::query_scalar("SELECT checked_in_at FROM visits WHERE id = $1::uuid")
+            .bind(visit)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert!(checked_in.is_none(), "a refused sync stores nothing");
+
+    // The same sync twice: one log, the same hash, the device's times.
+    let key = Uuid::new_v4();
+    let first = sync(body(visit, key, 72)).await;
+    assert_eq!(first.status(), 200, "{}", first.text().await.unwrap());
+    let first: Value = sync(body(visit, key, 72)).await.json().await.unwrap();
+    assert_eq!(first["replayed"], true);
+    let logs: i64 = sqlx::query_scalar("SELECT count(*) FROM visit_logs")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(logs, 1);
+    let detail: Value = app.rpc(&w.nurse, "visits/get", &[("id", visit)]).await.json().await.unwrap();
+    assert_eq!(detail["visit"]["status"], "completed");
+    assert_eq!(detail["log"]["sha256"], first["sha256"]);
+    assert_eq!(detail["log"]["log"]["patient_signature"]["strokes"], serde_json::json!([[[1, 2], [3, 4]]]));
+    assert_eq!(detail["visit"]["checked_in_at"], at(50));
+    // The referral moved on with the first signed log.
+    assert_eq!(referral(&app, &w.planner, &id).await["referral"]["status"], "first_visit_done");
+
+    // Another phone's copy of the same visit: a conflict, nothing changed.
+    let res = sync(body(visit, Uuid::new_v4(), 90)).await;
+    assert_eq!(res.status(), 409);
+    let logs: i64 = sqlx::query_scalar("SELECT count(*) FROM visit_logs")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(logs, 1);
+    // Somebody else's visit is nobody's to sync.
+    let res = w
+        .staff
+        .post(app.url("/rpc/visits/sync"))
+        .json(&body(&visits[1], Uuid::new_v4(), 72))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
