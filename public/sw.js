@@ -13,7 +13,10 @@ const VERSION = "carethread-shell-v2";
 const CLINICIAN = "carethread-clinician";
 const SHELL = [
   "/offline.html",
+  "/sw-register.js",
   "/visit-offline.js",
+  "/pkg/carethread.js",
+  "/pkg/carethread.wasm",
   "/pkg/carethread.css",
   "/manifest.webmanifest",
   "/icons/logo.svg",

@@ -766,16 +766,34 @@ async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
     let id = refer(&app, &w, w.clinic).await;
     accept(&app, &w.staff, &id).await;
     assert_eq!(
-        schedule(&app, &w.staff, &id, w.nurse_clinician, &day(1), ("09:00", "10:00"), "2").await.status(),
+        schedule(
+            &app,
+            &w.staff,
+            &id,
+            w.nurse_clinician,
+            &day(1),
+            ("09:00", "10:00"),
+            "2"
+        )
+        .await
+        .status(),
         200
     );
     let visits = visit_ids(&app, w.clinic).await;
     for visit in &visits {
-        let res = app.rpc(&w.nurse, "visits/respond", &[("id", visit), ("action", "accept")]).await;
+        let res = app
+            .rpc(
+                &w.nurse,
+                "visits/respond",
+                &[("id", visit), ("action", "accept")],
+            )
+            .await;
         assert_eq!(res.status(), 200);
     }
     // Whole seconds: the database keeps microseconds.
-    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap();
     let at = |mins: i64| {
         (now - time::Duration::minutes(mins))
             .format(&time::format_description::well_known::Rfc3339)
@@ -832,13 +850,24 @@ async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
         .await
         .unwrap();
     assert_eq!(logs, 1);
-    let detail: Value = app.rpc(&w.nurse, "visits/get", &[("id", visit)]).await.json().await.unwrap();
+    let detail: Value = app
+        .rpc(&w.nurse, "visits/get", &[("id", visit)])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["visit"]["status"], "completed");
     assert_eq!(detail["log"]["sha256"], first["sha256"]);
-    assert_eq!(detail["log"]["log"]["patient_signature"]["strokes"], serde_json::json!([[[1, 2], [3, 4]]]));
+    assert_eq!(
+        detail["log"]["log"]["patient_signature"]["strokes"],
+        serde_json::json!([[[1, 2], [3, 4]]])
+    );
     assert_eq!(detail["visit"]["checked_in_at"], at(50));
     // The referral moved on with the first signed log.
-    assert_eq!(referral(&app, &w.planner, &id).await["referral"]["status"], "first_visit_done");
+    assert_eq!(
+        referral(&app, &w.planner, &id).await["referral"]["status"],
+        "first_visit_done"
+    );
 
     // Another phone's copy of the same visit: a conflict, nothing changed.
     let res = sync(body(visit, Uuid::new_v4(), 90)).await;
