@@ -152,9 +152,16 @@
     const logForm = root.querySelector("form[data-log]");
     if (logForm) {
       logForm.addEventListener("submit", async (ev) => {
-        const rec = await load(id);
-        if (navigator.onLine && !rec) return; // An ordinary post.
+        if (logForm.dataset.ready) return;
+        // Decided after a look at IndexedDB, which cannot be waited for
+        // inside the event: held, then posted as usual if nothing is kept.
         ev.preventDefault();
+        const rec = await load(id);
+        if (navigator.onLine && !rec) {
+          logForm.dataset.ready = "1";
+          logForm.submit();
+          return;
+        }
         const f = new FormData(logForm);
         const text = (name) => String(f.get(name) || "").trim();
         const int = (name) => (text(name) === "" ? null : Number.parseInt(text(name), 10));

@@ -649,8 +649,6 @@ pub fn ReferralVisits(
             }}
             {linked.is_some().then(|| {
                 let tasks_error = field_error(error, "tasks");
-                let chosen: Vec<String> = (0..12).filter_map(|i| crate::ui::submitted(&format!("tasks[{i}]"))).collect();
-                let fresh = crate::ui::use_outcome().is_none();
                 view! {
                     <details class="panel" open=true>
                         <summary>"Schedule visits"</summary>
@@ -678,7 +676,8 @@ pub fn ReferralVisits(
                                 {move || tasks_error.get().map(|m| view! { <p class="field__error">{m}</p> })}
                                 {task_template(care_type).iter().enumerate().map(|(i, task)| {
                                     let id = format!("task-{i}");
-                                    let on = fresh || chosen.iter().any(|c| c == task);
+                                    // All planned by default; as sent after a rejected post.
+                                    let on = crate::ui::checked(&format!("tasks[{i}]"), true);
                                     view! {
                                         <div class="checkbox">
                                             <input type="checkbox" id=id.clone() name=format!("tasks[{i}]") value=*task checked=on/>
