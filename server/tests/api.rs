@@ -706,3 +706,61 @@ async fn the_openapi_document_and_docs_are_served_without_a_cdn() {
     assert!(html.contains("swagger-ui"), "{html}");
     assert!(!html.contains("https://"), "no CDN: {html}");
 }
+
+#[tokio::test]
+async fn a_packet_sent_by_the_api_is_checked_sealed_and_released_only_on_accepting() {
+    let a = api().await;
+    let mut body = referral_body();
+    body["packet"] = json!({
+        "full_name": "Jane Quinn Doe", "birth_date": "1950-03-02", "address": "12 Elm Street",
+        "phone": "555-0142", "payer": "medicare",
+        "emergency_contact": { "name": "Sam Doe", "phone": "(614) 555-0199" }
+    });
+    // Each problem named as the API spells it; nothing stored.
+    let res = a
+        .post("/discharge-referrals")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let errors: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = errors["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["packet.birth_date", "packet.phone", "packet.member_id"]
+    );
+    let mut admin = a.app.admin().await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM referrals")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    body["packet"]["birth_date"] = json!("1948-03-02");
+    body["packet"]["phone"] = json!("(614) 555-0142");
+    body["packet"]["member_id"] = json!("1EG4TE5MK72");
+    let res = a
+        .post("/discharge-referrals")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM referral_packets")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("Quinn"));
+    // The referral's own answer carries no packet: the referrer sent it.
+    let text = serde_json::to_string(&res.json::<Value>().await.unwrap()).unwrap();
+    assert!(
+        !text.contains("Quinn") && !text.contains("1EG4TE5MK72"),
+        "{text}"
+    );
+}

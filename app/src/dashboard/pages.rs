@@ -62,6 +62,10 @@ fn clinic(d: ClinicDashboard) -> impl IntoView {
                 <p>"Accept, decline or assign the referrals sent to you."</p>
             </li>
             <li class="tile">
+                <a href="/clinic/schedule">"Schedule"</a>
+                <p>"The week by clinician; late visits, EVV exceptions and logs to countersign."</p>
+            </li>
+            <li class="tile">
                 <a href="/clinic/team">"Team"</a>
                 <p>{if admin { "Invite staff, change roles, remove access." } else { "Who works here." }}</p>
             </li>

@@ -95,6 +95,8 @@ pub struct ApiReferral {
     pub requested_start: Option<String>,
     pub notes: Option<String>,
     pub clinic_id: Option<OrganizationId>,
+    /// The patient packet (released only to the clinic that accepts).
+    pub packet: Option<crate::patients::PacketForm>,
 }
 
 /// Turns the API's referral into the domain's, with the form's checks;
@@ -118,7 +120,15 @@ pub async fn from_api(
     let start = body
         .requested_start
         .unwrap_or_else(|| (today + Duration::days(1)).to_string());
-    NewReferral::parse(
+    let packet = body.packet.as_ref().map(|form| {
+        crate::patients::PatientDetails::parse(
+            form,
+            Some(&body.patient_initials.trim().to_uppercase()),
+            body.patient_birth_year,
+            today,
+        )
+    });
+    let parsed = NewReferral::parse(
         &body.patient_initials,
         &body
             .patient_birth_year
@@ -132,20 +142,42 @@ pub async fn from_api(
         body.notes.as_deref().unwrap_or(""),
         body.clinic_id,
         today,
-    )
-    .map_err(|fields| {
-        AppError::from(
-            fields
-                .into_iter()
-                .map(|f| match f.field.as_str() {
-                    "diagnosis" => FieldError::new("primary_diagnosis", f.message),
-                    "patient_initials" => FieldError::new("patient.initials", f.message),
-                    "patient_birth_year" => FieldError::new("patient.birth_year", f.message),
-                    _ => f,
-                })
-                .collect::<Vec<_>>(),
-        )
-    })
+    );
+    // The packet's fields are named as the API spells them: packet.full_name.
+    let packet_errors = |fields: Vec<FieldError>| -> Vec<FieldError> {
+        fields
+            .into_iter()
+            .map(|f| {
+                let name = f.field.replacen("packet_", "packet.", 1);
+                FieldError::new(name, f.message)
+            })
+            .collect()
+    };
+    let rename = |fields: Vec<FieldError>| -> Vec<FieldError> {
+        fields
+            .into_iter()
+            .map(|f| match f.field.as_str() {
+                "diagnosis" => FieldError::new("primary_diagnosis", f.message),
+                "patient_initials" => FieldError::new("patient.initials", f.message),
+                "patient_birth_year" => FieldError::new("patient.birth_year", f.message),
+                _ => f,
+            })
+            .collect()
+    };
+    match (parsed, packet) {
+        (Ok(referral), None) => Ok(referral),
+        (Ok(mut referral), Some(Ok(details))) => {
+            referral.packet = details;
+            Ok(referral)
+        }
+        (parsed, packet) => {
+            let mut fields = parsed.err().map(rename).unwrap_or_default();
+            if let Some(Err(e)) = packet {
+                fields.extend(packet_errors(e));
+            }
+            Err(fields.into())
+        }
+    }
 }
 
 #[cfg(test)]

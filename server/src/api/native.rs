@@ -219,6 +219,31 @@ pub struct PatientIn {
     birth_year: Option<i32>,
 }
 
+/// The patient packet: everything beyond the minimum, encrypted before it
+/// is stored and released only to the clinic that accepts the referral.
+#[derive(Deserialize, ToSchema)]
+pub struct PacketIn {
+    full_name: String,
+    /// YYYY-MM-DD; its year must match `patient.birth_year` when given.
+    birth_date: String,
+    /// Street address (the ZIP is the referral's).
+    address: String,
+    /// A US number with its area code.
+    phone: String,
+    /// medicare, medicaid, commercial or private_pay.
+    payer: String,
+    /// Required unless private pay.
+    member_id: Option<String>,
+    emergency_contact: EmergencyContactIn,
+}
+
+/// Who to call in an emergency.
+#[derive(Deserialize, ToSchema)]
+pub struct EmergencyContactIn {
+    name: String,
+    phone: String,
+}
+
 /// A discharge referral to create.
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({
@@ -228,7 +253,12 @@ pub struct PatientIn {
     "care_type": "skilled_nursing",
     "priority": "priority",
     "requested_start": "2026-12-01",
-    "notes": "Daily weights."
+    "notes": "Daily weights.",
+    "packet": {
+        "full_name": "Jane Quinn Doe", "birth_date": "1948-03-02", "address": "12 Elm Street",
+        "phone": "(614) 555-0142", "payer": "medicare", "member_id": "1EG4TE5MK72",
+        "emergency_contact": {"name": "Sam Doe", "phone": "(614) 555-0199"}
+    }
 }))]
 pub struct ReferralIn {
     patient: PatientIn,
@@ -248,6 +278,8 @@ pub struct ReferralIn {
     /// Send to this clinic; otherwise routed to the clinic of the best match.
     #[schema(value_type = Option<Uuid>)]
     clinic_id: Option<OrganizationId>,
+    /// The patient packet; it can follow later.
+    packet: Option<PacketIn>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -362,6 +394,16 @@ impl From<ReferralIn> for ApiReferral {
             requested_start: body.requested_start,
             notes: body.notes,
             clinic_id: body.clinic_id,
+            packet: body.packet.map(|p| app::patients::PacketForm {
+                full_name: p.full_name,
+                birth_date: p.birth_date,
+                address: p.address,
+                phone: p.phone,
+                payer: p.payer,
+                member_id: p.member_id.unwrap_or_default(),
+                emergency_name: p.emergency_contact.name,
+                emergency_phone: p.emergency_contact.phone,
+            }),
         }
     }
 }
