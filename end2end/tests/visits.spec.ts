@@ -120,6 +120,15 @@ test("a visit is worked offline on a phone and its signed log arrives once", asy
   await nurse.getByLabel(/^Pulse/).fill("74");
   await nurse.getByLabel(/^Temperature/).fill("98.4");
   await nurse.getByLabel(/^Notes/).fill("Worked offline; all well.");
+  // The patient signs with a finger on the pad (a script even offline).
+  const pad = nurse.getByRole("img", { name: "Signature drawing area" });
+  const box = (await pad.boundingBox())!;
+  await nurse.mouse.move(box.x + 20, box.y + 60);
+  await nurse.mouse.down();
+  await nurse.mouse.move(box.x + 80, box.y + 30, { steps: 5 });
+  await nurse.mouse.move(box.x + 140, box.y + 80, { steps: 5 });
+  await nurse.mouse.up();
+  await nurse.getByLabel(/^Patient or family signature/).fill("Mae Brooks");
   await nurse.getByLabel(/^Your signature/).fill("Luis Moreno");
   await nurse.getByRole("button", { name: "Sign the log" }).click();
   await expect(nurse.getByRole("status")).toContainText("Signed on this phone");
@@ -141,6 +150,7 @@ test("a visit is worked offline on a phone and its signed log arrives once", asy
   await expect(nurse.getByTestId("signed-log")).toBeVisible({ timeout: 20_000 });
   await expect(nurse.getByTestId("visit-status")).toHaveText("Completed");
   await expect(nurse.getByTestId("evv")).toHaveText("EVV complete");
+  await expect(nurse.getByTestId("drawn-signature")).toBeVisible();
   const hash = (await nurse.getByTestId("log-hash").textContent())!.trim();
   expect(hash).toMatch(/^[0-9a-f]{64}$/);
 

@@ -549,11 +549,42 @@ async fn a_signed_log_is_locked_and_addenda_only_extend_the_chain() {
             .await;
         assert_eq!(res.status(), 200, "{step}");
     }
-    assert_eq!(
-        sign_form(&app, &w.nurse, &visit, &Uuid::new_v4().to_string())
+    // A drawn signature with nobody named under it is refused; with the
+    // name it is kept, as strokes.
+    let key = Uuid::new_v4().to_string();
+    let sign = |name: &'static str| {
+        let (visit, key) = (visit.clone(), key.clone());
+        let nurse = w.nurse.clone();
+        let app = &app;
+        async move {
+            app.rpc(
+                &nurse,
+                "visits/sign",
+                &[
+                    ("id", &visit),
+                    ("sync_key", &key),
+                    ("outcomes[0]", "done"),
+                    ("outcomes[1]", "done"),
+                    ("patient_strokes", "[[[10,20],[30,40]]]"),
+                    ("patient_signature", name),
+                    ("clinician_signature", "Nora Nurse"),
+                ],
+            )
             .await
-            .status(),
-        200
+        }
+    };
+    let res = sign("").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(sign("Jane Doe").await.status(), 200);
+    let detail: Value = app
+        .rpc(&w.staff, "visits/get", &[("id", &visit)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["log"]["log"]["patient_signature"]["strokes"],
+        serde_json::json!([[[10, 20], [30, 40]]])
     );
 
     // The application role cannot change the content or delete it.

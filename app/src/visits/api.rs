@@ -179,6 +179,9 @@ pub async fn sign_visit_log(
     #[server(default)] pain: String,
     #[server(default)] notes: String,
     #[server(default)] patient_signature: String,
+    /// The drawn signature (JSON strokes) from the signature pad.
+    #[server(default)]
+    patient_strokes: String,
     #[server(default)] clinician_signature: String,
 ) -> Result<LogReceipt, AppError> {
     let state = crate::state::app_state()?;
@@ -192,7 +195,7 @@ pub async fn sign_visit_log(
             .map(|i| map.get(&i.to_string()).cloned().unwrap_or_default())
             .collect()
     };
-    let log = VisitLog::parse(
+    let mut log = VisitLog::parse(
         id,
         &planned,
         &by_index(&outcomes),
@@ -210,6 +213,18 @@ pub async fn sign_visit_log(
         &patient_signature,
         &clinician_signature,
     )?;
+    let strokes = Signature::strokes_from_json(&patient_strokes)
+        .map_err(|m| AppError::invalid("patient_signature", m))?;
+    match (log.patient_signature.as_mut(), strokes.is_empty()) {
+        (Some(signature), _) => signature.strokes = strokes,
+        (None, false) => {
+            return Err(AppError::invalid(
+                "patient_signature",
+                "Type the name of the person who drew the signature.",
+            ))
+        }
+        (None, true) => {}
+    }
     service::sign(
         tx,
         &state.settings.vault,

@@ -252,6 +252,50 @@ pub struct Signature {
     pub strokes: Vec<Vec<[i16; 2]>>,
 }
 
+/// The drawing area of a signature: strokes are points in a 300 × 120 box.
+pub const SIGNATURE_BOX: (i16, i16) = (300, 120);
+
+impl Signature {
+    /// Strokes as the signature pad posts them (JSON `[[[x, y], …], …]`),
+    /// checked: at most 200 strokes of 2,000 points, inside the box.
+    pub fn strokes_from_json(raw: &str) -> Result<Vec<Vec<[i16; 2]>>, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(Vec::new());
+        }
+        let strokes: Vec<Vec<[i16; 2]>> = serde_json::from_str(raw).map_err(|_| {
+            "The drawn signature could not be read; clear it and sign again.".to_owned()
+        })?;
+        let inside = |p: &[i16; 2]| {
+            (0..=SIGNATURE_BOX.0).contains(&p[0]) && (0..=SIGNATURE_BOX.1).contains(&p[1])
+        };
+        if strokes.len() > 200
+            || strokes
+                .iter()
+                .any(|s| s.len() > 2000 || !s.iter().all(inside))
+        {
+            return Err("The drawn signature is too large; clear it and sign again.".to_owned());
+        }
+        Ok(strokes.into_iter().filter(|s| !s.is_empty()).collect())
+    }
+
+    /// SVG path data for the strokes (`M x y L x y …`).
+    pub fn path(&self) -> String {
+        self.strokes
+            .iter()
+            .filter_map(|s| {
+                let (first, rest) = s.split_first()?;
+                let mut d = format!("M{} {}", first[0], first[1]);
+                for p in rest {
+                    d.push_str(&format!(" L{} {}", p[0], p[1]));
+                }
+                Some(d)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// Vital signs as measured; each optional, each range-checked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vitals {
@@ -582,19 +626,17 @@ impl VisitLog {
                 "The log must account for each planned task.",
             )]);
         }
-        let strokes = |s: &Signature| -> Vec<Vec<[i16; 2]>> {
-            s.strokes
-                .iter()
-                .take(200)
-                .map(|line| line.iter().take(2000).copied().collect())
-                .collect()
+        let strokes = |field: &str, s: &Signature| -> Result<Vec<Vec<[i16; 2]>>, Vec<FieldError>> {
+            let json = serde_json::to_string(&s.strokes).unwrap_or_default();
+            Signature::strokes_from_json(&json).map_err(|m| vec![FieldError::new(field, m)])
         };
-        checked.clinician_signature.strokes = strokes(&self.clinician_signature);
+        checked.clinician_signature.strokes =
+            strokes("clinician_signature", &self.clinician_signature)?;
         if let (Some(kept), Some(sent)) = (
             checked.patient_signature.as_mut(),
             self.patient_signature.as_ref(),
         ) {
-            kept.strokes = strokes(sent);
+            kept.strokes = strokes("patient_signature", sent)?;
         }
         Ok(checked)
     }
@@ -896,6 +938,25 @@ mod tests {
         .unwrap();
         assert_eq!(log.clinician_signature.name, "Luis Moreno");
         assert_eq!(log.tasks[1].reason.as_deref(), Some("asleep"));
+    }
+
+    #[test]
+    fn a_drawn_signature_is_bounded_points_drawn_as_a_path() {
+        let strokes = Signature::strokes_from_json("[[[1,2],[3,4]],[],[[5,6]]]").unwrap();
+        assert_eq!(strokes.len(), 2);
+        let s = Signature {
+            name: "Jane Doe".into(),
+            strokes,
+        };
+        assert_eq!(s.path(), "M1 2 L3 4 M5 6");
+        assert_eq!(Signature::strokes_from_json(""), Ok(Vec::new()));
+        assert!(
+            Signature::strokes_from_json("[[[400,2]]]").is_err(),
+            "outside the box"
+        );
+        assert!(Signature::strokes_from_json("{\"x\":1}").is_err());
+        let huge = format!("[[{}]]", vec!["[1,1]"; 2001].join(","));
+        assert!(Signature::strokes_from_json(&huge).is_err());
     }
 
     #[test]

@@ -400,6 +400,16 @@ fn LogForm(id: String, tasks: Vec<String>, action: ServerAction<SignVisitLog>) -
                     {vital("pain", "Pain", "0 to 10")}
                 </fieldset>
                 <TextArea name="notes" label="Notes" rows=4 error=field_error(error, "notes")/>
+                <div class="signature-pad" data-signature="patient_strokes">
+                    <input type="hidden" name="patient_strokes" value=crate::ui::submitted("patient_strokes")/>
+                    // Shown by /visit-offline.js: drawing needs a script; the
+                    // typed name below is the signature without one.
+                    <div class="signature-pad__area" hidden=true>
+                        <p class="field__hint" id="pad-hint">"Patient or family member: sign with a finger, then type the name below."</p>
+                        <canvas width="300" height="120" role="img" aria-label="Signature drawing area" aria-describedby="pad-hint"></canvas>
+                        <button type="button" class="button button--secondary" data-clear>"Clear the drawing"</button>
+                    </div>
+                </div>
                 <TextField name="patient_signature" label="Patient or family signature (typed name, optional)" error=field_error(error, "patient_signature")/>
                 <TextField name="clinician_signature" label="Your signature (type your full name)" required=true error=field_error(error, "clinician_signature")/>
                 <p class="muted">"Signing locks the log. Corrections after that are addenda, each one kept."</p>
@@ -457,7 +467,17 @@ fn SignedLogView(log: SignedLog, addenda: Vec<AddendumView>) -> impl IntoView {
             </ul>
             {(!vit.is_empty()).then(|| view! { <p>{vit.join(" · ")}</p> })}
             {(!l.notes.is_empty()).then(|| view! { <p class="prewrap">{l.notes.clone()}</p> })}
-            {l.patient_signature.map(|s| view! { <p class="muted">{format!("Patient or family: {}", s.name)}</p> })}
+            {l.patient_signature.map(|s| {
+                let path = s.path();
+                view! {
+                    <p class="muted">{format!("Patient or family: {}", s.name)}</p>
+                    {(!path.is_empty()).then(|| view! {
+                        <svg class="signature" viewBox="0 0 300 120" role="img" aria-label=format!("Signature drawn by {}", s.name) data-testid="drawn-signature">
+                            <path d=path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>
+                        </svg>
+                    })}
+                }
+            })}
             <p class="hash">"SHA-256 " <code data-testid="log-hash">{log.sha256.clone()}</code></p>
             {(!addenda.is_empty()).then(|| view! {
                 <h3>"Addenda"</h3>
