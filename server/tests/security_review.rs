@@ -33,6 +33,16 @@ const NOT_PATIENT_DATA: [&str; 13] = [
     "GET /docs",
 ];
 
+/// The clinic's care (visits and their vitals): a referring organization's
+/// key, which this walk uses, sees none of it. `tests/visits.rs` walks them
+/// as a clinic's key and checks their audit events.
+const CLINIC_CARE: [&str; 4] = [
+    "GET /fhir/Encounter",
+    "GET /fhir/Encounter/{id}",
+    "GET /fhir/Observation",
+    "GET /fhir/Observation/{id}",
+];
+
 struct Setup {
     app: TestApp,
     referrer: Uuid,
@@ -124,8 +134,8 @@ async fn head(app: &TestApp, org: Uuid) -> i64 {
         .unwrap()
 }
 
-/// Moves a referral on to `scheduled` (so it has an Encounter), as the
-/// database's state machine allows.
+/// Moves a referral on to `scheduled`, as the database's state machine
+/// allows.
 async fn schedule(app: &TestApp, id: &str) {
     let mut admin = app.admin().await;
     for status in ["accepted", "scheduled"] {
@@ -174,7 +184,7 @@ async fn every_operation_that_returns_patient_data_writes_an_audit_event() {
                 continue;
             }
             let name = format!("{method} {path}");
-            if NOT_PATIENT_DATA.contains(&name.as_str()) {
+            if NOT_PATIENT_DATA.contains(&name.as_str()) || CLINIC_CARE.contains(&name.as_str()) {
                 continue;
             }
             let url = s.app.url(&format!("/api/v1{}", path.replace("{id}", &id)));
@@ -213,7 +223,8 @@ async fn every_operation_that_returns_patient_data_writes_an_audit_event() {
         }
     }
     // The reads, the searches and the creates.
-    assert!(walked >= 8, "walked only {walked} operations");
+    // (The clinic's care reads are walked as a clinic's key in tests/visits.rs.)
+    assert!(walked >= 6, "walked only {walked} operations");
     // Every event (a key's, a person's, nobody's) hashes the same when the
     // verifier recomputes it outside the database.
     let chains = server::audit_anchor::walk_chains(&mut s.app.admin().await)

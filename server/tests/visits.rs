@@ -512,6 +512,86 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
         .unwrap();
     assert_eq!(record["visits"].as_array().unwrap().len(), 2);
     assert_eq!(record["details"]["full_name"], NAME);
+
+    // FHIR, as the clinic's EHR (a clinic key): the real patient, the
+    // visits as Encounters, the vitals as LOINC-coded Observations.
+    let key = server::operator::create_api_key(&app.urls.admin, w.clinic, "EHR")
+        .await
+        .unwrap();
+    let fhir = |path: String| {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/fhir{path}"));
+        let key = key.clone();
+        async move {
+            let res = client.get(url).bearer_auth(key).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE details->>'door' = 'fhir'")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    let p = fhir(format!("/Patient/{patient}")).await;
+    assert_eq!(p["name"][0]["family"], "Doe");
+    assert_eq!(p["name"][0]["given"], serde_json::json!(["Jane", "Quinn"]));
+    assert_eq!(p["birthDate"], "1948-03-02");
+    assert_eq!(p["telecom"][0]["value"], "(614) 555-0142");
+    assert_eq!(p["address"][0]["line"][0], "12 Elm Street");
+    let e = fhir(format!("/Encounter/{visit}")).await;
+    assert_eq!(e["class"]["code"], "HH");
+    assert_eq!(e["status"], "finished");
+    assert_eq!(e["subject"]["reference"], format!("Patient/{patient}"));
+    assert_eq!(e["participant"][0]["individual"]["display"], "Nora Nurse");
+    assert!(e["period"]["end"].is_string());
+    let planned = fhir(format!(
+        "/Encounter?patient=Patient/{patient}&status=planned"
+    ))
+    .await;
+    assert_eq!(planned["total"], 1);
+    assert_eq!(planned["entry"][0]["resource"]["id"], visits[1].as_str());
+    let obs = fhir(format!("/Observation?encounter=Encounter/{visit}")).await;
+    let codes: Vec<&str> = obs["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["code"]["coding"][0]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["8480-6", "8462-4", "8867-4", "8310-5", "59408-5"]);
+    let t = fhir(format!("/Observation/{visit}-8310-5")).await;
+    assert_eq!(t["valueQuantity"]["value"], 98.6);
+    assert_eq!(t["valueQuantity"]["code"], "[degF]");
+    assert_eq!(
+        fhir(format!("/Observation?patient={patient}")).await["total"],
+        5
+    );
+    let after: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE details->>'door' = 'fhir'")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(after - before, 6, "every FHIR read of care is audited");
+    // The referring side's key sees no visits.
+    let theirs = server::operator::create_api_key(&app.urls.admin, referrer_of(&app).await, "EHR")
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/fhir/Encounter/{visit}")))
+        .bearer_auth(theirs)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+async fn referrer_of(app: &TestApp) -> Uuid {
+    let mut admin = app.admin().await;
+    sqlx::query_scalar("SELECT id FROM organizations WHERE kind = 'referrer' LIMIT 1")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

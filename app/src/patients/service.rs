@@ -313,3 +313,37 @@ pub(crate) async fn details_for_visit(
     let details = open(vault, "patients", id.uuid(), &row.sealed)?;
     Ok(Some((row, details)))
 }
+
+/// The FHIR door's read of a patient: the clinic's own patient as a US
+/// Core `Patient`, or None when it is not one (the caller then tries the
+/// referring side's minimum). Audited when found.
+pub async fn fhir_patient(
+    mut tx: TenantTx,
+    vault: &Keyring,
+    id: PatientId,
+    meta: &RequestMeta,
+) -> Result<Option<crate::referrals::fhir::Patient>, AppError> {
+    if !matches!(tx.principal().role, Role::ClinicAdmin | Role::ClinicStaff) {
+        return Ok(None);
+    }
+    let Some(row) = repo::patient(&mut tx, id).await? else {
+        return Ok(None);
+    };
+    let details = open(vault, "patients", id.uuid(), &row.sealed)?;
+    record(
+        &mut tx,
+        Entry::new(AuditAction::PatientViewed)
+            .subject(Subject::new("patient", id))
+            .ip(meta.ip)
+            .details(json!({ "door": "fhir" })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(crate::visits::fhir::patient(
+        id,
+        &row.initials,
+        &row.zip,
+        &row.place,
+        details.as_ref(),
+    )))
+}

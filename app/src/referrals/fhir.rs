@@ -1,7 +1,8 @@
 //! The FHIR R4 (4.0.1) face of a referral. A referral is a
-//! `ServiceRequest`; its patient (initials, birth year, ZIP: the minimum
-//! necessary) is a `Patient` under the same id; its first home-health
-//! visit, once scheduled, is an `Encounter` (class `HH`) under the same id.
+//! `ServiceRequest`; for the referring side its patient (initials, birth
+//! year, ZIP: the minimum necessary) is a `Patient` under the same id. The
+//! clinic's real patient, visits (`Encounter`) and vitals (`Observation`)
+//! are `crate::visits::fhir`'s; the datatypes are shared from here.
 //! An incoming `ServiceRequest` is read into the referral form's fields
 //! (only initials of a name, only the year of a birth date are kept) and
 //! becomes a [`NewReferral`] through the same checks, with errors at FHIR
@@ -46,7 +47,7 @@ pub struct Meta {
 }
 
 impl Meta {
-    fn us_core(profile: &str) -> Option<Self> {
+    pub(crate) fn us_core(profile: &str) -> Option<Self> {
         Some(Meta {
             profile: vec![format!("{US_CORE}/{profile}")],
         })
@@ -83,7 +84,11 @@ pub struct Coding {
 }
 
 impl Coding {
-    fn new(system: impl Into<String>, code: impl Into<String>, display: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        system: impl Into<String>,
+        code: impl Into<String>,
+        display: impl Into<String>,
+    ) -> Self {
         Coding {
             system: Some(system.into()),
             code: Some(code.into()),
@@ -111,14 +116,14 @@ pub struct Reference {
 }
 
 impl Reference {
-    fn to(reference: String) -> Self {
+    pub(crate) fn to(reference: String) -> Self {
         Reference {
             reference: Some(reference),
             display: None,
         }
     }
 
-    fn display(display: impl Into<String>) -> Self {
+    pub(crate) fn display(display: impl Into<String>) -> Self {
         Reference {
             reference: None,
             display: Some(display.into()),
@@ -166,6 +171,8 @@ impl HumanName {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,6 +188,30 @@ pub struct Address {
 pub struct Period {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+}
+
+/// A phone number (`ContactPoint`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactPoint {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+}
+
+/// A measured amount (`Quantity`) with its UCUM unit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quantity {
+    pub value: f64,
+    pub unit: String,
+    pub system: String,
+    pub code: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -248,13 +279,15 @@ pub struct Patient {
     pub name: Vec<HumanName>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub telecom: Vec<ContactPoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub address: Vec<Address>,
 }
 
-/// An `Encounter`: the referral's first home visit.
+/// An `Encounter`: a home visit (`crate::visits::fhir`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "resourceType", rename_all = "camelCase")]
 pub struct Encounter {
@@ -272,10 +305,51 @@ pub struct Encounter {
     pub subject: Option<Reference>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub based_on: Vec<Reference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participant: Vec<EncounterParticipant>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub location: Vec<EncounterLocation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_provider: Option<Reference>,
+}
+
+/// Who took part in an Encounter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EncounterParticipant {
+    #[serde(rename = "type", default, skip_serializing_if = "Vec::is_empty")]
+    pub kind: Vec<CodeableConcept>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub individual: Option<Reference>,
+}
+
+/// Where an Encounter took place.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EncounterLocation {
+    pub location: Reference,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// An `Observation`: one vital sign from a signed visit log.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "resourceType", rename_all = "camelCase")]
+pub struct Observation {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    pub status: String,
+    pub category: Vec<CodeableConcept>,
+    pub code: CodeableConcept,
+    pub subject: Reference,
+    pub encounter: Reference,
+    pub effective_date_time: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub performer: Vec<Reference>,
+    pub value_quantity: Quantity,
 }
 
 /// A resource contained in a ServiceRequest: a Patient is read, anything
@@ -292,8 +366,6 @@ pub enum Contained {
 
 /// The `ServiceRequest.status` codes we answer and search by.
 pub const REQUEST_STATUSES: [&str; 3] = ["active", "completed", "revoked"];
-/// The `Encounter.status` codes we answer and search by.
-pub const ENCOUNTER_STATUSES: [&str; 2] = ["planned", "finished"];
 
 /// The FHIR status of a referral.
 pub fn request_status(status: ReferralStatus) -> &'static str {
@@ -304,16 +376,6 @@ pub fn request_status(status: ReferralStatus) -> &'static str {
     }
 }
 
-/// The status of the Encounter of a referral in `status`: none until its
-/// first visit is scheduled.
-pub fn encounter_status(status: ReferralStatus) -> Option<&'static str> {
-    match status {
-        ReferralStatus::Scheduled => Some("planned"),
-        ReferralStatus::FirstVisitDone | ReferralStatus::Closed => Some("finished"),
-        _ => None,
-    }
-}
-
 /// The referral statuses whose ServiceRequest has status `wanted` (all,
 /// when none is wanted).
 pub fn statuses_of_requests(wanted: Option<&str>) -> Vec<ReferralStatus> {
@@ -321,16 +383,6 @@ pub fn statuses_of_requests(wanted: Option<&str>) -> Vec<ReferralStatus> {
         .iter()
         .copied()
         .filter(|s| wanted.is_none_or(|want| want == request_status(*s)))
-        .collect()
-}
-
-/// The referral statuses that have an Encounter with status `wanted` (any
-/// status, when none is wanted).
-pub fn statuses_of_encounters(wanted: Option<&str>) -> Vec<ReferralStatus> {
-    ReferralStatus::ALL
-        .iter()
-        .copied()
-        .filter(|s| encounter_status(*s).is_some_and(|st| wanted.is_none_or(|want| want == st)))
         .collect()
 }
 
@@ -418,39 +470,16 @@ pub fn patient(r: &ReferralView) -> Patient {
             ..HumanName::default()
         }],
         gender: Some("unknown".to_owned()),
+        telecom: Vec::new(),
         birth_date: r.patient_birth_year.map(|y| y.to_string()),
         address: vec![Address {
+            line: Vec::new(),
             postal_code: Some(r.zip.clone()),
             city: Some(place.next().unwrap_or_default().to_owned()),
             state: Some(place.next().unwrap_or_default().to_owned()),
             country: Some("US".to_owned()),
         }],
     }
-}
-
-/// The Encounter of a referral's first visit, once there is one.
-pub fn encounter(r: &ReferralView) -> Option<Encounter> {
-    let status = encounter_status(r.status)?;
-    Some(Encounter {
-        id: Some(r.id.to_string()),
-        meta: Meta::us_core("us-core-encounter"),
-        status: Some(status.to_owned()),
-        class: Some(Coding::new(
-            "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-            "HH",
-            "home health",
-        )),
-        kind: vec![CodeableConcept {
-            coding: Vec::new(),
-            text: Some(format!("{}: first home visit", r.care_type.label())),
-        }],
-        subject: Some(Reference::to(format!("Patient/{}", r.id))),
-        based_on: vec![Reference::to(format!("ServiceRequest/{}", r.id))],
-        period: Some(Period {
-            start: Some(r.requested_start.to_string()),
-        }),
-        service_provider: r.clinic.as_deref().map(Reference::display),
-    })
 }
 
 // --- ServiceRequest → referral ------------------------------------------------------
@@ -847,29 +876,5 @@ mod tests {
                 "birthDate": "1948"
             })
         );
-        assert_eq!(
-            serde_json::to_value(encounter(&r)).unwrap(),
-            json!({
-                "resourceType": "Encounter",
-                "id": id,
-                "meta": { "profile": [format!("{US_CORE}/us-core-encounter")] },
-                "status": "planned",
-                "class": {
-                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                    "code": "HH",
-                    "display": "home health"
-                },
-                "type": [{ "text": "Skilled nursing: first home visit" }],
-                "subject": { "reference": format!("Patient/{id}") },
-                "basedOn": [{ "reference": format!("ServiceRequest/{id}") }],
-                "period": { "start": "2026-12-01" },
-                "serviceProvider": { "display": "Buckeye Home Health" }
-            })
-        );
-        let unscheduled = ReferralView {
-            status: ReferralStatus::Received,
-            ..r
-        };
-        assert_eq!(encounter(&unscheduled), None);
     }
 }

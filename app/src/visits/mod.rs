@@ -25,6 +25,8 @@ mod model;
 mod pages;
 
 #[cfg(feature = "ssr")]
+pub mod fhir;
+#[cfg(feature = "ssr")]
 pub(crate) mod repo;
 #[cfg(feature = "ssr")]
 pub mod service;

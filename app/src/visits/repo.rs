@@ -10,8 +10,12 @@ use crate::vault::Sealed;
 use time::OffsetDateTime;
 
 /// What the list query filters by.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// Only these statuses (any, when none).
+    pub statuses: Option<Vec<VisitStatus>>,
+    /// Rows to skip (FHIR paging).
+    pub offset: i64,
     pub patient: Option<PatientId>,
     pub visit: Option<VisitId>,
     pub from: Option<OffsetDateTime>,
@@ -25,7 +29,19 @@ pub struct Filter {
 /// Visits of the acting organization the policies show (a clinician's
 /// own; the clinic's all), by start.
 pub async fn list(tx: &mut TenantTx, f: Filter) -> Result<Vec<VisitSummary>, sqlx::Error> {
+    Ok(list_counted(tx, f).await?.1)
+}
+
+/// [`list`] with how many match in all (one query: a window count).
+pub async fn list_counted(
+    tx: &mut TenantTx,
+    f: Filter,
+) -> Result<(i64, Vec<VisitSummary>), sqlx::Error> {
     let org = tx.principal().org_id;
+    let statuses: Option<Vec<&str>> = f
+        .statuses
+        .as_ref()
+        .map(|s| s.iter().map(|s| s.as_str()).collect());
     let rows = sqlx::query!(
         r#"SELECT v.id AS "id: VisitId", v.status AS "status: VisitStatus",
                   v.service AS "service: CareType", v.starts_at, v.ends_at,
@@ -34,7 +50,8 @@ pub async fn list(tx: &mut TenantTx, f: Filter) -> Result<Vec<VisitSummary>, sql
                   v.clinician_id AS "clinician_id: ClinicianId", c.display_name AS "clinician?",
                   v.tasks, v.checked_in_at, v.checked_out_at, v.evv_complete,
                   (v.check_in_exception IS NOT NULL OR v.check_out_exception IS NOT NULL) AS "evv_exception!",
-                  (l.visit_id IS NOT NULL) AS "signed!", (l.countersigned_at IS NOT NULL) AS "countersigned!"
+                  (l.visit_id IS NOT NULL) AS "signed!", (l.countersigned_at IS NOT NULL) AS "countersigned!",
+                  count(*) OVER () AS "total!"
            FROM visits v
            LEFT JOIN patients p ON p.organization_id = v.organization_id AND p.id = v.patient_id
            LEFT JOIN clinicians c ON c.id = v.clinician_id
@@ -53,8 +70,9 @@ pub async fn list(tx: &mut TenantTx, f: Filter) -> Result<Vec<VisitSummary>, sql
                            OR v.check_out_exception IS NOT NULL)
                       AND v.starts_at > now() - interval '30 days')
                   OR (l.visit_id IS NOT NULL AND l.countersigned_at IS NULL))
+             AND ($9::text[] IS NULL OR v.status::text = ANY ($9))
            ORDER BY v.starts_at, v.id
-           LIMIT $8"#,
+           LIMIT $8 OFFSET $10"#,
         org as OrganizationId,
         f.patient as Option<PatientId>,
         f.visit as Option<VisitId>,
@@ -63,31 +81,36 @@ pub async fn list(tx: &mut TenantTx, f: Filter) -> Result<Vec<VisitSummary>, sql
         f.attention,
         LATE_AFTER_MINUTES as i32,
         f.limit,
+        statuses.as_deref() as Option<&[&str]>,
+        f.offset,
     )
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| VisitSummary {
-            id: r.id,
-            status: r.status,
-            service: r.service,
-            starts_at: r.starts_at,
-            ends_at: r.ends_at,
-            patient_id: r.patient_id,
-            patient_initials: r.initials.unwrap_or_default(),
-            referral_id: r.referral_id,
-            clinician_id: r.clinician_id,
-            clinician: r.clinician.unwrap_or_else(|| "A clinician".to_owned()),
-            tasks: r.tasks,
-            checked_in_at: r.checked_in_at,
-            checked_out_at: r.checked_out_at,
-            evv_complete: r.evv_complete,
-            evv_exception: r.evv_exception,
-            signed: r.signed,
-            countersigned: r.countersigned,
-        })
-        .collect())
+    let total = rows.first().map_or(0, |r| r.total);
+    Ok((
+        total,
+        rows.into_iter()
+            .map(|r| VisitSummary {
+                id: r.id,
+                status: r.status,
+                service: r.service,
+                starts_at: r.starts_at,
+                ends_at: r.ends_at,
+                patient_id: r.patient_id,
+                patient_initials: r.initials.unwrap_or_default(),
+                referral_id: r.referral_id,
+                clinician_id: r.clinician_id,
+                clinician: r.clinician.unwrap_or_else(|| "A clinician".to_owned()),
+                tasks: r.tasks,
+                checked_in_at: r.checked_in_at,
+                checked_out_at: r.checked_out_at,
+                evv_complete: r.evv_complete,
+                evv_exception: r.evv_exception,
+                signed: r.signed,
+                countersigned: r.countersigned,
+            })
+            .collect(),
+    ))
 }
 
 /// A patient's visits (newest last).

@@ -851,3 +851,85 @@ pub async fn clinic_week(
     tx.commit().await?;
     Ok(week)
 }
+
+/// A FHIR search over the clinic's visits (`Encounter`, and with `logs`
+/// the signed logs behind `Observation`).
+#[derive(Debug, Clone, Default)]
+pub struct FhirQuery {
+    pub patient: Option<crate::identity::PatientId>,
+    pub visit: Option<VisitId>,
+    pub statuses: Option<Vec<VisitStatus>>,
+    /// Visits starting on this day (UTC).
+    pub date: Option<Date>,
+    pub offset: i64,
+    pub count: i64,
+    /// Open the signed logs too.
+    pub logs: bool,
+}
+
+/// What a FHIR read or search of visits found: how many match, the page,
+/// and the clinic (the service provider).
+pub struct FhirVisits {
+    pub total: i64,
+    pub visits: Vec<(VisitSummary, Option<SignedLog>)>,
+    pub clinic: String,
+}
+
+/// The FHIR door's read of visits: the clinic's staff (and its keys) only;
+/// the referring side has no visits to see (it follows the referral).
+/// Audited, naming every visit returned.
+pub async fn fhir_search(
+    mut tx: TenantTx,
+    vault: &Keyring,
+    q: FhirQuery,
+    meta: &RequestMeta,
+) -> Result<FhirVisits, AppError> {
+    let clinic = tx.principal().org_name.clone();
+    if tx.principal().role == Role::Referrer {
+        return Ok(FhirVisits {
+            total: 0,
+            visits: Vec::new(),
+            clinic,
+        });
+    }
+    self::clinic(&tx)?;
+    let from = q.date.map(|d| d.midnight().assume_utc());
+    let (total, found) = repo::list_counted(
+        &mut tx,
+        Filter {
+            patient: q.patient,
+            visit: q.visit,
+            statuses: q.statuses,
+            from,
+            to: from.map(|f| f + time::Duration::days(1)),
+            offset: q.offset,
+            limit: q.count,
+            ..Filter::default()
+        },
+    )
+    .await?;
+    let mut visits = Vec::with_capacity(found.len());
+    for v in found {
+        let log = match (q.logs && v.signed, repo::log(&mut tx, v.id).await?) {
+            (true, Some(row)) => Some(open_log(vault, v.id, row)?),
+            _ => None,
+        };
+        visits.push((v, log));
+    }
+    let ids: Vec<String> = visits.iter().map(|(v, _)| v.id.to_string()).collect();
+    if !ids.is_empty() {
+        record(
+            &mut tx,
+            Entry::new(AuditAction::VisitsViewed)
+                .ip(meta.ip)
+                .details(json!({ "count": ids.len(), "ids": ids, "door": "fhir", "logs": q.logs })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(FhirVisits {
+        total,
+        visits,
+        clinic,
+    })
+}

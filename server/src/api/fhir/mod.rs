@@ -1,9 +1,11 @@
 //! FHIR R4 (4.0.1) under `/api/v1/fhir` for EHRs and integration engines:
-//! the CapabilityStatement (public), Patient read, Encounter read and
-//! search, ServiceRequest read, search and create. A referral is the
-//! ServiceRequest; its patient (initials, birth year, ZIP: the minimum
-//! necessary) is the Patient, under the same id; its first home-health
-//! visit, once scheduled, is the Encounter (class `HH`), under the same id.
+//! the CapabilityStatement (public), Patient read, Encounter and
+//! Observation read and search, ServiceRequest read, search and create. A
+//! referral is the ServiceRequest; for the referring side its patient
+//! (initials, birth year, ZIP: the minimum necessary) is a Patient under the
+//! referral's id. For the clinic, the Patient is its real patient, each
+//! visit an Encounter (class `HH`) and each vital sign of a signed visit
+//! log an Observation ([`care`]).
 //!
 //! Every answer is `application/fhir+json`; errors are OperationOutcome
 //! with the matching status (400, 401, 403, 404, 422, 429); searches answer
@@ -19,9 +21,13 @@
 //! OperationOutcome) and the extractors whose refusals answer that way,
 //! [`search`] the search parameters, paging and `searchset` Bundles.
 
+pub mod care;
 mod search;
 
 pub use super::outcome::{outcome, FhirBody, FhirError, FhirParts};
+use care::{
+    read_encounter, read_observation, read_patient, search_encounters, search_observations,
+};
 pub use search::SearchQuery;
 
 use super::outcome::{fhir, FhirResult};
@@ -62,6 +68,8 @@ pub fn keyed_router() -> Router<AppState> {
         .route("/fhir/Patient/{id}", get(read_patient))
         .route("/fhir/Encounter/{id}", get(read_encounter))
         .route("/fhir/Encounter", get(search_encounters))
+        .route("/fhir/Observation/{id}", get(read_observation))
+        .route("/fhir/Observation", get(search_observations))
         .route(
             "/fhir/ServiceRequest",
             get(search_service_requests).post(create_service_request),
@@ -114,7 +122,13 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
                         "type": "Encounter",
                         "profile": format!("{US_CORE}/us-core-encounter"),
                         "interaction": [{ "code": "read" }, { "code": "search-type" }],
-                        "searchParam": search(&[("patient", "reference"), ("status", "token"), ("_count", "number")])
+                        "searchParam": search(&[("patient", "reference"), ("status", "token"), ("date", "date"), ("_count", "number")])
+                    },
+                    {
+                        "type": "Observation",
+                        "profile": "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+                        "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                        "searchParam": search(&[("patient", "reference"), ("encounter", "reference"), ("_count", "number")])
                     },
                     {
                         "type": "ServiceRequest",
@@ -149,27 +163,6 @@ async fn load(
     Ok(referrals::service::view(tx, id, &meta).await?)
 }
 
-/// Read a Patient.
-#[utoipa::path(
-    get, path = "/fhir/Patient/{id}", tag = "FHIR R4",
-    params(("id" = Uuid, Path, description = "The resource id")),
-    responses(
-        (status = 200, description = "A Patient (US Core profile): initials, birth year, ZIP", body = FhirResource, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
-        (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
-    ),
-    security(("bearer" = []), ("api_key" = []))
-)]
-pub async fn read_patient(
-    State(state): State<AppState>,
-    FhirParts(caller): FhirParts<ApiPrincipal>,
-    FhirParts(ApiPath(id)): FhirParts<ApiPath<ReferralId>>,
-) -> FhirResult {
-    let r = load(&state, caller, id).await?;
-    Ok(fhir(StatusCode::OK, referrals::fhir::patient(&r)))
-}
-
 /// Read a ServiceRequest.
 #[utoipa::path(
     get, path = "/fhir/ServiceRequest/{id}", tag = "FHIR R4",
@@ -194,27 +187,6 @@ pub async fn read_service_request(
     ))
 }
 
-/// Read an Encounter.
-#[utoipa::path(
-    get, path = "/fhir/Encounter/{id}", tag = "FHIR R4",
-    params(("id" = Uuid, Path, description = "The resource id")),
-    responses(
-        (status = 200, description = "An Encounter (class HH): the first home visit, once scheduled", body = FhirResource, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
-        (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
-    ),
-    security(("bearer" = []), ("api_key" = []))
-)]
-pub async fn read_encounter(
-    State(state): State<AppState>,
-    FhirParts(caller): FhirParts<ApiPrincipal>,
-    FhirParts(ApiPath(id)): FhirParts<ApiPath<ReferralId>>,
-) -> FhirResult {
-    let r = load(&state, caller, id).await?;
-    let e = referrals::fhir::encounter(&r).ok_or(AppError::NotFound)?;
-    Ok(fhir(StatusCode::OK, e))
-}
 /// Search ServiceRequests: a `searchset` Bundle, paged by `_count`.
 #[utoipa::path(
     get, path = "/fhir/ServiceRequest", tag = "FHIR R4",
@@ -238,7 +210,7 @@ pub async fn search_service_requests(
     let base = base(&state);
     let resources = views
         .iter()
-        .map(|v| (v.id, referrals::fhir::service_request(v, &base)))
+        .map(|v| (v.id.to_string(), referrals::fhir::service_request(v, &base)))
         .collect();
     Ok(fhir(
         StatusCode::OK,
@@ -246,40 +218,10 @@ pub async fn search_service_requests(
             &state,
             "ServiceRequest",
             &query_string(&p),
-            &p,
+            &p.page(),
             total,
             resources,
         ),
-    ))
-}
-
-/// Search Encounters: a `searchset` Bundle, paged by `_count`.
-#[utoipa::path(
-    get, path = "/fhir/Encounter", tag = "FHIR R4",
-    params(SearchQuery),
-    responses(
-        (status = 200, description = "Bundle (searchset) with total, self and next links", body = FhirResource, content_type = "application/fhir+json"),
-        (status = 400, description = "OperationOutcome: a search parameter is malformed", body = FhirResource, content_type = "application/fhir+json"),
-        (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
-        (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
-    ),
-    security(("bearer" = []), ("api_key" = []))
-)]
-pub async fn search_encounters(
-    State(state): State<AppState>,
-    FhirParts(caller): FhirParts<ApiPrincipal>,
-    FhirParts(ApiQuery(q)): FhirParts<ApiQuery<SearchQuery>>,
-) -> FhirResult {
-    let p = paging(q, &referrals::fhir::ENCOUNTER_STATUSES)?;
-    let statuses = referrals::fhir::statuses_of_encounters(p.status.as_deref());
-    let (total, views) = search(&state, caller, &p, statuses).await?;
-    let resources = views
-        .iter()
-        .filter_map(|v| Some((v.id, referrals::fhir::encounter(v)?)))
-        .collect();
-    Ok(fhir(
-        StatusCode::OK,
-        bundle(&state, "Encounter", &query_string(&p), &p, total, resources),
     ))
 }
 

@@ -107,14 +107,29 @@ pub(super) fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, FhirEr
     }
 }
 
+/// A page's size and start, as a Bundle's links carry them.
+pub(super) struct Page {
+    pub(super) count: i64,
+    pub(super) offset: i64,
+}
+
+impl Paging {
+    pub(super) fn page(&self) -> Page {
+        Page {
+            count: self.count,
+            offset: self.offset,
+        }
+    }
+}
+
 /// A `searchset` Bundle of `resources` (each with its id), all of `kind`.
 pub(super) fn bundle<R: Serialize>(
     state: &AppState,
     kind: &str,
     query: &str,
-    p: &Paging,
+    p: &Page,
     total: i64,
-    resources: Vec<(ReferralId, R)>,
+    resources: Vec<(String, R)>,
 ) -> Value {
     let base = base(state);
     let link = |offset: i64| {
