@@ -188,8 +188,14 @@ CREATE FUNCTION visits_check_change() RETURNS trigger
     AS $$
 DECLARE
     role member_role := app_role();
-    clinic boolean := role IN ('clinic_admin', 'clinic_staff');
+    clinic boolean := coalesce(role IN ('clinic_admin', 'clinic_staff'), false);
 BEGIN
+    -- The application acts with a role, always; only the owner and fixtures
+    -- (the demo, the tests) change visits without one.
+    IF role IS NULL AND current_user = 'carethread_app' THEN
+        RAISE EXCEPTION 'a visit is changed by someone acting in a role'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     IF TG_OP = 'INSERT' THEN
         IF NEW.status <> 'proposed' OR NEW.checked_in_at IS NOT NULL OR NEW.checked_out_at IS NOT NULL THEN
             RAISE EXCEPTION 'a visit starts as proposed'
@@ -365,7 +371,27 @@ BEGIN
             RAISE EXCEPTION 'a clinician cannot mark a referral %', NEW.status
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
+        -- Scheduled means a visit exists; first visit done means a signed
+        -- log of one (fixtures without a role are trusted).
+        IF role IS NOT NULL AND NEW.status = 'scheduled' AND NOT EXISTS (
+            SELECT 1 FROM visits v WHERE v.organization_id = NEW.clinic_id AND v.referral_id = NEW.id) THEN
+            RAISE EXCEPTION 'a referral is scheduled by scheduling a visit'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'referrals_status_transition';
+        END IF;
+        IF role IS NOT NULL AND NEW.status = 'first_visit_done' AND NOT EXISTS (
+            SELECT 1 FROM visits v JOIN visit_logs l
+                ON l.organization_id = v.organization_id AND l.visit_id = v.id
+            WHERE v.organization_id = NEW.clinic_id AND v.referral_id = NEW.id) THEN
+            RAISE EXCEPTION 'a first visit is done when its log is signed'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'referrals_status_transition';
+        END IF;
         NEW.updated_at := now();
+    END IF;
+    IF role = 'clinician'
+       AND (NEW.decline_reason, NEW.status_note, NEW.assigned_clinician_id, NEW.patient_id)
+           IS DISTINCT FROM (OLD.decline_reason, OLD.status_note, OLD.assigned_clinician_id, OLD.patient_id) THEN
+        RAISE EXCEPTION 'a clinician only records the first visit'
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF role IN ('clinic_admin', 'clinic_staff', 'clinician') AND NEW.clinic_id IS DISTINCT FROM OLD.clinic_id THEN
         RAISE EXCEPTION 'a clinic cannot re-route a referral'
@@ -399,7 +425,8 @@ CREATE POLICY patients_clinician ON patients FOR SELECT TO carethread_app
     USING (app_role() = 'clinician'
            AND EXISTS (SELECT 1 FROM visits v JOIN clinicians c ON c.id = v.clinician_id
                        WHERE v.organization_id = patients.organization_id
-                         AND v.patient_id = patients.id AND c.user_id = app_user_id()));
+                         AND v.patient_id = patients.id AND c.user_id = app_user_id()
+                         AND v.status NOT IN ('declined', 'cancelled')));
 GRANT SELECT, INSERT ON patients TO carethread_app;
 
 ALTER TABLE referral_packets ENABLE ROW LEVEL SECURITY;
@@ -515,7 +542,7 @@ CREATE FUNCTION app_clinician_serves(referral uuid) RETURNS boolean
 BEGIN
     RETURN EXISTS (SELECT 1 FROM visits v JOIN clinicians c ON c.id = v.clinician_id
                    WHERE v.organization_id = app_org_id() AND v.referral_id = referral
-                     AND c.user_id = app_user_id());
+                     AND c.user_id = app_user_id() AND v.status NOT IN ('declined', 'cancelled'));
 END $$;
 CREATE POLICY referrals_clinician_visit ON referrals FOR SELECT TO carethread_app
     USING (app_role() = 'clinician' AND clinic_id = app_org_id() AND app_clinician_serves(id));
@@ -528,7 +555,8 @@ CREATE POLICY referral_history_record ON referral_history FOR INSERT TO carethre
     WITH CHECK (
         actor_user_id IS NOT DISTINCT FROM app_user_id()
         AND ((app_role() = 'referrer' AND organization_id = app_org_id())
-             OR (app_role() IN ('clinic_admin', 'clinic_staff', 'clinician') AND clinic_id = app_org_id()))
+             OR (app_role() IN ('clinic_admin', 'clinic_staff') AND clinic_id = app_org_id())
+             OR (app_role() = 'clinician' AND clinic_id = app_org_id() AND to_status = 'first_visit_done'))
         AND EXISTS (SELECT 1 FROM referrals r
                     WHERE r.id = referral_id
                       AND r.organization_id = referral_history.organization_id
@@ -542,14 +570,16 @@ CREATE POLICY domain_events_record ON domain_events FOR INSERT TO carethread_app
     WITH CHECK (
             (event_type::text LIKE 'referral.%'
              AND ((app_role() = 'referrer' AND organization_id = app_org_id())
-                  OR (app_role() IN ('clinic_admin', 'clinic_staff', 'clinician') AND clinic_id = app_org_id()))
+                  OR (app_role() IN ('clinic_admin', 'clinic_staff') AND clinic_id = app_org_id())
+                  OR (app_role() = 'clinician' AND clinic_id = app_org_id()
+                      AND event_type = 'referral.first_visit_done'))
              AND EXISTS (SELECT 1 FROM referrals r
                          WHERE r.id = subject_id
                            AND r.organization_id = domain_events.organization_id
                            AND r.clinic_id IS NOT DISTINCT FROM domain_events.clinic_id))
             OR
-            (event_type::text LIKE 'visit.%'
-             AND app_role() IN ('clinic_admin', 'clinic_staff', 'clinician')
+            (((app_role() IN ('clinic_admin', 'clinic_staff') AND event_type = 'visit.scheduled')
+              OR (app_role() = 'clinician' AND event_type = 'visit.completed'))
              AND organization_id = app_org_id() AND clinic_id IS NULL
              AND EXISTS (SELECT 1 FROM visits v
                          WHERE v.id = subject_id AND v.organization_id = domain_events.organization_id)));

@@ -56,7 +56,8 @@
     if (!navigator.onLine) return;
     const pending = (await everything()) || [];
     for (const rec of pending) {
-      if (!rec.log || !rec.check_in || !rec.check_out) continue;
+      // Check points posted while online are the server's already.
+      if (!rec.log) continue;
       let res;
       try {
         res = await fetch("/rpc/visits/sync", {
@@ -64,7 +65,7 @@
           headers: { "content-type": "application/json", accept: "application/json" },
           body: JSON.stringify({
             id: rec.id,
-            visit: { sync_key: rec.sync_key, check_in: rec.check_in, check_out: rec.check_out, log: rec.log },
+            visit: { sync_key: rec.sync_key, check_in: rec.check_in ?? null, check_out: rec.check_out ?? null, log: rec.log },
           }),
         });
       } catch {
@@ -170,7 +171,9 @@
           const outcome = text(`outcomes[${i}]`);
           const reason = text(`reasons[${i}]`);
           if (!outcome) problems.push(`Say what became of “${task}”.`);
-          else if (outcome !== "done" && !reason) problems.push(`Say why “${task}” was not done.`);
+          else if (outcome !== "done" && !reason) {
+            problems.push(`Say why “${task}” was ${outcome === "refused" ? "refused" : "not done"}.`);
+          }
           return { task, outcome, reason: outcome === "done" || !reason ? null : reason };
         });
         const signature = text("clinician_signature");

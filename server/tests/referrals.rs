@@ -435,15 +435,26 @@ async fn the_clinic_triages_in_its_inbox_and_no_other_clinic_sees_it() {
             .contains("cannot become declined"),
         "{body}"
     );
-    // The referring side cannot accept, the clinic cannot cancel.
+    // The referring side cannot take the clinic's steps.
     let res = app
         .rpc(
             &w.planner,
             "referrals/step",
-            &[("id", &id), ("action", "schedule")],
+            &[("id", &id), ("action", "close")],
         )
         .await;
     assert_eq!(res.status(), 403);
+    // Scheduling and the first visit are not steps: visits make them.
+    for action in ["schedule", "first_visit_done"] {
+        let res = app
+            .rpc(
+                &w.riverbend_staff,
+                "referrals/step",
+                &[("id", &id), ("action", action)],
+            )
+            .await;
+        assert_eq!(res.status(), 400, "{action}");
+    }
 
     // The referrer sees the new status and who was assigned.
     let seen: Value = detail(&app, &w.planner, &id).await.json().await.unwrap();

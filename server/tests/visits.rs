@@ -876,20 +876,25 @@ async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
     let w = world(&app).await;
     let id = refer(&app, &w, w.clinic).await;
     accept(&app, &w.staff, &id).await;
-    assert_eq!(
-        schedule(
-            &app,
-            &w.staff,
-            &id,
-            w.nurse_clinician,
-            &day(1),
-            ("09:00", "10:00"),
-            "2"
-        )
-        .await
-        .status(),
-        200
-    );
+    // Today, starting within the hour before now (a visit is checked in to
+    // no earlier than two hours before it starts).
+    let clock = time::OffsetDateTime::now_utc();
+    let start = (clock - time::Duration::hours(1)).max(clock.date().midnight().assume_utc());
+    let end = (start + time::Duration::minutes(45))
+        .min(clock.date().with_hms(23, 59, 0).unwrap().assume_utc());
+    let hm = |t: time::OffsetDateTime| format!("{:02}:{:02}", t.hour(), t.minute());
+    let (start, end) = (hm(start), hm(end));
+    let res = schedule(
+        &app,
+        &w.staff,
+        &id,
+        w.nurse_clinician,
+        &day(0),
+        (&start, &end),
+        "2",
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let visits = visit_ids(&app, w.clinic).await;
     for visit in &visits {
         let res = app
@@ -938,6 +943,15 @@ async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
         async move { client.post(url).json(&json).send().await.unwrap() }
     };
     let visit = &visits[0];
+    // Times from before the visit could start are refused (a backdated
+    // visit), as are impossible coordinates.
+    let mut early = body(visit, Uuid::new_v4(), 72);
+    early["visit"]["check_in"]["at"] = serde_json::json!("2020-01-01T09:00:00Z");
+    assert_eq!(sync(early).await.status(), 422);
+    let mut nowhere = body(visit, Uuid::new_v4(), 72);
+    nowhere["visit"]["check_in"]["location"] =
+        serde_json::json!({ "Device": { "lat": 123.0, "lon": 0.0 } });
+    assert_eq!(sync(nowhere).await.status(), 422);
     // A reading out of range is refused like the form refuses it: nothing stored.
     let res = sync(body(visit, Uuid::new_v4(), 400)).await;
     assert_eq!(res.status(), 422);

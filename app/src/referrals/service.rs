@@ -231,7 +231,10 @@ async fn audit_list(
     Ok(())
 }
 
-/// A decision or progress step on a referral.
+/// A decision or progress step on a referral. Scheduling and the first
+/// visit are not steps: scheduling a visit and signing its log move the
+/// referral (`crate::visits::service`), and the database refuses those
+/// moves without the visit or the signed log.
 #[derive(Debug, Clone)]
 pub enum Step {
     Accept,
@@ -239,8 +242,6 @@ pub enum Step {
         reason: DeclineReason,
         note: Option<String>,
     },
-    Schedule,
-    FirstVisitDone,
     Close,
     Cancel {
         note: String,
@@ -252,8 +253,6 @@ impl Step {
         match self {
             Step::Accept => ReferralStatus::Accepted,
             Step::Decline { .. } => ReferralStatus::Declined,
-            Step::Schedule => ReferralStatus::Scheduled,
-            Step::FirstVisitDone => ReferralStatus::FirstVisitDone,
             Step::Close => ReferralStatus::Closed,
             Step::Cancel { .. } => ReferralStatus::Cancelled,
         }
@@ -273,8 +272,6 @@ impl Step {
         let note = (!note.is_empty()).then(|| note.chars().take(500).collect::<String>());
         match action {
             "accept" => Ok(Step::Accept),
-            "schedule" => Ok(Step::Schedule),
-            "first_visit_done" => Ok(Step::FirstVisitDone),
             "close" => Ok(Step::Close),
             "decline" => {
                 let reason = DeclineReason::parse(reason.trim())

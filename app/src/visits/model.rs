@@ -216,10 +216,12 @@ impl CheckPoint {
                     )]
                 })?,
         };
-        if at > now + time::Duration::minutes(5) {
+        // Posted online, the time is now: a device clock far from the
+        // server's is wrong (or a visit being backdated), not evidence.
+        if (at - now).abs() > time::Duration::minutes(5) {
             return Err(vec![FieldError::new(
                 "at",
-                "The device's clock is ahead of the server's; check its time setting.",
+                "The phone's clock differs from the server's by more than five minutes; check its time setting.",
             )]);
         }
         let coords = (lat.trim().parse::<f64>(), lon.trim().parse::<f64>());
@@ -688,13 +690,36 @@ pub struct VisitDetail {
 }
 
 /// A visit worked offline, synced as one: the device's idempotency key,
-/// both check points and the signed log.
+/// the check points taken offline (none when they were posted while
+/// online) and the signed log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OfflineVisit {
     pub sync_key: uuid::Uuid,
-    pub check_in: CheckPoint,
-    pub check_out: CheckPoint,
+    #[serde(default)]
+    pub check_in: Option<CheckPoint>,
+    #[serde(default)]
+    pub check_out: Option<CheckPoint>,
     pub log: VisitLog,
+}
+
+/// How long a visit may last, check-in to check-out.
+pub const LONGEST_VISIT_HOURS: i64 = 12;
+/// How early before its start a visit may be checked in to.
+pub const EARLIEST_CHECK_IN_HOURS: i64 = 2;
+
+impl CheckPoint {
+    /// Coordinates a device could report.
+    pub fn location_ok(&self) -> bool {
+        match self.location {
+            Location::Device { lat, lon } => {
+                lat.is_finite()
+                    && lon.is_finite()
+                    && (-90.0..=90.0).contains(&lat)
+                    && (-180.0..=180.0).contains(&lon)
+            }
+            Location::Exception(_) => true,
+        }
+    }
 }
 
 /// What signing (or a sync) stored.

@@ -488,21 +488,59 @@ pub async fn sync(
     }
     let mut visit_data = visit_data;
     visit_data.log = visit_data.log.clone().validated(&visit.tasks)?;
-    let now = OffsetDateTime::now_utc() + time::Duration::minutes(5);
-    if visit_data.check_in.at > now || visit_data.check_out.at > now {
-        return Err(AppError::invalid(
-            "at",
-            "The phone's clock is ahead of the server's; check its time setting.",
-        ));
+    let now = OffsetDateTime::now_utc();
+    let starts = repo::one(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .starts_at;
+    let earliest = starts - time::Duration::hours(EARLIEST_CHECK_IN_HOURS);
+    for point in [&visit_data.check_in, &visit_data.check_out]
+        .into_iter()
+        .flatten()
+    {
+        if !point.location_ok() {
+            return Err(AppError::invalid(
+                "location",
+                "The phone's location could not be read.",
+            ));
+        }
+        // Taken offline, so earlier than now; never before the visit could
+        // start, never from the future.
+        if point.at > now + time::Duration::minutes(5) || point.at < earliest {
+            return Err(AppError::invalid(
+                "at",
+                "The phone's times are outside this visit; check the phone's time setting.",
+            ));
+        }
+    }
+    if let (Some(i), Some(o)) = (&visit_data.check_in, &visit_data.check_out) {
+        if o.at - i.at > time::Duration::hours(LONGEST_VISIT_HOURS) {
+            return Err(AppError::invalid(
+                "at",
+                "A visit lasts at most twelve hours.",
+            ));
+        }
     }
     if visit.checked_in_at.is_none() {
-        check_in_locked(&mut tx, id, &visit, &visit_data.check_in, meta).await?;
+        let point = visit_data
+            .check_in
+            .as_ref()
+            .ok_or_else(|| AppError::Conflict {
+                message: "This visit was never checked in to.".to_owned(),
+            })?;
+        check_in_locked(&mut tx, id, &visit, point, meta).await?;
         visit.status = VisitStatus::InProgress;
-        visit.checked_in_at = Some(visit_data.check_in.at);
+        visit.checked_in_at = Some(point.at);
     }
     if visit.checked_out_at.is_none() {
-        check_out_locked(&mut tx, id, &visit, &visit_data.check_out, meta).await?;
-        visit.checked_out_at = Some(visit_data.check_out.at);
+        let point = visit_data
+            .check_out
+            .as_ref()
+            .ok_or_else(|| AppError::Conflict {
+                message: "This visit was never checked out of.".to_owned(),
+            })?;
+        check_out_locked(&mut tx, id, &visit, point, meta).await?;
+        visit.checked_out_at = Some(point.at);
     }
     let receipt = sign_locked(
         &mut tx,
