@@ -92,8 +92,11 @@ EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=$E2E_PG_PORT \
   "$TARGET_DIR/debug/server" api-key limits --org "$fuzz_org" --per-minute 100000 --per-day 10000000 >/dev/null
 fuzz_key=$(EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=$E2E_PG_PORT \
   "$TARGET_DIR/debug/server" api-key create --org "$fuzz_org" --name "OpenAPI checks" 2>/dev/null | tail -n 1)
+# And one for the demo clinic: its EHR reads its patients, visits and vitals.
+clinic_key=$(EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=$E2E_PG_PORT \
+  "$TARGET_DIR/debug/server" api-key create --org de000000-0000-4000-8000-000000000101 --name "EHR" 2>/dev/null | tail -n 1)
 
-if ! (cd end2end && E2E_MERCY_KEY="$fuzz_key" BASE_URL="http://127.0.0.1:$E2E_PORT" npx playwright test); then
+if ! (cd end2end && E2E_MERCY_KEY="$fuzz_key" E2E_RIVERBEND_KEY="$clinic_key" BASE_URL="http://127.0.0.1:$E2E_PORT" npx playwright test); then
   echo "end-to-end tests failed; the server's log ends:"
   tail -n 50 target/e2e-server.log
   exit 1

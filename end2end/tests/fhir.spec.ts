@@ -1,10 +1,11 @@
 // FHIR R4 conformance (issue: developer API): every kind of resource the
 // API returns — CapabilityStatement, ServiceRequest, Patient, Encounter,
-// searchset Bundles and OperationOutcome errors — validates against HL7's
+// Observation, searchset Bundles and OperationOutcome errors — validates against HL7's
 // FHIR JSON Schema, as packaged on npm (an independent implementation, not
-// our code). The Encounter needs a scheduled referral, so the journey is
-// the real one: a live key for the hospital sends the referral with FHIR,
-// and the clinic accepts and schedules it.
+// our code). Encounters and Observations are real visits and signed logs,
+// so the journey is the real one: a live key for the hospital sends the
+// referral with FHIR, the clinic accepts it and schedules a visit, the
+// nurse works and signs it, and the clinic's key reads it all.
 import { APIRequestContext, expect, test } from "@playwright/test";
 import JSONSchemaValidator from "@asymmetrik/fhir-json-schema-validator";
 import { readFileSync } from "node:fs";
@@ -80,27 +81,88 @@ test("FHIR resources and errors validate against the HL7 R4 JSON schema", async 
   expect(schema.validate(request)).toEqual([]);
   const id: string = request.id;
 
-  // Riverbend accepts and schedules it, so the first visit is an Encounter.
+  // Riverbend accepts it (its patient record is made), schedules a visit
+  // with the demo nurse now, and she works and signs it: an Encounter and
+  // the Observations of its vitals, read with the clinic's own key.
+  const clinicKey = process.env.E2E_RIVERBEND_KEY ?? "";
+  expect(clinicKey, `E2E_RIVERBEND_KEY: a live key for ${RIVERBEND}`).toMatch(/^ct_live_/);
   const clinic = await browser.newPage();
   await signIn(clinic, "intake@riverbend.example");
   await expect(clinic).toHaveURL(/\/clinic$/);
-  for (const action of ["accept", "schedule"]) {
-    const res = await clinic.request.post("/rpc/referrals/step", { form: { id, action } });
-    expect(res.status(), action).toBe(200);
-  }
+  const rpc = async (page: typeof clinic, path: string, form: Record<string, string>) => {
+    const res = await page.request.post(`/rpc/${path}`, { form });
+    expect(res.status(), `${path}: ${await res.text()}`).toBe(200);
+    return res.json();
+  };
+  await rpc(clinic, "referrals/step", { id, action: "accept" });
+  let detail = await rpc(clinic, "referrals/get", { id });
+  const nurse: string = detail.clinicians.find((c: [string, string]) => c[1].startsWith("Luis Moreno"))[0];
+  const patientId: string = detail.patient.patient_id;
+  // A 30-minute visit starting now (UTC), clear of the demo's visits.
+  const now = new Date();
+  const start = new Date(Math.min(now.getTime(), Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 23, 25)));
+  const hm = (d: Date) => d.toISOString().slice(11, 16);
+  await rpc(clinic, "visits/schedule", {
+    referral_id: id,
+    clinician_id: nurse,
+    date: start.toISOString().slice(0, 10),
+    start: hm(start),
+    end: hm(new Date(start.getTime() + 30 * 60_000)),
+    service: "skilled_nursing",
+    "tasks[0]": "Vital signs",
+  });
+  detail = await rpc(clinic, "referrals/get", { id });
+  const visit: string = detail.visits[0].id;
+  const phone = await browser.newPage();
+  await signIn(phone, "nurse@carethread.example");
+  await expect(phone).toHaveURL(/\/clinician$/);
+  const switched = await phone.request.post("/rpc/auth/switch-organization", { form: { org_id: RIVERBEND } });
+  expect(switched.status()).toBe(200);
+  await rpc(phone, "visits/respond", { id: visit, action: "accept" });
+  await rpc(phone, "visits/check", { id: visit, step: "in", lat: "39.9652", lon: "-82.9988" });
+  await rpc(phone, "visits/check", { id: visit, step: "out", exception: "no_signal" });
+  await rpc(phone, "visits/sign", {
+    id: visit,
+    sync_key: crypto.randomUUID(),
+    "outcomes[0]": "done",
+    systolic: "126",
+    diastolic: "80",
+    pulse: "72",
+    temperature: "98.2",
+    spo2: "95",
+    respirations: "18",
+    pain: "3",
+    clinician_signature: "Luis Moreno",
+  });
 
   const metadata = await valid(api, "/metadata", key, 200);
   expect(metadata.fhirVersion).toBe("4.0.1");
   await valid(api, `/ServiceRequest/${id}`, key, 200);
-  const patient = await valid(api, `/Patient/${id}`, key, 200);
-  expect(JSON.stringify(patient)).not.toContain("Lovelace");
-  const encounter = await valid(api, `/Encounter/${id}`, key, 200);
+  // The referring side's Patient: the minimum necessary, under the referral's id.
+  const minimum = await valid(api, `/Patient/${id}`, key, 200);
+  expect(JSON.stringify(minimum)).not.toContain("Lovelace");
+  // The clinic's: its patient record.
+  const patient = await valid(api, `/Patient/${patientId}`, clinicKey, 200);
+  expect(patient.id).toBe(patientId);
+  const encounter = await valid(api, `/Encounter/${visit}`, clinicKey, 200);
   expect(encounter.class.code).toBe("HH");
+  expect(encounter.status).toBe("finished");
+  expect(encounter.subject.reference).toBe(`Patient/${patientId}`);
   const page1 = await valid(api, "/ServiceRequest?_count=1", key, 200);
   expect(page1.type).toBe("searchset");
   expect(page1.link.map((l: { relation: string }) => l.relation)).toContain("next");
-  const found = await valid(api, `/Encounter?patient=Patient/${id}`, key, 200);
+  const found = await valid(api, `/Encounter?patient=Patient/${patientId}&status=finished`, clinicKey, 200);
   expect(found.total).toBe(1);
+  const vitals = await valid(api, `/Observation?encounter=Encounter/${visit}`, clinicKey, 200);
+  expect(vitals.total).toBe(7);
+  const codes = vitals.entry.map((e: { resource: { code: { coding: { code: string }[] } } }) => e.resource.code.coding[0].code);
+  expect(codes).toEqual(["8480-6", "8462-4", "8867-4", "8310-5", "59408-5", "9279-1", "72514-3"]);
+  for (const code of codes) {
+    const o = await valid(api, `/Observation/${visit}-${code}`, clinicKey, 200);
+    expect(o.encounter.reference).toBe(`Encounter/${visit}`);
+  }
+  // The referring side sees no visits.
+  await valid(api, `/Encounter/${visit}`, key, 404);
   await valid(api, "/Patient/00000000-0000-4000-8000-000000000000", key, 404);
   await valid(api, "/ServiceRequest?_count=abc", key, 400);
   await valid(api, "/metadata", "ct_live_nope", 200); // metadata is public
@@ -118,11 +180,12 @@ test("FHIR resources and errors validate against the HL7 R4 JSON schema", async 
   expect(schema.validate(outcome)).toEqual([]);
 
   expect(new Set(checked)).toEqual(
-    new Set(["CapabilityStatement", "ServiceRequest", "Patient", "Encounter", "Bundle", "OperationOutcome"]),
+    new Set(["CapabilityStatement", "ServiceRequest", "Patient", "Encounter", "Observation", "Bundle", "OperationOutcome"]),
   );
   // The schema is strict: an element FHIR does not define is caught (last:
   // the package narrows its schema in place to explain a failure).
   expect(schema.validate({ ...encounter, visitKind: "home" })).not.toEqual([]);
   await admin.close();
   await clinic.close();
+  await phone.close();
 });

@@ -876,8 +876,7 @@ async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
     let w = world(&app).await;
     let id = refer(&app, &w, w.clinic).await;
     accept(&app, &w.staff, &id).await;
-    // Today, starting within the hour before now (a visit is checked in to
-    // no earlier than two hours before it starts).
+    // Today, starting within the hour before now.
     let clock = time::OffsetDateTime::now_utc();
     let start = (clock - time::Duration::hours(1)).max(clock.date().midnight().assume_utc());
     let end = (start + time::Duration::minutes(45))
@@ -920,8 +919,8 @@ async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
             "id": visit,
             "visit": {
                 "sync_key": key,
-                "check_in": { "at": at(50), "location": { "Device": { "lat": 39.961, "lon": -83.0 } } },
-                "check_out": { "at": at(5), "location": { "Exception": "no_signal" } },
+                "check_in": { "at": at(4), "location": { "Device": { "lat": 39.961, "lon": -83.0 } } },
+                "check_out": { "at": at(1), "location": { "Exception": "no_signal" } },
                 "log": {
                     "visit_id": visit,
                     "tasks": [
@@ -943,7 +942,7 @@ async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
         async move { client.post(url).json(&json).send().await.unwrap() }
     };
     let visit = &visits[0];
-    // Times from before the visit could start are refused (a backdated
+    // Times from before the visit was scheduled are refused (a backdated
     // visit), as are impossible coordinates.
     let mut early = body(visit, Uuid::new_v4(), 72);
     early["visit"]["check_in"]["at"] = serde_json::json!("2020-01-01T09:00:00Z");
@@ -987,7 +986,7 @@ async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
         detail["log"]["log"]["patient_signature"]["strokes"],
         serde_json::json!([[[1, 2], [3, 4]]])
     );
-    assert_eq!(detail["visit"]["checked_in_at"], at(50));
+    assert_eq!(detail["visit"]["checked_in_at"], at(4));
     // The referral moved on with the first signed log.
     assert_eq!(
         referral(&app, &w.planner, &id).await["referral"]["status"],

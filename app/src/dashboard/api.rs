@@ -88,11 +88,6 @@ async fn personal(roles: &[Role]) -> Result<PersonalDashboard, AppError> {
     })
 }
 
-#[rpc(prefix = "/rpc", endpoint = "dashboard/clinician")]
-pub async fn get_clinician_dashboard() -> Result<PersonalDashboard, AppError> {
-    personal(&[Role::Clinician]).await
-}
-
 #[rpc(prefix = "/rpc", endpoint = "dashboard/family")]
 pub async fn get_family_dashboard() -> Result<PersonalDashboard, AppError> {
     personal(&[Role::Family]).await

@@ -1,4 +1,5 @@
-//! The role dashboards: where each role lands after signing in (SPEC §1).
+//! The role dashboards: where each role lands after signing in (SPEC §1);
+//! a clinician lands on their day instead (`crate::visits`).
 //! Each page calls its own server function, which requires the role, so a
 //! person with another role gets 403 and the forbidden notice.
 
@@ -8,6 +9,4 @@ mod pages;
 mod repo;
 
 pub use api::*;
-pub use pages::{
-    AdminDashboardPage, ClinicDashboardPage, ClinicianDashboardPage, FamilyDashboardPage,
-};
+pub use pages::{AdminDashboardPage, ClinicDashboardPage, FamilyDashboardPage};

@@ -1,8 +1,8 @@
 //! The dashboards. Each is a summary and the way into its role's area.
 
 use super::{
-    get_admin_dashboard, get_clinic_dashboard, get_clinician_dashboard, get_family_dashboard,
-    AdminDashboard, ClinicDashboard, PersonalDashboard,
+    get_admin_dashboard, get_clinic_dashboard, get_family_dashboard, AdminDashboard,
+    ClinicDashboard, PersonalDashboard,
 };
 use crate::error::AppError;
 use crate::ui::format_datetime;
@@ -100,29 +100,6 @@ fn clinic(d: ClinicDashboard) -> impl IntoView {
 }
 
 #[component]
-pub fn ClinicianDashboardPage() -> impl IntoView {
-    view! { <Dashboard title="Clinician dashboard" fetch=get_clinician_dashboard render=clinician/> }
-}
-
-fn clinician(d: PersonalDashboard) -> impl IntoView {
-    view! {
-        <h1>{format!("Welcome, {}", d.name)}</h1>
-        <p class="lede">"Clinician dashboard"</p>
-        <Affiliations affiliations=d.affiliations/>
-        <ul class="tiles" role="list">
-            <li class="tile">
-                <a href="/clinician/profile">"Your clinician profile"</a>
-                <p>"License, NPI, service area, skills and availability; verification status."</p>
-            </li>
-            <li class="tile">
-                <a href="/account">"Your account"</a>
-                <p>{format!("Signed in as {}. Password, sessions and sign-in history.", d.email)}</p>
-            </li>
-        </ul>
-    }
-}
-
-#[component]
 pub fn FamilyDashboardPage() -> impl IntoView {
     view! { <Dashboard title="Family dashboard" fetch=get_family_dashboard render=family/> }
 }
@@ -140,26 +117,6 @@ fn family(d: PersonalDashboard) -> impl IntoView {
                 <p>{format!("Signed in as {}. Password, sessions and sign-in history.", d.email)}</p>
             </li>
         </ul>
-    }
-}
-
-#[component]
-fn Affiliations(affiliations: Vec<(String, crate::auth::Role)>) -> impl IntoView {
-    view! {
-        <section class="section" aria-labelledby="affiliations-heading">
-            <h2 id="affiliations-heading">"Clinic affiliations"</h2>
-            {if affiliations.is_empty() {
-                view! { <p class="empty">"You work independently. A clinic can invite you to affiliate."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="list" role="list">
-                        {affiliations.into_iter().map(|(org, role)| view! {
-                            <li class="list__item">{org} <span class="muted">{role.label()}</span></li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
-        </section>
     }
 }
 

@@ -216,15 +216,16 @@ pub async fn link(
     Ok(id)
 }
 
-/// The accepting clinic's view of a referral's patient: the packet and the
-/// link (or the possible match to confirm). None before accepting, or for
-/// the referring side. Audited as a read of the packet.
+/// The accepting clinic's view of a referral's patient: the packet, the
+/// link (or the possible match to confirm) and the patient's visits. None
+/// before accepting, or for the referring side. Audited as one read naming
+/// the packet and the visits.
 pub(crate) async fn for_referral(
     tx: &mut TenantTx,
     vault: &Keyring,
     referral: ReferralId,
     meta: &RequestMeta,
-) -> Result<Option<ReferralPatient>, AppError> {
+) -> Result<Option<(ReferralPatient, Vec<crate::visits::VisitSummary>)>, AppError> {
     if !matches!(tx.principal().role, Role::ClinicAdmin | Role::ClinicStaff) {
         return Ok(None);
     }
@@ -247,21 +248,29 @@ pub(crate) async fn for_referral(
         }
         None => (None, None),
     };
-    if packet.is_some() {
+    let visits = match facts.patient_id {
+        Some(p) => crate::visits::repo::of_patient(tx, p).await?,
+        None => Vec::new(),
+    };
+    if packet.is_some() || !visits.is_empty() {
+        let ids: Vec<String> = visits.iter().map(|v| v.id.to_string()).collect();
         record(
             tx,
             Entry::new(AuditAction::PatientViewed)
                 .subject(Subject::new("referral", referral))
                 .ip(meta.ip)
-                .details(json!({ "packet": true })),
+                .details(json!({ "packet": packet.is_some(), "visits": ids })),
         )
         .await?;
     }
-    Ok(Some(ReferralPatient {
-        patient_id: facts.patient_id,
-        details,
-        possible_match,
-    }))
+    Ok(Some((
+        ReferralPatient {
+            patient_id: facts.patient_id,
+            details,
+            possible_match,
+        },
+        visits,
+    )))
 }
 
 /// A patient's record with its referrals and visits, for the clinic's

@@ -197,14 +197,12 @@ pub async fn get_referral(id: ReferralId) -> Result<ReferralDetail, AppError> {
     let meta = crate::auth::RequestMeta::current();
     let (patient, visits) = if as_clinic {
         let state = crate::state::app_state()?;
-        let patient =
-            crate::patients::service::for_referral(&mut tx, &state.settings.vault, id, &meta)
-                .await?;
-        let visits = match patient.as_ref().and_then(|p| p.patient_id) {
-            Some(p) => crate::visits::repo::of_patient(&mut tx, p).await?,
-            None => Vec::new(),
-        };
-        (patient, visits)
+        match crate::patients::service::for_referral(&mut tx, &state.settings.vault, id, &meta)
+            .await?
+        {
+            Some((patient, visits)) => (Some(patient), visits),
+            None => (None, Vec::new()),
+        }
     } else {
         (None, Vec::new())
     };

@@ -125,7 +125,15 @@ pub async fn cancel_visit(
     action: String,
     #[server(default)] note: String,
 ) -> Result<VisitStatus, AppError> {
-    let missed = action == "missed";
+    let missed = match action.as_str() {
+        "missed" => true,
+        "cancel" => false,
+        _ => {
+            return Err(AppError::BadRequest {
+                message: format!("unknown action {action:?}"),
+            })
+        }
+    };
     let tx = crate::auth::require(&CLINIC).await?;
     service::cancel(
         tx,

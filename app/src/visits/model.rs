@@ -704,8 +704,6 @@ pub struct OfflineVisit {
 
 /// How long a visit may last, check-in to check-out.
 pub const LONGEST_VISIT_HOURS: i64 = 12;
-/// How early before its start a visit may be checked in to.
-pub const EARLIEST_CHECK_IN_HOURS: i64 = 2;
 
 impl CheckPoint {
     /// Coordinates a device could report.

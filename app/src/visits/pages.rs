@@ -324,8 +324,8 @@ fn CheckForm(
 ) -> impl IntoView {
     let error = action_error(action.value());
     view! {
-        <section class="section panel" aria-labelledby="check-heading">
-            <h2 id="check-heading">{label}</h2>
+        <section class="section panel" aria-labelledby=format!("check-{step}-heading")>
+            <h2 id=format!("check-{step}-heading")>{label}</h2>
             <crate::ui::Form action attr:class="form" attr:novalidate=true attr:data-check=step>
                 <ErrorSummary error title="That was not recorded"/>
                 <input type="hidden" name="id" value=id/>
@@ -367,11 +367,12 @@ fn LogForm(id: String, tasks: Vec<String>, action: ServerAction<SignVisitLog>) -
                         let reason = format!("reasons[{i}]");
                         let chosen = crate::ui::submitted(&name);
                         let message = move || error.with(|e| e.as_ref().and_then(|e| e.field_message(&format!("outcomes[{i}]")).or_else(|| e.field_message(&format!("reasons[{i}]"))).map(str::to_owned)));
+                        let reason_label = format!("Why “{task}” was not done or refused");
                         view! {
-                            <div class="task">
-                                <p><strong>{task}</strong></p>
+                            <fieldset class="task">
+                                <legend>{task}</legend>
                                 {move || message().map(|m| view! { <p class="field__error">{m}</p> })}
-                                <div class="segmented" role="radiogroup">
+                                <div class="segmented">
                                     {TaskOutcome::ALL.iter().map(|o| {
                                         let input_id = format!("task-{i}-{}", o.as_str());
                                         let label_for = input_id.clone();
@@ -383,9 +384,9 @@ fn LogForm(id: String, tasks: Vec<String>, action: ServerAction<SignVisitLog>) -
                                         }
                                     }).collect_view()}
                                 </div>
-                                <label class="visually-hidden" for=format!("reason-{i}")>"Reason if not done"</label>
+                                <label class="visually-hidden" for=format!("reason-{i}")>{reason_label}</label>
                                 <input id=format!("reason-{i}") name=reason.clone() placeholder="Reason if not done or refused" value=crate::ui::submitted(&reason)/>
-                            </div>
+                            </fieldset>
                         }
                     }).collect_view()}
                 </fieldset>

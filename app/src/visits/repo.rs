@@ -151,6 +151,8 @@ pub struct Locked {
     pub checked_in_at: Option<OffsetDateTime>,
     pub checked_out_at: Option<OffsetDateTime>,
     pub tasks: Vec<String>,
+    /// When the visit was scheduled (nothing of it happened before).
+    pub created_at: OffsetDateTime,
     /// The patient's ZIP centroid.
     pub home_lat: f64,
     pub home_lon: f64,
@@ -163,7 +165,7 @@ pub async fn for_update(tx: &mut TenantTx, id: VisitId) -> Result<Option<Locked>
         r#"SELECT v.status AS "status: VisitStatus",
                   v.referral_id AS "referral_id: ReferralId",
                   (SELECT c.user_id FROM clinicians c WHERE c.id = v.clinician_id) AS "clinician_user: UserId",
-                  v.checked_in_at, v.checked_out_at, v.tasks,
+                  v.checked_in_at, v.checked_out_at, v.tasks, v.created_at,
                   z.lat AS "home_lat!", z.lon AS "home_lon!"
            FROM visits v
            JOIN patients p ON p.organization_id = v.organization_id AND p.id = v.patient_id

@@ -489,11 +489,10 @@ pub async fn sync(
     let mut visit_data = visit_data;
     visit_data.log = visit_data.log.clone().validated(&visit.tasks)?;
     let now = OffsetDateTime::now_utc();
-    let starts = repo::one(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .starts_at;
-    let earliest = starts - time::Duration::hours(EARLIEST_CHECK_IN_HOURS);
+    // A phone's clock is its owner's: what the server can hold it to is
+    // that nothing happened before the visit was scheduled or after the
+    // sync arrived (the audit event records when it arrived).
+    let earliest = visit.created_at - time::Duration::minutes(5);
     for point in [&visit_data.check_in, &visit_data.check_out]
         .into_iter()
         .flatten()
@@ -504,8 +503,6 @@ pub async fn sync(
                 "The phone's location could not be read.",
             ));
         }
-        // Taken offline, so earlier than now; never before the visit could
-        // start, never from the future.
         if point.at > now + time::Duration::minutes(5) || point.at < earliest {
             return Err(AppError::invalid(
                 "at",
@@ -619,9 +616,17 @@ pub async fn add_addendum(
     Ok(sha256)
 }
 
-/// An addendum's place in the vault: one row id per (visit, seq).
+/// An addendum's place in the vault: one row id per (visit, seq), from a
+/// hash of both (no two pairs share one).
 fn addendum_row(id: VisitId, seq: i32) -> uuid::Uuid {
-    uuid::Uuid::from_u128(id.uuid().as_u128() ^ u128::from(seq.unsigned_abs()))
+    let mut hasher = Sha256::new();
+    hasher.update(b"visit_log_addenda");
+    hasher.update(id.uuid().as_bytes());
+    hasher.update(seq.to_be_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Uuid::from_bytes(bytes)
 }
 
 /// The clinic countersigns a signed log.
@@ -696,6 +701,9 @@ pub async fn detail(
         None => None,
     };
     let mut addenda = Vec::new();
+    // The chain is checked as it is read: each addendum names the hash
+    // before it, and its own hash covers that and its sealed content.
+    let mut prev = log.as_ref().map(|l| l.sha256.clone()).unwrap_or_default();
     for a in repo::addenda(&mut tx, id).await? {
         let bytes = vault
             .open(
@@ -707,8 +715,21 @@ pub async fn detail(
                 },
             )
             .map_err(|_| AppError::Internal)?;
+        let mut hasher = Sha256::new();
+        hasher.update(&a.prev_sha256);
+        hasher.update(&bytes);
+        let hash: [u8; 32] = hasher.finalize().into();
+        if hex::encode(&a.prev_sha256) != prev || hash[..] != a.sha256[..] {
+            tracing::error!(visit = %id, seq = a.seq, "a visit log's addendum chain is broken");
+            return Err(AppError::Internal);
+        }
+        prev = hex::encode(hash);
         let doc: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|_| AppError::Internal)?;
+        if doc["seq"] != a.seq || doc["visit_id"] != id.to_string() {
+            tracing::error!(visit = %id, seq = a.seq, "an addendum names another place");
+            return Err(AppError::Internal);
+        }
         addenda.push(AddendumView {
             seq: a.seq,
             text: doc["text"].as_str().unwrap_or_default().to_owned(),

@@ -126,7 +126,7 @@ fn details(d: &Demo) -> PatientDetails {
         birth_date: date,
         address: format!("{} Maple Avenue", 100 + d.n * 7),
         phone: format!("61455501{:02}", d.n),
-        payer: if d.n % 3 == 0 {
+        payer: if d.n.is_multiple_of(3) {
             PayerKind::Medicaid
         } else {
             PayerKind::Medicare
