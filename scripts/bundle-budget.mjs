@@ -23,8 +23,13 @@ if (!base) {
   process.exit(2);
 }
 
-// Every route of the app (app/src/lib.rs), as the user who sees it; a
-// route with `:id` takes the first such link found on `from`.
+/** The demo clinic, and one of its demo visits (server/src/demo). */
+const RIVERBEND = "de000000-0000-4000-8000-000000000101";
+const DEMO_VISIT = "de020000-0000-4000-8000-000000030002";
+
+// Every route of the app (app/src/lib.rs), as the user who sees it (acting
+// for `org` when given); a route with `:id` takes the first such link found
+// on `from`.
 const ROUTES = [
   { path: "/" },
   { path: "/trust" },
@@ -39,6 +44,9 @@ const ROUTES = [
   { path: "/clinic/inbox/:id", user: "director@riverbend.example", from: "/clinic/inbox" },
   { path: "/clinic/team", user: "director@riverbend.example" },
   { path: "/clinic/audit", user: "director@riverbend.example" },
+  { path: "/clinic/schedule", user: "director@riverbend.example" },
+  { path: "/clinic/visits/:id", user: "director@riverbend.example", from: "/clinic/schedule" },
+  { path: "/clinic/patients/:id", user: "director@riverbend.example", from: `/clinic/visits/${DEMO_VISIT}` },
   { path: "/account", user: "director@riverbend.example" },
   { path: "/switch", user: "director@riverbend.example" },
   { path: "/referrer", user: "planner@mercy.example" },
@@ -46,6 +54,7 @@ const ROUTES = [
   { path: "/referrer/referrals/:id", user: "planner@mercy.example", from: "/referrer" },
   { path: "/clinician", user: "nurse@carethread.example" },
   { path: "/clinician/profile", user: "nurse@carethread.example" },
+  { path: "/clinician/visits/:id", user: "nurse@carethread.example", org: RIVERBEND, from: "/clinician" },
   { path: "/family", user: "family@carethread.example" },
   { path: "/admin", user: "admin@carethread.example" },
   { path: "/admin/organizations", user: "admin@carethread.example" },
@@ -56,9 +65,9 @@ const ROUTES = [
 ];
 
 const sessions = new Map();
-async function cookieFor(user) {
+async function cookieFor(user, org) {
   if (!user) return "";
-  if (sessions.has(user)) return sessions.get(user);
+  if (sessions.has(`${user} ${org}`)) return sessions.get(`${user} ${org}`);
   const res = await fetch(`${base}/login`, {
     method: "POST",
     redirect: "manual",
@@ -74,7 +83,21 @@ async function cookieFor(user) {
     .map((c) => c.split(";")[0])
     .join("; ");
   if (res.status !== 303 || !cookie) throw new Error(`signing in as ${user} failed: ${res.status}`);
-  sessions.set(user, cookie);
+  if (org) {
+    const switched = await fetch(`${base}/switch`, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        accept: "text/html",
+        "content-type": "application/x-www-form-urlencoded",
+        "sec-fetch-site": "same-origin",
+        cookie,
+      },
+      body: new URLSearchParams({ _rpc: "/rpc/auth/switch-organization", org_id: org }),
+    });
+    if (switched.status !== 303) throw new Error(`switching ${user} to ${org} failed: ${switched.status}`);
+  }
+  sessions.set(`${user} ${org}`, cookie);
   return cookie;
 }
 
@@ -106,8 +129,8 @@ async function sendReferral() {
   if (res.status !== 303) throw new Error(`sending a demo referral failed: ${res.status}`);
 }
 
-async function page(path, user) {
-  const res = await fetch(`${base}${path}`, { headers: { cookie: await cookieFor(user), accept: "text/html" } });
+async function page(path, user, org) {
+  const res = await fetch(`${base}${path}`, { headers: { cookie: await cookieFor(user, org), accept: "text/html" } });
   return { status: res.status, html: await res.text() };
 }
 
@@ -157,7 +180,7 @@ for (const route of ROUTES) {
   if (path.includes(":id")) {
     const prefix = path.replace("/:id", "/");
     const find = async () =>
-      (await page(route.from, route.user)).html.match(
+      (await page(route.from, route.user, route.org)).html.match(
         new RegExp(`href="(${prefix.replace(/\//g, "\\/")}[0-9a-f-]{36})"`),
       );
     // The demo starts with an empty inbox: send one referral if need be.
@@ -165,7 +188,8 @@ for (const route of ROUTES) {
     if (!link) throw new Error(`no ${path} link on ${route.from}`);
     path = link[1];
   }
-  const { status, html } = await page(path, route.user);
+  const { status, html } = await page(path, route.user, route.org);
+  if (status >= 400 && route.path.includes(":id")) throw new Error(`${path} answered ${status}`);
   if (status >= 500) throw new Error(`${path} answered ${status}`);
   checkIslands(route.path, html);
   for (const m of html.matchAll(/data-component="([^"]+)"/g)) islandsSeen.add(m[1].replace(/_\d+$/, ""));

@@ -229,6 +229,7 @@ fn visit_view(d: VisitDetail, a: VisitActions) -> impl IntoView {
             <div><dt>"When"</dt><dd>{format!("{} · {}", v.starts_at.date(), v.times())} " UTC"</dd></div>
             <div><dt>"Service"</dt><dd>{v.service.label()}</dd></div>
             <div><dt>"Where"</dt><dd>{d.address.clone().map(|a| format!("{a}, ")).unwrap_or_default()}{d.place.clone()}</dd></div>
+            {(!d.as_clinician).then(|| view! { <div><dt>"Patient"</dt><dd><a href=format!("/clinic/patients/{}", v.patient_id)>"Patient record"</a></dd></div> })}
             {d.phone.clone().map(|p| view! { <div><dt>"Phone"</dt><dd><a href=format!("tel:{p}")>{p.clone()}</a></dd></div> })}
             <div><dt>"Clinician"</dt><dd>{v.clinician.clone()}</dd></div>
             {check_in.map(|c| view! { <div><dt>"Checked in"</dt><dd data-testid="checked-in">{c}</dd></div> })}
