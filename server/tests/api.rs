@@ -746,3 +746,88 @@ async fn a_packet_sent_by_the_api_is_checked_sealed_and_released_only_on_accepti
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_fhir_referral_carries_its_packet_in_the_contained_patient_and_coverage() {
+    let a = api().await;
+    let mut body = fhir_request();
+    body["contained"] = json!([
+        {
+            "resourceType": "Patient", "id": "p1",
+            "name": [{ "given": ["Jane", "Quinn"], "family": "Doe" }],
+            "birthDate": "1948-03-02",
+            "address": [{ "line": ["12 Elm Street"], "postalCode": "43215" }],
+            "telecom": [{ "system": "phone", "value": "555-0142" }],
+            "contact": [{ "name": { "text": "Sam Doe" }, "telecom": [{ "system": "phone", "value": "(614) 555-0199" }] }]
+        },
+        { "resourceType": "Coverage", "type": { "coding": [{ "code": "medicare" }] }, "subscriberId": "1EG4TE5MK72" }
+    ]);
+    // A bad phone: named at its FHIR path, nothing stored.
+    let res = a
+        .post("/fhir/ServiceRequest")
+        .header("content-type", "application/fhir+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let outcome: Value = res.json().await.unwrap();
+    assert!(
+        outcome
+            .to_string()
+            .contains("ServiceRequest.contained[0].telecom"),
+        "{outcome}"
+    );
+    body["contained"][0]["telecom"][0]["value"] = json!("(614) 555-0142");
+    let res = a
+        .post("/fhir/ServiceRequest")
+        .header("content-type", "application/fhir+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let mut admin = a.app.admin().await;
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM referral_packets")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("Quinn"));
+    // The clinic that accepts reads it as the packet.
+    let clinic: Uuid = sqlx::query_scalar("SELECT clinic_id FROM referrals")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    a.app
+        .user(
+            "staff@riverbend.test",
+            Some(clinic),
+            app::auth::Role::ClinicStaff,
+        )
+        .await;
+    let staff = a.app.signed_in("staff@riverbend.test").await;
+    let id: String = sqlx::query_scalar("SELECT id::text FROM referrals")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    let res = a
+        .app
+        .rpc(
+            &staff,
+            "referrals/step",
+            &[("id", &id), ("action", "accept")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let detail: Value = a
+        .app
+        .rpc(&staff, "referrals/get", &[("id", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let packet = &detail["patient"]["details"];
+    assert_eq!(packet["full_name"], "Jane Quinn Doe");
+    assert_eq!(packet["member_id"], "1EG4TE5MK72");
+    assert_eq!(packet["emergency_name"], "Sam Doe");
+}

@@ -4,9 +4,11 @@
 //! clinic's real patient, visits (`Encounter`) and vitals (`Observation`)
 //! are `crate::visits::fhir`'s; the datatypes are shared from here.
 //! An incoming `ServiceRequest` is read into the referral form's fields
-//! (only initials of a name, only the year of a birth date are kept) and
-//! becomes a [`NewReferral`] through the same checks, with errors at FHIR
-//! paths. The HTTP side (content type, OperationOutcome, Bundle paging,
+//! (the referral keeps only initials of a name and the year of a birth
+//! date; a contained Patient with an address line, a phone or a contact,
+//! and a contained `Coverage`, are the patient packet, sealed and released
+//! only to the accepting clinic) and becomes a [`NewReferral`] through the
+//! same checks, with errors at FHIR paths. The HTTP side (content type, OperationOutcome, Bundle paging,
 //! status codes) stays with the door in `server`.
 //!
 //! **Why hand-written structs.** The resources are typed serde structs
@@ -285,6 +287,8 @@ pub struct Patient {
     pub birth_date: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub address: Vec<Address>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact: Vec<PatientContact>,
 }
 
 /// An `Encounter`: a home visit (`crate::visits::fhir`).
@@ -358,8 +362,30 @@ pub struct Observation {
 #[serde(tag = "resourceType")]
 pub enum Contained {
     Patient(Patient),
+    Coverage(Coverage),
     #[serde(other)]
     Other,
+}
+
+/// A contained `Coverage`: who pays (read only, for the patient packet).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Coverage {
+    /// `medicare`, `medicaid`, `commercial` or `private_pay` (code or text).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<CodeableConcept>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriber_id: Option<String>,
+}
+
+/// A patient's contact person (`Patient.contact`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientContact {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<HumanName>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub telecom: Vec<ContactPoint>,
 }
 
 // --- Statuses ------------------------------------------------------------------
@@ -479,6 +505,7 @@ pub fn patient(r: &ReferralView) -> Patient {
             state: Some(place.next().unwrap_or_default().to_owned()),
             country: Some("US".to_owned()),
         }],
+        contact: Vec::new(),
     }
 }
 
@@ -526,6 +553,9 @@ fn initials_of(name: &str) -> String {
 /// A ServiceRequest as the referral form's fields.
 #[derive(Debug)]
 struct Parsed {
+    /// The patient packet, when the contained Patient carries more than
+    /// the minimum (a street address, a phone or a contact person).
+    packet: Option<crate::patients::PacketForm>,
     initials: String,
     birth_year: String,
     zip: String,
@@ -556,6 +586,53 @@ impl ServiceRequest {
                 Some(p)
             }
             _ => None,
+        })
+    }
+
+    /// The packet's fields from the contained Patient (and a contained
+    /// Coverage for the payer), when the Patient carries more than the
+    /// minimum.
+    fn packet(&self, p: &Patient, name: &str) -> Option<crate::patients::PacketForm> {
+        let line = p.address.first().and_then(|a| a.line.first()).cloned();
+        let phone = p
+            .telecom
+            .iter()
+            .find(|t| t.system.as_deref().is_none_or(|s| s == "phone"))
+            .and_then(|t| t.value.clone());
+        let contact = p.contact.first();
+        if line.is_none() && phone.is_none() && contact.is_none() {
+            return None;
+        }
+        let coverage = self.contained.iter().find_map(|c| match c {
+            Contained::Coverage(c) => Some(c),
+            _ => None,
+        });
+        let payer = coverage
+            .and_then(|c| c.kind.as_ref())
+            .and_then(|k| {
+                k.coding
+                    .first()
+                    .and_then(|c| c.code.clone())
+                    .or(k.text.clone())
+            })
+            .unwrap_or_default();
+        Some(crate::patients::PacketForm {
+            full_name: name.to_owned(),
+            birth_date: p.birth_date.clone().unwrap_or_default(),
+            address: line.unwrap_or_default(),
+            phone: phone.unwrap_or_default(),
+            payer: payer.to_lowercase(),
+            member_id: coverage
+                .and_then(|c| c.subscriber_id.clone())
+                .unwrap_or_default(),
+            emergency_name: contact
+                .and_then(|c| c.name.as_ref())
+                .map(HumanName::full)
+                .unwrap_or_default(),
+            emergency_phone: contact
+                .and_then(|c| c.telecom.first())
+                .and_then(|t| t.value.clone())
+                .unwrap_or_default(),
         })
     }
 
@@ -631,6 +708,7 @@ impl ServiceRequest {
             .and_then(|r| r.strip_prefix("Organization/"))
             .and_then(|id| id.parse::<OrganizationId>().ok());
         Parsed {
+            packet: patient.and_then(|p| self.packet(p, &name)),
             initials: initials_of(&name),
             birth_year,
             zip,
@@ -656,6 +734,14 @@ fn fhir_path(field: &str) -> &str {
         "requested_start" => "ServiceRequest.occurrenceDateTime",
         "notes" => "ServiceRequest.note",
         "clinic_id" => "ServiceRequest.performer",
+        "packet_full_name" => "ServiceRequest.contained[0].name",
+        "packet_birth_date" => "ServiceRequest.contained[0].birthDate",
+        "packet_address" => "ServiceRequest.contained[0].address[0].line",
+        "packet_phone" => "ServiceRequest.contained[0].telecom",
+        "packet_payer" => "ServiceRequest.contained.Coverage.type",
+        "packet_member_id" => "ServiceRequest.contained.Coverage.subscriberId",
+        "packet_emergency_name" => "ServiceRequest.contained[0].contact[0].name",
+        "packet_emergency_phone" => "ServiceRequest.contained[0].contact[0].telecom",
         other => other,
     }
 }
@@ -686,7 +772,7 @@ pub async fn new_referral(
     let diagnosis = intake::resolve_diagnosis(tx, &parsed.diagnosis)
         .await?
         .unwrap_or_else(|| parsed.diagnosis.clone());
-    NewReferral::parse(
+    let referral = NewReferral::parse(
         &parsed.initials,
         &parsed.birth_year,
         &parsed.zip,
@@ -697,8 +783,25 @@ pub async fn new_referral(
         &parsed.notes,
         parsed.clinic,
         today,
-    )
-    .map_err(|fields| at_fhir_paths(fields.into()))
+    );
+    let birth_year = parsed.birth_year.parse::<i32>().ok();
+    let packet = parsed.packet.as_ref().map(|form| {
+        crate::patients::PatientDetails::parse(form, Some(&parsed.initials), birth_year, today)
+    });
+    match (referral, packet) {
+        (Ok(referral), None) => Ok(referral),
+        (Ok(mut referral), Some(Ok(details))) => {
+            referral.packet = details;
+            Ok(referral)
+        }
+        (referral, packet) => {
+            let mut fields = referral.err().unwrap_or_default();
+            if let Some(Err(e)) = packet {
+                fields.extend(e);
+            }
+            Err(at_fhir_paths(fields.into()))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -269,6 +269,7 @@ pub fn patient(
             state: Some(state.to_owned()),
             country: Some("US".to_owned()),
         }],
+        contact: Vec::new(),
     }
 }
 
