@@ -40,6 +40,18 @@ test("a visit is worked offline on a phone and its signed log arrives once", asy
   });
   expect(sent.status()).toBe(200);
   const referral: string = await sent.json();
+  // The discharge summary, attached on the referral's page (a plain
+  // multipart form).
+  await planner.goto(`/referrer/referrals/${referral}`);
+  await planner.locator("#attach-kind").selectOption("discharge_summary");
+  await planner.getByLabel(/^PDF file/).setInputFiles({
+    name: "summary.pdf",
+    mimeType: "application/pdf",
+    buffer: Buffer.from("%PDF-1.4\n% Discharge summary for Mae Brooks\n%%EOF\n"),
+  });
+  await planner.getByRole("button", { name: "Attach" }).click();
+  await expect(planner.getByTestId("attach-outcome")).toHaveText("The document was attached.");
+  await expect(planner.getByTestId("documents")).toContainText("Discharge summary");
 
   // Riverbend's staff accept it: the packet appears; they schedule a visit.
   const staff = await (await browser.newContext()).newPage();
@@ -47,10 +59,16 @@ test("a visit is worked offline on a phone and its signed log arrives once", asy
   await expect(staff).toHaveURL(/\/clinic$/);
   await staff.goto(`/clinic/inbox/${referral}`);
   await expect(staff.getByTestId("packet")).toHaveCount(0);
+  await expect(staff.getByTestId("documents")).toHaveCount(0);
   await staff.getByRole("button", { name: "Accept", exact: true }).click();
   await expect(staff.getByTestId("referral-status")).toHaveText("Accepted");
   await expect(staff.getByTestId("packet")).toContainText("Mae Brooks");
   await expect(staff.getByTestId("packet")).toContainText("41 Cedar Lane");
+  // The document is released with the packet, and opens as a PDF.
+  const doc = staff.getByTestId("documents").getByRole("link", { name: /Discharge summary/ });
+  const pdf = await staff.request.get((await doc.getAttribute("href"))!);
+  expect(pdf.headers()["content-type"]).toBe("application/pdf");
+  expect((await pdf.body()).toString()).toContain("Mae Brooks");
   const nurseOption = staff.locator("#schedule-clinician option", { hasText: "Luis Moreno" });
   await staff.locator("#schedule-clinician").selectOption((await nurseOption.getAttribute("value"))!);
   await staff.getByLabel(/^Date/).fill(inDays(3));

@@ -12,6 +12,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod attachments;
 pub mod audit_anchor;
 pub mod background;
 pub mod bench;

@@ -42,6 +42,7 @@ pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
         .route("/trust.json", get(trust_json))
         .nest("/api/v1", crate::api::router(state.clone()))
         .merge(crate::api::docs::router())
+        .merge(crate::attachments::router())
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -263,7 +263,9 @@ async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
     use app::clinicians::Verification;
     use app::developer::{ApiEnvironment, DeliveryStatus, RateWindow};
     use app::domain::EventType;
-    use app::referrals::{CareType, DeclineReason, Discipline, Priority, ReferralStatus};
+    use app::referrals::{
+        AttachmentKind, CareType, DeclineReason, Discipline, Priority, ReferralStatus,
+    };
     use app::trust::{CertificationStatus, PacketKind};
     use app::visits::{EvvException, VisitStatus};
     fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
@@ -311,6 +313,10 @@ async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
         (
             "evv_exception",
             names(EvvException::ALL, EvvException::as_str),
+        ),
+        (
+            "attachment_kind",
+            names(AttachmentKind::ALL, AttachmentKind::as_str),
         ),
     ];
     for (pg, rust) in vocabularies {

@@ -1011,3 +1011,109 @@ async fn an_offline_visit_syncs_once_and_a_conflict_keeps_nothing_of_it() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+/// Posts `bytes` as the referral's document of `kind`, as a browser's
+/// multipart form does; where the answer sends the browser.
+async fn attach(
+    app: &TestApp,
+    who: &reqwest::Client,
+    referral: &str,
+    kind: &str,
+    bytes: &[u8],
+) -> String {
+    let boundary = "carethread-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Jane Doe.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let res = who
+        .post(app.url(&format!("/referrer/referrals/{referral}/attachments")))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("accept", "text/html")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn documents_are_pdfs_sealed_and_released_only_to_the_accepting_clinic() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let id = refer(&app, &w, w.clinic).await;
+    let mut admin = app.admin().await;
+    let count = async |admin: &mut sqlx::PgConnection| -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM referral_attachments")
+            .fetch_one(admin)
+            .await
+            .unwrap()
+    };
+
+    // Not a PDF, nothing chosen, or too large: said so, nothing stored.
+    let back = attach(&app, &w.planner, &id, "orders", b"GIF89a not a pdf").await;
+    assert!(back.ends_with("?attach_error=not_pdf"), "{back}");
+    let back = attach(&app, &w.planner, &id, "orders", b"").await;
+    assert!(back.ends_with("?attach_error=empty"), "{back}");
+    let mut huge = b"%PDF-1.7\n".to_vec();
+    huge.resize(app::referrals::MAX_ATTACHMENT_BYTES + 1, b'x');
+    let back = attach(&app, &w.planner, &id, "orders", &huge).await;
+    assert!(back.ends_with("?attach_error=too_large"), "{back}");
+    assert_eq!(count(&mut admin).await, 0);
+
+    // A PDF: sealed (no plaintext in the raw column), hashed.
+    let pdf = b"%PDF-1.4\n1 0 obj << /Title (Discharge summary: Jane Quinn Doe) >> endobj\n%%EOF\n";
+    let back = attach(&app, &w.planner, &id, "discharge_summary", pdf).await;
+    assert!(back.ends_with("?attached=1"), "{back}");
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM referral_attachments")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("Quinn"));
+    let doc: String = sqlx::query_scalar("SELECT id::text FROM referral_attachments")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    let url = app.url(&format!("/referrals/{id}/attachments/{doc}"));
+
+    // The clinic sees nothing before accepting; another clinic never.
+    assert_eq!(
+        referral(&app, &w.staff, &id).await["attachments"],
+        serde_json::json!([])
+    );
+    assert_eq!(w.staff.get(&url).send().await.unwrap().status(), 404);
+    accept(&app, &w.staff, &id).await;
+    let listed = referral(&app, &w.staff, &id).await;
+    assert_eq!(listed["attachments"][0]["kind"], "discharge_summary");
+    let res = w.staff.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(&res.bytes().await.unwrap()[..], &pdf[..]);
+    assert_eq!(w.other_staff.get(&url).send().await.unwrap().status(), 404);
+    let opened: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'patient.attachment_viewed'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(opened, 1);
+    // Only the referrer attaches.
+    let res = w
+        .staff
+        .post(app.url(&format!("/referrer/referrals/{id}/attachments")))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\norders\r\n--x--\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}

@@ -57,10 +57,12 @@ pub enum AuditAction {
     VisitLogAddendum,
     VisitLogCountersigned,
     VisitsViewed,
+    AttachmentAdded,
+    AttachmentViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 50] = [
+    pub const ALL: [AuditAction; 52] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -111,6 +113,8 @@ impl AuditAction {
         AuditAction::VisitLogAddendum,
         AuditAction::VisitLogCountersigned,
         AuditAction::VisitsViewed,
+        AuditAction::AttachmentAdded,
+        AuditAction::AttachmentViewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -167,6 +171,8 @@ impl AuditAction {
             AuditAction::VisitLogAddendum => "visit.log_addendum",
             AuditAction::VisitLogCountersigned => "visit.log_countersigned",
             AuditAction::VisitsViewed => "visit.viewed",
+            AuditAction::AttachmentAdded => "referral.attachment_added",
+            AuditAction::AttachmentViewed => "patient.attachment_viewed",
         }
     }
 
@@ -231,6 +237,8 @@ impl AuditAction {
             AuditAction::VisitLogAddendum => "Addendum added to a signed visit log",
             AuditAction::VisitLogCountersigned => "Visit log countersigned",
             AuditAction::VisitsViewed => "Visits viewed",
+            AuditAction::AttachmentAdded => "Document attached to a referral",
+            AuditAction::AttachmentViewed => "Referral document opened",
         }
     }
 }

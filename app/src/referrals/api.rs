@@ -37,6 +37,8 @@ pub struct ReferralDetail {
     pub patient: Option<crate::patients::ReferralPatient>,
     /// The patient's visits (clinic only).
     pub visits: Vec<crate::visits::VisitSummary>,
+    /// The packet's documents (the clinic's once accepted).
+    pub attachments: Vec<AttachmentView>,
 }
 
 #[rpc(prefix = "/rpc", endpoint = "referrals/diagnoses")]
@@ -206,6 +208,7 @@ pub async fn get_referral(id: ReferralId) -> Result<ReferralDetail, AppError> {
     } else {
         (None, Vec::new())
     };
+    let attachments = attachments::list(&mut tx, id).await?;
     let referral = service::view(tx, id, &meta).await?;
     Ok(ReferralDetail {
         referral,
@@ -213,6 +216,7 @@ pub async fn get_referral(id: ReferralId) -> Result<ReferralDetail, AppError> {
         clinicians,
         patient,
         visits,
+        attachments,
     })
 }
 

@@ -14,6 +14,8 @@ mod model;
 mod pages;
 
 #[cfg(feature = "ssr")]
+pub mod attachments;
+#[cfg(feature = "ssr")]
 pub mod fhir;
 #[cfg(feature = "ssr")]
 pub mod intake;

@@ -141,6 +141,28 @@ impl ReferralStatus {
     }
 }
 
+labelled_enum!(
+    /// What a document attached to a referral is.
+    AttachmentKind, "attachment_kind", [
+        DischargeSummary = "discharge_summary": "Discharge summary",
+        Orders = "orders": "Orders",
+    ]
+);
+
+/// A document attached to a referral, as the page lists it (the content
+/// is read through its own audited door).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    pub id: uuid::Uuid,
+    pub kind: AttachmentKind,
+    pub size_bytes: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The largest document a referral takes (10 MiB).
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
 /// A diagnosis choice offered while typing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnosis {

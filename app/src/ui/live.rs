@@ -86,7 +86,11 @@ fn in_hand() -> bool {
                 text.default_value()
                     .is_ok_and(|saved| saved != text.value())
             } else if let Some(option) = node.dyn_ref::<HtmlOptionElement>() {
-                option.selected() != option.default_selected()
+                // A list with no option marked selected shows its first:
+                // that is its default, not a choice (any other option that
+                // differs from its default still counts).
+                let implicit_default = option.index() == 0 && option.selected();
+                option.selected() != option.default_selected() && !implicit_default
             } else {
                 false
             }

@@ -26,6 +26,6 @@ pub use live::LiveRefresh;
 pub use loaded::Loaded;
 pub use outcome::{
     checked, server_action, server_action_in, submitted, this_page, use_outcome, Form, FormOutcome,
-    FORM_FIELD, RPC_FIELD,
+    UploadForm, FORM_FIELD, RPC_FIELD,
 };
 pub use table::{Column, Columns, DataTable};

@@ -229,6 +229,23 @@ where
     }
 }
 
+/// The one posting form that is not a [`Form`]: a file upload. A server
+/// function's form cannot carry a file without script, so the file goes,
+/// as plain multipart, to a route of its own (`server/src/attachments.rs`),
+/// which answers 303 back to the page with what happened in the query.
+#[component]
+pub fn UploadForm(
+    /// The route that takes the file.
+    action: String,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <form method="post" enctype="multipart/form-data" action=action class="form">
+            {children()}
+        </form>
+    }
+}
+
 /// The address of the page being rendered (path and query): the router's
 /// on the server; in an island, where there is no router, the window's.
 /// Leading slashes are collapsed to one: `//host/x` would name another

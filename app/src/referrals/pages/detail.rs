@@ -54,6 +54,7 @@ fn Referral(
         clinicians,
         patient,
         visits,
+        attachments,
     } = detail;
     let id = r.id.to_string();
     let status = r.status;
@@ -116,6 +117,8 @@ fn Referral(
         } else {
             view! { <ReferrerActions id=id.clone() status step/> }.into_any()
         }}
+
+        <Documents id=id.clone() as_clinic open=!status.is_final() attachments/>
 
         <section class="section" aria-labelledby="matches-heading">
             <h2 id="matches-heading">"Matched clinicians"</h2>
@@ -298,4 +301,80 @@ fn ReferrerActions(
             </details>
         }
     })
+}
+
+/// The packet's documents: listed with a link each (the PDF is opened
+/// through its own audited door); the referrer attaches more while the
+/// referral is open.
+#[component]
+fn Documents(
+    id: String,
+    as_clinic: bool,
+    open: bool,
+    attachments: Vec<crate::referrals::AttachmentView>,
+) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let outcome = query.with_untracked(|q| {
+        if q.get("attached").is_some() {
+            Some((false, "The document was attached."))
+        } else {
+            q.get("attach_error").map(|e| {
+                (
+                    true,
+                    match e.as_str() {
+                        "too_large" => "Not attached: a document is at most 10 MB.",
+                        "empty" => "Not attached: choose a PDF file first.",
+                        "finished" => "Not attached: this referral is finished.",
+                        "kind" => "Not attached: say what the document is.",
+                        _ => "Not attached: attach the document as a PDF.",
+                    },
+                )
+            })
+        }
+    });
+    let action = format!("/referrer/referrals/{id}/attachments");
+    view! {
+        <section class="section" aria-labelledby="documents-heading">
+            <h2 id="documents-heading">"Documents"</h2>
+            {outcome.map(|(error, text)| view! {
+                <p class=if error { "notice field__error" } else { "notice" } role="status" data-testid="attach-outcome">{text}</p>
+            })}
+            {if attachments.is_empty() {
+                view! {
+                    <p class="empty">
+                        {if as_clinic { "No documents (or not yet released: they are, once you accept)." } else { "No documents attached yet." }}
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <ul class="list" role="list" data-testid="documents">
+                        {attachments.into_iter().map(|a| {
+                            let href = format!("/referrals/{id}/attachments/{}", a.id);
+                            view! {
+                                <li class="list__item">
+                                    <a href=href>{a.kind.label()} " (PDF)"</a>
+                                    <span class="muted">{format!("{:.1} MB · {}", f64::from(a.size_bytes) / 1_048_576.0, format_datetime(a.created_at))}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!as_clinic && open).then(|| view! {
+                <crate::ui::UploadForm action>
+                    <div class="field">
+                        <label for="attach-kind">"Document"</label>
+                        <select id="attach-kind" name="kind">
+                            {crate::referrals::AttachmentKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="attach-file">"PDF file (up to 10 MB)"</label>
+                        <input id="attach-file" type="file" name="file" accept="application/pdf"/>
+                    </div>
+                    <button type="submit" class="button button--secondary">"Attach"</button>
+                </crate::ui::UploadForm>
+            })}
+        </section>
+    }
 }
