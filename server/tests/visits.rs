@@ -265,6 +265,17 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
             .unwrap();
     assert!(!dump.contains("Quinn") && !dump.contains(MEMBER), "{dump}");
 
+    // The clinic's integration subscribes to the visit events.
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (organization_id, url, events, secret)
+         VALUES ($1, 'https://ehr.example/hooks', '{visit.scheduled,visit.completed}',
+                 'whsec_' || repeat('A', 44))",
+    )
+    .bind(w.clinic)
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
     // Two weekly visits; the referral is scheduled.
     let res = schedule(
         &app,
@@ -348,6 +359,15 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
         )
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // Checked in, not out: an EVV element is missing.
+    let midway: Value = app
+        .rpc(&w.staff, "visits/get", &[("id", &visit)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(midway["visit"]["evv_complete"], false);
+    assert_eq!(midway["visit"]["status"], "in_progress");
     let res = sign_form(&app, &w.nurse, &visit, &Uuid::new_v4().to_string()).await;
     assert_eq!(
         res.status(),
@@ -447,6 +467,24 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
         assert!(
             events.iter().any(|e| e == expected),
             "{expected} in {events:?}"
+        );
+    }
+    // The fan-out files a thin webhook message for each visit event.
+    app.deliver_mail().await;
+    let bodies: Vec<(String, String)> =
+        sqlx::query_as("SELECT event_type::text, body FROM webhook_deliveries ORDER BY event_type")
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+    let kinds: Vec<&str> = bodies.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["visit.completed", "visit.scheduled", "visit.scheduled"]
+    );
+    for (_, body) in &bodies {
+        assert!(
+            body.contains("visit_id") && !body.contains("JD") && !body.contains("Doe"),
+            "{body}"
         );
     }
     let audited: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events")
