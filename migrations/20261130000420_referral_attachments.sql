@@ -24,6 +24,8 @@ CREATE TABLE referral_attachments (
     FOREIGN KEY (organization_id, referral_id) REFERENCES referrals (organization_id, id)
 );
 COMMENT ON COLUMN referral_attachments.clinic_id IS 'tenant-party';
+-- A referral's documents (the pages and the download ask by referral).
+CREATE INDEX referral_attachments_referral_idx ON referral_attachments (referral_id, id);
 
 ALTER TABLE referral_attachments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE referral_attachments FORCE ROW LEVEL SECURITY;

@@ -45,11 +45,13 @@ async fn upload(
     request: Request,
 ) -> Response {
     let meta = RequestMeta::from_head(request.extensions(), request.headers());
-    let tx = match app::auth::session::current(&state, &session).await {
-        Ok(Some(tx)) => tx,
+    // Signed in at all (no transaction yet), then the body, then the
+    // transaction: a slow upload never holds a database connection.
+    match app::auth::session::claim(&session).await {
+        Ok(Some(_)) => {}
         Ok(None) => return Redirect::to("/login").into_response(),
         Err(error) => return error.into_response(),
-    };
+    }
     let mut multipart =
         match <Multipart as axum::extract::FromRequest<AppState>>::from_request(request, &state)
             .await
@@ -57,9 +59,16 @@ async fn upload(
             Ok(m) => m,
             Err(_) => return back(id, "attach_error=unreadable"),
         };
-    let (kind, bytes) = match read(&mut multipart).await {
-        Ok(parts) => parts,
-        Err(reason) => return back(id, &format!("attach_error={reason}")),
+    let read = tokio::time::timeout(std::time::Duration::from_secs(120), read(&mut multipart));
+    let (kind, bytes) = match read.await {
+        Ok(Ok(parts)) => parts,
+        Ok(Err(reason)) => return back(id, &format!("attach_error={reason}")),
+        Err(_) => return back(id, "attach_error=unreadable"),
+    };
+    let tx = match app::auth::session::current(&state, &session).await {
+        Ok(Some(tx)) => tx,
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(error) => return error.into_response(),
     };
     match attachments::attach(tx, &state.settings.vault, id, kind, &bytes, &meta).await {
         Ok(_) => back(id, "attached=1"),
@@ -83,8 +92,11 @@ async fn read(multipart: &mut Multipart) -> Result<(AttachmentKind, Vec<u8>), &'
     while let Some(field) = multipart.next_field().await.map_err(|_| "too_large")? {
         match field.name() {
             Some("kind") => {
-                let text = field.text().await.map_err(|_| "unreadable")?;
-                kind = AttachmentKind::parse(text.trim());
+                let text = field.bytes().await.map_err(|_| "unreadable")?;
+                // A kind is a short word; anything longer is not one.
+                kind = std::str::from_utf8(&text[..text.len().min(40)])
+                    .ok()
+                    .and_then(|t| AttachmentKind::parse(t.trim()));
             }
             Some("file") => {
                 bytes = field.bytes().await.map_err(|_| "too_large")?.to_vec();

@@ -589,6 +589,12 @@ async fn from_packet_to_signed_log_with_everything_sealed_locked_and_audited() {
     .await;
     assert_eq!(planned["total"], 1);
     assert_eq!(planned["entry"][0]["resource"]["id"], visits[1].as_str());
+    // The total alone, and past the end: still the total.
+    let counted = fhir(format!("/Encounter?patient={patient}&_count=0")).await;
+    assert_eq!(counted["total"], 2);
+    assert_eq!(counted["entry"].as_array().map_or(0, Vec::len), 0);
+    let past = fhir(format!("/Encounter?patient={patient}&_offset=5")).await;
+    assert_eq!(past["total"], 2);
     let obs = fhir(format!("/Observation?encounter=Encounter/{visit}")).await;
     let codes: Vec<&str> = obs["entry"]
         .as_array()

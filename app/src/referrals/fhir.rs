@@ -356,8 +356,8 @@ pub struct Observation {
     pub value_quantity: Quantity,
 }
 
-/// A resource contained in a ServiceRequest: a Patient is read, anything
-/// else is passed over.
+/// A resource contained in a ServiceRequest: a Patient and a Coverage are
+/// read, anything else is passed over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "resourceType")]
 pub enum Contained {

@@ -251,12 +251,15 @@ pub fn UploadForm(
 /// Leading slashes are collapsed to one: `//host/x` would name another
 /// site as a form's target.
 pub fn this_page() -> String {
+    // A render that outlives its request (the client went away while an
+    // async page was still resolving) finds the router's location already
+    // disposed: it gets the home page rather than a panic.
     #[cfg(feature = "ssr")]
     let (path, query) = {
         let location = leptos_router::hooks::use_location();
         (
-            location.pathname.get_untracked(),
-            location.search.get_untracked(),
+            location.pathname.try_get_untracked().unwrap_or_default(),
+            location.search.try_get_untracked().unwrap_or_default(),
         )
     };
     #[cfg(not(feature = "ssr"))]

@@ -88,10 +88,10 @@ pub fn encounter(v: &VisitSummary, clinic: &str) -> Encounter {
         location: vec![EncounterLocation {
             location: Reference::display("The patient's home"),
             status: Some(
-                if v.checked_in_at.is_some() {
-                    "completed"
-                } else {
-                    "planned"
+                match v.status {
+                    VisitStatus::InProgress => "active",
+                    VisitStatus::Completed => "completed",
+                    _ => "planned",
                 }
                 .to_owned(),
             ),

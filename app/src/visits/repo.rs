@@ -32,11 +32,26 @@ pub async fn list(tx: &mut TenantTx, f: Filter) -> Result<Vec<VisitSummary>, sql
     Ok(list_counted(tx, f).await?.1)
 }
 
-/// [`list`] with how many match in all (one query: a window count).
+/// [`list`] with how many match in all: one query with a window count,
+/// and a second only when the page came back empty (a page past the end,
+/// or `_count=0` asking for the total alone), to count.
 pub async fn list_counted(
     tx: &mut TenantTx,
     f: Filter,
 ) -> Result<(i64, Vec<VisitSummary>), sqlx::Error> {
+    let probe = (f.offset > 0 || f.limit == 0).then(|| Filter {
+        offset: 0,
+        limit: 1,
+        ..f.clone()
+    });
+    let (total, rows) = page(tx, f).await?;
+    match (rows.is_empty(), probe) {
+        (true, Some(probe)) => Ok((page(tx, probe).await?.0, rows)),
+        _ => Ok((total, rows)),
+    }
+}
+
+async fn page(tx: &mut TenantTx, f: Filter) -> Result<(i64, Vec<VisitSummary>), sqlx::Error> {
     let org = tx.principal().org_id;
     let statuses: Option<Vec<&str>> = f
         .statuses

@@ -969,9 +969,13 @@ pub async fn fhir_search(
     .await?;
     let mut visits = Vec::with_capacity(found.len());
     for v in found {
-        let log = match (q.logs && v.signed, repo::log(&mut tx, v.id).await?) {
-            (true, Some(row)) => Some(open_log(vault, v.id, row)?),
-            _ => None,
+        let log = if q.logs && v.signed {
+            match repo::log(&mut tx, v.id).await? {
+                Some(row) => Some(open_log(vault, v.id, row)?),
+                None => None,
+            }
+        } else {
+            None
         };
         visits.push((v, log));
     }

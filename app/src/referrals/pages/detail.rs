@@ -353,7 +353,7 @@ fn Documents(
                             view! {
                                 <li class="list__item">
                                     <a href=href>{a.kind.label()} " (PDF)"</a>
-                                    <span class="muted">{format!("{:.1} MB · {}", f64::from(a.size_bytes) / 1_048_576.0, format_datetime(a.created_at))}</span>
+                                    <span class="muted">{format!("{} · {}", size_label(a.size_bytes), format_datetime(a.created_at))}</span>
                                 </li>
                             }
                         }).collect_view()}
@@ -376,5 +376,14 @@ fn Documents(
                 </crate::ui::UploadForm>
             })}
         </section>
+    }
+}
+
+/// "240 KB", "2.4 MB".
+fn size_label(bytes: i32) -> String {
+    if bytes < 1_048_576 {
+        format!("{} KB", (bytes + 1023) / 1024)
+    } else {
+        format!("{:.1} MB", f64::from(bytes) / 1_048_576.0)
     }
 }

@@ -126,7 +126,6 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
                     },
                     {
                         "type": "Observation",
-                        "profile": "http://hl7.org/fhir/StructureDefinition/vitalsigns",
                         "interaction": [{ "code": "read" }, { "code": "search-type" }],
                         "searchParam": search(&[("patient", "reference"), ("encounter", "reference"), ("_count", "number")])
                     },

@@ -22,7 +22,7 @@ const MAX_OFFSET: i64 = 1_000_000_000;
 pub struct SearchQuery {
     /// A Patient id (or `Patient/<id>`).
     patient: Option<String>,
-    /// ServiceRequest: active, completed, revoked. Encounter: planned, finished.
+    /// active, completed, revoked.
     status: Option<String>,
     /// Page size, 0 to 100 (default 20).
     #[serde(rename = "_count")]
