@@ -251,16 +251,18 @@ pub fn UploadForm(
 /// Leading slashes are collapsed to one: `//host/x` would name another
 /// site as a form's target.
 pub fn this_page() -> String {
-    // A render that outlives its request (the client went away while an
-    // async page was still resolving) finds the router's location already
-    // disposed: it gets the home page rather than a panic.
+    // On the server, the request's own address (the integration provides
+    // its parts to every render). Not the router's location: a form rendered
+    // late in an async page (inside a resolved resource) has found that
+    // reactive value already disposed, and reading it panicked.
     #[cfg(feature = "ssr")]
-    let (path, query) = {
-        let location = leptos_router::hooks::use_location();
-        (
-            location.pathname.try_get_untracked().unwrap_or_default(),
-            location.search.try_get_untracked().unwrap_or_default(),
-        )
+    let (path, query) = match use_context::<http::request::Parts>() {
+        Some(parts) => (
+            parts.uri.path().to_owned(),
+            parts.uri.query().unwrap_or_default().to_owned(),
+        ),
+        // Outside a request (there is none to post back to).
+        None => ("/".to_owned(), String::new()),
     };
     #[cfg(not(feature = "ssr"))]
     let (path, query) = {
