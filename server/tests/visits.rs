@@ -1161,3 +1161,63 @@ async fn documents_are_pdfs_sealed_and_released_only_to_the_accepting_clinic() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn the_same_person_referred_again_is_linked_only_when_staff_confirm() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let first = refer(&app, &w, w.clinic).await;
+    accept(&app, &w.staff, &first).await;
+    let patient = referral(&app, &w.staff, &first).await["patient"]["patient_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The same name, date of birth and ZIP: no new record, a question.
+    let second = refer(&app, &w, w.clinic).await;
+    accept(&app, &w.staff, &second).await;
+    let asked = referral(&app, &w.staff, &second).await;
+    assert!(asked["patient"]["patient_id"].is_null(), "{asked}");
+    assert_eq!(asked["patient"]["possible_match"][0], patient.as_str());
+    // Scheduling waits for the answer.
+    let res = schedule(
+        &app,
+        &w.staff,
+        &second,
+        w.nurse_clinician,
+        &day(2),
+        ("09:00", "10:00"),
+        "1",
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    // Another patient is refused as the match; the match is linked.
+    let res = app
+        .rpc(
+            &w.staff,
+            "patients/link",
+            &[
+                ("referral_id", &second),
+                ("choice", &Uuid::new_v4().to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let res = app
+        .rpc(
+            &w.staff,
+            "patients/link",
+            &[("referral_id", &second), ("choice", &patient)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        referral(&app, &w.staff, &second).await["patient"]["patient_id"],
+        patient.as_str()
+    );
+    let mut admin = app.admin().await;
+    let records: i64 = sqlx::query_scalar("SELECT count(*) FROM patients")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(records, 1);
+}
