@@ -26,6 +26,15 @@ export async function expectAccessible(page: Page, label: string) {
     (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`,
   );
   expect(summary, `axe violations on ${label}`).toEqual([]);
+  // axe no longer reports a repeated id, but a label or an error link
+  // that names one points at whichever element comes first, which may be
+  // a hidden one (two forms with the same field on one page).
+  const repeated = await page.evaluate(() => {
+    const seen = new Map<string, number>();
+    for (const el of document.querySelectorAll("[id]")) seen.set(el.id, (seen.get(el.id) ?? 0) + 1);
+    return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  });
+  expect(repeated, `ids used more than once on ${label}`).toEqual([]);
 }
 
 /** The demo accounts' password (demo data only; see the README). */

@@ -186,3 +186,128 @@ test("the developer console without JavaScript: use a key, try a request, forget
   await expect(page.getByTestId("key-in-use")).toHaveText("");
   await expect(page.getByRole("button", { name: "Send request" })).toBeDisabled();
 });
+
+test("a first visit without JavaScript: scheduled, accepted, checked in and out, signed, countersigned", async ({ page, browser }) => {
+  // The planner's referral, with its packet (the form itself is proven
+  // without a script above).
+  await signIn(page, "planner@mercy.example");
+  await expect(page).toHaveURL(/\/referrer$/);
+  const sent = await page.request.post("/rpc/referrals/create", {
+    form: {
+      patient_initials: "NS",
+      patient_birth_year: "1948",
+      zip: "43215",
+      diagnosis: "I50.9 Heart failure, unspecified",
+      care_type: "skilled_nursing",
+      priority: "routine",
+      requested_start: inDays(3),
+      clinic_id: "de000000-0000-4000-8000-000000000101",
+      packet_full_name: "Nora Sims",
+      packet_birth_date: "1948-02-11",
+      packet_address: "7 Quiet Court",
+      packet_phone: "(614) 555-0190",
+      packet_payer: "medicare",
+      packet_member_id: "2FH5UF6NL00",
+      packet_emergency_name: "Ben Sims",
+      packet_emergency_phone: "(614) 555-0191",
+    },
+  });
+  expect(sent.status()).toBe(200);
+  const referral: string = await sent.json();
+
+  // Riverbend's staff accept it and schedule the visit: a plain form.
+  const clinic = await browser.newContext({ javaScriptEnabled: false });
+  const staff = await clinic.newPage();
+  await signIn(staff, "intake@riverbend.example");
+  await expect(staff).toHaveURL(/\/clinic$/);
+  await staff.goto(`/clinic/inbox/${referral}`);
+  await staff.getByRole("button", { name: "Accept", exact: true }).click();
+  await expect(staff.getByTestId("referral-status")).toHaveText("Accepted");
+  await expect(staff.getByTestId("packet")).toContainText("7 Quiet Court");
+  const nurseOption = staff.locator("#schedule-clinician option", { hasText: "Luis Moreno" });
+  await staff.locator("#schedule-clinician").selectOption((await nurseOption.getAttribute("value"))!);
+  await staff.getByLabel(/^Date/).fill(inDays(4));
+  await staff.getByLabel(/^Starts \(UTC\)/).fill("04:00");
+  // Bad input first: the error beside the field, the rest kept.
+  await staff.getByLabel(/^Ends \(UTC\)/).fill("03:30");
+  await staff.getByRole("button", { name: "Schedule", exact: true }).click();
+  await expect(staff.getByRole("alert")).toBeVisible();
+  await expect(staff.locator("#end-error")).not.toBeEmpty();
+  await expect(staff.getByLabel(/^Date/)).toHaveValue(inDays(4));
+  await expect(staff.getByLabel(/^Starts \(UTC\)/)).toHaveValue("04:00");
+  await staff.getByLabel(/^Ends \(UTC\)/).fill("04:45");
+  await staff.getByRole("button", { name: "Schedule", exact: true }).click();
+  await expect(staff.getByTestId("referral-status")).toHaveText("First visit scheduled");
+  await expect(staff.getByTestId("referral-visits")).toContainText("Luis Moreno, RN");
+
+  // The nurse acts for Riverbend, accepts the offer and opens the visit.
+  const phone = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 360, height: 740 } });
+  const nurse = await phone.newPage();
+  await signIn(nurse, "nurse@carethread.example");
+  await expect(nurse).toHaveURL(/\/clinician$/);
+  await nurse.goto("/switch");
+  await nurse.getByRole("listitem").filter({ hasText: "Riverbend Home Health" }).getByRole("button", { name: "Switch" }).click();
+  await expect(nurse).toHaveURL(/\/clinician$/);
+  await expect(nurse.getByText("Your day · visits for Riverbend Home Health")).toBeVisible();
+  const offer = nurse.getByTestId("offers").getByRole("listitem").filter({ hasText: "7 Quiet Court" });
+  await offer.getByRole("button", { name: "Accept", exact: true }).click();
+  await expect(nurse).toHaveURL(/\/clinician$/);
+  const upcoming = nurse.getByTestId("upcoming").getByRole("listitem").filter({ hasText: "7 Quiet Court" });
+  await upcoming.getByRole("link", { name: "Open visit" }).click();
+  await expect(nurse.getByTestId("visit-status")).toHaveText("Accepted");
+  const visitPath = new URL(nurse.url()).pathname;
+  expect(visitPath).toMatch(/^\/clinician\/visits\/[0-9a-f-]{36}$/);
+
+  // Without a script the page cannot read the location: the reason is
+  // asked for, and the time is the server's.
+  await nurse.getByRole("button", { name: "Check in" }).click();
+  await expect(nurse.locator("#in-exception-error")).toContainText("choose why");
+  // One control per label: the check-out form's is its own.
+  await expect(nurse.locator("#in-exception")).toHaveCount(1);
+  await expect(nurse.locator("#out-exception")).toHaveCount(1);
+  expect(new URL(nurse.url()).pathname).toBe(visitPath);
+  await nurse.locator("#in-exception").selectOption("device_problem");
+  await nurse.getByRole("button", { name: "Check in" }).click();
+  await expect(nurse.getByTestId("visit-status")).toHaveText("In progress");
+  await expect(nurse.getByTestId("checked-in")).toContainText("no location: Device problem");
+  await nurse.locator("#out-exception").selectOption("device_problem");
+  await nurse.getByRole("button", { name: "Check out" }).click();
+  await expect(nurse.getByTestId("checked-out")).toContainText("no location: Device problem");
+
+  // The log: unsigned, the answers come back with the error.
+  const tasks = nurse.locator(".task");
+  const count = await tasks.count();
+  expect(count).toBeGreaterThan(0);
+  for (let i = 0; i < count; i++) {
+    await tasks.nth(i).getByLabel("Done", { exact: true }).check();
+  }
+  await nurse.getByLabel(/^Pulse/).fill("70");
+  await nurse.getByLabel(/^Notes/).fill("Seen without a script.");
+  await nurse.getByRole("button", { name: "Sign the log" }).click();
+  await expect(nurse.locator("#clinician_signature-error")).not.toBeEmpty();
+  await expect(nurse.getByLabel(/^Pulse/)).toHaveValue("70");
+  await expect(nurse.getByLabel(/^Notes/)).toHaveValue("Seen without a script.");
+  await expect(tasks.first().getByLabel("Done", { exact: true })).toBeChecked();
+  await nurse.getByLabel(/^Your signature/).fill("Luis Moreno");
+  await nurse.getByRole("button", { name: "Sign the log" }).click();
+  await expect(nurse.getByTestId("signed-log")).toBeVisible();
+  await expect(nurse.getByTestId("visit-status")).toHaveText("Completed");
+  // A coded reason stands in for the place: the record is complete, and
+  // the clinic sees it among the EVV exceptions.
+  await expect(nurse.getByTestId("evv")).toHaveText("EVV complete");
+  const hash = (await nurse.getByTestId("log-hash").textContent())!.trim();
+  expect(hash).toMatch(/^[0-9a-f]{64}$/);
+  await phone.close();
+
+  // The clinic sees the exception and the same log, and countersigns it.
+  await staff.goto("/clinic/schedule");
+  await expect(staff.getByTestId("evv-exceptions").locator(`a[href="${visitPath.replace("/clinician/", "/clinic/")}"]`)).toHaveCount(1);
+  await staff.goto(visitPath.replace("/clinician/", "/clinic/"));
+  await expect(staff.getByTestId("log-hash")).toHaveText(hash);
+  await staff.getByRole("button", { name: "Countersign the log" }).click();
+  await expect(staff.getByTestId("countersigned")).toContainText("Countersigned by");
+  await clinic.close();
+
+  await page.goto(`/referrer/referrals/${referral}`);
+  await expect(page.getByTestId("referral-status")).toHaveText("First visit done");
+});

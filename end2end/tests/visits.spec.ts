@@ -191,6 +191,12 @@ test("a visit is worked offline on a phone and its signed log arrives once", asy
   await expect(planner.getByTestId("referral-status")).toHaveText("First visit done");
   // No script failed; only the expected network refusals while offline.
   expect(problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource|Failed to fetch/.test(p))).toEqual([]);
+
+  // Signing out forgets the clinician's pages on this phone.
+  expect(await nurse.evaluate(() => caches.has("carethread-clinician"))).toBe(true);
+  await nurse.getByRole("button", { name: "Sign out" }).click();
+  await expect(nurse).toHaveURL(/\/login/);
+  await expect.poll(() => nurse.evaluate(() => caches.has("carethread-clinician"))).toBe(false);
   await phone.close();
 });
 

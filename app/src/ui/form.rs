@@ -29,41 +29,44 @@ pub fn field_error(error: Signal<Option<AppError>>, name: &'static str) -> Signa
     })
 }
 
-fn described_by(name: &str, has_hint: bool, has_error: bool) -> Option<String> {
+fn described_by(id: &str, has_hint: bool, has_error: bool) -> Option<String> {
     let mut ids = Vec::new();
     if has_hint {
-        ids.push(format!("{name}-hint"));
+        ids.push(format!("{id}-hint"));
     }
     if has_error {
-        ids.push(format!("{name}-error"));
+        ids.push(format!("{id}-error"));
     }
     (!ids.is_empty()).then(|| ids.join(" "))
 }
 
+/// The control's label; `id` is the control's element id.
 #[component]
-fn FieldLabel(name: &'static str, label: &'static str, required: bool) -> impl IntoView {
+fn FieldLabel(id: &'static str, label: &'static str, required: bool) -> impl IntoView {
     view! {
-        <label for=name>
+        <label for=id>
             {label}
             {required.then(|| view! { <span class="field__required">" (required)"</span> })}
         </label>
     }
 }
 
+/// The hint and the error under a label, their ids derived from the
+/// control's `id` (what `aria-describedby` names).
 #[component]
 fn FieldMessages(
-    name: &'static str,
+    id: &'static str,
     hint: Option<&'static str>,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
     view! {
-        {hint.map(|h| view! { <p class="field__hint" id=format!("{name}-hint")>{h}</p> })}
+        {hint.map(|h| view! { <p class="field__hint" id=format!("{id}-hint")>{h}</p> })}
         {move || {
             error
                 .get()
                 .map(|message| {
                     view! {
-                        <p class="field__error" id=format!("{name}-error")>
+                        <p class="field__error" id=format!("{id}-error")>
                             <span class="visually-hidden">"Error: "</span>
                             {message}
                         </p>
@@ -107,8 +110,8 @@ pub fn TextField(
         .or(value);
     view! {
         <div class="field" class:field--invalid=invalid>
-            <FieldLabel name label required/>
-            <FieldMessages name hint error/>
+            <FieldLabel id=name label required/>
+            <FieldMessages id=name hint error/>
             <input
                 id=name
                 name=name
@@ -150,8 +153,8 @@ pub fn TextArea(
     let invalid = move || error.with(Option::is_some);
     view! {
         <div class="field" class:field--invalid=invalid>
-            <FieldLabel name label required=false/>
-            <FieldMessages name hint error/>
+            <FieldLabel id=name label required=false/>
+            <FieldMessages id=name hint error/>
             <textarea
                 id=name
                 name=name
@@ -178,19 +181,24 @@ pub fn SelectField(
     /// The value chosen to begin with.
     #[prop(optional)]
     selected: Option<&'static str>,
+    /// The element id, when one page holds two forms with this field (the
+    /// name otherwise); pair it with [`ErrorSummary`]'s `prefix`.
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
     let invalid = move || error.with(Option::is_some);
     let selected = submitted(name).or(selected.map(str::to_owned));
+    let id = id.unwrap_or(name);
     view! {
         <div class="field" class:field--invalid=invalid>
-            <FieldLabel name label required/>
-            <FieldMessages name hint=None error/>
+            <FieldLabel id label required/>
+            <FieldMessages id hint=None error/>
             <select
-                id=name
+                id=id
                 name=name
                 aria-required=required.then_some("true")
                 aria-invalid=move || invalid().then_some("true")
-                aria-describedby=move || described_by(name, false, invalid())
+                aria-describedby=move || described_by(id, false, invalid())
             >
                 <option value="">"Choose one…"</option>
                 {options
@@ -233,7 +241,7 @@ pub fn RadioGroup(
                 {legend}
                 {required.then(|| view! { <span class="field__required">" (required)"</span> })}
             </legend>
-            <FieldMessages name hint=None error/>
+            <FieldMessages id=name hint=None error/>
             {options
                 .into_iter()
                 .map(|(value, label, hint)| {
@@ -267,6 +275,10 @@ pub fn ErrorSummary(
     /// The heading for errors that are not about fields.
     #[prop(default = "Your request was not sent")]
     title: &'static str,
+    /// Put before a field's name to make the id its link goes to (see
+    /// [`SelectField`]'s `id`).
+    #[prop(default = "")]
+    prefix: &'static str,
 ) -> impl IntoView {
     move || {
         error.get().map(|error| {
@@ -274,7 +286,7 @@ pub fn ErrorSummary(
                 AppError::Validation { fields } => fields
                     .iter()
                     .map(|f| {
-                        let href = format!("#{}", f.field);
+                        let href = format!("#{prefix}{}", f.field);
                         let message = f.message.clone();
                         view! {
                             <li>

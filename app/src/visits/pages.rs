@@ -324,11 +324,19 @@ fn CheckForm(
     action: ServerAction<CheckVisit>,
 ) -> impl IntoView {
     let error = action_error(action.value());
+    // Both steps are on the page (the offline script moves from one to the
+    // next), so each names its own control: one id, one label, per page.
+    let prefix = if step == "in" { "in-" } else { "out-" };
+    let exception_id = if step == "in" {
+        "in-exception"
+    } else {
+        "out-exception"
+    };
     view! {
         <section class="section panel" aria-labelledby=format!("check-{step}-heading")>
             <h2 id=format!("check-{step}-heading")>{label}</h2>
             <crate::ui::Form action attr:class="form" attr:novalidate=true attr:data-check=step>
-                <ErrorSummary error title="That was not recorded"/>
+                <ErrorSummary error title="That was not recorded" prefix/>
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="step" value=step/>
                 <input type="hidden" name="at" value=""/>
@@ -336,6 +344,7 @@ fn CheckForm(
                 <input type="hidden" name="lon" value=""/>
                 <SelectField
                     name="exception"
+                    id=exception_id
                     label="If the phone cannot share its location, why"
                     options=EvvException::ALL.iter().map(|e| (e.as_str(), e.label())).collect()
                     error=field_error(error, "exception")
