@@ -164,29 +164,12 @@ pub async fn respond(
 ) -> Result<VisitStatus, AppError> {
     let me = clinician(&tx)?;
     let visit = own_visit(&mut tx, id, me).await?;
-    let to = if accept {
-        VisitStatus::Accepted
+    let (to, action) = if accept {
+        (VisitStatus::Accepted, AuditAction::VisitAccepted)
     } else {
-        VisitStatus::Declined
+        (VisitStatus::Declined, AuditAction::VisitDeclined)
     };
-    visit
-        .status
-        .transition(to)
-        .map_err(|message| AppError::Conflict { message })?;
-    repo::set_status(&mut tx, id, to, note.as_deref()).await?;
-    record(
-        &mut tx,
-        Entry::new(if accept {
-            AuditAction::VisitAccepted
-        } else {
-            AuditAction::VisitDeclined
-        })
-        .subject(Subject::new("visit", id))
-        .ip(meta.ip),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(to)
+    move_visit(tx, id, visit.status, to, action, note, meta).await
 }
 
 /// The clinic cancels a visit, or marks it missed.
@@ -201,25 +184,33 @@ pub async fn cancel(
     let visit = repo::for_update(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let to = if missed {
-        VisitStatus::Missed
+    let (to, action) = if missed {
+        (VisitStatus::Missed, AuditAction::VisitMissed)
     } else {
-        VisitStatus::Cancelled
+        (VisitStatus::Cancelled, AuditAction::VisitCancelled)
     };
-    visit
-        .status
-        .transition(to)
+    move_visit(tx, id, visit.status, to, action, note, meta).await
+}
+
+/// Moves a locked visit from `from` to `to` if that move is legal, records
+/// `action`, and commits: the common end of answering and cancelling.
+async fn move_visit(
+    mut tx: TenantTx,
+    id: VisitId,
+    from: VisitStatus,
+    to: VisitStatus,
+    action: AuditAction,
+    note: Option<String>,
+    meta: &RequestMeta,
+) -> Result<VisitStatus, AppError> {
+    from.transition(to)
         .map_err(|message| AppError::Conflict { message })?;
     repo::set_status(&mut tx, id, to, note.as_deref()).await?;
     record(
         &mut tx,
-        Entry::new(if missed {
-            AuditAction::VisitMissed
-        } else {
-            AuditAction::VisitCancelled
-        })
-        .subject(Subject::new("visit", id))
-        .ip(meta.ip),
+        Entry::new(action)
+            .subject(Subject::new("visit", id))
+            .ip(meta.ip),
     )
     .await?;
     tx.commit().await?;
