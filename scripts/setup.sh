@@ -8,6 +8,8 @@
 #   - cargo-deny for the licence, ban and source checks
 #   - schemathesis, openapi-spec-validator and openapi-python-client (PyPI,
 #     in a project-local venv under tools/) for the OpenAPI checks
+#   - localstripe (PyPI, its own venv under tools/: its aiohttp pins differ)
+#     for the Stripe adapter's tests
 # Usage: scripts/setup.sh [--run]   (--run: only what running the app needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,8 @@ CARGO_DENY_VERSION=0.20.2
 SCHEMATHESIS_VERSION=4.32.5
 OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 OPENAPI_PYTHON_CLIENT_VERSION=0.29.1
+# The stateful Stripe emulator the payment adapter's tests run against.
+LOCALSTRIPE_VERSION=1.15.10
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -102,6 +106,11 @@ if [ "$MODE" != "--run" ]; then
     say "installing openapi-python-client ${OPENAPI_PYTHON_CLIENT_VERSION} into tools/venv"
     python3 -m venv tools/venv
     tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-python-client==${OPENAPI_PYTHON_CLIENT_VERSION}"
+  fi
+  if [ "$(tools/localstripe/bin/pip show localstripe 2>/dev/null | sed -n 's/^Version: //p')" != "$LOCALSTRIPE_VERSION" ]; then
+    say "installing localstripe ${LOCALSTRIPE_VERSION} into tools/localstripe"
+    python3 -m venv tools/localstripe
+    tools/localstripe/bin/pip install --quiet --disable-pip-version-check "localstripe==${LOCALSTRIPE_VERSION}"
   fi
 fi
 say "ready"

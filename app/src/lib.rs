@@ -33,6 +33,7 @@ pub mod jobs;
 pub mod orgs;
 mod pages;
 pub mod patients;
+pub mod payments;
 pub mod referrals;
 pub mod trust;
 pub mod ui;

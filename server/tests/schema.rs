@@ -205,6 +205,11 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             "jobs_file_event",
             "jobs_file_mail",
             "jobs_file_webhook",
+            // The ledger: the balance check at commit (a trigger) and the
+            // one way to post, which only appends a balanced transaction
+            // (migrations/*_ledger.sql).
+            "ledger_check_balanced",
+            "ledger_post",
             "sandbox_signup",
             // Session records by id only (server/src/sessions.rs).
             "web_session_create",
@@ -263,6 +268,7 @@ async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
     use app::clinicians::Verification;
     use app::developer::{ApiEnvironment, DeliveryStatus, RateWindow};
     use app::domain::EventType;
+    use app::payments::{AccountKind, EntryKind};
     use app::referrals::{
         AttachmentKind, CareType, DeclineReason, Discipline, Priority, ReferralStatus,
     };
@@ -317,6 +323,14 @@ async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
         (
             "attachment_kind",
             names(AttachmentKind::ALL, AttachmentKind::as_str),
+        ),
+        (
+            "ledger_account_kind",
+            names(AccountKind::ALL, AccountKind::as_str),
+        ),
+        (
+            "ledger_entry_kind",
+            names(EntryKind::ALL, EntryKind::as_str),
         ),
     ];
     for (pg, rust) in vocabularies {
