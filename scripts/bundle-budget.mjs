@@ -56,6 +56,8 @@ const ROUTES = [
   { path: "/clinician/profile", user: "nurse@carethread.example" },
   { path: "/clinician/visits/:id", user: "nurse@carethread.example", org: RIVERBEND, from: "/clinician" },
   { path: "/family", user: "family@carethread.example" },
+  { path: "/family/recipients/new", user: "family@carethread.example" },
+  { path: "/family/recipients/:id", user: "family@carethread.example", from: "/family" },
   { path: "/admin", user: "admin@carethread.example" },
   { path: "/admin/organizations", user: "admin@carethread.example" },
   { path: "/admin/clinicians", user: "admin@carethread.example" },

@@ -28,6 +28,7 @@ pub mod dashboard;
 pub mod developer;
 pub mod domain;
 pub mod error;
+pub mod families;
 pub mod identity;
 pub mod jobs;
 pub mod orgs;
@@ -183,7 +184,17 @@ pub fn App() -> impl IntoView {
                         />
                         <Route
                             path=path!("/family")
-                            view=dashboard::FamilyDashboardPage
+                            view=families::FamilyHomePage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/family/recipients/new")
+                            view=families::NewRecipientPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/family/recipients/:id")
+                            view=families::RecipientPage
                             ssr=SsrMode::Async
                         />
                         <Route

@@ -20,7 +20,7 @@ const demo = [
   { email: "intake@riverbend.example", path: "/clinic", heading: "Riverbend Home Health", org: "Riverbend Home Health", role: "Clinic staff" },
   { email: "planner@mercy.example", path: "/referrer", heading: "Your referrals", org: "Mercy General Hospital · Discharge Planning", role: "Discharge planner" },
   { email: "nurse@carethread.example", path: "/clinician", heading: "Welcome, Luis Moreno, RN", org: "Carethread platform", role: "Clinician" },
-  { email: "family@carethread.example", path: "/family", heading: "Welcome, Grace Lin", org: "Carethread platform", role: "Family member" },
+  { email: "family@carethread.example", path: "/family", heading: "Welcome, Grace Lin", org: "Grace Lin's family", role: "Family member" },
 ];
 
 for (const account of demo) {

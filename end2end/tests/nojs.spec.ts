@@ -311,3 +311,22 @@ test("a first visit without JavaScript: scheduled, accepted, checked in and out,
   await page.goto(`/referrer/referrals/${referral}`);
   await expect(page.getByTestId("referral-status")).toHaveText("First visit done");
 });
+
+test("a family adds a person without JavaScript", async ({ page }) => {
+  await signIn(page, "family@carethread.example");
+  await expect(page).toHaveURL(/\/family$/);
+  await page.goto("/family/recipients/new");
+  await page.getByLabel("Full name").fill("June Lin");
+  await page.getByRole("button", { name: "Add this person" }).click();
+  const summary = page.getByRole("alert");
+  await expect(summary).toContainText("Please correct the highlighted fields");
+  await expect(summary).toContainText("Choose at least one kind of care.");
+  await expect(page.getByLabel("Full name")).toHaveValue("June Lin");
+  await page.getByLabel("Date of birth").fill("1950-01-31");
+  await page.getByLabel("Street address").fill("27 Maple Avenue");
+  await page.getByLabel("ZIP code").fill("43215");
+  await page.getByLabel("Home health aide").check();
+  await page.getByRole("button", { name: "Add this person" }).click();
+  await expect(page).toHaveURL(/\/family\/recipients\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("recipient-name")).toHaveText("June Lin");
+});

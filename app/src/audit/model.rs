@@ -45,6 +45,8 @@ pub enum AuditAction {
     PatientCreated,
     PatientLinked,
     PatientViewed,
+    CareRecipientAdded,
+    CareRecipientViewed,
     PacketReleased,
     VisitScheduled,
     VisitAccepted,
@@ -62,7 +64,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 52] = [
+    pub const ALL: [AuditAction; 54] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -101,6 +103,8 @@ impl AuditAction {
         AuditAction::PatientCreated,
         AuditAction::PatientLinked,
         AuditAction::PatientViewed,
+        AuditAction::CareRecipientAdded,
+        AuditAction::CareRecipientViewed,
         AuditAction::PacketReleased,
         AuditAction::VisitScheduled,
         AuditAction::VisitAccepted,
@@ -159,6 +163,8 @@ impl AuditAction {
             AuditAction::PatientCreated => "patient.created",
             AuditAction::PatientLinked => "patient.linked",
             AuditAction::PatientViewed => "patient.viewed",
+            AuditAction::CareRecipientAdded => "care_recipient.added",
+            AuditAction::CareRecipientViewed => "care_recipient.viewed",
             AuditAction::PacketReleased => "patient.packet_released",
             AuditAction::VisitScheduled => "visit.scheduled",
             AuditAction::VisitAccepted => "visit.accepted",
@@ -225,6 +231,8 @@ impl AuditAction {
             AuditAction::PatientCreated => "Patient record created",
             AuditAction::PatientLinked => "Referral linked to an existing patient",
             AuditAction::PatientViewed => "Patient record viewed",
+            AuditAction::CareRecipientAdded => "Care recipient added",
+            AuditAction::CareRecipientViewed => "Care recipient viewed",
             AuditAction::PacketReleased => "Patient packet released to the accepting clinic",
             AuditAction::VisitScheduled => "Visit scheduled",
             AuditAction::VisitAccepted => "Visit accepted by the clinician",

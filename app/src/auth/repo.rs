@@ -322,6 +322,42 @@ pub async fn create_account(
     add_membership(tx, membership).await
 }
 
+/// Creates the scope's user as a family: the account, and a family
+/// organization with them as its first member (`family_signup`).
+pub async fn create_family_account(
+    tx: &mut Tx<Acting>,
+    email: &str,
+    display_name: &str,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    let user_id = tx.scope().user_id;
+    sqlx::query!(
+        "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)",
+        user_id as UserId,
+        email,
+        display_name
+    )
+    .execute(tx.conn())
+    .await?;
+    sqlx::query!(
+        "INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)",
+        user_id as UserId,
+        password_hash
+    )
+    .execute(tx.conn())
+    .await?;
+    // The family's name: the registering person's, as they may rename it.
+    let name: String = format!("{display_name}'s family")
+        .chars()
+        .take(160)
+        .collect();
+    sqlx::query_scalar::<_, uuid::Uuid>("SELECT family_signup($1)")
+        .bind(name)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// Adds a membership of the scope's user (self-registration, or an
 /// invitation the policies check).
 pub async fn add_membership(

@@ -21,14 +21,6 @@ pub struct ClinicDashboard {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PersonalDashboard {
-    pub name: String,
-    pub email: String,
-    /// Organizations the person belongs to besides the platform.
-    pub affiliations: Vec<(String, Role)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PacketRequestView {
     pub reference: String,
     pub organization: String,
@@ -66,31 +58,6 @@ pub async fn get_clinic_dashboard() -> Result<ClinicDashboard, AppError> {
         open_invitations,
         recent_events,
     })
-}
-
-#[cfg(feature = "ssr")]
-async fn personal(roles: &[Role]) -> Result<PersonalDashboard, AppError> {
-    let tx = crate::auth::require(roles).await?;
-    let name = tx.principal().display_name.clone();
-    let email = tx.principal().email.clone();
-    let mut tx = tx.into_user_scope().await?;
-    let affiliations = crate::auth::repo::own_memberships(&mut tx)
-        .await?
-        .into_iter()
-        .filter(|m| m.org_kind != OrgKind::Platform)
-        .map(|m| (m.org_name, m.role))
-        .collect();
-    tx.commit().await?;
-    Ok(PersonalDashboard {
-        name,
-        email,
-        affiliations,
-    })
-}
-
-#[rpc(prefix = "/rpc", endpoint = "dashboard/family")]
-pub async fn get_family_dashboard() -> Result<PersonalDashboard, AppError> {
-    personal(&[Role::Family]).await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "dashboard/admin")]

@@ -1,5 +1,6 @@
 //! The role dashboards: where each role lands after signing in (SPEC §1);
-//! a clinician lands on their day instead (`crate::visits`).
+//! a clinician lands on their day instead (`crate::visits`), a family on
+//! its people (`crate::families`).
 //! Each page calls its own server function, which requires the role, so a
 //! person with another role gets 403 and the forbidden notice.
 
@@ -9,4 +10,4 @@ mod pages;
 mod repo;
 
 pub use api::*;
-pub use pages::{AdminDashboardPage, ClinicDashboardPage, FamilyDashboardPage};
+pub use pages::{AdminDashboardPage, ClinicDashboardPage};

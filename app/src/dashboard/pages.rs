@@ -1,9 +1,6 @@
 //! The dashboards. Each is a summary and the way into its role's area.
 
-use super::{
-    get_admin_dashboard, get_clinic_dashboard, get_family_dashboard, AdminDashboard,
-    ClinicDashboard, PersonalDashboard,
-};
+use super::{get_admin_dashboard, get_clinic_dashboard, AdminDashboard, ClinicDashboard};
 use crate::error::AppError;
 use crate::ui::format_datetime;
 use crate::ui::Loaded;
@@ -96,27 +93,6 @@ fn clinic(d: ClinicDashboard) -> impl IntoView {
                 </ul>
             </section>
         })}
-    }
-}
-
-#[component]
-pub fn FamilyDashboardPage() -> impl IntoView {
-    view! { <Dashboard title="Family dashboard" fetch=get_family_dashboard render=family/> }
-}
-
-fn family(d: PersonalDashboard) -> impl IntoView {
-    view! {
-        <h1>{format!("Welcome, {}", d.name)}</h1>
-        <p class="lede">"Family dashboard"</p>
-        <p>
-            "Here you will add the people you arrange care for, find verified clinicians near them, and follow each visit."
-        </p>
-        <ul class="tiles" role="list">
-            <li class="tile">
-                <a href="/account">"Your account"</a>
-                <p>{format!("Signed in as {}. Password, sessions and sign-in history.", d.email)}</p>
-            </li>
-        </ul>
     }
 }
 

@@ -82,6 +82,8 @@ ids! {
     PatientId;
     /// A scheduled visit.
     VisitId;
+    /// A person a family books care for.
+    RecipientId;
     /// A message in the mail outbox.
     MailId;
     /// A break-glass grant.

@@ -13,7 +13,8 @@ mod role;
 
 pub use ids::{
     ApiKeyId, ClinicianId, DomainEventId, GrantId, InvitationId, JobId, LoginId, MailId,
-    OrganizationId, PatientId, ReferralId, UserId, VisitId, WebhookDeliveryId, WebhookEndpointId,
+    OrganizationId, PatientId, RecipientId, ReferralId, UserId, VisitId, WebhookDeliveryId,
+    WebhookEndpointId,
 };
 #[cfg(feature = "ssr")]
 pub use principal::{Actor, ApiKeyRef, BreakGlassRef, Principal, Resolved};

@@ -38,18 +38,20 @@ impl Role {
                 Role::ClinicAdmin | Role::ClinicStaff | Role::Clinician
             ),
             OrgKind::Referrer => self == Role::Referrer,
+            OrgKind::Family => self == Role::Family,
         }
     }
 }
 
 labelled_enum!(
     /// What an organization is: a home-health agency or practice (clinic),
-    /// a hospital or discharge-planning team (referrer), or the operator of
-    /// this instance (platform).
+    /// a hospital or discharge-planning team (referrer), the operator of
+    /// this instance (platform), or a family booking care (family).
     OrgKind, "organization_kind", [
         Clinic = "clinic": "Clinic",
         Referrer = "referrer": "Referring organization",
         Platform = "platform": "Platform",
+        Family = "family": "Family",
     ]
 );
 
@@ -81,5 +83,7 @@ mod tests {
         assert!(!Role::PlatformAdmin.fits(OrgKind::Clinic));
         assert!(Role::Referrer.fits(OrgKind::Referrer));
         assert!(Role::Family.fits(OrgKind::Platform));
+        assert!(Role::Family.fits(OrgKind::Family));
+        assert!(!Role::ClinicAdmin.fits(OrgKind::Family));
     }
 }

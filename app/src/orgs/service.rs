@@ -225,7 +225,9 @@ pub async fn create_organization(
     let name = BoundedText::parse(name, ORG_NAME)
         .map_err(|m| errors.push(FieldError::new("name", m)))
         .ok();
-    let kind = OrgKind::parse(kind.trim()).filter(|k| *k != OrgKind::Platform);
+    // Families make their own organization when they register.
+    let kind =
+        OrgKind::parse(kind.trim()).filter(|k| matches!(k, OrgKind::Clinic | OrgKind::Referrer));
     if kind.is_none() {
         errors.push(FieldError::new(
             "kind",

@@ -22,8 +22,12 @@ const PLATFORM: Uuid = Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001
 pub const RIVERBEND: Uuid = Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0000_0101);
 pub const LAKESIDE: Uuid = Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0000_0102);
 pub const MERCY: Uuid = Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0000_0201);
+/// The demo family's own organization.
+pub const LIN_FAMILY: Uuid = Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0000_0301);
+/// The person the demo family books care for.
+pub const WALTER_LIN: Uuid = Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0003_0001);
 
-const ORGS: [(Uuid, &str, &str); 3] = [
+const ORGS: [(Uuid, &str, &str); 4] = [
     (RIVERBEND, "clinic", "Riverbend Home Health"),
     (LAKESIDE, "clinic", "Lakeside Home Care"),
     (
@@ -31,6 +35,7 @@ const ORGS: [(Uuid, &str, &str); 3] = [
         "referrer",
         "Mercy General Hospital · Discharge Planning",
     ),
+    (LIN_FAMILY, "family", "Grace Lin's family"),
 ];
 
 /// A demo account: id, email, name, memberships.
@@ -84,7 +89,7 @@ pub const USERS: [DemoUser; 7] = [
         id: Uuid::from_u128(0xde00_0000_0000_4000_8000_0000_0001_0007),
         email: "family@carethread.example",
         name: "Grace Lin",
-        memberships: &[(PLATFORM, Role::Family)],
+        memberships: &[(LIN_FAMILY, Role::Family)],
     },
 ];
 
@@ -174,10 +179,48 @@ pub async fn seed(
     }
     demo_dead_job(&mut conn).await?;
     care::seed(&mut conn, vault).await?;
+    demo_family(&mut conn, vault).await?;
     conn.close().await?;
     if created > 0 {
         tracing::info!("demo data created: sign in with any demo account (see the README)");
     }
+    Ok(())
+}
+
+/// The demo family's person, Walter Lin (sealed as the app seals him), and
+/// the family's membership where a database from before family
+/// organizations had it on the platform.
+async fn demo_family(conn: &mut PgConnection, vault: &app::vault::Keyring) -> Result<()> {
+    let grace = USERS[6].id;
+    sqlx::query(
+        "DELETE FROM memberships WHERE user_id = $1 AND organization_id = $2 AND role = 'family'",
+    )
+    .bind(grace)
+    .bind(PLATFORM)
+    .execute(&mut *conn)
+    .await?;
+    let id = app::identity::RecipientId::from(WALTER_LIN);
+    let details = app::families::RecipientDetails {
+        full_name: "Walter Lin".to_owned(),
+        birth_date: time::Date::from_calendar_date(1938, time::Month::March, 14)?,
+        address: "27 Maple Avenue".to_owned(),
+        notes: Some("Uses a walker; the side door is easier.".to_owned()),
+    };
+    let sealed = app::families::service::seal(vault, id, &details);
+    sqlx::query(
+        "INSERT INTO care_recipients
+            (organization_id, id, initials, zip, care_types, diagnoses, language, key_id, sealed, created_by)
+         VALUES ($1, $2, 'WL', '43215', '{skilled_nursing,home_health_aide}', '{I509,E119}',
+                 'English', $3, $4, $5)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(LIN_FAMILY)
+    .bind(WALTER_LIN)
+    .bind(&sealed.key_id)
+    .bind(&sealed.bytes)
+    .bind(grace)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

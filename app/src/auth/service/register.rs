@@ -1,5 +1,5 @@
 //! Self-registration for families and clinicians: the form parsed, the
-//! account made, and the same answer (and the same work) whether or not the
+//! account made (a family's in an organization of its own), and the same answer (and the same work) whether or not the
 //! address already had one.
 
 use crate::audit::repo::{record, Entry, Subject};
@@ -104,14 +104,23 @@ pub async fn register(
     let user_id = UserId::new();
     let role = registration.role;
     let mut tx = Tx::<Acting>::registering(&state.pool, user_id, role).await?;
-    let created = repo::create_account(
-        &mut tx,
-        email,
-        registration.name.as_str(),
-        &hash,
-        (platform_org_id(), role),
-    )
-    .await;
+    // A family gets an organization of its own, whose members it books
+    // for; a clinician joins the platform.
+    let created = match role {
+        Role::Family => {
+            repo::create_family_account(&mut tx, email, registration.name.as_str(), &hash).await
+        }
+        _ => {
+            repo::create_account(
+                &mut tx,
+                email,
+                registration.name.as_str(),
+                &hash,
+                (platform_org_id(), role),
+            )
+            .await
+        }
+    };
     match created {
         Err(e) if Violation::of(&e) == Some(Violation::EmailTaken) => {
             // Registered a moment ago by another request: the same answer.

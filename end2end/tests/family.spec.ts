@@ -1,0 +1,70 @@
+// A family (issue 14, SPEC J3 step 1) on a phone: it registers into a
+// family of its own, adds the person it arranges care for (a bad ZIP and an
+// unknown diagnosis first: named, nothing lost), and opens their page.
+import { expect, test } from "@playwright/test";
+import { expectAccessible, freshEmail, signIn, watchConsole } from "./helpers";
+
+test.use({ viewport: { width: 360, height: 740 } });
+
+test("a family registers, adds the person it cares for, and sees them", async ({ page }) => {
+  const problems = watchConsole(page);
+  const email = freshEmail("family");
+  await page.goto("/register");
+  await page.getByLabel("Arranging care for a family member").check();
+  await page.getByLabel("Your name").fill("Ines Moreau");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill("a family password long enough");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("registered")).toContainText(email);
+
+  await signIn(page, email, "a family password long enough");
+  await expect(page).toHaveURL(/\/family$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome, Ines Moreau");
+  await expect(page.getByTestId("who-org")).toHaveText("Ines Moreau's family");
+  await expect(page.getByTestId("no-recipients")).toBeVisible();
+  await expectAccessible(page, "an empty family page");
+
+  await page.getByRole("link", { name: "Add a person" }).click();
+  await expect(page).toHaveURL(/\/family\/recipients\/new$/);
+  await page.getByLabel("Full name").fill("Paul Moreau");
+  await page.getByLabel("Date of birth").fill("1944-09-12");
+  await page.getByLabel("Street address").fill("5 Harbor Lane");
+  await page.getByLabel("ZIP code").fill("00001");
+  await page.getByLabel("Skilled nursing").check();
+  await page.getByLabel("Diagnoses (optional)").fill("I50.9, zzz not a disease");
+  await page.getByLabel("Language (optional)").fill("French");
+  await page.getByRole("button", { name: "Add this person" }).click();
+  const summary = page.getByRole("alert");
+  await expect(summary).toContainText("We do not know this ZIP code");
+  await expect(summary).toContainText("not an ICD-10-CM diagnosis");
+  // Everything typed is still there.
+  await expect(page.getByLabel("Full name")).toHaveValue("Paul Moreau");
+  await expect(page.getByLabel("Street address")).toHaveValue("5 Harbor Lane");
+  await expect(page.getByLabel("Skilled nursing")).toBeChecked();
+  await expect(page.getByLabel("Language (optional)")).toHaveValue("French");
+  await expectAccessible(page, "the new-person form with errors");
+
+  await page.getByLabel("ZIP code").fill("43215");
+  await page.getByLabel("Diagnoses (optional)").fill("I50.9");
+  await page.getByRole("button", { name: "Add this person" }).click();
+  await expect(page).toHaveURL(/\/family\/recipients\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("recipient-name")).toHaveText("Paul Moreau");
+  await expect(page.getByTestId("recipient")).toContainText("5 Harbor Lane, Columbus, OH 43215");
+  await expect(page.getByTestId("recipient-diagnoses")).toContainText("I50.9");
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await expectAccessible(page, "a person's page");
+
+  await page.getByRole("link", { name: "← Your family" }).click();
+  await expect(page.getByTestId("recipients")).toContainText("Paul Moreau");
+  // Only the rejected post's own status (the page answered 422 with the
+  // errors), nothing else.
+  expect(problems.filter((p) => !/status of 422/.test(p))).toEqual([]);
+});
+
+test("the demo family already has Walter Lin", async ({ page }) => {
+  await signIn(page, "family@carethread.example");
+  await expect(page).toHaveURL(/\/family$/);
+  await page.getByTestId("recipients").getByRole("link", { name: "Walter Lin" }).click();
+  await expect(page.getByTestId("recipient")).toContainText("27 Maple Avenue");
+  await expect(page.getByTestId("recipient-diagnoses")).toContainText("I50.9");
+});
