@@ -10,9 +10,11 @@
 --   amount is a debit, a negative one a credit). Balances are never stored:
 --   they are the sum of an account's entries.
 -- - Nothing is ever changed or removed: a mistake is corrected by another
---   transaction. The application and worker roles cannot write these
---   tables at all; they post through ledger_post(), which checks the
---   transaction balances and files it once per idempotency key.
+--   transaction (triggers refuse any update, delete or truncate, for every
+--   role, and entries added to a committed transaction). The application
+--   and worker roles cannot write these tables at all; they post through
+--   ledger_post(), which checks the transaction balances, limits what a
+--   signed-in caller may post, and files it once per idempotency key.
 -- - Reading: platform administrators see the whole book; an organization's
 --   administrators and families see their organization's accounts; a
 --   clinician sees their own.
@@ -59,10 +61,17 @@ CREATE TABLE ledger_transactions (
     subject_type    text CHECK (char_length(subject_type) <= 40),
     subject_id      uuid,
     memo            text NOT NULL CHECK (char_length(memo) BETWEEN 1 AND 200),
-    -- The same posting filed twice is filed once.
-    idempotency_key text NOT NULL UNIQUE CHECK (char_length(idempotency_key) BETWEEN 1 AND 200),
-    posted_by       uuid REFERENCES users (id) ON DELETE SET NULL,
-    posted_at       timestamptz NOT NULL DEFAULT now()
+    -- The same posting filed twice is filed once. Keys are per scope (the
+    -- organization the caller acted for; the nil uuid for the worker), so
+    -- no caller learns another's keys.
+    scope           uuid NOT NULL,
+    idempotency_key text NOT NULL CHECK (char_length(idempotency_key) BETWEEN 1 AND 200),
+    posted_by       uuid REFERENCES users (id),
+    posted_at       timestamptz NOT NULL DEFAULT now(),
+    -- The database transaction that filed it: entries may be added by that
+    -- one only, so nothing is appended to a transaction once committed.
+    filed_in        xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    CONSTRAINT ledger_transactions_idempotency_key_key UNIQUE (scope, idempotency_key)
 );
 CREATE INDEX ledger_transactions_subject ON ledger_transactions (subject_type, subject_id);
 
@@ -101,6 +110,43 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Entries belong to the database transaction that filed their ledger
+-- transaction (as the owner, SECURITY DEFINER, reviewed: a trigger).
+CREATE FUNCTION ledger_entries_same_filing() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM ledger_transactions
+                   WHERE id = NEW.transaction_id AND filed_in = pg_current_xact_id()) THEN
+        RAISE EXCEPTION 'a filed ledger transaction takes no more entries'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER ledger_entries_same_filing
+    BEFORE INSERT ON ledger_entries
+    FOR EACH ROW EXECUTE FUNCTION ledger_entries_same_filing();
+
+-- A transaction filed with no entries at all fails at commit too.
+CREATE FUNCTION ledger_check_has_entries() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    IF (SELECT count(*) FROM ledger_entries WHERE transaction_id = NEW.id) < 2 THEN
+        RAISE EXCEPTION 'ledger transaction % has fewer than two entries', NEW.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_transactions_balance';
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE CONSTRAINT TRIGGER ledger_transactions_have_entries
+    AFTER INSERT ON ledger_transactions
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION ledger_check_has_entries();
+
 CREATE CONSTRAINT TRIGGER ledger_entries_balanced
     AFTER INSERT ON ledger_entries
     DEFERRABLE INITIALLY DEFERRED
@@ -129,15 +175,33 @@ CREATE TRIGGER ledger_entries_no_truncate
 CREATE TRIGGER ledger_accounts_append_only
     BEFORE UPDATE OR DELETE ON ledger_accounts
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_accounts_no_truncate
+    BEFORE TRUNCATE ON ledger_accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+-- Fired even when a session replays changes (session_replication_role =
+-- replica). A superuser or the owner can still disable triggers: against
+-- the operator the book relies on the audit log and backups.
+ALTER TABLE ledger_transactions ENABLE ALWAYS TRIGGER ledger_transactions_append_only;
+ALTER TABLE ledger_transactions ENABLE ALWAYS TRIGGER ledger_transactions_no_truncate;
+ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_append_only;
+ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_no_truncate;
+ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_same_filing;
+ALTER TABLE ledger_accounts ENABLE ALWAYS TRIGGER ledger_accounts_append_only;
+ALTER TABLE ledger_accounts ENABLE ALWAYS TRIGGER ledger_accounts_no_truncate;
 
 -- Posts one transaction: `lines` is a JSON array of
 -- {"kind", "org", "user", "cents"} (org and user as the kind needs). Runs as
 -- the owner (SECURITY DEFINER, reviewed): a family booking must credit a
--- clinician's account it may not read. It is narrow: it only appends a
--- balanced transaction (the constraint trigger checks again at commit),
--- needs a signed-in caller or the worker role, and answers the existing
--- transaction's id when the key was filed before with the same lines (and
--- refuses the key when the lines differ).
+-- clinician's account it may not read. It is narrow:
+-- - only a balanced transaction of two lines at least is appended (the
+--   constraint triggers check again at commit);
+-- - a signed-in caller may post only a hold or its release, on its own
+--   organization's holds against one clinician's pending account, acting
+--   as a family or a clinic administrator; capture, payout, refund and fee
+--   are the worker role's (the job runner, after the checks the release
+--   job makes);
+-- - the same key in the caller's scope answers the transaction it filed
+--   when kind, subject and lines are the same, and is refused otherwise.
 CREATE FUNCTION ledger_post(
     p_kind ledger_entry_kind,
     p_key text,
@@ -156,12 +220,17 @@ DECLARE
     total numeric := 0;
     filed jsonb;
     wanted jsonb;
+    worker boolean := session_user = 'carethread_worker';
+    key_scope uuid;
+    payer_lines integer;
+    pending_lines integer;
 BEGIN
-    IF app_user_id() IS NULL AND session_user <> 'carethread_worker' THEN
+    IF NOT worker AND app_user_id() IS NULL THEN
         RAISE EXCEPTION 'posting to the ledger needs a signed-in caller'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF jsonb_typeof(p_lines) <> 'array' OR jsonb_array_length(p_lines) < 2 THEN
+    IF p_lines IS NULL OR jsonb_typeof(p_lines) IS DISTINCT FROM 'array'
+       OR jsonb_array_length(p_lines) < 2 THEN
         RAISE EXCEPTION 'a ledger transaction has two entries at least'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_transactions_balance';
     END IF;
@@ -172,30 +241,57 @@ BEGIN
         RAISE EXCEPTION 'ledger transaction does not balance (%)', total
             USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_transactions_balance';
     END IF;
+    IF NOT worker THEN
+        IF p_kind NOT IN ('authorize', 'void') OR app_role() NOT IN ('family', 'clinic_admin')
+           OR app_org_id() IS NULL OR app_org_id() = platform_org_id() THEN
+            RAISE EXCEPTION 'only the worker posts %', p_kind
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        SELECT count(*) FILTER (WHERE e->>'kind' = 'payer_holds' AND (e->>'org')::uuid = app_org_id()
+                                  AND e->>'user' IS NULL
+                                  AND sign((e->>'cents')::bigint) = CASE p_kind WHEN 'authorize' THEN 1 ELSE -1 END),
+               count(*) FILTER (WHERE e->>'kind' = 'clinician_pending' AND e->>'org' IS NULL
+                                  AND e->>'user' IS NOT NULL)
+            INTO payer_lines, pending_lines
+            FROM jsonb_array_elements(p_lines) e;
+        IF jsonb_array_length(p_lines) <> 2 OR payer_lines <> 1 OR pending_lines <> 1 THEN
+            RAISE EXCEPTION 'a hold moves the caller''s own holds against one clinician''s pending account'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END IF;
+    key_scope := CASE WHEN worker THEN '00000000-0000-0000-0000-000000000000'::uuid ELSE app_org_id() END;
 
-    -- The lines in a canonical order, to compare a replay with the filing.
-    SELECT jsonb_agg(l ORDER BY l::text) INTO wanted
-        FROM (SELECT jsonb_build_object('kind', e->>'kind', 'org', e->>'org', 'user', e->>'user',
+    -- Kind, subject and lines in a canonical form (ids as uuids), to
+    -- compare a replay with the filing.
+    SELECT jsonb_build_object('kind', p_kind::text, 'subject', p_subject_type || ':' || p_subject_id::text,
+                              'lines', jsonb_agg(l ORDER BY l::text)) INTO wanted
+        FROM (SELECT jsonb_build_object('kind', e->>'kind', 'org', (e->>'org')::uuid::text,
+                                        'user', (e->>'user')::uuid::text,
                                         'cents', (e->>'cents')::bigint) AS l
               FROM jsonb_array_elements(p_lines) e) s;
 
-    SELECT id INTO txn FROM ledger_transactions WHERE idempotency_key = p_key;
-    IF FOUND THEN
-        SELECT jsonb_agg(l ORDER BY l::text) INTO filed
-            FROM (SELECT jsonb_build_object('kind', a.kind::text, 'org', a.owner_org::text,
-                                            'user', a.owner_user::text, 'cents', e.amount_cents) AS l
-                  FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
-                  WHERE e.transaction_id = txn) s;
+    INSERT INTO ledger_transactions (kind, subject_type, subject_id, memo, scope, idempotency_key, posted_by)
+    VALUES (p_kind, p_subject_type, p_subject_id, p_memo, key_scope, p_key, app_user_id())
+    ON CONFLICT (scope, idempotency_key) DO NOTHING
+    RETURNING id INTO txn;
+    IF txn IS NULL THEN
+        -- Filed before (perhaps a moment ago, by a retry racing this one).
+        SELECT t.id, jsonb_build_object('kind', t.kind::text,
+                                        'subject', t.subject_type || ':' || t.subject_id::text,
+                                        'lines', (SELECT jsonb_agg(l ORDER BY l::text) FROM (
+                                            SELECT jsonb_build_object('kind', a.kind::text, 'org', a.owner_org::text,
+                                                                      'user', a.owner_user::text,
+                                                                      'cents', e.amount_cents) AS l
+                                            FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+                                            WHERE e.transaction_id = t.id) s))
+            INTO txn, filed
+            FROM ledger_transactions t WHERE t.scope = key_scope AND t.idempotency_key = p_key;
         IF filed IS DISTINCT FROM wanted THEN
             RAISE EXCEPTION 'idempotency key % was used for another posting', p_key
                 USING ERRCODE = 'unique_violation', CONSTRAINT = 'ledger_transactions_idempotency_key_key';
         END IF;
         RETURN txn;
     END IF;
-
-    INSERT INTO ledger_transactions (kind, subject_type, subject_id, memo, idempotency_key, posted_by)
-    VALUES (p_kind, p_subject_type, p_subject_id, p_memo, p_key, app_user_id())
-    RETURNING id INTO txn;
 
     FOR line IN SELECT * FROM jsonb_array_elements(p_lines) LOOP
         INSERT INTO ledger_accounts (kind, owner_org, owner_user)
@@ -273,6 +369,13 @@ CREATE TABLE local_processor_payments (
     created_at     timestamptz NOT NULL DEFAULT now()
 );
 
+CREATE TABLE local_processor_refunds (
+    idempotency_key text PRIMARY KEY CHECK (char_length(idempotency_key) BETWEEN 1 AND 200),
+    payment_id      text NOT NULL REFERENCES local_processor_payments (id),
+    amount_cents    bigint NOT NULL CHECK (amount_cents > 0),
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE TABLE local_processor_transfers (
     id              text PRIMARY KEY CHECK (id ~ '^lt_[0-9a-f]{32}$'),
     destination     text NOT NULL CHECK (char_length(destination) BETWEEN 1 AND 100),
@@ -288,6 +391,12 @@ ALTER TABLE local_processor_payments FORCE ROW LEVEL SECURITY;
 CREATE POLICY local_processor_payments_processor ON local_processor_payments FOR ALL
     TO carethread_app, carethread_worker USING (true) WITH CHECK (true);
 GRANT SELECT, INSERT, UPDATE ON local_processor_payments TO carethread_app, carethread_worker;
+
+ALTER TABLE local_processor_refunds ENABLE ROW LEVEL SECURITY;
+ALTER TABLE local_processor_refunds FORCE ROW LEVEL SECURITY;
+CREATE POLICY local_processor_refunds_processor ON local_processor_refunds FOR ALL
+    TO carethread_app, carethread_worker USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT ON local_processor_refunds TO carethread_app, carethread_worker;
 
 ALTER TABLE local_processor_transfers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE local_processor_transfers FORCE ROW LEVEL SECURITY;

@@ -26,6 +26,7 @@ BEGIN
         WHEN 'clinic'   THEN NEW.role IN ('clinic_admin', 'clinic_staff', 'clinician')
         WHEN 'referrer' THEN NEW.role = 'referrer'
         WHEN 'family'   THEN NEW.role = 'family'
+        ELSE false
     END;
     IF NOT fits THEN
         RAISE EXCEPTION 'role % does not belong in a % organization', NEW.role, org_kind
@@ -38,10 +39,23 @@ END $$;
 -- family gets an organization of their own and is its first member. It can
 -- only make a family organization with the caller as its one member, and
 -- only for a caller who is in no family yet.
-CREATE POLICY organizations_family_signup ON organizations FOR ALL TO carethread_owner
-    USING (kind = 'family') WITH CHECK (kind = 'family');
-CREATE POLICY memberships_family_signup ON memberships FOR ALL TO carethread_owner
-    USING (role = 'family') WITH CHECK (role = 'family');
+CREATE POLICY organizations_family_signup_read ON organizations FOR SELECT TO carethread_owner
+    USING (kind = 'family');
+CREATE POLICY organizations_family_signup ON organizations FOR INSERT TO carethread_owner
+    WITH CHECK (kind = 'family');
+CREATE POLICY memberships_family_signup_read ON memberships FOR SELECT TO carethread_owner
+    USING (role = 'family');
+CREATE POLICY memberships_family_signup ON memberships FOR INSERT TO carethread_owner
+    WITH CHECK (role = 'family'
+                AND organization_id IN (SELECT id FROM organizations WHERE kind = 'family'));
+
+-- Families no longer join the platform organization by themselves (they
+-- register into their own); clinicians still do.
+DROP POLICY memberships_self_register ON memberships;
+CREATE POLICY memberships_self_register ON memberships FOR INSERT TO carethread_app
+    WITH CHECK (user_id = app_user_id()
+                AND organization_id = platform_org_id()
+                AND role = 'clinician');
 
 CREATE FUNCTION family_signup(family_name text) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
@@ -54,6 +68,8 @@ BEGIN
         RAISE EXCEPTION 'family sign-up needs the registering person'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    -- One sign-up at a time per person, so two at once make one family.
+    PERFORM pg_advisory_xact_lock(hashtextextended('family_signup:' || app_user_id()::text, 0));
     IF EXISTS (SELECT 1 FROM memberships m JOIN organizations o ON o.id = m.organization_id
                WHERE m.user_id = app_user_id() AND o.kind = 'family') THEN
         RAISE EXCEPTION 'already in a family'
@@ -66,11 +82,11 @@ END $$;
 REVOKE ALL ON FUNCTION family_signup(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION family_signup(text) TO carethread_app;
 
--- The people a family books care for. What identifies them (name, birth
--- date, street address, notes) is sealed by the application (app::vault,
--- AES-256-GCM, the row's place bound in); what matching needs (ZIP, care
--- types, diagnosis codes, language) and the initials mail may carry are
--- kept clear.
+-- The people a family books care for. Their name, birth date, street
+-- address and notes are sealed by the application (app::vault, AES-256-GCM,
+-- the row's place bound in); what matching needs (ZIP, care types,
+-- diagnosis codes, language) and the initials mail may carry are kept clear
+-- — still PHI, guarded by row-level security like the rest.
 CREATE TABLE care_recipients (
     organization_id uuid NOT NULL REFERENCES organizations (id),
     id              uuid NOT NULL,
@@ -91,6 +107,9 @@ ALTER TABLE care_recipients FORCE ROW LEVEL SECURITY;
 CREATE POLICY care_recipients_tenant_guard ON care_recipients AS RESTRICTIVE TO carethread_app
     USING (organization_id = app_org_id())
     WITH CHECK (organization_id = app_org_id());
+-- Family members of a family organization (never the platform's, where
+-- family accounts from before family organizations act).
 CREATE POLICY care_recipients_family ON care_recipients FOR ALL TO carethread_app
-    USING (app_role() = 'family') WITH CHECK (app_role() = 'family');
+    USING (app_role() = 'family' AND organization_id <> platform_org_id())
+    WITH CHECK (app_role() = 'family' AND organization_id <> platform_org_id());
 GRANT SELECT, INSERT ON care_recipients TO carethread_app;

@@ -54,6 +54,7 @@ const ROUTES = [
   { path: "/referrer/referrals/:id", user: "planner@mercy.example", from: "/referrer" },
   { path: "/clinician", user: "nurse@carethread.example" },
   { path: "/clinician/profile", user: "nurse@carethread.example" },
+  { path: "/clinician/availability", user: "nurse@carethread.example" },
   { path: "/clinician/visits/:id", user: "nurse@carethread.example", org: RIVERBEND, from: "/clinician" },
   { path: "/family", user: "family@carethread.example" },
   { path: "/family/recipients/new", user: "family@carethread.example" },

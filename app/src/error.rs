@@ -143,16 +143,20 @@ pub enum Violation {
     /// The clinician already has a visit at that time, in any clinic
     /// (`visits_no_double_booking`, an exclusion constraint).
     DoubleBooked,
+    /// Weekly hours that overlap hours already set for that day
+    /// (`clinician_hours_no_overlap`, an exclusion constraint).
+    HoursOverlap,
 }
 
 #[cfg(feature = "ssr")]
 impl Violation {
-    pub const ALL: [Violation; 5] = [
+    pub const ALL: [Violation; 6] = [
         Violation::EmailTaken,
         Violation::InvitationOpen,
         Violation::AlreadyMember,
         Violation::NpiTaken,
         Violation::DoubleBooked,
+        Violation::HoursOverlap,
     ];
 
     /// The constraint's (or unique index's) name in the migrations.
@@ -163,6 +167,7 @@ impl Violation {
             Violation::AlreadyMember => "memberships_one_role_per_org",
             Violation::NpiTaken => "clinicians_npi_key",
             Violation::DoubleBooked => "visits_no_double_booking",
+            Violation::HoursOverlap => "clinician_hours_no_overlap",
         }
     }
 
@@ -173,6 +178,14 @@ impl Violation {
         };
         let name = e.constraint()?;
         Self::ALL.into_iter().find(|v| v.constraint() == name)
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(field: FieldError) -> Self {
+        AppError::Validation {
+            fields: vec![field],
+        }
     }
 }
 

@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod booking;
 pub mod break_glass;
 pub mod clinicians;
 pub mod dashboard;
@@ -175,6 +176,11 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=path!("/clinician/profile")
                             view=clinicians::ClinicianProfilePage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/clinician/availability")
+                            view=booking::AvailabilityPage
                             ssr=SsrMode::Async
                         />
                         <Route

@@ -31,7 +31,7 @@ test("a family registers, adds the person it cares for, and sees them", async ({
   await page.getByLabel("Street address").fill("5 Harbor Lane");
   await page.getByLabel("ZIP code").fill("00001");
   await page.getByLabel("Skilled nursing").check();
-  await page.getByLabel("Diagnoses (optional)").fill("I50.9, zzz not a disease");
+  await page.getByLabel("Diagnoses (optional)").fill("I50.9; zzz not a disease");
   await page.getByLabel("Language (optional)").fill("French");
   await page.getByRole("button", { name: "Add this person" }).click();
   const summary = page.getByRole("alert");

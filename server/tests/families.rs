@@ -100,7 +100,7 @@ async fn a_family_registers_into_its_own_organization_and_adds_a_person() {
     // A ZIP the table does not know, and a diagnosis that is not one.
     let mut unknown = WALTER.to_vec();
     unknown[3] = ("zip", "00001");
-    unknown[6] = ("diagnoses", "I50.9, not a disease at all zzz");
+    unknown[6] = ("diagnoses", "I50.9; not a disease at all zzz");
     let res = app.rpc(&browser, "family/recipients/add", &unknown).await;
     assert_eq!(res.status(), 422);
     let text = res.text().await.unwrap();

@@ -47,12 +47,12 @@ struct People {
 }
 
 async fn people(app: &TestApp) -> People {
-    let family_org = app.org("clinic", "Payer Org").await;
+    let family_org = app.org("family", "Payer Family").await;
     let family = app
         .user(
             &format!("payer-{}@example.org", Uuid::new_v4().simple()),
             Some(family_org),
-            Role::ClinicAdmin,
+            Role::Family,
         )
         .await
         .id;
@@ -80,6 +80,14 @@ async fn people(app: &TestApp) -> People {
     }
 }
 
+/// A connection as the worker role (the job runner's).
+async fn as_worker(app: &TestApp) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(app.urls.worker.expose())
+        .await
+        .unwrap()
+}
+
 fn platform() -> Uuid {
     app::db::platform_org_id().uuid()
 }
@@ -93,7 +101,7 @@ async fn a_payment_moves_through_the_book_and_every_transaction_balances() {
     let a = Cents(14_000);
 
     // The payer books: the hold.
-    let mut tx = as_role(&app.pool, p.family, p.family_org, "clinic_admin").await;
+    let mut tx = as_role(&app.pool, p.family, p.family_org, "family").await;
     let first = ledger::post(
         &mut tx,
         &Posting::authorize("pay-1:authorize", payer, nurse, a).unwrap(),
@@ -124,7 +132,7 @@ async fn a_payment_moves_through_the_book_and_every_transaction_balances() {
     tx.commit().await.unwrap();
 
     // The same key with other lines is refused.
-    let mut tx = as_role(&app.pool, p.family, p.family_org, "clinic_admin").await;
+    let mut tx = as_role(&app.pool, p.family, p.family_org, "family").await;
     let err = ledger::post(
         &mut tx,
         &Posting::authorize("pay-1:authorize", payer, nurse, Cents(1)).unwrap(),
@@ -134,41 +142,55 @@ async fn a_payment_moves_through_the_book_and_every_transaction_balances() {
     assert_eq!(err.status(), 500, "{err:?}");
     tx.rollback().await.unwrap();
 
-    // Released and paid (as the worker would, here as the clinician).
+    // Neither the payer nor the clinician may release or pay out: only
+    // the worker (the job runner) posts those.
+    for (user, org, role) in [
+        (p.family, p.family_org, "family"),
+        (p.nurse, platform(), "clinician"),
+    ] {
+        let mut tx = as_role(&app.pool, user, org, role).await;
+        let err = ledger::post(
+            &mut tx,
+            &Posting::capture("steal", payer, nurse, a, a).unwrap(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.status(), 500, "{role}");
+        tx.rollback().await.unwrap();
+    }
+    // Released and paid, by the worker.
+    let mut worker = as_worker(&app).await;
+    ledger::post(
+        &mut worker,
+        &Posting::capture("pay-1:capture", payer, nurse, a, a).unwrap(),
+    )
+    .await
+    .unwrap();
+    ledger::post(
+        &mut worker,
+        &Posting::payout("pay-1:payout", nurse, a).unwrap(),
+    )
+    .await
+    .unwrap();
     let mut tx = as_role(&app.pool, p.nurse, platform(), "clinician").await;
     assert_eq!(
         ledger::balance(&mut tx, Account::ClinicianPending(nurse))
             .await
             .unwrap(),
-        -a
-    );
-    ledger::post(
-        &mut tx,
-        &Posting::capture("pay-1:capture", payer, nurse, a, a).unwrap(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        ledger::balance(&mut tx, Account::ClinicianPending(nurse))
-            .await
-            .unwrap(),
         Cents::ZERO
     );
     assert_eq!(
         ledger::balance(&mut tx, Account::ClinicianPayable(nurse))
             .await
             .unwrap(),
-        -a
-    );
-    ledger::post(&mut tx, &Posting::payout("pay-1:payout", nurse, a).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(
-        ledger::balance(&mut tx, Account::ClinicianPayable(nurse))
-            .await
-            .unwrap(),
         Cents::ZERO
     );
+    let paid: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'payout'")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    assert_eq!(paid, 1, "the clinician sees their payout");
     // The platform's accounts are not the clinician's to read.
     assert_eq!(
         ledger::balance(&mut tx, Account::ProcessorCash)
@@ -206,6 +228,18 @@ async fn a_payment_moves_through_the_book_and_every_transaction_balances() {
     assert_eq!(kinds, ["authorize", "capture", "payout"]);
     tx.commit().await.unwrap();
 
+    // A hold may only move the caller's own organization's holds.
+    let stranger_family = app.org("family", "Other Family").await;
+    let mut tx = as_role(&app.pool, p.family, p.family_org, "family").await;
+    let err = ledger::post(
+        &mut tx,
+        &Posting::authorize("other-holds", stranger_family.into(), nurse, a).unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.status(), 500);
+    tx.rollback().await.unwrap();
+
     // Anyone else sees none of it.
     let stranger_org = app.org("clinic", "Another Clinic").await;
     let stranger = app
@@ -228,7 +262,7 @@ async fn a_payment_moves_through_the_book_and_every_transaction_balances() {
 async fn the_book_cannot_be_changed_or_unbalanced_or_written_without_a_caller() {
     let app = TestApp::spawn().await;
     let p = people(&app).await;
-    let mut tx = as_role(&app.pool, p.family, p.family_org, "clinic_admin").await;
+    let mut tx = as_role(&app.pool, p.family, p.family_org, "family").await;
     ledger::post(
         &mut tx,
         &Posting::authorize("k1", p.family_org.into(), p.nurse.into(), Cents(500)).unwrap(),
@@ -245,7 +279,7 @@ async fn the_book_cannot_be_changed_or_unbalanced_or_written_without_a_caller() 
         "DELETE FROM ledger_transactions",
         "INSERT INTO ledger_accounts (kind) VALUES ('processor_cash')",
     ] {
-        let mut tx = as_role(&app.pool, p.family, p.family_org, "clinic_admin").await;
+        let mut tx = as_role(&app.pool, p.family, p.family_org, "family").await;
         let err = sqlx::query(sql).execute(&mut *tx).await.unwrap_err();
         let code = err.as_database_error().unwrap().code().unwrap().to_string();
         assert_eq!(code, "42501", "{sql}: {err}");
@@ -260,7 +294,7 @@ async fn the_book_cannot_be_changed_or_unbalanced_or_written_without_a_caller() 
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
     // An unbalanced posting is refused by the database itself.
-    let mut tx = as_role(&app.pool, p.family, p.family_org, "clinic_admin").await;
+    let mut tx = as_role(&app.pool, p.family, p.family_org, "family").await;
     let err = sqlx::query(
         "SELECT ledger_post('fee', 'k2', 'm', NULL, NULL,
             '[{\"kind\":\"processor_cash\",\"org\":null,\"user\":null,\"cents\":5},
@@ -271,23 +305,75 @@ async fn the_book_cannot_be_changed_or_unbalanced_or_written_without_a_caller() 
     .unwrap_err();
     assert!(err.to_string().contains("does not balance"), "{err}");
     tx.rollback().await.unwrap();
-    // An entry filed past the function (by the owner) that leaves a
-    // transaction unbalanced fails at commit.
+    // Past the function, as the owner: nothing is added to a filed
+    // transaction, and a new one that does not balance (or has no
+    // entries) fails at commit.
     let mut admin_tx = sqlx::Connection::begin(&mut admin).await.unwrap();
     sqlx::query("SET LOCAL ROLE carethread_owner")
         .execute(&mut *admin_tx)
         .await
         .unwrap();
-    sqlx::query(
+    let err = sqlx::query(
         "INSERT INTO ledger_entries (transaction_id, account_id, amount_cents)
          SELECT t.id, e.account_id, 7 FROM ledger_transactions t
          JOIN ledger_entries e ON e.transaction_id = t.id LIMIT 1",
     )
     .execute(&mut *admin_tx)
     .await
-    .unwrap();
-    let err = admin_tx.commit().await.unwrap_err();
-    assert!(err.to_string().contains("does not balance"), "{err}");
+    .unwrap_err();
+    assert!(err.to_string().contains("takes no more entries"), "{err}");
+    admin_tx.rollback().await.unwrap();
+    for with_entry in [true, false] {
+        let mut admin_tx = sqlx::Connection::begin(&mut admin).await.unwrap();
+        sqlx::query("SET LOCAL ROLE carethread_owner")
+            .execute(&mut *admin_tx)
+            .await
+            .unwrap();
+        let txn: Uuid = sqlx::query_scalar(
+            "INSERT INTO ledger_transactions (kind, memo, scope, idempotency_key)
+             VALUES ('fee', 'm', gen_random_uuid(), gen_random_uuid()::text) RETURNING id",
+        )
+        .fetch_one(&mut *admin_tx)
+        .await
+        .unwrap();
+        if with_entry {
+            sqlx::query(
+                "INSERT INTO ledger_entries (transaction_id, account_id, amount_cents)
+                 SELECT $1, id, 7 FROM ledger_accounts LIMIT 1",
+            )
+            .bind(txn)
+            .execute(&mut *admin_tx)
+            .await
+            .unwrap();
+        }
+        let err = admin_tx.commit().await.unwrap_err();
+        assert!(
+            err.to_string().contains("ledger transaction"),
+            "{with_entry}: {err}"
+        );
+    }
+    // Replaying changes (the replication role) does not switch the guards off.
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let err = sqlx::query("DELETE FROM ledger_entries")
+        .execute(&mut admin)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    sqlx::query("SET session_replication_role = origin")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    // A missing set of lines files nothing.
+    let mut tx = as_role(&app.pool, p.family, p.family_org, "family").await;
+    let err = sqlx::query("SELECT ledger_post('authorize', 'k-null', 'm', NULL, NULL, NULL)")
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("two entries at least"), "{err}");
+    tx.rollback().await.unwrap();
     // And a caller with no identity cannot post at all.
     let mut anon = app.pool.begin().await.unwrap();
     let err = ledger::post(
@@ -336,7 +422,7 @@ fn ledger_invariants_hold_for_any_sequence_of_steps() {
                         .unwrap();
                     nurses.push(id.into());
                 }
-                let mut tx = as_role(&app.pool, p.family, p.family_org, "clinic_admin").await;
+                let mut tx = as_worker(&app).await;
                 for (i, (step, cents, who)) in steps.iter().enumerate() {
                     let a = Cents(*cents);
                     let nurse = nurses[*who as usize];
@@ -350,7 +436,6 @@ fn ledger_invariants_hold_for_any_sequence_of_steps() {
                     .unwrap();
                     ledger::post(&mut tx, &posting).await.unwrap();
                 }
-                tx.commit().await.unwrap();
 
                 let unbalanced: i64 = sqlx::query_scalar(
                     "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries
@@ -429,10 +514,21 @@ async fn the_local_processor_holds_captures_voids_refunds_transfers_and_declines
         "a captured payment is not voided"
     );
     local.refund(&hold.id, Cents(2_500), "r1").await.unwrap();
+    // A retried refund refunds once; a key is one refund.
+    local.refund(&hold.id, Cents(2_500), "r1").await.unwrap();
+    assert!(local.refund(&hold.id, Cents(100), "r1").await.is_err());
     assert!(
         local.refund(&hold.id, Cents(5_001), "r2").await.is_err(),
         "no more than was captured"
     );
+    local.refund(&hold.id, Cents(5_000), "r3").await.unwrap();
+    let refunded: i64 =
+        sqlx::query_scalar("SELECT refunded_cents FROM local_processor_payments WHERE id = $1")
+            .bind(&hold.id)
+            .fetch_one(&mut app.admin().await)
+            .await
+            .unwrap();
+    assert_eq!(refunded, 7_500);
 
     let other = local
         .authorize(&card("4242424242424242", 3_000, "a2"))
@@ -588,6 +684,8 @@ async fn the_stripe_adapter_against_localstripe() {
 
     // Part captured (the rest let go), then part refunded.
     stripe.capture(&hold.id, Cents(9_000)).await.unwrap();
+    // A retried capture that went through is confirmed, not refused.
+    stripe.capture(&hold.id, Cents(9_000)).await.unwrap();
     stripe
         .refund(&hold.id, Cents(1_000), "s1-refund")
         .await
@@ -600,6 +698,8 @@ async fn the_stripe_adapter_against_localstripe() {
 
     // Another hold, let go.
     let other = stripe.authorize(&card(&visa, 5_000, "s2")).await.unwrap();
+    stripe.void(&other.id).await.unwrap();
+    // A retried cancel that went through is confirmed, not refused.
     stripe.void(&other.id).await.unwrap();
     assert!(stripe.capture(&other.id, Cents(5_000)).await.is_err());
 
@@ -619,6 +719,11 @@ async fn the_stripe_adapter_against_localstripe() {
     // is answered as a refusal, not taken for a payout.
     assert!(matches!(
         stripe.transfer("acct_1", Cents(100), "s4").await,
+        Err(ProcessorError::Invalid { .. })
+    ));
+    // A transfer goes to a connected account only.
+    assert!(matches!(
+        stripe.transfer("../v1/charges", Cents(100), "s6").await,
         Err(ProcessorError::Invalid { .. })
     ));
     // An unreachable processor is "try again later".

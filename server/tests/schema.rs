@@ -199,6 +199,9 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
         definers,
         [
             "audit_events_chain",
+            // Start and end times of a clinician's visits in every clinic,
+            // to keep open slots free of them (migrations/*_availability.sql).
+            "clinician_busy",
             // A registering family's own organization, with them its one
             // member (migrations/*_care_recipients.sql).
             "family_signup",
@@ -208,10 +211,13 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             "jobs_file_event",
             "jobs_file_mail",
             "jobs_file_webhook",
-            // The ledger: the balance check at commit (a trigger) and the
-            // one way to post, which only appends a balanced transaction
+            // The ledger: its checks at commit and on each entry (triggers)
+            // and the one way to post, which only appends a balanced
+            // transaction of a shape the caller may post
             // (migrations/*_ledger.sql).
             "ledger_check_balanced",
+            "ledger_check_has_entries",
+            "ledger_entries_same_filing",
             "ledger_post",
             "sandbox_signup",
             // Session records by id only (server/src/sessions.rs).

@@ -47,6 +47,7 @@ pub enum AuditAction {
     PatientViewed,
     CareRecipientAdded,
     CareRecipientViewed,
+    ClinicianAvailabilityChanged,
     PacketReleased,
     VisitScheduled,
     VisitAccepted,
@@ -64,7 +65,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 54] = [
+    pub const ALL: [AuditAction; 55] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -105,6 +106,7 @@ impl AuditAction {
         AuditAction::PatientViewed,
         AuditAction::CareRecipientAdded,
         AuditAction::CareRecipientViewed,
+        AuditAction::ClinicianAvailabilityChanged,
         AuditAction::PacketReleased,
         AuditAction::VisitScheduled,
         AuditAction::VisitAccepted,
@@ -165,6 +167,7 @@ impl AuditAction {
             AuditAction::PatientViewed => "patient.viewed",
             AuditAction::CareRecipientAdded => "care_recipient.added",
             AuditAction::CareRecipientViewed => "care_recipient.viewed",
+            AuditAction::ClinicianAvailabilityChanged => "clinician.availability_changed",
             AuditAction::PacketReleased => "patient.packet_released",
             AuditAction::VisitScheduled => "visit.scheduled",
             AuditAction::VisitAccepted => "visit.accepted",
@@ -233,6 +236,7 @@ impl AuditAction {
             AuditAction::PatientViewed => "Patient record viewed",
             AuditAction::CareRecipientAdded => "Care recipient added",
             AuditAction::CareRecipientViewed => "Care recipient viewed",
+            AuditAction::ClinicianAvailabilityChanged => "Clinician availability changed",
             AuditAction::PacketReleased => "Patient packet released to the accepting clinic",
             AuditAction::VisitScheduled => "Visit scheduled",
             AuditAction::VisitAccepted => "Visit accepted by the clinician",

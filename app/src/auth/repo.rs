@@ -346,7 +346,7 @@ pub async fn create_family_account(
     )
     .execute(tx.conn())
     .await?;
-    // The family's name: the registering person's, as they may rename it.
+    // The family is named after the person who registers it.
     let name: String = format!("{display_name}'s family")
         .chars()
         .take(160)

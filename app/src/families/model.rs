@@ -8,8 +8,8 @@ use crate::referrals::CareType;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-/// The form, as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The form, as typed. Its `Debug` prints no field: they are PHI.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RecipientForm {
     pub full_name: String,
     pub birth_date: String,
@@ -22,13 +22,26 @@ pub struct RecipientForm {
     pub notes: String,
 }
 
-/// What identifies the person: sealed at rest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What identifies the person: sealed at rest. Its `Debug` prints no
+/// field.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecipientDetails {
     pub full_name: String,
     pub birth_date: Date,
     pub address: String,
     pub notes: Option<String>,
+}
+
+impl std::fmt::Debug for RecipientForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecipientForm { … }")
+    }
+}
+
+impl std::fmt::Debug for RecipientDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecipientDetails { … }")
+    }
 }
 
 /// A recipient that passed every check but the two the database answers
@@ -48,12 +61,47 @@ fn one_line(raw: &str) -> String {
     raw.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The initials of a name: its first and last words' first letters.
+/// The initials of a name: its first and last words' first letters, as
+/// plain capitals (a letter outside A–Z, like É or Ł, becomes X: the
+/// initials only label the person in mail and lists).
 pub fn initials_of(full_name: &str) -> Option<PatientInitials> {
     let words: Vec<&str> = full_name.split_whitespace().collect();
-    let first = words.first()?.chars().next()?;
-    let last = words.last()?.chars().next()?;
+    let letter = |w: &&str| {
+        w.chars().find(|c| c.is_alphabetic()).map(|c| {
+            if c.is_ascii_alphabetic() {
+                c.to_ascii_uppercase()
+            } else {
+                'X'
+            }
+        })
+    };
+    let first = letter(words.first()?)?;
+    let last = letter(words.last()?)?;
     PatientInitials::parse(&format!("{first}{last}")).ok()
+}
+
+/// Diagnoses as typed: one per line or semicolon; commas separate them
+/// only when every part is a code ("I50.9, E11.9"), since a description
+/// ("Heart failure, unspecified") has commas of its own.
+pub fn split_diagnoses(raw: &str) -> Vec<String> {
+    raw.split([';', '\n'])
+        .flat_map(|part| {
+            let pieces: Vec<String> = part
+                .split(',')
+                .map(one_line)
+                .filter(|p| !p.is_empty())
+                .collect();
+            let codes = pieces
+                .iter()
+                .all(|p| crate::domain::Icd10Code::parse(p).is_ok() && !p.contains(' '));
+            if codes {
+                pieces
+            } else {
+                vec![one_line(part).trim_matches(',').trim().to_owned()]
+            }
+        })
+        .filter(|d| !d.is_empty())
+        .collect()
 }
 
 impl NewRecipient {
@@ -127,12 +175,7 @@ impl NewRecipient {
                 "Choose at least one kind of care.",
             ));
         }
-        let diagnoses: Vec<String> = form
-            .diagnoses
-            .split([',', ';'])
-            .map(one_line)
-            .filter(|d| !d.is_empty())
-            .collect();
+        let diagnoses = split_diagnoses(&form.diagnoses);
         if diagnoses.len() > 12 {
             errors.push(FieldError::new("diagnoses", "List at most 12 diagnoses."));
         }
@@ -184,6 +227,16 @@ pub struct Recipient {
     pub details: RecipientDetails,
 }
 
+/// One of the family's people in the family's list: what the list shows,
+/// nothing more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientSummary {
+    pub id: RecipientId,
+    pub full_name: String,
+    pub place: String,
+    pub care_types: Vec<CareType>,
+}
+
 /// The family's page: who they are, and their people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FamilyHome {
@@ -192,7 +245,7 @@ pub struct FamilyHome {
     /// False for a family account made before families had organizations:
     /// it cannot add people until it registers again.
     pub can_add: bool,
-    pub recipients: Vec<Recipient>,
+    pub recipients: Vec<RecipientSummary>,
 }
 
 #[cfg(test)]
@@ -225,6 +278,18 @@ mod tests {
         assert_eq!(r.diagnoses, ["I50.9", "E11.9"]);
         assert_eq!(r.language, "English");
         assert_eq!(r.details.notes.as_deref(), Some("Hard of hearing."));
+    }
+
+    #[test]
+    fn names_and_diagnoses_are_read_as_people_write_them() {
+        assert_eq!(initials_of("Élodie  Łukasz-Durand").unwrap().as_str(), "XX");
+        assert_eq!(initials_of("mary o'neil").unwrap().as_str(), "MO");
+        assert_eq!(split_diagnoses("I50.9, E11.9"), ["I50.9", "E11.9"]);
+        assert_eq!(
+            split_diagnoses("Heart failure, unspecified; E11.9"),
+            ["Heart failure, unspecified", "E11.9"]
+        );
+        assert_eq!(split_diagnoses("I50.9\nJ44.9\n\n"), ["I50.9", "J44.9"]);
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn home_view(h: FamilyHome) -> impl IntoView {
                     <ul class="list" role="list" data-testid="recipients">
                         {recipients.into_iter().map(|r| view! {
                             <li class="list__item">
-                                <a href=format!("/family/recipients/{}", r.id)>{r.details.full_name.clone()}</a>
+                                <a href=format!("/family/recipients/{}", r.id)>{r.full_name.clone()}</a>
                                 <span class="muted">{format!(" · {} · {}", r.place, care_list(&r.care_types))}</span>
                             </li>
                         }).collect_view()}
@@ -113,7 +113,7 @@ pub fn NewRecipientPage() -> impl IntoView {
                         }
                     }).collect_view()}
                 </fieldset>
-                <TextField name="diagnoses" label="Diagnoses (optional)" hint="ICD-10-CM codes or names, separated by commas, like I50.9, E11.9." error=field_error(error, "diagnoses")/>
+                <TextField name="diagnoses" label="Diagnoses (optional)" hint="ICD-10-CM codes or names, separated by semicolons (commas between codes are fine), like I50.9, E11.9." error=field_error(error, "diagnoses")/>
                 <TextField name="language" label="Language (optional)" hint="English if left empty." error=field_error(error, "language")/>
                 <TextArea name="notes" label="Notes for the clinician (optional)" rows=3 error=field_error(error, "notes")/>
                 <button type="submit" class="button">"Add this person"</button>

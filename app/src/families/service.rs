@@ -2,7 +2,7 @@
 //! its own family organization, runs in the tenant transaction and writes
 //! the audit event (every read of a recipient is one).
 
-use super::model::{FamilyHome, NewRecipient, Recipient, RecipientDetails};
+use super::model::{FamilyHome, NewRecipient, Recipient, RecipientDetails, RecipientSummary};
 use super::repo;
 use crate::audit::repo::{record, Entry, Subject};
 use crate::audit::AuditAction;
@@ -140,7 +140,14 @@ pub async fn home(
     };
     let recipients = rows
         .into_iter()
-        .map(|r| recipient(vault, r))
+        .map(|r| {
+            recipient(vault, r).map(|r| RecipientSummary {
+                id: r.id,
+                full_name: r.details.full_name,
+                place: r.place,
+                care_types: r.care_types,
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if !recipients.is_empty() {
         let ids: Vec<String> = recipients.iter().map(|r| r.id.to_string()).collect();
@@ -170,6 +177,9 @@ pub async fn get(
     meta: &RequestMeta,
 ) -> Result<Recipient, AppError> {
     family(&tx)?;
+    if !in_family_org(&tx) {
+        return Err(AppError::NotFound);
+    }
     let row = repo::one(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let found = recipient(vault, row)?;
     record(

@@ -16,12 +16,18 @@ impl Cents {
     /// Reads a dollar amount as typed ("12", "12.5", "$1,234.56"); at most
     /// two decimals, not negative.
     pub fn parse_dollars(text: &str) -> Option<Cents> {
-        let t: String = text
-            .trim()
-            .trim_start_matches('$')
-            .chars()
-            .filter(|c| *c != ',')
-            .collect();
+        let text = text.trim().trim_start_matches('$');
+        // Commas only as thousands separators: "1,234", never "1,00".
+        let whole_part = text.split('.').next().unwrap_or("");
+        let groups: Vec<&str> = whole_part.split(',').collect();
+        if groups.len() > 1
+            && (groups[0].is_empty()
+                || groups[0].len() > 3
+                || groups[1..].iter().any(|g| g.len() != 3))
+        {
+            return None;
+        }
+        let t: String = text.chars().filter(|c| *c != ',').collect();
         let (whole, frac) = match t.split_once('.') {
             Some((w, f)) => (w, f),
             None => (t.as_str(), ""),
@@ -101,9 +107,25 @@ mod tests {
     fn parses_what_people_type_and_refuses_the_rest() {
         assert_eq!(Cents::parse_dollars("85"), Some(Cents(8500)));
         assert_eq!(Cents::parse_dollars("$1,234.5"), Some(Cents(123450)));
+        assert_eq!(
+            Cents::parse_dollars("12,345,678"),
+            Some(Cents(1_234_567_800))
+        );
         assert_eq!(Cents::parse_dollars(" 0.07 "), Some(Cents(7)));
         assert_eq!(Cents::parse_dollars(".5"), Some(Cents(50)));
-        for bad in ["", "$", "1.234", "-5", "12a", "1e3", "1.2.3", "9999999999"] {
+        for bad in [
+            "",
+            "$",
+            "1.234",
+            "-5",
+            "12a",
+            "1e3",
+            "1.2.3",
+            "9999999999",
+            "1,00",
+            ",100",
+            "12,34,567",
+        ] {
             assert_eq!(Cents::parse_dollars(bad), None, "{bad}");
         }
     }

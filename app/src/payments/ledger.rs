@@ -104,6 +104,8 @@ pub enum PostingError {
     Unbalanced(i64),
     /// An empty or over-long idempotency key or memo.
     BadText,
+    /// An amount that is not positive, or a capture larger than the hold.
+    BadAmount,
 }
 
 impl std::fmt::Display for PostingError {
@@ -113,7 +115,18 @@ impl std::fmt::Display for PostingError {
             PostingError::ZeroLine => write!(f, "a line of zero cents"),
             PostingError::Unbalanced(by) => write!(f, "the lines are off by {by} cents"),
             PostingError::BadText => write!(f, "the key and memo must be 1 to 200 characters"),
+            PostingError::BadAmount => {
+                write!(f, "amounts are positive, and a capture is at most the hold")
+            }
         }
+    }
+}
+
+fn positive(amount: Cents) -> Result<(), PostingError> {
+    if amount.is_positive() {
+        Ok(())
+    } else {
+        Err(PostingError::BadAmount)
     }
 }
 
@@ -183,6 +196,7 @@ impl Posting {
         clinician: UserId,
         amount: Cents,
     ) -> Result<Self, PostingError> {
+        positive(amount)?;
         Self::new(
             EntryKind::Authorize,
             key,
@@ -207,6 +221,7 @@ impl Posting {
         clinician: UserId,
         amount: Cents,
     ) -> Result<Self, PostingError> {
+        positive(amount)?;
         Self::new(
             EntryKind::Void,
             key,
@@ -233,6 +248,10 @@ impl Posting {
         held: Cents,
         captured: Cents,
     ) -> Result<Self, PostingError> {
+        positive(held)?;
+        if captured.0 < 0 || captured > held {
+            return Err(PostingError::BadAmount);
+        }
         let mut lines = vec![
             Line {
                 account: Account::ClinicianPending(clinician),
@@ -267,6 +286,7 @@ impl Posting {
         clinician: UserId,
         amount: Cents,
     ) -> Result<Self, PostingError> {
+        positive(amount)?;
         Self::new(
             EntryKind::Payout,
             key,
@@ -400,6 +420,14 @@ mod tests {
         assert_eq!(
             Posting::new(EntryKind::Fee, "k", "m", vec![one, zero]),
             Err(PostingError::ZeroLine)
+        );
+        assert_eq!(
+            Posting::authorize("k", payer(), nurse(), Cents(-5)),
+            Err(PostingError::BadAmount)
+        );
+        assert_eq!(
+            Posting::capture("k", payer(), nurse(), Cents(5), Cents(6)),
+            Err(PostingError::BadAmount)
         );
         let huge = Line {
             account: Account::ProcessorCash,

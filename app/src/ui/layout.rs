@@ -57,6 +57,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Clinician => vec![
             ("/clinician", "Dashboard"),
             ("/clinician/profile", "Profile"),
+            ("/clinician/availability", "Availability"),
         ],
         Role::Family => vec![("/family", "Dashboard")],
     }

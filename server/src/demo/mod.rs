@@ -180,6 +180,7 @@ pub async fn seed(
     demo_dead_job(&mut conn).await?;
     care::seed(&mut conn, vault).await?;
     demo_family(&mut conn, vault).await?;
+    demo_nurse_availability(&mut conn).await?;
     conn.close().await?;
     if created > 0 {
         tracing::info!("demo data created: sign in with any demo account (see the README)");
@@ -263,6 +264,30 @@ pub const DEMO_CLINICIANS: u64 = 400;
 
 /// The demo nurse's own clinician profile: verified, in Columbus, with
 /// heart-failure and diabetes experience, affiliated with Riverbend.
+/// The demo nurse's weekly hours (weekdays 08:00–16:00 UTC) and rate ($95
+/// a skilled-nursing visit), so families can see her openings; once.
+async fn demo_nurse_availability(conn: &mut PgConnection) -> Result<()> {
+    let id = clinicians::id_of(1 << 40);
+    sqlx::query(
+        "INSERT INTO clinician_hours (clinician_id, weekday, start_minute, end_minute)
+         SELECT $1, d, 480, 960 FROM generate_series(0, 4) AS d
+         WHERE EXISTS (SELECT 1 FROM clinicians WHERE id = $1)
+           AND NOT EXISTS (SELECT 1 FROM clinician_hours WHERE clinician_id = $1)",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO clinician_rates (clinician_id, service, cents)
+         SELECT $1, 'skilled_nursing', 9500 WHERE EXISTS (SELECT 1 FROM clinicians WHERE id = $1)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 async fn demo_nurse_profile(conn: &mut PgConnection) -> Result<()> {
     let nurse = USERS[5].id;
     let id = clinicians::id_of(1 << 40);

@@ -157,25 +157,67 @@ impl CardProcessor for LocalProcessor {
         &self,
         authorization: &str,
         amount: Cents,
-        _idempotency_key: &str,
+        idempotency_key: &str,
     ) -> Result<(), ProcessorError> {
-        let done = sqlx::query(
-            "UPDATE local_processor_payments SET refunded_cents = refunded_cents + $2
-             WHERE id = $1 AND state = 'captured' AND $2 > 0
-               AND refunded_cents + $2 <= captured_cents",
+        // One transaction, the payment locked: a retry with the same key
+        // finds its refund and changes nothing.
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let payment: Option<(i64, i64, String)> = sqlx::query_as(
+            "SELECT captured_cents, refunded_cents, state::text FROM local_processor_payments
+             WHERE id = $1 FOR UPDATE",
+        )
+        .bind(authorization)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let earlier: Option<(String, i64)> = sqlx::query_as(
+            "SELECT payment_id, amount_cents FROM local_processor_refunds WHERE idempotency_key = $1",
+        )
+        .bind(idempotency_key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let refused = |message: &str| ProcessorError::Invalid {
+            message: message.to_owned(),
+        };
+        if let Some((payment_id, cents)) = earlier {
+            return if payment_id == authorization && cents == amount.0 {
+                Ok(())
+            } else {
+                Err(refused("that idempotency key was used for another refund"))
+            };
+        }
+        match payment {
+            Some((captured, refunded, state))
+                if state == "captured"
+                    && amount.is_positive()
+                    && refunded + amount.0 <= captured => {}
+            _ => {
+                return Err(refused(
+                    "only captured money can be refunded, never more than was captured",
+                ))
+            }
+        }
+        sqlx::query(
+            "INSERT INTO local_processor_refunds (idempotency_key, payment_id, amount_cents)
+             VALUES ($1, $2, $3)",
+        )
+        .bind(idempotency_key)
+        .bind(authorization)
+        .bind(amount.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        sqlx::query(
+            "UPDATE local_processor_payments SET refunded_cents = refunded_cents + $2 WHERE id = $1",
         )
         .bind(authorization)
         .bind(amount.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(ProcessorError::Invalid {
-                message: "only captured money can be refunded, at most once over".to_owned(),
-            })
-        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(())
     }
 
     async fn transfer(

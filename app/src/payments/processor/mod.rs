@@ -51,8 +51,8 @@ impl std::fmt::Display for ProcessorError {
     }
 }
 
-/// What the payer's card is charged with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the payer's card is charged with. Its `Debug` leaves the card out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuthorizeRequest {
     pub amount: Cents,
     /// The processor's name for the card: a test card number for the local
@@ -61,6 +61,16 @@ pub struct AuthorizeRequest {
     /// What the payer's statement shows; never PHI.
     pub description: String,
     pub idempotency_key: String,
+}
+
+impl std::fmt::Debug for AuthorizeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizeRequest")
+            .field("amount", &self.amount)
+            .field("payment_method", &"…")
+            .field("idempotency_key", &self.idempotency_key)
+            .finish()
+    }
 }
 
 /// A card processor. Each call is one request to it; none is retried here
@@ -102,7 +112,8 @@ pub trait CardProcessor: Send + Sync {
     ) -> impl std::future::Future<Output = Result<TransferId, ProcessorError>> + Send;
 }
 
-/// The processor this server was configured with (`PAYMENTS_PROCESSOR`).
+/// The processor a server uses (chosen by configuration when booking
+/// lands; the tests build each directly).
 #[cfg(feature = "ssr")]
 #[derive(Clone)]
 pub enum Processor {

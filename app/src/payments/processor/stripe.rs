@@ -74,7 +74,9 @@ fn intent_path(id: &str, action: &str) -> Result<String, ProcessorError> {
         !rest.is_empty() && rest.len() < 100 && rest.chars().all(|c| c.is_ascii_alphanumeric())
     });
     if ok {
-        Ok(format!("/v1/payment_intents/{id}/{action}"))
+        Ok(format!("/v1/payment_intents/{id}/{action}")
+            .trim_end_matches('/')
+            .to_owned())
     } else {
         Err(ProcessorError::Invalid {
             message: "not a PaymentIntent id".to_owned(),
@@ -140,10 +142,41 @@ impl StripeProcessor {
             || error.as_ref().and_then(|e| e.code.as_deref()) == Some("card_declined");
         Err(if status.as_u16() == 402 || card_error {
             ProcessorError::Declined { reason: message }
-        } else if status.is_server_error() || status.as_u16() == 429 {
+        } else if status.is_server_error() || matches!(status.as_u16(), 409 | 429) {
+            // 409: the same key is in flight in another request.
             ProcessorError::Unavailable { message }
         } else {
             ProcessorError::Invalid { message }
+        })
+    }
+}
+
+impl StripeProcessor {
+    /// A PaymentIntent as it stands (to reconcile a retried step).
+    async fn intent(&self, id: &str) -> Result<Object, ProcessorError> {
+        let path = intent_path(id, "")?;
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&*self.secret)
+            .send()
+            .await
+            .map_err(|e| ProcessorError::Unavailable {
+                message: e.without_url().to_string(),
+            })?;
+        if !response.status().is_success() {
+            return Err(ProcessorError::Unavailable {
+                message: format!("HTTP {}", response.status()),
+            });
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ProcessorError::Unavailable {
+                message: e.without_url().to_string(),
+            })?;
+        serde_json::from_slice(&body).map_err(|e| ProcessorError::Unavailable {
+            message: format!("an answer that could not be read: {e}"),
         })
     }
 }
@@ -188,13 +221,26 @@ impl CardProcessor for StripeProcessor {
     }
 
     async fn capture(&self, authorization: &str, amount: Cents) -> Result<(), ProcessorError> {
-        let intent = self
+        let key = format!("capture:{authorization}:{}", amount.0);
+        let done = self
             .post(
                 &intent_path(authorization, "capture")?,
                 &[("amount_to_capture", amount.0.to_string())],
-                None,
+                Some(&key),
             )
-            .await?;
+            .await;
+        let intent = match done {
+            Ok(intent) => intent,
+            // A retry of a capture that went through: the payment says so.
+            Err(ProcessorError::Invalid { message }) => {
+                let now = self.intent(authorization).await?;
+                if now.status.as_deref() != Some("succeeded") {
+                    return Err(ProcessorError::Invalid { message });
+                }
+                now
+            }
+            Err(other) => return Err(other),
+        };
         match intent.status.as_deref() {
             Some("succeeded" | "processing") => Ok(()),
             other => Err(ProcessorError::Invalid {
@@ -204,9 +250,21 @@ impl CardProcessor for StripeProcessor {
     }
 
     async fn void(&self, authorization: &str) -> Result<(), ProcessorError> {
-        let intent = self
-            .post(&intent_path(authorization, "cancel")?, &[], None)
-            .await?;
+        let key = format!("cancel:{authorization}");
+        let intent = match self
+            .post(&intent_path(authorization, "cancel")?, &[], Some(&key))
+            .await
+        {
+            Ok(intent) => intent,
+            Err(ProcessorError::Invalid { message }) => {
+                let now = self.intent(authorization).await?;
+                if now.status.as_deref() != Some("canceled") {
+                    return Err(ProcessorError::Invalid { message });
+                }
+                now
+            }
+            Err(other) => return Err(other),
+        };
         match intent.status.as_deref() {
             Some("canceled") => Ok(()),
             other => Err(ProcessorError::Invalid {
@@ -240,6 +298,15 @@ impl CardProcessor for StripeProcessor {
         amount: Cents,
         idempotency_key: &str,
     ) -> Result<TransferId, ProcessorError> {
+        let account = destination.strip_prefix("acct_").is_some_and(|rest| {
+            !rest.is_empty() && rest.len() < 100 && rest.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+        if !account || !amount.is_positive() {
+            return Err(ProcessorError::Invalid {
+                message: "a transfer goes to a connected account (acct_…), for a positive amount"
+                    .to_owned(),
+            });
+        }
         self.post(
             "/v1/transfers",
             &[

@@ -1,0 +1,84 @@
+//! Server functions for the clinician's availability page; each parses its
+//! form and calls one operation in `service`.
+
+use super::*;
+#[cfg(feature = "ssr")]
+use crate::auth::Role;
+use crate::error::AppError;
+use app_macros::rpc;
+
+#[cfg(feature = "ssr")]
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+#[rpc(prefix = "/rpc", endpoint = "clinician/availability")]
+pub async fn get_availability() -> Result<Availability, AppError> {
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    service::availability(tx, now()).await
+}
+
+#[rpc(prefix = "/rpc", endpoint = "clinician/availability/hours/add")]
+pub async fn add_hours(
+    #[server(default)] weekday: String,
+    #[server(default)] start: String,
+    #[server(default)] end: String,
+) -> Result<(), AppError> {
+    let hours = parse_hours(&weekday, &start, &end)?;
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    service::add_hours(tx, hours, &crate::auth::RequestMeta::current()).await
+}
+
+#[rpc(prefix = "/rpc", endpoint = "clinician/availability/hours/remove")]
+pub async fn remove_hours(id: uuid::Uuid) -> Result<(), AppError> {
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    service::remove_hours(tx, id, &crate::auth::RequestMeta::current()).await
+}
+
+#[cfg(feature = "ssr")]
+fn day_of(raw: &str) -> Result<time::Date, AppError> {
+    time::Date::parse(
+        raw.trim(),
+        &time::format_description::well_known::Iso8601::DATE,
+    )
+    .map_err(|_| crate::error::FieldError::new("day", "Enter the day (YYYY-MM-DD).").into())
+}
+
+#[rpc(prefix = "/rpc", endpoint = "clinician/availability/days-off/add")]
+pub async fn add_day_off(#[server(default)] day: String) -> Result<(), AppError> {
+    let day = day_of(&day)?;
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    service::add_day_off(tx, day, now().date(), &crate::auth::RequestMeta::current()).await
+}
+
+#[rpc(prefix = "/rpc", endpoint = "clinician/availability/days-off/remove")]
+pub async fn remove_day_off(#[server(default)] day: String) -> Result<(), AppError> {
+    let day = day_of(&day)?;
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    service::remove_day_off(tx, day, &crate::auth::RequestMeta::current()).await
+}
+
+/// Every rate at once: `rates[<care type>]` in dollars, empty for none.
+#[rpc(prefix = "/rpc", endpoint = "clinician/availability/rates")]
+pub async fn set_rates(
+    #[server(default)] rates: std::collections::BTreeMap<String, String>,
+) -> Result<(), AppError> {
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for (service, raw) in &rates {
+        let field = format!("rate_{service}");
+        let Some(care) = crate::referrals::CareType::parse(service) else {
+            errors.push(crate::error::FieldError::new(field, "Not a service."));
+            continue;
+        };
+        match parse_rate(&field, raw) {
+            Ok(cents) => parsed.push((care, cents)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let tx = crate::auth::require(&[Role::Clinician]).await?;
+    service::set_rates(tx, parsed, &crate::auth::RequestMeta::current()).await
+}
