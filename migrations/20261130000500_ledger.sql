@@ -188,6 +188,8 @@ ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_no_truncate;
 ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_same_filing;
 ALTER TABLE ledger_accounts ENABLE ALWAYS TRIGGER ledger_accounts_append_only;
 ALTER TABLE ledger_accounts ENABLE ALWAYS TRIGGER ledger_accounts_no_truncate;
+ALTER TABLE ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_balanced;
+ALTER TABLE ledger_transactions ENABLE ALWAYS TRIGGER ledger_transactions_have_entries;
 
 -- Posts one transaction: `lines` is a JSON array of
 -- {"kind", "org", "user", "cents"} (org and user as the kind needs). Runs as
@@ -242,8 +244,8 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_transactions_balance';
     END IF;
     IF NOT worker THEN
-        IF p_kind NOT IN ('authorize', 'void') OR app_role() NOT IN ('family', 'clinic_admin')
-           OR app_org_id() IS NULL OR app_org_id() = platform_org_id() THEN
+        IF NOT coalesce(p_kind IN ('authorize', 'void') AND app_role() IN ('family', 'clinic_admin')
+                        AND app_org_id() <> platform_org_id(), false) THEN
             RAISE EXCEPTION 'only the worker posts %', p_kind
                 USING ERRCODE = 'insufficient_privilege';
         END IF;

@@ -5,8 +5,8 @@
 -- meet (the visits table's exclusion constraint has the last word).
 --
 -- Times are UTC, like the rest of the product for now. None of this is
--- PHI: a clinician edits their own; anyone signed in may read a verified
--- clinician's (families book from it).
+-- PHI: a clinician edits their own; whoever may see a clinician (their
+-- directory: clinics, referrers, families see verified ones) may read it.
 
 CREATE TABLE clinician_hours (
     clinician_id uuid NOT NULL REFERENCES clinicians (id) ON DELETE CASCADE,
@@ -69,33 +69,58 @@ CREATE POLICY clinician_rates_read ON clinician_rates FOR SELECT TO carethread_a
     USING (clinician_id IN (SELECT id FROM clinicians));
 GRANT SELECT, INSERT, UPDATE (cents), DELETE ON clinician_rates TO carethread_app;
 
--- When a clinician is busy, for computing their open slots (SECURITY
--- DEFINER, reviewed): visits are each clinic's PHI and a family may read
--- none, but a slot must not be offered over any of them. It answers only
--- start and end times, for at most 62 days, to a signed-in caller; the
--- operation that calls it (app::booking::service) first reads the
--- clinician as the caller, so a clinician the caller may not see is not
--- found.
-CREATE POLICY visits_busy_times ON visits FOR SELECT TO carethread_owner USING (true);
+-- When a clinician is busy, for computing their open slots. Visits are each
+-- clinic's PHI and a family may read none, but a slot must not be offered
+-- over any of them: a projection of every visit that holds the
+-- clinician's time — its id, clinician and times, never whose or where —
+-- kept by a trigger on visits (SECURITY DEFINER, reviewed: it writes only
+-- this table, and a trigger cannot be called directly). Whoever may see a
+-- clinician may see when they are busy (the clinicians table's policies).
+CREATE TABLE clinician_busy_times (
+    visit_id     uuid PRIMARY KEY,
+    clinician_id uuid NOT NULL REFERENCES clinicians (id) ON DELETE CASCADE,
+    starts_at    timestamptz NOT NULL,
+    ends_at      timestamptz NOT NULL
+);
+CREATE INDEX clinician_busy_times_clinician ON clinician_busy_times (clinician_id, starts_at);
 
-CREATE FUNCTION clinician_busy(p_clinician uuid, p_from timestamptz, p_to timestamptz)
-    RETURNS TABLE (starts_at timestamptz, ends_at timestamptz)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+ALTER TABLE clinician_busy_times ENABLE ROW LEVEL SECURITY;
+ALTER TABLE clinician_busy_times FORCE ROW LEVEL SECURITY;
+CREATE POLICY clinician_busy_times_read ON clinician_busy_times FOR SELECT TO carethread_app
+    USING (clinician_id IN (SELECT id FROM clinicians));
+CREATE POLICY clinician_busy_times_projection ON clinician_busy_times FOR ALL TO carethread_owner
+    USING (true) WITH CHECK (true);
+GRANT SELECT ON clinician_busy_times TO carethread_app;
+
+CREATE FUNCTION visits_busy_projection() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
 BEGIN
-    IF app_user_id() IS NULL THEN
-        RAISE EXCEPTION 'busy times need a signed-in caller' USING ERRCODE = 'insufficient_privilege';
+    IF TG_OP = 'DELETE' OR NEW.status IN ('declined', 'cancelled', 'missed') THEN
+        DELETE FROM clinician_busy_times
+            WHERE visit_id = CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END;
+        IF TG_OP = 'DELETE' THEN
+            RETURN OLD;
+        END IF;
+        RETURN NEW;
     END IF;
-    IF p_to <= p_from OR p_to - p_from > interval '62 days' THEN
-        RAISE EXCEPTION 'ask for 62 days at most' USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN QUERY
-        SELECT v.starts_at, v.ends_at FROM visits v
-        WHERE v.clinician_id = p_clinician
-          AND v.status NOT IN ('declined', 'cancelled', 'missed')
-          AND tstzrange(v.starts_at, v.ends_at) && tstzrange(p_from, p_to)
-        ORDER BY v.starts_at;
+    INSERT INTO clinician_busy_times (visit_id, clinician_id, starts_at, ends_at)
+    VALUES (NEW.id, NEW.clinician_id, NEW.starts_at, NEW.ends_at)
+    ON CONFLICT (visit_id) DO UPDATE
+        SET clinician_id = EXCLUDED.clinician_id, starts_at = EXCLUDED.starts_at,
+            ends_at = EXCLUDED.ends_at;
+    RETURN NEW;
 END $$;
-REVOKE ALL ON FUNCTION clinician_busy(uuid, timestamptz, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION clinician_busy(uuid, timestamptz, timestamptz) TO carethread_app;
+
+CREATE TRIGGER visits_busy_projection
+    AFTER INSERT OR UPDATE OF clinician_id, starts_at, ends_at, status OR DELETE ON visits
+    FOR EACH ROW EXECUTE FUNCTION visits_busy_projection();
+
+-- The visits that exist already (none outside development), read once
+-- through a policy that lives only as long as this migration.
+CREATE POLICY visits_busy_backfill ON visits FOR SELECT TO carethread_owner USING (true);
+INSERT INTO clinician_busy_times (visit_id, clinician_id, starts_at, ends_at)
+    SELECT id, clinician_id, starts_at, ends_at FROM visits
+    WHERE status NOT IN ('declined', 'cancelled', 'missed');
+DROP POLICY visits_busy_backfill ON visits;

@@ -58,6 +58,8 @@ const ROUTES = [
   { path: "/clinician/visits/:id", user: "nurse@carethread.example", org: RIVERBEND, from: "/clinician" },
   { path: "/family", user: "family@carethread.example" },
   { path: "/family/recipients/new", user: "family@carethread.example" },
+  { path: "/family/find?zip=43215&care_type=skilled_nursing", user: "family@carethread.example" },
+  { path: "/family/clinicians/:id", user: "family@carethread.example", from: "/family/find?zip=43215&care_type=skilled_nursing" },
   { path: "/family/recipients/:id", user: "family@carethread.example", from: "/family" },
   { path: "/admin", user: "admin@carethread.example" },
   { path: "/admin/organizations", user: "admin@carethread.example" },

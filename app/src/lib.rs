@@ -194,6 +194,16 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route
+                            path=path!("/family/find")
+                            view=booking::FindClinicianPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/family/clinicians/:id")
+                            view=booking::ClinicianForFamilyPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/family/recipients/new")
                             view=families::NewRecipientPage
                             ssr=SsrMode::Async

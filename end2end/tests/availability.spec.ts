@@ -55,4 +55,7 @@ test("a clinician's hours, days off and rates make the openings families will se
   await expect(page.getByTestId("days-off")).toHaveCount(0);
   await page.getByRole("button", { name: "Remove Saturday 09:00–11:00" }).click();
   await expect(page.getByTestId("hours")).not.toContainText("Saturday");
+  await page.getByLabel("Skilled nursing (US dollars, empty for none)").fill("95");
+  await page.getByRole("button", { name: "Save the rates" }).click();
+  await expect(page.getByLabel("Skilled nursing (US dollars, empty for none)")).toHaveValue("95.00");
 });

@@ -64,7 +64,40 @@ test("a family registers, adds the person it cares for, and sees them", async ({
 test("the demo family already has Walter Lin", async ({ page }) => {
   await signIn(page, "family@carethread.example");
   await expect(page).toHaveURL(/\/family$/);
-  await page.getByTestId("recipients").getByRole("link", { name: "Walter Lin" }).click();
+  await page.getByTestId("recipients").getByRole("link", { name: "Walter Lin", exact: true }).click();
   await expect(page.getByTestId("recipient")).toContainText("27 Maple Avenue");
   await expect(page.getByTestId("recipient-diagnoses")).toContainText("I50.9");
+});
+
+test("the demo family finds a clinician for Walter Lin, with or without JavaScript", async ({ browser }) => {
+  for (const javaScriptEnabled of [true, false]) {
+    const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    await signIn(page, "family@carethread.example");
+    await expect(page).toHaveURL(/\/family$/);
+    await page.getByRole("link", { name: "Find a clinician for Walter Lin" }).click();
+    await expect(page).toHaveURL(/\/family\/find\?for=/);
+    // Walter's ZIP, care and diagnosis fill the form.
+    await expect(page.locator("#zip")).toHaveValue("43215");
+    await expect(page.locator("#care_type")).toHaveValue("skilled_nursing");
+    await expect(page.locator("#diagnosis")).toHaveValue("I50.9");
+    const luis = page.getByTestId("clinician-card").filter({ hasText: "Luis Moreno, RN" });
+    await expect(luis).toContainText("$95.00 a visit");
+    await expect(luis.getByTestId("licenses")).toContainText(/OH license verified \d{4}-\d{2}-\d{2}/);
+    await expect(luis).toContainText("Next openings:");
+    if (javaScriptEnabled) await expectAccessible(page, "/family/find with results");
+    // A bad ZIP is named; the form keeps what was typed.
+    await page.locator("#zip").fill("12");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page.getByRole("alert")).toContainText("ZIP");
+    await expect(page.locator("#zip")).toHaveValue("12");
+    // His page.
+    await page.goto("/family/find?zip=43215&care_type=skilled_nursing");
+    await page.getByRole("link", { name: "Luis Moreno, RN" }).first().click();
+    await expect(page.getByTestId("clinician-name")).toHaveText("Luis Moreno, RN");
+    await expect(page.getByTestId("rates")).toContainText("Skilled nursing: $95.00 a visit");
+    await expect(page.getByTestId("openings").getByRole("listitem").first()).toBeVisible();
+    if (javaScriptEnabled) await expectAccessible(page, "a clinician's page for families");
+    await context.close();
+  }
 });

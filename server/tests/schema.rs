@@ -199,9 +199,6 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
         definers,
         [
             "audit_events_chain",
-            // Start and end times of a clinician's visits in every clinic,
-            // to keep open slots free of them (migrations/*_availability.sql).
-            "clinician_busy",
             // A registering family's own organization, with them its one
             // member (migrations/*_care_recipients.sql).
             "family_signup",
@@ -220,6 +217,9 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             "ledger_entries_same_filing",
             "ledger_post",
             "sandbox_signup",
+            // Keeps the times of each clinician's visits (times only) for
+            // open slots (migrations/*_availability.sql); a trigger.
+            "visits_busy_projection",
             // Session records by id only (server/src/sessions.rs).
             "web_session_create",
             "web_session_delete",

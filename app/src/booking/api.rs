@@ -82,3 +82,108 @@ pub async fn set_rates(
     let tx = crate::auth::require(&[Role::Clinician]).await?;
     service::set_rates(tx, parsed, &crate::auth::RequestMeta::current()).await
 }
+
+/// A family's search for clinicians (`GET /family/find`): what the form
+/// leaves empty is filled in from the person chosen in `for_id`.
+#[rpc(prefix = "/rpc", endpoint = "family/clinicians/find")]
+pub async fn find_clinicians(
+    #[server(default)] for_id: String,
+    #[server(default)] zip: String,
+    #[server(default)] care_type: String,
+    #[server(default)] diagnosis: String,
+    #[server(default)] language: String,
+    #[server(default)] date: String,
+) -> Result<SearchResults, AppError> {
+    let state = crate::state::app_state()?;
+    let meta = crate::auth::RequestMeta::current();
+    let mut form = SearchForm {
+        for_id,
+        zip,
+        care_type,
+        diagnosis,
+        language,
+        date,
+    };
+    let tx = crate::auth::require(&[Role::Family]).await?;
+    let home = crate::families::service::home(tx, &state.settings.vault, &meta).await?;
+    let recipients = home
+        .recipients
+        .iter()
+        .map(|r| (r.id, r.full_name.clone()))
+        .collect();
+    let chosen = form
+        .for_id
+        .trim()
+        .parse::<crate::identity::RecipientId>()
+        .ok()
+        .filter(|id| home.recipients.iter().any(|r| r.id == *id));
+    if let Some(id) = chosen {
+        let tx = crate::auth::require(&[Role::Family]).await?;
+        let person = crate::families::service::get(tx, &state.settings.vault, id, &meta).await?;
+        let fill = |field: &mut String, value: String| {
+            if field.trim().is_empty() {
+                *field = value;
+            }
+        };
+        fill(&mut form.zip, person.zip.clone());
+        fill(
+            &mut form.care_type,
+            person
+                .care_types
+                .first()
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_default(),
+        );
+        fill(
+            &mut form.diagnosis,
+            person
+                .diagnoses
+                .first()
+                .map(|d| d.0.clone())
+                .unwrap_or_default(),
+        );
+        fill(
+            &mut form.language,
+            search::language_code(&person.language)
+                .map(str::to_owned)
+                .unwrap_or_default(),
+        );
+    }
+    let asked = [
+        &form.zip,
+        &form.care_type,
+        &form.diagnosis,
+        &form.language,
+        &form.date,
+    ]
+    .iter()
+    .any(|f| !f.trim().is_empty());
+    let now = now();
+    let (problems, results) = if !asked {
+        (Vec::new(), Vec::new())
+    } else {
+        match Search::parse(&form, now.date()) {
+            Ok(search) => {
+                let tx = crate::auth::require(&[Role::Family]).await?;
+                (Vec::new(), service::search(tx, &search, now).await?)
+            }
+            Err(problems) => (problems, Vec::new()),
+        }
+    };
+    Ok(SearchResults {
+        form,
+        recipients,
+        searched: asked,
+        problems,
+        results,
+    })
+}
+
+/// A verified clinician's page for a family.
+#[rpc(prefix = "/rpc", endpoint = "family/clinicians/get")]
+pub async fn get_clinician_for_family(
+    id: crate::identity::ClinicianId,
+) -> Result<ClinicianCard, AppError> {
+    let tx = crate::auth::require(&[Role::Family]).await?;
+    service::clinician_page(tx, id, now()).await
+}

@@ -14,10 +14,19 @@ pub const VISIT_MINUTES: i64 = 60;
 /// A rate may be $5 to $1,000 a visit.
 pub const RATE_RANGE: (Cents, Cents) = (Cents(500), Cents(100_000));
 
-/// "HH:MM" as minutes after midnight; "00:00" as an end is midnight (1440).
+/// "HH:MM" (or "HH:MM:SS", as a time input may send it) as minutes after
+/// midnight; "00:00" as an end is midnight (1440).
 fn minute_of(raw: &str, as_end: bool) -> Option<u16> {
-    let (h, m) = raw.trim().split_once(':')?;
-    let (h, m): (u16, u16) = (h.parse().ok()?, m.get(..2).unwrap_or(m).parse().ok()?);
+    let raw = raw.trim();
+    let b = raw.as_bytes();
+    let shaped = (b.len() == 5 || (b.len() == 8 && b[5] == b':'))
+        && b[2] == b':'
+        && [0, 1, 3, 4].iter().all(|i| b[*i].is_ascii_digit())
+        && (b.len() == 5 || (b[6].is_ascii_digit() && b[7].is_ascii_digit()));
+    if !shaped {
+        return None;
+    }
+    let (h, m): (u16, u16) = (raw[..2].parse().ok()?, raw[3..5].parse().ok()?);
     if h > 23 || m > 59 {
         return None;
     }
@@ -52,7 +61,12 @@ pub fn parse_hours(weekday: &str, start: &str, end: &str) -> Result<Hours, Vec<F
         None
     });
     if let (Some(s), Some(e)) = (start_minute, end_minute) {
-        if e < s + 30 {
+        if e <= s {
+            errors.push(FieldError::new(
+                "end",
+                "Hours end on the day they begin (00:00 is midnight); for a night, add the hours after midnight on the next day.",
+            ));
+        } else if e < s + 30 {
             errors.push(FieldError::new(
                 "end",
                 "The hours end at least half an hour after they begin.",
@@ -120,6 +134,18 @@ mod tests {
             }
         );
         assert_eq!(parse_hours("6", "22:00", "00:00").unwrap().end_minute, 1440);
+        assert_eq!(
+            parse_hours("0", "08:30:00", "09:00:00")
+                .unwrap()
+                .start_minute,
+            510
+        );
+        for bad in ["08:3099", "8:30", "+8:30", "08:30:5", "0830"] {
+            assert!(parse_hours("0", bad, "12:00").is_err(), "{bad}");
+        }
+        assert!(parse_hours("0", "22:00", "02:00").unwrap_err()[0]
+            .message
+            .contains("midnight"));
         let errors = parse_hours("7", "9", "25:00").unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["weekday", "start", "end"]);

@@ -180,18 +180,143 @@ pub async fn set_rate(
     Ok(())
 }
 
-/// When the clinician is busy in `[from, to)`, in any clinic (times only:
-/// `clinician_busy`, a reviewed definer).
+/// When the clinician is busy in `[from, to)`, in any clinic: the times of
+/// their visits (`clinician_busy_times`, a projection of visits that keeps
+/// times only), as the caller may see them.
 pub async fn busy(
     tx: &mut TenantTx,
     clinician: ClinicianId,
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Result<Vec<(OffsetDateTime, OffsetDateTime)>, sqlx::Error> {
-    sqlx::query_as("SELECT starts_at, ends_at FROM clinician_busy($1, $2, $3)")
-        .bind(clinician.uuid())
-        .bind(from)
-        .bind(to)
-        .fetch_all(tx.conn())
-        .await
+    sqlx::query_as(
+        "SELECT starts_at, ends_at FROM clinician_busy_times
+         WHERE clinician_id = $1 AND starts_at < $3 AND ends_at > $2
+         ORDER BY starts_at",
+    )
+    .bind(clinician.uuid())
+    .bind(from)
+    .bind(to)
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// A clinician found for a family: the row and its distance.
+pub struct Found {
+    pub id: ClinicianId,
+    pub name: String,
+    pub discipline: String,
+    pub verified_at: Option<OffsetDateTime>,
+    pub miles: Option<f64>,
+    pub languages: Vec<String>,
+}
+
+type FoundRow = (
+    uuid::Uuid,
+    String,
+    String,
+    Option<OffsetDateTime>,
+    Option<f64>,
+    Vec<String>,
+);
+
+fn found((id, name, discipline, verified_at, miles, languages): FoundRow) -> Found {
+    Found {
+        id: id.into(),
+        name,
+        discipline,
+        verified_at,
+        miles,
+        languages,
+    }
+}
+
+/// Verified clinicians who serve `zip` (within their own radius, with a
+/// verified, unexpired license in its state), offer `care`, have cared for
+/// `category` and speak `language` (when given), nearest first — those
+/// with a rate for the care before those without.
+pub async fn search(
+    tx: &mut TenantTx,
+    zip: &str,
+    care: CareType,
+    category: Option<&str>,
+    language: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Found>, sqlx::Error> {
+    let rows: Vec<FoundRow> = sqlx::query_as(
+        "WITH place AS (SELECT lat, lon, state FROM zip_codes WHERE zip = $1),
+              near AS (
+                  SELECT c.id, c.display_name, c.discipline::text AS discipline, c.verified_at,
+                         c.languages, c.service_radius_miles,
+                         3958.8 * 2 * asin(sqrt(
+                             power(sin(radians(c.lat - p.lat) / 2), 2)
+                             + cos(radians(p.lat)) * cos(radians(c.lat))
+                               * power(sin(radians(c.lon - p.lon) / 2), 2))) AS miles,
+                         EXISTS (SELECT 1 FROM clinician_rates r
+                                 WHERE r.clinician_id = c.id AND r.service = $2::text::care_type) AS priced
+                  FROM clinicians c, place p
+                  WHERE c.verification_status = 'verified'
+                    AND c.lat BETWEEN p.lat - 1.5 AND p.lat + 1.5
+                    AND c.lon BETWEEN p.lon - 1.5 / greatest(cos(radians(p.lat)), 0.2)
+                                  AND p.lon + 1.5 / greatest(cos(radians(p.lat)), 0.2)
+                    AND $2::text::care_type = ANY (c.care_types)
+                    AND ($3::text IS NULL OR $3 = ANY (c.diagnosis_categories))
+                    AND ($4::text IS NULL OR $4 = ANY (c.languages))
+                    AND EXISTS (SELECT 1 FROM clinician_licenses l
+                                WHERE l.clinician_id = c.id AND l.state = p.state
+                                  AND l.verification_status = 'verified'
+                                  AND l.expires_on >= current_date))
+         SELECT id, display_name, discipline, verified_at, miles, languages FROM near
+         WHERE miles <= service_radius_miles
+         ORDER BY priced DESC, miles, id
+         LIMIT $5",
+    )
+    .bind(zip)
+    .bind(care.as_str())
+    .bind(category)
+    .bind(language)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(found).collect())
+}
+
+/// One verified clinician the caller may see.
+pub async fn clinician(tx: &mut TenantTx, id: ClinicianId) -> Result<Option<Found>, sqlx::Error> {
+    let row: Option<FoundRow> = sqlx::query_as(
+        "SELECT id, display_name, discipline::text, verified_at, NULL::float8, languages
+         FROM clinicians WHERE id = $1 AND verification_status = 'verified'",
+    )
+    .bind(id.uuid())
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(found))
+}
+
+/// The clinicians' state licenses, as the caller may see them.
+pub async fn licenses(
+    tx: &mut TenantTx,
+    ids: &[ClinicianId],
+) -> Result<Vec<(ClinicianId, super::search::LicenseBadge)>, sqlx::Error> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|i| i.uuid()).collect();
+    let rows: Vec<(uuid::Uuid, String, String, Option<OffsetDateTime>, Date)> = sqlx::query_as(
+        "SELECT clinician_id, state::text, verification_status::text, verified_at, expires_on
+         FROM clinician_licenses WHERE clinician_id = ANY ($1) ORDER BY state",
+    )
+    .bind(&ids)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, state, status, verified_at, expires_on)| {
+            (
+                id.into(),
+                super::search::LicenseBadge {
+                    state,
+                    verified_at: (status == "verified").then_some(verified_at).flatten(),
+                    expires_on,
+                },
+            )
+        })
+        .collect())
 }

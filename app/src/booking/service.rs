@@ -4,6 +4,7 @@
 
 use super::model::{Availability, VISIT_MINUTES};
 use super::repo;
+use super::search::{ClinicianCard, LicenseBadge, Search};
 use super::slots::{open_slots, Hours};
 use crate::audit::repo::{record, Entry, Subject};
 use crate::audit::AuditAction;
@@ -12,7 +13,7 @@ use crate::db::TenantTx;
 use crate::error::{AppError, FieldError, Violation};
 use crate::identity::ClinicianId;
 use crate::payments::Cents;
-use crate::referrals::CareType;
+use crate::referrals::{CareType, Discipline};
 use serde_json::{json, Value};
 use time::{Date, Duration, OffsetDateTime};
 
@@ -52,6 +53,17 @@ pub async fn openings(
     now: OffsetDateTime,
     limit: usize,
 ) -> Result<Vec<OffsetDateTime>, AppError> {
+    openings_in(tx, clinician, now, SLOT_DAYS, limit).await
+}
+
+/// Open slots from `from` for `days` days (at most [`SLOT_DAYS`] from now).
+pub async fn openings_in(
+    tx: &mut TenantTx,
+    clinician: ClinicianId,
+    now: OffsetDateTime,
+    days: u16,
+    limit: usize,
+) -> Result<Vec<OffsetDateTime>, AppError> {
     if !repo::visible(tx, clinician).await? {
         return Err(AppError::NotFound);
     }
@@ -61,17 +73,105 @@ pub async fn openings(
         .map(|h| h.hours)
         .collect();
     let off = repo::days_off(tx, clinician, now.date()).await?;
-    let until = now + Duration::days(i64::from(SLOT_DAYS) + 1);
+    let days = days.min(SLOT_DAYS);
+    let until = now + Duration::days(i64::from(days) + 1);
     let busy = repo::busy(tx, clinician, now, until).await?;
     Ok(open_slots(
         &hours,
         &off,
         &busy,
         now,
-        SLOT_DAYS,
+        days,
         Duration::minutes(VISIT_MINUTES),
         limit,
     ))
+}
+
+fn card(
+    found: repo::Found,
+    licenses: &[(ClinicianId, LicenseBadge)],
+    rates: Vec<(CareType, Cents)>,
+    openings: Vec<OffsetDateTime>,
+) -> ClinicianCard {
+    ClinicianCard {
+        id: found.id,
+        name: found.name,
+        discipline: Discipline::parse(&found.discipline).unwrap_or(Discipline::Rn),
+        verified_at: found.verified_at,
+        miles: found.miles,
+        languages: found.languages,
+        licenses: licenses
+            .iter()
+            .filter(|(id, _)| *id == found.id)
+            .map(|(_, l)| l.clone())
+            .collect(),
+        rates,
+        openings,
+    }
+}
+
+/// Clinicians for a family's search: at most 20, each with its rate for
+/// the care and its next three openings (on the day asked for, if one was;
+/// a clinician with none that day is left out).
+pub async fn search(
+    mut tx: TenantTx,
+    search: &Search,
+    now: OffsetDateTime,
+) -> Result<Vec<ClinicianCard>, AppError> {
+    if tx.principal().role != Role::Family {
+        return Err(AppError::Forbidden);
+    }
+    let found = repo::search(
+        &mut tx,
+        &search.zip,
+        search.care_type,
+        search.category.as_deref(),
+        search.language,
+        20,
+    )
+    .await?;
+    let ids: Vec<ClinicianId> = found.iter().map(|f| f.id).collect();
+    let licenses = repo::licenses(&mut tx, &ids).await?;
+    let (from, days) = match search.date {
+        Some(day) if day > now.date() => (day.midnight().assume_utc(), 1),
+        Some(_) => (now, 1),
+        None => (now, SLOT_DAYS),
+    };
+    let mut cards = Vec::new();
+    for f in found {
+        let openings = openings_in(&mut tx, f.id, from.max(now), days, 3).await?;
+        if search.date.is_some() && openings.is_empty() {
+            continue;
+        }
+        let rate = repo::rates(&mut tx, f.id)
+            .await?
+            .into_iter()
+            .filter(|(s, _)| *s == search.care_type)
+            .collect();
+        cards.push(card(f, &licenses, rate, openings));
+    }
+    tx.commit().await?;
+    Ok(cards)
+}
+
+/// A verified clinician's page for a family: their profile, licenses,
+/// rates and two weeks of openings.
+pub async fn clinician_page(
+    mut tx: TenantTx,
+    id: ClinicianId,
+    now: OffsetDateTime,
+) -> Result<ClinicianCard, AppError> {
+    if tx.principal().role != Role::Family {
+        return Err(AppError::Forbidden);
+    }
+    let found = repo::clinician(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let licenses = repo::licenses(&mut tx, &[id]).await?;
+    let rates = repo::rates(&mut tx, id).await?;
+    let openings = openings(&mut tx, id, now, 40).await?;
+    tx.commit().await?;
+    Ok(card(found, &licenses, rates, openings))
 }
 
 /// The clinician's own page.
@@ -191,6 +291,10 @@ pub async fn set_rates(
     }
     for (service, cents) in &rates {
         repo::set_rate(&mut tx, me, *service, *cents).await?;
+    }
+    // A rate for a service the profile no longer offers goes.
+    for service in CareType::ALL.iter().filter(|s| !services.contains(s)) {
+        repo::set_rate(&mut tx, me, *service, None).await?;
     }
     let set: Vec<Value> = rates
         .iter()

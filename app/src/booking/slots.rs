@@ -43,7 +43,7 @@ pub fn open_slots(
     limit: usize,
 ) -> Vec<OffsetDateTime> {
     let mut out = Vec::new();
-    if length <= Duration::ZERO {
+    if length <= Duration::ZERO || limit == 0 {
         return out;
     }
     let mut stretches: Vec<Hours> = hours.to_vec();
@@ -143,24 +143,27 @@ mod tests {
 
     proptest! {
         /// Whatever the hours, days off and visits: every slot is inside
-        /// hours on its weekday, not on a day off, not before `from`, free,
-        /// and no two slots overlap.
+        /// hours on its weekday, not on a day off, not before `from`, free;
+        /// slots of one day do not overlap; and every such slot is offered.
         #[test]
         fn every_slot_is_open_and_inside_hours(
-            hours in proptest::collection::vec((0u8..7, 0u16..47, 1u16..8), 0..6),
+            hours in proptest::collection::vec((0u8..7, 0u16..47, 1u16..8), 0..12),
             busy in proptest::collection::vec((0i64..(14 * 24 * 60), 15i64..240), 0..12),
             off in proptest::collection::vec(0i64..14, 0..3),
             from_minute in 0i64..(2 * 24 * 60),
             length in prop_oneof![Just(30i64), Just(45), Just(60), Just(90)],
         ) {
             let base = datetime!(2026-11-30 00:00 UTC);
-            // One stretch a weekday (the database refuses overlapping ones).
-            let mut hours: Vec<Hours> = hours
-                .into_iter()
-                .map(|(w, s, l)| Hours { weekday: w, start_minute: s * 30, end_minute: (s * 30 + l * 30).min(1440) })
-                .collect();
-            hours.sort_by_key(|h| h.weekday);
-            hours.dedup_by_key(|h| h.weekday);
+            // Stretches that do not overlap (the database refuses those that
+            // do): up to three a weekday, in half-hour steps.
+            let mut stretches: Vec<Hours> = Vec::new();
+            for (w, s, l) in hours {
+                let h = Hours { weekday: w, start_minute: s * 30, end_minute: (s * 30 + l * 30).min(1440) };
+                if !stretches.iter().any(|o| o.weekday == h.weekday && o.start_minute < h.end_minute && h.start_minute < o.end_minute) {
+                    stretches.push(h);
+                }
+            }
+            let hours = stretches;
             let busy: Vec<_> = busy
                 .into_iter()
                 .map(|(s, l)| (base + Duration::minutes(s), base + Duration::minutes(s + l)))
@@ -181,6 +184,26 @@ mod tests {
                     && u32::from(minute) + length.whole_minutes() as u32 <= u32::from(h.end_minute)));
                 if let Some(next) = slots.get(i + 1) {
                     prop_assert!(*next >= stop, "{next} overlaps the slot at {s}");
+                }
+            }
+            // And every slot that should be offered is: each step of each
+            // stretch, from its start, that is free, not past, not off.
+            for d in 0..14 {
+                let date = (base + Duration::days(d)).date();
+                if off.contains(&date) {
+                    continue;
+                }
+                let midnight = date.midnight().assume_utc();
+                for h in hours.iter().filter(|h| h.weekday == date.weekday().number_days_from_monday()) {
+                    let mut t = midnight + Duration::minutes(i64::from(h.start_minute));
+                    let end = midnight + Duration::minutes(i64::from(h.end_minute));
+                    while t + length <= end {
+                        let free = !busy.iter().any(|(b0, b1)| *b0 < t + length && t < *b1);
+                        if t >= from && free {
+                            prop_assert!(slots.contains(&t), "{t} is open but not offered");
+                        }
+                        t += length;
+                    }
                 }
             }
         }

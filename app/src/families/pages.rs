@@ -54,6 +54,8 @@ fn home_view(h: FamilyHome) -> impl IntoView {
                             <li class="list__item">
                                 <a href=format!("/family/recipients/{}", r.id)>{r.full_name.clone()}</a>
                                 <span class="muted">{format!(" · {} · {}", r.place, care_list(&r.care_types))}</span>
+                                " "
+                                <a href=format!("/family/find?for={}", r.id)>{format!("Find a clinician for {}", r.full_name)}</a>
                             </li>
                         }).collect_view()}
                     </ul>

@@ -59,7 +59,10 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/clinician/profile", "Profile"),
             ("/clinician/availability", "Availability"),
         ],
-        Role::Family => vec![("/family", "Dashboard")],
+        Role::Family => vec![
+            ("/family", "Dashboard"),
+            ("/family/find", "Find a clinician"),
+        ],
     }
 }
 
