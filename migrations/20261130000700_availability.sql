@@ -77,20 +77,28 @@ GRANT SELECT, INSERT, UPDATE (cents), DELETE ON clinician_rates TO carethread_ap
 -- this table, and a trigger cannot be called directly). Whoever may see a
 -- clinician may see when they are busy (the clinicians table's policies).
 CREATE TABLE clinician_busy_times (
-    visit_id     uuid PRIMARY KEY,
-    clinician_id uuid NOT NULL REFERENCES clinicians (id) ON DELETE CASCADE,
-    starts_at    timestamptz NOT NULL,
-    ends_at      timestamptz NOT NULL
+    -- The visit's own key (its clinic and id): kept, never shown.
+    organization_id uuid NOT NULL,
+    visit_id        uuid NOT NULL,
+    clinician_id    uuid NOT NULL REFERENCES clinicians (id) ON DELETE CASCADE,
+    starts_at       timestamptz NOT NULL,
+    ends_at         timestamptz NOT NULL,
+    PRIMARY KEY (organization_id, visit_id),
+    FOREIGN KEY (organization_id, visit_id) REFERENCES visits (organization_id, id) ON DELETE CASCADE
 );
 CREATE INDEX clinician_busy_times_clinician ON clinician_busy_times (clinician_id, starts_at);
 
 ALTER TABLE clinician_busy_times ENABLE ROW LEVEL SECURITY;
 ALTER TABLE clinician_busy_times FORCE ROW LEVEL SECURITY;
+-- Only times to come (and the day just gone), of a clinician the reader
+-- may see; and only the clinician and the times, never which visit.
+CREATE POLICY clinician_busy_times_recent ON clinician_busy_times AS RESTRICTIVE TO carethread_app
+    USING (ends_at > now() - interval '1 day');
 CREATE POLICY clinician_busy_times_read ON clinician_busy_times FOR SELECT TO carethread_app
     USING (clinician_id IN (SELECT id FROM clinicians));
 CREATE POLICY clinician_busy_times_projection ON clinician_busy_times FOR ALL TO carethread_owner
     USING (true) WITH CHECK (true);
-GRANT SELECT ON clinician_busy_times TO carethread_app;
+GRANT SELECT (clinician_id, starts_at, ends_at) ON clinician_busy_times TO carethread_app;
 
 CREATE FUNCTION visits_busy_projection() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -99,15 +107,16 @@ CREATE FUNCTION visits_busy_projection() RETURNS trigger
 BEGIN
     IF TG_OP = 'DELETE' OR NEW.status IN ('declined', 'cancelled', 'missed') THEN
         DELETE FROM clinician_busy_times
-            WHERE visit_id = CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END;
+            WHERE (organization_id, visit_id) = (CASE WHEN TG_OP = 'DELETE' THEN OLD.organization_id ELSE NEW.organization_id END,
+                                                 CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END);
         IF TG_OP = 'DELETE' THEN
             RETURN OLD;
         END IF;
         RETURN NEW;
     END IF;
-    INSERT INTO clinician_busy_times (visit_id, clinician_id, starts_at, ends_at)
-    VALUES (NEW.id, NEW.clinician_id, NEW.starts_at, NEW.ends_at)
-    ON CONFLICT (visit_id) DO UPDATE
+    INSERT INTO clinician_busy_times (organization_id, visit_id, clinician_id, starts_at, ends_at)
+    VALUES (NEW.organization_id, NEW.id, NEW.clinician_id, NEW.starts_at, NEW.ends_at)
+    ON CONFLICT (organization_id, visit_id) DO UPDATE
         SET clinician_id = EXCLUDED.clinician_id, starts_at = EXCLUDED.starts_at,
             ends_at = EXCLUDED.ends_at;
     RETURN NEW;
@@ -120,7 +129,7 @@ CREATE TRIGGER visits_busy_projection
 -- The visits that exist already (none outside development), read once
 -- through a policy that lives only as long as this migration.
 CREATE POLICY visits_busy_backfill ON visits FOR SELECT TO carethread_owner USING (true);
-INSERT INTO clinician_busy_times (visit_id, clinician_id, starts_at, ends_at)
-    SELECT id, clinician_id, starts_at, ends_at FROM visits
+INSERT INTO clinician_busy_times (organization_id, visit_id, clinician_id, starts_at, ends_at)
+    SELECT organization_id, id, clinician_id, starts_at, ends_at FROM visits
     WHERE status NOT IN ('declined', 'cancelled', 'missed');
 DROP POLICY visits_busy_backfill ON visits;

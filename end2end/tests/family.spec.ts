@@ -83,14 +83,27 @@ test("the demo family finds a clinician for Walter Lin, with or without JavaScri
     await expect(page.locator("#diagnosis")).toHaveValue("I50.9");
     const luis = page.getByTestId("clinician-card").filter({ hasText: "Luis Moreno, RN" });
     await expect(luis).toContainText("$95.00 a visit");
-    await expect(luis.getByTestId("licenses")).toContainText(/OH license verified \d{4}-\d{2}-\d{2}/);
+    await expect(luis.getByTestId("licenses")).toContainText(/OH license verified \d{4}-\d{2}-\d{2}, valid until \d{4}-\d{2}-\d{2}/);
     await expect(luis).toContainText("Next openings:");
     if (javaScriptEnabled) await expectAccessible(page, "/family/find with results");
-    // A bad ZIP is named; the form keeps what was typed.
+    // His details are shown but never put in the address.
+    await expect(page.getByTestId("using-person")).toContainText("Walter Lin");
+    await expect(page.locator("#zip")).toBeDisabled();
+    await page.getByRole("button", { name: "Search" }).click();
+    expect(page.url()).toContain("for=");
+    expect(page.url()).not.toContain("diagnosis=");
+    expect(page.url()).not.toContain("zip=");
+    // Searching for nobody in particular: a bad ZIP is named, what was
+    // typed is kept.
+    await page.locator("#for").selectOption("");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page.locator("#zip")).toBeEnabled();
     await page.locator("#zip").fill("12");
+    await page.locator("#care_type").selectOption("skilled_nursing");
     await page.getByRole("button", { name: "Search" }).click();
     await expect(page.getByRole("alert")).toContainText("ZIP");
     await expect(page.locator("#zip")).toHaveValue("12");
+    if (javaScriptEnabled) await expectAccessible(page, "/family/find with an error");
     // His page.
     await page.goto("/family/find?zip=43215&care_type=skilled_nursing");
     await page.getByRole("link", { name: "Luis Moreno, RN" }).first().click();

@@ -120,11 +120,9 @@ pub async fn find_clinicians(
     if let Some(id) = chosen {
         let tx = crate::auth::require(&[Role::Family]).await?;
         let person = crate::families::service::get(tx, &state.settings.vault, id, &meta).await?;
-        let fill = |field: &mut String, value: String| {
-            if field.trim().is_empty() {
-                *field = value;
-            }
-        };
+        // The person's details, whatever the address carries (the page
+        // does not put them in the address).
+        let fill = |field: &mut String, value: String| *field = value;
         fill(&mut form.zip, person.zip.clone());
         fill(
             &mut form.care_type,
@@ -165,7 +163,11 @@ pub async fn find_clinicians(
         match Search::parse(&form, now.date()) {
             Ok(search) => {
                 let tx = crate::auth::require(&[Role::Family]).await?;
-                (Vec::new(), service::search(tx, &search, now).await?)
+                match service::search(tx, &search, now).await {
+                    Ok(found) => (Vec::new(), found),
+                    Err(AppError::Validation { fields }) => (fields, Vec::new()),
+                    Err(other) => return Err(other),
+                }
             }
             Err(problems) => (problems, Vec::new()),
         }

@@ -213,8 +213,8 @@ fn licenses_view(licenses: Vec<super::LicenseBadge>) -> impl IntoView {
         <ul class="badges" role="list" data-testid="licenses">
             {licenses.into_iter().map(|l| {
                 let text = match l.verified_at {
-                    Some(at) => format!("{} license verified {}", l.state, at.date()),
-                    None => format!("{} license awaiting verification", l.state),
+                    Some(at) => format!("{} license verified {}, valid until {}", l.state, at.date(), l.expires_on),
+                    None => format!("{} license not verified", l.state),
                 };
                 let class = if l.verified_at.is_some() { "badge badge--ok" } else { "badge badge--planned" };
                 view! { <li class=class>{text}</li> }
@@ -300,6 +300,14 @@ pub fn FindClinicianPage() -> impl IntoView {
 
 fn find_view(r: super::SearchResults) -> impl IntoView {
     let f = r.form.clone();
+    // The person's details fill the form, shown but not sent: the address
+    // carries only which person, never their ZIP or diagnosis.
+    let person = r
+        .recipients
+        .iter()
+        .find(|(id, _)| id.to_string() == f.for_id)
+        .map(|(_, name)| name.clone());
+    let from_person = person.is_some();
     let problem = |field: &str| {
         r.problems
             .iter()
@@ -310,7 +318,8 @@ fn find_view(r: super::SearchResults) -> impl IntoView {
                       label: &'static str,
                       value: String,
                       hint: &'static str,
-                      input_type: &'static str| {
+                      input_type: &'static str,
+                      locked: bool| {
         let message = problem(name);
         let invalid = message.is_some();
         let error_id = format!("{name}-error");
@@ -325,7 +334,7 @@ fn find_view(r: super::SearchResults) -> impl IntoView {
                 <label for=name>{label}</label>
                 <p class="field__hint" id=hint_id>{hint}</p>
                 {message.map(|m| view! { <p class="field__error" id=error_id><span class="visually-hidden">"Error: "</span>{m}</p> })}
-                <input id=name name=name type=input_type value=value aria-invalid=invalid.then_some("true") aria-describedby=described/>
+                <input id=name name=name type=input_type value=value disabled=locked aria-invalid=invalid.then_some("true") aria-describedby=described/>
             </div>
         }
     };
@@ -357,29 +366,44 @@ fn find_view(r: super::SearchResults) -> impl IntoView {
                     </div>
                 }
             })}
-            {text_field("zip", "ZIP code", f.zip.clone(), "Where the visits take place.", "text")}
+            {person.clone().map(|name| view! {
+                <p class="notice" data-testid="using-person">{format!("Searching with {name}'s ZIP code, care, diagnosis and language. Choose “Nobody in particular” to enter your own.")}</p>
+            })}
+            {text_field("zip", "ZIP code", f.zip.clone(), "Where the visits take place.", "text", from_person)}
             <div class="field" class:field--invalid=care_invalid>
                 <label for="care_type">"Care needed"</label>
                 {care_problem.map(|m| view! { <p class="field__error" id="care_type-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
-                <select id="care_type" name="care_type">
+                <select
+                    id="care_type"
+                    name="care_type"
+                    disabled=from_person
+                    aria-invalid=care_invalid.then_some("true")
+                    aria-describedby=care_invalid.then_some("care_type-error")
+                >
                     <option value="">"Choose one…"</option>
                     {crate::referrals::CareType::ALL.iter().map(|c| view! {
                         <option value=c.as_str() selected=f.care_type == c.as_str()>{c.label()}</option>
                     }).collect_view()}
                 </select>
             </div>
-            {text_field("diagnosis", "Diagnosis (optional)", f.diagnosis.clone(), "An ICD-10-CM code, like I50.9: clinicians who have cared for it.", "text")}
+            {text_field("diagnosis", "Diagnosis (optional)", f.diagnosis.clone(), "An ICD-10-CM code, like I50.9: clinicians who have cared for it.", "text", from_person)}
             <div class="field" class:field--invalid=language_invalid>
                 <label for="language">"Language (optional)"</label>
                 {language_problem.map(|m| view! { <p class="field__error" id="language-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
-                <select id="language" name="language">
+                <select
+                    id="language"
+                    name="language"
+                    disabled=from_person
+                    aria-invalid=language_invalid.then_some("true")
+                    aria-describedby=language_invalid.then_some("language-error")
+                >
                     <option value="">"Any"</option>
                     {super::search::LANGUAGES.iter().map(|(code, name)| view! {
                         <option value=*code selected=f.language == *code>{*name}</option>
                     }).collect_view()}
                 </select>
             </div>
-            {text_field("date", "Day (optional)", f.date.clone(), "Only clinicians with an opening that day (UTC).", "date")}
+            {text_field("date", "Day (optional)", f.date.clone(), "Only clinicians with an opening that day (UTC).", "date", false)}
             <button type="submit" class="button">"Search"</button>
         </form>
         {r.searched.then(|| {
@@ -390,7 +414,7 @@ fn find_view(r: super::SearchResults) -> impl IntoView {
             } else {
                 view! {
                     <section class="section" aria-labelledby="results-heading">
-                        <h2 id="results-heading">{format!("{} clinicians", r.results.len())}</h2>
+                        <h2 id="results-heading">{match r.results.len() { 1 => "1 clinician".to_owned(), n => format!("{n} clinicians") }}</h2>
                         <ul class="cards" role="list" data-testid="clinicians">{r.results.into_iter().map(card_view).collect_view()}</ul>
                     </section>
                 }.into_any()

@@ -192,6 +192,7 @@ pub async fn busy(
     sqlx::query_as(
         "SELECT starts_at, ends_at FROM clinician_busy_times
          WHERE clinician_id = $1 AND starts_at < $3 AND ends_at > $2
+           AND starts_at > $2 - interval '12 hours'
          ORDER BY starts_at",
     )
     .bind(clinician.uuid())

@@ -121,13 +121,23 @@ pub async fn search(
     if tx.principal().role != Role::Family {
         return Err(AppError::Forbidden);
     }
+    if !crate::families::repo::zip_known(&mut tx, &search.zip).await? {
+        return Err(FieldError::new("zip", "We do not know this ZIP code.").into());
+    }
+    // With a day asked for, some are left out for having no opening: look
+    // further, then keep the first twenty.
+    let wanted = 20;
     let found = repo::search(
         &mut tx,
         &search.zip,
         search.care_type,
         search.category.as_deref(),
         search.language,
-        20,
+        if search.date.is_some() {
+            100
+        } else {
+            wanted as i64
+        },
     )
     .await?;
     let ids: Vec<ClinicianId> = found.iter().map(|f| f.id).collect();
@@ -139,6 +149,9 @@ pub async fn search(
     };
     let mut cards = Vec::new();
     for f in found {
+        if cards.len() >= wanted {
+            break;
+        }
         let openings = openings_in(&mut tx, f.id, from.max(now), days, 3).await?;
         if search.date.is_some() && openings.is_empty() {
             continue;
