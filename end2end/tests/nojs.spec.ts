@@ -330,3 +330,21 @@ test("a family adds a person without JavaScript", async ({ page }) => {
   await expect(page).toHaveURL(/\/family\/recipients\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId("recipient-name")).toHaveText("June Lin");
 });
+
+test("a clinician's availability without JavaScript: bad hours named, a day off added and removed", async ({ page }) => {
+  await signIn(page, "nurse@carethread.example");
+  await expect(page).toHaveURL(/\/clinician$/);
+  await page.goto("/clinician/availability");
+  await page.locator("#weekday").selectOption("2");
+  await page.getByLabel(/^From \(UTC\)/).fill("12:00");
+  await page.getByLabel(/^Until \(UTC\)/).fill("11:00");
+  await page.getByRole("button", { name: "Add these hours" }).click();
+  await expect(page.getByRole("alert")).toContainText("Hours end on the day they begin");
+  await expect(page.getByLabel(/^From \(UTC\)/)).toHaveValue("12:00");
+  const day = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByRole("textbox", { name: "Day off" }).fill(day);
+  await page.getByRole("button", { name: "Add the day off" }).click();
+  await expect(page.getByTestId("days-off")).toContainText(day);
+  await page.getByRole("button", { name: `Remove the day off ${day}` }).click();
+  await expect(page.getByTestId("days-off")).toHaveCount(0);
+});

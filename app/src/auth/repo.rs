@@ -303,28 +303,13 @@ pub async fn create_account(
     password_hash: &str,
     membership: (OrganizationId, Role),
 ) -> Result<(), sqlx::Error> {
-    let user_id = tx.scope().user_id;
-    sqlx::query!(
-        "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)",
-        user_id as UserId,
-        email,
-        display_name
-    )
-    .execute(tx.conn())
-    .await?;
-    sqlx::query!(
-        "INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)",
-        user_id as UserId,
-        password_hash
-    )
-    .execute(tx.conn())
-    .await?;
+    insert_person(tx, email, display_name, password_hash).await?;
     add_membership(tx, membership).await
 }
 
-/// Creates the scope's user as a family: the account, and a family
-/// organization with them as its first member (`family_signup`).
-pub async fn create_family_account(
+/// The scope's user and their password: the account itself, before any
+/// membership.
+async fn insert_person(
     tx: &mut Tx<Acting>,
     email: &str,
     display_name: &str,
@@ -346,6 +331,18 @@ pub async fn create_family_account(
     )
     .execute(tx.conn())
     .await?;
+    Ok(())
+}
+
+/// Creates the scope's user as a family: the account, and a family
+/// organization with them as its first member (`family_signup`).
+pub async fn create_family_account(
+    tx: &mut Tx<Acting>,
+    email: &str,
+    display_name: &str,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    insert_person(tx, email, display_name, password_hash).await?;
     // The family is named after the person who registers it.
     let name: String = format!("{display_name}'s family")
         .chars()

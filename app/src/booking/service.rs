@@ -121,7 +121,10 @@ pub async fn search(
     if tx.principal().role != Role::Family {
         return Err(AppError::Forbidden);
     }
-    if !crate::families::repo::zip_known(&mut tx, &search.zip).await? {
+    if crate::referrals::repo::zip_place(tx.conn(), &search.zip)
+        .await?
+        .is_none()
+    {
         return Err(FieldError::new("zip", "We do not know this ZIP code.").into());
     }
     // With a day asked for, some are left out for having no opening: look

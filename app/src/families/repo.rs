@@ -113,14 +113,6 @@ pub async fn one(tx: &mut TenantTx, id: RecipientId) -> Result<Option<Row>, sqlx
     Ok(found.map(row))
 }
 
-/// Whether the ZIP is one the reference table knows.
-pub async fn zip_known(tx: &mut TenantTx, zip: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM zip_codes WHERE zip = $1)")
-        .bind(zip)
-        .fetch_one(tx.conn())
-        .await
-}
-
 /// The family organization's name.
 pub async fn family_name(tx: &mut TenantTx, org: OrganizationId) -> Result<String, sqlx::Error> {
     sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")

@@ -81,7 +81,10 @@ pub async fn add_recipient(
         });
     }
     let mut errors = Vec::new();
-    if !repo::zip_known(&mut tx, new.zip.as_str()).await? {
+    if crate::referrals::repo::zip_place(tx.conn(), new.zip.as_str())
+        .await?
+        .is_none()
+    {
         errors.push(FieldError::new("zip", "We do not know this ZIP code."));
     }
     let mut codes = Vec::new();
