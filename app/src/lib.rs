@@ -184,6 +184,11 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route
+                            path=path!("/clinician/earnings")
+                            view=booking::EarningsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/admin/clinicians")
                             view=clinicians::VerificationQueuePage
                             ssr=SsrMode::Async
@@ -201,6 +206,16 @@ pub fn App() -> impl IntoView {
                         <Route
                             path=path!("/family/clinicians/:id")
                             view=booking::ClinicianForFamilyPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/family/book")
+                            view=booking::BookPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/family/visits/:id")
+                            view=booking::FamilyVisitPage
                             ssr=SsrMode::Async
                         />
                         <Route
@@ -230,6 +245,7 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/admin/jobs") view=jobs::JobsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/disputes") view=booking::DisputesPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <ui::SiteFooter/>

@@ -19,6 +19,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub hasher: PasswordHasher,
+    /// The card processor bookings authorize with (`PAYMENTS_PROCESSOR`).
+    pub processor: crate::payments::processor::Processor,
 }
 
 /// The parts of the configuration pages and handlers need. Its `Debug`

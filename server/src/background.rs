@@ -9,12 +9,14 @@
 //! | `health.probe` | schedule | every `HEALTH_PROBE_INTERVAL_SECS` |
 //! | `maintenance.prune` | schedule | hourly |
 //! | `audit.checkpoint` | schedule | every `AUDIT_CHECKPOINT_INTERVAL_SECS`, with a signing key |
+//! | `booking.expire_hold`, `booking.lapse`, `booking.notify`, `payments.settle` | triggers on `visits` and `visit_payments` | see [`crate::payments`] |
 
 use crate::audit_anchor::Checkpointer;
 use crate::events::FanOut;
 use crate::housekeeping::Prune;
 use crate::jobs::Runner;
 use crate::mail::worker::Mailer;
+use crate::payments;
 use crate::probe::Probe;
 use crate::webhooks::{self, Sender};
 use sqlx::PgPool;
@@ -30,13 +32,23 @@ pub struct Work {
     pub probe_every: Duration,
     /// None: no signing key, no checkpoints.
     pub checkpoints: Option<Checkpointer>,
+    /// The card processor payments settle with.
+    pub processor: app::payments::processor::Processor,
 }
 
 /// The runner on the worker role's `pool`, with every kind of `work`.
 pub fn runner(pool: PgPool, work: Work) -> Runner {
     let mut runner = Runner::new(pool)
         .register(FanOut {
+            public_url: work.public_url.clone(),
+        })
+        .register(payments::ExpireHold)
+        .register(payments::Lapse)
+        .register(payments::Notify {
             public_url: work.public_url,
+        })
+        .register(payments::Settle {
+            processor: work.processor,
         })
         .register(webhooks::Deliver::new(work.webhooks))
         .every(Probe, work.probe_every, ())

@@ -477,9 +477,11 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// The application state for `config`, over an application-role pool.
 pub async fn app_state(config: &Config, app_url: &Secret, dev_mailbox: bool) -> Result<AppState> {
+    let pool = db::app_pool(app_url, config.db_max_connections).await?;
     Ok(AppState {
         leptos_options: leptos_options(config),
-        pool: db::app_pool(app_url, config.db_max_connections).await?,
+        processor: crate::payments::processor(&config.payments, pool.clone())?,
+        pool,
         settings: Arc::new(Settings {
             public_url: config.public_url.clone(),
             production: config.production,
@@ -555,10 +557,13 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
                 None
             }
         };
+        crate::payments::apply_policy(urls.admin.expose(), &config.payments).await?;
         let (stop_jobs, jobs_shutdown) = jobs::Shutdown::channel();
+        let worker_pool = db::worker_pool(&urls.worker).await?;
         let runner = background::runner(
-            db::worker_pool(&urls.worker).await?,
+            worker_pool.clone(),
             background::Work {
+                processor: crate::payments::processor(&config.payments, worker_pool)?,
                 public_url: config.public_url.clone(),
                 mailer,
                 webhooks: webhooks::Sender::new(config.webhooks)?,

@@ -76,6 +76,55 @@ pub struct Config {
     /// production, the published development keys otherwise.
     pub vault: app::vault::Keyring,
     pub audit: AuditAnchorConfig,
+    pub payments: PaymentsConfig,
+}
+
+/// The card processor and the booking policy (`payment_policy`, written at
+/// start).
+#[derive(Clone)]
+pub struct PaymentsConfig {
+    /// `PAYMENTS_PROCESSOR`: `local` (the test processor; development, the
+    /// demo and the tests) or `stripe`.
+    pub processor: ProcessorChoice,
+    /// `BOOKING_HOLD_SECS` (600): how long a chosen slot is held.
+    pub hold_secs: i32,
+    /// `BOOKING_ANSWER_SECS` (86400): how long the clinician has to answer.
+    pub answer_secs: i32,
+    /// `PAYMENT_REVIEW_SECS` (172800, 48 h): the family's review window.
+    pub review_secs: i32,
+    /// `LATE_CANCEL_SECS` (86400): cancelling closer than this costs the fee.
+    pub late_cancel_secs: i32,
+    /// `LATE_CANCEL_FEE_CENTS` (2500).
+    pub late_cancel_fee_cents: i64,
+}
+
+/// Which processor, and for Stripe where and with which key.
+#[derive(Clone)]
+pub enum ProcessorChoice {
+    Local,
+    /// `STRIPE_API_BASE` (default `https://api.stripe.com`) and
+    /// `STRIPE_SECRET_KEY` (required).
+    Stripe {
+        base: String,
+        secret: String,
+    },
+}
+
+impl std::fmt::Debug for PaymentsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let processor = match &self.processor {
+            ProcessorChoice::Local => "local".to_owned(),
+            ProcessorChoice::Stripe { base, .. } => format!("stripe at {base}"),
+        };
+        f.debug_struct("PaymentsConfig")
+            .field("processor", &processor)
+            .field("hold_secs", &self.hold_secs)
+            .field("answer_secs", &self.answer_secs)
+            .field("review_secs", &self.review_secs)
+            .field("late_cancel_secs", &self.late_cancel_secs)
+            .field("late_cancel_fee_cents", &self.late_cancel_fee_cents)
+            .finish()
+    }
 }
 
 /// 32 secret bytes that never print.
@@ -346,6 +395,35 @@ impl Config {
             checkpoint_interval: Duration::from_secs(checkpoint_secs),
         };
 
+        let processor = match get("PAYMENTS_PROCESSOR").as_deref() {
+            None | Some("local") => {
+                if production {
+                    tracing::warn!(
+                        "PAYMENTS_PROCESSOR is the local test processor: no card is really charged"
+                    );
+                }
+                ProcessorChoice::Local
+            }
+            Some("stripe") => ProcessorChoice::Stripe {
+                base: get("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".to_owned()),
+                secret: get("STRIPE_SECRET_KEY")
+                    .ok_or_else(|| err("PAYMENTS_PROCESSOR=stripe needs STRIPE_SECRET_KEY"))?,
+            },
+            Some(other) => {
+                return Err(err(format!(
+                    "PAYMENTS_PROCESSOR must be `local` or `stripe`, not `{other}`"
+                )))
+            }
+        };
+        let payments = PaymentsConfig {
+            processor,
+            hold_secs: parse_or(&get, "BOOKING_HOLD_SECS", 600)?,
+            answer_secs: parse_or(&get, "BOOKING_ANSWER_SECS", 86_400)?,
+            review_secs: parse_or(&get, "PAYMENT_REVIEW_SECS", 172_800)?,
+            late_cancel_secs: parse_or(&get, "LATE_CANCEL_SECS", 86_400)?,
+            late_cancel_fee_cents: parse_or(&get, "LATE_CANCEL_FEE_CENTS", 2_500)?,
+        };
+
         Ok(Self {
             production,
             bind_addr,
@@ -362,6 +440,7 @@ impl Config {
             pseudonym_key,
             vault,
             audit,
+            payments,
         })
     }
 }

@@ -29,6 +29,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod operator;
+pub mod payments;
 pub mod probe;
 pub mod reference;
 pub mod routes;

@@ -205,8 +205,11 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             // Triggers that file one job of a fixed kind for the outbox row
             // just written (migrations/*_jobs.sql); a trigger function
             // cannot be called directly.
+            // Bookings' and payments' jobs (migrations/*_booking.sql).
+            "jobs_file_booking",
             "jobs_file_event",
             "jobs_file_mail",
+            "jobs_file_settle",
             "jobs_file_webhook",
             // The ledger: its checks at commit and on each entry (triggers)
             // and the one way to post, which only appends a balanced
@@ -217,6 +220,10 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             "ledger_entries_same_filing",
             "ledger_post",
             "sandbox_signup",
+            // A booked visit declined, cancelled or missed lets its hold
+            // go; completed with its EVV record, it schedules the payout
+            // (migrations/*_booking.sql); a trigger.
+            "visit_payments_follow_visit",
             // Keeps the times of each clinician's visits (times only) for
             // open slots (migrations/*_availability.sql); a trigger.
             "visits_busy_projection",
@@ -340,6 +347,13 @@ async fn every_rust_vocabulary_is_the_database_enum_of_the_same_name() {
         (
             "ledger_entry_kind",
             names(EntryKind::ALL, EntryKind::as_str),
+        ),
+        (
+            "payment_state",
+            names(
+                app::payments::PaymentState::ALL,
+                app::payments::PaymentState::as_str,
+            ),
         ),
     ];
     for (pg, rust) in vocabularies {

@@ -2,10 +2,18 @@
 //! hours, days off and a rate per service (`/clinician/availability`) —
 //! the open slots computed from it ([`slots`]) minus every visit the
 //! clinician already has, in any clinic, and how families find clinicians
-//! ([`search`], `/family/find`, `/family/clinicians/:id`). Holds,
-//! confirmation and the payment build on these.
+//! ([`search`], `/family/find`, `/family/clinicians/:id`); then booking
+//! itself ([`book_service`]): a hold, its confirmation with the payment
+//! held on the card, cancellation, the family's review of the signed
+//! visit, the clinician's earnings and disputes ([`bookings`] holds what
+//! those pages show).
 
 mod api;
+mod book_api;
+mod book_pages;
+#[cfg(feature = "ssr")]
+pub mod book_service;
+pub mod bookings;
 mod model;
 mod pages;
 #[cfg(feature = "ssr")]
@@ -16,6 +24,8 @@ pub mod service;
 pub mod slots;
 
 pub use api::*;
+pub use book_api::*;
+pub use book_pages::{BookPage, DisputesPage, EarningsPage, FamilyVisitPage, FamilyVisits};
 pub use model::*;
 pub use pages::{AvailabilityPage, ClinicianForFamilyPage, FindClinicianPage};
 pub use search::{ClinicianCard, LicenseBadge, Search, SearchForm, SearchResults};

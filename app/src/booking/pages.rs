@@ -475,7 +475,11 @@ fn clinician_view(c: super::ClinicianCard) -> impl IntoView {
         } else {
             view! {
                 <ul class="list" role="list" data-testid="openings">
-                    {c.openings.into_iter().map(|t| view! { <li class="list__item">{opening(t)}</li> }).collect_view()}
+                    {c.openings.into_iter().map(|t| {
+                        let starts = t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+                        let href = format!("/family/book?clinician={}&starts={}", c.id, starts.replace('+', "%2B"));
+                        view! { <li class="list__item"><span>{opening(t)}</span><a class="button button--secondary" href=href aria-label=format!("Book {}", opening(t))>"Book"</a></li> }
+                    }).collect_view()}
                 </ul>
             }.into_any()
         }}

@@ -73,6 +73,7 @@ fn home_view(h: FamilyHome) -> impl IntoView {
                 .into_any()
             }}
         </section>
+        {can_add.then(|| view! { <crate::booking::FamilyVisits/> })}
         <ul class="tiles" role="list">
             <li class="tile">
                 <a href="/account">"Your account"</a>

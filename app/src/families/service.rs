@@ -39,6 +39,28 @@ fn open(vault: &Keyring, id: RecipientId, sealed: &Sealed) -> Result<RecipientDe
     })
 }
 
+/// Opens a recipient's sealed details (for the platform's copy made at
+/// their first booking).
+pub(crate) fn open_details(
+    vault: &Keyring,
+    id: RecipientId,
+    sealed: &Sealed,
+) -> Result<RecipientDetails, AppError> {
+    open(vault, id, sealed)
+}
+
+/// The family's people by name, for choosing who a booking is for.
+pub(crate) async fn names(
+    tx: &mut TenantTx,
+    vault: &Keyring,
+) -> Result<Vec<(RecipientId, String)>, AppError> {
+    repo::list(tx)
+        .await?
+        .into_iter()
+        .map(|r| Ok((r.id, open(vault, r.id, &r.sealed)?.full_name)))
+        .collect()
+}
+
 /// A family member acting for a family organization.
 fn family(tx: &TenantTx) -> Result<(), AppError> {
     let p = tx.principal();

@@ -331,6 +331,53 @@ pub fn license_unverified(to: &str, state: &str, link: &str) -> Mail {
     }
 }
 
+#[derive(Template)]
+#[template(path = "mail/booking_update.txt")]
+struct BookingUpdateText<'a> {
+    headline: &'a str,
+    initials: &'a str,
+    when: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/booking_update.html")]
+struct BookingUpdateHtml<'a> {
+    headline: &'a str,
+    initials: &'a str,
+    when: &'a str,
+    link: &'a str,
+}
+
+/// A booking moved on (requested, accepted, declined, cancelled): to the
+/// clinician or the family. Initials, a time and a link only.
+pub fn booking_update(
+    to: &str,
+    subject: &str,
+    headline: &str,
+    initials: &str,
+    when: &str,
+    link: &str,
+) -> Mail {
+    Mail {
+        template: "booking_update",
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        text: render(&BookingUpdateText {
+            headline,
+            initials,
+            when,
+            link,
+        }),
+        html: render(&BookingUpdateHtml {
+            headline,
+            initials,
+            when,
+            link,
+        }),
+    }
+}
+
 /// To a clinic's staff: a referral arrived. Initials and a link only.
 pub fn referral_new(to: &str, clinic: &str, initials: &str, reference: &str, link: &str) -> Mail {
     Mail {

@@ -59,6 +59,21 @@ pub fn identity_index(vault: &Keyring, details: &PatientDetails, zip: &str) -> [
     vault.blind_index(IDENTITY_INDEX, &[&parts[0], &parts[1], &parts[2]])
 }
 
+/// Seals a new patient record's details and keys its blind index (for a
+/// record made elsewhere than here: the platform's copy of a family's care
+/// recipient, `booking::book_service`).
+pub(crate) fn seal_patient(
+    vault: &Keyring,
+    id: PatientId,
+    details: &PatientDetails,
+    zip: &str,
+) -> (Sealed, [u8; 32]) {
+    (
+        seal(vault, "patients", id.uuid(), Some(details)),
+        identity_index(vault, details, zip),
+    )
+}
+
 /// Stores the packet of a referral just created (called by
 /// `referrals::service::create`, in its transaction).
 pub(crate) async fn store_packet(

@@ -18,3 +18,18 @@ pub mod processor;
 pub use cents::Cents;
 pub use ledger::{Account, AccountKind, EntryKind, Line, Posting, PostingError};
 pub use processor::{Authorization, CardProcessor, ProcessorError, TransferId};
+
+use crate::domain::vocab::labelled_enum;
+
+labelled_enum!(
+    /// Where a visit's payment stands (`payment_state`): the clinician's
+    /// earnings page groups by it.
+    PaymentState, "payment_state", [
+        Authorized = "authorized": "Pending the signed visit log",
+        Voiding = "voiding": "Being released",
+        Voided = "voided": "Released, not charged",
+        Scheduled = "scheduled": "Scheduled for payout",
+        Frozen = "frozen": "Frozen by a dispute",
+        Paid = "paid": "Paid",
+    ]
+);

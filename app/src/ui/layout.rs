@@ -36,6 +36,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/admin/clinicians", "Clinicians"),
             ("/admin/audit", "Audit log"),
             ("/admin/jobs", "Jobs"),
+            ("/admin/disputes", "Disputes"),
             ("/developers", "API"),
         ],
         Role::ClinicAdmin => vec![
@@ -58,6 +59,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/clinician", "Dashboard"),
             ("/clinician/profile", "Profile"),
             ("/clinician/availability", "Availability"),
+            ("/clinician/earnings", "Earnings"),
         ],
         Role::Family => vec![
             ("/family", "Dashboard"),

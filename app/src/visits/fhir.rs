@@ -21,7 +21,7 @@ pub const ENCOUNTER_STATUSES: [&str; 4] = ["planned", "in-progress", "finished",
 /// The FHIR status of a visit.
 pub fn encounter_status(status: VisitStatus) -> &'static str {
     match status {
-        VisitStatus::Proposed | VisitStatus::Accepted => "planned",
+        VisitStatus::Held | VisitStatus::Proposed | VisitStatus::Accepted => "planned",
         VisitStatus::InProgress => "in-progress",
         VisitStatus::Completed => "finished",
         VisitStatus::Declined | VisitStatus::Missed | VisitStatus::Cancelled => "cancelled",

@@ -33,4 +33,5 @@ pub mod service;
 
 pub use api::*;
 pub use model::*;
+pub(crate) use pages::SignedLogView;
 pub use pages::{ClinicSchedulePage, ClinicianDayPage, ReferralVisits, VisitPage};

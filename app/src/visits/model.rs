@@ -12,6 +12,7 @@ labelled_enum!(
     /// Where a visit stands. The legal moves are [`VisitStatus::next`],
     /// mirrored by the `visit_transitions` table the database enforces.
     VisitStatus, "visit_status", [
+        Held = "held": "Held for a family",
         Proposed = "proposed": "Offered",
         Accepted = "accepted": "Accepted",
         InProgress = "in_progress": "In progress",
@@ -26,6 +27,7 @@ impl VisitStatus {
     pub fn next(self) -> &'static [VisitStatus] {
         use VisitStatus as S;
         match self {
+            S::Held => &[S::Proposed, S::Cancelled],
             S::Proposed => &[S::Accepted, S::Declined, S::Cancelled],
             S::Accepted => &[S::InProgress, S::Cancelled, S::Missed],
             S::InProgress => &[S::Completed],
@@ -49,7 +51,7 @@ impl VisitStatus {
     pub fn css(self) -> &'static str {
         use VisitStatus as S;
         match self {
-            S::Proposed => "badge badge--progress",
+            S::Held | S::Proposed => "badge badge--progress",
             S::Accepted | S::InProgress => "badge badge--scheduled",
             S::Completed => "badge badge--ok",
             S::Declined | S::Missed | S::Cancelled => "badge badge--planned",

@@ -442,7 +442,7 @@ fn new_key() -> String {
 }
 
 #[component]
-fn SignedLogView(log: SignedLog, addenda: Vec<AddendumView>) -> impl IntoView {
+pub(crate) fn SignedLogView(log: SignedLog, addenda: Vec<AddendumView>) -> impl IntoView {
     let l = log.log.clone();
     let vitals = l.vitals;
     let mut vit: Vec<String> = Vec::new();

@@ -666,6 +666,47 @@ fn open_log(vault: &Keyring, id: VisitId, row: repo::LogRow) -> Result<SignedLog
     })
 }
 
+/// The signed log of a visit of `org` for another party to it (a family
+/// reading its booked visit's log), if there is one and the caller may
+/// read it. The signer is named from the clinician's profile (the caller
+/// may not read other people's accounts). The caller audits the read.
+pub(crate) async fn log_for_party(
+    tx: &mut TenantTx,
+    vault: &Keyring,
+    org: crate::identity::OrganizationId,
+    id: VisitId,
+) -> Result<Option<SignedLog>, AppError> {
+    type Row = (String, Vec<u8>, Vec<u8>, OffsetDateTime, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT l.key_id, l.sealed, l.sha256, l.signed_at, c.display_name
+         FROM visit_logs l
+         JOIN visits v ON v.organization_id = l.organization_id AND v.id = l.visit_id
+         LEFT JOIN clinicians c ON c.id = v.clinician_id
+         WHERE l.organization_id = $1 AND l.visit_id = $2",
+    )
+    .bind(org.uuid())
+    .bind(id.uuid())
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some((key_id, bytes, sha256, signed_at, signer)) = row else {
+        return Ok(None);
+    };
+    open_log(
+        vault,
+        id,
+        repo::LogRow {
+            sealed: crate::vault::Sealed { key_id, bytes },
+            sha256,
+            sync_key: uuid::Uuid::nil(),
+            signed_by: signer,
+            signed_at,
+            countersigned_by: None,
+            countersigned_at: None,
+        },
+    )
+    .map(Some)
+}
+
 /// One visit for its clinician or the clinic, with the patient's address
 /// and phone, the EVV record, the signed log and its addenda. Audited.
 pub async fn detail(

@@ -560,6 +560,26 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Runs the bookings' and payments' jobs that are due now (holds
+    /// expiring, requests lapsing, mail, settlements), with the local
+    /// processor, until none is left.
+    pub async fn run_booking_jobs(&self) {
+        server::jobs::Runner::new(self.worker_pool.clone())
+            .register(server::payments::ExpireHold)
+            .register(server::payments::Lapse)
+            .register(server::payments::Notify {
+                public_url: self.base.clone(),
+            })
+            .register(server::payments::Settle {
+                processor: app::payments::processor::Processor::Local(
+                    app::payments::processor::local::LocalProcessor::new(self.worker_pool.clone()),
+                ),
+            })
+            .drain()
+            .await
+            .unwrap();
+    }
+
     /// The messages received for `to`, newest first.
     pub fn mail_to(&self, to: &str) -> Vec<MailView> {
         self.mailbox
@@ -657,6 +677,9 @@ async fn serve(
             vault: app::vault::Keyring::development(),
         }),
         hasher: PasswordHasher::new(tuning.hasher_permits.unwrap_or(2)),
+        processor: app::payments::processor::Processor::Local(
+            app::payments::processor::local::LocalProcessor::new(pool.clone()),
+        ),
     };
     let router = server::routes::router(state, Some(mailbox));
     tokio::spawn(async move {

@@ -1,0 +1,678 @@
+//! Booking and held payments (issue 14, SPEC J3 steps 3-6) against a real
+//! PostgreSQL, through the server functions and the job runner, with the
+//! local card processor: a hold, its confirmation (the card authorized,
+//! the ledger posted, the clinician mailed without PHI), the clinician's
+//! answer, the signed EVV-complete log that schedules the payout after the
+//! family's review window, the family's confirmation or dispute, and the
+//! administrator's resolution; holds that expire, double submits, a
+//! hundred families racing for one slot, declines and late cancellations.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use app::identity::Role;
+use common::TestApp;
+use serde_json::Value;
+use uuid::Uuid;
+
+const CARD: &str = "4242 4242 4242 4242";
+
+struct World {
+    family: reqwest::Client,
+    recipient: String,
+    nurse: reqwest::Client,
+    nurse_user: Uuid,
+    clinician: Uuid,
+}
+
+/// A family with one person, and an independent nurse (acting for the
+/// platform) bookable at every hour of every day for $95.
+async fn world(app: &TestApp, tag: &str) -> World {
+    let nurse = app
+        .user(&format!("nurse@{tag}.test"), None, Role::Clinician)
+        .await;
+    let clinician = app
+        .verified_clinician(&format!("Nia {tag}"), "43215", None)
+        .await;
+    let mut admin = app.admin().await;
+    sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
+        .bind(nurse.id)
+        .bind(clinician)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let nurse_client = app.signed_in(&format!("nurse@{tag}.test")).await;
+    for day in 0..7 {
+        let res = app
+            .rpc(
+                &nurse_client,
+                "clinician/availability/hours/add",
+                &[
+                    ("weekday", &day.to_string()),
+                    ("start", "00:00"),
+                    ("end", "00:00"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    let res = app
+        .rpc(
+            &nurse_client,
+            "clinician/availability/rates",
+            &[("rates[skilled_nursing]", "95")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let family = TestApp::browser();
+    let email = format!("family@{tag}.test");
+    let res = app
+        .rpc(
+            &family,
+            "auth/register",
+            &[
+                ("name", "Grace Booker"),
+                ("email", &email),
+                ("password", common::PASSWORD),
+                ("role", "family"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.login(&family, &email, common::PASSWORD).await;
+    let res = app
+        .rpc(
+            &family,
+            "family/recipients/add",
+            &[
+                ("full_name", "Walter Booker"),
+                ("birth_date", "1941-02-03"),
+                ("address", "9 Elm Street"),
+                ("zip", "43215"),
+                ("care_types[0]", "skilled_nursing"),
+                ("diagnoses", "I50.9"),
+                ("language", "English"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let recipient: String = res.json().await.unwrap();
+    World {
+        family,
+        recipient,
+        nurse: nurse_client,
+        nurse_user: nurse.id,
+        clinician,
+    }
+}
+
+/// The clinician's openings as the family sees them.
+async fn openings(app: &TestApp, w: &World) -> Vec<String> {
+    let res = app
+        .rpc(
+            &w.family,
+            "family/clinicians/get",
+            &[("id", &w.clinician.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let card: Value = res.json().await.unwrap();
+    card["openings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn hold(
+    app: &TestApp,
+    who: &reqwest::Client,
+    w: &World,
+    starts: &str,
+    key: &str,
+) -> reqwest::Response {
+    app.rpc(
+        who,
+        "family/book/hold",
+        &[
+            ("clinician", &w.clinician.to_string()),
+            ("starts", starts),
+            ("service", "skilled_nursing"),
+            ("recipient", &w.recipient),
+            ("key", key),
+        ],
+    )
+    .await
+}
+
+/// Holds the first opening and confirms it with `card`; the visit's id.
+async fn book(app: &TestApp, w: &World) -> String {
+    let starts = openings(app, w).await.remove(0);
+    let res = hold(app, &w.family, w, &starts, &Uuid::new_v4().to_string()).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let visit: String = res.json().await.unwrap();
+    let res = app
+        .rpc(
+            &w.family,
+            "family/visits/confirm",
+            &[("id", &visit), ("card", CARD)],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    visit
+}
+
+async fn booking(app: &TestApp, w: &World, visit: &str) -> Value {
+    let res = app
+        .rpc(&w.family, "family/visits/get", &[("id", visit)])
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn payment_state(app: &TestApp, visit: &str) -> String {
+    let mut admin = app.admin().await;
+    sqlx::query_scalar("SELECT state::text FROM visit_payments WHERE visit_id = $1::uuid")
+        .bind(visit)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap()
+}
+
+/// The nurse accepts, checks in and out and signs the visit's log.
+async fn visit_and_sign(app: &TestApp, w: &World, visit: &str, check_out: bool) {
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/respond",
+            &[("id", visit), ("action", "accept")],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/check",
+            &[
+                ("id", visit),
+                ("step", "in"),
+                ("lat", "39.96"),
+                ("lon", "-83.00"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    if check_out {
+        let res = app
+            .rpc(
+                &w.nurse,
+                "visits/check",
+                &[("id", visit), ("step", "out"), ("exception", "no_signal")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let key = Uuid::new_v4().to_string();
+        let mut form: Vec<(String, String)> = vec![
+            ("id".into(), visit.into()),
+            ("sync_key".into(), key),
+            ("notes".into(), "Stable; walked to the kitchen.".into()),
+            ("clinician_signature".into(), "Nia Nurse".into()),
+        ];
+        for i in 0..5 {
+            form.push((format!("outcomes[{i}]"), "done".into()));
+        }
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let res = app.rpc(&w.nurse, "visits/sign", &form).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+}
+
+/// Every ledger transaction sums to zero, and so does the whole book.
+async fn assert_ledger_balanced(app: &TestApp) {
+    let mut admin = app.admin().await;
+    let unbalanced: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries
+                               GROUP BY transaction_id HAVING sum(amount_cents) <> 0) t",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(unbalanced, 0);
+    let total: Option<i64> =
+        sqlx::query_scalar("SELECT sum(amount_cents)::bigint FROM ledger_entries")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(total.unwrap_or(0), 0);
+}
+
+async fn balance(app: &TestApp, kind: &str, user: Option<Uuid>) -> i64 {
+    let mut admin = app.admin().await;
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(e.amount_cents), 0)::bigint FROM ledger_entries e
+         JOIN ledger_accounts a ON a.id = e.account_id
+         WHERE a.kind = $1::ledger_account_kind AND ($2::uuid IS NULL OR a.owner_user = $2)",
+    )
+    .bind(kind)
+    .bind(user)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_booked_visit_is_paid_only_after_the_signed_log_and_the_familys_confirmation() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, "paid").await;
+    let visit = book(&app, &w).await;
+    assert_eq!(payment_state(&app, &visit).await, "authorized");
+    // The hold is on the card and in the ledger: owed to the clinician,
+    // pending the signed log.
+    assert_eq!(
+        balance(&app, "clinician_pending", Some(w.nurse_user)).await,
+        -9500
+    );
+    let b = booking(&app, &w, &visit).await;
+    assert_eq!(b["visit"]["status"], "proposed");
+    assert_eq!(b["visit"]["amount"], 9500);
+
+    // The clinician is asked by mail: initials and a link, no name.
+    app.run_booking_jobs().await;
+    app.deliver_mail().await;
+    let mail = app.wait_for_mail("nurse@paid.test", "asked to book").await;
+    assert!(mail.text.contains("WB"), "{}", mail.text);
+    assert!(!mail.text.contains("Walter"), "{}", mail.text);
+    assert!(mail.text.contains(&format!("/clinician/visits/{visit}")));
+
+    // Checked in but never out, a log cannot be signed; nothing is paid.
+    visit_and_sign(&app, &w, &visit, false).await;
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &visit).await, "authorized");
+    // Not even by hand: the database refuses a payout without the log.
+    let mut admin = app.admin().await;
+    let refused = sqlx::query(
+        "UPDATE visit_payments SET state = 'scheduled', reason = 'visit', capture_cents = amount_cents,
+                release_at = now() WHERE visit_id = $1::uuid",
+    )
+    .bind(&visit)
+    .execute(&mut admin)
+    .await
+    .unwrap_err();
+    assert!(refused.to_string().contains("signed"), "{refused}");
+
+    // Checked out and signed: scheduled after the 48-hour review window.
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/check",
+            &[("id", &visit), ("step", "out"), ("exception", "no_signal")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let mut form: Vec<(String, String)> = vec![
+        ("id".into(), visit.clone()),
+        ("sync_key".into(), Uuid::new_v4().to_string()),
+        ("clinician_signature".into(), "Nia Nurse".into()),
+    ];
+    for i in 0..5 {
+        form.push((format!("outcomes[{i}]"), "done".into()));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(app.rpc(&w.nurse, "visits/sign", &form).await.status(), 200);
+    assert_eq!(payment_state(&app, &visit).await, "scheduled");
+    let window: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM release_at - now())::float8 FROM visit_payments WHERE visit_id = $1::uuid",
+    )
+    .bind(&visit)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!((47.9 * 3600.0..48.1 * 3600.0).contains(&window), "{window}");
+    app.run_booking_jobs().await;
+    assert_eq!(
+        payment_state(&app, &visit).await,
+        "scheduled",
+        "not before the window"
+    );
+
+    // The family reads the signed log and its hash on the invoice, and
+    // confirms: paid at once.
+    let b = booking(&app, &w, &visit).await;
+    assert_eq!(b["can_review"], true);
+    assert_eq!(b["log"]["log"]["notes"], "");
+    assert_eq!(b["log"]["sha256"].as_str().unwrap().len(), 64);
+    let res = app
+        .rpc(&w.family, "family/visits/countersign", &[("id", &visit)])
+        .await;
+    assert_eq!(res.status(), 200);
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &visit).await, "paid");
+    let b = booking(&app, &w, &visit).await;
+    assert!(b["paid_at"].is_string());
+
+    // The clinician's earnings show it paid.
+    let res = app.rpc(&w.nurse, "clinician/earnings", &[]).await;
+    assert_eq!(res.status(), 200);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["rows"][0]["state"], "paid");
+    let paid = e["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t[0] == "paid")
+        .unwrap()[1]
+        .clone();
+    assert_eq!(paid, 9500);
+
+    // The money moved once: the card captured, the clinician paid, and the
+    // book balanced with nothing left pending or payable.
+    let (captured, transfers): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT captured_cents FROM local_processor_payments WHERE idempotency_key = 'authorize-' || $1),
+                (SELECT count(*) FROM local_processor_transfers WHERE idempotency_key = 'payout-' || $1)",
+    )
+    .bind(&visit)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!((captured, transfers), (9500, 1));
+    assert_eq!(
+        balance(&app, "clinician_pending", Some(w.nurse_user)).await,
+        0
+    );
+    assert_eq!(
+        balance(&app, "clinician_payable", Some(w.nurse_user)).await,
+        0
+    );
+    assert_eq!(balance(&app, "payer_holds", None).await, 0);
+    assert_ledger_balanced(&app).await;
+    // Each step was audited.
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE subject_id = $1 ORDER BY occurred_at",
+    )
+    .bind(&visit)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    for wanted in [
+        "booking.held",
+        "booking.confirmed",
+        "booking.viewed",
+        "payment.confirmed",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == wanted),
+            "{wanted} in {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_hundred_families_racing_for_one_slot_book_it_once_and_a_retry_books_once() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, "race").await;
+    let starts = openings(&app, &w).await.remove(0);
+    let url = app.url("/rpc/family/book/hold");
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let (client, url) = (w.family.clone(), url.clone());
+        let form = [
+            ("clinician", w.clinician.to_string()),
+            ("starts", starts.clone()),
+            ("service", "skilled_nursing".to_owned()),
+            ("recipient", w.recipient.clone()),
+            ("key", Uuid::new_v4().to_string()),
+        ];
+        attempts.spawn(async move {
+            client
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let codes: Vec<u16> = attempts.join_all().await;
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
+    assert!(codes.iter().all(|c| *c == 200 || *c == 409), "{codes:?}");
+    assert!(
+        !openings(&app, &w).await.contains(&starts),
+        "the held slot is not offered"
+    );
+
+    // The same form sent twice holds once, and confirming twice pays once.
+    let starts = openings(&app, &w).await.remove(0);
+    let key = Uuid::new_v4().to_string();
+    let first: String = hold(&app, &w.family, &w, &starts, &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: String = hold(&app, &w.family, &w, &starts, &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first, second);
+    for _ in 0..2 {
+        let res = app
+            .rpc(
+                &w.family,
+                "family/visits/confirm",
+                &[("id", &first), ("card", CARD)],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let mut admin = app.admin().await;
+    let (payments, postings): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM visit_payments WHERE visit_id = $1::uuid),
+                (SELECT count(*) FROM ledger_transactions WHERE subject_id = $1::uuid)",
+    )
+    .bind(&first)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!((payments, postings), (1, 1));
+}
+
+#[tokio::test]
+async fn an_expired_hold_frees_the_slot_and_a_declined_card_books_nothing() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, "expire").await;
+    let mut admin = app.admin().await;
+    sqlx::query("UPDATE payment_policy SET hold_seconds = 1")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let starts = openings(&app, &w).await.remove(0);
+    let visit: String = hold(&app, &w.family, &w, &starts, &Uuid::new_v4().to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    // A declined card: the reason beside the field, the hold kept.
+    let res = app
+        .rpc(
+            &w.family,
+            "family/visits/confirm",
+            &[("id", &visit), ("card", "4000 0000 0000 0002")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("declined"));
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    app.run_booking_jobs().await;
+    let b = booking(&app, &w, &visit).await;
+    assert_eq!(b["visit"]["status"], "cancelled");
+    assert!(
+        openings(&app, &w).await.contains(&starts),
+        "the slot is free again"
+    );
+    let res = app
+        .rpc(
+            &w.family,
+            "family/visits/confirm",
+            &[("id", &visit), ("card", CARD)],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let payments: i64 = sqlx::query_scalar("SELECT count(*) FROM visit_payments")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(payments, 0);
+}
+
+#[tokio::test]
+async fn a_decline_or_an_early_cancellation_voids_and_a_late_one_costs_the_fee() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, "void").await;
+    // Declined by the clinician: the hold is let go.
+    let declined = book(&app, &w).await;
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/respond",
+            &[("id", &declined), ("action", "decline")],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &declined).await, "voided");
+    app.wait_for_mail("family@void.test", "not accepted").await;
+
+    // The openings are all within a day: cancelling one costs the $25 fee,
+    // paid to the clinician.
+    let late = book(&app, &w).await;
+    let b = booking(&app, &w, &late).await;
+    assert_eq!(b["cancel_fee"], 2500);
+    let res = app
+        .rpc(&w.family, "family/visits/cancel", &[("id", &late)])
+        .await;
+    assert_eq!(res.status(), 200);
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &late).await, "paid");
+    let mut admin = app.admin().await;
+    let captured: i64 = sqlx::query_scalar(
+        "SELECT captured_cents FROM local_processor_payments WHERE idempotency_key = 'authorize-' || $1",
+    )
+    .bind(&late)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(captured, 2500);
+
+    // With a notice period of zero, cancelling is free: voided.
+    sqlx::query("UPDATE payment_policy SET late_cancel_seconds = 0")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let early = book(&app, &w).await;
+    let res = app
+        .rpc(&w.family, "family/visits/cancel", &[("id", &early)])
+        .await;
+    assert_eq!(res.status(), 200);
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &early).await, "voided");
+    assert_eq!(balance(&app, "payer_holds", None).await, 0);
+    assert_ledger_balanced(&app).await;
+}
+
+#[tokio::test]
+async fn a_dispute_freezes_the_payout_until_an_administrator_resolves_it() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, "dispute").await;
+    app.user("admin@dispute.test", None, Role::PlatformAdmin)
+        .await;
+    let admin_client = app.signed_in("admin@dispute.test").await;
+    let visit = book(&app, &w).await;
+    visit_and_sign(&app, &w, &visit, true).await;
+    assert_eq!(payment_state(&app, &visit).await, "scheduled");
+    // An empty reason is refused beside the field.
+    let res = app
+        .rpc(
+            &w.family,
+            "family/visits/dispute",
+            &[("id", &visit), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let res = app
+        .rpc(
+            &w.family,
+            "family/visits/dispute",
+            &[
+                ("id", &visit),
+                ("reason", "The nurse left after twenty minutes."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(payment_state(&app, &visit).await, "frozen");
+    // Frozen: neither the window passing nor the family confirming pays.
+    let mut admin = app.admin().await;
+    sqlx::query("UPDATE visit_payments SET release_at = now() - interval '1 hour' WHERE visit_id = $1::uuid")
+        .bind(&visit)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &visit).await, "frozen");
+    let res = app
+        .rpc(&w.family, "family/visits/countersign", &[("id", &visit)])
+        .await;
+    assert_eq!(res.status(), 409);
+    // The family cannot resolve it; the administrator pays $40 of $95.
+    let res = app
+        .rpc(
+            &w.family,
+            "admin/disputes/resolve",
+            &[("id", &visit), ("decision", "release"), ("note", "x")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let res = app.rpc(&admin_client, "admin/disputes", &[]).await;
+    let disputes: Value = res.json().await.unwrap();
+    assert_eq!(
+        disputes[0]["reason"],
+        "The nurse left after twenty minutes."
+    );
+    let res = app
+        .rpc(
+            &admin_client,
+            "admin/disputes/resolve",
+            &[
+                ("id", &visit),
+                ("decision", "partial"),
+                ("partial", "40"),
+                ("note", "Partial visit confirmed by the log's times."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &visit).await, "paid");
+    let captured: i64 = sqlx::query_scalar(
+        "SELECT captured_cents FROM local_processor_payments WHERE idempotency_key = 'authorize-' || $1",
+    )
+    .bind(&visit)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(captured, 4000);
+    assert_eq!(balance(&app, "payer_holds", None).await, 0);
+    assert_ledger_balanced(&app).await;
+    let resolved: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'payment.resolved' AND subject_id = $1",
+    )
+    .bind(&visit)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(resolved, 1);
+}
