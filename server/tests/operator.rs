@@ -111,6 +111,24 @@ async fn demo_data_has_an_account_for_every_role_and_seeding_twice_changes_nothi
             .await
             .unwrap();
     assert_eq!(visit_states, ["accepted", "completed", "proposed"]);
+    // The demo family's visit three days ago was signed and confirmed: the
+    // job runner pays it, and the book balances.
+    app.run_booking_jobs().await;
+    let (state, captured): (String, i64) = sqlx::query_as(
+        "SELECT p.state::text, l.captured_cents FROM visit_payments p
+         JOIN local_processor_payments l ON l.id = p.authorization_id WHERE p.visit_id = $1",
+    )
+    .bind(server::demo::bookings::PAID_VISIT)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!((state.as_str(), captured), ("paid", 9500));
+    let book: i64 =
+        sqlx::query_scalar("SELECT coalesce(sum(amount_cents), 0)::bigint FROM ledger_entries")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(book, 0);
     for user in &server::demo::USERS {
         let browser = TestApp::browser();
         let res = app

@@ -62,7 +62,7 @@ pub fn identity_index(vault: &Keyring, details: &PatientDetails, zip: &str) -> [
 /// Seals a new patient record's details and keys its blind index (for a
 /// record made elsewhere than here: the platform's copy of a family's care
 /// recipient, `booking::book_service`).
-pub(crate) fn seal_patient(
+pub fn seal_patient(
     vault: &Keyring,
     id: PatientId,
     details: &PatientDetails,

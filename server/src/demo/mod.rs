@@ -6,6 +6,7 @@
 //! Idempotent: ids are fixed and existing rows are left alone.
 //! Refused in production by the caller (`serve --demo`).
 
+pub mod bookings;
 pub mod care;
 pub mod clinicians;
 
@@ -181,6 +182,7 @@ pub async fn seed(
     care::seed(&mut conn, vault).await?;
     demo_family(&mut conn, vault).await?;
     demo_nurse_availability(&mut conn).await?;
+    bookings::seed(&mut conn, vault).await?;
     conn.close().await?;
     if created > 0 {
         tracing::info!("demo data created: sign in with any demo account (see the README)");
