@@ -52,11 +52,22 @@ DROP POLICY patients_tenant_guard ON patients;
 CREATE POLICY patients_tenant_guard ON patients AS RESTRICTIVE TO carethread_app
     USING (app_org_id() IN (organization_id, family_id))
     WITH CHECK (app_org_id() IN (organization_id, family_id));
+-- (Never for the platform organization itself, where family accounts
+-- from before family organizations still act.)
 CREATE POLICY patients_family ON patients FOR SELECT TO carethread_app
-    USING (app_role() = 'family' AND family_id = app_org_id());
+    USING (app_role() = 'family' AND family_id = app_org_id() AND family_id <> platform_org_id());
 CREATE POLICY patients_family_copy ON patients FOR INSERT TO carethread_app
-    WITH CHECK (app_role() = 'family' AND family_id = app_org_id()
+    WITH CHECK (app_role() = 'family' AND family_id = app_org_id() AND family_id <> platform_org_id()
                 AND organization_id = platform_org_id());
+-- A clinician sees the patient of a booking only once it is confirmed
+-- (a hold is not yet a request), as for a clinic's visits.
+DROP POLICY patients_clinician ON patients;
+CREATE POLICY patients_clinician ON patients FOR SELECT TO carethread_app
+    USING (app_role() = 'clinician'
+           AND EXISTS (SELECT 1 FROM visits v JOIN clinicians c ON c.id = v.clinician_id
+                       WHERE v.organization_id = patients.organization_id
+                         AND v.patient_id = patients.id AND c.user_id = app_user_id()
+                         AND v.status NOT IN ('held', 'declined', 'cancelled')));
 -- The worker names the visit's patient by initials in mail.
 CREATE POLICY patients_notify ON patients FOR SELECT TO carethread_worker
     USING (family_id IS NOT NULL);
@@ -83,18 +94,31 @@ CREATE POLICY visits_tenant_guard ON visits AS RESTRICTIVE TO carethread_app
     USING (app_org_id() IN (organization_id, family_id))
     WITH CHECK (app_org_id() IN (organization_id, family_id));
 CREATE POLICY visits_family ON visits FOR SELECT TO carethread_app
-    USING (app_role() = 'family' AND family_id = app_org_id());
+    USING (app_role() = 'family' AND family_id = app_org_id() AND family_id <> platform_org_id());
+-- A hold for one of the family's own people (its copy of them). A
+-- function, not a subquery: the patients policies read visits, and a
+-- policy met twice while expanding is refused as recursion.
+CREATE FUNCTION app_family_patient(org uuid, patient uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM patients p
+                   WHERE p.organization_id = org AND p.id = patient AND p.family_id = app_org_id());
+END $$;
 CREATE POLICY visits_family_hold ON visits FOR INSERT TO carethread_app
-    WITH CHECK (app_role() = 'family' AND family_id = app_org_id()
-                AND organization_id = platform_org_id() AND status = 'held');
+    WITH CHECK (app_role() = 'family' AND family_id = app_org_id() AND family_id <> platform_org_id()
+                AND organization_id = platform_org_id() AND status = 'held'
+                AND app_family_patient(organization_id, patient_id));
 CREATE POLICY visits_family_change ON visits FOR UPDATE TO carethread_app
-    USING (app_role() = 'family' AND family_id = app_org_id())
+    USING (app_role() = 'family' AND family_id = app_org_id() AND family_id <> platform_org_id())
     WITH CHECK (family_id = app_org_id());
 -- The job runner lets holds expire and unanswered requests lapse.
 CREATE POLICY visits_bookings_run ON visits FOR SELECT TO carethread_worker
     USING (family_id IS NOT NULL);
 CREATE POLICY visits_bookings_lapse ON visits FOR UPDATE TO carethread_worker
-    USING (family_id IS NOT NULL) WITH CHECK (family_id IS NOT NULL);
+    USING (family_id IS NOT NULL)
+    WITH CHECK (family_id IS NOT NULL AND status IN ('cancelled', 'declined', 'missed'));
 GRANT SELECT ON visits TO carethread_worker;
 GRANT UPDATE (status, status_note, updated_at) ON visits TO carethread_worker;
 CREATE POLICY clinicians_notify ON clinicians FOR SELECT TO carethread_worker USING (true);
@@ -126,6 +150,10 @@ BEGIN
             RAISE EXCEPTION 'a family books for itself, and only a family books'
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
+        -- How long a hold lasts is the policy's, not the caller's.
+        IF NEW.family_id IS NOT NULL THEN
+            NEW.hold_expires_at := now() + make_interval(secs => (SELECT hold_seconds FROM payment_policy));
+        END IF;
         RETURN NEW;
     END IF;
     IF (NEW.organization_id, NEW.id, NEW.patient_id, NEW.clinician_id, NEW.referral_id, NEW.service,
@@ -156,6 +184,14 @@ BEGIN
            AND (OLD.hold_expires_at <= now() OR role IS DISTINCT FROM 'family') THEN
             RAISE EXCEPTION 'the hold on this time has expired'
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'visits_hold_expired';
+        END IF;
+        -- A request goes to the clinician only with its payment held.
+        IF OLD.status = 'held' AND NEW.status = 'proposed'
+           AND NOT EXISTS (SELECT 1 FROM visit_payments p
+                           WHERE p.organization_id = NEW.organization_id AND p.visit_id = NEW.id
+                             AND p.state = 'authorized') THEN
+            RAISE EXCEPTION 'a booking is confirmed with its payment held'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'visits_needs_payment';
         END IF;
         -- A clinician booked directly by a family may cancel (the family's
         -- hold is let go); a clinic's visit is cancelled by the clinic.
@@ -227,7 +263,7 @@ CREATE POLICY visit_logs_tenant_guard ON visit_logs AS RESTRICTIVE TO carethread
     USING (app_org_id() IN (organization_id, family_id))
     WITH CHECK (organization_id = app_org_id());
 CREATE POLICY visit_logs_family_read ON visit_logs FOR SELECT TO carethread_app
-    USING (app_role() = 'family' AND family_id = app_org_id());
+    USING (app_role() = 'family' AND family_id = app_org_id() AND family_id <> platform_org_id());
 CREATE POLICY visit_logs_release ON visit_logs FOR SELECT TO carethread_worker USING (true);
 GRANT SELECT (organization_id, visit_id, sha256, signed_at, family_id) ON visit_logs TO carethread_worker;
 
@@ -286,6 +322,11 @@ CREATE FUNCTION visit_payments_check() RETURNS trigger
     AS $$
 DECLARE
     signed boolean;
+    role member_role;
+    visit_starts timestamptz;
+    visit_status visit_status;
+    late_seconds integer;
+    fee bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NEW.state <> 'authorized' THEN
@@ -318,6 +359,55 @@ BEGIN
         RAISE EXCEPTION 'only a scheduled payment is paid'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'visit_payments_state';
     END IF;
+    -- A signed-in family or administrator makes only the moves its
+    -- operations need (the triggers and the job runner, acting as the
+    -- owner or the worker, are held to the rules around this).
+    IF current_user = 'carethread_app' THEN
+        role := app_role();
+        SELECT v.starts_at, v.status, p.late_cancel_seconds, p.late_cancel_fee_cents
+            INTO visit_starts, visit_status, late_seconds, fee
+            FROM visits v, payment_policy p
+            WHERE v.organization_id = NEW.organization_id AND v.id = NEW.visit_id;
+        IF role = 'family' AND NOT (
+            -- Confirming the signed visit: the payout goes now.
+            (OLD.state = 'scheduled' AND NEW.state = 'scheduled' AND OLD.reason = 'visit'
+             AND OLD.confirmed_at IS NULL AND OLD.release_at > now()
+             AND NEW.confirmed_by = app_user_id() AND NEW.confirmed_at IS NOT NULL
+             AND NEW.release_at <= now()
+             AND (NEW.capture_cents, NEW.reason, NEW.disputed_at, NEW.resolved_at)
+                 IS NOT DISTINCT FROM (OLD.capture_cents, OLD.reason, OLD.disputed_at, OLD.resolved_at))
+            -- Disputing it within the review window.
+            OR (OLD.state = 'scheduled' AND NEW.state = 'frozen' AND OLD.reason = 'visit'
+                AND OLD.confirmed_at IS NULL AND OLD.release_at > now()
+                AND NEW.disputed_by = app_user_id() AND NEW.disputed_at IS NOT NULL
+                AND (NEW.capture_cents, NEW.reason, NEW.release_at, NEW.confirmed_at, NEW.resolved_at)
+                    IS NOT DISTINCT FROM (OLD.capture_cents, OLD.reason, OLD.release_at, OLD.confirmed_at, OLD.resolved_at))
+            -- Cancelling an accepted visit inside the notice period, before
+            -- it starts: the policy's fee, now.
+            OR (OLD.state = 'authorized' AND NEW.state = 'scheduled' AND NEW.reason = 'late_cancel'
+                AND visit_status = 'accepted' AND visit_starts > now()
+                AND visit_starts - now() <= make_interval(secs => late_seconds)
+                AND NEW.capture_cents = least(fee, OLD.amount_cents) AND NEW.release_at <= now()
+                AND (NEW.confirmed_at, NEW.disputed_at, NEW.resolved_at) IS NOT DISTINCT FROM
+                    (OLD.confirmed_at, OLD.disputed_at, OLD.resolved_at))
+        ) THEN
+            RAISE EXCEPTION 'a family cannot change this payment that way'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF role = 'platform_admin' AND NOT (
+            OLD.state = 'frozen' AND NEW.resolved_by = app_user_id() AND NEW.resolved_at IS NOT NULL
+            AND ((NEW.state = 'scheduled' AND NEW.reason = 'resolution' AND NEW.capture_cents > 0
+                  AND NEW.release_at <= now())
+                 OR NEW.state = 'voiding')
+        ) THEN
+            RAISE EXCEPTION 'an administrator only resolves a disputed payment'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF role IS DISTINCT FROM 'family' AND role IS DISTINCT FROM 'platform_admin' THEN
+            RAISE EXCEPTION 'only the payer and platform administrators change a payment'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END IF;
     IF NEW.state IN ('scheduled', 'paid') AND NEW.reason = 'visit' THEN
         SELECT v.evv_complete AND v.status = 'completed' AND l.visit_id IS NOT NULL INTO signed
             FROM visits v
@@ -342,7 +432,7 @@ CREATE POLICY visit_payments_tenant_guard ON visit_payments AS RESTRICTIVE TO ca
     WITH CHECK (app_org_id() IN (organization_id, payer_org_id));
 -- The family pays for its own bookings: the hold at the clinician's rate.
 CREATE POLICY visit_payments_family ON visit_payments FOR SELECT TO carethread_app
-    USING (app_role() = 'family' AND payer_org_id = app_org_id());
+    USING (app_role() = 'family' AND payer_org_id = app_org_id() AND payer_org_id <> platform_org_id());
 CREATE POLICY visit_payments_family_hold ON visit_payments FOR INSERT TO carethread_app
     WITH CHECK (app_role() = 'family' AND payer_org_id = app_org_id()
                 AND EXISTS (SELECT 1 FROM visits v
@@ -350,15 +440,16 @@ CREATE POLICY visit_payments_family_hold ON visit_payments FOR INSERT TO carethr
                             JOIN clinician_rates r ON r.clinician_id = v.clinician_id AND r.service = v.service
                             WHERE v.organization_id = visit_payments.organization_id
                               AND v.id = visit_payments.visit_id
-                              AND v.family_id = app_org_id() AND v.status = 'proposed'
+                              AND v.family_id = app_org_id() AND v.status = 'held'
+                              AND v.hold_expires_at > now()
                               AND c.user_id = visit_payments.clinician_user_id
                               AND r.cents = visit_payments.amount_cents));
--- Cancelling, confirming and disputing (the domain operations decide
--- which; the trigger above holds the money rules).
+-- Cancelling late, confirming and disputing: the trigger above allows a
+-- family exactly those three moves.
 CREATE POLICY visit_payments_family_change ON visit_payments FOR UPDATE TO carethread_app
-    USING (app_role() = 'family' AND payer_org_id = app_org_id()
+    USING (app_role() = 'family' AND payer_org_id = app_org_id() AND payer_org_id <> platform_org_id()
            AND state IN ('authorized', 'scheduled'))
-    WITH CHECK (payer_org_id = app_org_id() AND state IN ('authorized', 'voiding', 'scheduled', 'frozen')
+    WITH CHECK (payer_org_id = app_org_id() AND state IN ('scheduled', 'frozen')
                 AND resolved_at IS NULL AND paid_at IS NULL);
 -- The clinician sees what they are owed.
 CREATE POLICY visit_payments_clinician ON visit_payments FOR SELECT TO carethread_app
@@ -427,6 +518,8 @@ CREATE TRIGGER visit_payments_follow_visit
 -- of the change (the web role cannot write jobs):
 -- - `booking.expire_hold` when the hold runs out;
 -- - `booking.lapse` when the clinician's time to answer runs out;
+-- - `booking.no_show` two hours after an accepted visit's end: never
+--   checked in, it is missed (and its hold let go);
 -- - `booking.notify` to mail the clinician (a request) or the family (an
 --   answer): initials and a link only;
 -- - `payments.settle` when a payment is to be voided, or paid at
@@ -442,6 +535,9 @@ BEGIN
         RETURN NULL;
     END IF;
     ref := jsonb_build_object('organization_id', NEW.organization_id, 'visit_id', NEW.id);
+    IF TG_OP = 'UPDATE' AND NEW.status = OLD.status THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO jobs (kind, payload, run_at) VALUES ('booking.expire_hold', ref, NEW.hold_expires_at);
         RETURN NULL;
@@ -450,6 +546,10 @@ BEGIN
         INSERT INTO jobs (kind, payload, run_at)
         VALUES ('booking.lapse', ref,
                 least(NEW.starts_at, now() + make_interval(secs => (SELECT answer_seconds FROM payment_policy))));
+    END IF;
+    IF NEW.status = 'accepted' THEN
+        INSERT INTO jobs (kind, payload, run_at)
+        VALUES ('booking.no_show', ref, NEW.ends_at + interval '2 hours');
     END IF;
     -- Not for a hold let go or expired: nobody was asked yet.
     IF NEW.status IN ('proposed', 'accepted', 'declined') OR (NEW.status = 'cancelled' AND OLD.status <> 'held') THEN

@@ -61,12 +61,15 @@ const ROUTES = [
   { path: "/family/find?zip=43215&care_type=skilled_nursing", user: "family@carethread.example" },
   { path: "/family/clinicians/:id", user: "family@carethread.example", from: "/family/find?zip=43215&care_type=skilled_nursing" },
   { path: "/family/recipients/:id", user: "family@carethread.example", from: "/family" },
+  { path: "/family/visits/:id", user: "family@carethread.example", from: "/family" },
   { path: "/admin", user: "admin@carethread.example" },
   { path: "/admin/organizations", user: "admin@carethread.example" },
   { path: "/admin/clinicians", user: "admin@carethread.example" },
   { path: "/admin/audit", user: "admin@carethread.example" },
   { path: "/admin/break-glass", user: "admin@carethread.example" },
   { path: "/admin/jobs", user: "admin@carethread.example" },
+  { path: "/admin/payments", user: "admin@carethread.example" },
+  { path: "/clinician/earnings", user: "nurse@carethread.example" },
 ];
 
 const sessions = new Map();

@@ -245,7 +245,7 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/admin/jobs") view=jobs::JobsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/disputes") view=booking::DisputesPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/payments") view=booking::PaymentsAdminPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <ui::SiteFooter/>

@@ -9,7 +9,7 @@
 //! | `health.probe` | schedule | every `HEALTH_PROBE_INTERVAL_SECS` |
 //! | `maintenance.prune` | schedule | hourly |
 //! | `audit.checkpoint` | schedule | every `AUDIT_CHECKPOINT_INTERVAL_SECS`, with a signing key |
-//! | `booking.expire_hold`, `booking.lapse`, `booking.notify`, `payments.settle` | triggers on `visits` and `visit_payments` | see [`crate::payments`] |
+//! | `booking.expire_hold`, `booking.lapse`, `booking.no_show`, `booking.notify`, `payments.settle` | triggers on `visits` and `visit_payments` | see [`crate::payments`] |
 
 use crate::audit_anchor::Checkpointer;
 use crate::events::FanOut;
@@ -44,6 +44,7 @@ pub fn runner(pool: PgPool, work: Work) -> Runner {
         })
         .register(payments::ExpireHold)
         .register(payments::Lapse)
+        .register(payments::NoShow)
         .register(payments::Notify {
             public_url: work.public_url,
         })

@@ -396,14 +396,12 @@ impl Config {
         };
 
         let processor = match get("PAYMENTS_PROCESSOR").as_deref() {
-            None | Some("local") => {
-                if production {
-                    tracing::warn!(
-                        "PAYMENTS_PROCESSOR is the local test processor: no card is really charged"
-                    );
-                }
-                ProcessorChoice::Local
+            None | Some("local") if production => {
+                return Err(err(
+                    "in production PAYMENTS_PROCESSOR must be `stripe`: the local test processor charges no card",
+                ))
             }
+            None | Some("local") => ProcessorChoice::Local,
             Some("stripe") => ProcessorChoice::Stripe {
                 base: get("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".to_owned()),
                 secret: get("STRIPE_SECRET_KEY")
@@ -623,6 +621,53 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("SMTP_URL"));
+    }
+
+    #[test]
+    fn production_pays_through_stripe_and_the_booking_policy_is_configurable() {
+        use base64::Engine;
+        let key = base64::engine::general_purpose::STANDARD.encode([3u8; 32]);
+        let phi = format!("2026-11:{key}");
+        let index = "cd".repeat(32);
+        let pseudonym = "ef".repeat(32);
+        let mut production = vec![
+            ("CARETHREAD_ENV", "production"),
+            ("PUBLIC_URL", "https://care.example.org"),
+            ("DATABASE_URL", "postgres://a:b@db/ct"),
+            ("APP_DATABASE_URL", "postgres://carethread_app:b@db/ct"),
+            (
+                "WORKER_DATABASE_URL",
+                "postgres://carethread_worker:b@db/ct",
+            ),
+            ("SMTP_URL", "smtp://mail.example.org:587"),
+            ("SANDBOX_PSEUDONYM_KEY", &pseudonym),
+            ("PHI_ENCRYPTION_KEYS", &phi),
+            ("PHI_INDEX_KEY", &index),
+        ];
+        let e = config(&production).unwrap_err();
+        assert!(e.to_string().contains("PAYMENTS_PROCESSOR"), "{e}");
+        production.push(("PAYMENTS_PROCESSOR", "stripe"));
+        let e = config(&production).unwrap_err();
+        assert!(e.to_string().contains("STRIPE_SECRET_KEY"), "{e}");
+        production.push(("STRIPE_SECRET_KEY", "sk_live_secret"));
+        let c = config(&production).unwrap();
+        assert!(matches!(
+            c.payments.processor,
+            ProcessorChoice::Stripe { .. }
+        ));
+        assert!(!format!("{c:?}").contains("sk_live_secret"));
+        let c = config(&[
+            ("PAYMENT_REVIEW_SECS", "3600"),
+            ("LATE_CANCEL_FEE_CENTS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.payments.review_secs, c.payments.late_cancel_fee_cents),
+            (3600, 0)
+        );
+        assert_eq!(c.payments.hold_secs, 600);
+        let e = config(&[("PAYMENT_REVIEW_SECS", "two days")]).unwrap_err();
+        assert!(e.to_string().contains("PAYMENT_REVIEW_SECS"));
     }
 
     #[test]

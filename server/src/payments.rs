@@ -6,7 +6,8 @@
 //! |---|---|---|
 //! | `booking.expire_hold` | the hold runs out | an unconfirmed hold is let go (the slot is free again) |
 //! | `booking.lapse` | the clinician's time to answer runs out | an unanswered request is declined (its card hold is let go) |
-//! | `booking.notify` | a booking is requested, answered or cancelled | mails the clinician or the family: initials, a time and a link |
+//! | `booking.no_show` | two hours after an accepted visit's end | a visit never checked in is missed (its card hold is let go) |
+//! | `booking.notify` | a booking is requested, answered or cancelled | mails the clinician or the family: initials and a link |
 //! | `payments.settle` | a payment is to be voided, or is due | voids, or captures, transfers and posts to the ledger |
 //!
 //! Settling calls the card processor while it holds the payment's row
@@ -129,6 +130,29 @@ impl Job for Lapse {
     }
 }
 
+/// `booking.no_show`.
+pub struct NoShow;
+
+impl Job for NoShow {
+    const KIND: &'static str = "booking.no_show";
+    type Payload = VisitRef;
+
+    async fn run(&self, ctx: &JobContext, v: VisitRef) -> Result<(), JobError> {
+        let mut tx = ctx.pool.begin().await?;
+        sqlx::query(
+            "UPDATE visits SET status = 'missed', status_note = 'The clinician did not check in'
+             WHERE organization_id = $1 AND id = $2 AND status = 'accepted' AND checked_in_at IS NULL",
+        )
+        .bind(v.organization_id)
+        .bind(v.visit_id)
+        .execute(&mut *tx)
+        .await?;
+        ctx.finish_in(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// What `booking.notify` is told.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Notice {
@@ -151,9 +175,9 @@ impl Job for Notify {
 
     async fn run(&self, ctx: &JobContext, n: Notice) -> Result<(), JobError> {
         let mut tx = ctx.pool.begin().await?;
-        type Row = (String, time::OffsetDateTime, Option<String>, Uuid, String);
+        type Row = (String, Option<String>, Uuid, String);
         let row: Option<Row> = sqlx::query_as(
-            "SELECT p.initials, v.starts_at, u.email, v.family_id, c.display_name
+            "SELECT p.initials, u.email, v.family_id, c.display_name
              FROM visits v
              JOIN patients p ON p.organization_id = v.organization_id AND p.id = v.patient_id
              JOIN clinicians c ON c.id = v.clinician_id
@@ -164,8 +188,7 @@ impl Job for Notify {
         .bind(n.visit_id)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some((initials, starts, clinician_email, family, clinician)) = row {
-            let when = app::ui::format_datetime(starts);
+        if let Some((initials, clinician_email, family, clinician)) = row {
             let to_clinician = format!("{}/clinician/visits/{}", self.public_url, n.visit_id);
             let to_family = format!("{}/family/visits/{}", self.public_url, n.visit_id);
             let (clinician_mail, family_mail): (Option<Message>, Option<(String, String)>) =
@@ -192,14 +215,8 @@ impl Job for Notify {
                     _ => (None, None),
                 };
             if let (Some((subject, headline)), Some(to)) = (clinician_mail, clinician_email) {
-                let mail = app::mail::booking_update(
-                    &to,
-                    subject,
-                    headline,
-                    &initials,
-                    &when,
-                    &to_clinician,
-                );
+                let mail =
+                    app::mail::booking_update(&to, subject, headline, &initials, &to_clinician);
                 app::mail::enqueue(&mut tx, &mail).await?;
             }
             if let Some((subject, headline)) = family_mail {
@@ -211,9 +228,8 @@ impl Job for Notify {
                 .fetch_all(&mut *tx)
                 .await?;
                 for to in members {
-                    let mail = app::mail::booking_update(
-                        &to, &subject, &headline, &initials, &when, &to_family,
-                    );
+                    let mail =
+                        app::mail::booking_update(&to, &subject, &headline, &initials, &to_family);
                     app::mail::enqueue(&mut tx, &mail).await?;
                 }
             }
@@ -311,6 +327,8 @@ impl Job for Settle {
             }
             "scheduled" if due => {
                 let taken = Cents(capture.unwrap_or(amount.0));
+                // Where the money goes is known before any is taken.
+                let to = destination(&self.processor, clinician)?;
                 self.processor
                     .capture(&authorization, taken)
                     .await
@@ -326,11 +344,7 @@ impl Job for Settle {
                 post(&mut tx, &p).await?;
                 let transfer = self
                     .processor
-                    .transfer(
-                        &destination(&self.processor, clinician)?,
-                        taken,
-                        &format!("payout-{visit}"),
-                    )
+                    .transfer(&to, taken, &format!("payout-{visit}"))
                     .await
                     .map_err(|e| processor_failed("transfer", e))?;
                 let p = posting(Posting::payout(format!("payout-{visit}"), clinician, taken))?

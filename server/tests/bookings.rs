@@ -370,7 +370,8 @@ async fn a_booked_visit_is_paid_only_after_the_signed_log_and_the_familys_confir
     // The money moved once: the card captured, the clinician paid, and the
     // book balanced with nothing left pending or payable.
     let (captured, transfers): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT captured_cents FROM local_processor_payments WHERE idempotency_key = 'authorize-' || $1),
+        "SELECT (SELECT l.captured_cents FROM local_processor_payments l
+                 JOIN visit_payments p ON p.authorization_id = l.id WHERE p.visit_id = $1::uuid),
                 (SELECT count(*) FROM local_processor_transfers WHERE idempotency_key = 'payout-' || $1)",
     )
     .bind(&visit)
@@ -546,9 +547,20 @@ async fn a_decline_or_an_early_cancellation_voids_and_a_late_one_costs_the_fee()
     assert_eq!(payment_state(&app, &declined).await, "voided");
     app.wait_for_mail("family@void.test", "not accepted").await;
 
-    // The openings are all within a day: cancelling one costs the $25 fee,
-    // paid to the clinician.
+    // A request not yet answered is cancelled for nothing; once accepted,
+    // inside the day before it, cancelling costs the $25 fee, paid to the
+    // clinician (the openings are all within a day).
     let late = book(&app, &w).await;
+    let b = booking(&app, &w, &late).await;
+    assert_eq!(b["cancel_fee"], 0);
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/respond",
+            &[("id", &late), ("action", "accept")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
     let b = booking(&app, &w, &late).await;
     assert_eq!(b["cancel_fee"], 2500);
     let res = app
@@ -559,13 +571,39 @@ async fn a_decline_or_an_early_cancellation_voids_and_a_late_one_costs_the_fee()
     assert_eq!(payment_state(&app, &late).await, "paid");
     let mut admin = app.admin().await;
     let captured: i64 = sqlx::query_scalar(
-        "SELECT captured_cents FROM local_processor_payments WHERE idempotency_key = 'authorize-' || $1",
+        "SELECT l.captured_cents FROM local_processor_payments l
+         JOIN visit_payments p ON p.authorization_id = l.id WHERE p.visit_id = $1::uuid",
     )
     .bind(&late)
     .fetch_one(&mut admin)
     .await
     .unwrap();
     assert_eq!(captured, 2500);
+
+    // Accepted but never checked in: two hours after its end the visit is
+    // missed and the hold let go (the job's time brought forward here).
+    let absent = book(&app, &w).await;
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/respond",
+            &[("id", &absent), ("action", "accept")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &absent).await, "authorized");
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'booking.no_show' AND payload->>'visit_id' = $1")
+        .bind(&absent)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    app.run_booking_jobs().await;
+    assert_eq!(
+        booking(&app, &w, &absent).await["visit"]["status"],
+        "missed"
+    );
+    assert_eq!(payment_state(&app, &absent).await, "voided");
 
     // With a notice period of zero, cancelling is free: voided.
     sqlx::query("UPDATE payment_policy SET late_cancel_seconds = 0")
@@ -636,10 +674,10 @@ async fn a_dispute_freezes_the_payout_until_an_administrator_resolves_it() {
         )
         .await;
     assert_eq!(res.status(), 403);
-    let res = app.rpc(&admin_client, "admin/disputes", &[]).await;
-    let disputes: Value = res.json().await.unwrap();
+    let res = app.rpc(&admin_client, "admin/payments", &[]).await;
+    let overview: Value = res.json().await.unwrap();
     assert_eq!(
-        disputes[0]["reason"],
+        overview["disputes"][0]["reason"],
         "The nurse left after twenty minutes."
     );
     let res = app
@@ -658,7 +696,8 @@ async fn a_dispute_freezes_the_payout_until_an_administrator_resolves_it() {
     app.run_booking_jobs().await;
     assert_eq!(payment_state(&app, &visit).await, "paid");
     let captured: i64 = sqlx::query_scalar(
-        "SELECT captured_cents FROM local_processor_payments WHERE idempotency_key = 'authorize-' || $1",
+        "SELECT l.captured_cents FROM local_processor_payments l
+         JOIN visit_payments p ON p.authorization_id = l.id WHERE p.visit_id = $1::uuid",
     )
     .bind(&visit)
     .fetch_one(&mut admin)
@@ -667,6 +706,17 @@ async fn a_dispute_freezes_the_payout_until_an_administrator_resolves_it() {
     assert_eq!(captured, 4000);
     assert_eq!(balance(&app, "payer_holds", None).await, 0);
     assert_ledger_balanced(&app).await;
+    // The administrator's ledger check says so too.
+    let overview: Value = app
+        .rpc(&admin_client, "admin/payments", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overview["ledger"]["unbalanced"], 0);
+    assert_eq!(overview["ledger"]["book_total"], 0);
+    // The hold, the capture and the payout.
+    assert_eq!(overview["ledger"]["transactions"], 3);
     let resolved: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_events WHERE action = 'payment.resolved' AND subject_id = $1",
     )
@@ -675,4 +725,82 @@ async fn a_dispute_freezes_the_payout_until_an_administrator_resolves_it() {
     .await
     .unwrap();
     assert_eq!(resolved, 1);
+}
+
+/// Runs `sql` (binding `visit`) as the family's web session would, and
+/// expects the database to refuse it.
+async fn refused_for_family(app: &TestApp, family_email: &str, sql: &str, visit: &str) {
+    let mut admin = app.admin().await;
+    let (user, org): (Uuid, Uuid) = sqlx::query_as(
+        "SELECT u.id, m.organization_id FROM users u JOIN memberships m ON m.user_id = u.id
+         WHERE u.email = $1",
+    )
+    .bind(family_email)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query(
+        "SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true),
+                set_config('app.role', 'family', true)",
+    )
+    .bind(user.to_string())
+    .bind(org.to_string())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let result = sqlx::query(sql).bind(visit).execute(&mut *tx).await;
+    match result {
+        Err(e) => {
+            let code = e.as_database_error().unwrap().code().unwrap().to_string();
+            assert!(code == "42501" || code == "23514", "{code}: {sql}");
+        }
+        Ok(done) => assert_eq!(done.rows_affected(), 0, "{sql}"),
+    }
+}
+
+#[tokio::test]
+async fn a_family_cannot_move_the_money_itself() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, "guard").await;
+    let email = "family@guard.test";
+    // A confirmed request: the family cannot schedule its own payout, by
+    // calling it a late cancellation or otherwise.
+    let visit = book(&app, &w).await;
+    for sql in [
+        "UPDATE visit_payments SET state = 'scheduled', reason = 'late_cancel',
+                capture_cents = amount_cents, release_at = now() WHERE visit_id = $1::uuid",
+        "UPDATE visit_payments SET state = 'voiding' WHERE visit_id = $1::uuid",
+        "UPDATE visit_payments SET release_at = 'infinity' WHERE visit_id = $1::uuid",
+        "UPDATE visits SET status = 'accepted' WHERE id = $1::uuid",
+    ] {
+        refused_for_family(&app, email, sql, &visit).await;
+    }
+    // After the signed visit: no smaller payout, no endless window, no
+    // freeze without a dispute.
+    visit_and_sign(&app, &w, &visit, true).await;
+    assert_eq!(payment_state(&app, &visit).await, "scheduled");
+    for sql in [
+        "UPDATE visit_payments SET capture_cents = 1 WHERE visit_id = $1::uuid",
+        "UPDATE visit_payments SET release_at = 'infinity' WHERE visit_id = $1::uuid",
+        "UPDATE visit_payments SET state = 'frozen' WHERE visit_id = $1::uuid",
+        "UPDATE visit_payments SET state = 'voiding' WHERE visit_id = $1::uuid",
+    ] {
+        refused_for_family(&app, email, sql, &visit).await;
+    }
+    // A hold cannot become a request without its payment.
+    let starts = openings(&app, &w).await.remove(0);
+    let held: String = hold(&app, &w.family, &w, &starts, &Uuid::new_v4().to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    refused_for_family(
+        &app,
+        email,
+        "UPDATE visits SET status = 'proposed' WHERE id = $1::uuid",
+        &held,
+    )
+    .await;
+    assert_eq!(payment_state(&app, &visit).await, "scheduled");
 }

@@ -148,10 +148,10 @@ pub async fn get_earnings() -> Result<Earnings, AppError> {
     service::earnings(tx).await
 }
 
-#[rpc(prefix = "/rpc", endpoint = "admin/disputes")]
-pub async fn get_disputes() -> Result<Vec<Dispute>, AppError> {
+#[rpc(prefix = "/rpc", endpoint = "admin/payments")]
+pub async fn get_payments_overview() -> Result<PaymentsOverview, AppError> {
     let tx = crate::auth::require(&[Role::PlatformAdmin]).await?;
-    service::disputes(tx).await
+    service::overview(tx).await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "admin/disputes/resolve")]

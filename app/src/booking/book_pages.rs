@@ -2,13 +2,13 @@
 //! choosing an opening (`/family/book`), one booking with its payment,
 //! signed log, invoice and receipt (`/family/visits/:id`), the family's
 //! visits on their home page, the clinician's earnings
-//! (`/clinician/earnings`) and disputes for platform administrators
-//! (`/admin/disputes`).
+//! (`/clinician/earnings`) and the ledger check and disputes for platform
+//! administrators (`/admin/payments`).
 
 use super::bookings::*;
 use super::{
-    get_booking, get_booking_form, get_disputes, get_earnings, get_family_visits, CancelBooking,
-    ConfirmBooking, CountersignBooking, DisputeBooking, HoldSlot, ResolveDispute,
+    get_booking, get_booking_form, get_earnings, get_family_visits, get_payments_overview,
+    CancelBooking, ConfirmBooking, CountersignBooking, DisputeBooking, HoldSlot, ResolveDispute,
 };
 use crate::identity::VisitId;
 use crate::payments::PaymentState;
@@ -372,17 +372,48 @@ fn earnings_view(e: Earnings) -> impl IntoView {
     }
 }
 
-/// `/admin/disputes`: disputed payments and how each is resolved.
+/// `/admin/payments`: the ledger check, and disputed payments with how
+/// each is resolved.
 #[component]
-pub fn DisputesPage() -> impl IntoView {
-    let disputes = Resource::new(|| (), |_| get_disputes());
+pub fn PaymentsAdminPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| get_payments_overview());
     let resolve = crate::ui::server_action::<ResolveDispute>();
     view! {
-        <Title text="Disputes · Carethread"/>
+        <Title text="Payments · Carethread"/>
         <div class="page page--narrow">
-            <h1>"Disputed payments"</h1>
-            <Loaded resource=disputes loading="Loading disputes…" ok=move |d| disputes_view(d, resolve)/>
+            <h1>"Payments"</h1>
+            <Loaded resource=overview loading="Loading payments…" ok=move |o| overview_view(o, resolve)/>
         </div>
+    }
+}
+
+fn overview_view(o: PaymentsOverview, resolve: ServerAction<ResolveDispute>) -> impl IntoView {
+    let l = o.ledger;
+    let verdict = if l.unbalanced == 0 && l.book_total.0 == 0 {
+        format!(
+            "Balanced: {} transactions, each sums to zero, and the book sums to {}.",
+            l.transactions, l.book_total
+        )
+    } else {
+        format!(
+            "Out of balance: {} of {} transactions do not sum to zero; the book sums to {}.",
+            l.unbalanced, l.transactions, l.book_total
+        )
+    };
+    view! {
+        <section class="section" aria-labelledby="ledger-heading">
+            <h2 id="ledger-heading">"Ledger"</h2>
+            <p data-testid="ledger-check">{verdict}</p>
+            <dl class="facts">
+                {l.by_kind.into_iter().map(|(kind, cents)| view! {
+                    <div><dt>{kind.label()}</dt><dd>{cents.to_string()}</dd></div>
+                }).collect_view()}
+            </dl>
+        </section>
+        <section class="section" aria-labelledby="disputes-heading">
+            <h2 id="disputes-heading">"Disputes"</h2>
+            {disputes_view(o.disputes, resolve)}
+        </section>
     }
 }
 

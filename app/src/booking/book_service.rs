@@ -11,7 +11,10 @@
 //! go, a signed EVV-complete log schedules the payout after the family's
 //! review window, and the settle job captures and pays out.
 
-use super::bookings::{Booking, BookingForm, Dispute, Earning, Earnings, FamilyVisit, Resolution};
+use super::bookings::{
+    Booking, BookingForm, Dispute, Earning, Earnings, FamilyVisit, LedgerCheck, PaymentsOverview,
+    Resolution,
+};
 use super::repo;
 use crate::audit::repo::{record, Entry, Subject};
 use crate::audit::AuditAction;
@@ -26,6 +29,9 @@ use crate::vault::Keyring;
 use crate::visits::VisitStatus;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
+
+/// How many unconfirmed holds a family may have at once.
+const MAX_HOLDS: i64 = 3;
 
 /// The times and fee of `payment_policy`.
 #[derive(Debug, Clone, Copy)]
@@ -230,6 +236,20 @@ pub async fn hold(
     if req.starts_at <= now || open.first() != Some(&req.starts_at) {
         return Err(taken());
     }
+    // Holds need no card: a family keeps a few at a time, so nobody can
+    // sit on a clinician's week.
+    let open_holds: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM visits WHERE family_id = $1 AND status = 'held' AND hold_expires_at > now()",
+    )
+    .bind(org.uuid())
+    .fetch_one(tx.conn())
+    .await?;
+    if open_holds >= MAX_HOLDS {
+        return Err(AppError::Conflict {
+            message: "You are holding several times already. Confirm or release one first."
+                .to_owned(),
+        });
+    }
     let patient = patient_for(&mut tx, vault, req.recipient).await?;
     let policy = policy(&mut tx).await?;
     let tasks: Vec<String> = crate::visits::task_template(req.service)
@@ -257,6 +277,13 @@ pub async fn hold(
     match inserted {
         Ok(_) => {}
         Err(e) if Violation::of(&e) == Some(Violation::DoubleBooked) => return Err(taken()),
+        // The form's key is another booking's id (not this family's).
+        Err(sqlx::Error::Database(d)) if d.constraint() == Some("visits_pkey") => {
+            return Err(AppError::Conflict {
+                message: "This form was already used. Start again from the clinician's page."
+                    .to_owned(),
+            })
+        }
         Err(e) => return Err(e.into()),
     }
     audit(
@@ -300,7 +327,7 @@ async fn lock_own(tx: &mut TenantTx, id: VisitId) -> Result<Locked, AppError> {
     let row: Option<Row> =
         sqlx::query_as(
             "SELECT v.status::text, v.clinician_id, c.user_id, v.service::text, v.starts_at, v.hold_expires_at
-             FROM visits v JOIN clinicians c ON c.id = v.clinician_id
+             FROM visits v LEFT JOIN clinicians c ON c.id = v.clinician_id
              WHERE v.organization_id = $1 AND v.id = $2 AND v.family_id = $3
              FOR UPDATE OF v",
         )
@@ -382,13 +409,15 @@ pub async fn confirm(
         .ok_or(AppError::Conflict {
             message: "This clinician no longer offers that service.".to_owned(),
         })?;
-    // The hold on the card, keyed by the visit: a retry reuses it.
+    // One key per attempt: the visit row is locked, so a double submit
+    // waits here and then finds the booking confirmed; an attempt whose
+    // card was declined, or whose hold was let go below, is not replayed.
     let authorization = processor
         .authorize(&AuthorizeRequest {
             amount,
             payment_method: card.to_owned(),
             description: "Carethread home visit".to_owned(),
-            idempotency_key: format!("authorize-{id}"),
+            idempotency_key: format!("authorize-{id}-{}", uuid::Uuid::new_v4().simple()),
         })
         .await
         .map_err(|e| match e {
@@ -402,7 +431,6 @@ pub async fn confirm(
             }
         })?;
     let recorded = async {
-        set_status(&mut tx, id, VisitStatus::Proposed, None).await?;
         sqlx::query(
             "INSERT INTO visit_payments (organization_id, visit_id, payer_org_id, clinician_user_id,
                                          amount_cents, authorization_id)
@@ -416,6 +444,7 @@ pub async fn confirm(
         .bind(&authorization.id)
         .execute(tx.conn())
         .await?;
+        set_status(&mut tx, id, VisitStatus::Proposed, None).await?;
         let posting = Posting::authorize(format!("authorize-{id}"), payer, clinician_user, amount)
             .map_err(|_| AppError::Internal)?
             .about("visit", id.uuid());
@@ -504,14 +533,14 @@ pub fn cancel_fee(
     status: VisitStatus,
 ) -> Option<Cents> {
     match status {
-        VisitStatus::Held => Some(Cents::ZERO),
-        VisitStatus::Proposed | VisitStatus::Accepted => {
-            Some(if starts - now > policy.late_cancel {
-                Cents::ZERO
-            } else {
-                policy.late_cancel_fee
-            })
-        }
+        // Nothing was agreed yet, or the clinician did not come: free.
+        VisitStatus::Held | VisitStatus::Proposed => Some(Cents::ZERO),
+        VisitStatus::Accepted if starts <= now => Some(Cents::ZERO),
+        VisitStatus::Accepted => Some(if starts - now > policy.late_cancel {
+            Cents::ZERO
+        } else {
+            policy.late_cancel_fee
+        }),
         _ => None,
     }
 }
@@ -598,12 +627,12 @@ type VisitRow = (
 );
 
 const VISIT_COLUMNS: &str =
-    "v.id, p.initials, c.display_name, v.service::text, v.starts_at, v.ends_at,
+    "v.id, p.initials, coalesce(c.display_name, 'The clinician'), v.service::text, v.starts_at, v.ends_at,
     v.status::text, v.checked_in_at, v.checked_out_at, pay.state::text, pay.amount_cents,
     coalesce(r.cents, 0)";
 const VISIT_JOINS: &str = "FROM visits v
     JOIN patients p ON p.organization_id = v.organization_id AND p.id = v.patient_id
-    JOIN clinicians c ON c.id = v.clinician_id
+    LEFT JOIN clinicians c ON c.id = v.clinician_id
     LEFT JOIN clinician_rates r ON r.clinician_id = v.clinician_id AND r.service = v.service
     LEFT JOIN visit_payments pay ON pay.organization_id = v.organization_id AND pay.visit_id = v.id";
 
@@ -773,9 +802,32 @@ fn admin(tx: &TenantTx) -> Result<UserId, AppError> {
     }
 }
 
-/// Disputed payments, oldest first, for platform administrators.
-pub async fn disputes(mut tx: TenantTx) -> Result<Vec<Dispute>, AppError> {
+/// The ledger check and the disputed payments (oldest first), for
+/// platform administrators.
+pub async fn overview(mut tx: TenantTx) -> Result<PaymentsOverview, AppError> {
     admin(&tx)?;
+    let (transactions, unbalanced, book_total): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM ledger_transactions),
+                (SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries
+                                       GROUP BY transaction_id HAVING sum(amount_cents) <> 0) u),
+                (SELECT coalesce(sum(amount_cents), 0)::bigint FROM ledger_entries)",
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    let kinds: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT kind::text, sum(balance_cents)::bigint FROM ledger_balances GROUP BY kind ORDER BY kind",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let ledger = LedgerCheck {
+        transactions,
+        unbalanced,
+        book_total: Cents(book_total),
+        by_kind: kinds
+            .into_iter()
+            .filter_map(|(k, c)| Some((crate::payments::AccountKind::parse(&k)?, Cents(c))))
+            .collect(),
+    };
     type Row = (
         uuid::Uuid,
         uuid::Uuid,
@@ -799,7 +851,7 @@ pub async fn disputes(mut tx: TenantTx) -> Result<Vec<Dispute>, AppError> {
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
-    Ok(rows
+    let disputes = rows
         .into_iter()
         .map(
             |(org, visit, family, clinician, starts_at, amount, reason, disputed_at)| Dispute {
@@ -813,7 +865,8 @@ pub async fn disputes(mut tx: TenantTx) -> Result<Vec<Dispute>, AppError> {
                 disputed_at,
             },
         )
-        .collect())
+        .collect();
+    Ok(PaymentsOverview { ledger, disputes })
 }
 
 /// A platform administrator resolves a dispute: release, a partial payout
@@ -901,6 +954,25 @@ mod tests {
         );
         assert_eq!(
             cancel_fee(&policy, now + Duration::hours(5), now, VisitStatus::Held),
+            Some(Cents::ZERO)
+        );
+        // Never answered, or never came: no fee.
+        assert_eq!(
+            cancel_fee(
+                &policy,
+                now + Duration::hours(5),
+                now,
+                VisitStatus::Proposed
+            ),
+            Some(Cents::ZERO)
+        );
+        assert_eq!(
+            cancel_fee(
+                &policy,
+                now - Duration::minutes(30),
+                now,
+                VisitStatus::Accepted
+            ),
             Some(Cents::ZERO)
         );
         assert_eq!(

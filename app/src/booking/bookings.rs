@@ -124,6 +124,26 @@ pub struct Dispute {
     pub disputed_at: OffsetDateTime,
 }
 
+/// The ledger at a glance, for platform administrators: every
+/// transaction should sum to zero, and so should the whole book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerCheck {
+    pub transactions: i64,
+    /// Transactions whose entries do not sum to zero (always none: the
+    /// database refuses them; shown so anyone can see it).
+    pub unbalanced: i64,
+    pub book_total: Cents,
+    /// The sum of every account of each kind.
+    pub by_kind: Vec<(crate::payments::AccountKind, Cents)>,
+}
+
+/// `/admin/payments`: the ledger check and the disputes waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentsOverview {
+    pub ledger: LedgerCheck,
+    pub disputes: Vec<Dispute>,
+}
+
 /// How a platform administrator settles a dispute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Resolution {

@@ -25,7 +25,7 @@ pub mod slots;
 
 pub use api::*;
 pub use book_api::*;
-pub use book_pages::{BookPage, DisputesPage, EarningsPage, FamilyVisitPage, FamilyVisits};
+pub use book_pages::{BookPage, EarningsPage, FamilyVisitPage, FamilyVisits, PaymentsAdminPage};
 pub use model::*;
 pub use pages::{AvailabilityPage, ClinicianForFamilyPage, FindClinicianPage};
 pub use search::{ClinicianCard, LicenseBadge, Search, SearchForm, SearchResults};

@@ -336,7 +336,6 @@ pub fn license_unverified(to: &str, state: &str, link: &str) -> Mail {
 struct BookingUpdateText<'a> {
     headline: &'a str,
     initials: &'a str,
-    when: &'a str,
     link: &'a str,
 }
 
@@ -345,20 +344,13 @@ struct BookingUpdateText<'a> {
 struct BookingUpdateHtml<'a> {
     headline: &'a str,
     initials: &'a str,
-    when: &'a str,
     link: &'a str,
 }
 
 /// A booking moved on (requested, accepted, declined, cancelled): to the
-/// clinician or the family. Initials, a time and a link only.
-pub fn booking_update(
-    to: &str,
-    subject: &str,
-    headline: &str,
-    initials: &str,
-    when: &str,
-    link: &str,
-) -> Mail {
+/// clinician or the family. Initials and a link only (not even the
+/// date of care).
+pub fn booking_update(to: &str, subject: &str, headline: &str, initials: &str, link: &str) -> Mail {
     Mail {
         template: "booking_update",
         to: to.to_owned(),
@@ -366,13 +358,11 @@ pub fn booking_update(
         text: render(&BookingUpdateText {
             headline,
             initials,
-            when,
             link,
         }),
         html: render(&BookingUpdateHtml {
             headline,
             initials,
-            when,
             link,
         }),
     }

@@ -36,7 +36,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/admin/clinicians", "Clinicians"),
             ("/admin/audit", "Audit log"),
             ("/admin/jobs", "Jobs"),
-            ("/admin/disputes", "Disputes"),
+            ("/admin/payments", "Payments"),
             ("/developers", "API"),
         ],
         Role::ClinicAdmin => vec![

@@ -116,11 +116,6 @@ pub async fn seed(conn: &mut PgConnection, vault: &Keyring) -> Result<()> {
         .bind(grace)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE visits SET status = 'proposed' WHERE organization_id = $1 AND id = $2")
-            .bind(PLATFORM)
-            .bind(visit)
-            .execute(&mut *tx)
-            .await?;
         // The card's hold at the local processor, and its record.
         let authorization = format!("lp_{}", visit.simple());
         sqlx::query(
@@ -145,6 +140,11 @@ pub async fn seed(conn: &mut PgConnection, vault: &Keyring) -> Result<()> {
         .bind(&authorization)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("UPDATE visits SET status = 'proposed' WHERE organization_id = $1 AND id = $2")
+            .bind(PLATFORM)
+            .bind(visit)
+            .execute(&mut *tx)
+            .await?;
         let posting = Posting::authorize(
             format!("authorize-{visit}"),
             OrganizationId::from(LIN_FAMILY),

@@ -567,6 +567,7 @@ impl TestApp {
         server::jobs::Runner::new(self.worker_pool.clone())
             .register(server::payments::ExpireHold)
             .register(server::payments::Lapse)
+            .register(server::payments::NoShow)
             .register(server::payments::Notify {
                 public_url: self.base.clone(),
             })
