@@ -833,7 +833,11 @@ pub async fn clinician_day(
             || (visit.status == VisitStatus::InProgress && visit.starts_at < start);
         let list = match visit.status {
             VisitStatus::Proposed if visit.starts_at >= start => &mut day.offers,
-            VisitStatus::Declined | VisitStatus::Cancelled | VisitStatus::Proposed => continue,
+            // A family's hold is not a request yet.
+            VisitStatus::Held
+            | VisitStatus::Declined
+            | VisitStatus::Cancelled
+            | VisitStatus::Proposed => continue,
             _ if on_today => &mut day.today,
             _ if visit.starts_at >= start => &mut day.upcoming,
             _ => continue,
