@@ -24,3 +24,7 @@ CREATE TYPE payment_state AS ENUM (
     -- Captured and transferred to the clinician.
     'paid'
 );
+
+-- A family member who sees the family's people and visits and changes
+-- nothing (an owner invites them; owners are `family`).
+ALTER TYPE member_role ADD VALUE 'family_viewer';

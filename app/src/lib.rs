@@ -209,6 +209,11 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route
+                            path=path!("/family/members")
+                            view=orgs::TeamPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/family/book")
                             view=booking::BookPage
                             ssr=SsrMode::Async

@@ -804,3 +804,106 @@ async fn a_family_cannot_move_the_money_itself() {
     .await;
     assert_eq!(payment_state(&app, &visit).await, "scheduled");
 }
+
+/// Accepts the invitation mailed to `email` as a new account; signed in.
+async fn accept_invitation(app: &TestApp, email: &str, family_name: &str) -> reqwest::Client {
+    let mail = app
+        .wait_for_mail(email, &format!("You are invited to join {family_name}"))
+        .await;
+    let token = common::token_of(&common::link_in(&mail.text, "/invite?token="));
+    let browser = TestApp::browser();
+    let res = app
+        .rpc(
+            &browser,
+            "invite/accept-new",
+            &[
+                ("token", &token),
+                ("name", "Invited Member"),
+                ("password", common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    browser
+}
+
+#[tokio::test]
+async fn a_family_owner_invites_an_owner_and_a_viewer_who_only_reads() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, "kin").await;
+    let visit = book(&app, &w).await;
+    // Only owners and viewers of a family: never another role.
+    let res = app
+        .rpc(
+            &w.family,
+            "team/invite",
+            &[("email", "x@kin.test"), ("role", "clinic_staff")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    for (email, role) in [
+        ("viewer@kin.test", "family_viewer"),
+        ("owner2@kin.test", "family"),
+    ] {
+        let res = app
+            .rpc(
+                &w.family,
+                "team/invite",
+                &[("email", email), ("role", role)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    let team: Value = app.rpc(&w.family, "team", &[]).await.json().await.unwrap();
+    assert_eq!(team["family"], true);
+    assert_eq!(team["invitations"].as_array().unwrap().len(), 2);
+
+    let viewer = accept_invitation(&app, "viewer@kin.test", "Grace Booker's family").await;
+    assert_eq!(app.me(&viewer).await["role"], "family_viewer");
+    // The viewer sees the family's person and its visits, audited like any read…
+    let home: Value = app
+        .rpc(&viewer, "family/home", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(home["recipients"][0]["full_name"], "Walter Booker");
+    assert_eq!(home["owner"], false);
+    let b: Value = app
+        .rpc(&viewer, "family/visits/get", &[("id", &visit)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b["visit"]["status"], "proposed");
+    assert_eq!(b["can_act"], false);
+    // …and changes nothing: no person added, no booking, no cancelling,
+    // no inviting.
+    for (endpoint, form) in [
+        ("family/visits/cancel", vec![("id", visit.as_str())]),
+        ("family/visits/countersign", vec![("id", visit.as_str())]),
+        (
+            "family/visits/dispute",
+            vec![("id", visit.as_str()), ("reason", "no")],
+        ),
+        (
+            "team/invite",
+            vec![("email", "y@kin.test"), ("role", "family")],
+        ),
+        ("family/recipients/add", vec![("full_name", "Someone Else")]),
+    ] {
+        let res = app.rpc(&viewer, endpoint, &form).await;
+        assert_eq!(res.status(), 403, "{endpoint}");
+    }
+    assert_eq!(payment_state(&app, &visit).await, "authorized");
+
+    // The second owner may act: cancelling the unanswered request is free.
+    let owner = accept_invitation(&app, "owner2@kin.test", "Grace Booker's family").await;
+    assert_eq!(app.me(&owner).await["role"], "family");
+    let res = app
+        .rpc(&owner, "family/visits/cancel", &[("id", &visit)])
+        .await;
+    assert_eq!(res.status(), 200);
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &visit).await, "voided");
+}

@@ -86,14 +86,14 @@ pub async fn hold_slot(
 
 #[rpc(prefix = "/rpc", endpoint = "family/visits")]
 pub async fn get_family_visits() -> Result<Vec<FamilyVisit>, AppError> {
-    let tx = crate::auth::require(&[Role::Family]).await?;
+    let tx = crate::auth::require(&[Role::Family, Role::FamilyViewer]).await?;
     service::family_visits(tx).await
 }
 
 #[rpc(prefix = "/rpc", endpoint = "family/visits/get")]
 pub async fn get_booking(id: VisitId) -> Result<Booking, AppError> {
     let state = crate::state::app_state()?;
-    let tx = crate::auth::require(&[Role::Family]).await?;
+    let tx = crate::auth::require(&[Role::Family, Role::FamilyViewer]).await?;
     service::booking(
         tx,
         &state.settings.vault,

@@ -207,7 +207,7 @@ fn booking_view(b: Booking, a: BookingActions) -> impl IntoView {
         <p class="lede">{format!("{} · for {}", format_datetime(v.starts_at), v.initials)}</p>
         <p><span class=v.status.css() data-testid="visit-status">{v.live_status()}</span></p>
         {b.status_note.clone().map(|n| view! { <p class="muted">{n}</p> })}
-        {(v.status == VisitStatus::Held).then(|| confirm_form(&b, a))}
+        {(v.status == VisitStatus::Held && b.can_act).then(|| confirm_form(&b, a))}
         {payment_view(&b, a)}
         {b.log.clone().map(|log| view! {
             <crate::visits::SignedLogView log addenda=Vec::new()/>

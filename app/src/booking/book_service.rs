@@ -54,7 +54,22 @@ async fn policy(tx: &mut TenantTx) -> Result<Policy, AppError> {
     })
 }
 
-/// A family member acting for their family organization.
+/// A family member, owner or viewer, acting for their family
+/// organization (for reads).
+fn member(tx: &TenantTx) -> Result<(), AppError> {
+    let p = tx.principal();
+    match p.person() {
+        Some(_)
+            if matches!(p.role, Role::Family | Role::FamilyViewer)
+                && p.org_kind == OrgKind::Family =>
+        {
+            Ok(())
+        }
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// A family's owner acting for their family organization.
 fn family(tx: &TenantTx) -> Result<UserId, AppError> {
     let p = tx.principal();
     match p.person() {
@@ -654,7 +669,7 @@ fn family_visit(r: VisitRow) -> Result<FamilyVisit, AppError> {
 
 /// The family's visits, soonest first (those cancelled or let go left out).
 pub async fn family_visits(mut tx: TenantTx) -> Result<Vec<FamilyVisit>, AppError> {
-    family(&tx)?;
+    member(&tx)?;
     let rows: Vec<VisitRow> = sqlx::query_as(&format!(
         "SELECT {VISIT_COLUMNS} {VISIT_JOINS}
          WHERE v.family_id = $1 AND v.status NOT IN ('cancelled', 'declined')
@@ -675,7 +690,8 @@ pub async fn booking(
     now: OffsetDateTime,
     meta: &RequestMeta,
 ) -> Result<Booking, AppError> {
-    family(&tx)?;
+    member(&tx)?;
+    let can_act = tx.principal().role == Role::Family;
     let row: Option<VisitRow> = sqlx::query_as(&format!(
         "SELECT {VISIT_COLUMNS} {VISIT_JOINS} WHERE v.organization_id = $1 AND v.id = $2 AND v.family_id = $3"
     ))
@@ -720,7 +736,7 @@ pub async fn booking(
         && confirmed_at.is_none()
         && release_at.is_some_and(|t| t > now);
     Ok(Booking {
-        cancel_fee: cancel_fee(&policy, visit.starts_at, now, visit.status),
+        cancel_fee: cancel_fee(&policy, visit.starts_at, now, visit.status).filter(|_| can_act),
         visit,
         hold_expires_at,
         status_note,
@@ -731,7 +747,8 @@ pub async fn booking(
         resolution,
         paid_at,
         log,
-        can_review,
+        can_review: can_review && can_act,
+        can_act,
     })
 }
 

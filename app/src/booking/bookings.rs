@@ -84,6 +84,8 @@ pub struct Booking {
     pub cancel_fee: Option<Cents>,
     /// The family may confirm or dispute the visit now.
     pub can_review: bool,
+    /// The reader may act on the booking (an owner; a viewer only reads).
+    pub can_act: bool,
 }
 
 /// One payment on the clinician's earnings page.

@@ -32,7 +32,7 @@ pub fn may_manage(tx: &TenantTx) -> bool {
     match p.role {
         Role::PlatformAdmin | Role::ClinicAdmin | Role::Referrer => true,
         Role::ClinicStaff => p.api_key().is_some(),
-        Role::Clinician | Role::Family => false,
+        Role::Clinician | Role::Family | Role::FamilyViewer => false,
     }
 }
 

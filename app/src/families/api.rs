@@ -14,7 +14,7 @@ use app_macros::rpc;
 #[rpc(prefix = "/rpc", endpoint = "family/home")]
 pub async fn get_family_home() -> Result<FamilyHome, AppError> {
     let state = crate::state::app_state()?;
-    let tx = crate::auth::require(&[Role::Family]).await?;
+    let tx = crate::auth::require(&[Role::Family, Role::FamilyViewer]).await?;
     service::home(
         tx,
         &state.settings.vault,
@@ -26,7 +26,7 @@ pub async fn get_family_home() -> Result<FamilyHome, AppError> {
 #[rpc(prefix = "/rpc", endpoint = "family/recipients/get")]
 pub async fn get_recipient(id: RecipientId) -> Result<Recipient, AppError> {
     let state = crate::state::app_state()?;
-    let tx = crate::auth::require(&[Role::Family]).await?;
+    let tx = crate::auth::require(&[Role::Family, Role::FamilyViewer]).await?;
     service::get(
         tx,
         &state.settings.vault,

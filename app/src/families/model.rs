@@ -245,6 +245,8 @@ pub struct FamilyHome {
     /// False for a family account made before families had organizations:
     /// it cannot add people until it registers again.
     pub can_add: bool,
+    /// An owner (books, adds people); a viewer only sees.
+    pub owner: bool,
     pub recipients: Vec<RecipientSummary>,
 }
 

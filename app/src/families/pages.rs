@@ -32,6 +32,7 @@ fn home_view(h: FamilyHome) -> impl IntoView {
         name,
         family,
         can_add,
+        owner,
         recipients,
     } = h;
     let empty = recipients.is_empty();
@@ -54,16 +55,20 @@ fn home_view(h: FamilyHome) -> impl IntoView {
                             <li class="list__item">
                                 <a href=format!("/family/recipients/{}", r.id)>{r.full_name.clone()}</a>
                                 <span class="muted">{format!(" · {} · {}", r.place, care_list(&r.care_types))}</span>
-                                " "
-                                <a href=format!("/family/find?for={}", r.id)>{format!("Find a clinician for {}", r.full_name)}</a>
+                                {owner.then(|| view! {
+                                    " "
+                                    <a href=format!("/family/find?for={}", r.id)>{format!("Find a clinician for {}", r.full_name)}</a>
+                                })}
                             </li>
                         }).collect_view()}
                     </ul>
                 }
                 .into_any()
             }}
-            {if can_add {
+            {if can_add && owner {
                 view! { <p><a class="button" href="/family/recipients/new">"Add a person"</a></p> }.into_any()
+            } else if can_add {
+                view! { <p class="muted">"You can see your family's people and visits; an owner adds people and books."</p> }.into_any()
             } else {
                 view! {
                     <p class="notice">

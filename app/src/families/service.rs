@@ -70,6 +70,15 @@ fn family(tx: &TenantTx) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A family member, owner or viewer (for reads).
+fn member(tx: &TenantTx) -> Result<(), AppError> {
+    let p = tx.principal();
+    if !matches!(p.role, Role::Family | Role::FamilyViewer) || p.person().is_none() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
 fn in_family_org(tx: &TenantTx) -> bool {
     tx.principal().org_kind == OrgKind::Family
 }
@@ -153,11 +162,12 @@ pub async fn home(
     vault: &Keyring,
     meta: &RequestMeta,
 ) -> Result<FamilyHome, AppError> {
-    family(&tx)?;
+    member(&tx)?;
     let name = tx.principal().display_name.clone();
     let org = tx.principal().org_id;
     let family = repo::family_name(&mut tx, org).await?;
     let can_add = in_family_org(&tx);
+    let tx_role = tx.principal().role;
     let rows = if can_add {
         repo::list(&mut tx).await?
     } else {
@@ -190,6 +200,7 @@ pub async fn home(
         name,
         family,
         can_add,
+        owner: tx_role == Role::Family,
         recipients,
     })
 }
@@ -201,7 +212,7 @@ pub async fn get(
     id: RecipientId,
     meta: &RequestMeta,
 ) -> Result<Recipient, AppError> {
-    family(&tx)?;
+    member(&tx)?;
     if !in_family_org(&tx) {
         return Err(AppError::NotFound);
     }

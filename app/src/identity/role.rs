@@ -12,6 +12,7 @@ labelled_enum!(
         Referrer = "referrer": "Discharge planner",
         Clinician = "clinician": "Clinician",
         Family = "family": "Family member",
+        FamilyViewer = "family_viewer": "Family member (view only)",
     ]
 );
 
@@ -23,7 +24,7 @@ impl Role {
             Role::ClinicAdmin | Role::ClinicStaff => "/clinic",
             Role::Referrer => "/referrer",
             Role::Clinician => "/clinician",
-            Role::Family => "/family",
+            Role::Family | Role::FamilyViewer => "/family",
         }
     }
 
@@ -38,7 +39,7 @@ impl Role {
                 Role::ClinicAdmin | Role::ClinicStaff | Role::Clinician
             ),
             OrgKind::Referrer => self == Role::Referrer,
-            OrgKind::Family => self == Role::Family,
+            OrgKind::Family => matches!(self, Role::Family | Role::FamilyViewer),
         }
     }
 }
@@ -84,6 +85,8 @@ mod tests {
         assert!(Role::Referrer.fits(OrgKind::Referrer));
         assert!(Role::Family.fits(OrgKind::Platform));
         assert!(Role::Family.fits(OrgKind::Family));
+        assert!(Role::FamilyViewer.fits(OrgKind::Family));
+        assert!(!Role::FamilyViewer.fits(OrgKind::Platform));
         assert!(!Role::ClinicAdmin.fits(OrgKind::Family));
     }
 }

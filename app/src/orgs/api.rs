@@ -6,14 +6,28 @@ use crate::error::AppError;
 use crate::identity::{InvitationId, OrganizationId, UserId};
 use app_macros::rpc;
 
-/// Roles that see a clinic's team.
-pub const TEAM_VIEWERS: [Role; 2] = [Role::ClinicAdmin, Role::ClinicStaff];
+/// Roles that see their organization's people: a clinic's team, a
+/// family's members.
+pub const TEAM_VIEWERS: [Role; 4] = [
+    Role::ClinicAdmin,
+    Role::ClinicStaff,
+    Role::Family,
+    Role::FamilyViewer,
+];
 
-/// The principal's clinic team.
+/// Who invites and revokes: a clinic's administrators, a family's owners.
+const TEAM_MANAGERS: [Role; 2] = [Role::ClinicAdmin, Role::Family];
+
+/// The principal's clinic team or family.
 #[rpc(prefix = "/rpc", endpoint = "team")]
 pub async fn get_team() -> Result<TeamView, AppError> {
     let mut tx = crate::auth::require(&TEAM_VIEWERS).await?;
-    let can_manage = tx.principal().role == Role::ClinicAdmin;
+    let family = tx.principal().org_kind == crate::auth::OrgKind::Family;
+    if matches!(tx.principal().role, Role::Family | Role::FamilyViewer) && !family {
+        // A family account from before family organizations.
+        return Err(AppError::Forbidden);
+    }
+    let can_manage = TEAM_MANAGERS.contains(&tx.principal().role);
     let organization = tx.principal().org_name.clone();
     let members = super::repo::members(&mut tx).await?;
     let invitations = if can_manage {
@@ -24,6 +38,7 @@ pub async fn get_team() -> Result<TeamView, AppError> {
     tx.commit().await?;
     Ok(TeamView {
         organization,
+        family,
         can_manage,
         members,
         invitations,
@@ -33,7 +48,7 @@ pub async fn get_team() -> Result<TeamView, AppError> {
 /// Invites someone to the principal's clinic.
 #[rpc(prefix = "/rpc", endpoint = "team/invite")]
 pub async fn invite_member(email: String, role: String) -> Result<(), AppError> {
-    let tx = crate::auth::require(&[Role::ClinicAdmin]).await?;
+    let tx = crate::auth::require(&TEAM_MANAGERS).await?;
     let state = crate::state::app_state()?;
     super::service::invite(
         &state,
@@ -49,7 +64,7 @@ pub async fn invite_member(email: String, role: String) -> Result<(), AppError> 
 
 #[rpc(prefix = "/rpc", endpoint = "team/revoke-invitation")]
 pub async fn revoke_invitation(id: InvitationId) -> Result<(), AppError> {
-    let tx = crate::auth::require(&[Role::ClinicAdmin]).await?;
+    let tx = crate::auth::require(&TEAM_MANAGERS).await?;
     super::service::revoke_invitation(tx, id, &crate::auth::RequestMeta::current()).await
 }
 

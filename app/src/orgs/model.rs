@@ -30,6 +30,8 @@ pub struct InvitationView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamView {
     pub organization: String,
+    /// A family's members rather than a clinic's team.
+    pub family: bool,
     pub can_manage: bool,
     pub members: Vec<MemberView>,
     pub invitations: Vec<InvitationView>,

@@ -50,6 +50,9 @@ pub async fn invite(
             target.ok_or_else(|| AppError::invalid("org", "Choose an organization."))?
         }
         Role::ClinicAdmin if target.is_none_or(|t| t == principal.org_id) => principal.org_id,
+        Role::Family if target.is_none() && principal.org_kind == OrgKind::Family => {
+            principal.org_id
+        }
         _ => return Err(AppError::Forbidden),
     };
     let (org_name, kind) = repo::organization(tx.conn(), org)
@@ -57,6 +60,7 @@ pub async fn invite(
         .ok_or(AppError::NotFound)?;
     let allowed = match principal.role {
         Role::PlatformAdmin => kind != OrgKind::Platform && role.fits(kind),
+        Role::Family => matches!(role, Role::Family | Role::FamilyViewer),
         _ => matches!(
             role,
             Role::ClinicAdmin | Role::ClinicStaff | Role::Clinician

@@ -64,6 +64,11 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Family => vec![
             ("/family", "Dashboard"),
             ("/family/find", "Find a clinician"),
+            ("/family/members", "Family members"),
+        ],
+        Role::FamilyViewer => vec![
+            ("/family", "Dashboard"),
+            ("/family/members", "Family members"),
         ],
     }
 }

@@ -284,7 +284,7 @@ mod tests {
         }
         assert_eq!(
             statuses_of("planned"),
-            [VisitStatus::Proposed, VisitStatus::Accepted]
+            [VisitStatus::Held, VisitStatus::Proposed, VisitStatus::Accepted]
         );
         assert_eq!(loinc_codes().count(), 7);
     }

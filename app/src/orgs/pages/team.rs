@@ -46,10 +46,14 @@ struct Actions {
 fn Team(view: TeamView, actions: Actions) -> impl IntoView {
     let TeamView {
         organization,
+        family,
         can_manage,
         members,
         invitations,
     } = view;
+    // Owners invite and revoke in a family; nobody is removed or moved
+    // between roles here (a clinic administrator's tools).
+    let can_change = can_manage && !family;
     let problem = Signal::derive(move || {
         action_error(actions.change.value())
             .get()
@@ -57,10 +61,10 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
             .or_else(|| action_error(actions.revoke.value()).get())
     });
     view! {
-        <h1>"Team"</h1>
+        <h1>{if family { "Family members" } else { "Team" }}</h1>
         <p class="lede">{format!("The people of {organization} on Carethread.")}</p>
         <ErrorSummary error=problem title="That change was not made"/>
-        <DataTable label="Members" testid="members" columns=[Column::from("Name"), Column::from("Email"), Column::from("Role"), Column::from("Member since"), Column::when(can_manage, "Manage")]>
+        <DataTable label="Members" testid="members" columns=[Column::from("Name"), Column::from("Email"), Column::from("Role"), Column::from("Member since"), Column::when(can_change, "Manage")]>
                     {members
                         .into_iter()
                         .map(|m| {
@@ -73,7 +77,7 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
                                         (Role::ClinicAdmin, "Make administrator")
                                     }
                                 });
-                            let manage = (can_manage && !m.is_me).then(|| {
+                            let manage = (can_change && !m.is_me).then(|| {
                                 let toggle_id = id.clone();
                                 view! {
                                     <td class="actions">
@@ -91,7 +95,7 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
                                     </td>
                                 }
                             });
-                            let blank = (can_manage && manage.is_none()).then(|| view! { <td></td> });
+                            let blank = (can_change && manage.is_none()).then(|| view! { <td></td> });
                             view! {
                                 <tr>
                                     <th scope="row">{m.name}{m.is_me.then_some(" (you)")}</th>
@@ -105,12 +109,16 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
                         })
                         .collect_view()}
         </DataTable>
-        {can_manage.then(|| view! { <Invitations invitations actions/> })}
+        {can_manage.then(|| view! { <Invitations invitations actions family/> })}
     }
 }
 
 #[component]
-fn Invitations(invitations: Vec<super::super::InvitationView>, actions: Actions) -> impl IntoView {
+fn Invitations(
+    invitations: Vec<super::super::InvitationView>,
+    actions: Actions,
+    family: bool,
+) -> impl IntoView {
     let error = action_error(actions.invite.value());
     let sent = move || actions.invite.value().with(|v| matches!(v, Some(Ok(()))));
     view! {
@@ -134,11 +142,18 @@ fn Invitations(invitations: Vec<super::super::InvitationView>, actions: Actions)
                     name="role"
                     label="Role"
                     required=true
-                    options=vec![
-                        ("clinic_staff", "Clinic staff: referral inbox, patients, schedule"),
-                        ("clinic_admin", "Clinic administrator: also team, settings, audit log"),
-                        ("clinician", "Affiliated clinician"),
-                    ]
+                    options=if family {
+                        vec![
+                            ("family_viewer", "Viewer: sees your people and their visits, changes nothing"),
+                            ("family", "Owner: also books, pays, confirms and disputes visits"),
+                        ]
+                    } else {
+                        vec![
+                            ("clinic_staff", "Clinic staff: referral inbox, patients, schedule"),
+                            ("clinic_admin", "Clinic administrator: also team, settings, audit log"),
+                            ("clinician", "Affiliated clinician"),
+                        ]
+                    }
                     error=field_error(error, "role")
                 />
                 <button type="submit" class="button">
