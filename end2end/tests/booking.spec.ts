@@ -48,7 +48,9 @@ test("a family books a nurse, the visit is signed, the family confirms, and the 
   await family.getByRole("link", { name: "Find a clinician for Tomas Alvarez" }).click();
   await family.getByRole("link", { name: "Luis Moreno, RN" }).first().click();
   await expect(family.getByTestId("clinician-name")).toHaveText("Luis Moreno, RN");
-  await family.getByTestId("openings").getByRole("link", { name: /^Book / }).first().click();
+  // The last opening shown (days ahead): today's hours stay free for the
+  // journeys that schedule Luis "now".
+  await family.getByTestId("openings").getByRole("link", { name: /^Book / }).last().click();
   await expect(family).toHaveURL(/\/family\/book\?/);
   await expect(family.getByTestId("book-clinician")).toHaveText("Luis Moreno, RN");
   await expectAccessible(family, "the booking form");
@@ -184,4 +186,22 @@ test("without JavaScript a family holds a time and lets it go", async ({ browser
   await page.getByRole("button", { name: "Release this time" }).click();
   await expect(page.getByTestId("visit-status")).toHaveText("Cancelled");
   await context.close();
+});
+
+test("a family owner invites a viewer from the family members page", async ({ page }) => {
+  await page.setViewportSize(phone.viewport);
+  await signIn(page, "family@carethread.example");
+  await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Family members" }).click();
+  await expect(page).toHaveURL(/\/family\/members$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Family members");
+  await expect(page.getByTestId("members")).toContainText("Grace Lin");
+  const email = freshEmail("viewer");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Role").selectOption("family_viewer");
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.getByTestId("open-invitations")).toContainText(email);
+  await expect(page.getByTestId("open-invitations")).toContainText("Family member (view only)");
+  await expectAccessible(page, "/family/members");
+  const invited = await latestMail(page, email, "You are invited to join Grace Lin's family");
+  expect(invited.text).toContain("/invite?token=");
 });
