@@ -284,7 +284,11 @@ mod tests {
         }
         assert_eq!(
             statuses_of("planned"),
-            [VisitStatus::Held, VisitStatus::Proposed, VisitStatus::Accepted]
+            [
+                VisitStatus::Held,
+                VisitStatus::Proposed,
+                VisitStatus::Accepted
+            ]
         );
         assert_eq!(loinc_codes().count(), 7);
     }
