@@ -323,13 +323,17 @@ CREATE FUNCTION visit_payments_check() RETURNS trigger
 DECLARE
     signed boolean;
     role member_role;
-    visit_starts timestamptz;
-    visit_status visit_status;
-    late_seconds integer;
-    fee bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        IF NEW.state <> 'authorized' THEN
+        IF NEW.state <> 'authorized'
+           OR (current_user = 'carethread_app'
+               AND (NEW.capture_cents, NEW.reason, NEW.release_at, NEW.confirmed_by, NEW.confirmed_at,
+                    NEW.disputed_by, NEW.disputed_at, NEW.dispute_reason, NEW.resolved_by,
+                    NEW.resolved_at, NEW.resolution, NEW.transfer_id, NEW.paid_at)
+                   IS DISTINCT FROM
+                   (NULL::bigint, NULL::text, NULL::timestamptz, NULL::uuid, NULL::timestamptz,
+                    NULL::uuid, NULL::timestamptz, NULL::text, NULL::uuid,
+                    NULL::timestamptz, NULL::text, NULL::text, NULL::timestamptz)) THEN
             RAISE EXCEPTION 'a payment starts as a hold'
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'visit_payments_state';
         END IF;
@@ -364,41 +368,40 @@ BEGIN
     -- owner or the worker, are held to the rules around this).
     IF current_user = 'carethread_app' THEN
         role := app_role();
-        SELECT v.starts_at, v.status, p.late_cancel_seconds, p.late_cancel_fee_cents
-            INTO visit_starts, visit_status, late_seconds, fee
-            FROM visits v, payment_policy p
-            WHERE v.organization_id = NEW.organization_id AND v.id = NEW.visit_id;
-        IF role = 'family' AND NOT (
+        IF role = 'family' AND NOT coalesce(
             -- Confirming the signed visit: the payout goes now.
             (OLD.state = 'scheduled' AND NEW.state = 'scheduled' AND OLD.reason = 'visit'
              AND OLD.confirmed_at IS NULL AND OLD.release_at > now()
-             AND NEW.confirmed_by = app_user_id() AND NEW.confirmed_at IS NOT NULL
-             AND NEW.release_at <= now()
-             AND (NEW.capture_cents, NEW.reason, NEW.disputed_at, NEW.resolved_at)
-                 IS NOT DISTINCT FROM (OLD.capture_cents, OLD.reason, OLD.disputed_at, OLD.resolved_at))
+             AND NEW.confirmed_by = app_user_id() AND NEW.confirmed_at = now()
+             AND NEW.release_at = now()
+             AND (NEW.capture_cents, NEW.reason, NEW.disputed_by, NEW.disputed_at, NEW.dispute_reason,
+                  NEW.resolved_by, NEW.resolved_at, NEW.resolution)
+                 IS NOT DISTINCT FROM
+                 (OLD.capture_cents, OLD.reason, OLD.disputed_by, OLD.disputed_at, OLD.dispute_reason,
+                  OLD.resolved_by, OLD.resolved_at, OLD.resolution))
             -- Disputing it within the review window.
             OR (OLD.state = 'scheduled' AND NEW.state = 'frozen' AND OLD.reason = 'visit'
                 AND OLD.confirmed_at IS NULL AND OLD.release_at > now()
-                AND NEW.disputed_by = app_user_id() AND NEW.disputed_at IS NOT NULL
-                AND (NEW.capture_cents, NEW.reason, NEW.release_at, NEW.confirmed_at, NEW.resolved_at)
-                    IS NOT DISTINCT FROM (OLD.capture_cents, OLD.reason, OLD.release_at, OLD.confirmed_at, OLD.resolved_at))
-            -- Cancelling an accepted visit inside the notice period, before
-            -- it starts: the policy's fee, now.
-            OR (OLD.state = 'authorized' AND NEW.state = 'scheduled' AND NEW.reason = 'late_cancel'
-                AND visit_status = 'accepted' AND visit_starts > now()
-                AND visit_starts - now() <= make_interval(secs => late_seconds)
-                AND NEW.capture_cents = least(fee, OLD.amount_cents) AND NEW.release_at <= now()
-                AND (NEW.confirmed_at, NEW.disputed_at, NEW.resolved_at) IS NOT DISTINCT FROM
-                    (OLD.confirmed_at, OLD.disputed_at, OLD.resolved_at))
+                AND NEW.disputed_by = app_user_id() AND NEW.disputed_at = now()
+                AND (NEW.capture_cents, NEW.reason, NEW.release_at, NEW.confirmed_by, NEW.confirmed_at,
+                     NEW.resolved_by, NEW.resolved_at, NEW.resolution)
+                    IS NOT DISTINCT FROM
+                    (OLD.capture_cents, OLD.reason, OLD.release_at, OLD.confirmed_by, OLD.confirmed_at,
+                     OLD.resolved_by, OLD.resolved_at, OLD.resolution)),
+            false
         ) THEN
             RAISE EXCEPTION 'a family cannot change this payment that way'
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
-        IF role = 'platform_admin' AND NOT (
-            OLD.state = 'frozen' AND NEW.resolved_by = app_user_id() AND NEW.resolved_at IS NOT NULL
+        IF role = 'platform_admin' AND NOT coalesce(
+            OLD.state = 'frozen' AND NEW.resolved_by = app_user_id() AND NEW.resolved_at = now()
+            AND (NEW.disputed_by, NEW.disputed_at, NEW.dispute_reason, NEW.confirmed_by, NEW.confirmed_at)
+                IS NOT DISTINCT FROM
+                (OLD.disputed_by, OLD.disputed_at, OLD.dispute_reason, OLD.confirmed_by, OLD.confirmed_at)
             AND ((NEW.state = 'scheduled' AND NEW.reason = 'resolution' AND NEW.capture_cents > 0
                   AND NEW.release_at <= now())
-                 OR NEW.state = 'voiding')
+                 OR NEW.state = 'voiding'),
+            false
         ) THEN
             RAISE EXCEPTION 'an administrator only resolves a disputed payment'
                 USING ERRCODE = 'insufficient_privilege';
@@ -444,8 +447,9 @@ CREATE POLICY visit_payments_family_hold ON visit_payments FOR INSERT TO carethr
                               AND v.hold_expires_at > now()
                               AND c.user_id = visit_payments.clinician_user_id
                               AND r.cents = visit_payments.amount_cents));
--- Cancelling late, confirming and disputing: the trigger above allows a
--- family exactly those three moves.
+-- Confirming and disputing: the trigger above allows a family exactly
+-- those two moves (a late cancellation's fee is charged by the visit's
+-- own trigger, below).
 CREATE POLICY visit_payments_family_change ON visit_payments FOR UPDATE TO carethread_app
     USING (app_role() = 'family' AND payer_org_id = app_org_id() AND payer_org_id <> platform_org_id()
            AND state IN ('authorized', 'scheduled'))

@@ -45,9 +45,19 @@ CREATE POLICY invitations_read ON invitations FOR SELECT TO carethread_app
            OR (app_role() = 'family' AND organization_id <> platform_org_id())
            OR token_hash = app_token_hash());
 DROP POLICY invitations_send ON invitations;
+-- (Not even the operator joins a family: its health data and payments are
+-- its own. A function, not a subquery: the organizations policies read
+-- invitations.)
+CREATE FUNCTION app_org_is_family(org uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM organizations o WHERE o.id = org AND o.kind = 'family');
+END $$;
 CREATE POLICY invitations_send ON invitations FOR INSERT TO carethread_app
     WITH CHECK (invited_by = app_user_id()
-                AND (app_role() = 'platform_admin'
+                AND ((app_role() = 'platform_admin' AND NOT app_org_is_family(organization_id))
                      OR (app_role() = 'clinic_admin' AND role IN ('clinic_admin', 'clinic_staff', 'clinician'))
                      OR (app_role() = 'family' AND role IN ('family', 'family_viewer')
                          AND organization_id <> platform_org_id())));
@@ -55,6 +65,12 @@ DROP POLICY invitations_revoke ON invitations;
 CREATE POLICY invitations_revoke ON invitations FOR UPDATE TO carethread_app
     USING (app_role() IN ('clinic_admin', 'platform_admin')
            OR (app_role() = 'family' AND organization_id <> platform_org_id()));
+
+-- A family's owners remove other members (never themselves, so an owner
+-- always remains).
+CREATE POLICY memberships_family_remove ON memberships FOR DELETE TO carethread_app
+    USING (app_role() = 'family' AND organization_id = app_org_id()
+           AND organization_id <> platform_org_id() AND user_id <> app_user_id());
 
 -- Family members see who else is in their family.
 CREATE POLICY memberships_family ON memberships FOR SELECT TO carethread_app

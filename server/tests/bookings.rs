@@ -858,7 +858,7 @@ async fn a_family_owner_invites_an_owner_and_a_viewer_who_only_reads() {
     assert_eq!(team["family"], true);
     assert_eq!(team["invitations"].as_array().unwrap().len(), 2);
 
-    let viewer = accept_invitation(&app, "viewer@kin.test", "Grace Booker's family").await;
+    let viewer = accept_invitation(&app, "viewer@kin.test", "a family").await;
     assert_eq!(app.me(&viewer).await["role"], "family_viewer");
     // The viewer sees the family's person and its visits, audited like any read…
     let home: Value = app
@@ -898,7 +898,7 @@ async fn a_family_owner_invites_an_owner_and_a_viewer_who_only_reads() {
     assert_eq!(payment_state(&app, &visit).await, "authorized");
 
     // The second owner may act: cancelling the unanswered request is free.
-    let owner = accept_invitation(&app, "owner2@kin.test", "Grace Booker's family").await;
+    let owner = accept_invitation(&app, "owner2@kin.test", "a family").await;
     assert_eq!(app.me(&owner).await["role"], "family");
     let res = app
         .rpc(&owner, "family/visits/cancel", &[("id", &visit)])
@@ -906,4 +906,225 @@ async fn a_family_owner_invites_an_owner_and_a_viewer_who_only_reads() {
     assert_eq!(res.status(), 200);
     app.run_booking_jobs().await;
     assert_eq!(payment_state(&app, &visit).await, "voided");
+
+    // An owner removes the viewer, who then sees nothing.
+    let mut admin = app.admin().await;
+    let viewer_id: Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'viewer@kin.test'")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    let res = app
+        .rpc(
+            &owner,
+            "team/remove",
+            &[("user_id", &viewer_id.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_ne!(app.rpc(&viewer, "family/home", &[]).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_clinic_pays_a_per_visit_rate_the_same_way() {
+    let app = TestApp::spawn().await;
+    let clinic = app.org("clinic", "Riverbend Rates").await;
+    let referrer = app.org("referrer", "Mercy Rates").await;
+    app.user("planner@rates.test", Some(referrer), Role::Referrer)
+        .await;
+    app.user("director@rates.test", Some(clinic), Role::ClinicAdmin)
+        .await;
+    app.user("intake@rates.test", Some(clinic), Role::ClinicStaff)
+        .await;
+    let nurse = app
+        .user("nurse@rates.test", Some(clinic), Role::Clinician)
+        .await;
+    let clinician = app
+        .verified_clinician("Rae Rates", "43215", Some(clinic))
+        .await;
+    let mut admin = app.admin().await;
+    sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
+        .bind(nurse.id)
+        .bind(clinician)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let planner = app.signed_in("planner@rates.test").await;
+    let director = app.signed_in("director@rates.test").await;
+    let intake = app.signed_in("intake@rates.test").await;
+    let nurse_client = app.signed_in("nurse@rates.test").await;
+    let start = (time::OffsetDateTime::now_utc().date() + time::Duration::days(2)).to_string();
+    let res = app
+        .rpc(
+            &planner,
+            "referrals/create",
+            &[
+                ("patient_initials", "JR"),
+                ("patient_birth_year", "1950"),
+                ("zip", "43215"),
+                ("diagnosis", "I50.9 Heart failure, unspecified"),
+                ("care_type", "skilled_nursing"),
+                ("priority", "routine"),
+                ("requested_start", &start),
+                ("clinic_id", &clinic.to_string()),
+                ("packet_full_name", "June Rates"),
+                ("packet_birth_date", "1950-01-02"),
+                ("packet_address", "3 Oak Lane"),
+                ("packet_phone", "(614) 555-0100"),
+                ("packet_payer", "medicare"),
+                ("packet_member_id", "1EG4TE5MK72"),
+                ("packet_emergency_name", "Jo Rates"),
+                ("packet_emergency_phone", "614-555-0101"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let referral: String = res.json().await.unwrap();
+    let res = app
+        .rpc(
+            &director,
+            "referrals/step",
+            &[("id", &referral), ("action", "accept")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let clinician = clinician.to_string();
+    let schedule =
+        |who: &reqwest::Client, at: &'static str, rate: &'static str, card: &'static str| {
+            let (who, referral, clinician, start) = (
+                who.clone(),
+                referral.clone(),
+                clinician.clone(),
+                start.clone(),
+            );
+            let app = &app;
+            async move {
+                app.rpc(
+                    &who,
+                    "visits/schedule",
+                    &[
+                        ("referral_id", &referral),
+                        ("clinician_id", &clinician),
+                        ("date", &start),
+                        ("start", at),
+                        ("end", &format!("{}:50", &at[..2])),
+                        ("service", "skilled_nursing"),
+                        ("tasks[0]", "Vital signs"),
+                        ("weeks", "1"),
+                        ("rate", rate),
+                        ("card", card),
+                    ],
+                )
+                .await
+            }
+        };
+    // Staff schedule, but only an administrator pays a rate; a declined
+    // card schedules nothing; a rate needs a card.
+    let res = schedule(&intake, "09:00", "80", CARD).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("administrator"));
+    let res = schedule(&director, "09:00", "80", "").await;
+    assert_eq!(res.status(), 422);
+    let res = schedule(&director, "09:00", "80", "4000 0000 0000 0002").await;
+    assert_eq!(res.status(), 422);
+    let visits: i64 = sqlx::query_scalar("SELECT count(*) FROM visits WHERE organization_id = $1")
+        .bind(clinic)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(visits, 0);
+    // Two paid visits: one is cancelled (its hold let go), one is worked,
+    // signed and paid after the review window (zero here).
+    sqlx::query("UPDATE payment_policy SET review_seconds = 0")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(schedule(&director, "09:00", "80", CARD).await.status(), 200);
+    assert_eq!(schedule(&director, "11:00", "80", CARD).await.status(), 200);
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id::text FROM visits WHERE organization_id = $1 ORDER BY starts_at",
+    )
+    .bind(clinic)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    let (worked, cancelled) = (&ids[0], &ids[1]);
+    for id in &ids {
+        assert_eq!(payment_state(&app, id).await, "authorized");
+    }
+    let res = app
+        .rpc(
+            &director,
+            "visits/cancel",
+            &[("id", cancelled), ("action", "cancel")],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    for (step, extra) in [("respond", ("action", "accept"))] {
+        let res = app
+            .rpc(
+                &nurse_client,
+                &format!("visits/{step}"),
+                &[("id", worked), extra],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    for step in ["in", "out"] {
+        let res = app
+            .rpc(
+                &nurse_client,
+                "visits/check",
+                &[("id", worked), ("step", step), ("exception", "no_signal")],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    let res = app
+        .rpc(
+            &nurse_client,
+            "visits/sign",
+            &[
+                ("id", worked),
+                ("sync_key", &Uuid::new_v4().to_string()),
+                ("outcomes[0]", "done"),
+                ("clinician_signature", "Rae Rates"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, worked).await, "paid");
+    assert_eq!(payment_state(&app, cancelled).await, "voided");
+    // The clinic sees what the visit pays; the clinician's earnings (acting
+    // for the clinic) show it paid; the clinic's holds are back to zero.
+    let detail: Value = app
+        .rpc(&director, "visits/get", &[("id", worked)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["payment"], serde_json::json!([8000, "paid"]));
+    let e: Value = app
+        .rpc(&nurse_client, "clinician/earnings", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = e["rows"].as_array().unwrap();
+    let paid: Vec<&Value> = rows.iter().filter(|r| r["state"] == "paid").collect();
+    assert_eq!(paid.len(), 1, "{rows:?}");
+    assert_eq!(paid[0]["amount"], 8000);
+    assert!(rows.iter().any(|r| r["state"] == "voided"));
+    let holds: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(e.amount_cents), 0)::bigint FROM ledger_entries e
+         JOIN ledger_accounts a ON a.id = e.account_id
+         WHERE a.kind = 'payer_holds' AND a.owner_org = $1",
+    )
+    .bind(clinic)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(holds, 0);
+    assert_ledger_balanced(&app).await;
 }

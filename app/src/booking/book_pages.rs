@@ -339,7 +339,7 @@ pub fn EarningsPage() -> impl IntoView {
         <Title text="Earnings · Carethread"/>
         <div class="page page--narrow">
             <h1>"Earnings"</h1>
-            <p class="lede">"Visits booked by families: paid once you sign an EVV-complete visit log and the family's review window has passed."</p>
+            <p class="lede">"Visits booked by families, and a clinic's visits at a per-visit rate (switch to that clinic to see them): paid once you sign an EVV-complete visit log and the review window has passed."</p>
             <Loaded resource=earnings loading="Loading your earnings…" ok=earnings_view/>
         </div>
     }

@@ -504,23 +504,10 @@ pub async fn cancel(
             message: "This visit can no longer be cancelled.".to_owned(),
         });
     }
+    // The database charges the fee (or lets the hold go) with the
+    // cancellation itself; this is what the page said it would cost.
     let policy = policy(&mut tx).await?;
     let fee = cancel_fee(&policy, visit.starts_at, now, visit.status);
-    if let Some(fee) = fee.filter(|f| f.is_positive()) {
-        // Charged before the visit is cancelled: the trigger that lets an
-        // untaken hold go then finds it already scheduled.
-        sqlx::query(
-            "UPDATE visit_payments
-             SET state = 'scheduled', reason = 'late_cancel', release_at = now(),
-                 capture_cents = least($3, amount_cents)
-             WHERE organization_id = $1 AND visit_id = $2 AND state = 'authorized'",
-        )
-        .bind(platform_org_id().uuid())
-        .bind(id.uuid())
-        .bind(fee.0)
-        .execute(tx.conn())
-        .await?;
-    }
     set_status(
         &mut tx,
         id,
@@ -571,7 +558,7 @@ pub async fn confirm_visit(
     let done = sqlx::query(
         "UPDATE visit_payments SET confirmed_by = $3, confirmed_at = now(), release_at = now()
          WHERE organization_id = $1 AND visit_id = $2 AND state = 'scheduled' AND reason = 'visit'
-           AND confirmed_at IS NULL",
+           AND confirmed_at IS NULL AND release_at > now()",
     )
     .bind(platform_org_id().uuid())
     .bind(id.uuid())

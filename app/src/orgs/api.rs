@@ -15,7 +15,9 @@ pub const TEAM_VIEWERS: [Role; 4] = [
     Role::FamilyViewer,
 ];
 
-/// Who invites and revokes: a clinic's administrators, a family's owners.
+/// Who invites, revokes and removes: a clinic's administrators, a
+/// family's owners.
+#[cfg(feature = "ssr")]
 const TEAM_MANAGERS: [Role; 2] = [Role::ClinicAdmin, Role::Family];
 
 /// The principal's clinic team or family.
@@ -76,7 +78,7 @@ pub async fn change_member_role(user_id: UserId, role: String) -> Result<(), App
 
 #[rpc(prefix = "/rpc", endpoint = "team/remove")]
 pub async fn remove_member(user_id: UserId) -> Result<(), AppError> {
-    let tx = crate::auth::require(&[Role::ClinicAdmin]).await?;
+    let tx = crate::auth::require(&TEAM_MANAGERS).await?;
     super::service::remove_member(tx, user_id, &crate::auth::RequestMeta::current()).await
 }
 

@@ -52,6 +52,20 @@ pub async fn open_invitations(tx: &mut TenantTx) -> Result<Vec<InvitationView>, 
     .await
 }
 
+/// How many of `org`'s invitations are still open.
+pub async fn open_invitation_count(
+    conn: &mut PgConnection,
+    org: OrganizationId,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM invitations
+         WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()",
+    )
+    .bind(org.uuid())
+    .fetch_one(conn)
+    .await
+}
+
 /// An organization's name and kind, if the principal may see it.
 pub async fn organization(
     conn: &mut PgConnection,

@@ -59,7 +59,11 @@ pub async fn invite(
         .await?
         .ok_or(AppError::NotFound)?;
     let allowed = match principal.role {
-        Role::PlatformAdmin => kind != OrgKind::Platform && role.fits(kind),
+        // A family's people are its own to invite: not even the operator
+        // joins a family (its health data and payments).
+        Role::PlatformAdmin => {
+            !matches!(kind, OrgKind::Platform | OrgKind::Family) && role.fits(kind)
+        }
         Role::Family => matches!(role, Role::Family | Role::FamilyViewer),
         _ => matches!(
             role,
@@ -71,6 +75,14 @@ pub async fn invite(
             "role",
             format!("{} is not a role you can give in {org_name}.", role.label()),
         ));
+    }
+    // Anyone may register a family, so a family's invitations are few:
+    // nobody sends mail through Carethread by the hundred.
+    if kind == OrgKind::Family && repo::open_invitation_count(tx.conn(), org).await? >= 10 {
+        return Err(AppError::Conflict {
+            message: "Your family has ten open invitations. Wait for some to be accepted, or revoke some."
+                .to_owned(),
+        });
     }
     if repo::is_member(tx.conn(), org, email.as_str()).await? {
         return Err(AppError::invalid(
@@ -104,11 +116,17 @@ pub async fn invite(
     let link = state
         .settings
         .link(&format!("/invite?token={}", token.text()));
+    // A family's name is its registrant's own words: kept out of the mail.
+    let named = if kind == OrgKind::Family {
+        "a family"
+    } else {
+        org_name.as_str()
+    };
     mail::enqueue(
         tx.conn(),
         &mail::invitation(
             email.as_str(),
-            &org_name,
+            named,
             &principal.display_name,
             role.label(),
             &link,

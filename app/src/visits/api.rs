@@ -74,9 +74,11 @@ pub async fn schedule_visits(
     #[server(default)] service: String,
     #[server(default)] tasks: Vec<String>,
     #[server(default)] weeks: String,
+    #[server(default)] rate: String,
+    #[server(default)] card: String,
 ) -> Result<usize, AppError> {
     let today = time::OffsetDateTime::now_utc().date();
-    let new = NewVisits::parse(
+    let parsed = NewVisits::parse(
         &clinician_id,
         &date,
         &start,
@@ -85,9 +87,41 @@ pub async fn schedule_visits(
         &tasks,
         &weeks,
         today,
-    )?;
+    );
+    // A per-visit rate, paid on the clinic's card (optional).
+    let rate = crate::booking::parse_rate("rate", &rate);
+    let (new, rate) = match (parsed, rate) {
+        (Ok(new), Ok(rate)) => (new, rate),
+        (parsed, rate) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            errors.extend(rate.err());
+            return Err(errors.into());
+        }
+    };
+    let payment = match rate {
+        Some(_) if card.trim().is_empty() => {
+            return Err(crate::error::FieldError::new(
+                "card",
+                "Enter the clinic's card number to pay the rate.",
+            )
+            .into())
+        }
+        Some(cents) => Some(service::VisitPayment {
+            rate: cents,
+            card: card.trim().to_owned(),
+        }),
+        None => None,
+    };
+    let state = crate::state::app_state()?;
     let tx = crate::auth::require(&CLINIC).await?;
-    let ids = service::schedule(tx, referral_id, new, &crate::auth::RequestMeta::current()).await?;
+    let ids = service::schedule(
+        tx,
+        referral_id,
+        new,
+        payment.as_ref().map(|p| (p, &state.processor)),
+        &crate::auth::RequestMeta::current(),
+    )
+    .await?;
     Ok(ids.len())
 }
 

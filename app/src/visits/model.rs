@@ -689,6 +689,9 @@ pub struct VisitDetail {
     pub check_out_exception: Option<EvvException>,
     pub log: Option<SignedLog>,
     pub addenda: Vec<AddendumView>,
+    /// What the visit pays the clinician, and where the payment stands
+    /// (a family's booking, or a clinic's per-visit rate).
+    pub payment: Option<(crate::payments::Cents, crate::payments::PaymentState)>,
 }
 
 /// A visit worked offline, synced as one: the device's idempotency key,

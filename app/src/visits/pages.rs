@@ -234,6 +234,7 @@ fn visit_view(d: VisitDetail, a: VisitActions) -> impl IntoView {
             <div><dt>"Clinician"</dt><dd>{v.clinician.clone()}</dd></div>
             {check_in.map(|c| view! { <div><dt>"Checked in"</dt><dd data-testid="checked-in">{c}</dd></div> })}
             {check_out.map(|c| view! { <div><dt>"Checked out"</dt><dd data-testid="checked-out">{c}</dd></div> })}
+            {d.payment.map(|(cents, state)| view! { <div><dt>"Pays"</dt><dd data-testid="visit-payment">{format!("{cents} · {}", state.label())}</dd></div> })}
         </dl>
         {d.as_clinician.then(|| clinician_steps(&d, a))}
         {(!d.as_clinician).then(|| clinic_steps(&d, a))}
@@ -718,6 +719,12 @@ pub fn ReferralVisits(
                                 }).collect_view()}
                             </fieldset>
                             <TextField name="weeks" label="Repeat weekly for (weeks)" input_type="number" inputmode="numeric" hint="1 for a single visit, up to 12" error=field_error(error, "weeks")/>
+                            <fieldset class="field">
+                                <legend>"Per-visit rate (optional)"</legend>
+                                <p class="field__hint">"Clinic administrators: pay the clinician a rate for each visit. It is held on the clinic's card now and paid after the signed, EVV-complete visit log and the review window."</p>
+                                <TextField name="rate" label="Rate per visit (US dollars)" inputmode="decimal" error=field_error(error, "rate")/>
+                                <TextField name="card" label="Clinic's card number" autocomplete="cc-number" inputmode="numeric" error=field_error(error, "card")/>
+                            </fieldset>
                             <button type="submit" class="button">"Schedule"</button>
                         </crate::ui::Form>
                     </details>

@@ -11,7 +11,9 @@ use crate::auth::{RequestMeta, Role};
 use crate::db::TenantTx;
 use crate::domain::EventType;
 use crate::error::{AppError, Violation};
-use crate::identity::{ReferralId, UserId, VisitId};
+use crate::identity::{ClinicianId, ReferralId, UserId, VisitId};
+use crate::payments::processor::{AuthorizeRequest, CardProcessor, Processor, ProcessorError};
+use crate::payments::{ledger, Cents, Posting};
 use crate::referrals::ReferralStatus;
 use crate::vault::{Keyring, Place};
 use serde_json::json;
@@ -57,15 +59,126 @@ fn hm(t: OffsetDateTime) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
+/// A per-visit rate the clinic pays the clinician, and the clinic's card
+/// (the processor's name for it: a test card number for the local
+/// processor). Never stored: each visit's hold is authorized with it.
+#[derive(Clone)]
+pub struct VisitPayment {
+    pub rate: Cents,
+    pub card: String,
+}
+
+impl std::fmt::Debug for VisitPayment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VisitPayment")
+            .field("rate", &self.rate)
+            .field("card", &"…")
+            .finish()
+    }
+}
+
+/// Holds `payment.rate` on the clinic's card for visit `id` with
+/// `clinician`: the processor's authorization, the payment row and its
+/// ledger posting. Returns the authorization, for letting it go should
+/// the schedule fail afterwards.
+async fn hold_payment(
+    tx: &mut TenantTx,
+    processor: &Processor,
+    id: VisitId,
+    clinician: ClinicianId,
+    payment: &VisitPayment,
+) -> Result<String, AppError> {
+    let user: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT user_id FROM clinicians WHERE id = $1")
+            .bind(clinician.uuid())
+            .fetch_optional(tx.conn())
+            .await?
+            .flatten();
+    let user = UserId::from(user.ok_or_else(|| {
+        AppError::invalid(
+            "rate",
+            "This clinician has no account to be paid into; schedule without a rate.",
+        )
+    })?);
+    let authorization = processor
+        .authorize(&AuthorizeRequest {
+            amount: payment.rate,
+            payment_method: payment.card.clone(),
+            description: "Carethread clinic visit".to_owned(),
+            idempotency_key: format!("authorize-{id}-{}", uuid::Uuid::new_v4().simple()),
+        })
+        .await
+        .map_err(|e| match e {
+            ProcessorError::Declined { reason } => AppError::invalid("card", reason),
+            ProcessorError::Invalid { .. } => AppError::Conflict {
+                message: "The card processor refused this payment.".to_owned(),
+            },
+            ProcessorError::Unavailable { message } => {
+                tracing::warn!(%message, "the card processor is unavailable");
+                AppError::Unavailable
+            }
+        })?;
+    let org = tx.principal().org_id;
+    sqlx::query(
+        "INSERT INTO visit_payments (organization_id, visit_id, payer_org_id, clinician_user_id,
+                                     amount_cents, authorization_id)
+         VALUES ($1, $2, $1, $3, $4, $5)",
+    )
+    .bind(org.uuid())
+    .bind(id.uuid())
+    .bind(user.uuid())
+    .bind(payment.rate.0)
+    .bind(&authorization.id)
+    .execute(tx.conn())
+    .await?;
+    let posting = Posting::authorize(format!("authorize-{id}"), org, user, payment.rate)
+        .map_err(|_| AppError::Internal)?
+        .about("visit", id.uuid());
+    ledger::post(tx.conn(), &posting).await?;
+    Ok(authorization.id)
+}
+
 /// Schedules visits for an accepted referral: one, or weekly for N weeks,
-/// all or none. The first moves the referral to `scheduled`.
+/// all or none. The first moves the referral to `scheduled`. With a
+/// per-visit rate (a clinic administrator's), each visit's payment is held
+/// on the clinic's card.
 pub async fn schedule(
+    tx: TenantTx,
+    referral: ReferralId,
+    new: NewVisits,
+    payment: Option<(&VisitPayment, &Processor)>,
+    meta: &RequestMeta,
+) -> Result<Vec<VisitId>, AppError> {
+    let mut held = Vec::new();
+    let result = schedule_held(tx, referral, new, payment, &mut held, meta).await;
+    if result.is_err() {
+        // Nothing was scheduled: let every hold made go at once.
+        if let Some((_, processor)) = payment {
+            for authorization in held {
+                if let Err(e) = processor.void(&authorization).await {
+                    tracing::warn!(error = %e, "a hold for a schedule that failed was not voided");
+                }
+            }
+        }
+    }
+    result
+}
+
+async fn schedule_held(
     mut tx: TenantTx,
     referral: ReferralId,
     new: NewVisits,
+    payment: Option<(&VisitPayment, &Processor)>,
+    held: &mut Vec<String>,
     meta: &RequestMeta,
 ) -> Result<Vec<VisitId>, AppError> {
     clinic(&tx)?;
+    if payment.is_some() && tx.principal().role != Role::ClinicAdmin {
+        return Err(AppError::invalid(
+            "rate",
+            "Only a clinic administrator schedules visits at a paid rate.",
+        ));
+    }
     let (referrer, status, patient, _care) = repo::referral_for_update(&mut tx, referral)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -114,6 +227,9 @@ pub async fn schedule(
         {
             return Err(clash(&error, &name, when.0.date()).unwrap_or_else(|| error.into()));
         }
+        if let Some((payment, processor)) = payment {
+            held.push(hold_payment(&mut tx, processor, id, new.clinician, payment).await?);
+        }
         repo::record_event(
             &mut tx,
             EventType::VisitScheduled,
@@ -147,7 +263,11 @@ pub async fn schedule(
         Entry::new(AuditAction::VisitScheduled)
             .subject(Subject::new("referral", referral))
             .ip(meta.ip)
-            .details(json!({ "visits": ids, "clinician_id": new.clinician })),
+            .details(json!({
+                "visits": ids,
+                "clinician_id": new.clinician,
+                "rate_cents": payment.map(|(p, _)| p.rate.0),
+            })),
     )
     .await?;
     tx.commit().await?;
@@ -771,6 +891,17 @@ pub async fn detail(
             at: a.at,
         });
     }
+    let payment: Option<(i64, String)> = sqlx::query_as(
+        "SELECT amount_cents, state::text FROM visit_payments
+         WHERE organization_id = $1 AND visit_id = $2",
+    )
+    .bind(tx.principal().org_id.uuid())
+    .bind(id.uuid())
+    .fetch_optional(tx.conn())
+    .await?;
+    let payment = payment.and_then(|(cents, state)| {
+        Some((Cents(cents), crate::payments::PaymentState::parse(&state)?))
+    });
     record(
         &mut tx,
         Entry::new(AuditAction::VisitsViewed)
@@ -781,6 +912,7 @@ pub async fn detail(
     .await?;
     tx.commit().await?;
     Ok(VisitDetail {
+        payment,
         as_clinician,
         address: details.as_ref().map(|d| d.address.clone()),
         phone: details

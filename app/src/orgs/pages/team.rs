@@ -51,9 +51,10 @@ fn Team(view: TeamView, actions: Actions) -> impl IntoView {
         members,
         invitations,
     } = view;
-    // Owners invite and revoke in a family; nobody is removed or moved
-    // between roles here (a clinic administrator's tools).
-    let can_change = can_manage && !family;
+    // Owners invite, revoke and remove in a family (moving people between
+    // roles is a clinic administrator's tool: it offers itself only for
+    // clinic roles).
+    let can_change = can_manage;
     let problem = Signal::derive(move || {
         action_error(actions.change.value())
             .get()
