@@ -16,8 +16,9 @@ CREATE POLICY visit_payments_clinic_hold ON visit_payments FOR INSERT TO carethr
                               AND v.id = visit_payments.visit_id
                               AND v.family_id IS NULL AND v.status = 'proposed'
                               AND c.user_id = visit_payments.clinician_user_id));
+-- (The administrators, who pay, see the clinic's payments; staff do not.)
 CREATE POLICY visit_payments_clinic ON visit_payments FOR SELECT TO carethread_app
-    USING (app_role() IN ('clinic_admin', 'clinic_staff') AND payer_org_id = app_org_id());
+    USING (app_role() = 'clinic_admin' AND payer_org_id = app_org_id());
 
 -- The payment follows any paid visit, booked or clinic-scheduled. A
 -- family cancelling an accepted visit inside the notice period, before it
@@ -66,3 +67,34 @@ CREATE POLICY visits_paid_follow ON visits FOR SELECT TO carethread_owner, caret
     USING (visit_is_paid(organization_id, id));
 CREATE POLICY visit_logs_paid_follow ON visit_logs FOR SELECT TO carethread_owner
     USING (visit_is_paid(organization_id, visit_id));
+
+-- A paid clinic visit is not left holding the clinic's card: unanswered by
+-- the clinician in time, it lapses; accepted and never checked in, it is
+-- missed two hours after its end (the same jobs as a family's booking,
+-- filed when its payment is held).
+CREATE POLICY visits_paid_lapse ON visits FOR UPDATE TO carethread_worker
+    USING (visit_is_paid(organization_id, id))
+    WITH CHECK (status IN ('declined', 'missed'));
+CREATE FUNCTION jobs_file_clinic_payment() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    ref jsonb := jsonb_build_object('organization_id', NEW.organization_id, 'visit_id', NEW.visit_id);
+    starts timestamptz;
+    ends timestamptz;
+BEGIN
+    SELECT v.starts_at, v.ends_at INTO starts, ends FROM visits v
+        WHERE v.organization_id = NEW.organization_id AND v.id = NEW.visit_id AND v.family_id IS NULL;
+    IF starts IS NULL THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO jobs (kind, payload, run_at)
+    VALUES ('booking.lapse', ref,
+            least(starts, now() + make_interval(secs => (SELECT answer_seconds FROM payment_policy)))),
+           ('booking.no_show', ref, ends + interval '2 hours');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER visit_payments_clinic_jobs
+    AFTER INSERT ON visit_payments
+    FOR EACH ROW EXECUTE FUNCTION jobs_file_clinic_payment();

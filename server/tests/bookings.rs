@@ -1096,6 +1096,25 @@ async fn a_clinic_pays_a_per_visit_rate_the_same_way() {
     app.run_booking_jobs().await;
     assert_eq!(payment_state(&app, worked).await, "paid");
     assert_eq!(payment_state(&app, cancelled).await, "voided");
+    // A paid visit the clinician never answers lapses in time, and lets
+    // the clinic's hold go (the job's time brought forward here).
+    assert_eq!(schedule(&director, "14:00", "80", CARD).await.status(), 200);
+    let unanswered: String = sqlx::query_scalar(
+        "SELECT id::text FROM visits WHERE organization_id = $1 AND status = 'proposed'",
+    )
+    .bind(clinic)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE jobs SET run_at = now() WHERE kind = 'booking.lapse' AND payload->>'visit_id' = $1",
+    )
+    .bind(&unanswered)
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    app.run_booking_jobs().await;
+    assert_eq!(payment_state(&app, &unanswered).await, "voided");
     // The clinic sees what the visit pays; the clinician's earnings (acting
     // for the clinic) show it paid; the clinic's holds are back to zero.
     let detail: Value = app

@@ -207,6 +207,7 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             // cannot be called directly.
             // Bookings' and payments' jobs (migrations/*_booking.sql).
             "jobs_file_booking",
+            "jobs_file_clinic_payment",
             "jobs_file_event",
             "jobs_file_mail",
             "jobs_file_settle",

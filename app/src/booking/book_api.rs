@@ -123,7 +123,7 @@ pub async fn confirm_booking(id: VisitId, #[server(default)] card: String) -> Re
 #[rpc(prefix = "/rpc", endpoint = "family/visits/cancel")]
 pub async fn cancel_booking(id: VisitId) -> Result<(), AppError> {
     let tx = crate::auth::require(&[Role::Family]).await?;
-    service::cancel(tx, id, now(), &RequestMeta::current()).await
+    service::cancel(tx, id, &RequestMeta::current()).await
 }
 
 /// The family confirms the signed visit: the clinician is paid now.

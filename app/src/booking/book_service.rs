@@ -325,7 +325,6 @@ struct Locked {
     clinician: ClinicianId,
     clinician_user: Option<UserId>,
     service: CareType,
-    starts_at: OffsetDateTime,
     hold_expires_at: Option<OffsetDateTime>,
 }
 
@@ -336,29 +335,25 @@ async fn lock_own(tx: &mut TenantTx, id: VisitId) -> Result<Locked, AppError> {
         uuid::Uuid,
         Option<uuid::Uuid>,
         String,
-        OffsetDateTime,
         Option<OffsetDateTime>,
     );
-    let row: Option<Row> =
-        sqlx::query_as(
-            "SELECT v.status::text, v.clinician_id, c.user_id, v.service::text, v.starts_at, v.hold_expires_at
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT v.status::text, v.clinician_id, c.user_id, v.service::text, v.hold_expires_at
              FROM visits v LEFT JOIN clinicians c ON c.id = v.clinician_id
              WHERE v.organization_id = $1 AND v.id = $2 AND v.family_id = $3
              FOR UPDATE OF v",
-        )
-        .bind(platform_org_id().uuid())
-        .bind(id.uuid())
-        .bind(org.uuid())
-        .fetch_optional(tx.conn())
-        .await?;
-    let (status, clinician, user, service, starts_at, hold_expires_at) =
-        row.ok_or(AppError::NotFound)?;
+    )
+    .bind(platform_org_id().uuid())
+    .bind(id.uuid())
+    .bind(org.uuid())
+    .fetch_optional(tx.conn())
+    .await?;
+    let (status, clinician, user, service, hold_expires_at) = row.ok_or(AppError::NotFound)?;
     Ok(Locked {
         status: VisitStatus::parse(&status).ok_or(AppError::Internal)?,
         clinician: clinician.into(),
         clinician_user: user.map(UserId::from),
         service: CareType::parse(&service).ok_or(AppError::Internal)?,
-        starts_at,
         hold_expires_at,
     })
 }
@@ -488,12 +483,7 @@ pub async fn confirm(
 
 /// Cancels a booking: a hold is let go; a request or an accepted visit more
 /// than the policy's notice ahead is voided; later, the fee is charged.
-pub async fn cancel(
-    mut tx: TenantTx,
-    id: VisitId,
-    now: OffsetDateTime,
-    meta: &RequestMeta,
-) -> Result<(), AppError> {
+pub async fn cancel(mut tx: TenantTx, id: VisitId, meta: &RequestMeta) -> Result<(), AppError> {
     family(&tx)?;
     let visit = lock_own(&mut tx, id).await?;
     if !matches!(
@@ -504,10 +494,6 @@ pub async fn cancel(
             message: "This visit can no longer be cancelled.".to_owned(),
         });
     }
-    // The database charges the fee (or lets the hold go) with the
-    // cancellation itself; this is what the page said it would cost.
-    let policy = policy(&mut tx).await?;
-    let fee = cancel_fee(&policy, visit.starts_at, now, visit.status);
     set_status(
         &mut tx,
         id,
@@ -515,12 +501,23 @@ pub async fn cancel(
         Some("Cancelled by the family"),
     )
     .await?;
+    // The database charged the fee (or let the hold go) with the
+    // cancellation itself: what it took is what is recorded.
+    let fee: Option<i64> = sqlx::query_scalar(
+        "SELECT capture_cents FROM visit_payments
+         WHERE organization_id = $1 AND visit_id = $2 AND reason = 'late_cancel'",
+    )
+    .bind(platform_org_id().uuid())
+    .bind(id.uuid())
+    .fetch_optional(tx.conn())
+    .await?
+    .flatten();
     audit(
         &mut tx,
         AuditAction::BookingCancelled,
         id,
         meta,
-        json!({ "fee_cents": fee.map_or(0, |f| f.0) }),
+        json!({ "fee_cents": fee.unwrap_or(0) }),
     )
     .await?;
     tx.commit().await?;

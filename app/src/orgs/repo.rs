@@ -198,6 +198,20 @@ pub async fn remove_member(tx: &mut TenantTx, user_id: UserId) -> Result<bool, s
     Ok(done.rows_affected() == 1)
 }
 
+/// Revokes the open invitations `user_id` sent for the acting organization.
+pub async fn revoke_invitations_by(tx: &mut TenantTx, user_id: UserId) -> Result<u64, sqlx::Error> {
+    let org = tx.principal().org_id;
+    let done = sqlx::query(
+        "UPDATE invitations SET revoked_at = now()
+         WHERE organization_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(org.uuid())
+    .bind(user_id.uuid())
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Every organization with its counts (platform administrators).
 pub async fn all_organizations(tx: &mut TenantTx) -> Result<Vec<OrgSummary>, sqlx::Error> {
     sqlx::query_as!(

@@ -221,6 +221,8 @@ pub async fn remove_member(
     if !repo::remove_member(&mut tx, user_id).await? {
         return Err(AppError::NotFound);
     }
+    // What they sent cannot bring them back.
+    repo::revoke_invitations_by(&mut tx, user_id).await?;
     record(
         &mut tx,
         Entry::new(AuditAction::MemberRemoved)
