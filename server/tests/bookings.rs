@@ -923,6 +923,47 @@ async fn a_family_owner_invites_an_owner_and_a_viewer_who_only_reads() {
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_ne!(app.rpc(&viewer, "family/home", &[]).await.status(), 200);
+
+    // Two owners removing each other at once: one of them stays.
+    let first_owner: Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'family@kin.test'")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    let second_owner: Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'owner2@kin.test'")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    let url = app.url("/rpc/team/remove");
+    let mut both = tokio::task::JoinSet::new();
+    for (client, target) in [
+        (w.family.clone(), second_owner),
+        (owner.clone(), first_owner),
+    ] {
+        let url = url.clone();
+        both.spawn(async move {
+            client
+                .post(url)
+                .form(&[("user_id", target.to_string())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let codes = both.join_all().await;
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
+    let owners: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM memberships m JOIN organizations o ON o.id = m.organization_id
+         WHERE o.kind = 'family' AND m.role = 'family' AND m.user_id = ANY($1)",
+    )
+    .bind(vec![first_owner, second_owner])
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(owners, 1);
 }
 
 #[tokio::test]

@@ -198,6 +198,29 @@ pub async fn remove_member(tx: &mut TenantTx, user_id: UserId) -> Result<bool, s
     Ok(done.rows_affected() == 1)
 }
 
+/// Serializes changes to the acting organization's members (until the
+/// transaction ends).
+pub async fn lock_members(tx: &mut TenantTx) -> Result<(), sqlx::Error> {
+    let org = tx.principal().org_id;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('members:' || $1::text, 0))")
+        .bind(org.uuid())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Whether `user_id` is (still) a member of the acting organization.
+pub async fn is_member_by_id(tx: &mut TenantTx, user_id: UserId) -> Result<bool, sqlx::Error> {
+    let org = tx.principal().org_id;
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2)",
+    )
+    .bind(org.uuid())
+    .bind(user_id.uuid())
+    .fetch_one(tx.conn())
+    .await
+}
+
 /// Revokes the open invitations `user_id` sent for the acting organization.
 pub async fn revoke_invitations_by(tx: &mut TenantTx, user_id: UserId) -> Result<u64, sqlx::Error> {
     let org = tx.principal().org_id;

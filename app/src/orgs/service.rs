@@ -218,6 +218,15 @@ pub async fn remove_member(
             message: "You cannot remove yourself. Ask another administrator.".to_owned(),
         });
     }
+    // Two owners removing each other at once: one after the other, and
+    // the second finds it is no longer a member (so an owner remains).
+    if tx.principal().role == Role::Family {
+        repo::lock_members(&mut tx).await?;
+        let me = tx.principal().require_person()?;
+        if !repo::is_member_by_id(&mut tx, me).await? {
+            return Err(AppError::Forbidden);
+        }
+    }
     if !repo::remove_member(&mut tx, user_id).await? {
         return Err(AppError::NotFound);
     }
