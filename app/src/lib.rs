@@ -31,6 +31,9 @@ pub mod domain;
 pub mod error;
 pub mod families;
 pub mod identity;
+// Server-side for now: the form model checks and hashes submissions.
+#[cfg(feature = "ssr")]
+pub mod intake;
 pub mod jobs;
 pub mod orgs;
 mod pages;
