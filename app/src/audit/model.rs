@@ -55,6 +55,9 @@ pub enum AuditAction {
     PaymentConfirmed,
     PaymentDisputed,
     PaymentResolved,
+    IntakeFormCreated,
+    IntakeFormEdited,
+    IntakeFormPublished,
     PacketReleased,
     VisitScheduled,
     VisitAccepted,
@@ -72,7 +75,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 62] = [
+    pub const ALL: [AuditAction; 65] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -121,6 +124,9 @@ impl AuditAction {
         AuditAction::PaymentConfirmed,
         AuditAction::PaymentDisputed,
         AuditAction::PaymentResolved,
+        AuditAction::IntakeFormCreated,
+        AuditAction::IntakeFormEdited,
+        AuditAction::IntakeFormPublished,
         AuditAction::PacketReleased,
         AuditAction::VisitScheduled,
         AuditAction::VisitAccepted,
@@ -189,6 +195,9 @@ impl AuditAction {
             AuditAction::PaymentConfirmed => "payment.confirmed",
             AuditAction::PaymentDisputed => "payment.disputed",
             AuditAction::PaymentResolved => "payment.resolved",
+            AuditAction::IntakeFormCreated => "intake_form.created",
+            AuditAction::IntakeFormEdited => "intake_form.edited",
+            AuditAction::IntakeFormPublished => "intake_form.published",
             AuditAction::PacketReleased => "patient.packet_released",
             AuditAction::VisitScheduled => "visit.scheduled",
             AuditAction::VisitAccepted => "visit.accepted",
@@ -265,6 +274,9 @@ impl AuditAction {
             AuditAction::PaymentConfirmed => "Visit confirmed by the family",
             AuditAction::PaymentDisputed => "Payment disputed",
             AuditAction::PaymentResolved => "Payment dispute resolved",
+            AuditAction::IntakeFormCreated => "Intake form created",
+            AuditAction::IntakeFormEdited => "Intake form draft saved",
+            AuditAction::IntakeFormPublished => "Intake form version published",
             AuditAction::PacketReleased => "Patient packet released to the accepting clinic",
             AuditAction::VisitScheduled => "Visit scheduled",
             AuditAction::VisitAccepted => "Visit accepted by the clinician",

@@ -1,0 +1,265 @@
+//! Intake form operations for clinic staff: create a form (from a starter
+//! template or empty), save its draft, publish (frozen, hashed), and read
+//! it. Each checks the role, runs in the tenant transaction and writes the
+//! audit event.
+
+use super::form::{canonical, FormDefinition};
+use super::templates::template;
+use crate::audit::repo::{record, Entry, Subject};
+use crate::audit::AuditAction;
+use crate::auth::{RequestMeta, Role};
+use crate::db::TenantTx;
+use crate::error::{AppError, FieldError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+
+/// A form and its versions, as the builder shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormView {
+    pub id: uuid::Uuid,
+    pub title: String,
+    pub versions: Vec<VersionView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub version: i32,
+    pub definition: FormDefinition,
+    /// Hex SHA-256 of the canonical definition, once published.
+    pub sha256: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+}
+
+fn staff(tx: &TenantTx) -> Result<(), AppError> {
+    match tx.principal().role {
+        Role::ClinicAdmin | Role::ClinicStaff if tx.principal().person().is_some() => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+async fn audit(
+    tx: &mut TenantTx,
+    action: AuditAction,
+    form: uuid::Uuid,
+    meta: &RequestMeta,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    record(
+        tx,
+        Entry::new(action)
+            .subject(Subject::new("intake_form", form))
+            .ip(meta.ip)
+            .details(details),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates a form with a first draft: a starter template's, or one empty
+/// section.
+pub async fn create(
+    mut tx: TenantTx,
+    title: &str,
+    from: Option<&str>,
+    meta: &RequestMeta,
+) -> Result<uuid::Uuid, AppError> {
+    staff(&tx)?;
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(
+            FieldError::new("title", "Give the form a title (up to 200 characters).").into(),
+        );
+    }
+    let mut definition = match from.filter(|t| !t.is_empty()) {
+        Some(key) => template(key)
+            .ok_or_else(|| FieldError::new("template", "Choose one of the templates."))?,
+        None => FormDefinition {
+            title: String::new(),
+            sections: Vec::new(),
+        },
+    };
+    definition.title = title.to_owned();
+    let org = tx.principal().org_id;
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO intake_forms (organization_id, id, title, created_by) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(org.uuid())
+    .bind(id)
+    .bind(title)
+    .bind(tx.principal().person().map(|u| u.uuid()))
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO intake_form_versions (organization_id, form_id, version, definition)
+         VALUES ($1, $2, 1, $3)",
+    )
+    .bind(org.uuid())
+    .bind(id)
+    .bind(sqlx::types::Json(&definition))
+    .execute(tx.conn())
+    .await?;
+    audit(
+        &mut tx,
+        AuditAction::IntakeFormCreated,
+        id,
+        meta,
+        json!({ "template": from }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Saves the draft (making the next version's draft from the latest
+/// published one's when there is none). Its version.
+pub async fn save_draft(
+    mut tx: TenantTx,
+    form: uuid::Uuid,
+    definition: &FormDefinition,
+    meta: &RequestMeta,
+) -> Result<i32, AppError> {
+    staff(&tx)?;
+    let org = tx.principal().org_id;
+    let latest: Option<(i32, bool)> = sqlx::query_as(
+        "SELECT version, published_at IS NOT NULL FROM intake_form_versions
+         WHERE organization_id = $1 AND form_id = $2 ORDER BY version DESC LIMIT 1 FOR UPDATE",
+    )
+    .bind(org.uuid())
+    .bind(form)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (latest, published) = latest.ok_or(AppError::NotFound)?;
+    let version = if published {
+        sqlx::query(
+            "INSERT INTO intake_form_versions (organization_id, form_id, version, definition)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(org.uuid())
+        .bind(form)
+        .bind(latest + 1)
+        .bind(sqlx::types::Json(definition))
+        .execute(tx.conn())
+        .await?;
+        latest + 1
+    } else {
+        sqlx::query(
+            "UPDATE intake_form_versions SET definition = $4
+             WHERE organization_id = $1 AND form_id = $2 AND version = $3",
+        )
+        .bind(org.uuid())
+        .bind(form)
+        .bind(latest)
+        .bind(sqlx::types::Json(definition))
+        .execute(tx.conn())
+        .await?;
+        latest
+    };
+    audit(
+        &mut tx,
+        AuditAction::IntakeFormEdited,
+        form,
+        meta,
+        json!({ "version": version }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// Publishes the draft: checked, frozen, and pinned by the SHA-256 of its
+/// canonical definition (hex).
+pub async fn publish(
+    mut tx: TenantTx,
+    form: uuid::Uuid,
+    meta: &RequestMeta,
+) -> Result<(i32, String), AppError> {
+    staff(&tx)?;
+    let org = tx.principal().org_id;
+    let draft: Option<(i32, sqlx::types::Json<FormDefinition>)> = sqlx::query_as(
+        "SELECT version, definition FROM intake_form_versions
+         WHERE organization_id = $1 AND form_id = $2 AND published_at IS NULL FOR UPDATE",
+    )
+    .bind(org.uuid())
+    .bind(form)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (version, sqlx::types::Json(definition)) = draft.ok_or_else(|| AppError::Conflict {
+        message: "There is no draft to publish: edit the form first.".to_owned(),
+    })?;
+    let mut problems = definition.problems();
+    if definition.fields().next().is_none() {
+        problems.push("Add a field first.".to_owned());
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Conflict {
+            message: problems.join(" "),
+        });
+    }
+    let (_, hash) = canonical(&definition).map_err(|_| AppError::Internal)?;
+    sqlx::query(
+        "UPDATE intake_form_versions SET sha256 = $4, published_at = now(), published_by = $5
+         WHERE organization_id = $1 AND form_id = $2 AND version = $3",
+    )
+    .bind(org.uuid())
+    .bind(form)
+    .bind(version)
+    .bind(&hash[..])
+    .bind(tx.principal().person().map(|u| u.uuid()))
+    .execute(tx.conn())
+    .await?;
+    let hex = hex::encode(hash);
+    audit(
+        &mut tx,
+        AuditAction::IntakeFormPublished,
+        form,
+        meta,
+        json!({ "version": version, "sha256": hex }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((version, hex))
+}
+
+/// A form with every version.
+pub async fn get(mut tx: TenantTx, form: uuid::Uuid) -> Result<FormView, AppError> {
+    staff(&tx)?;
+    let org = tx.principal().org_id;
+    let title: Option<String> =
+        sqlx::query_scalar("SELECT title FROM intake_forms WHERE organization_id = $1 AND id = $2")
+            .bind(org.uuid())
+            .bind(form)
+            .fetch_optional(tx.conn())
+            .await?;
+    let title = title.ok_or(AppError::NotFound)?;
+    type Row = (
+        i32,
+        sqlx::types::Json<FormDefinition>,
+        Option<Vec<u8>>,
+        Option<OffsetDateTime>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT version, definition, sha256, published_at FROM intake_form_versions
+         WHERE organization_id = $1 AND form_id = $2 ORDER BY version",
+    )
+    .bind(org.uuid())
+    .bind(form)
+    .fetch_all(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(FormView {
+        id: form,
+        title,
+        versions: rows
+            .into_iter()
+            .map(|(version, definition, sha256, published_at)| VersionView {
+                version,
+                definition: definition.0,
+                sha256: sha256.map(hex::encode),
+                published_at,
+            })
+            .collect(),
+    })
+}
