@@ -20,14 +20,19 @@ CREATE TABLE intake_form_versions (
     version         integer NOT NULL CHECK (version >= 1),
     definition      jsonb NOT NULL CHECK (jsonb_typeof(definition) = 'object'
                                           AND octet_length(definition::text) <= 200000),
-    -- Set once, when published: the SHA-256 of the canonical definition.
+    -- Set once, when published: the canonical definition's bytes (RFC
+    -- 8785) as hashed, and their SHA-256 — what a submission pins and a
+    -- verifier recomputes, whatever later code makes of `definition`.
+    canonical       bytea,
     sha256          bytea CHECK (length(sha256) = 32),
     published_at    timestamptz,
     published_by    uuid REFERENCES users (id) ON DELETE SET NULL,
     updated_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (organization_id, form_id, version),
     FOREIGN KEY (organization_id, form_id) REFERENCES intake_forms (organization_id, id),
-    CONSTRAINT intake_form_versions_published CHECK ((published_at IS NULL) = (sha256 IS NULL))
+    CONSTRAINT intake_form_versions_published CHECK ((published_at IS NULL) = (sha256 IS NULL)
+                                                     AND (sha256 IS NULL) = (canonical IS NULL)),
+    CONSTRAINT intake_form_versions_hash CHECK (sha256 IS NULL OR sha256 = sha256(canonical))
 );
 -- One draft at a time per form.
 CREATE UNIQUE INDEX intake_form_versions_one_draft ON intake_form_versions (organization_id, form_id)
@@ -58,9 +63,10 @@ ALTER TABLE intake_forms ENABLE ROW LEVEL SECURITY;
 ALTER TABLE intake_forms FORCE ROW LEVEL SECURITY;
 CREATE POLICY intake_forms_tenant_guard ON intake_forms AS RESTRICTIVE TO carethread_app
     USING (organization_id = app_org_id()) WITH CHECK (organization_id = app_org_id());
+-- A clinic's people (not its API keys) build its forms.
 CREATE POLICY intake_forms_clinic ON intake_forms FOR ALL TO carethread_app
-    USING (app_role() IN ('clinic_admin', 'clinic_staff'))
-    WITH CHECK (app_role() IN ('clinic_admin', 'clinic_staff'));
+    USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_user_id() IS NOT NULL)
+    WITH CHECK (app_role() IN ('clinic_admin', 'clinic_staff') AND app_user_id() IS NOT NULL);
 GRANT SELECT, INSERT ON intake_forms TO carethread_app;
 GRANT UPDATE (title) ON intake_forms TO carethread_app;
 
@@ -69,7 +75,7 @@ ALTER TABLE intake_form_versions FORCE ROW LEVEL SECURITY;
 CREATE POLICY intake_form_versions_tenant_guard ON intake_form_versions AS RESTRICTIVE TO carethread_app
     USING (organization_id = app_org_id()) WITH CHECK (organization_id = app_org_id());
 CREATE POLICY intake_form_versions_clinic ON intake_form_versions FOR ALL TO carethread_app
-    USING (app_role() IN ('clinic_admin', 'clinic_staff'))
-    WITH CHECK (app_role() IN ('clinic_admin', 'clinic_staff'));
+    USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_user_id() IS NOT NULL)
+    WITH CHECK (app_role() IN ('clinic_admin', 'clinic_staff') AND app_user_id() IS NOT NULL);
 GRANT SELECT, INSERT, DELETE ON intake_form_versions TO carethread_app;
-GRANT UPDATE (definition, sha256, published_at, published_by) ON intake_form_versions TO carethread_app;
+GRANT UPDATE (definition, canonical, sha256, published_at, published_by) ON intake_form_versions TO carethread_app;

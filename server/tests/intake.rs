@@ -65,6 +65,32 @@ async fn staff_publish_a_form_version_frozen_and_pinned_by_its_hash() {
     let canonical = serde_jcs::to_vec(definition).unwrap();
     assert_eq!(hex::encode(Sha256::digest(&canonical)), hash);
     assert_eq!(form["versions"][0]["sha256"], hash.as_str());
+    // The bytes that were hashed are kept beside the hash.
+    let mut admin = app.admin().await;
+    let kept: Vec<u8> = sqlx::query_scalar(
+        "SELECT canonical FROM intake_form_versions WHERE form_id = $1::uuid AND version = 1",
+    )
+    .bind(&id)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(kept, canonical);
+    // A definition with a key the model does not know is refused, not
+    // quietly dropped.
+    let res = app
+        .rpc(
+            &staff,
+            "intake/forms/draft",
+            &[
+                ("id", &id),
+                (
+                    "definition",
+                    r#"{"title": "x", "sections": [], "enableWhen": []}"#,
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
 
     // Nothing more to publish until it is edited.
     assert_eq!(
@@ -114,7 +140,6 @@ async fn staff_publish_a_form_version_frozen_and_pinned_by_its_hash() {
     assert_ne!(second, hash);
 
     // A published version stays as it was, even for the superuser.
-    let mut admin = app.admin().await;
     let refused = sqlx::query(
         "UPDATE intake_form_versions SET definition = '{\"title\": \"x\", \"sections\": []}'
          WHERE form_id = $1::uuid AND version = 1",

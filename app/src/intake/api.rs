@@ -23,10 +23,10 @@ pub async fn save_intake_draft(
     id: uuid::Uuid,
     #[server(default)] definition: String,
 ) -> Result<i32, AppError> {
+    let tx = crate::auth::require(&STAFF).await?;
     let definition = serde_json::from_str(&definition).map_err(|_| {
         crate::error::FieldError::new("definition", "The form's definition could not be read.")
     })?;
-    let tx = crate::auth::require(&STAFF).await?;
     service::save_draft(tx, id, &definition, &RequestMeta::current()).await
 }
 

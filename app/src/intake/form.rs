@@ -45,6 +45,7 @@ pub enum Operator {
 
 /// Show a field when another field's answer meets a condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EnableWhen {
     /// The other field's key.
     pub question: String,
@@ -63,6 +64,7 @@ pub enum EnableBehavior {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Field {
     /// Unique in the form; the answer's name.
     pub key: String,
@@ -82,12 +84,14 @@ pub struct Field {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Section {
     pub title: String,
     pub fields: Vec<Field>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FormDefinition {
     pub title: String,
     pub sections: Vec<Section>,
@@ -104,15 +108,15 @@ pub enum Answer {
 }
 
 impl Answer {
-    /// The answer's values as text, for comparing with `enableWhen`.
-    fn values(&self) -> Vec<String> {
+    /// Whether the answer is (or, for several choices, includes) `expected`,
+    /// compared as the answer's type: numbers as numbers, yes/no as
+    /// `true`/`false`, text and choices exactly.
+    fn matches(&self, expected: &str) -> bool {
         match self {
-            Answer::Bool(b) => vec![b.to_string()],
-            Answer::Number(n) => vec![serde_json::Number::from_f64(*n)
-                .map(|n| n.to_string())
-                .unwrap_or_default()],
-            Answer::Many(v) => v.clone(),
-            Answer::Text(t) => vec![t.clone()],
+            Answer::Bool(b) => expected == if *b { "true" } else { "false" },
+            Answer::Number(n) => expected.trim().parse::<f64>().is_ok_and(|e| e == *n),
+            Answer::Many(v) => v.iter().any(|a| a == expected),
+            Answer::Text(t) => t == expected,
         }
     }
 }
@@ -150,16 +154,54 @@ impl FormDefinition {
             if seen.contains(&f.key.as_str()) {
                 problems.push(format!("The key “{}” is used twice.", f.key));
             }
-            if matches!(f.kind, FieldKind::SingleChoice | FieldKind::MultipleChoice)
-                && f.options.is_empty()
-            {
-                problems.push(format!("“{}” has no choices.", f.label));
+            if f.label.trim().is_empty() || f.label.chars().count() > 500 {
+                problems.push(format!("“{}”: a label is 1 to 500 characters.", f.key));
+            }
+            if f.help.as_ref().is_some_and(|h| h.chars().count() > 1000) {
+                problems.push(format!("“{}”: help is at most 1,000 characters.", f.label));
+            }
+            if matches!(f.kind, FieldKind::SingleChoice | FieldKind::MultipleChoice) {
+                if f.options.is_empty() {
+                    problems.push(format!("“{}” has no choices.", f.label));
+                }
+                let mut distinct: Vec<&str> = Vec::new();
+                for o in &f.options {
+                    if o.trim().is_empty() || o.trim() != o || distinct.contains(&o.as_str()) {
+                        problems.push(format!(
+                            "“{}”: each choice is written once, with no space around it.",
+                            f.label
+                        ));
+                        break;
+                    }
+                    distinct.push(o);
+                }
             }
             for c in &f.enable_when {
-                if !seen.contains(&c.question.as_str()) {
+                let Some(target) = self
+                    .fields()
+                    .take_while(|t| t.key != f.key)
+                    .find(|t| t.key == c.question)
+                else {
                     problems.push(format!(
                         "“{}” depends on “{}”, which is not an earlier field.",
                         f.label, c.question
+                    ));
+                    continue;
+                };
+                let fits = match (c.operator, target.kind) {
+                    (Operator::Exists, _) | (_, FieldKind::YesNo | FieldKind::Consent) => {
+                        c.answer == "true" || c.answer == "false"
+                    }
+                    (_, FieldKind::Number) => c.answer.trim().parse::<f64>().is_ok(),
+                    (_, FieldKind::SingleChoice | FieldKind::MultipleChoice) => {
+                        target.options.contains(&c.answer)
+                    }
+                    _ => !c.answer.is_empty(),
+                };
+                if !fits {
+                    problems.push(format!(
+                        "“{}” shows when “{}” is “{}”, which it can never be.",
+                        f.label, target.label, c.answer
                     ));
                 }
             }
@@ -175,11 +217,11 @@ impl FormDefinition {
             return true;
         }
         let holds = |c: &EnableWhen| {
-            let given = answers.get(&c.question).map(Answer::values);
+            let given = answers.get(&c.question);
             match c.operator {
                 Operator::Exists => given.is_some() == (c.answer == "true"),
-                Operator::Equals => given.is_some_and(|v| v.contains(&c.answer)),
-                Operator::NotEquals => !given.is_some_and(|v| v.contains(&c.answer)),
+                Operator::Equals => given.is_some_and(|a| a.matches(&c.answer)),
+                Operator::NotEquals => !given.is_some_and(|a| a.matches(&c.answer)),
             }
         };
         match field.enable_behavior {
@@ -551,6 +593,41 @@ mod tests {
             ),
             &answers
         ));
+    }
+
+    #[test]
+    fn conditions_compare_typed_values_and_impossible_ones_are_refused() {
+        let mut f = form();
+        let mut heavy = field("heavy_smoker", FieldKind::Text, false);
+        heavy.enable_when = vec![EnableWhen {
+            question: "packs_per_day".to_owned(),
+            operator: Operator::Equals,
+            answer: "2".to_owned(),
+        }];
+        f.sections[1].fields.push(heavy);
+        assert!(f.problems().is_empty(), "{:?}", f.problems());
+        let shown = f
+            .check(&submit(&[
+                ("full_name", "Ada Quinn"),
+                ("birth_date", "1950-02-03"),
+                ("smoker", "yes"),
+                ("packs_per_day", "2.0"),
+                ("heavy_smoker", "since 1970"),
+                ("agree", "on"),
+            ]))
+            .unwrap();
+        assert_eq!(shown["heavy_smoker"], Answer::Text("since 1970".to_owned()));
+        // "yes" is not how a yes/no answer is compared; a choice that does
+        // not exist can never match; nor can a padded or repeated one.
+        let mut bad = form();
+        bad.sections[1].fields[1].enable_when[0].answer = "yes".to_owned();
+        bad.sections[1].fields[2].options.push("Latex".to_owned());
+        assert_eq!(bad.problems().len(), 2, "{:?}", bad.problems());
+        // Unknown keys in a definition are refused, not dropped.
+        let err = serde_json::from_str::<FormDefinition>(
+            r#"{"title": "x", "sections": [], "enableWhen": []}"#,
+        );
+        assert!(err.is_err());
     }
 
     #[test]

@@ -113,6 +113,23 @@ pub async fn create(
     Ok(id)
 }
 
+/// Takes the form's row lock: saves and publishes of one form go one at a
+/// time. Whether the form exists (for the caller).
+async fn lock_form(tx: &mut TenantTx, form: uuid::Uuid) -> Result<(), AppError> {
+    let org = tx.principal().org_id;
+    let found: Option<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM intake_forms WHERE organization_id = $1 AND id = $2 FOR NO KEY UPDATE",
+    )
+    .bind(org.uuid())
+    .bind(form)
+    .fetch_optional(tx.conn())
+    .await?;
+    found.map(|_| ()).ok_or(AppError::NotFound)
+}
+
+/// The largest definition kept (bytes of JSON).
+const MAX_DEFINITION: usize = 200_000;
+
 /// Saves the draft (making the next version's draft from the latest
 /// published one's when there is none). Its version.
 pub async fn save_draft(
@@ -122,6 +139,15 @@ pub async fn save_draft(
     meta: &RequestMeta,
 ) -> Result<i32, AppError> {
     staff(&tx)?;
+    let json = serde_json::to_string(definition).map_err(|_| AppError::Internal)?;
+    if json.len() > MAX_DEFINITION || json.contains("\\u0000") {
+        return Err(FieldError::new(
+            "definition",
+            "This form is too large (or holds a character that cannot be stored).",
+        )
+        .into());
+    }
+    lock_form(&mut tx, form).await?;
     let org = tx.principal().org_id;
     let latest: Option<(i32, bool)> = sqlx::query_as(
         "SELECT version, published_at IS NOT NULL FROM intake_form_versions
@@ -177,8 +203,9 @@ pub async fn publish(
     meta: &RequestMeta,
 ) -> Result<(i32, String), AppError> {
     staff(&tx)?;
+    lock_form(&mut tx, form).await?;
     let org = tx.principal().org_id;
-    let draft: Option<(i32, sqlx::types::Json<FormDefinition>)> = sqlx::query_as(
+    let draft: Option<(i32, serde_json::Value)> = sqlx::query_as(
         "SELECT version, definition FROM intake_form_versions
          WHERE organization_id = $1 AND form_id = $2 AND published_at IS NULL FOR UPDATE",
     )
@@ -186,9 +213,13 @@ pub async fn publish(
     .bind(form)
     .fetch_optional(tx.conn())
     .await?;
-    let (version, sqlx::types::Json(definition)) = draft.ok_or_else(|| AppError::Conflict {
+    let (version, stored) = draft.ok_or_else(|| AppError::Conflict {
         message: "There is no draft to publish: edit the form first.".to_owned(),
     })?;
+    let definition: FormDefinition =
+        serde_json::from_value(stored.clone()).map_err(|_| AppError::Conflict {
+            message: "This draft is not a form Carethread can read; save it again.".to_owned(),
+        })?;
     let mut problems = definition.problems();
     if definition.fields().next().is_none() {
         problems.push("Add a field first.".to_owned());
@@ -198,14 +229,18 @@ pub async fn publish(
             message: problems.join(" "),
         });
     }
-    let (_, hash) = canonical(&definition).map_err(|_| AppError::Internal)?;
+    // The stored definition's own bytes, canonicalised and kept: what a
+    // submission pins and anyone can hash again.
+    let (bytes, hash) = canonical(&stored).map_err(|_| AppError::Internal)?;
     sqlx::query(
-        "UPDATE intake_form_versions SET sha256 = $4, published_at = now(), published_by = $5
+        "UPDATE intake_form_versions
+         SET canonical = $4, sha256 = $5, published_at = now(), published_by = $6
          WHERE organization_id = $1 AND form_id = $2 AND version = $3",
     )
     .bind(org.uuid())
     .bind(form)
     .bind(version)
+    .bind(&bytes)
     .bind(&hash[..])
     .bind(tx.principal().person().map(|u| u.uuid()))
     .execute(tx.conn())
@@ -236,12 +271,13 @@ pub async fn get(mut tx: TenantTx, form: uuid::Uuid) -> Result<FormView, AppErro
     let title = title.ok_or(AppError::NotFound)?;
     type Row = (
         i32,
-        sqlx::types::Json<FormDefinition>,
+        serde_json::Value,
+        Option<Vec<u8>>,
         Option<Vec<u8>>,
         Option<OffsetDateTime>,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT version, definition, sha256, published_at FROM intake_form_versions
+        "SELECT version, definition, canonical, sha256, published_at FROM intake_form_versions
          WHERE organization_id = $1 AND form_id = $2 ORDER BY version",
     )
     .bind(org.uuid())
@@ -249,17 +285,27 @@ pub async fn get(mut tx: TenantTx, form: uuid::Uuid) -> Result<FormView, AppErro
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
+    let mut versions = Vec::new();
+    for (version, stored, canonical_bytes, sha256, published_at) in rows {
+        // A published version is read from the bytes that were hashed.
+        let definition = match &canonical_bytes {
+            Some(bytes) => serde_json::from_slice(bytes),
+            None => serde_json::from_value(stored),
+        }
+        .map_err(|_| {
+            tracing::error!(%form, version, "an intake form version does not read as a form");
+            AppError::Internal
+        })?;
+        versions.push(VersionView {
+            version,
+            definition,
+            sha256: sha256.map(hex::encode),
+            published_at,
+        });
+    }
     Ok(FormView {
         id: form,
         title,
-        versions: rows
-            .into_iter()
-            .map(|(version, definition, sha256, published_at)| VersionView {
-                version,
-                definition: definition.0,
-                sha256: sha256.map(hex::encode),
-                published_at,
-            })
-            .collect(),
+        versions,
     })
 }
