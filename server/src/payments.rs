@@ -73,6 +73,20 @@ pub struct VisitRef {
     pub visit_id: Uuid,
 }
 
+/// Moves a booked visit on by `sql` (binding its organization and id) and
+/// finishes the job in the same transaction: the move happens once.
+async fn move_visit(ctx: &JobContext, v: &VisitRef, sql: &str) -> Result<(), JobError> {
+    let mut tx = ctx.pool.begin().await?;
+    sqlx::query(sql)
+        .bind(v.organization_id)
+        .bind(v.visit_id)
+        .execute(&mut *tx)
+        .await?;
+    ctx.finish_in(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// `booking.expire_hold`.
 pub struct ExpireHold;
 
@@ -81,29 +95,24 @@ impl Job for ExpireHold {
     type Payload = VisitRef;
 
     async fn run(&self, ctx: &JobContext, v: VisitRef) -> Result<(), JobError> {
-        let mut tx = ctx.pool.begin().await?;
         let early: Option<bool> = sqlx::query_scalar(
             "SELECT hold_expires_at > now() FROM visits
              WHERE organization_id = $1 AND id = $2 AND status = 'held'",
         )
         .bind(v.organization_id)
         .bind(v.visit_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&ctx.pool)
         .await?;
         if early == Some(true) {
             return Err(JobError::Retry("the hold has not expired yet".into()));
         }
-        sqlx::query(
+        move_visit(
+            ctx,
+            &v,
             "UPDATE visits SET status = 'cancelled', status_note = 'The hold expired before it was confirmed'
-             WHERE organization_id = $1 AND id = $2 AND status = 'held'",
+             WHERE organization_id = $1 AND id = $2 AND status = 'held' AND hold_expires_at <= now()",
         )
-        .bind(v.organization_id)
-        .bind(v.visit_id)
-        .execute(&mut *tx)
-        .await?;
-        ctx.finish_in(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 }
 
@@ -115,18 +124,13 @@ impl Job for Lapse {
     type Payload = VisitRef;
 
     async fn run(&self, ctx: &JobContext, v: VisitRef) -> Result<(), JobError> {
-        let mut tx = ctx.pool.begin().await?;
-        sqlx::query(
+        move_visit(
+            ctx,
+            &v,
             "UPDATE visits SET status = 'declined', status_note = 'The clinician did not answer in time'
              WHERE organization_id = $1 AND id = $2 AND status = 'proposed'",
         )
-        .bind(v.organization_id)
-        .bind(v.visit_id)
-        .execute(&mut *tx)
-        .await?;
-        ctx.finish_in(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 }
 
@@ -138,18 +142,13 @@ impl Job for NoShow {
     type Payload = VisitRef;
 
     async fn run(&self, ctx: &JobContext, v: VisitRef) -> Result<(), JobError> {
-        let mut tx = ctx.pool.begin().await?;
-        sqlx::query(
+        move_visit(
+            ctx,
+            &v,
             "UPDATE visits SET status = 'missed', status_note = 'The clinician did not check in'
              WHERE organization_id = $1 AND id = $2 AND status = 'accepted' AND checked_in_at IS NULL",
         )
-        .bind(v.organization_id)
-        .bind(v.visit_id)
-        .execute(&mut *tx)
-        .await?;
-        ctx.finish_in(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 }
 
