@@ -267,6 +267,28 @@ async fn balance(app: &TestApp, kind: &str, user: Option<Uuid>) -> i64 {
 async fn a_booked_visit_is_paid_only_after_the_signed_log_and_the_familys_confirmation() {
     let app = TestApp::spawn().await;
     let w = world(&app, "paid").await;
+    // The booking form opens the family's people by name: an audited read.
+    let starts = openings(&app, &w).await.remove(0);
+    let res = app
+        .rpc(
+            &w.family,
+            "family/book/form",
+            &[("clinician", &w.clinician.to_string()), ("starts", &starts)],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let form: Value = res.json().await.unwrap();
+    assert_eq!(form["recipients"][0][1], "Walter Booker");
+    let mut audit = app.admin().await;
+    let read: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'care_recipient.viewed'
+           AND details->'recipients' ? $1",
+    )
+    .bind(&w.recipient)
+    .fetch_one(&mut audit)
+    .await
+    .unwrap();
+    assert!(read >= 1);
     let visit = book(&app, &w).await;
     assert_eq!(payment_state(&app, &visit).await, "authorized");
     // The hold is on the card and in the ledger: owed to the clinician,

@@ -33,7 +33,15 @@ pub async fn get_booking_form(
     let state = crate::state::app_state()?;
     let starts = instant(&starts)?;
     let tx = crate::auth::require(&[Role::Family]).await?;
-    service::form(tx, &state.settings.vault, clinician, starts, now()).await
+    service::form(
+        tx,
+        &state.settings.vault,
+        clinician,
+        starts,
+        now(),
+        &RequestMeta::current(),
+    )
+    .await
 }
 
 /// Holds the slot, then opens the booking to confirm it.

@@ -108,6 +108,7 @@ pub async fn form(
     clinician: ClinicianId,
     starts: OffsetDateTime,
     now: OffsetDateTime,
+    meta: &RequestMeta,
 ) -> Result<BookingForm, AppError> {
     family(&tx)?;
     let found = repo::clinician(&mut tx, clinician)
@@ -121,6 +122,19 @@ pub async fn form(
         });
     }
     let recipients = crate::families::service::names(&mut tx, vault).await?;
+    // Their names were opened: a read of the family's people, audited.
+    if !recipients.is_empty() {
+        let ids: Vec<String> = recipients.iter().map(|(id, _)| id.to_string()).collect();
+        let org = tx.principal().org_id;
+        record(
+            &mut tx,
+            Entry::new(AuditAction::CareRecipientViewed)
+                .subject(Subject::new("organization", org))
+                .ip(meta.ip)
+                .details(json!({ "recipients": ids })),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(BookingForm {
         clinician_id: clinician,
