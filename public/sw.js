@@ -9,12 +9,13 @@
 // signed-in clinician was shown, and is emptied when anyone reaches the
 // sign-in page (signing out lands there). Bump VERSION when the shell
 // changes.
-const VERSION = "carethread-shell-v2";
+const VERSION = "carethread-shell-v3";
 const CLINICIAN = "carethread-clinician";
 const SHELL = [
   "/offline.html",
   "/sw-register.js",
   "/visit-offline.js",
+  "/signature-pad.js",
   "/pkg/carethread.js",
   "/pkg/carethread.wasm",
   "/pkg/carethread.css",

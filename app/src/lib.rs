@@ -31,8 +31,6 @@ pub mod domain;
 pub mod error;
 pub mod families;
 pub mod identity;
-// Server-side for now: the form model checks and hashes submissions.
-#[cfg(feature = "ssr")]
 pub mod intake;
 pub mod jobs;
 pub mod orgs;
@@ -254,6 +252,11 @@ pub fn App() -> impl IntoView {
                         />
                         <Route path=path!("/admin/jobs") view=jobs::JobsPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/payments") view=booking::PaymentsAdminPage ssr=SsrMode::Async/>
+                        <Route path=path!("/clinic/forms") view=intake::FormsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/clinic/forms/:id") view=intake::FormPage ssr=SsrMode::Async/>
+                        <Route path=path!("/clinic/intake/:id") view=intake::SubmissionPage ssr=SsrMode::Async/>
+                        <Route path=path!("/intake") view=intake::FillPage ssr=SsrMode::Async/>
+                        <Route path=path!("/verify") view=intake::VerifyPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <ui::SiteFooter/>

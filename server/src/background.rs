@@ -9,6 +9,7 @@
 //! | `health.probe` | schedule | every `HEALTH_PROBE_INTERVAL_SECS` |
 //! | `maintenance.prune` | schedule | hourly |
 //! | `audit.checkpoint` | schedule | every `AUDIT_CHECKPOINT_INTERVAL_SECS`, with a signing key |
+//! | `intake.remind` | trigger on `intake_links` | halfway to a mailed link's expiry |
 //! | `booking.expire_hold`, `booking.lapse`, `booking.no_show`, `booking.notify`, `payments.settle` | triggers on `visits` and `visit_payments` | see [`crate::payments`] |
 
 use crate::audit_anchor::Checkpointer;
@@ -34,6 +35,8 @@ pub struct Work {
     pub checkpoints: Option<Checkpointer>,
     /// The card processor payments settle with.
     pub processor: app::payments::processor::Processor,
+    /// Opens the sealed addresses reminders go to.
+    pub vault: app::vault::Keyring,
 }
 
 /// The runner on the worker role's `pool`, with every kind of `work`.
@@ -46,7 +49,11 @@ pub fn runner(pool: PgPool, work: Work) -> Runner {
         .register(payments::Lapse)
         .register(payments::NoShow)
         .register(payments::Notify {
+            public_url: work.public_url.clone(),
+        })
+        .register(crate::intake::Remind {
             public_url: work.public_url,
+            vault: work.vault,
         })
         .register(payments::Settle {
             processor: work.processor,

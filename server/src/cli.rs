@@ -564,6 +564,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
             worker_pool.clone(),
             background::Work {
                 processor: crate::payments::processor(&config.payments, worker_pool)?,
+                vault: state.settings.vault.clone(),
                 public_url: config.public_url.clone(),
                 mailer,
                 webhooks: webhooks::Sender::new(config.webhooks)?,

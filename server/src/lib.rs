@@ -26,6 +26,7 @@ pub mod forms;
 pub mod health;
 pub mod housekeeping;
 pub mod http;
+pub mod intake;
 pub mod jobs;
 pub mod mail;
 pub mod operator;

@@ -43,6 +43,7 @@ pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
         .nest("/api/v1", crate::api::router(state.clone()))
         .merge(crate::api::docs::router())
         .merge(crate::attachments::router())
+        .merge(crate::intake::router())
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -166,3 +166,475 @@ async fn staff_publish_a_form_version_frozen_and_pinned_by_its_hash() {
     .unwrap();
     assert_eq!(audited, 6);
 }
+
+/// A patient of `clinic` (sealed details are not read by intake).
+async fn patient(app: &TestApp, clinic: uuid::Uuid) -> uuid::Uuid {
+    let mut admin = app.admin().await;
+    let zip: String = sqlx::query_scalar("SELECT zip FROM zip_codes ORDER BY zip LIMIT 1")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO patients (organization_id, initials, zip, key_id, sealed, match_index)
+         VALUES ($1, 'WL', $2, 'dev', '\\x00', sha256(gen_random_uuid()::text::bytea))
+         RETURNING id",
+    )
+    .bind(clinic)
+    .bind(zip)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap()
+}
+
+fn token_in_url(url: &str) -> String {
+    url.split("token=").nth(1).unwrap().to_owned()
+}
+
+async fn open(app: &TestApp, token: &str) -> Value {
+    let res = app
+        .rpc(&TestApp::browser(), "intake/fill/open", &[("token", token)])
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn step(
+    app: &TestApp,
+    token: &str,
+    step: &str,
+    answers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![
+        ("token".to_owned(), token.to_owned()),
+        ("step".to_owned(), step.to_owned()),
+    ];
+    for (k, v) in answers {
+        form.push((format!("answers[{k}][]"), (*v).to_owned()));
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.rpc(&TestApp::browser(), "intake/fill/save", &pairs)
+        .await
+}
+
+async fn verify(app: &TestApp, hash: &str) -> reqwest::Response {
+    app.rpc(&TestApp::browser(), "verify/check", &[("hash", hash)])
+        .await
+}
+
+/// A clinic with a published admission consent form, its staff, a patient.
+struct Clinic {
+    staff: reqwest::Client,
+    form: String,
+    patient: String,
+}
+
+async fn clinic(app: &TestApp, email: &str) -> Clinic {
+    let org = app.org("clinic", &format!("Clinic of {email}")).await;
+    app.user(email, Some(org), Role::ClinicStaff).await;
+    let staff = app.signed_in(email).await;
+    let res = app
+        .rpc(
+            &staff,
+            "intake/forms/create",
+            &[
+                ("title", "Admission consent"),
+                ("template", "admission_consent"),
+            ],
+        )
+        .await;
+    let form: String = res.json().await.unwrap();
+    let res = app
+        .rpc(&staff, "intake/forms/publish", &[("id", &form)])
+        .await;
+    assert_eq!(res.status(), 200);
+    let patient = patient(app, org).await.to_string();
+    Clinic {
+        staff,
+        form,
+        patient,
+    }
+}
+
+async fn send(app: &TestApp, c: &Clinic, email: &str) -> reqwest::Response {
+    app.rpc(
+        &c.staff,
+        "intake/forms/send",
+        &[
+            ("id", &c.form),
+            ("patient", &c.patient),
+            ("recipient", "patient"),
+            ("email", email),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altered() {
+    let app = TestApp::spawn().await;
+    let c = clinic(&app, "intake@sign.test").await;
+
+    // Sent by email: the mail carries the link (and no form title).
+    let res = send(&app, &c, "pat@example.com").await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let sent: Value = res.json().await.unwrap();
+    assert_eq!(sent["emailed"], true);
+    let mut admin = app.admin().await;
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM mail_outbox WHERE recipient = 'pat@example.com' AND template = 'intake_request'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(!body.contains("Admission consent"), "{body}");
+    let token = common::token_of(&common::link_in(&body, "/intake?token="));
+    assert_eq!(token, token_in_url(sent["url"].as_str().unwrap()));
+
+    let v = open(&app, &token).await;
+    assert_eq!(v["state"], "open");
+    assert!(v["clinic"].as_str().unwrap().starts_with("Clinic of"));
+
+    // A missing answer is named beside its field, and what was typed is kept.
+    let res = step(
+        &app,
+        &token,
+        "0",
+        &[("full_name", "Walter Lin"), ("birth_date", "not a date")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let errors: Value = res.json().await.unwrap();
+    assert!(errors.to_string().contains("birth_date"), "{errors}");
+    let v = open(&app, &token).await;
+    assert_eq!(v["draft"]["full_name"][0], "Walter Lin");
+    // The draft is sealed: the database holds no answer in the clear.
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT draft_sealed FROM intake_links")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("Walter"));
+
+    assert_eq!(
+        step(
+            &app,
+            &token,
+            "0",
+            &[("full_name", "Walter Lin"), ("birth_date", "1941-03-02")]
+        )
+        .await
+        .status(),
+        200
+    );
+    // Signing before every answer is in is refused.
+    let res = app
+        .rpc(
+            &TestApp::browser(),
+            "intake/fill/sign",
+            &[("token", &token), ("name", "Walter Lin"), ("consent", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        step(&app, &token, "1", &[("agree", "on")]).await.status(),
+        200
+    );
+    // No name, no consent: both named.
+    let res = app
+        .rpc(
+            &TestApp::browser(),
+            "intake/fill/sign",
+            &[("token", &token), ("name", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let errors = res.text().await.unwrap();
+    assert!(
+        errors.contains("name") && errors.contains("consent"),
+        "{errors}"
+    );
+    let res = app
+        .rpc(
+            &TestApp::browser(),
+            "intake/fill/sign",
+            &[
+                ("token", &token),
+                ("name", "Walter Lin"),
+                ("consent", "on"),
+                ("strokes", "[[[10,10],[40,30]]]"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let hash: String = res.json().await.unwrap();
+    assert_eq!(hash.len(), 64);
+
+    // The token is spent: it shows the receipt and signs nothing more.
+    let v = open(&app, &token).await;
+    assert_eq!(v["state"], "spent");
+    assert_eq!(v["receipt"]["sha256"], hash.as_str());
+    assert!(v["receipt"]["qr_svg"]
+        .as_str()
+        .unwrap()
+        .starts_with("<?xml"));
+    assert!(v["definition"].is_null() && v["draft"].as_object().unwrap().is_empty());
+    let res = app
+        .rpc(
+            &TestApp::browser(),
+            "intake/fill/sign",
+            &[("token", &token), ("name", "Walter Lin"), ("consent", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        step(&app, &token, "0", &[("full_name", "X")])
+            .await
+            .status(),
+        409
+    );
+
+    // Stored: the canonical document's hash, pinned to the version's hash.
+    let (stored, form_hash, version_hash, kind): (Vec<u8>, Vec<u8>, Vec<u8>, String) =
+        sqlx::query_as(
+            "SELECT s.sha256, s.form_sha256, v.sha256, s.signature_kind FROM intake_submissions s
+         JOIN intake_form_versions v ON v.form_id = s.form_id AND v.version = s.version",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(hex::encode(stored), hash);
+    assert_eq!(form_hash, version_hash);
+    assert_eq!(kind, "drawn");
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE subject_type = 'intake_submission' ORDER BY seq",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        ["intake.submission_received", "intake.signature_captured"]
+    );
+
+    // Anyone can check the hash: date and clinic only.
+    let answer: Value = verify(&app, &hash).await.json().await.unwrap();
+    assert!(
+        answer["Match"]["clinic"]
+            .as_str()
+            .unwrap()
+            .starts_with("Clinic of"),
+        "{answer}"
+    );
+    assert!(!answer.to_string().contains("Walter"));
+    let answer: Value = verify(&app, &"ab".repeat(32)).await.json().await.unwrap();
+    assert_eq!(answer, "NoMatch");
+    assert_eq!(verify(&app, "not-a-hash").await.status(), 422);
+
+    // Staff open it (audited), see the answers, mark it reviewed, get the PDF.
+    let list: Value = app
+        .rpc(&c.staff, "intake/forms/page", &[("id", &c.form)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = list["submissions"][0]["id"].as_str().unwrap().to_owned();
+    let view: Value = app
+        .rpc(&c.staff, "intake/submissions/get", &[("id", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        view.to_string().contains("Walter Lin") && view.to_string().contains("1941-03-02"),
+        "{view}"
+    );
+    assert!(view["signature_path"]
+        .as_str()
+        .unwrap()
+        .starts_with("M10 10"));
+    assert_eq!(
+        app.rpc(&c.staff, "intake/submissions/review", &[("id", &id)])
+            .await
+            .status(),
+        200
+    );
+    let pdf = c
+        .staff
+        .get(app.url(&format!("/clinic/intake/{id}/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains(&hash) && text.contains("Walter Lin"),
+        "the hash and answers are text in the PDF"
+    );
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE subject_type = 'intake_submission' ORDER BY seq",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(actions.contains(&"intake.submission_viewed".to_owned()));
+    assert!(actions.contains(&"intake.submission_reviewed".to_owned()));
+    assert!(actions.contains(&"intake.submission_exported".to_owned()));
+    // Another clinic's staff see none of it.
+    let other = clinic(&app, "intake@elsewhere.test").await;
+    assert_eq!(
+        app.rpc(&other.staff, "intake/submissions/get", &[("id", &id)])
+            .await
+            .status(),
+        404
+    );
+    // Nobody signed in gets the PDF.
+    let res = TestApp::browser()
+        .get(app.url(&format!("/clinic/intake/{id}/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+
+    // Altered by the superuser (past every trigger): no longer verifies.
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE intake_submissions SET sealed = sealed || '\\x00'::bytea")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query("SET session_replication_role = origin")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let answer: Value = verify(&app, &hash).await.json().await.unwrap();
+    assert_eq!(answer, "NoMatch");
+    // And a signed submission is frozen for everyone else.
+    let frozen = sqlx::query("UPDATE intake_submissions SET signature_kind = 'typed'")
+        .execute(&mut admin)
+        .await;
+    assert!(frozen.is_err());
+}
+
+#[tokio::test]
+async fn links_are_withdrawn_expire_and_the_reminder_replaces_the_token() {
+    let app = TestApp::spawn().await;
+    let c = clinic(&app, "intake@links.test").await;
+    // A copied link (no email): shown once.
+    let sent: Value = send(&app, &c, "").await.json().await.unwrap();
+    assert_eq!(sent["emailed"], false);
+    let copied = token_in_url(sent["url"].as_str().unwrap());
+    // Bad input is named.
+    let res = app
+        .rpc(
+            &c.staff,
+            "intake/forms/send",
+            &[
+                ("id", &c.form),
+                ("patient", "nope"),
+                ("recipient", "x"),
+                ("email", "bad"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("patient") && text.contains("recipient") && text.contains("email"),
+        "{text}"
+    );
+
+    // Withdrawn: says so, keeps nothing.
+    let page: Value = app
+        .rpc(&c.staff, "intake/forms/page", &[("id", &c.form)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let link = page["links"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.rpc(&c.staff, "intake/links/revoke", &[("link", &link)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(open(&app, &copied).await["state"], "revoked");
+    assert_eq!(
+        step(&app, &copied, "0", &[("full_name", "A B")])
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(
+        app.rpc(&c.staff, "intake/links/revoke", &[("link", &link)])
+            .await
+            .status(),
+        409
+    );
+
+    // Expired: the same.
+    let sent: Value = send(&app, &c, "").await.json().await.unwrap();
+    let old = token_in_url(sent["url"].as_str().unwrap());
+    let mut admin = app.admin().await;
+    sqlx::query(
+        "UPDATE intake_links SET created_at = now() - interval '8 days', expires_at = now() - interval '1 day'
+         WHERE spent_at IS NULL AND revoked_at IS NULL",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(open(&app, &old).await["state"], "expired");
+    // A token that names nothing, or is not one: not found.
+    let res = app
+        .rpc(&TestApp::browser(), "intake/fill/open", &[("token", "x")])
+        .await;
+    assert_eq!(res.status(), 404);
+
+    // Mailed: the reminder (halfway to expiry) mails a new token; the
+    // first one stops working.
+    send(&app, &c, "remind@example.com").await;
+    let first: String = sqlx::query_scalar(
+        "SELECT body_text FROM mail_outbox WHERE recipient = 'remind@example.com'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let first = common::token_of(&common::link_in(&first, "/intake?token="));
+    let due: i64 = sqlx::query_scalar(
+        "UPDATE jobs SET run_at = now() WHERE kind = 'intake.remind' AND state = 'queued'
+         AND run_at > now() + interval '3 days' RETURNING 1::bigint",
+    )
+    .fetch_optional(&mut admin)
+    .await
+    .unwrap()
+    .unwrap_or(0);
+    assert_eq!(due, 1, "the reminder is filed halfway to the expiry");
+    server::jobs::Runner::new(app.worker_pool.clone())
+        .register(server::intake::Remind {
+            public_url: app.base.clone(),
+            vault: app::vault::Keyring::development(),
+        })
+        .drain()
+        .await
+        .unwrap();
+    let second: String = sqlx::query_scalar(
+        "SELECT body_text FROM mail_outbox WHERE recipient = 'remind@example.com' AND template = 'intake_reminder'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let second = common::token_of(&common::link_in(&second, "/intake?token="));
+    assert_ne!(first, second);
+    assert_eq!(open(&app, &second).await["state"], "open");
+    let res = app
+        .rpc(
+            &TestApp::browser(),
+            "intake/fill/open",
+            &[("token", &first)],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+}

@@ -202,6 +202,15 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             // A registering family's own organization, with them its one
             // member (migrations/*_care_recipients.sql).
             "family_signup",
+            // Intake links: the token holder's four doors (read the link,
+            // keep a draft, sign, and the public hash check) and the
+            // reminder that replaces a mailed token; each keyed on the
+            // token's hash or a hash (migrations/*_intake_links.sql).
+            "intake_link_for_token",
+            "intake_link_remind",
+            "intake_link_save_draft",
+            "intake_link_submit",
+            "intake_verify",
             // Triggers that file one job of a fixed kind for the outbox row
             // just written (migrations/*_jobs.sql); a trigger function
             // cannot be called directly.
@@ -209,6 +218,7 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             "jobs_file_booking",
             "jobs_file_clinic_payment",
             "jobs_file_event",
+            "jobs_file_intake_reminder",
             "jobs_file_mail",
             "jobs_file_settle",
             "jobs_file_webhook",

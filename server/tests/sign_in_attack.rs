@@ -84,6 +84,7 @@ fn tight() -> AuthPolicy {
             register_per_ip: Limit::per_minute(3),
             register_per_account: Limit::per_minute(2),
             sandbox_per_ip: Limit::per_minute(2),
+            verify_per_ip: Limit::per_minute(3),
         },
         ..AuthPolicy::default()
     }

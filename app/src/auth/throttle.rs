@@ -1,5 +1,5 @@
 //! Throttles for the doors anyone can knock on: sign-in, password reset,
-//! registration and sandbox sign-up, per client address and (where there
+//! registration, sandbox sign-up and `/verify`, per client address and (where there
 //! is one) per account address.
 //!
 //! Counted in PostgreSQL (`request_throttles`), in fixed windows, by one
@@ -53,6 +53,8 @@ pub struct Throttles {
     /// also caps the mail anyone can make an address receive.
     pub register_per_account: Limit,
     pub sandbox_per_ip: Limit,
+    /// `/verify`'s hash checks: a person checks a receipt or two.
+    pub verify_per_ip: Limit,
 }
 
 impl Default for Throttles {
@@ -70,6 +72,7 @@ impl Default for Throttles {
             register_per_ip: Limit::per_hour(30),
             register_per_account: Limit::per_hour(3),
             sandbox_per_ip: Limit::per_hour(30),
+            verify_per_ip: Limit::per_minute(30),
         }
     }
 }
@@ -84,6 +87,7 @@ pub enum Bucket {
     RegisterIp,
     RegisterAccount,
     SandboxIp,
+    VerifyIp,
 }
 
 impl Bucket {
@@ -96,6 +100,7 @@ impl Bucket {
             Bucket::RegisterIp => "register:ip",
             Bucket::RegisterAccount => "register:account",
             Bucket::SandboxIp => "sandbox:ip",
+            Bucket::VerifyIp => "verify:ip",
         }
     }
 
@@ -108,6 +113,7 @@ impl Bucket {
             Bucket::RegisterIp => t.register_per_ip,
             Bucket::RegisterAccount => t.register_per_account,
             Bucket::SandboxIp => t.sandbox_per_ip,
+            Bucket::VerifyIp => t.verify_per_ip,
         }
     }
 }

@@ -63,6 +63,10 @@ fn clinic(d: ClinicDashboard) -> impl IntoView {
                 <p>"The week by clinician; late visits, EVV exceptions and logs to countersign."</p>
             </li>
             <li class="tile">
+                <a href="/clinic/forms">"Intake forms"</a>
+                <p>"Build forms, send them to patients, review what they sign."</p>
+            </li>
+            <li class="tile">
                 <a href="/clinic/team">"Team"</a>
                 <p>{if admin { "Invite staff, change roles, remove access." } else { "Who works here." }}</p>
             </li>

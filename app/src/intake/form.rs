@@ -8,6 +8,7 @@
 
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -121,7 +122,21 @@ impl Answer {
     }
 }
 
+impl Answer {
+    /// The answer as a person reads it.
+    pub fn display(&self) -> String {
+        match self {
+            Answer::Bool(true) => "Yes".to_owned(),
+            Answer::Bool(false) => "No".to_owned(),
+            Answer::Number(n) => n.to_string(),
+            Answer::Many(v) => v.join(", "),
+            Answer::Text(t) => t.clone(),
+        }
+    }
+}
+
 /// The canonical bytes of `value` (RFC 8785) and their SHA-256.
+#[cfg(feature = "ssr")]
 pub fn canonical<T: Serialize>(value: &T) -> Result<(Vec<u8>, [u8; 32]), serde_json::Error> {
     let bytes = serde_jcs::to_vec(value)?;
     let hash = Sha256::digest(&bytes).into();
@@ -228,6 +243,35 @@ impl FormDefinition {
             EnableBehavior::All => field.enable_when.iter().all(holds),
             EnableBehavior::Any => field.enable_when.iter().any(holds),
         }
+    }
+
+    /// The keys of the fields shown for what has been submitted so far
+    /// (conditions are judged on the answers that parse; a field whose
+    /// condition does not hold is hidden).
+    pub fn shown(&self, submitted: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+        let mut answers = BTreeMap::new();
+        let mut shown = Vec::new();
+        for f in self.fields() {
+            if !self.enabled(f, &answers) {
+                continue;
+            }
+            shown.push(f.key.clone());
+            let values: Vec<&str> = submitted
+                .get(&f.key)
+                .map(|v| {
+                    v.iter()
+                        .map(|s| s.trim())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !values.is_empty() {
+                if let Ok(a) = parse(f, &values) {
+                    answers.insert(f.key.clone(), a);
+                }
+            }
+        }
+        shown
     }
 
     /// Checks a submission (each field's values as submitted) against this

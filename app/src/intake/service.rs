@@ -4,33 +4,15 @@
 //! audit event.
 
 use super::form::{canonical, FormDefinition};
+pub use super::model::{FormView, VersionView};
 use super::templates::template;
 use crate::audit::repo::{record, Entry, Subject};
 use crate::audit::AuditAction;
 use crate::auth::{RequestMeta, Role};
 use crate::db::TenantTx;
 use crate::error::{AppError, FieldError};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
-
-/// A form and its versions, as the builder shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FormView {
-    pub id: uuid::Uuid,
-    pub title: String,
-    pub versions: Vec<VersionView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VersionView {
-    pub version: i32,
-    pub definition: FormDefinition,
-    /// Hex SHA-256 of the canonical definition, once published.
-    pub sha256: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub published_at: Option<OffsetDateTime>,
-}
 
 fn staff(tx: &TenantTx) -> Result<(), AppError> {
     match tx.principal().role {
@@ -139,6 +121,12 @@ pub async fn save_draft(
     meta: &RequestMeta,
 ) -> Result<i32, AppError> {
     staff(&tx)?;
+    check_size(definition)?;
+    lock_form(&mut tx, form).await?;
+    store(tx, form, definition, meta).await
+}
+
+fn check_size(definition: &FormDefinition) -> Result<(), AppError> {
     let json = serde_json::to_string(definition).map_err(|_| AppError::Internal)?;
     if json.len() > MAX_DEFINITION || json.contains("\\u0000") {
         return Err(FieldError::new(
@@ -147,7 +135,38 @@ pub async fn save_draft(
         )
         .into());
     }
+    Ok(())
+}
+
+/// Changes the form's newest definition (its draft, or a new draft from
+/// the newest published version) with `change`, and saves it as the draft.
+/// Its version.
+pub async fn edit(
+    mut tx: TenantTx,
+    form: uuid::Uuid,
+    change: impl FnOnce(&mut FormDefinition) -> Result<(), AppError>,
+    meta: &RequestMeta,
+) -> Result<i32, AppError> {
+    staff(&tx)?;
     lock_form(&mut tx, form).await?;
+    let view = read(&mut tx, form).await?;
+    let mut definition = view
+        .versions
+        .last()
+        .map(|v| v.definition.clone())
+        .ok_or(AppError::NotFound)?;
+    change(&mut definition)?;
+    check_size(&definition)?;
+    store(tx, form, &definition, meta).await
+}
+
+/// Saves `definition` as the draft, the form's lock held.
+async fn store(
+    mut tx: TenantTx,
+    form: uuid::Uuid,
+    definition: &FormDefinition,
+    meta: &RequestMeta,
+) -> Result<i32, AppError> {
     let org = tx.principal().org_id;
     let latest: Option<(i32, bool)> = sqlx::query_as(
         "SELECT version, published_at IS NOT NULL FROM intake_form_versions
@@ -261,6 +280,13 @@ pub async fn publish(
 /// A form with every version.
 pub async fn get(mut tx: TenantTx, form: uuid::Uuid) -> Result<FormView, AppError> {
     staff(&tx)?;
+    let view = read(&mut tx, form).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Reads a form with every version, in the caller's transaction.
+pub(crate) async fn read(tx: &mut TenantTx, form: uuid::Uuid) -> Result<FormView, AppError> {
     let org = tx.principal().org_id;
     let title: Option<String> =
         sqlx::query_scalar("SELECT title FROM intake_forms WHERE organization_id = $1 AND id = $2")
@@ -284,7 +310,6 @@ pub async fn get(mut tx: TenantTx, form: uuid::Uuid) -> Result<FormView, AppErro
     .bind(form)
     .fetch_all(tx.conn())
     .await?;
-    tx.commit().await?;
     let mut versions = Vec::new();
     for (version, stored, canonical_bytes, sha256, published_at) in rows {
         // A published version is read from the bytes that were hashed.

@@ -319,6 +319,51 @@ pub fn invitation(
     }
 }
 
+#[derive(Template)]
+#[template(path = "mail/intake_request.txt")]
+struct IntakeRequestText<'a> {
+    clinic: &'a str,
+    link: &'a str,
+    until: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/intake_request.html")]
+struct IntakeRequestHtml<'a> {
+    clinic: &'a str,
+    link: &'a str,
+    until: &'a str,
+}
+
+/// To a patient or their family: a clinic asks them to fill in a form.
+/// The clinic's name, a link and its expiry only (not the form's title,
+/// which can say what care is given).
+pub fn intake_request(to: &str, clinic: &str, link: &str, until: &str, reminder: bool) -> Mail {
+    Mail {
+        template: if reminder {
+            "intake_reminder"
+        } else {
+            "intake_request"
+        },
+        to: to.to_owned(),
+        subject: if reminder {
+            format!("Reminder: {clinic} asks you to fill in a form")
+        } else {
+            format!("{clinic} asks you to fill in a form")
+        },
+        text: render(&IntakeRequestText {
+            clinic,
+            link,
+            until,
+        }),
+        html: render(&IntakeRequestHtml {
+            clinic,
+            link,
+            until,
+        }),
+    }
+}
+
 /// To a clinician: a change took a verified license back to the queue.
 /// The license's state and a link only (not its number).
 pub fn license_unverified(to: &str, state: &str, link: &str) -> Mail {

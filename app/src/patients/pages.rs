@@ -1,5 +1,6 @@
 //! The patient page (`/clinic/patients/:id`): who, how to reach them, who
-//! pays, their referrals and their visits with the signed logs.
+//! pays, their referrals, their visits with the signed logs, and the
+//! intake forms they signed.
 
 use super::*;
 use crate::identity::PatientId;
@@ -22,10 +23,24 @@ pub fn PatientPage() -> impl IntoView {
             }
         },
     );
+    // The patient's signed intake forms: staff only (clinicians reading
+    // the patient are not shown them).
+    let forms = Resource::new(
+        || (),
+        move |_| async move {
+            match id {
+                Some(id) => crate::intake::get_patient_intake(id.uuid()).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
     view! {
         <Title text="Patient · Carethread"/>
         <div class="page page--narrow">
             <Loaded resource=record loading="Loading the patient…" ok=patient_view/>
+            <Suspense fallback=|| ()>
+                {move || forms.get().and_then(Result::ok).map(|list| crate::intake::submissions_view(&list))}
+            </Suspense>
         </div>
     }
 }

@@ -308,6 +308,7 @@ fn clinician_steps(d: &VisitDetail, a: VisitActions) -> impl IntoView {
                     </div>
                 </div>
                 <script src="/visit-offline.js" defer=true></script>
+                <script src="/signature-pad.js" defer=true></script>
             }
             .into_any()
         }
@@ -414,7 +415,7 @@ fn LogForm(id: String, tasks: Vec<String>, action: ServerAction<SignVisitLog>) -
                 <TextArea name="notes" label="Notes" rows=4 error=field_error(error, "notes")/>
                 <div class="signature-pad" data-signature="patient_strokes">
                     <input type="hidden" name="patient_strokes" value=crate::ui::submitted("patient_strokes")/>
-                    // Shown by /visit-offline.js: drawing needs a script; the
+                    // Shown by /signature-pad.js: drawing needs a script; the
                     // typed name below is the signature without one.
                     <div class="signature-pad__area" hidden=true>
                         <p class="field__hint" id="pad-hint">"Patient or family member: sign with a finger, then type the name below."</p>

@@ -9,6 +9,7 @@
 pub mod bookings;
 pub mod care;
 pub mod clinicians;
+pub mod intake;
 
 use anyhow::Result;
 use app::auth::hashing::PasswordHasher;
@@ -183,6 +184,7 @@ pub async fn seed(
     demo_family(&mut conn, vault).await?;
     demo_nurse_availability(&mut conn).await?;
     bookings::seed(&mut conn, vault).await?;
+    intake::seed(&mut conn, admin_url.expose(), vault).await?;
     conn.close().await?;
     if created > 0 {
         tracing::info!("demo data created: sign in with any demo account (see the README)");

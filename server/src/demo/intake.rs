@@ -1,0 +1,113 @@
+//! Riverbend's intake demo: the admission consent form, published, and
+//! one submission signed by a patient through the same steps a patient
+//! takes (answers kept section by section, then the typed signature), so
+//! the receipt's hash verifies on `/verify` and staff can open, review and
+//! download it. Idempotent: the form's id is fixed.
+
+use super::{RIVERBEND, USERS};
+use anyhow::{Context, Result};
+use app::auth::token::EmailToken;
+use app::intake::form::canonical;
+use app::vault::{Keyring, Place, Sealed};
+use sqlx::{PgConnection, PgPool};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// The demo's published form.
+pub const CONSENT_FORM: Uuid = Uuid::from_u128(0xde04_0000_0000_4000_8000_0000_0000_0001);
+
+pub async fn seed(conn: &mut PgConnection, admin_url: &str, vault: &Keyring) -> Result<()> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM intake_forms WHERE id = $1)")
+            .bind(CONSENT_FORM)
+            .fetch_one(&mut *conn)
+            .await?;
+    let patient: Option<(Uuid, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, key_id, sealed FROM patients WHERE organization_id = $1
+         ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(RIVERBEND)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((patient, key_id, bytes)) = patient.filter(|_| !exists) else {
+        return Ok(());
+    };
+    let intake_user = USERS[2].id;
+    let definition = app::intake::templates::template("admission_consent")
+        .context("the admission consent template")?;
+    let stored = serde_json::to_value(&definition)?;
+    let (bytes_c, hash) = canonical(&stored)?;
+    sqlx::query(
+        "INSERT INTO intake_forms (organization_id, id, title, created_by) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(RIVERBEND)
+    .bind(CONSENT_FORM)
+    .bind(&definition.title)
+    .bind(intake_user)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO intake_form_versions (organization_id, form_id, version, definition, canonical,
+                                           sha256, published_at, published_by)
+         VALUES ($1, $2, 1, $3, $4, $5, now(), $6)",
+    )
+    .bind(RIVERBEND)
+    .bind(CONSENT_FORM)
+    .bind(&stored)
+    .bind(&bytes_c)
+    .bind(&hash[..])
+    .bind(intake_user)
+    .execute(&mut *conn)
+    .await?;
+
+    // The patient's own details, for their answers.
+    let details: Option<app::patients::PatientDetails> = vault
+        .open(
+            &Sealed { key_id, bytes },
+            Place {
+                table: "patients",
+                column: "sealed",
+                row: patient,
+            },
+        )
+        .ok()
+        .and_then(|plain| serde_json::from_slice(&plain).ok())
+        .flatten();
+    let (name, birth, phone) = details
+        .map(|d| (d.full_name, d.birth_date.to_string(), d.phone))
+        .unwrap_or_else(|| ("Demo Patient".into(), "1950-01-01".into(), String::new()));
+
+    let token = EmailToken::generate();
+    sqlx::query(
+        "INSERT INTO intake_links (organization_id, form_id, version, patient_id, recipient,
+                                   token_hash, expires_at, created_by)
+         VALUES ($1, $2, 1, $3, 'patient', $4, now() + interval '7 days', $5)",
+    )
+    .bind(RIVERBEND)
+    .bind(CONSENT_FORM)
+    .bind(patient)
+    .bind(&token.hash()[..])
+    .bind(intake_user)
+    .execute(&mut *conn)
+    .await?;
+
+    // The patient's steps, through the token's own doors.
+    let pool = PgPool::connect(admin_url).await?;
+    let mut about = BTreeMap::new();
+    about.insert("full_name".to_owned(), vec![name.clone()]);
+    about.insert("birth_date".to_owned(), vec![birth]);
+    about.insert("phone".to_owned(), vec![phone]);
+    app::intake::fill::save_step(&pool, vault, token.text(), 0, &about).await?;
+    let mut agree = BTreeMap::new();
+    agree.insert("agree".to_owned(), vec!["on".to_owned()]);
+    app::intake::fill::save_step(&pool, vault, token.text(), 1, &agree).await?;
+    let meta = app::auth::RequestMeta {
+        ip: Some(std::net::IpAddr::from([192, 0, 2, 10])),
+        user_agent: Some("Demo phone browser".to_owned()),
+    };
+    let now = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    app::intake::fill::sign(&pool, vault, token.text(), &name, "", true, &meta, now).await?;
+    pool.close().await;
+    tracing::info!("demo intake form published and signed once");
+    Ok(())
+}
