@@ -2,7 +2,9 @@
 --
 -- A link (`intake_links`) asks one patient (or their family contact) to
 -- answer one published form version. Its token is single-use, expires, can
--- be revoked, and is stored only as its SHA-256; a reminder replaces it.
+-- be revoked, and is stored only as its SHA-256; the one reminder mails a
+-- second token for the same link (the first keeps working: the patient may
+-- have begun with it).
 -- The holder of the token has no account: every step they take goes
 -- through the SECURITY DEFINER functions below, keyed on the token's hash
 -- (`app_token_hash()`), which is all they can name.
@@ -20,10 +22,14 @@ CREATE TABLE intake_links (
     version          integer NOT NULL,
     patient_id       uuid NOT NULL,
     recipient        text NOT NULL CHECK (recipient IN ('patient', 'family')),
-    -- The address mailed (sealed by the application; none for a copied link).
+    -- Mailed (or copied), and the address mailed, sealed by the application
+    -- and dropped once the link is closed.
+    emailed          boolean NOT NULL DEFAULT false,
     email_key_id     text CHECK (email_key_id ~ '^[a-z0-9-]{1,16}$'),
     email_sealed     bytea,
     token_hash       bytea NOT NULL CHECK (length(token_hash) = 32),
+    -- The reminder's token (the first stays valid beside it).
+    reminder_token_hash bytea CHECK (length(reminder_token_hash) = 32),
     expires_at       timestamptz NOT NULL,
     revoked_at       timestamptz,
     spent_at         timestamptz,
@@ -38,15 +44,18 @@ CREATE TABLE intake_links (
     FOREIGN KEY (organization_id, form_id, version)
         REFERENCES intake_form_versions (organization_id, form_id, version),
     FOREIGN KEY (organization_id, patient_id) REFERENCES patients (organization_id, id),
-    CONSTRAINT intake_links_email_pair CHECK ((email_key_id IS NULL) = (email_sealed IS NULL)),
+    CONSTRAINT intake_links_email_pair CHECK ((email_key_id IS NULL) = (email_sealed IS NULL)
+                                             AND (emailed OR email_sealed IS NULL)),
     CONSTRAINT intake_links_draft_pair CHECK ((draft_key_id IS NULL) = (draft_sealed IS NULL)),
     -- Unique with the organization (tenant keys stay distributable); a
     -- token is 256 random bits, so its hash names one link anywhere.
     CONSTRAINT intake_links_token UNIQUE (organization_id, token_hash),
+    CONSTRAINT intake_links_reminder_token UNIQUE (organization_id, reminder_token_hash),
     CONSTRAINT intake_links_lifetime CHECK (expires_at > created_at
                                            AND expires_at <= created_at + interval '31 days')
 );
 CREATE INDEX intake_links_token_idx ON intake_links (token_hash);
+CREATE INDEX intake_links_reminder_token_idx ON intake_links (reminder_token_hash);
 CREATE INDEX intake_links_form_idx ON intake_links (organization_id, form_id, created_at DESC);
 CREATE INDEX intake_links_patient_idx ON intake_links (organization_id, patient_id);
 
@@ -68,6 +77,42 @@ CREATE TRIGGER intake_links_published
     BEFORE INSERT ON intake_links
     FOR EACH ROW EXECUTE FUNCTION intake_links_published();
 
+-- Where a link stands: 'open', 'spent', 'revoked' or 'expired' (one
+-- definition for every reader).
+CREATE FUNCTION intake_link_state(spent_at timestamptz, revoked_at timestamptz,
+                                  expires_at timestamptz) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = public, pg_temp
+    AS $$
+    SELECT CASE WHEN spent_at IS NOT NULL THEN 'spent'
+                WHEN revoked_at IS NOT NULL THEN 'revoked'
+                WHEN expires_at <= now() THEN 'expired'
+                ELSE 'open' END
+$$;
+
+-- Withdrawing is one-way, and a withdrawn or signed link keeps nothing it
+-- no longer needs: its draft and the address it was mailed to go.
+CREATE FUNCTION intake_links_close() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    IF OLD.revoked_at IS NOT NULL AND NEW.revoked_at IS DISTINCT FROM OLD.revoked_at THEN
+        RAISE EXCEPTION 'a withdrawn intake link stays withdrawn'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'intake_links_close';
+    END IF;
+    IF NEW.revoked_at IS NOT NULL OR NEW.spent_at IS NOT NULL THEN
+        NEW.draft_key_id := NULL;
+        NEW.draft_sealed := NULL;
+        NEW.email_key_id := NULL;
+        NEW.email_sealed := NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER intake_links_close
+    BEFORE UPDATE ON intake_links
+    FOR EACH ROW EXECUTE FUNCTION intake_links_close();
+
 CREATE TABLE intake_submissions (
     organization_id uuid NOT NULL,
     id              uuid NOT NULL,
@@ -77,7 +122,7 @@ CREATE TABLE intake_submissions (
     -- The answered version's hash, copied from it when signed.
     form_sha256     bytea NOT NULL CHECK (length(form_sha256) = 32),
     patient_id      uuid NOT NULL,
-    -- The sealed canonical document (`app::intake::submit::Document`).
+    -- The sealed canonical document (`app::intake::fill::Document`).
     key_id          text NOT NULL CHECK (key_id ~ '^[a-z0-9-]{1,16}$'),
     sealed          bytea NOT NULL,
     -- SHA-256 of the canonical document: what the receipt shows and
@@ -135,8 +180,17 @@ CREATE POLICY intake_links_tenant_guard ON intake_links AS RESTRICTIVE TO careth
 CREATE POLICY intake_links_clinic ON intake_links FOR ALL TO carethread_app
     USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_user_id() IS NOT NULL)
     WITH CHECK (app_role() IN ('clinic_admin', 'clinic_staff') AND app_user_id() IS NOT NULL);
-GRANT SELECT, INSERT ON intake_links TO carethread_app;
-GRANT UPDATE (token_hash, revoked_at, reminders, expires_at) ON intake_links TO carethread_app;
+-- Sent as oneself.
+CREATE POLICY intake_links_sender ON intake_links AS RESTRICTIVE FOR INSERT TO carethread_app
+    WITH CHECK (created_by = app_user_id());
+-- Staff never read tokens or what the patient has typed so far.
+GRANT SELECT (organization_id, id, form_id, version, patient_id, recipient, emailed,
+              expires_at, revoked_at, spent_at, reminders, created_by, created_at)
+    ON intake_links TO carethread_app;
+GRANT INSERT (organization_id, id, form_id, version, patient_id, recipient, emailed,
+              email_key_id, email_sealed, token_hash, expires_at, created_by)
+    ON intake_links TO carethread_app;
+GRANT UPDATE (revoked_at) ON intake_links TO carethread_app;
 
 ALTER TABLE intake_submissions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE intake_submissions FORCE ROW LEVEL SECURITY;
@@ -148,76 +202,105 @@ CREATE POLICY intake_submissions_clinic ON intake_submissions FOR ALL TO carethr
 -- No INSERT: only the token holder signs, through intake_link_submit.
 GRANT SELECT ON intake_submissions TO carethread_app;
 GRANT UPDATE (reviewed_by, reviewed_at) ON intake_submissions TO carethread_app;
+-- Reviewed as oneself.
+CREATE POLICY intake_submissions_reviewer ON intake_submissions AS RESTRICTIVE FOR UPDATE
+    TO carethread_app
+    USING (true) WITH CHECK (reviewed_by = app_user_id());
+-- A clinic's API keys read its forms and what was signed (FHIR
+-- Questionnaire and QuestionnaireResponse); they change nothing.
+CREATE POLICY intake_forms_api_read ON intake_forms FOR SELECT TO carethread_app
+    USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_actor_api_key() IS NOT NULL);
+CREATE POLICY intake_form_versions_api_read ON intake_form_versions FOR SELECT TO carethread_app
+    USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_actor_api_key() IS NOT NULL);
+CREATE POLICY intake_submissions_api_read ON intake_submissions FOR SELECT TO carethread_app
+    USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_actor_api_key() IS NOT NULL);
 
 -- The owner role runs only the SECURITY DEFINER functions below (nobody
 -- connects as it), and row-level security is forced on it too: these
 -- policies let those functions read and write what they name, and nothing
 -- else reaches the owner's rights.
-CREATE POLICY intake_links_by_function ON intake_links FOR ALL TO carethread_owner
+CREATE POLICY intake_links_by_function ON intake_links FOR SELECT TO carethread_owner
+    USING (true);
+CREATE POLICY intake_links_by_function_update ON intake_links FOR UPDATE TO carethread_owner
     USING (true) WITH CHECK (true);
-CREATE POLICY intake_submissions_by_function ON intake_submissions FOR ALL TO carethread_owner
-    USING (true) WITH CHECK (true);
+CREATE POLICY intake_submissions_by_function ON intake_submissions FOR SELECT TO carethread_owner
+    USING (true);
+CREATE POLICY intake_submissions_by_function_insert ON intake_submissions FOR INSERT
+    TO carethread_owner WITH CHECK (true);
 CREATE POLICY intake_forms_by_function ON intake_forms FOR SELECT TO carethread_owner USING (true);
 CREATE POLICY intake_form_versions_by_function ON intake_form_versions FOR SELECT TO carethread_owner
     USING (true);
 -- Clinics' names (a link's holder and `/verify` see the clinic's name).
 CREATE POLICY organizations_intake_read ON organizations FOR SELECT TO carethread_owner
     USING (kind = 'clinic');
--- The signing's two events, in the clinic's chain, as nobody proven.
+-- The signing's two events and the reminder's, in the link's clinic's
+-- chain, as nobody proven.
 CREATE POLICY audit_events_intake ON audit_events FOR INSERT TO carethread_owner
-    WITH CHECK (actor_type = 'anonymous' AND action IN ('intake.submission_received',
-                                                         'intake.signature_captured'));
+    WITH CHECK (actor_type = 'anonymous'
+                AND action IN ('intake.submission_received', 'intake.signature_captured',
+                               'intake.link_reminded')
+                AND organization_id IN (SELECT l.organization_id FROM intake_links l
+                                        WHERE l.id::text = subject_id
+                                           OR l.id IN (SELECT s.link_id FROM intake_submissions s
+                                                       WHERE s.id::text = subject_id)));
 
 -- The token holder's doors. Each names nothing but the token (its hash in
--- `app.token_hash`), and answers nothing a token does not already know.
+-- `app.token_hash`: the first or the reminder's), and answers nothing a
+-- token does not already know.
 
--- The link, its form version and its state: 'open', 'spent', 'revoked' or
--- 'expired'. For a spent link, its submission's hash and time (the
--- receipt).
+-- The link, its form version and its state (`intake_link_state`). For a
+-- spent link, its submission (the receipt, and the signer's copy).
 CREATE FUNCTION intake_link_for_token()
-    RETURNS TABLE (organization_id uuid, id uuid, form_id uuid, clinic text, form_title text, version integer,
-                   canonical bytea, form_sha256 bytea, state text, expires_at timestamptz,
-                   draft_key_id text, draft_sealed bytea, submission_sha256 bytea,
-                   submitted_at timestamptz)
+    RETURNS TABLE (organization_id uuid, id uuid, form_id uuid, patient_id uuid, clinic text,
+                   form_title text, version integer, canonical bytea, form_sha256 bytea,
+                   state text, expires_at timestamptz, draft_key_id text, draft_sealed bytea,
+                   draft_updated_at timestamptz, submission_id uuid, submission_sha256 bytea,
+                   submission_key_id text, submission_sealed bytea)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
-    SELECT l.organization_id, l.id, l.form_id, o.name, f.title, l.version, v.canonical, v.sha256,
-           CASE WHEN l.spent_at IS NOT NULL THEN 'spent'
-                WHEN l.revoked_at IS NOT NULL THEN 'revoked'
-                WHEN l.expires_at <= now() THEN 'expired'
-                ELSE 'open' END,
-           l.expires_at, l.draft_key_id, l.draft_sealed, s.sha256, s.submitted_at
+    SELECT l.organization_id, l.id, l.form_id, l.patient_id, o.name, f.title, l.version,
+           v.canonical, v.sha256, intake_link_state(l.spent_at, l.revoked_at, l.expires_at), l.expires_at, l.draft_key_id,
+           l.draft_sealed, l.draft_updated_at, s.id, s.sha256, s.key_id, s.sealed
     FROM intake_links l
     JOIN organizations o ON o.id = l.organization_id
     JOIN intake_forms f ON f.organization_id = l.organization_id AND f.id = l.form_id
     JOIN intake_form_versions v ON v.organization_id = l.organization_id
                                AND v.form_id = l.form_id AND v.version = l.version
     LEFT JOIN intake_submissions s ON s.organization_id = l.organization_id AND s.link_id = l.id
-    WHERE app_token_hash() IS NOT NULL AND l.token_hash = app_token_hash()
+    WHERE app_token_hash() IS NOT NULL
+      AND app_token_hash() IN (l.token_hash, l.reminder_token_hash)
 $$;
 
--- Keeps the token holder's answers so far, on an open link. Whether it did.
-CREATE FUNCTION intake_link_save_draft(p_key_id text, p_sealed bytea) RETURNS boolean
+-- Keeps the token holder's answers so far, on an open link, if the draft
+-- is still the one they read (`p_read`, its time; NULL for none): two
+-- devices saving at once do not overwrite each other unseen. Whether it
+-- did.
+CREATE FUNCTION intake_link_save_draft(p_key_id text, p_sealed bytea, p_read timestamptz)
+    RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
 BEGIN
-    UPDATE intake_links
-    SET draft_key_id = p_key_id, draft_sealed = p_sealed, draft_updated_at = now()
-    WHERE app_token_hash() IS NOT NULL AND token_hash = app_token_hash()
-      AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > now();
+    UPDATE intake_links l
+    SET draft_key_id = p_key_id, draft_sealed = p_sealed, draft_updated_at = clock_timestamp()
+    WHERE app_token_hash() IS NOT NULL
+      AND app_token_hash() IN (l.token_hash, l.reminder_token_hash)
+      AND intake_link_state(l.spent_at, l.revoked_at, l.expires_at) = 'open'
+      AND l.draft_updated_at IS NOT DISTINCT FROM p_read;
     RETURN FOUND;
 END $$;
 
 -- Signs: stores the submission (pinned to the version's hash), spends the
 -- token, drops the draft and writes the two audit events into the clinic's
--- chain, all at once. Raises `intake_link_closed` when the link is spent,
--- revoked or expired (and for a token that names no link).
+-- chain, all at once. `p_signed_at` is the time inside the signed document
+-- (it must be now, give or take a minute). Answers 'signed', or the state
+-- that stopped it ('spent', 'revoked', 'expired'; 'missing' for a token
+-- that names no link).
 CREATE FUNCTION intake_link_submit(p_id uuid, p_key_id text, p_sealed bytea, p_sha256 bytea,
                                    p_signature_kind text, p_consent_sha256 bytea,
-                                   p_ip inet, p_user_agent text)
-    RETURNS timestamptz
+                                   p_ip inet, p_user_agent text, p_signed_at timestamptz)
+    RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
@@ -225,22 +308,29 @@ DECLARE
     l intake_links%ROWTYPE;
     hash bytea;
 BEGIN
-    SELECT * INTO l FROM intake_links
-    WHERE app_token_hash() IS NOT NULL AND token_hash = app_token_hash()
+    SELECT * INTO l FROM intake_links x
+    WHERE app_token_hash() IS NOT NULL
+      AND app_token_hash() IN (x.token_hash, x.reminder_token_hash)
     FOR UPDATE;
-    IF NOT FOUND OR l.spent_at IS NOT NULL OR l.revoked_at IS NOT NULL OR l.expires_at <= now() THEN
-        RAISE EXCEPTION 'this intake link is spent, revoked or expired'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'intake_link_closed';
+    IF NOT FOUND THEN
+        RETURN 'missing';
+    END IF;
+    IF intake_link_state(l.spent_at, l.revoked_at, l.expires_at) <> 'open' THEN
+        RETURN intake_link_state(l.spent_at, l.revoked_at, l.expires_at);
+    END IF;
+    IF abs(extract(epoch FROM clock_timestamp() - p_signed_at)) > 60 THEN
+        RAISE EXCEPTION 'a signature is dated now'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'intake_signed_now';
     END IF;
     SELECT v.sha256 INTO hash FROM intake_form_versions v
     WHERE v.organization_id = l.organization_id AND v.form_id = l.form_id AND v.version = l.version;
     INSERT INTO intake_submissions (organization_id, id, link_id, form_id, version, form_sha256,
                                     patient_id, key_id, sealed, sha256, signature_kind,
-                                    consent_sha256, ip, user_agent)
+                                    consent_sha256, ip, user_agent, submitted_at)
     VALUES (l.organization_id, p_id, l.id, l.form_id, l.version, hash, l.patient_id, p_key_id,
-            p_sealed, p_sha256, p_signature_kind, p_consent_sha256, p_ip, left(p_user_agent, 500));
-    UPDATE intake_links
-    SET spent_at = now(), draft_key_id = NULL, draft_sealed = NULL, draft_updated_at = NULL
+            p_sealed, p_sha256, p_signature_kind, p_consent_sha256, p_ip, left(p_user_agent, 500),
+            p_signed_at);
+    UPDATE intake_links SET spent_at = now()
     WHERE organization_id = l.organization_id AND id = l.id;
     INSERT INTO audit_events (organization_id, actor_type, action, subject_type, subject_id, ip, details)
     VALUES (l.organization_id, 'anonymous', 'intake.submission_received', 'intake_submission',
@@ -252,38 +342,61 @@ BEGIN
             p_id::text, p_ip,
             jsonb_build_object('kind', p_signature_kind,
                                'consent_sha256', encode(p_consent_sha256, 'hex')));
-    RETURN now();
+    RETURN 'signed';
 END $$;
 
--- `/verify`: the submission with this hash, if any, with the clinic's name
--- and the sealed document (the application opens it and hashes it again,
--- so a document changed in the database no longer verifies).
+-- `/verify`: the submissions with this hash, with the sealed document and
+-- the clinic's name (the application opens the document, hashes it again
+-- and answers from what it says, so a document changed in the database no
+-- longer verifies).
 CREATE FUNCTION intake_verify(p_sha256 bytea)
-    RETURNS TABLE (organization_id uuid, id uuid, clinic text, submitted_at timestamptz,
-                   key_id text, sealed bytea)
+    RETURNS TABLE (organization_id uuid, id uuid, clinic text, key_id text, sealed bytea)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
-    SELECT s.organization_id, s.id, o.name, s.submitted_at, s.key_id, s.sealed
+    SELECT s.organization_id, s.id, o.name, s.key_id, s.sealed
     FROM intake_submissions s JOIN organizations o ON o.id = s.organization_id
     WHERE s.sha256 = p_sha256
+    LIMIT 5
 $$;
 
--- A reminder for an open, mailed link: the new token's hash replaces the
--- old one (the earlier mail's link stops working). The sealed address and
--- the clinic's name, for the mail; nothing when the link is closed, was not
--- mailed or was reminded already.
+-- The one reminder of an open, mailed link that nobody has begun: a second
+-- token for it (the first stays valid). The sealed address and the
+-- clinic's name, for the mail, and an audit event in the clinic's chain;
+-- nothing when the link is closed, begun, was not mailed or was reminded
+-- already.
 CREATE FUNCTION intake_link_remind(p_org uuid, p_id uuid, p_token_hash bytea)
     RETURNS TABLE (clinic text, email_key_id text, email_sealed bytea, expires_at timestamptz)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    RETURN QUERY
+    UPDATE intake_links l SET reminder_token_hash = p_token_hash, reminders = l.reminders + 1
+    FROM organizations o
+    WHERE l.organization_id = p_org AND l.id = p_id AND o.id = l.organization_id
+      AND intake_link_state(l.spent_at, l.revoked_at, l.expires_at) = 'open' AND l.draft_updated_at IS NULL
+      AND l.email_sealed IS NOT NULL AND l.reminders = 0
+    RETURNING o.name, l.email_key_id, l.email_sealed, l.expires_at;
+    IF FOUND THEN
+        INSERT INTO audit_events (organization_id, actor_type, action, subject_type, subject_id, details)
+        VALUES (p_org, 'anonymous', 'intake.link_reminded', 'intake_link', p_id::text,
+                '{"by": "the reminder job"}'::jsonb);
+    END IF;
+END $$;
+
+-- Housekeeping: an expired link keeps neither the patient's unfinished
+-- answers nor the address it was mailed to. How many it cleared.
+CREATE FUNCTION intake_links_prune() RETURNS bigint
     LANGUAGE sql SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
-    UPDATE intake_links l SET token_hash = p_token_hash, reminders = l.reminders + 1
-    FROM organizations o
-    WHERE l.organization_id = p_org AND l.id = p_id AND o.id = l.organization_id
-      AND l.spent_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > now()
-      AND l.email_sealed IS NOT NULL AND l.reminders = 0
-    RETURNING o.name, l.email_key_id, l.email_sealed, l.expires_at
+    WITH cleared AS (
+        UPDATE intake_links
+        SET draft_key_id = NULL, draft_sealed = NULL, email_key_id = NULL, email_sealed = NULL
+        WHERE expires_at <= now() AND (draft_sealed IS NOT NULL OR email_sealed IS NOT NULL)
+        RETURNING 1)
+    SELECT count(*) FROM cleared
 $$;
 
 -- A mailed link's reminder, filed when it is sent: halfway to its expiry.
@@ -303,10 +416,13 @@ CREATE TRIGGER intake_links_reminder
     FOR EACH ROW WHEN (NEW.email_sealed IS NOT NULL)
     EXECUTE FUNCTION jobs_file_intake_reminder();
 
-REVOKE ALL ON FUNCTION intake_link_for_token(), intake_link_save_draft(text, bytea),
-    intake_link_submit(uuid, text, bytea, bytea, text, bytea, inet, text), intake_verify(bytea),
-    intake_link_remind(uuid, uuid, bytea), jobs_file_intake_reminder() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION intake_link_for_token(), intake_link_save_draft(text, bytea),
-    intake_link_submit(uuid, text, bytea, bytea, text, bytea, inet, text), intake_verify(bytea)
+REVOKE ALL ON FUNCTION intake_link_for_token(), intake_link_save_draft(text, bytea, timestamptz),
+    intake_link_submit(uuid, text, bytea, bytea, text, bytea, inet, text, timestamptz),
+    intake_verify(bytea), intake_link_remind(uuid, uuid, bytea), intake_links_prune(),
+    jobs_file_intake_reminder() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION intake_link_for_token(), intake_link_save_draft(text, bytea, timestamptz),
+    intake_link_submit(uuid, text, bytea, bytea, text, bytea, inet, text, timestamptz),
+    intake_verify(bytea)
     TO carethread_app;
-GRANT EXECUTE ON FUNCTION intake_link_remind(uuid, uuid, bytea) TO carethread_worker;
+GRANT EXECUTE ON FUNCTION intake_link_remind(uuid, uuid, bytea), intake_links_prune()
+    TO carethread_worker;

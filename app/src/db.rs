@@ -10,8 +10,9 @@
 //! - [`Tx<Anonymous>`]: nothing set; public content and append-only logs.
 //! - [`Tx<SignIn>`]: the address being signed in with; the policies show
 //!   exactly that one account.
-//! - [`Tx<Token>`]: the hash of an emailed token (reset, invitation); the
-//!   policies show exactly that token's row.
+//! - [`Tx<Token>`]: the hash of an emailed token (reset, invitation, an
+//!   intake link); the policies, or the intake link's own functions, show
+//!   exactly that token's row.
 //! - [`Tx<Acting>`]: a user proven by a password, a token or a session,
 //!   possibly acting for an organization; built only by `crate::auth`.
 //! - [`TenantTx`] (`Tx<Principal>`): an authenticated principal acting for

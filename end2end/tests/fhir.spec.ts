@@ -1,6 +1,7 @@
 // FHIR R4 conformance (issue: developer API): every kind of resource the
 // API returns — CapabilityStatement, ServiceRequest, Patient, Encounter,
-// Observation, searchset Bundles and OperationOutcome errors — validates against HL7's
+// Observation, Questionnaire, QuestionnaireResponse, searchset Bundles
+// and OperationOutcome errors — validates against HL7's
 // FHIR JSON Schema, as packaged on npm (an independent implementation, not
 // our code). Encounters and Observations are real visits and signed logs,
 // so the journey is the real one: a live key for the hospital sends the
@@ -166,6 +167,25 @@ test("FHIR resources and errors validate against the HL7 R4 JSON schema", async 
   await valid(api, "/Patient/00000000-0000-4000-8000-000000000000", key, 404);
   await valid(api, "/ServiceRequest?_count=abc", key, 400);
   await valid(api, "/metadata", "ct_live_nope", 200); // metadata is public
+
+  // Intake: the demo clinic's published admission consent is a
+  // Questionnaire, its signed submission a QuestionnaireResponse.
+  const FORM = "de040000-0000-4000-8000-000000000001";
+  const form = await valid(api, `/Questionnaire/${FORM}-1`, clinicKey, 200);
+  expect(form.identifier[0].value).toMatch(/^[0-9a-f]{64}$/);
+  expect(form.item[0].type).toBe("group");
+  const answered = await valid(api, `/QuestionnaireResponse?questionnaire=${FORM}-1`, clinicKey, 200);
+  expect(answered.total).toBeGreaterThanOrEqual(1);
+  const responseId = answered.entry[0].resource.id;
+  const response = await valid(api, `/QuestionnaireResponse/${responseId}`, clinicKey, 200);
+  expect(response.questionnaire).toContain(`/Questionnaire/${FORM}-1`);
+  expect(response.identifier.value).toMatch(/^[0-9a-f]{64}$/);
+  const byPatient = await valid(api, `/QuestionnaireResponse?patient=${response.subject.reference}`, clinicKey, 200);
+  expect(byPatient.entry.map((e: { resource: { id: string } }) => e.resource.id)).toContain(responseId);
+  await valid(api, `/QuestionnaireResponse?questionnaire=nope`, clinicKey, 400);
+  await valid(api, `/Questionnaire/${FORM}-9`, clinicKey, 404);
+  // The referring side reads no clinic's intake.
+  await valid(api, `/QuestionnaireResponse/${responseId}`, key, 403);
   const denied = await api.get("/api/v1/fhir/ServiceRequest", { headers: { Authorization: "Bearer nope" } });
   expect(denied.status()).toBe(401);
   expect(schema.validate(await denied.json())).toEqual([]);
@@ -180,7 +200,17 @@ test("FHIR resources and errors validate against the HL7 R4 JSON schema", async 
   expect(schema.validate(outcome)).toEqual([]);
 
   expect(new Set(checked)).toEqual(
-    new Set(["CapabilityStatement", "ServiceRequest", "Patient", "Encounter", "Observation", "Bundle", "OperationOutcome"]),
+    new Set([
+      "CapabilityStatement",
+      "ServiceRequest",
+      "Patient",
+      "Encounter",
+      "Observation",
+      "Questionnaire",
+      "QuestionnaireResponse",
+      "Bundle",
+      "OperationOutcome",
+    ]),
   );
   // The schema is strict: an element FHIR does not define is caught (last:
   // the package narrows its schema in place to explain a failure).

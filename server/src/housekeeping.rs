@@ -1,8 +1,9 @@
 //! Housekeeping: the `maintenance.prune` job, scheduled hourly, removes
 //! what has outlived its purpose — health probes past the trust portal's
 //! 90 days, throttle and API rate counters past their windows, expired
-//! web sessions, and finished jobs after 14 days (dead jobs stay until an
-//! administrator retries them). Each statement is bounded by the policy
+//! web sessions, finished jobs after 14 days (dead jobs stay until an
+//! administrator retries them), and the unfinished answers and address of
+//! expired intake links. Each statement is bounded by the policy
 //! the worker role has on that table, so a bug here cannot remove more.
 
 use crate::jobs::{Job, JobContext, JobError};
@@ -18,6 +19,7 @@ pub struct Pruned {
     pub rate_counters: u64,
     pub sessions: i64,
     pub jobs: u64,
+    pub intake_links: i64,
 }
 
 impl Job for Prune {
@@ -49,6 +51,9 @@ pub async fn prune(pool: &sqlx::PgPool) -> Result<Pruned, sqlx::Error> {
     .execute(pool)
     .await?
     .rows_affected();
+    let intake_links: i64 = sqlx::query_scalar("SELECT intake_links_prune()")
+        .fetch_one(pool)
+        .await?;
     let sessions = sqlx::query_scalar!(r#"SELECT web_session_delete_expired() AS "n!""#)
         .fetch_one(pool)
         .await?;
@@ -64,5 +69,6 @@ pub async fn prune(pool: &sqlx::PgPool) -> Result<Pruned, sqlx::Error> {
         rate_counters,
         sessions,
         jobs,
+        intake_links,
     })
 }

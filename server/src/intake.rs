@@ -1,12 +1,13 @@
-//! Intake's server-only doors: the signed submission's PDF download
-//! (`/clinic/intake/{id}/pdf`, a file, not a page) and the reminder job
-//! (`intake.remind`, filed by a trigger when a link is mailed, run halfway
-//! to the link's expiry). Both call one operation in `app::intake::staff`.
+//! Intake's server-only doors: the signed submission's PDF for staff
+//! (`/clinic/intake/{id}/pdf`) and for its signer (`/intake/copy?token=…`),
+//! files rather than pages, and the reminder job (`intake.remind`, filed
+//! by a trigger when a link is mailed, run halfway to the link's expiry).
+//! Each calls one operation in `app::intake`.
 
 use crate::jobs::{Job, JobContext, JobError};
 use app::auth::session::RequestMeta;
 use app::state::AppState;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,7 +17,44 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/clinic/intake/{id}/pdf", get(pdf))
+    Router::new()
+        .route("/clinic/intake/{id}/pdf", get(pdf))
+        .route("/intake/copy", get(copy))
+}
+
+fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// The signer's copy: the link's token opens it, and nothing else does.
+async fn copy(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    match app::intake::fill::signed_copy(
+        &state.pool,
+        &state.settings.vault,
+        &state.settings.public_url,
+        &q.token,
+    )
+    .await
+    {
+        Ok((bytes, name)) => pdf_response(bytes, &name),
+        Err(error) => error.into_response(),
+    }
 }
 
 async fn pdf(
@@ -40,19 +78,7 @@ async fn pdf(
     )
     .await;
     match made {
-        Ok((bytes, name)) => {
-            let mut response = bytes.into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            );
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-                headers.insert(header::CONTENT_DISPOSITION, value);
-            }
-            response
-        }
+        Ok((bytes, name)) => pdf_response(bytes, &name),
         Err(error) => error.into_response(),
     }
 }

@@ -438,7 +438,14 @@ async fn fhir_resources_have_the_right_shapes() {
         .collect();
     assert_eq!(
         types,
-        ["Patient", "Encounter", "Observation", "ServiceRequest"]
+        [
+            "Patient",
+            "Encounter",
+            "Observation",
+            "Questionnaire",
+            "QuestionnaireResponse",
+            "ServiceRequest"
+        ]
     );
 
     let res = a

@@ -1,9 +1,11 @@
-//! Intake forms (issue 15), first slices: a clinic's staff start a form
-//! from a starter template, save drafts and publish; a published version
-//! is frozen for every role and pinned by the SHA-256 of its canonical
-//! definition; editing makes a draft of the next version; another clinic
-//! sees none of it — against a real PostgreSQL, through the server
-//! functions.
+//! Intake forms (issue 15) against a real PostgreSQL, through the server
+//! functions: a clinic's staff start a form from a starter template, save
+//! drafts and publish (a published version is frozen for every role and
+//! pinned by the SHA-256 of its canonical definition; editing makes a
+//! draft of the next version); they send it; the patient fills it section
+//! by section, reviews and signs; the hash verifies until the document is
+//! altered; links are withdrawn, expire and are reminded once; another
+//! clinic sees none of it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -269,32 +271,68 @@ async fn send(app: &TestApp, c: &Clinic, email: &str) -> reqwest::Response {
     .await
 }
 
+async fn sign(app: &TestApp, token: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let reviewed = open(app, token).await["digest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut form = vec![("token", token), ("reviewed", reviewed.as_str())];
+    form.extend_from_slice(extra);
+    app.rpc(&TestApp::browser(), "intake/fill/sign", &form)
+        .await
+}
+
+fn mail_token(body: &str) -> String {
+    common::token_of(&common::link_in(body, "/intake?token="))
+}
+
+/// The texts of the reminders `to` received (delivering what is due).
+async fn reminders_to(app: &TestApp, to: &str) -> Vec<String> {
+    app.deliver_mail().await;
+    app.mail_to(to)
+        .into_iter()
+        .filter(|m| m.subject.starts_with("Reminder"))
+        .map(|m| m.text)
+        .collect()
+}
+
+/// A submission as stored: its hash, the form's hash as pinned and as
+/// published, the signature's kind, and the sealed document with its id.
+type StoredRow = (
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    String,
+    Vec<u8>,
+    uuid::Uuid,
+);
+
 #[tokio::test]
 async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altered() {
     let app = TestApp::spawn().await;
     let c = clinic(&app, "intake@sign.test").await;
+    let mut admin = app.admin().await;
 
-    // Sent by email: the mail carries the link (and no form title).
+    // Sent by email: the mail carries the link (not the form's title), and
+    // staff never see that token.
     let res = send(&app, &c, "pat@example.com").await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let sent: Value = res.json().await.unwrap();
     assert_eq!(sent["emailed"], true);
-    let mut admin = app.admin().await;
-    let body: String = sqlx::query_scalar(
-        "SELECT body_text FROM mail_outbox WHERE recipient = 'pat@example.com' AND template = 'intake_request'",
-    )
-    .fetch_one(&mut admin)
-    .await
-    .unwrap();
+    assert!(sent["url"].is_null(), "{sent}");
+    let body = app
+        .wait_for_mail("pat@example.com", "asks you to fill in")
+        .await
+        .text;
     assert!(!body.contains("Admission consent"), "{body}");
-    let token = common::token_of(&common::link_in(&body, "/intake?token="));
-    assert_eq!(token, token_in_url(sent["url"].as_str().unwrap()));
+    let token = mail_token(&body);
 
     let v = open(&app, &token).await;
     assert_eq!(v["state"], "open");
     assert!(v["clinic"].as_str().unwrap().starts_with("Clinic of"));
 
-    // A missing answer is named beside its field, and what was typed is kept.
+    // A wrong answer is named beside its field, and what was typed is kept.
     let res = step(
         &app,
         &token,
@@ -307,63 +345,107 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
     assert!(errors.to_string().contains("birth_date"), "{errors}");
     let v = open(&app, &token).await;
     assert_eq!(v["draft"]["full_name"][0], "Walter Lin");
+    assert_eq!(v["draft"]["birth_date"][0], "not a date");
     // The draft is sealed: the database holds no answer in the clear.
     let raw: Vec<u8> = sqlx::query_scalar("SELECT draft_sealed FROM intake_links")
         .fetch_one(&mut admin)
         .await
         .unwrap();
     assert!(!String::from_utf8_lossy(&raw).contains("Walter"));
-
+    // Too long is refused, not cut.
+    let long = "x".repeat(5001);
     assert_eq!(
-        step(
-            &app,
-            &token,
-            "0",
-            &[("full_name", "Walter Lin"), ("birth_date", "1941-03-02")]
-        )
-        .await
-        .status(),
-        200
+        step(&app, &token, "0", &[("full_name", &long)])
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        open(&app, &token).await["draft"]["full_name"][0],
+        "Walter Lin"
+    );
+
+    let res = step(
+        &app,
+        &token,
+        "0",
+        &[("full_name", "Walter Lin"), ("birth_date", "1941-03-02")],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<String>().await.unwrap(),
+        "1",
+        "on to the next section"
     );
     // Signing before every answer is in is refused.
+    let res = sign(&app, &token, &[("name", "Walter Lin"), ("consent", "on")]).await;
+    assert_eq!(res.status(), 409);
+    let res = step(&app, &token, "1", &[("agree", "on")]).await;
+    assert_eq!(res.json::<String>().await.unwrap(), "review");
+    // Back goes to the previous section, keeping what was typed.
+    let res = app
+        .rpc(
+            &TestApp::browser(),
+            "intake/fill/save",
+            &[
+                ("token", token.as_str()),
+                ("step", "1"),
+                ("back", "1"),
+                ("answers[agree][]", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.json::<String>().await.unwrap(), "0");
+    // The review shows the answers as they will be signed.
+    let v = open(&app, &token).await;
+    assert!(v["problems"].as_array().unwrap().is_empty(), "{v}");
+    assert!(v["review"].to_string().contains("Agreed"), "{v}");
+    // Answers changed since the review: signing with the old digest is refused.
+    let old = v["digest"].as_str().unwrap().to_owned();
+    step(
+        &app,
+        &token,
+        "0",
+        &[("full_name", "Walter K. Lin"), ("birth_date", "1941-03-02")],
+    )
+    .await;
     let res = app
         .rpc(
             &TestApp::browser(),
             "intake/fill/sign",
-            &[("token", &token), ("name", "Walter Lin"), ("consent", "on")],
+            &[
+                ("token", token.as_str()),
+                ("reviewed", old.as_str()),
+                ("name", "Walter Lin"),
+                ("consent", "on"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 409);
-    assert_eq!(
-        step(&app, &token, "1", &[("agree", "on")]).await.status(),
-        200
-    );
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("changed since you reviewed"));
     // No name, no consent: both named.
-    let res = app
-        .rpc(
-            &TestApp::browser(),
-            "intake/fill/sign",
-            &[("token", &token), ("name", "")],
-        )
-        .await;
+    let res = sign(&app, &token, &[("name", "")]).await;
     assert_eq!(res.status(), 422);
     let errors = res.text().await.unwrap();
     assert!(
         errors.contains("name") && errors.contains("consent"),
         "{errors}"
     );
-    let res = app
-        .rpc(
-            &TestApp::browser(),
-            "intake/fill/sign",
-            &[
-                ("token", &token),
-                ("name", "Walter Lin"),
-                ("consent", "on"),
-                ("strokes", "[[[10,10],[40,30]]]"),
-            ],
-        )
-        .await;
+    let res = sign(
+        &app,
+        &token,
+        &[
+            ("name", "Walter K. Lin"),
+            ("consent", "on"),
+            ("strokes", "[[[10,10],[40,30]]]"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let hash: String = res.json().await.unwrap();
     assert_eq!(hash.len(), 64);
@@ -372,38 +454,66 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
     let v = open(&app, &token).await;
     assert_eq!(v["state"], "spent");
     assert_eq!(v["receipt"]["sha256"], hash.as_str());
-    assert!(v["receipt"]["qr_svg"]
-        .as_str()
-        .unwrap()
-        .starts_with("<?xml"));
+    assert!(v["receipt"]["qr_svg"].as_str().unwrap().contains("<svg"));
     assert!(v["definition"].is_null() && v["draft"].as_object().unwrap().is_empty());
-    let res = app
-        .rpc(
-            &TestApp::browser(),
-            "intake/fill/sign",
-            &[("token", &token), ("name", "Walter Lin"), ("consent", "on")],
-        )
-        .await;
-    assert_eq!(res.status(), 409);
+    assert_eq!(
+        sign(&app, &token, &[("name", "Walter Lin"), ("consent", "on")])
+            .await
+            .status(),
+        409
+    );
     assert_eq!(
         step(&app, &token, "0", &[("full_name", "X")])
             .await
             .status(),
         409
     );
-
-    // Stored: the canonical document's hash, pinned to the version's hash.
-    let (stored, form_hash, version_hash, kind): (Vec<u8>, Vec<u8>, Vec<u8>, String) =
-        sqlx::query_as(
-            "SELECT s.sha256, s.form_sha256, v.sha256, s.signature_kind FROM intake_submissions s
-         JOIN intake_form_versions v ON v.form_id = s.form_id AND v.version = s.version",
-        )
-        .fetch_one(&mut admin)
+    // The link keeps no draft once signed.
+    let (draft, email): (Option<Vec<u8>>, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT draft_sealed, email_sealed FROM intake_links")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert!(draft.is_none() && email.is_none());
+    // The signer's own copy.
+    let copy = TestApp::browser()
+        .get(app.url(&format!("/intake/copy?token={token}")))
+        .send()
         .await
         .unwrap();
-    assert_eq!(hex::encode(stored), hash);
+    assert_eq!(copy.status(), 200);
+    let bytes = copy.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && String::from_utf8_lossy(&bytes).contains(&hash));
+
+    // Stored: the canonical document's hash, pinned to the version's hash;
+    // the document names its clinic, link and patient.
+    let (stored, form_hash, version_hash, kind, key_id, sealed, id): StoredRow = sqlx::query_as(
+        "SELECT s.sha256, s.form_sha256, v.sha256, s.signature_kind, s.key_id, s.sealed, s.id
+         FROM intake_submissions s
+         JOIN intake_form_versions v ON v.form_id = s.form_id AND v.version = s.version",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(hex::encode(&stored), hash);
     assert_eq!(form_hash, version_hash);
     assert_eq!(kind, "drawn");
+    let vault = app::vault::Keyring::development();
+    let place = app::intake::fill::document_place(id);
+    let plain = vault
+        .open(
+            &app::vault::Sealed {
+                key_id,
+                bytes: sealed,
+            },
+            place,
+        )
+        .unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&plain)), hash);
+    let document: Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(document["patient_id"], c.patient.as_str());
+    assert_eq!(document["answers"]["full_name"], "Walter K. Lin");
+    assert_eq!(document["answers"]["signature"], "Walter K. Lin");
     let actions: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_events WHERE subject_type = 'intake_submission' ORDER BY seq",
     )
@@ -415,7 +525,7 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
         ["intake.submission_received", "intake.signature_captured"]
     );
 
-    // Anyone can check the hash: date and clinic only.
+    // Anyone can check the hash: the day and the clinic only.
     let answer: Value = verify(&app, &hash).await.json().await.unwrap();
     assert!(
         answer["Match"]["clinic"]
@@ -424,10 +534,21 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
             .starts_with("Clinic of"),
         "{answer}"
     );
+    assert_eq!(
+        answer["Match"]["signed_on"].as_str().unwrap().len(),
+        10,
+        "{answer}"
+    );
     assert!(!answer.to_string().contains("Walter"));
     let answer: Value = verify(&app, &"ab".repeat(32)).await.json().await.unwrap();
     assert_eq!(answer, "NoMatch");
     assert_eq!(verify(&app, "not-a-hash").await.status(), 422);
+
+    // A signed submission is frozen for everyone.
+    let frozen = sqlx::query("UPDATE intake_submissions SET signature_kind = 'typed'")
+        .execute(&mut admin)
+        .await;
+    assert!(frozen.is_err());
 
     // Staff open it (audited), see the answers, mark it reviewed, get the PDF.
     let list: Value = app
@@ -437,6 +558,8 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
         .await
         .unwrap();
     let id = list["submissions"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list["links"][0]["state"], "spent");
+    assert_eq!(list["links"][0]["emailed"], true);
     let view: Value = app
         .rpc(&c.staff, "intake/submissions/get", &[("id", &id)])
         .await
@@ -444,13 +567,14 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
         .await
         .unwrap();
     assert!(
-        view.to_string().contains("Walter Lin") && view.to_string().contains("1941-03-02"),
+        view.to_string().contains("Walter K. Lin") && view.to_string().contains("1941-03-02"),
         "{view}"
     );
     assert!(view["signature_path"]
         .as_str()
         .unwrap()
         .starts_with("M10 10"));
+    assert_eq!(view["intact"], true);
     assert_eq!(
         app.rpc(&c.staff, "intake/submissions/review", &[("id", &id)])
             .await
@@ -469,22 +593,90 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
     assert!(bytes.starts_with(b"%PDF-"));
     let text = String::from_utf8_lossy(&bytes);
     assert!(
-        text.contains(&hash) && text.contains("Walter Lin"),
+        text.contains(&hash) && text.contains("Walter K. Lin"),
         "the hash and answers are text in the PDF"
     );
+    let patients: Value = app
+        .rpc(&c.staff, "intake/patient", &[("patient", &c.patient)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patients[0]["id"], id.as_str());
     let actions: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_events WHERE subject_type = 'intake_submission' ORDER BY seq",
     )
     .fetch_all(&mut admin)
     .await
     .unwrap();
-    assert!(actions.contains(&"intake.submission_viewed".to_owned()));
-    assert!(actions.contains(&"intake.submission_reviewed".to_owned()));
-    assert!(actions.contains(&"intake.submission_exported".to_owned()));
-    // Another clinic's staff see none of it.
+    for action in [
+        "intake.submission_viewed",
+        "intake.submission_reviewed",
+        "intake.submission_exported",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+
+    // Another clinic's staff see and touch none of it.
     let other = clinic(&app, "intake@elsewhere.test").await;
     assert_eq!(
         app.rpc(&other.staff, "intake/submissions/get", &[("id", &id)])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.rpc(&other.staff, "intake/submissions/review", &[("id", &id)])
+            .await
+            .status(),
+        404
+    );
+    let res = other
+        .staff
+        .get(app.url(&format!("/clinic/intake/{id}/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let theirs: Value = app
+        .rpc(&other.staff, "intake/patient", &[("patient", &c.patient)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs, serde_json::json!([]));
+    let res = app
+        .rpc(
+            &other.staff,
+            "intake/forms/send",
+            &[
+                ("id", &c.form),
+                ("patient", &other.patient),
+                ("recipient", "patient"),
+                ("email", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 404, "another clinic's form");
+    let res = app
+        .rpc(
+            &other.staff,
+            "intake/forms/send",
+            &[
+                ("id", &other.form),
+                ("patient", &c.patient),
+                ("recipient", "patient"),
+                ("email", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "another clinic's patient");
+    let link = list["links"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        app.rpc(&other.staff, "intake/links/revoke", &[("link", link)])
             .await
             .status(),
         404
@@ -497,12 +689,18 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
         .unwrap();
     assert_eq!(res.status(), 401);
 
-    // Altered by the superuser (past every trigger): no longer verifies.
+    // Altered by the superuser, past every trigger, into another valid
+    // document sealed in its place: it no longer verifies, and staff are
+    // told.
+    let mut changed = document.clone();
+    changed["answers"]["full_name"] = "Someone Else".into();
+    let resealed = vault.seal(&serde_json::to_vec(&changed).unwrap(), place);
     sqlx::query("SET session_replication_role = replica")
         .execute(&mut admin)
         .await
         .unwrap();
-    sqlx::query("UPDATE intake_submissions SET sealed = sealed || '\\x00'::bytea")
+    sqlx::query("UPDATE intake_submissions SET sealed = $1")
+        .bind(&resealed.bytes)
         .execute(&mut admin)
         .await
         .unwrap();
@@ -512,21 +710,30 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
         .unwrap();
     let answer: Value = verify(&app, &hash).await.json().await.unwrap();
     assert_eq!(answer, "NoMatch");
-    // And a signed submission is frozen for everyone else.
-    let frozen = sqlx::query("UPDATE intake_submissions SET signature_kind = 'typed'")
-        .execute(&mut admin)
-        .await;
-    assert!(frozen.is_err());
+    let view: Value = app
+        .rpc(&c.staff, "intake/submissions/get", &[("id", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["intact"], false);
 }
 
 #[tokio::test]
-async fn links_are_withdrawn_expire_and_the_reminder_replaces_the_token() {
+async fn links_are_withdrawn_expire_and_are_reminded_once_with_a_second_token() {
     let app = TestApp::spawn().await;
     let c = clinic(&app, "intake@links.test").await;
-    // A copied link (no email): shown once.
+    let mut admin = app.admin().await;
+    // A copied link (no email): shown once; no reminder is filed for it.
     let sent: Value = send(&app, &c, "").await.json().await.unwrap();
     assert_eq!(sent["emailed"], false);
     let copied = token_in_url(sent["url"].as_str().unwrap());
+    let reminders: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'intake.remind'")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(reminders, 0);
     // Bad input is named.
     let res = app
         .rpc(
@@ -547,7 +754,7 @@ async fn links_are_withdrawn_expire_and_the_reminder_replaces_the_token() {
         "{text}"
     );
 
-    // Withdrawn: says so, keeps nothing.
+    // Withdrawn: says so, keeps nothing, stays withdrawn.
     let page: Value = app
         .rpc(&c.staff, "intake/forms/page", &[("id", &c.form)])
         .await
@@ -555,6 +762,7 @@ async fn links_are_withdrawn_expire_and_the_reminder_replaces_the_token() {
         .await
         .unwrap();
     let link = page["links"][0]["id"].as_str().unwrap().to_owned();
+    step(&app, &copied, "0", &[("full_name", "A B")]).await;
     assert_eq!(
         app.rpc(&c.staff, "intake/links/revoke", &[("link", &link)])
             .await
@@ -574,11 +782,71 @@ async fn links_are_withdrawn_expire_and_the_reminder_replaces_the_token() {
             .status(),
         409
     );
+    let draft: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT draft_sealed FROM intake_links WHERE id = $1::uuid")
+            .bind(&link)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert!(draft.is_none(), "a withdrawn link keeps no answers");
+    // Signing on a link withdrawn after it was read: the database's own
+    // check answers, and nothing is stored.
+    let hash = app::auth::token::parse(&copied).unwrap();
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.token_hash', $1, true)")
+        .bind(hex::encode(hash))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let outcome: String = sqlx::query_scalar(
+        "SELECT intake_link_submit(gen_random_uuid(), 'dev', '\\x00', sha256('x'), 'typed', sha256('y'), NULL, NULL, now())",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(outcome, "revoked");
+    tx.rollback().await.unwrap();
+    // The application role cannot un-withdraw, or read tokens and drafts.
+    let staff_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'intake@links.test'")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    let mut tx = app.pool.begin().await.unwrap();
+    let org: uuid::Uuid =
+        sqlx::query_scalar("SELECT organization_id FROM intake_forms WHERE id = $1::uuid")
+            .bind(&c.form)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    sqlx::query("SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true), set_config('app.role', 'clinic_staff', true)")
+        .bind(staff_id.to_string())
+        .bind(org.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let undo = sqlx::query("UPDATE intake_links SET revoked_at = NULL WHERE id = $1::uuid")
+        .bind(&link)
+        .execute(&mut *tx)
+        .await;
+    assert!(undo.is_err(), "withdrawing is one-way");
+    tx.rollback().await.unwrap();
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true), set_config('app.role', 'clinic_staff', true)")
+        .bind(staff_id.to_string())
+        .bind(org.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let peek = sqlx::query("SELECT token_hash FROM intake_links")
+        .execute(&mut *tx)
+        .await;
+    assert!(peek.is_err(), "staff never read tokens");
+    tx.rollback().await.unwrap();
 
     // Expired: the same.
     let sent: Value = send(&app, &c, "").await.json().await.unwrap();
     let old = token_in_url(sent["url"].as_str().unwrap());
-    let mut admin = app.admin().await;
     sqlx::query(
         "UPDATE intake_links SET created_at = now() - interval '8 days', expires_at = now() - interval '1 day'
          WHERE spent_at IS NULL AND revoked_at IS NULL",
@@ -593,48 +861,79 @@ async fn links_are_withdrawn_expire_and_the_reminder_replaces_the_token() {
         .await;
     assert_eq!(res.status(), 404);
 
-    // Mailed: the reminder (halfway to expiry) mails a new token; the
-    // first one stops working.
+    // Mailed: the reminder (halfway to expiry) mails a second token; the
+    // first keeps working; it is sent once, and audited.
     send(&app, &c, "remind@example.com").await;
-    let first: String = sqlx::query_scalar(
-        "SELECT body_text FROM mail_outbox WHERE recipient = 'remind@example.com'",
-    )
-    .fetch_one(&mut admin)
-    .await
-    .unwrap();
-    let first = common::token_of(&common::link_in(&first, "/intake?token="));
+    send(&app, &c, "begun@example.com").await;
+    let first = mail_token(
+        &app.wait_for_mail("remind@example.com", "asks you")
+            .await
+            .text,
+    );
+    let begun = mail_token(
+        &app.wait_for_mail("begun@example.com", "asks you")
+            .await
+            .text,
+    );
+    step(&app, &begun, "0", &[("full_name", "B C")]).await;
     let due: i64 = sqlx::query_scalar(
-        "UPDATE jobs SET run_at = now() WHERE kind = 'intake.remind' AND state = 'queued'
-         AND run_at > now() + interval '3 days' RETURNING 1::bigint",
-    )
-    .fetch_optional(&mut admin)
-    .await
-    .unwrap()
-    .unwrap_or(0);
-    assert_eq!(due, 1, "the reminder is filed halfway to the expiry");
-    server::jobs::Runner::new(app.worker_pool.clone())
-        .register(server::intake::Remind {
-            public_url: app.base.clone(),
-            vault: app::vault::Keyring::development(),
-        })
-        .drain()
-        .await
-        .unwrap();
-    let second: String = sqlx::query_scalar(
-        "SELECT body_text FROM mail_outbox WHERE recipient = 'remind@example.com' AND template = 'intake_reminder'",
+        "WITH due AS (UPDATE jobs SET run_at = now() WHERE kind = 'intake.remind' AND state = 'queued'
+                      AND run_at > now() + interval '3 days' RETURNING 1) SELECT count(*) FROM due",
     )
     .fetch_one(&mut admin)
     .await
     .unwrap();
-    let second = common::token_of(&common::link_in(&second, "/intake?token="));
+    assert_eq!(
+        due, 2,
+        "each mailed link's reminder is filed halfway to its expiry"
+    );
+    let remind = || async {
+        server::jobs::Runner::new(app.worker_pool.clone())
+            .register(server::intake::Remind {
+                public_url: app.base.clone(),
+                vault: app::vault::Keyring::development(),
+            })
+            .drain()
+            .await
+            .unwrap();
+    };
+    remind().await;
+    let reminded = reminders_to(&app, "remind@example.com").await;
+    assert_eq!(reminded.len(), 1);
+    let second = mail_token(&reminded[0]);
     assert_ne!(first, second);
     assert_eq!(open(&app, &second).await["state"], "open");
-    let res = app
-        .rpc(
-            &TestApp::browser(),
-            "intake/fill/open",
-            &[("token", &first)],
-        )
-        .await;
-    assert_eq!(res.status(), 404);
+    assert_eq!(
+        open(&app, &first).await["state"],
+        "open",
+        "the first link still works"
+    );
+    // Someone who has begun is not reminded.
+    assert!(reminders_to(&app, "begun@example.com").await.is_empty());
+    // Run again (a retry, a second filing): no second reminder.
+    sqlx::query("INSERT INTO jobs (kind, payload) SELECT kind, payload FROM jobs WHERE kind = 'intake.remind'")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    remind().await;
+    assert_eq!(reminders_to(&app, "remind@example.com").await.len(), 1);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'intake.link_reminded'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+    // Housekeeping clears expired links' answers and addresses.
+    sqlx::query("UPDATE intake_links SET created_at = now() - interval '8 days', expires_at = now() - interval '1 day'")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let pruned = server::housekeeping::prune(&app.worker_pool).await.unwrap();
+    assert!(pruned.intake_links >= 2, "{pruned:?}");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM intake_links WHERE draft_sealed IS NOT NULL OR email_sealed IS NOT NULL")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }

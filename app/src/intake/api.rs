@@ -22,8 +22,10 @@ use std::collections::BTreeMap;
 #[cfg(feature = "ssr")]
 const STAFF: [Role; 2] = [Role::ClinicAdmin, Role::ClinicStaff];
 
+/// An id from a form field (a form, a link, a submission): one that does
+/// not parse names nothing.
 #[cfg(feature = "ssr")]
-fn form_id(raw: &str) -> Result<uuid::Uuid, AppError> {
+fn id_from(raw: &str) -> Result<uuid::Uuid, AppError> {
     raw.trim().parse().map_err(|_| AppError::NotFound)
 }
 
@@ -73,7 +75,7 @@ pub async fn add_intake_field(
     #[server(default)] when_key: String,
     #[server(default)] when_value: String,
 ) -> Result<i32, AppError> {
-    let form = form_id(&id)?;
+    let form = id_from(&id)?;
     let tx = crate::auth::require(&STAFF).await?;
     let field = super::builder::new_field(
         &label,
@@ -99,7 +101,7 @@ pub async fn remove_intake_field(
     #[server(default)] id: String,
     #[server(default)] key: String,
 ) -> Result<i32, AppError> {
-    let form = form_id(&id)?;
+    let form = id_from(&id)?;
     let tx = crate::auth::require(&STAFF).await?;
     service::edit(
         tx,
@@ -138,7 +140,7 @@ pub async fn send_intake_form(
     #[server(default)] recipient: String,
     #[server(default)] email: String,
 ) -> Result<SentLink, AppError> {
-    let form = form_id(&id)?;
+    let form = id_from(&id)?;
     let state = crate::state::app_state()?;
     let tx = crate::auth::require(&STAFF).await?;
     staff::send(
@@ -156,7 +158,7 @@ pub async fn send_intake_form(
 
 #[rpc(prefix = "/rpc", endpoint = "intake/links/revoke")]
 pub async fn revoke_intake_link(#[server(default)] link: String) -> Result<(), AppError> {
-    let link = form_id(&link)?;
+    let link = id_from(&link)?;
     let tx = crate::auth::require(&STAFF).await?;
     staff::revoke(tx, link, &RequestMeta::current()).await
 }
@@ -178,7 +180,7 @@ pub async fn get_intake_submission(id: uuid::Uuid) -> Result<SubmissionView, App
 
 #[rpc(prefix = "/rpc", endpoint = "intake/submissions/review")]
 pub async fn review_intake_submission(#[server(default)] id: String) -> Result<(), AppError> {
-    let id = form_id(&id)?;
+    let id = id_from(&id)?;
     let tx = crate::auth::require(&STAFF).await?;
     staff::mark_reviewed(tx, id, &RequestMeta::current()).await
 }
@@ -213,40 +215,50 @@ pub async fn save_intake_step(
     #[server(default)] step: usize,
     #[server(default)] answers: BTreeMap<String, Vec<String>>,
     #[server(default)] back: Option<String>,
-) -> Result<usize, AppError> {
+) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
-    let saved = fill::save_step(&state.pool, &state.settings.vault, &token, step, &answers).await;
-    let next = match (saved, back.is_some()) {
-        // Going back keeps what was typed, finished or not.
-        (Ok(_) | Err(AppError::Validation { .. }), true) => step.saturating_sub(1),
-        (Ok(next), false) => next,
-        (Err(e), _) => return Err(e),
-    };
-    leptos_axum::redirect(&format!("/intake?token={token}&step={next}"));
+    let next = fill::save_step(
+        &state.pool,
+        &state.settings.vault,
+        &token,
+        step,
+        &answers,
+        back.is_some(),
+    )
+    .await?;
+    leptos_axum::redirect(&format!(
+        "/intake?token={}&step={next}",
+        fill::token_for_link(&token)
+    ));
     Ok(next)
 }
 
-/// Signs the form: the typed name (and strokes, if drawn) and the consent.
+/// Signs the form: the typed name (and strokes, if drawn), the consent,
+/// and the digest of the answers reviewed.
 #[rpc(prefix = "/rpc", endpoint = "intake/fill/sign")]
 pub async fn sign_intake(
     #[server(default)] token: String,
     #[server(default)] name: String,
     #[server(default)] strokes: String,
     #[server(default)] consent: Option<String>,
+    #[server(default)] reviewed: String,
 ) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
     let hash = fill::sign(
         &state.pool,
         &state.settings.vault,
         &token,
-        &name,
-        &strokes,
-        consent.is_some(),
+        &fill::Signing {
+            name: &name,
+            strokes: &strokes,
+            consent: consent.is_some(),
+            reviewed: &reviewed,
+        },
         &RequestMeta::current(),
         time::OffsetDateTime::now_utc(),
     )
     .await?;
-    leptos_axum::redirect(&format!("/intake?token={token}"));
+    leptos_axum::redirect(&format!("/intake?token={}", fill::token_for_link(&token)));
     Ok(hash)
 }
 

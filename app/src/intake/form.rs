@@ -320,7 +320,8 @@ impl FormDefinition {
     }
 }
 
-fn parse(f: &Field, values: &[&str]) -> Result<Answer, String> {
+/// One field's answer from its submitted values (trimmed, none empty).
+pub fn parse(f: &Field, values: &[&str]) -> Result<Answer, String> {
     let one = values[0];
     let single = || {
         if values.len() == 1 {

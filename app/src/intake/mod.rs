@@ -10,12 +10,16 @@
 //! - `staff`: sending links, revoking, the reminder, reading and reviewing
 //!   submissions, and the PDF (`pdf`);
 //! - `fill`: the link's holder (no account): answers kept section by
-//!   section, the signature, the receipt, and the public `/verify` check;
+//!   section, the review, the signature, the receipt and their signed
+//!   copy, and the public `/verify` check;
+//! - `fhir`: `Questionnaire` and `QuestionnaireResponse`;
 //! - [`pages`]: the pages for each, all plain forms.
 
 mod api;
 #[cfg(feature = "ssr")]
 pub mod builder;
+#[cfg(feature = "ssr")]
+pub mod fhir;
 #[cfg(feature = "ssr")]
 pub mod fill;
 pub mod form;

@@ -86,7 +86,9 @@ pub struct LinkView {
 /// is kept).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentLink {
-    pub url: String,
+    /// For a link to copy only: a mailed link's token goes to the patient
+    /// alone (staff who saw it could sign in their name).
+    pub url: Option<String>,
     pub emailed: bool,
 }
 
@@ -131,6 +133,8 @@ pub struct SubmissionView {
     pub signature_path: Option<String>,
     pub consent_text: String,
     pub consent_sha256: String,
+    /// Whether the sealed document still hashes to the recorded hash.
+    pub intact: bool,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub verify_url: String,
@@ -149,10 +153,14 @@ pub struct FillView {
     pub draft: BTreeMap<String, Vec<String>>,
     /// The keys of the fields shown for those answers.
     pub shown: Vec<String>,
+    /// The sections that are steps, in order.
+    pub steps: Vec<usize>,
     /// Each section's answers, for the review screen.
     pub review: Vec<AnswerSection>,
     /// Answers that still need attention: (section index, message).
     pub problems: Vec<(usize, String)>,
+    /// The digest of the answers as reviewed (posted back when signing).
+    pub digest: String,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     /// The receipt, once signed.
@@ -176,8 +184,8 @@ pub struct Receipt {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum VerifyAnswer {
     Match {
-        #[serde(with = "time::serde::rfc3339")]
-        signed_at: OffsetDateTime,
+        /// The day signed (YYYY-MM-DD, UTC), as the document says.
+        signed_on: String,
         clinic: String,
     },
     NoMatch,

@@ -264,8 +264,13 @@ fn send_view(id: &str, patients: &[PatientChoice], a: FormActions) -> impl IntoV
             <h2 id="send-heading">"Send to a patient"</h2>
             {move || sent().map(|s| view! {
                 <div class="notice" role="status" data-testid="sent-link">
-                    <p>{if s.emailed { "Sent by email. The link, if you also want to share it:" } else { "Copy this link and share it with the patient. It is shown once:" }}</p>
-                    <p><code class="hash">{s.url.clone()}</code></p>
+                    {match s.url.clone() {
+                        Some(url) => view! {
+                            <p>"Copy this link and give it to the patient. It is shown only now:"</p>
+                            <p><code class="hash">{url}</code></p>
+                        }.into_any(),
+                        None => view! { <p>"Sent by email. Only the patient receives the link."</p> }.into_any(),
+                    }}
                 </div>
             })}
             <crate::ui::Form action=a.send attr:class="form" attr:novalidate=true>
@@ -392,6 +397,11 @@ fn submission_view(
         || review.value().with_untracked(|v| matches!(v, Some(Ok(_))));
     view! {
         <h1>{s.summary.form_title.clone()}</h1>
+        {(!s.intact).then(|| view! {
+            <p class="notice notice--warn" role="alert" data-testid="tampered">
+                "This document no longer matches the hash recorded when it was signed: it was changed in the database. Report it to your administrator."
+            </p>
+        })}
         <p class="lede">{format!("Version {} · signed {} · patient {}", s.summary.version, format_datetime(s.summary.submitted_at), s.summary.patient_initials)}</p>
         <p class="no-print">
             <a class="button" href=format!("/clinic/intake/{id}/pdf") download="">"Download the PDF"</a>
@@ -567,7 +577,7 @@ fn fill_view(
     sign: ServerAction<SignIntake>,
 ) -> AnyView {
     if let Some(r) = v.receipt.clone() {
-        return receipt_view(&v, r).into_any();
+        return receipt_view(&v, r, token).into_any();
     }
     let Some(definition) = v.definition.clone() else {
         let message = match v.state.as_str() {
@@ -580,13 +590,7 @@ fn fill_view(
         }
         .into_any();
     };
-    let steps: Vec<usize> = definition
-        .sections
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.fields.iter().any(|f| f.kind != FieldKind::Signature))
-        .map(|(i, _)| i)
-        .collect();
+    let steps = v.steps.clone();
     let header = view! {
         <p class="muted">{format!("From {} · open until {}", v.clinic, format_datetime(v.expires_at))}</p>
         <h1>{v.form_title.clone()}</h1>
@@ -645,8 +649,9 @@ fn section_view(
             {fields}
             {hidden_conditional.then(|| view! { <p class="muted">"Some questions appear depending on your answers: saving shows them."</p> })}
             <div class="actions">
-                {(position > 0).then(|| view! { <button type="submit" name="back" value="1" class="button button--secondary">"Back"</button> })}
+                // Saving comes first: Enter in a field presses the first button.
                 <button type="submit" class="button">"Save and continue"</button>
+                {(position > 0).then(|| view! { <button type="submit" name="back" value="1" class="button button--secondary">"Back"</button> })}
             </div>
             <p class="muted">"Your answers are kept as you go: you can come back to this link on any device until it expires."</p>
         </crate::ui::Form>
@@ -681,12 +686,14 @@ fn review_view(v: &FillView, token: &str, steps: &[usize]) -> impl IntoView {
 
 fn sign_view(v: &FillView, token: &str, sign: ServerAction<SignIntake>) -> impl IntoView {
     let error = action_error(sign.value());
-    let (token, consent) = (token.to_owned(), v.consent_text.clone());
+    let (token, consent, reviewed) = (token.to_owned(), v.consent_text.clone(), v.digest.clone());
+    let agreed = crate::ui::checked("consent", false);
     view! {
         <p class="progress" data-testid="step">"Last step: Sign"</p>
         <crate::ui::Form action=sign attr:class="form" attr:novalidate=true>
             <ErrorSummary error=error title="The form was not signed"/>
             <input type="hidden" name="token" value=token/>
+            <input type="hidden" name="reviewed" value=reviewed/>
             <div class="signature-pad" data-signature="strokes">
                 <input type="hidden" name="strokes" value=crate::ui::submitted("strokes")/>
                 // Shown by /signature-pad.js: drawing needs a script; the
@@ -700,7 +707,7 @@ fn sign_view(v: &FillView, token: &str, sign: ServerAction<SignIntake>) -> impl 
             <TextField name="name" label="Type your full name to sign" autocomplete="name" required=true error=field_error(error, "name")/>
             <div class="field field--check" class:field--invalid=move || field_error(error, "consent").with(Option::is_some)>
                 {move || field_error(error, "consent").get().map(|m| view! { <p class="field__error" id="consent-error">{m}</p> })}
-                <input type="checkbox" id="consent" name="consent" value="on"/>
+                <input type="checkbox" id="consent" name="consent" value="on" checked=agreed/>
                 <label for="consent">{consent}</label>
             </div>
             <button type="submit" class="button button--block">"Sign and send"</button>
@@ -709,7 +716,8 @@ fn sign_view(v: &FillView, token: &str, sign: ServerAction<SignIntake>) -> impl 
     }
 }
 
-fn receipt_view(v: &FillView, r: Receipt) -> impl IntoView {
+fn receipt_view(v: &FillView, r: Receipt, token: &str) -> impl IntoView {
+    let copy = format!("/intake/copy?token={}", token.trim());
     view! {
         <h1>"Signed. Thank you."</h1>
         <p class="lede">{format!("{} received your “{}” on {}.", v.clinic, v.form_title, format_datetime(r.signed_at))}</p>
@@ -719,6 +727,7 @@ fn receipt_view(v: &FillView, r: Receipt) -> impl IntoView {
             <p><code class="hash" data-testid="receipt-hash">{r.sha256.clone()}</code></p>
             <p><a href=r.verify_url.clone() data-testid="verify-link">"Check it on the verify page"</a></p>
             <div class="qr" inner_html=r.qr_svg.clone() role="img" aria-label="QR code of the verify link"></div>
+            <p><a class="button" href=copy download="" data-testid="signed-copy">"Download your signed copy (PDF)"</a></p>
             <p class="muted">"This link cannot be used again. Keep this page or the fingerprint if you want a record."</p>
         </section>
     }
@@ -763,9 +772,9 @@ pub fn VerifyPage() -> impl IntoView {
 
 fn verify_answer_view(answer: Option<VerifyAnswer>) -> AnyView {
     match answer {
-        Some(VerifyAnswer::Match { signed_at, clinic }) => view! {
+        Some(VerifyAnswer::Match { signed_on, clinic }) => view! {
             <p class="notice notice--ok" role="status" data-testid="verify-answer">
-                {format!("A document with this hash was signed on {} for {}.", format_datetime(signed_at), clinic)}
+                {format!("A document with this hash was signed on {signed_on} for {clinic}.")}
             </p>
         }
         .into_any(),

@@ -156,13 +156,24 @@ pub fn render(v: &SubmissionView, strokes: &[Vec<[i16; 2]>]) -> Vec<u8> {
         v.summary.sha256, v.verify_url
     );
     let mut w = Writer::new(footer);
+    if !v.intact {
+        w.text(
+            "WARNING: this document no longer matches the hash recorded when it was signed.",
+            12.0,
+            true,
+        );
+    }
     w.text(&v.summary.form_title, 18.0, true);
+    let patient = if v.summary.patient_initials.is_empty() {
+        String::new()
+    } else {
+        format!(" · patient {}", v.summary.patient_initials)
+    };
     w.text(
         &format!(
-            "Version {} · signed {} · patient {}",
+            "Version {} · signed {}{patient}",
             v.summary.version,
             crate::ui::format_datetime(v.summary.submitted_at),
-            v.summary.patient_initials
         ),
         10.0,
         false,

@@ -14,7 +14,8 @@ use crate::error::{AppError, FieldError};
 use serde_json::json;
 use time::OffsetDateTime;
 
-fn staff(tx: &TenantTx) -> Result<(), AppError> {
+/// The clinic's people (not its API keys) work on forms and links.
+pub(crate) fn staff(tx: &TenantTx) -> Result<(), AppError> {
     match tx.principal().role {
         Role::ClinicAdmin | Role::ClinicStaff if tx.principal().person().is_some() => Ok(()),
         _ => Err(AppError::Forbidden),

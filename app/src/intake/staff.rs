@@ -1,36 +1,32 @@
 //! Intake for clinic staff after a form is published: sending it (a
 //! single-use, expiring link bound to one patient and the version, mailed
-//! or copied), revoking, the reminder the job runner sends, and reading
-//! what came back (submissions per form and per patient, opened with an
-//! audit event, marked reviewed, downloaded as PDF). Each operation checks
-//! the role, runs in the tenant transaction and writes its audit event.
+//! or copied), revoking, and reading what came back (submissions per form
+//! and per patient, opened with an audit event, marked reviewed,
+//! downloaded as PDF); and the reminder the job runner sends. Each staff
+//! operation checks the role and runs in the tenant transaction; each that
+//! changes something or opens a patient's answers writes its audit event
+//! (lists show initials, form titles and hashes only, and are not).
 
-use super::fill::{document_place, verify_url, Document};
-use super::form::FormDefinition;
+use super::fill::{document_place, document_view, Document};
+use super::form::{canonical, FormDefinition};
 use super::model::{
-    AnswerLine, AnswerSection, FormPageData, FormSummary, LinkView, PatientChoice, SentLink,
-    SubmissionSummary, SubmissionView,
+    FormPageData, FormSummary, LinkView, PatientChoice, SentLink, SubmissionSummary, SubmissionView,
 };
+use super::service::staff;
 use crate::audit::repo::{record, Entry, Subject};
 use crate::audit::AuditAction;
 use crate::auth::token::EmailToken;
-use crate::auth::{RequestMeta, Role};
+use crate::auth::RequestMeta;
 use crate::db::TenantTx;
 use crate::error::{AppError, FieldError};
 use crate::vault::{Keyring, Place, Sealed};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 /// How long a link works.
 pub const LINK_DAYS: i64 = 7;
-
-fn staff(tx: &TenantTx) -> Result<(), AppError> {
-    match tx.principal().role {
-        Role::ClinicAdmin | Role::ClinicStaff if tx.principal().person().is_some() => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
 
 fn email_place(link: uuid::Uuid) -> Place<'static> {
     Place {
@@ -149,12 +145,9 @@ pub async fn form_page(mut tx: TenantTx, form: uuid::Uuid) -> Result<FormPageDat
     let org = tx.principal().org_id.uuid();
     let view = super::service::read(&mut tx, form).await?;
     let links: Vec<LinkRow> = sqlx::query_as(
-        "SELECT l.id, p.initials, l.version, l.recipient, l.email_sealed IS NOT NULL,
-                    CASE WHEN l.spent_at IS NOT NULL THEN 'spent'
-                         WHEN l.revoked_at IS NOT NULL THEN 'revoked'
-                         WHEN l.expires_at <= now() THEN 'expired'
-                         ELSE 'open' END,
-                    l.reminders, l.created_at, l.expires_at
+        "SELECT l.id, p.initials, l.version, l.recipient, l.emailed,
+                intake_link_state(l.spent_at, l.revoked_at, l.expires_at),
+                l.reminders, l.created_at, l.expires_at
              FROM intake_links l
              JOIN patients p ON p.organization_id = l.organization_id AND p.id = l.patient_id
              WHERE l.organization_id = $1 AND l.form_id = $2
@@ -276,6 +269,13 @@ pub async fn send(
         return Err(AppError::Validation { fields: errors });
     }
     let patient_id = patient_id.ok_or(AppError::NotFound)?;
+    let form_known: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM intake_forms WHERE organization_id = $1 AND id = $2")
+            .bind(org)
+            .bind(form)
+            .fetch_optional(tx.conn())
+            .await?;
+    form_known.ok_or(AppError::NotFound)?;
     let version: Option<i32> = sqlx::query_scalar(
         "SELECT max(version) FROM intake_form_versions
          WHERE organization_id = $1 AND form_id = $2 AND published_at IS NOT NULL",
@@ -303,8 +303,10 @@ pub async fn send(
         .map(|a| vault.seal(a.as_bytes(), email_place(id)));
     let expires_at: OffsetDateTime = sqlx::query_scalar(
         "INSERT INTO intake_links (organization_id, id, form_id, version, patient_id, recipient,
-                                   email_key_id, email_sealed, token_hash, expires_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(days => $10), $11)
+                                   emailed, email_key_id, email_sealed, token_hash, expires_at,
+                                   created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $8 IS NOT NULL, $7, $8, $9,
+                 now() + make_interval(days => $10), $11)
          RETURNING expires_at",
     )
     .bind(org)
@@ -342,7 +344,7 @@ pub async fn send(
     .await?;
     tx.commit().await?;
     Ok(SentLink {
-        url,
+        url: address.is_none().then_some(url),
         emailed: address.is_some(),
     })
 }
@@ -364,8 +366,18 @@ pub async fn revoke(
     .execute(tx.conn())
     .await?;
     if done.rows_affected() == 0 {
-        return Err(AppError::Conflict {
-            message: "This link was signed or withdrawn already.".to_owned(),
+        let known: Option<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT id FROM intake_links WHERE organization_id = $1 AND id = $2",
+        )
+        .bind(org)
+        .bind(link)
+        .fetch_optional(tx.conn())
+        .await?;
+        return Err(match known {
+            Some(_) => AppError::Conflict {
+                message: "This link was signed or withdrawn already.".to_owned(),
+            },
+            None => AppError::NotFound,
         });
     }
     record(
@@ -424,8 +436,6 @@ struct SubmissionRecord {
     reviewed_at: Option<OffsetDateTime>,
     key_id: String,
     sealed: Vec<u8>,
-    form_sha256: Vec<u8>,
-    consent_sha256: Vec<u8>,
     ip: Option<String>,
     user_agent: Option<String>,
     canonical: Option<Vec<u8>>,
@@ -436,8 +446,8 @@ struct Opened {
     summary: SubmissionSummary,
     document: Document,
     definition: FormDefinition,
-    form_sha256: String,
-    consent_sha256: String,
+    /// Whether the document still hashes to the recorded hash.
+    intact: bool,
     ip: Option<String>,
     user_agent: Option<String>,
 }
@@ -450,8 +460,8 @@ async fn open_submission(
     let org = tx.principal().org_id.uuid();
     let r: Option<SubmissionRecord> = sqlx::query_as(
         "SELECT s.id, s.form_id, f.title, s.version, s.patient_id, p.initials, s.sha256,
-                s.submitted_at, s.reviewed_at, s.key_id, s.sealed, s.form_sha256,
-                s.consent_sha256, host(s.ip) AS ip, s.user_agent, v.canonical
+                s.submitted_at, s.reviewed_at, s.key_id, s.sealed, host(s.ip) AS ip,
+                s.user_agent, v.canonical
          FROM intake_submissions s
          JOIN intake_forms f ON f.organization_id = s.organization_id AND f.id = s.form_id
          JOIN patients p ON p.organization_id = s.organization_id AND p.id = s.patient_id
@@ -476,7 +486,13 @@ async fn open_submission(
             tracing::error!(submission = %r.id, "an intake submission does not open");
             AppError::Internal
         })?;
+    let intact = Sha256::digest(&plain).as_slice() == r.sha256.as_slice();
+    if !intact {
+        tracing::error!(submission = %r.id, "a signed intake document no longer matches its hash");
+    }
     let document: Document = serde_json::from_slice(&plain).map_err(|_| AppError::Internal)?;
+    // What was stored is what the hash covers, re-canonicalised alike.
+    let intact = intact && canonical(&document).is_ok_and(|(_, h)| h[..] == r.sha256[..]);
     let definition: FormDefinition = r
         .canonical
         .as_deref()
@@ -496,52 +512,33 @@ async fn open_submission(
         )),
         document,
         definition,
-        form_sha256: hex::encode(r.form_sha256),
-        consent_sha256: hex::encode(r.consent_sha256),
+        intact,
         ip: r.ip,
         user_agent: r.user_agent,
     })
 }
 
-/// The answers by section, labelled from the version answered.
-fn sections(definition: &FormDefinition, document: &Document) -> Vec<AnswerSection> {
-    definition
-        .sections
-        .iter()
-        .map(|s| AnswerSection {
-            title: s.title.clone(),
-            answers: s
-                .fields
-                .iter()
-                .filter_map(|f| {
-                    document.answers.get(&f.key).map(|a| AnswerLine {
-                        label: f.label.clone(),
-                        value: a.display(),
-                    })
-                })
-                .collect(),
-        })
-        .filter(|s| !s.answers.is_empty())
-        .collect()
+/// A submission's form version and opened document, and its hex hash (for
+/// FHIR, whose reads audit themselves).
+pub(super) async fn opened_document(
+    tx: &mut TenantTx,
+    vault: &Keyring,
+    id: uuid::Uuid,
+) -> Result<(FormDefinition, Document, String), AppError> {
+    let o = open_submission(tx, vault, id).await?;
+    Ok((o.definition, o.document, o.summary.sha256))
 }
 
 fn view_of(o: Opened, public_url: &str) -> SubmissionView {
-    let signature = crate::visits::Signature {
-        name: o.document.signature.name.clone(),
-        strokes: o.document.signature.strokes.clone(),
-    };
-    SubmissionView {
-        verify_url: verify_url(public_url, &o.summary.sha256),
-        sections: sections(&o.definition, &o.document),
-        signature_name: o.document.signature.name.clone(),
-        signature_path: (!signature.strokes.is_empty()).then(|| signature.path()),
-        consent_text: o.document.consent.text.clone(),
-        consent_sha256: o.consent_sha256,
-        form_sha256: o.form_sha256,
-        ip: o.ip,
-        user_agent: o.user_agent,
-        summary: o.summary,
-    }
+    document_view(
+        &o.document,
+        &o.definition,
+        o.summary,
+        public_url,
+        o.intact,
+        o.ip,
+        o.user_agent,
+    )
 }
 
 /// Opens a submission for staff: a read of the patient's answers, audited.

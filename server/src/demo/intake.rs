@@ -1,8 +1,10 @@
 //! Riverbend's intake demo: the admission consent form, published, and
-//! one submission signed by a patient through the same steps a patient
-//! takes (answers kept section by section, then the typed signature), so
-//! the receipt's hash verifies on `/verify` and staff can open, review and
-//! download it. Idempotent: the form's id is fixed.
+//! one submission signed through the same operations a patient's requests
+//! call (answers kept section by section, the review's digest, then the
+//! typed signature), so the receipt's hash verifies on `/verify` and staff
+//! can open, review and download it. Written over the administrative
+//! connection like the rest of the demo. Idempotent: the form's id is
+//! fixed.
 
 use super::{RIVERBEND, USERS};
 use anyhow::{Context, Result};
@@ -97,16 +99,25 @@ pub async fn seed(conn: &mut PgConnection, admin_url: &str, vault: &Keyring) -> 
     about.insert("full_name".to_owned(), vec![name.clone()]);
     about.insert("birth_date".to_owned(), vec![birth]);
     about.insert("phone".to_owned(), vec![phone]);
-    app::intake::fill::save_step(&pool, vault, token.text(), 0, &about).await?;
+    app::intake::fill::save_step(&pool, vault, token.text(), 0, &about, false).await?;
     let mut agree = BTreeMap::new();
     agree.insert("agree".to_owned(), vec!["on".to_owned()]);
-    app::intake::fill::save_step(&pool, vault, token.text(), 1, &agree).await?;
+    app::intake::fill::save_step(&pool, vault, token.text(), 1, &agree, false).await?;
+    let reviewed = app::intake::fill::open(&pool, vault, "", token.text())
+        .await?
+        .digest;
     let meta = app::auth::RequestMeta {
         ip: Some(std::net::IpAddr::from([192, 0, 2, 10])),
         user_agent: Some("Demo phone browser".to_owned()),
     };
-    let now = time::OffsetDateTime::now_utc() - time::Duration::days(1);
-    app::intake::fill::sign(&pool, vault, token.text(), &name, "", true, &meta, now).await?;
+    let signing = app::intake::fill::Signing {
+        name: &name,
+        strokes: "",
+        consent: true,
+        reviewed: &reviewed,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    app::intake::fill::sign(&pool, vault, token.text(), &signing, &meta, now).await?;
     pool.close().await;
     tracing::info!("demo intake form published and signed once");
     Ok(())

@@ -5,7 +5,9 @@
 //! (initials, birth year, ZIP: the minimum necessary) is a Patient under the
 //! referral's id. For the clinic, the Patient is its real patient, each
 //! visit an Encounter (class `HH`) and each vital sign of a signed visit
-//! log an Observation ([`care`]).
+//! log an Observation ([`care`]); each published intake form version a
+//! Questionnaire and each signed intake form a QuestionnaireResponse
+//! ([`intake`]).
 //!
 //! Every answer is `application/fhir+json`; errors are OperationOutcome
 //! with the matching status (400, 401, 403, 404, 422, 429); searches answer
@@ -22,6 +24,7 @@
 //! [`search`] the search parameters, paging and `searchset` Bundles.
 
 pub mod care;
+pub mod intake;
 mod search;
 
 pub use super::outcome::{outcome, FhirBody, FhirError, FhirParts};
@@ -56,7 +59,8 @@ use serde_json::json;
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct FhirResource {
-    /// CapabilityStatement, Patient, Encounter, ServiceRequest, Bundle or
+    /// CapabilityStatement, Patient, Encounter, Observation,
+    /// Questionnaire, QuestionnaireResponse, ServiceRequest, Bundle or
     /// OperationOutcome.
     #[schema(rename = "resourceType")]
     resource_type: String,
@@ -75,6 +79,18 @@ pub fn keyed_router() -> Router<AppState> {
             get(search_service_requests).post(create_service_request),
         )
         .route("/fhir/ServiceRequest/{id}", get(read_service_request))
+        .route(
+            "/fhir/Questionnaire/{id}",
+            get(intake::read_questionnaire_resource),
+        )
+        .route(
+            "/fhir/QuestionnaireResponse",
+            get(intake::search_questionnaire_responses),
+        )
+        .route(
+            "/fhir/QuestionnaireResponse/{id}",
+            get(intake::read_questionnaire_response),
+        )
 }
 
 fn base(state: &AppState) -> String {
@@ -128,6 +144,15 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
                         "type": "Observation",
                         "interaction": [{ "code": "read" }, { "code": "search-type" }],
                         "searchParam": search(&[("patient", "reference"), ("encounter", "reference"), ("_count", "number")])
+                    },
+                    {
+                        "type": "Questionnaire",
+                        "interaction": [{ "code": "read" }]
+                    },
+                    {
+                        "type": "QuestionnaireResponse",
+                        "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                        "searchParam": search(&[("patient", "reference"), ("questionnaire", "reference"), ("_count", "number")])
                     },
                     {
                         "type": "ServiceRequest",
