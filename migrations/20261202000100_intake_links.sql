@@ -1,8 +1,9 @@
 -- Sending intake forms and keeping what comes back (issue 15, SPEC J2).
 --
 -- A link (`intake_links`) asks one patient (or their family contact) to
--- answer one published form version. Its token is single-use, expires, can
--- be revoked, and is stored only as its SHA-256; the one reminder mails a
+-- answer one published form version. Its token signs once (afterwards it
+-- shows the receipt, and for an hour the signer's copy), expires, can be
+-- revoked, and is stored only as its SHA-256; the one reminder mails a
 -- second token for the same link (the first keeps working: the patient may
 -- have begun with it).
 -- The holder of the token has no account: every step they take goes
@@ -10,10 +11,10 @@
 -- (`app_token_hash()`), which is all they can name.
 --
 -- A submission (`intake_submissions`) is written once, when the patient
--- signs, and never changed: the sealed canonical document (RFC 8785: the
--- answers, the signature and the consent text's hash), its SHA-256, and
--- the SHA-256 of the form version it answered. Staff may only mark it
--- reviewed.
+-- signs, and never changed: the sealed canonical document (RFC 8785: whose
+-- it is, the version's hash, the answers, the signature, the consent
+-- text and its hash, the time), its SHA-256, and the SHA-256 of the form
+-- version it answered. Staff may only mark it reviewed.
 
 CREATE TABLE intake_links (
     organization_id  uuid NOT NULL,
@@ -101,6 +102,9 @@ BEGIN
         RAISE EXCEPTION 'a withdrawn intake link stays withdrawn'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'intake_links_close';
     END IF;
+    IF OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL THEN
+        NEW.revoked_at := now();
+    END IF;
     IF NEW.revoked_at IS NOT NULL OR NEW.spent_at IS NOT NULL THEN
         NEW.draft_key_id := NULL;
         NEW.draft_sealed := NULL;
@@ -166,6 +170,9 @@ BEGIN
         RAISE EXCEPTION 'a signed intake submission is never changed'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'intake_submissions_frozen';
     END IF;
+    IF NEW.reviewed_at IS NOT NULL THEN
+        NEW.reviewed_at := now();
+    END IF;
     RETURN NEW;
 END $$;
 CREATE TRIGGER intake_submissions_frozen
@@ -211,7 +218,8 @@ CREATE POLICY intake_submissions_reviewer ON intake_submissions AS RESTRICTIVE F
 CREATE POLICY intake_forms_api_read ON intake_forms FOR SELECT TO carethread_app
     USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_actor_api_key() IS NOT NULL);
 CREATE POLICY intake_form_versions_api_read ON intake_form_versions FOR SELECT TO carethread_app
-    USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_actor_api_key() IS NOT NULL);
+    USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_actor_api_key() IS NOT NULL
+           AND published_at IS NOT NULL);
 CREATE POLICY intake_submissions_api_read ON intake_submissions FOR SELECT TO carethread_app
     USING (app_role() IN ('clinic_admin', 'clinic_staff') AND app_actor_api_key() IS NOT NULL);
 
@@ -233,35 +241,40 @@ CREATE POLICY intake_form_versions_by_function ON intake_form_versions FOR SELEC
 -- Clinics' names (a link's holder and `/verify` see the clinic's name).
 CREATE POLICY organizations_intake_read ON organizations FOR SELECT TO carethread_owner
     USING (kind = 'clinic');
--- The signing's two events and the reminder's, in the link's clinic's
--- chain, as nobody proven.
+-- The intake events the functions below write, each in the chain of the
+-- clinic its link or submission belongs to, as nobody proven.
 CREATE POLICY audit_events_intake ON audit_events FOR INSERT TO carethread_owner
-    WITH CHECK (actor_type = 'anonymous'
-                AND action IN ('intake.submission_received', 'intake.signature_captured',
-                               'intake.link_reminded')
-                AND organization_id IN (SELECT l.organization_id FROM intake_links l
-                                        WHERE l.id::text = subject_id
-                                           OR l.id IN (SELECT s.link_id FROM intake_submissions s
-                                                       WHERE s.id::text = subject_id)));
+    WITH CHECK (actor_type = 'anonymous' AND CASE audit_events.subject_type
+        WHEN 'intake_link' THEN audit_events.action = 'intake.link_reminded'
+            AND EXISTS (SELECT 1 FROM intake_links l
+                        WHERE l.organization_id = audit_events.organization_id
+                          AND l.id = audit_events.subject_id::uuid)
+        WHEN 'intake_submission' THEN audit_events.action IN ('intake.submission_received',
+                                                              'intake.signature_captured',
+                                                              'intake.copy_downloaded')
+            AND EXISTS (SELECT 1 FROM intake_submissions s
+                        WHERE s.organization_id = audit_events.organization_id
+                          AND s.id = audit_events.subject_id::uuid)
+        ELSE false END);
 
 -- The token holder's doors. Each names nothing but the token (its hash in
 -- `app.token_hash`: the first or the reminder's), and answers nothing a
 -- token does not already know.
 
 -- The link, its form version and its state (`intake_link_state`). For a
--- spent link, its submission (the receipt, and the signer's copy).
+-- spent link, its submission's id, hash and time (the receipt).
 CREATE FUNCTION intake_link_for_token()
     RETURNS TABLE (organization_id uuid, id uuid, form_id uuid, patient_id uuid, clinic text,
                    form_title text, version integer, canonical bytea, form_sha256 bytea,
                    state text, expires_at timestamptz, draft_key_id text, draft_sealed bytea,
                    draft_updated_at timestamptz, submission_id uuid, submission_sha256 bytea,
-                   submission_key_id text, submission_sealed bytea)
+                   submitted_at timestamptz)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
     SELECT l.organization_id, l.id, l.form_id, l.patient_id, o.name, f.title, l.version,
            v.canonical, v.sha256, intake_link_state(l.spent_at, l.revoked_at, l.expires_at), l.expires_at, l.draft_key_id,
-           l.draft_sealed, l.draft_updated_at, s.id, s.sha256, s.key_id, s.sealed
+           l.draft_sealed, l.draft_updated_at, s.id, s.sha256, s.submitted_at
     FROM intake_links l
     JOIN organizations o ON o.id = l.organization_id
     JOIN intake_forms f ON f.organization_id = l.organization_id AND f.id = l.form_id
@@ -294,9 +307,9 @@ END $$;
 -- Signs: stores the submission (pinned to the version's hash), spends the
 -- token, drops the draft and writes the two audit events into the clinic's
 -- chain, all at once. `p_signed_at` is the time inside the signed document
--- (it must be now, give or take a minute). Answers 'signed', or the state
--- that stopped it ('spent', 'revoked', 'expired'; 'missing' for a token
--- that names no link).
+-- (the database's clock, read moments before). Answers 'signed', or what
+-- stopped it ('spent', 'revoked', 'expired'; 'missing' for a token that
+-- names no link; 'clock' for a time that is not now).
 CREATE FUNCTION intake_link_submit(p_id uuid, p_key_id text, p_sealed bytea, p_sha256 bytea,
                                    p_signature_kind text, p_consent_sha256 bytea,
                                    p_ip inet, p_user_agent text, p_signed_at timestamptz)
@@ -318,9 +331,9 @@ BEGIN
     IF intake_link_state(l.spent_at, l.revoked_at, l.expires_at) <> 'open' THEN
         RETURN intake_link_state(l.spent_at, l.revoked_at, l.expires_at);
     END IF;
-    IF abs(extract(epoch FROM clock_timestamp() - p_signed_at)) > 60 THEN
-        RAISE EXCEPTION 'a signature is dated now'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'intake_signed_now';
+    -- The time inside the document is the database's, read just before.
+    IF p_signed_at > clock_timestamp() OR p_signed_at < clock_timestamp() - interval '10 minutes' THEN
+        RETURN 'clock';
     END IF;
     SELECT v.sha256 INTO hash FROM intake_form_versions v
     WHERE v.organization_id = l.organization_id AND v.form_id = l.form_id AND v.version = l.version;
@@ -360,9 +373,35 @@ CREATE FUNCTION intake_verify(p_sha256 bytea)
     LIMIT 5
 $$;
 
+-- The signer's copy: the sealed document of the token's submission, for an
+-- hour after signing (the token is in mail and browser history long after
+-- that), each download audited in the clinic's chain.
+CREATE FUNCTION intake_link_copy(p_ip inet)
+    RETURNS TABLE (id uuid, key_id text, sealed bytea)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    s intake_submissions%ROWTYPE;
+BEGIN
+    SELECT x.* INTO s FROM intake_submissions x JOIN intake_links l
+        ON l.organization_id = x.organization_id AND l.id = x.link_id
+    WHERE app_token_hash() IS NOT NULL
+      AND app_token_hash() IN (l.token_hash, l.reminder_token_hash)
+      AND l.spent_at > now() - interval '1 hour';
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_events (organization_id, actor_type, action, subject_type, subject_id, ip)
+    VALUES (s.organization_id, 'anonymous', 'intake.copy_downloaded', 'intake_submission',
+            s.id::text, p_ip);
+    RETURN QUERY SELECT s.id, s.key_id, s.sealed;
+END $$;
+
 -- The one reminder of an open, mailed link that nobody has begun: a second
 -- token for it (the first stays valid). The sealed address and the
--- clinic's name, for the mail, and an audit event in the clinic's chain;
+-- clinic's name, for the mail, and an audit event in the clinic's chain
+-- (as nobody proven: a job acts for no one);
 -- nothing when the link is closed, begun, was not mailed or was reminded
 -- already.
 CREATE FUNCTION intake_link_remind(p_org uuid, p_id uuid, p_token_hash bytea)
@@ -418,11 +457,11 @@ CREATE TRIGGER intake_links_reminder
 
 REVOKE ALL ON FUNCTION intake_link_for_token(), intake_link_save_draft(text, bytea, timestamptz),
     intake_link_submit(uuid, text, bytea, bytea, text, bytea, inet, text, timestamptz),
-    intake_verify(bytea), intake_link_remind(uuid, uuid, bytea), intake_links_prune(),
+    intake_link_copy(inet), intake_verify(bytea), intake_link_remind(uuid, uuid, bytea), intake_links_prune(),
     jobs_file_intake_reminder() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION intake_link_for_token(), intake_link_save_draft(text, bytea, timestamptz),
     intake_link_submit(uuid, text, bytea, bytea, text, bytea, inet, text, timestamptz),
-    intake_verify(bytea)
+    intake_link_copy(inet), intake_verify(bytea)
     TO carethread_app;
 GRANT EXECUTE ON FUNCTION intake_link_remind(uuid, uuid, bytea), intake_links_prune()
     TO carethread_worker;

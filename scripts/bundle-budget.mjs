@@ -26,6 +26,8 @@ if (!base) {
 /** The demo clinic, and one of its demo visits (server/src/demo). */
 const RIVERBEND = "de000000-0000-4000-8000-000000000101";
 const DEMO_VISIT = "de020000-0000-4000-8000-000000030002";
+/** The demo clinic's signed admission consent form. */
+const CONSENT_FORM = "de040000-0000-4000-8000-000000000001";
 
 // Every route of the app (app/src/lib.rs), as the user who sees it (acting
 // for `org` when given); a route with `:id` takes the first such link found
@@ -70,6 +72,11 @@ const ROUTES = [
   { path: "/admin/jobs", user: "admin@carethread.example" },
   { path: "/admin/payments", user: "admin@carethread.example" },
   { path: "/clinician/earnings", user: "nurse@carethread.example" },
+  { path: "/clinic/forms", user: "intake@riverbend.example" },
+  { path: "/clinic/forms/:id", user: "intake@riverbend.example", from: "/clinic/forms" },
+  { path: "/clinic/intake/:id", user: "intake@riverbend.example", from: `/clinic/forms/${CONSENT_FORM}` },
+  { path: "/intake?token=unknown" },
+  { path: "/verify" },
 ];
 
 const sessions = new Map();

@@ -183,6 +183,10 @@ test("FHIR resources and errors validate against the HL7 R4 JSON schema", async 
   const byPatient = await valid(api, `/QuestionnaireResponse?patient=${response.subject.reference}`, clinicKey, 200);
   expect(byPatient.entry.map((e: { resource: { id: string } }) => e.resource.id)).toContain(responseId);
   await valid(api, `/QuestionnaireResponse?questionnaire=nope`, clinicKey, 400);
+  // The medical history: choices, a number, questions shown on answers.
+  const history = await valid(api, "/Questionnaire/de040000-0000-4000-8000-000000000002-1", clinicKey, 200);
+  expect(JSON.stringify(history)).toContain("enableWhen");
+  expect(JSON.stringify(history)).toContain("answerOption");
   await valid(api, `/Questionnaire/${FORM}-9`, clinicKey, 404);
   // The referring side reads no clinic's intake.
   await valid(api, `/QuestionnaireResponse/${responseId}`, key, 403);

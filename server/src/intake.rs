@@ -42,13 +42,20 @@ struct TokenQuery {
     token: String,
 }
 
-/// The signer's copy: the link's token opens it, and nothing else does.
-async fn copy(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+/// The signer's copy: the link's token opens it, for an hour after
+/// signing, and nothing else does.
+async fn copy(
+    State(state): State<AppState>,
+    Query(q): Query<TokenQuery>,
+    request: Request,
+) -> Response {
+    let meta = RequestMeta::from_head(request.extensions(), request.headers());
     match app::intake::fill::signed_copy(
         &state.pool,
         &state.settings.vault,
         &state.settings.public_url,
         &q.token,
+        &meta,
     )
     .await
     {
@@ -90,8 +97,8 @@ pub struct LinkRef {
     pub link_id: Uuid,
 }
 
-/// Mails one reminder for a link still open: a new token replaces the
-/// first mail's, in the same transaction as the job's completion.
+/// Mails one reminder for a link still open and not begun: a second token
+/// for it, in the same transaction as the job's completion.
 pub struct Remind {
     pub public_url: String,
     pub vault: app::vault::Keyring,

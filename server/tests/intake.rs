@@ -286,9 +286,11 @@ fn mail_token(body: &str) -> String {
     common::token_of(&common::link_in(body, "/intake?token="))
 }
 
-/// The texts of the reminders `to` received (delivering what is due).
+/// The texts of the reminders `to` has received (after delivering what is
+/// due, and a moment for a delivery already under way to land).
 async fn reminders_to(app: &TestApp, to: &str) -> Vec<String> {
     app.deliver_mail().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     app.mail_to(to)
         .into_iter()
         .filter(|m| m.subject.starts_with("Reminder"))
@@ -522,7 +524,11 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
     .unwrap();
     assert_eq!(
         actions,
-        ["intake.submission_received", "intake.signature_captured"]
+        [
+            "intake.submission_received",
+            "intake.signature_captured",
+            "intake.copy_downloaded"
+        ]
     );
 
     // Anyone can check the hash: the day and the clinic only.
@@ -547,8 +553,9 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
     // A signed submission is frozen for everyone.
     let frozen = sqlx::query("UPDATE intake_submissions SET signature_kind = 'typed'")
         .execute(&mut admin)
-        .await;
-    assert!(frozen.is_err());
+        .await
+        .unwrap_err();
+    assert!(frozen.to_string().contains("never changed"), "{frozen}");
 
     // Staff open it (audited), see the answers, mark it reviewed, get the PDF.
     let list: Value = app
@@ -596,6 +603,12 @@ async fn a_patient_fills_signs_and_anyone_can_verify_the_hash_until_it_is_altere
         text.contains(&hash) && text.contains("Walter K. Lin"),
         "the hash and answers are text in the PDF"
     );
+    // Reviewed is final, too.
+    let again = sqlx::query("UPDATE intake_submissions SET reviewed_at = now()")
+        .execute(&mut admin)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("never changed"), "{again}");
     let patients: Value = app
         .rpc(&c.staff, "intake/patient", &[("patient", &c.patient)])
         .await
@@ -829,7 +842,10 @@ async fn links_are_withdrawn_expire_and_are_reminded_once_with_a_second_token() 
         .bind(&link)
         .execute(&mut *tx)
         .await;
-    assert!(undo.is_err(), "withdrawing is one-way");
+    assert!(
+        undo.unwrap_err().to_string().contains("stays withdrawn"),
+        "withdrawing is one-way"
+    );
     tx.rollback().await.unwrap();
     let mut tx = app.pool.begin().await.unwrap();
     sqlx::query("SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true), set_config('app.role', 'clinic_staff', true)")
@@ -898,9 +914,11 @@ async fn links_are_withdrawn_expire_and_are_reminded_once_with_a_second_token() 
             .unwrap();
     };
     remind().await;
-    let reminded = reminders_to(&app, "remind@example.com").await;
-    assert_eq!(reminded.len(), 1);
-    let second = mail_token(&reminded[0]);
+    let second = mail_token(
+        &app.wait_for_mail("remind@example.com", "Reminder")
+            .await
+            .text,
+    );
     assert_ne!(first, second);
     assert_eq!(open(&app, &second).await["state"], "open");
     assert_eq!(
@@ -936,4 +954,210 @@ async fn links_are_withdrawn_expire_and_are_reminded_once_with_a_second_token() 
         .await
         .unwrap();
     assert_eq!(left, 0);
+}
+
+/// Sends `c`'s form as a link to copy, fills and signs it; the token and
+/// the document's hash.
+async fn signed(app: &TestApp, c: &Clinic) -> (String, String) {
+    let sent: Value = send(app, c, "").await.json().await.unwrap();
+    let token = token_in_url(sent["url"].as_str().unwrap());
+    let res = step(
+        app,
+        &token,
+        "0",
+        &[("full_name", "Rosa Diaz"), ("birth_date", "1950-05-05")],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    step(app, &token, "1", &[("agree", "on")]).await;
+    let res = sign(app, &token, &[("name", "Rosa Diaz"), ("consent", "on")]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    (token, res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_clinics_key_reads_its_forms_and_signed_answers_over_fhir_audited() {
+    let app = TestApp::spawn().await;
+    let c = clinic(&app, "intake@fhir.test").await;
+    let (token, hash) = signed(&app, &c).await;
+    let mut admin = app.admin().await;
+    let org: uuid::Uuid =
+        sqlx::query_scalar("SELECT organization_id FROM intake_forms WHERE id = $1::uuid")
+            .bind(&c.form)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    let key = server::operator::create_api_key(&app.urls.admin, org, "EHR")
+        .await
+        .unwrap();
+    let get = |path: String, key: String| {
+        let url = app.url(&format!("/api/v1/fhir{path}"));
+        let client = app.client.clone();
+        async move { client.get(url).bearer_auth(key).send().await.unwrap() }
+    };
+
+    let q: Value = get(format!("/Questionnaire/{}-1", c.form), key.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(q["resourceType"], "Questionnaire");
+    assert_eq!(q["status"], "active");
+    assert_eq!(q["item"][0]["type"], "group");
+    assert_eq!(q["item"][0]["item"][0]["linkId"], "full_name");
+    assert_eq!(q["item"][0]["item"][1]["type"], "date");
+    assert_eq!(q["identifier"][0]["value"].as_str().unwrap().len(), 64);
+    // A draft of the next version is not a Questionnaire.
+    let res = app
+        .rpc(
+            &c.staff,
+            "intake/forms/add-field",
+            &[
+                ("id", c.form.as_str()),
+                ("label", "Pets at home?"),
+                ("kind", "yes_no"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(
+        get(format!("/Questionnaire/{}-2", c.form), key.clone())
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        get(format!("/Questionnaire/{}-1", c.form), key.clone())
+            .await
+            .status(),
+        200
+    );
+
+    let bundle: Value = get(
+        format!("/QuestionnaireResponse?questionnaire={}-1", c.form),
+        key.clone(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(bundle["total"], 1, "{bundle}");
+    let r = &bundle["entry"][0]["resource"];
+    assert_eq!(r["resourceType"], "QuestionnaireResponse");
+    assert_eq!(r["identifier"]["value"], hash.as_str());
+    assert_eq!(r["status"], "completed");
+    assert_eq!(r["subject"]["reference"], format!("Patient/{}", c.patient));
+    assert!(r.to_string().contains("Rosa Diaz"));
+    assert!(
+        r.to_string().contains("\"valueBoolean\":true"),
+        "the consent: {r}"
+    );
+    let id = r["id"].as_str().unwrap().to_owned();
+    let one: Value = get(format!("/QuestionnaireResponse/{id}"), key.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["id"], id.as_str());
+    let by_patient: Value = get(
+        format!("/QuestionnaireResponse?patient=Patient/{}", c.patient),
+        key.clone(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(by_patient["total"], 1);
+    assert_eq!(
+        get(
+            "/QuestionnaireResponse?questionnaire=nope".to_owned(),
+            key.clone()
+        )
+        .await
+        .status(),
+        400
+    );
+    // Each response read is audited, as a read over FHIR.
+    let reads: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'intake.submission_viewed'
+         AND actor_type = 'api_key' AND details->>'via' = 'fhir'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(reads, 3);
+
+    // Another clinic's key sees nothing; a referrer's key is refused.
+    let other = app.org("clinic", "Elsewhere Care").await;
+    let other_key = server::operator::create_api_key(&app.urls.admin, other, "EHR")
+        .await
+        .unwrap();
+    assert_eq!(
+        get(format!("/QuestionnaireResponse/{id}"), other_key.clone())
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        get(format!("/Questionnaire/{}-1", c.form), other_key.clone())
+            .await
+            .status(),
+        404
+    );
+    let referrer = app.org("referrer", "Mercy Intake").await;
+    let referrer_key = server::operator::create_api_key(&app.urls.admin, referrer, "EHR")
+        .await
+        .unwrap();
+    assert_eq!(
+        get(format!("/QuestionnaireResponse/{id}"), referrer_key)
+            .await
+            .status(),
+        403
+    );
+
+    // The signer's copy: an hour after signing, then no more; audited.
+    let copy = |token: String| {
+        let url = app.url(&format!("/intake/copy?token={token}"));
+        async move { TestApp::browser().get(url).send().await.unwrap() }
+    };
+    assert_eq!(copy(token.clone()).await.status(), 200);
+    sqlx::query(
+        "UPDATE intake_links SET spent_at = now() - interval '2 hours' WHERE spent_at IS NOT NULL",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(copy(token.clone()).await.status(), 409);
+    assert_eq!(
+        open(&app, &token).await["receipt"]["sha256"],
+        hash.as_str(),
+        "the receipt stays"
+    );
+    let copies: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'intake.copy_downloaded'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(copies, 1);
+
+    // Altered in the database: not served as the record.
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE intake_submissions SET sha256 = sha256('other')")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query("SET session_replication_role = origin")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        get(format!("/QuestionnaireResponse/{id}"), key)
+            .await
+            .status(),
+        409
+    );
 }

@@ -202,10 +202,11 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             // A registering family's own organization, with them its one
             // member (migrations/*_care_recipients.sql).
             "family_signup",
-            // Intake links: the token holder's three doors (read the link,
-            // keep a draft, sign), the public hash check, the reminder's
+            // Intake links: the token holder's four doors (read the link,
+            // keep a draft, sign, the signer's copy), the public hash check, the reminder's
             // second token and the expired links' clean-up; each keyed on
             // a token's hash, a hash, or a link (migrations/*_intake_links.sql).
+            "intake_link_copy",
             "intake_link_for_token",
             "intake_link_remind",
             "intake_link_save_draft",

@@ -66,6 +66,7 @@ pub enum AuditAction {
     IntakeSubmissionViewed,
     IntakeSubmissionReviewed,
     IntakeSubmissionExported,
+    IntakeCopyDownloaded,
     PacketReleased,
     VisitScheduled,
     VisitAccepted,
@@ -83,7 +84,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 73] = [
+    pub const ALL: [AuditAction; 74] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -143,6 +144,7 @@ impl AuditAction {
         AuditAction::IntakeSubmissionViewed,
         AuditAction::IntakeSubmissionReviewed,
         AuditAction::IntakeSubmissionExported,
+        AuditAction::IntakeCopyDownloaded,
         AuditAction::PacketReleased,
         AuditAction::VisitScheduled,
         AuditAction::VisitAccepted,
@@ -222,6 +224,7 @@ impl AuditAction {
             AuditAction::IntakeSubmissionViewed => "intake.submission_viewed",
             AuditAction::IntakeSubmissionReviewed => "intake.submission_reviewed",
             AuditAction::IntakeSubmissionExported => "intake.submission_exported",
+            AuditAction::IntakeCopyDownloaded => "intake.copy_downloaded",
             AuditAction::PacketReleased => "patient.packet_released",
             AuditAction::VisitScheduled => "visit.scheduled",
             AuditAction::VisitAccepted => "visit.accepted",
@@ -309,6 +312,7 @@ impl AuditAction {
             AuditAction::IntakeSubmissionViewed => "Intake submission viewed",
             AuditAction::IntakeSubmissionReviewed => "Intake submission marked reviewed",
             AuditAction::IntakeSubmissionExported => "Intake submission downloaded as PDF",
+            AuditAction::IntakeCopyDownloaded => "Signer downloaded their copy",
             AuditAction::PacketReleased => "Patient packet released to the accepting clinic",
             AuditAction::VisitScheduled => "Visit scheduled",
             AuditAction::VisitAccepted => "Visit accepted by the clinician",

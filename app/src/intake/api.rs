@@ -255,7 +255,6 @@ pub async fn sign_intake(
             reviewed: &reviewed,
         },
         &RequestMeta::current(),
-        time::OffsetDateTime::now_utc(),
     )
     .await?;
     leptos_axum::redirect(&format!("/intake?token={}", fill::token_for_link(&token)));

@@ -28,7 +28,8 @@ use time::format_description::well_known::Rfc3339;
 pub const FORM_HASH_SYSTEM: &str = "urn:carethread:intake-form-sha256";
 pub const DOCUMENT_HASH_SYSTEM: &str = "urn:carethread:intake-document-sha256";
 
-/// A clinic's people and API keys read intake over FHIR.
+/// A clinic's API keys (the FHIR routes take keys only) read intake over
+/// FHIR; referring organizations' keys do not.
 fn reader(tx: &TenantTx) -> Result<(), AppError> {
     if tx
         .principal()

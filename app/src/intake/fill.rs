@@ -95,11 +95,10 @@ pub fn verify_url(public_url: &str, hash: &str) -> String {
 /// The answers as a draft keeps them: each field's values as typed.
 type Draft = BTreeMap<String, Vec<String>>;
 
-/// A signed submission as its signer reaches it.
+/// A signed submission as its signer reaches it: its receipt.
 struct Signed {
-    id: uuid::Uuid,
     sha256: Vec<u8>,
-    sealed: Sealed,
+    submitted_at: OffsetDateTime,
 }
 
 /// The link as its token's holder sees it.
@@ -137,10 +136,8 @@ struct LinkRow {
     draft_key_id: Option<String>,
     draft_sealed: Option<Vec<u8>>,
     draft_updated_at: Option<OffsetDateTime>,
-    submission_id: Option<uuid::Uuid>,
     submission_sha256: Option<Vec<u8>>,
-    submission_key_id: Option<String>,
-    submission_sealed: Option<Vec<u8>>,
+    submitted_at: Option<OffsetDateTime>,
 }
 
 /// The token as it goes back into a link (tokens are URL-safe base64).
@@ -155,9 +152,14 @@ async fn begin(pool: &PgPool, token: &str) -> Result<Tx<Token>, AppError> {
 }
 
 async fn link(tx: &mut Tx<Token>, vault: &Keyring) -> Result<Link, AppError> {
-    let r: Option<LinkRow> = sqlx::query_as("SELECT * FROM intake_link_for_token()")
-        .fetch_optional(tx.conn())
-        .await?;
+    let r: Option<LinkRow> = sqlx::query_as(
+        "SELECT organization_id, id, form_id, patient_id, clinic, form_title, version, canonical,
+                form_sha256, state, expires_at, draft_key_id, draft_sealed, draft_updated_at,
+                submission_sha256, submitted_at
+         FROM intake_link_for_token()",
+    )
+    .fetch_optional(tx.conn())
+    .await?;
     let r = r.ok_or(AppError::NotFound)?;
     let definition: FormDefinition = serde_json::from_slice(&r.canonical).map_err(|_| {
         tracing::error!(link = %r.id, "an intake form version does not read as a form");
@@ -174,19 +176,13 @@ async fn link(tx: &mut Tx<Token>, vault: &Keyring) -> Result<Link, AppError> {
             }),
         _ => Draft::new(),
     };
-    let signed = match (
-        r.submission_id,
-        r.submission_sha256,
-        r.submission_key_id,
-        r.submission_sealed,
-    ) {
-        (Some(id), Some(sha256), Some(key_id), Some(bytes)) => Some(Signed {
-            id,
+    let signed = r
+        .submission_sha256
+        .zip(r.submitted_at)
+        .map(|(sha256, submitted_at)| Signed {
             sha256,
-            sealed: Sealed { key_id, bytes },
-        }),
-        _ => None,
-    };
+            submitted_at,
+        });
     Ok(Link {
         id: r.id,
         organization_id: r.organization_id,
@@ -331,20 +327,16 @@ pub async fn open(
     let mut tx = begin(pool, token).await?;
     let l = link(&mut tx, vault).await?;
     tx.commit().await?;
-    let receipt = match &l.signed {
-        Some(s) => {
-            let document = open_document(vault, s)?;
-            let hex = hex::encode(&s.sha256);
-            let url = verify_url(public_url, &hex);
-            Some(Receipt {
-                qr_svg: qr_svg(&url),
-                sha256: hex,
-                signed_at: document.signed_at,
-                verify_url: url,
-            })
+    let receipt = l.signed.as_ref().map(|s| {
+        let hex = hex::encode(&s.sha256);
+        let url = verify_url(public_url, &hex);
+        Receipt {
+            qr_svg: qr_svg(&url),
+            sha256: hex,
+            signed_at: s.submitted_at,
+            verify_url: url,
         }
-        None => None,
-    };
+    });
     let open = l.state == "open";
     let (review, problems) = if open {
         review(&l.definition, &l.draft)
@@ -383,11 +375,19 @@ pub async fn open(
     })
 }
 
-fn open_document(vault: &Keyring, s: &Signed) -> Result<Document, AppError> {
-    let plain = vault
-        .open(&s.sealed, document_place(s.id))
-        .map_err(|_| AppError::Internal)?;
-    serde_json::from_slice(&plain).map_err(|_| AppError::Internal)
+/// Opens a sealed document and checks it: its bytes hash to `sha256` and
+/// it names itself (`id`). The document, and whether it is intact; `None`
+/// when it does not open or read at all.
+pub(crate) fn open_verified(
+    vault: &Keyring,
+    id: uuid::Uuid,
+    sealed: &Sealed,
+    sha256: &[u8],
+) -> Option<(Document, bool)> {
+    let plain = vault.open(sealed, document_place(id)).ok()?;
+    let document: Document = serde_json::from_slice(&plain).ok()?;
+    let intact = Sha256::digest(&plain).as_slice() == sha256 && document.id == id;
+    Some((document, intact))
 }
 
 /// A QR code of `url`, as an SVG document.
@@ -545,7 +545,6 @@ pub async fn sign(
     token: &str,
     signing: &Signing<'_>,
     meta: &RequestMeta,
-    now: OffsetDateTime,
 ) -> Result<String, AppError> {
     let mut errors = Vec::new();
     let name = signing
@@ -611,7 +610,12 @@ pub async fn sign(
     }
     let consent_hash: [u8; 32] = Sha256::digest(ESIGN_CONSENT.as_bytes()).into();
     let id = uuid::Uuid::new_v4();
-    let signed_at = now.replace_nanosecond(0).unwrap_or(now);
+    // The database's clock, to the second: the time in the document is the
+    // one the database records.
+    let signed_at: OffsetDateTime =
+        sqlx::query_scalar("SELECT date_trunc('second', clock_timestamp())")
+            .fetch_one(tx.conn())
+            .await?;
     let document = Document {
         id,
         organization_id: l.organization_id,
@@ -650,37 +654,53 @@ pub async fn sign(
     .bind(signed_at)
     .fetch_one(tx.conn())
     .await?;
-    if outcome != "signed" {
+    match outcome.as_str() {
+        "signed" => {}
+        "clock" => {
+            return Err(AppError::Conflict {
+                message: "Signing took too long; please sign again.".to_owned(),
+            })
+        }
         // Withdrawn, expired or signed elsewhere since the link was read.
-        return Err(closed(&outcome));
+        state => return Err(closed(state)),
     }
     tx.commit().await?;
     Ok(hex::encode(hash))
 }
 
-/// The signer's own copy of what they signed, as a PDF (and its file name).
+/// The signer's own copy of what they signed, as a PDF (and its file
+/// name): for an hour after signing, each download audited.
 pub async fn signed_copy(
     pool: &PgPool,
     vault: &Keyring,
     public_url: &str,
     token: &str,
+    meta: &RequestMeta,
 ) -> Result<(Vec<u8>, String), AppError> {
     let mut tx = begin(pool, token).await?;
     let l = link(&mut tx, vault).await?;
-    tx.commit().await?;
     let s = l.signed.as_ref().ok_or(AppError::NotFound)?;
-    let document = open_document(vault, s)?;
-    let hex = hex::encode(&s.sha256);
-    let intact = canonical(&document).is_ok_and(|(_, h)| h[..] == s.sha256[..]);
+    let copy: Option<(uuid::Uuid, String, Vec<u8>)> =
+        sqlx::query_as("SELECT id, key_id, sealed FROM intake_link_copy($1::text::inet)")
+            .bind(meta.ip.map(|ip| ip.to_string()))
+            .fetch_optional(tx.conn())
+            .await?;
+    tx.commit().await?;
+    let (id, key_id, bytes) = copy.ok_or_else(|| AppError::Conflict {
+        message: "Your copy could be downloaded for an hour after signing. Ask the clinic for one."
+            .to_owned(),
+    })?;
+    let (document, intact) =
+        open_verified(vault, id, &Sealed { key_id, bytes }, &s.sha256).ok_or(AppError::Internal)?;
     let summary = SubmissionSummary {
-        id: s.id,
+        id,
         form_id: l.form_id,
         form_title: l.form_title.clone(),
         version: l.version,
         patient_id: l.patient_id,
         patient_initials: String::new(),
-        sha256: hex,
-        submitted_at: document.signed_at,
+        sha256: hex::encode(&s.sha256),
+        submitted_at: s.submitted_at,
         reviewed_at: None,
     };
     let view = document_view(
@@ -762,20 +782,14 @@ pub async fn verify(pool: &PgPool, vault: &Keyring, raw: &str) -> Result<VerifyA
             .await?;
     tx.commit().await?;
     for (org, id, clinic, key_id, bytes) in rows {
-        let document = vault
-            .open(&Sealed { key_id, bytes }, document_place(id))
-            .ok()
-            .filter(|plain| Sha256::digest(plain).as_slice() == hash.as_slice())
-            .and_then(|plain| serde_json::from_slice::<Document>(&plain).ok())
-            .filter(|d| d.id == id && d.organization_id == org);
-        match document {
-            Some(d) => {
+        match open_verified(vault, id, &Sealed { key_id, bytes }, &hash) {
+            Some((d, true)) if d.organization_id == org => {
                 return Ok(VerifyAnswer::Match {
                     signed_on: d.signed_at.date().to_string(),
                     clinic,
                 })
             }
-            None => {
+            _ => {
                 tracing::error!(submission = %id, "a signed intake document no longer matches its hash");
             }
         }

@@ -211,6 +211,14 @@ impl FormDefinition {
                     (_, FieldKind::SingleChoice | FieldKind::MultipleChoice) => {
                         target.options.contains(&c.answer)
                     }
+                    (_, FieldKind::Date) => time::Date::parse(
+                        &c.answer,
+                        &time::format_description::well_known::Iso8601::DATE,
+                    )
+                    .is_ok(),
+                    // A signature is given at the very end: nothing can
+                    // depend on it.
+                    (_, FieldKind::Signature) => false,
                     _ => !c.answer.is_empty(),
                 };
                 if !fits {
@@ -221,6 +229,16 @@ impl FormDefinition {
                 }
             }
             seen.push(&f.key);
+        }
+        // Every section is titled and asks something (FHIR: a group has
+        // text and items).
+        for s in &self.sections {
+            if s.title.trim().is_empty() || s.title.chars().count() > 200 {
+                problems.push("Each section has a title (up to 200 characters).".to_owned());
+            }
+            if s.fields.is_empty() {
+                problems.push(format!("The section “{}” has no fields.", s.title));
+            }
         }
         problems
     }

@@ -551,10 +551,11 @@ fn field_input(
 /// needed (drawing the signature is the one thing a script adds).
 #[component]
 pub fn FillPage() -> impl IntoView {
-    let (token, step) = use_query_map().with_untracked(|q| {
+    let (token, step, reviewed) = use_query_map().with_untracked(|q| {
         (
             q.get("token").unwrap_or_default(),
             q.get("step").unwrap_or_default(),
+            q.get("reviewed").unwrap_or_default(),
         )
     });
     let t = token.clone();
@@ -564,7 +565,7 @@ pub fn FillPage() -> impl IntoView {
     view! {
         <Title text="Your form · Carethread"/>
         <div class="page page--narrow">
-            <Loaded resource=view_data loading="Loading your form…" ok=move |v| fill_view(v, &token, &step, save, sign)/>
+            <Loaded resource=view_data loading="Loading your form…" ok=move |v| fill_view(v, &token, &step, &reviewed, save, sign)/>
         </div>
     }
 }
@@ -573,6 +574,7 @@ fn fill_view(
     v: FillView,
     token: &str,
     step: &str,
+    reviewed: &str,
     save: ServerAction<SaveIntakeStep>,
     sign: ServerAction<SignIntake>,
 ) -> AnyView {
@@ -597,7 +599,12 @@ fn fill_view(
     };
     match step {
         "review" => view! { {header} {review_view(&v, token, &steps)} }.into_any(),
-        "sign" => view! { {header} {sign_view(&v, token, sign)} }.into_any(),
+        // Signing goes with the digest of the answers the review showed:
+        // answers changed since (on another device) are not signed unseen.
+        "sign" if !reviewed.is_empty() => {
+            view! { {header} {sign_view(&v, token, reviewed, sign)} }.into_any()
+        }
+        "sign" => view! { {header} {review_view(&v, token, &steps)} }.into_any(),
         raw => {
             let index = raw.parse::<usize>().unwrap_or(0);
             // Past the last section: the review.
@@ -680,13 +687,22 @@ fn review_view(v: &FillView, token: &str, steps: &[usize]) -> impl IntoView {
                 <p><a href=format!("/intake?token={token}&step={i}")>{format!("Change “{}”", s.title)}</a></p>
             </section>
         }).collect_view()}
-        {ready.then(|| view! { <p><a class="button" href=format!("/intake?token={token}&step=sign")>"Continue to sign"</a></p> })}
+        {ready.then(|| view! { <p><a class="button" href=format!("/intake?token={token}&step=sign&reviewed={}", v.digest)>"Continue to sign"</a></p> })}
     }
 }
 
-fn sign_view(v: &FillView, token: &str, sign: ServerAction<SignIntake>) -> impl IntoView {
+fn sign_view(
+    v: &FillView,
+    token: &str,
+    reviewed: &str,
+    sign: ServerAction<SignIntake>,
+) -> impl IntoView {
     let error = action_error(sign.value());
-    let (token, consent, reviewed) = (token.to_owned(), v.consent_text.clone(), v.digest.clone());
+    let (token, consent, reviewed) = (
+        token.to_owned(),
+        v.consent_text.clone(),
+        reviewed.to_owned(),
+    );
     let agreed = crate::ui::checked("consent", false);
     view! {
         <p class="progress" data-testid="step">"Last step: Sign"</p>

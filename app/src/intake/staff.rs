@@ -7,8 +7,8 @@
 //! changes something or opens a patient's answers writes its audit event
 //! (lists show initials, form titles and hashes only, and are not).
 
-use super::fill::{document_place, document_view, Document};
-use super::form::{canonical, FormDefinition};
+use super::fill::{document_view, open_verified, Document};
+use super::form::FormDefinition;
 use super::model::{
     FormPageData, FormSummary, LinkView, PatientChoice, SentLink, SubmissionSummary, SubmissionView,
 };
@@ -21,7 +21,6 @@ use crate::db::TenantTx;
 use crate::error::{AppError, FieldError};
 use crate::vault::{Keyring, Place, Sealed};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
@@ -392,9 +391,10 @@ pub async fn revoke(
 }
 
 /// The reminder (the job runner's `intake.remind`, on the worker's
-/// connection): a new token replaces the mailed one and is mailed again.
-/// Whether a reminder went out (not for a link signed, withdrawn, expired,
-/// copied rather than mailed, or reminded already).
+/// connection): a second token for the link is mailed (the first keeps
+/// working). Whether a reminder went out (not for a link signed,
+/// withdrawn, expired, begun, copied rather than mailed, or reminded
+/// already).
 pub async fn remind(
     conn: &mut PgConnection,
     vault: &Keyring,
@@ -474,25 +474,23 @@ async fn open_submission(
     .fetch_optional(tx.conn())
     .await?;
     let r = r.ok_or(AppError::NotFound)?;
-    let plain = vault
-        .open(
-            &Sealed {
-                key_id: r.key_id.clone(),
-                bytes: r.sealed.clone(),
-            },
-            document_place(r.id),
-        )
-        .map_err(|_| {
-            tracing::error!(submission = %r.id, "an intake submission does not open");
-            AppError::Internal
-        })?;
-    let intact = Sha256::digest(&plain).as_slice() == r.sha256.as_slice();
+    let sealed = Sealed {
+        key_id: r.key_id.clone(),
+        bytes: r.sealed.clone(),
+    };
+    let (document, intact) = open_verified(vault, r.id, &sealed, &r.sha256).ok_or_else(|| {
+        tracing::error!(submission = %r.id, "an intake submission does not open");
+        AppError::Internal
+    })?;
+    // Intact: the bytes hash as recorded, and they say whose they are.
+    let intact = intact
+        && document.organization_id == org
+        && document.patient_id == r.patient_id
+        && document.form.id == r.form_id
+        && document.form.version == r.version;
     if !intact {
         tracing::error!(submission = %r.id, "a signed intake document no longer matches its hash");
     }
-    let document: Document = serde_json::from_slice(&plain).map_err(|_| AppError::Internal)?;
-    // What was stored is what the hash covers, re-canonicalised alike.
-    let intact = intact && canonical(&document).is_ok_and(|(_, h)| h[..] == r.sha256[..]);
     let definition: FormDefinition = r
         .canonical
         .as_deref()
@@ -518,14 +516,21 @@ async fn open_submission(
     })
 }
 
-/// A submission's form version and opened document, and its hex hash (for
-/// FHIR, whose reads audit themselves).
+/// A submission's form version and opened document, and its hex hash, for
+/// FHIR (whose reads audit themselves). One that no longer matches its hash
+/// is not served as the record.
 pub(super) async fn opened_document(
     tx: &mut TenantTx,
     vault: &Keyring,
     id: uuid::Uuid,
 ) -> Result<(FormDefinition, Document, String), AppError> {
     let o = open_submission(tx, vault, id).await?;
+    if !o.intact {
+        return Err(AppError::Conflict {
+            message: "This signed document no longer matches its hash; it is not served."
+                .to_owned(),
+        });
+    }
     Ok((o.definition, o.document, o.summary.sha256))
 }
 

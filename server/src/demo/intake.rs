@@ -1,5 +1,5 @@
-//! Riverbend's intake demo: the admission consent form, published, and
-//! one submission signed through the same operations a patient's requests
+//! Riverbend's intake demo: the admission consent and medical history
+//! forms, published, and one admission consent signed through the same operations a patient's requests
 //! call (answers kept section by section, the review's digest, then the
 //! typed signature), so the receipt's hash verifies on `/verify` and staff
 //! can open, review and download it. Written over the administrative
@@ -15,8 +15,41 @@ use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// The demo's published form.
+/// The demo's published forms: the admission consent (signed once) and the
+/// medical history (choices, numbers and conditional questions).
 pub const CONSENT_FORM: Uuid = Uuid::from_u128(0xde04_0000_0000_4000_8000_0000_0000_0001);
+pub const HISTORY_FORM: Uuid = Uuid::from_u128(0xde04_0000_0000_4000_8000_0000_0000_0002);
+
+/// Publishes version 1 of the starter template `key` as the form `id`.
+async fn publish(conn: &mut PgConnection, id: Uuid, key: &str, by: Uuid) -> Result<()> {
+    let definition =
+        app::intake::templates::template(key).context("a starter template of the demo")?;
+    let stored = serde_json::to_value(&definition)?;
+    let (bytes, hash) = canonical(&stored)?;
+    sqlx::query(
+        "INSERT INTO intake_forms (organization_id, id, title, created_by) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(RIVERBEND)
+    .bind(id)
+    .bind(&definition.title)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO intake_form_versions (organization_id, form_id, version, definition, canonical,
+                                           sha256, published_at, published_by)
+         VALUES ($1, $2, 1, $3, $4, $5, now(), $6)",
+    )
+    .bind(RIVERBEND)
+    .bind(id)
+    .bind(&stored)
+    .bind(&bytes)
+    .bind(&hash[..])
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
 
 pub async fn seed(conn: &mut PgConnection, admin_url: &str, vault: &Keyring) -> Result<()> {
     let exists: bool =
@@ -35,32 +68,8 @@ pub async fn seed(conn: &mut PgConnection, admin_url: &str, vault: &Keyring) -> 
         return Ok(());
     };
     let intake_user = USERS[2].id;
-    let definition = app::intake::templates::template("admission_consent")
-        .context("the admission consent template")?;
-    let stored = serde_json::to_value(&definition)?;
-    let (bytes_c, hash) = canonical(&stored)?;
-    sqlx::query(
-        "INSERT INTO intake_forms (organization_id, id, title, created_by) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(RIVERBEND)
-    .bind(CONSENT_FORM)
-    .bind(&definition.title)
-    .bind(intake_user)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO intake_form_versions (organization_id, form_id, version, definition, canonical,
-                                           sha256, published_at, published_by)
-         VALUES ($1, $2, 1, $3, $4, $5, now(), $6)",
-    )
-    .bind(RIVERBEND)
-    .bind(CONSENT_FORM)
-    .bind(&stored)
-    .bind(&bytes_c)
-    .bind(&hash[..])
-    .bind(intake_user)
-    .execute(&mut *conn)
-    .await?;
+    publish(conn, CONSENT_FORM, "admission_consent", intake_user).await?;
+    publish(conn, HISTORY_FORM, "medical_history", intake_user).await?;
 
     // The patient's own details, for their answers.
     let details: Option<app::patients::PatientDetails> = vault
@@ -116,8 +125,7 @@ pub async fn seed(conn: &mut PgConnection, admin_url: &str, vault: &Keyring) -> 
         consent: true,
         reviewed: &reviewed,
     };
-    let now = time::OffsetDateTime::now_utc();
-    app::intake::fill::sign(&pool, vault, token.text(), &signing, &meta, now).await?;
+    app::intake::fill::sign(&pool, vault, token.text(), &signing, &meta).await?;
     pool.close().await;
     tracing::info!("demo intake form published and signed once");
     Ok(())
