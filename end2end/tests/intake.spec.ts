@@ -46,6 +46,9 @@ test("staff build, publish and send a form; the patient signs on a phone; the ha
   await staff.locator("#label").fill("Are there stairs at home?");
   await staff.locator("#kind").selectOption("yes_no");
   await staff.locator("#required").check();
+  // The live preview shows the field as it is described.
+  await expect(staff.getByTestId("live-preview")).toContainText("Are there stairs at home? (required)");
+  await expect(staff.getByTestId("live-preview").getByRole("radio")).toHaveCount(2);
   await staff.getByRole("button", { name: "Add the field" }).click();
   await expect(staff.getByTestId("preview")).toContainText("Are there stairs at home?");
   await expectAccessible(staff, "the form builder");

@@ -33,14 +33,19 @@ const NOT_PATIENT_DATA: [&str; 13] = [
     "GET /docs",
 ];
 
-/// The clinic's care (visits and their vitals): a referring organization's
-/// key, which this walk uses, sees none of it. `tests/visits.rs` walks them
-/// as a clinic's key and checks their audit events.
-const CLINIC_CARE: [&str; 4] = [
+/// The clinic's care (visits and their vitals, intake forms and what was
+/// signed): a referring organization's key, which this walk uses, sees none
+/// of it. `tests/visits.rs` and `tests/intake.rs` read them with a clinic's
+/// key and check their audit events (a Questionnaire is a form's questions,
+/// not patient data).
+const CLINIC_CARE: [&str; 7] = [
     "GET /fhir/Encounter",
     "GET /fhir/Encounter/{id}",
     "GET /fhir/Observation",
     "GET /fhir/Observation/{id}",
+    "GET /fhir/Questionnaire/{id}",
+    "GET /fhir/QuestionnaireResponse",
+    "GET /fhir/QuestionnaireResponse/{id}",
 ];
 
 struct Setup {

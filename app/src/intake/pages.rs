@@ -217,7 +217,7 @@ fn builder_view(id: &str, d: &FormDefinition, a: FormActions) -> impl IntoView {
         }).collect_view()}
         <details class="details" open=add_error.with_untracked(Option::is_some)>
             <summary>"Add a field"</summary>
-            <crate::ui::Form action=a.add attr:class="form" attr:novalidate=true>
+            <crate::ui::Form action=a.add attr:class="form" attr:novalidate=true attr:data-live-preview-form=true>
                 <ErrorSummary error=add_error title="The field was not added"/>
                 <input type="hidden" name="id" value=add_id/>
                 <TextField name="section" label="Section" hint="A section of that title is made if there is none." error=field_error(add_error, "section")/>
@@ -231,9 +231,12 @@ fn builder_view(id: &str, d: &FormDefinition, a: FormActions) -> impl IntoView {
                 <crate::ui::TextArea name="options" label="Choices (one per line)" hint="For single and multiple choice." rows=3 error=field_error(add_error, "options")/>
                 <TextField name="when_key" label="Show only when the question with key…" hint="Leave empty to always show it." error=field_error(add_error, "when_key")/>
                 <TextField name="when_value" label="…has the answer" hint="For yes/no: true or false." error=field_error(add_error, "when_value")/>
+                // Filled by /form-preview.js as the field is described.
+                <div class="preview__body" data-live-preview data-testid="live-preview" aria-live="polite" hidden=true></div>
                 <button type="submit" class="button">"Add the field"</button>
             </crate::ui::Form>
         </details>
+        <script src="/form-preview.js" defer=true></script>
     }
 }
 
