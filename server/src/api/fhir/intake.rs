@@ -47,6 +47,7 @@ pub struct ResponseSearch {
     responses(
         (status = 200, description = "A Questionnaire: a published intake form version, its definition's SHA-256 as an identifier", body = FhirResource, content_type = "application/fhir+json"),
         (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 403, description = "OperationOutcome: a key of a referring organization (intake is the clinic's)", body = FhirResource, content_type = "application/fhir+json"),
         (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
         (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
@@ -79,6 +80,7 @@ async fn responses(
     responses(
         (status = 200, description = "A QuestionnaireResponse: a signed intake form, its document's SHA-256 as the identifier (the read is audited)", body = FhirResource, content_type = "application/fhir+json"),
         (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 403, description = "OperationOutcome: a key of a referring organization (intake is the clinic's)", body = FhirResource, content_type = "application/fhir+json"),
         (status = 404, description = "OperationOutcome: no such resource for this key", body = FhirResource, content_type = "application/fhir+json"),
         (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
@@ -106,6 +108,7 @@ pub async fn read_questionnaire_response(
         (status = 200, description = "Bundle (searchset) of signed intake forms, with total, self and next links (each read is audited)", body = FhirResource, content_type = "application/fhir+json"),
         (status = 400, description = "OperationOutcome: a search parameter is malformed", body = FhirResource, content_type = "application/fhir+json"),
         (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 403, description = "OperationOutcome: a key of a referring organization (intake is the clinic's)", body = FhirResource, content_type = "application/fhir+json"),
         (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
