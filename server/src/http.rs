@@ -130,9 +130,58 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> I
     client
 }
 
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+/// The largest page read back to find its nonce.
+const PAGE_LIMIT: usize = 4 * 1024 * 1024;
+
+/// A rendered page whose policy did not come with it (`app::csp` sets it
+/// from inside the render; now and then, under load, a page has arrived
+/// without it, and the default policy then blocks its own nonced hydration
+/// scripts): the page's policy, from the nonce its scripts carry. A page
+/// with no nonce gets the default policy, as before.
+async fn page_policy_from_body(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, PAGE_LIMIT).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let nonce = std::str::from_utf8(&bytes).ok().and_then(|html| {
+        // Only scripts carry a nonce; escaped user text cannot contain one.
+        let start = html.find(" nonce=\"")? + " nonce=\"".len();
+        let end = html[start..].find('"')? + start;
+        let nonce = &html[start..end];
+        nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=-_".contains(&b))
+            .then_some(nonce)
+            .filter(|n| !n.is_empty())
+    });
+    if let Some(nonce) = nonce {
+        tracing::warn!("a page arrived without its content security policy; set from its nonce");
+        if let Ok(value) = HeaderValue::from_str(&app::csp::page_policy(nonce)) {
+            parts.headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 async fn security_headers(settings: &Settings, req: Request, next: Next) -> Response {
     let service_worker = req.uri().path() == "/sw.js";
     let mut response = next.run(req).await;
+    if !response
+        .headers()
+        .contains_key(header::CONTENT_SECURITY_POLICY)
+        && is_html(&response)
+    {
+        response = page_policy_from_body(response).await;
+    }
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         if let Ok(value) = HeaderValue::from_str(&app::csp::default_policy()) {
@@ -330,5 +379,27 @@ mod tests {
             .unwrap();
         let text = String::from_utf8_lossy(&body);
         assert!(!text.contains("boom"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_page_without_its_policy_gets_one_from_its_nonce() {
+        use axum::http::header;
+        let page = axum::response::Response::builder()
+            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .body(axum::body::Body::from(
+                "<html><script nonce=\"abc123+/=\">x</script>&quot;nonce=&quot;</html>",
+            ))
+            .unwrap();
+        let fixed = super::page_policy_from_body(page).await;
+        let csp = fixed.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("'nonce-abc123+/='"), "{csp}");
+        let plain = axum::response::Response::builder()
+            .header(header::CONTENT_TYPE, "text/html")
+            .body(axum::body::Body::from("<html>no scripts</html>"))
+            .unwrap();
+        let kept = super::page_policy_from_body(plain).await;
+        assert!(!kept.headers().contains_key(header::CONTENT_SECURITY_POLICY));
     }
 }
