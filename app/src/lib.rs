@@ -252,6 +252,7 @@ pub fn App() -> impl IntoView {
                         />
                         <Route path=path!("/admin/jobs") view=jobs::JobsPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/payments") view=booking::PaymentsAdminPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/trust") view=trust::TrustAdminPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/forms") view=intake::FormsPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/forms/:id") view=intake::FormPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/intake/:id") view=intake::SubmissionPage ssr=SsrMode::Async/>

@@ -40,6 +40,7 @@ pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
     let sessions = crate::sessions::layer(state.pool.clone(), &settings);
     let mut router = Router::new()
         .route("/trust.json", get(trust_json))
+        .route("/trust/feed.atom", get(trust_feed))
         .nest("/api/v1", crate::api::router(state.clone()))
         .merge(crate::api::docs::router())
         .merge(crate::attachments::router())
@@ -126,6 +127,26 @@ fn api_dispatch(state: &AppState) -> ApiDispatch {
             axum::http::Response::from_parts(parts, String::from_utf8_lossy(&bytes).into_owned())
         })
     }))
+}
+
+/// `GET /trust/feed.atom`: the portal's change feed (the newest 50).
+async fn trust_feed(State(state): State<AppState>) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let mut conn = state.pool.acquire().await?;
+    let changes = repo::recent_changes(&mut conn, 50).await?;
+    let xml = app::trust::feed::atom(
+        &changes,
+        &state.settings.public_url,
+        time::OffsetDateTime::now_utc(),
+    );
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/atom+xml; charset=utf-8",
+        )],
+        xml,
+    )
+        .into_response())
 }
 
 /// `GET /trust.json`: the portal's data for machines, from the same query

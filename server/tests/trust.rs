@@ -318,3 +318,191 @@ async fn hostile_packet_inputs_are_client_errors_never_server_errors() {
     assert!(res.status().is_client_error(), "{}", res.status());
     assert_eq!(stored_requests(&app).await, 0);
 }
+
+/// Issue 16, item 7: platform administrators edit the portal; every change
+/// is audited, bumps the last-reviewed date and is announced in the feed
+/// (`/trust.json` and Atom) with the day a new vendor starts, which must
+/// be at least 30 days ahead. Nobody else may edit.
+#[tokio::test]
+async fn platform_admins_edit_the_portal_audited_announced_and_dated() {
+    use app::identity::Role;
+    let app = TestApp::spawn().await;
+    let clinic = app.org("clinic", "Trust Editors Clinic").await;
+    app.user("ops@trust-edit.test", None, Role::PlatformAdmin)
+        .await;
+    app.user("boss@trust-edit.test", Some(clinic), Role::ClinicAdmin)
+        .await;
+    let admin = app.signed_in("ops@trust-edit.test").await;
+    let clinic_admin = app.signed_in("boss@trust-edit.test").await;
+    let mut db = app.admin().await;
+    sqlx::raw_sql("UPDATE trust_settings SET last_reviewed = DATE '2026-01-02'")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let soon = (today + time::Duration::days(10)).to_string();
+    let later = (today + time::Duration::days(31)).to_string();
+    let vendor = |starts: &str| {
+        vec![
+            ("vendor", "Acme Reminders <b>".to_owned()),
+            ("purpose", "Text-message reminders".to_owned()),
+            ("region", "US".to_owned()),
+            ("baa_signed", "on".to_owned()),
+            ("touches_phi", "on".to_owned()),
+            ("phi_note", "initials and a time".to_owned()),
+            ("starts_on", starts.to_owned()),
+        ]
+    };
+    let form = |v: &[(&'static str, String)]| -> Vec<(&'static str, String)> { v.to_vec() };
+    let post =
+        |client: &reqwest::Client, endpoint: &'static str, fields: Vec<(&'static str, String)>| {
+            let client = client.clone();
+            let url = app.url(&format!("/rpc/{endpoint}"));
+            async move { client.post(url).form(&fields).send().await.unwrap() }
+        };
+
+    // Too little notice is refused, naming the field; nothing changes.
+    let before = trust_json(&app).await;
+    let res = post(&admin, "trust/subprocessors/save", form(&vendor(&soon))).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("starts_on"));
+    // Another role is refused outright.
+    let res = post(
+        &clinic_admin,
+        "trust/subprocessors/save",
+        form(&vendor(&later)),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(counts(&trust_json(&app).await), counts(&before));
+
+    let res = post(&admin, "trust/subprocessors/save", form(&vendor(&later))).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let after = trust_json(&app).await;
+    let (n, baas, phi) = counts(&before);
+    assert_eq!(counts(&after), (n + 1, baas + 1, phi + 1));
+    let reviewed: time::Date = serde_json::from_value(after["last_reviewed"].clone()).unwrap();
+    assert_eq!(reviewed, today, "the edit bumped the last-reviewed date");
+    let change = &after["changes"][0];
+    assert_eq!(change["item_kind"], "subprocessor");
+    assert_eq!(change["change"], "added");
+    assert!(change["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("New subprocessor Acme Reminders <b> (Text-message reminders, US)"));
+    let id = after["subprocessors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["vendor"] == "Acme Reminders <b>")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The Atom feed carries it, escaped, with its start day.
+    let res = app.get("/trust/feed.atom").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/atom+xml"));
+    let atom = res.text().await.unwrap();
+    assert!(
+        atom.contains("subprocessor added: Acme Reminders &lt;b&gt;"),
+        "{atom}"
+    );
+    assert!(!atom.contains("<b>"));
+
+    // A change and a removal are announced too, and every edit is audited
+    // in the platform's chain as the administrator who made it.
+    let mut changed = vendor(&later);
+    changed.push(("id", id.clone()));
+    changed.retain(|(k, _)| *k != "touches_phi");
+    let res = post(&admin, "trust/subprocessors/save", changed).await;
+    assert!(res.status().is_success());
+    assert_eq!(counts(&trust_json(&app).await).2, phi);
+    let res = post(
+        &admin,
+        "trust/remove",
+        vec![("kind", "subprocessor".into()), ("id", id.clone())],
+    )
+    .await;
+    assert!(res.status().is_success());
+    let res = post(
+        &admin,
+        "trust/remove",
+        vec![("kind", "subprocessor".into()), ("id", id.clone())],
+    )
+    .await;
+    assert_eq!(res.status(), 404, "removing twice");
+    let v = trust_json(&app).await;
+    assert_eq!(counts(&v), counts(&before));
+    let kinds: Vec<&str> = v["changes"].as_array().unwrap()[..3]
+        .iter()
+        .map(|c| c["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["removed", "changed", "added"]);
+    let events: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT a.details->>'change', a.actor_type, u.email
+         FROM audit_events a JOIN users u ON u.id = a.actor_user_id
+         WHERE a.action = 'trust.edited' AND a.subject_id = $1 ORDER BY a.seq",
+    )
+    .bind(&id)
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    let expected = ["added", "changed", "removed"].map(|c| {
+        (
+            c.to_owned(),
+            "user".to_owned(),
+            "ops@trust-edit.test".to_owned(),
+        )
+    });
+    assert_eq!(events, expected);
+
+    // Certifications and principles: a scheduled one needs its date.
+    let res = post(
+        &admin,
+        "trust/certifications/save",
+        vec![("name", "HITRUST".into()), ("status", "scheduled".into())],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let res = post(
+        &admin,
+        "trust/certifications/save",
+        vec![
+            ("name", "HITRUST".into()),
+            ("status", "scheduled".into()),
+            ("status_date", "2027-09-01".into()),
+        ],
+    )
+    .await;
+    assert!(res.status().is_success());
+    let res = post(
+        &admin,
+        "trust/principles/save",
+        vec![
+            ("title", "No sale of data".into()),
+            ("body", "Ever.".into()),
+        ],
+    )
+    .await;
+    assert!(res.status().is_success());
+    let v = trust_json(&app).await;
+    assert!(v["certifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "HITRUST" && c["status"] == "scheduled"));
+    assert_eq!(
+        v["changes"][0]["summary"],
+        "New data principle: No sale of data."
+    );
+
+    // The editing page is the administrator's alone.
+    let page = admin.get(app.url("/admin/trust")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Add a subprocessor"));
+}

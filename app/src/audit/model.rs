@@ -81,10 +81,13 @@ pub enum AuditAction {
     VisitsViewed,
     AttachmentAdded,
     AttachmentViewed,
+    TrustEdited,
+    AuditExported,
+    LoginLogViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 74] = [
+    pub const ALL: [AuditAction; 77] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -159,6 +162,9 @@ impl AuditAction {
         AuditAction::VisitsViewed,
         AuditAction::AttachmentAdded,
         AuditAction::AttachmentViewed,
+        AuditAction::TrustEdited,
+        AuditAction::AuditExported,
+        AuditAction::LoginLogViewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -239,6 +245,9 @@ impl AuditAction {
             AuditAction::VisitsViewed => "visit.viewed",
             AuditAction::AttachmentAdded => "referral.attachment_added",
             AuditAction::AttachmentViewed => "patient.attachment_viewed",
+            AuditAction::TrustEdited => "trust.edited",
+            AuditAction::AuditExported => "audit.exported",
+            AuditAction::LoginLogViewed => "security.login_log_viewed",
         }
     }
 
@@ -327,6 +336,9 @@ impl AuditAction {
             AuditAction::VisitsViewed => "Visits viewed",
             AuditAction::AttachmentAdded => "Document attached to a referral",
             AuditAction::AttachmentViewed => "Referral document opened",
+            AuditAction::TrustEdited => "Trust portal edited",
+            AuditAction::AuditExported => "Audit log exported",
+            AuditAction::LoginLogViewed => "Staff sign-in log viewed",
         }
     }
 }

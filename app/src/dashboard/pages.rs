@@ -134,6 +134,10 @@ fn admin(d: AdminDashboard) -> impl IntoView {
                 <p>"Read an organization's referrals for a limited time, with a reason its administrators see."</p>
             </li>
             <li class="tile">
+                <a href="/admin/trust">"Trust portal content"</a>
+                <p>"Certifications, subprocessors and principles; each change is announced in the public feed."</p>
+            </li>
+            <li class="tile">
                 <a href="/admin/jobs">"Background jobs"</a>
                 <p>"Mail, webhooks and housekeeping: what is queued, and failed jobs to retry."</p>
             </li>

@@ -17,6 +17,8 @@ pub struct TrustPortal {
     pub certifications: Vec<Certification>,
     pub subprocessors: Vec<Subprocessor>,
     pub principles: Vec<DataPrinciple>,
+    /// The newest changes first (the feed behind `/trust/feed.atom`).
+    pub changes: Vec<TrustChange>,
 }
 
 /// The "live BAA chain": computed by SQL from the subprocessor table.
@@ -74,6 +76,9 @@ pub struct Subprocessor {
     pub baa_note: Option<String>,
     pub touches_phi: bool,
     pub phi_note: Option<String>,
+    /// The day it starts receiving data: announced ahead, so a later date
+    /// means "not yet".
+    pub starts_on: Date,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +86,23 @@ pub struct DataPrinciple {
     pub id: Uuid,
     pub title: String,
     pub body: String,
+}
+
+/// One entry of the public change feed, written by the database for every
+/// edit of the portal's content (`trust_record_change`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustChange {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// `certification`, `subprocessor` or `principle`.
+    pub item_kind: String,
+    /// `added`, `changed` or `removed`.
+    pub change: String,
+    pub title: String,
+    pub summary: String,
+    /// For a subprocessor: the day it starts (or stops) receiving data.
+    pub effective_on: Option<Date>,
 }
 
 /// Availability over the last [`UPTIME_WINDOW_DAYS`] days, measured in

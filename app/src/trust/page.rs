@@ -86,6 +86,7 @@ fn PortalBody(portal: TrustPortal) -> impl IntoView {
         certifications,
         subprocessors,
         principles,
+        changes,
     } = portal;
     view! {
         <section class="section" aria-labelledby="chain-heading">
@@ -145,6 +146,29 @@ fn PortalBody(portal: TrustPortal) -> impl IntoView {
         </section>
 
         <SubprocessorTable rows=subprocessors/>
+
+        <section class="section" aria-labelledby="changes-heading">
+            <h2 id="changes-heading">"Recent changes"</h2>
+            <p class="section__intro">
+                "Every edit of this page is announced here, in "
+                <a class="text-link" href="/trust/feed.atom">"an Atom feed"</a>
+                " and in the JSON version. New subprocessors appear 30 days before they receive data."
+            </p>
+            <ul class="list" role="list" data-testid="trust-changes">
+                {changes
+                    .into_iter()
+                    .map(|c| {
+                        view! {
+                            <li>
+                                <time datetime=c.occurred_at.date().to_string()>{format_date(c.occurred_at.date())}</time>
+                                " · "
+                                {c.summary}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
     }
 }
 
@@ -243,9 +267,17 @@ fn SubprocessorRow(s: Subprocessor) -> impl IntoView {
         (false, Some(note)) => format!("No: {note}"),
         (false, None) => "No".to_owned(),
     };
+    // Announced ahead of its start: say so, with the day.
+    let upcoming = (s.starts_on > time::OffsetDateTime::now_utc().date()).then(|| {
+        view! {
+            <span class="badge badge--scheduled">
+                "Starts " <time datetime=s.starts_on.to_string()>{format_date(s.starts_on)}</time>
+            </span>
+        }
+    });
     view! {
         <tr data-phi=s.touches_phi.to_string()>
-            <th scope="row">{s.vendor}</th>
+            <th scope="row">{s.vendor} " " {upcoming}</th>
             <td>{s.purpose}</td>
             <td>{s.region}</td>
             <td>{baa}</td>

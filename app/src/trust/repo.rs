@@ -5,11 +5,16 @@
 //! role may read them (and insert packet requests and probes) under the
 //! narrow policies of `migrations/*_trust_rls.sql`.
 
+use super::edit::{CertificationInput, ItemKind, PrincipleInput, SubprocessorInput};
 use super::model::{
-    BaaChainCounts, Certification, CertificationStatus, DataPrinciple, Subprocessor, TrustPortal,
-    Uptime, UPTIME_WINDOW_DAYS,
+    BaaChainCounts, Certification, CertificationStatus, DataPrinciple, Subprocessor, TrustChange,
+    TrustPortal, Uptime, UPTIME_WINDOW_DAYS,
 };
 use super::packet::{PacketKind, PacketReceipt, VendorPacketRequest};
+use crate::audit::repo::{Entry, Subject};
+use crate::audit::AuditAction;
+use crate::db::TenantTx;
+use crate::error::AppError;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -37,7 +42,8 @@ pub async fn load_portal(conn: &mut PgConnection) -> Result<TrustPortal, sqlx::E
 
     let subprocessors = sqlx::query_as!(
         Subprocessor,
-        r#"SELECT id, vendor, purpose, region, baa_signed, baa_note, touches_phi, phi_note
+        r#"SELECT id, vendor, purpose, region, baa_signed, baa_note, touches_phi, phi_note,
+                  starts_on
            FROM subprocessors
            ORDER BY sort_order, vendor"#
     )
@@ -52,6 +58,7 @@ pub async fn load_portal(conn: &mut PgConnection) -> Result<TrustPortal, sqlx::E
     .await?;
 
     let uptime = uptime(conn, settings.uptime_target).await?;
+    let changes = recent_changes(conn, PORTAL_CHANGES).await?;
 
     Ok(TrustPortal {
         last_reviewed: settings.last_reviewed,
@@ -60,6 +67,50 @@ pub async fn load_portal(conn: &mut PgConnection) -> Result<TrustPortal, sqlx::E
         certifications,
         subprocessors,
         principles,
+        changes,
+    })
+}
+
+/// How many changes the page and `/trust.json` carry; the Atom feed more.
+pub const PORTAL_CHANGES: i64 = 10;
+
+/// The newest `limit` entries of the change feed.
+pub async fn recent_changes(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<TrustChange>, sqlx::Error> {
+    sqlx::query_as::<
+        _,
+        (
+            i64,
+            time::OffsetDateTime,
+            String,
+            String,
+            String,
+            String,
+            Option<time::Date>,
+        ),
+    >(
+        "SELECT id, occurred_at, item_kind, change, title, summary, effective_on
+         FROM trust_changes ORDER BY occurred_at DESC, id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map(|rows| {
+        rows.into_iter()
+            .map(
+                |(id, occurred_at, item_kind, change, title, summary, effective_on)| TrustChange {
+                    id,
+                    occurred_at,
+                    item_kind,
+                    change,
+                    title,
+                    summary,
+                    effective_on,
+                },
+            )
+            .collect()
     })
 }
 
@@ -129,6 +180,154 @@ pub async fn insert_packet_request(
         email: request.email.to_string(),
         response_days,
     })
+}
+
+/// Whether `error` is the unique key `constraint` refusing a duplicate.
+fn duplicate(error: &sqlx::Error, constraint: &str) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.constraint() == Some(constraint))
+}
+
+/// Inserts (no `id`) or updates a subprocessor; answers its id and whether
+/// it was `added` or `changed`. A vendor listed twice is a field error.
+pub async fn save_subprocessor(
+    tx: &mut TenantTx,
+    id: Option<Uuid>,
+    s: &SubprocessorInput,
+) -> Result<(Uuid, &'static str), AppError> {
+    let note = |n: &Option<crate::domain::BoundedText>| n.as_ref().map(|n| n.as_str().to_owned());
+    let result = sqlx::query_scalar::<_, Uuid>(
+        "WITH added AS (
+             INSERT INTO subprocessors (vendor, purpose, region, baa_signed, baa_note,
+                                        touches_phi, phi_note, starts_on, sort_order)
+             SELECT $2, $3, $4, $5, $6, $7, $8, $9,
+                    (SELECT coalesce(max(sort_order), 0) + 1 FROM subprocessors)
+             WHERE $1::uuid IS NULL
+             RETURNING id),
+         changed AS (
+             UPDATE subprocessors SET vendor = $2, purpose = $3, region = $4, baa_signed = $5,
+                    baa_note = $6, touches_phi = $7, phi_note = $8, starts_on = $9
+             WHERE id = $1
+             RETURNING id)
+         SELECT id FROM added UNION ALL SELECT id FROM changed",
+    )
+    .bind(id)
+    .bind(s.vendor.as_str())
+    .bind(s.purpose.as_str())
+    .bind(s.region.as_str())
+    .bind(s.baa_signed)
+    .bind(note(&s.baa_note))
+    .bind(s.touches_phi)
+    .bind(note(&s.phi_note))
+    .bind(s.starts_on)
+    .fetch_optional(tx.conn())
+    .await;
+    match result {
+        Ok(Some(saved)) => Ok((saved, if id.is_some() { "changed" } else { "added" })),
+        Ok(None) => Err(AppError::NotFound),
+        Err(e) if duplicate(&e, "subprocessors_vendor_key") => Err(AppError::invalid(
+            "vendor",
+            "This vendor is already listed; change its row instead.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Inserts (no `id`) or updates a certification.
+pub async fn save_certification(
+    tx: &mut TenantTx,
+    id: Option<Uuid>,
+    c: &CertificationInput,
+) -> Result<(Uuid, &'static str), AppError> {
+    let result = sqlx::query_scalar::<_, Uuid>(
+        "WITH added AS (
+             INSERT INTO certifications (name, scope, status, status_date, detail, sort_order)
+             SELECT $2, $3, $4, $5, $6,
+                    (SELECT coalesce(max(sort_order), 0) + 1 FROM certifications)
+             WHERE $1::uuid IS NULL
+             RETURNING id),
+         changed AS (
+             UPDATE certifications SET name = $2, scope = $3, status = $4, status_date = $5,
+                    detail = $6
+             WHERE id = $1
+             RETURNING id)
+         SELECT id FROM added UNION ALL SELECT id FROM changed",
+    )
+    .bind(id)
+    .bind(c.name.as_str())
+    .bind(&c.scope)
+    .bind(c.status)
+    .bind(c.status_date)
+    .bind(&c.detail)
+    .fetch_optional(tx.conn())
+    .await;
+    match result {
+        Ok(Some(saved)) => Ok((saved, if id.is_some() { "changed" } else { "added" })),
+        Ok(None) => Err(AppError::NotFound),
+        Err(e) if duplicate(&e, "certifications_name_key") => Err(AppError::invalid(
+            "name",
+            "A certification with this name is already listed.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Inserts (no `id`) or rewords a data principle.
+pub async fn save_principle(
+    tx: &mut TenantTx,
+    id: Option<Uuid>,
+    p: &PrincipleInput,
+) -> Result<(Uuid, &'static str), AppError> {
+    let saved = sqlx::query_scalar::<_, Uuid>(
+        "WITH added AS (
+             INSERT INTO data_principles (title, body, sort_order)
+             SELECT $2, $3, (SELECT coalesce(max(sort_order), 0) + 1 FROM data_principles)
+             WHERE $1::uuid IS NULL
+             RETURNING id),
+         changed AS (
+             UPDATE data_principles SET title = $2, body = $3 WHERE id = $1 RETURNING id)
+         SELECT id FROM added UNION ALL SELECT id FROM changed",
+    )
+    .bind(id)
+    .bind(p.title.as_str())
+    .bind(p.body.as_str())
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok((saved, if id.is_some() { "changed" } else { "added" }))
+}
+
+/// Removes an item; answers the name it had, or `None` if there was none.
+pub async fn remove_item(
+    tx: &mut TenantTx,
+    kind: ItemKind,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    let sql = match kind {
+        ItemKind::Certification => "DELETE FROM certifications WHERE id = $1 RETURNING name",
+        ItemKind::Subprocessor => "DELETE FROM subprocessors WHERE id = $1 RETURNING vendor",
+        ItemKind::Principle => "DELETE FROM data_principles WHERE id = $1 RETURNING title",
+    };
+    sqlx::query_scalar::<_, String>(sql)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
+}
+
+/// The `trust.edited` event for a change, in the editor's chain.
+pub async fn audit_edit(
+    tx: &mut TenantTx,
+    kind: ItemKind,
+    id: Uuid,
+    change: &str,
+    title: &str,
+) -> Result<(), sqlx::Error> {
+    crate::audit::repo::record(
+        tx,
+        Entry::new(AuditAction::TrustEdited)
+            .subject(Subject::new(kind.as_str(), id))
+            .details(serde_json::json!({ "change": change, "title": title })),
+    )
+    .await
 }
 
 /// A short reference a person can read out on the phone: `VP-` and the

@@ -149,8 +149,12 @@ pub fn TextArea(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(default = 4)] rows: u32,
     #[prop(into)] error: Signal<Option<String>>,
+    /// The text it starts with (editing something saved).
+    #[prop(default = None)]
+    value: Option<String>,
 ) -> impl IntoView {
     let invalid = move || error.with(Option::is_some);
+    let value = submitted(name).or(value);
     view! {
         <div class="field" class:field--invalid=invalid>
             <FieldLabel id=name label required=false/>
@@ -162,7 +166,7 @@ pub fn TextArea(
                 aria-invalid=move || invalid().then_some("true")
                 aria-describedby=move || described_by(name, hint.is_some(), invalid())
             >
-                {submitted(name)}
+                {value}
             </textarea>
         </div>
     }
@@ -179,7 +183,7 @@ pub fn SelectField(
     #[prop(optional)] required: bool,
     #[prop(into)] error: Signal<Option<String>>,
     /// The value chosen to begin with.
-    #[prop(optional)]
+    #[prop(default = None, into)]
     selected: Option<&'static str>,
     /// The element id, when one page holds two forms with this field (the
     /// name otherwise); pair it with [`ErrorSummary`]'s `prefix`.

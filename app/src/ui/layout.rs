@@ -37,6 +37,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/admin/audit", "Audit log"),
             ("/admin/jobs", "Jobs"),
             ("/admin/payments", "Payments"),
+            ("/admin/trust", "Trust portal"),
             ("/developers", "API"),
         ],
         Role::ClinicAdmin => vec![
