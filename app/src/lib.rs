@@ -128,6 +128,7 @@ pub fn App() -> impl IntoView {
                         />
                         <Route path=path!("/clinic/team") view=orgs::TeamPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
+                        <Route path=path!("/clinic/sign-ins") view=audit::LoginLogPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/clinic/inbox")
                             view=|| view! { <referrals::ReferralListPage inbox=true/> }
@@ -245,6 +246,7 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/admin/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/sign-ins") view=audit::LoginLogPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/admin/break-glass")
                             view=break_glass::BreakGlassPage

@@ -22,6 +22,7 @@ pub mod db;
 pub mod demo;
 pub mod embedded_pg;
 pub mod events;
+pub mod exports;
 pub mod forms;
 pub mod health;
 pub mod housekeeping;

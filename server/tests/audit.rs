@@ -269,3 +269,184 @@ async fn each_administrator_reads_only_their_own_chain() {
         assert_ne!(event["actor"], "Test priya");
     }
 }
+
+/// A patient of `clinic` whose record opens (no packet yet).
+async fn patient(app: &TestApp, clinic: Uuid) -> Uuid {
+    let id = Uuid::new_v4();
+    let sealed = app::vault::Keyring::development().seal(
+        b"null",
+        app::vault::Place {
+            table: "patients",
+            column: "sealed",
+            row: id,
+        },
+    );
+    let mut db = app.admin().await;
+    sqlx::query(
+        "INSERT INTO patients (id, organization_id, initials, zip, key_id, sealed, match_index)
+         VALUES ($1, $2, 'WL', (SELECT zip FROM zip_codes ORDER BY zip LIMIT 1), $3, $4,
+                 sha256(gen_random_uuid()::text::bytea))",
+    )
+    .bind(id)
+    .bind(clinic)
+    .bind(&sealed.key_id)
+    .bind(&sealed.bytes)
+    .execute(&mut db)
+    .await
+    .unwrap();
+    id
+}
+
+/// Issue 16, item 5: the customer's audit tools. The administrator sees
+/// who viewed a patient on its page, filters the log and exports exactly
+/// the filtered rows (CSV and JSON, with the file's SHA-256 in a header
+/// and in the export's own audit event), and reads the sign-in log of
+/// their own staff (failures included, with address and browser), and
+/// nobody else's. Staff may do none of it.
+#[tokio::test]
+async fn administrators_see_who_viewed_filter_export_and_read_the_sign_in_log() {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn().await;
+    let (clinic, admin) = clinic_admin(&app).await;
+    let other = app.org("clinic", "Lakeside Home Care").await;
+    app.user("sam@riverbend.example", Some(clinic), Role::ClinicStaff)
+        .await;
+    app.user("lee@lakeside.example", Some(other), Role::ClinicAdmin)
+        .await;
+    for email in ["sam@riverbend.example", "lee@lakeside.example"] {
+        let res = app
+            .login(&TestApp::browser(), email, "not-the-password")
+            .await;
+        assert!(res.status().is_client_error());
+    }
+    let staff = app.signed_in("sam@riverbend.example").await;
+    let patient = patient(&app, clinic).await.to_string();
+
+    // Staff open the record and are not shown its history.
+    let res = app.rpc(&staff, "patients/get", &[("id", &patient)]).await;
+    assert_eq!(res.status(), 200);
+    let record: Value = res.json().await.unwrap();
+    assert!(record["history"].is_null(), "{record}");
+    // The administrator sees both views, theirs first.
+    let res = app.rpc(&admin, "patients/get", &[("id", &patient)]).await;
+    let record: Value = res.json().await.unwrap();
+    let history = record["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{record}");
+    assert!(history
+        .iter()
+        .all(|e| e["action"] == "patient.viewed" && e["subject"] == format!("patient {patient}")));
+
+    // The export holds exactly the filtered rows.
+    let about = format!("patient {patient}");
+    let get = |client: &reqwest::Client, query: Vec<(&'static str, String)>| {
+        let request = client.get(app.url("/audit/export")).query(&query);
+        async move { request.send().await.unwrap() }
+    };
+    let res = get(
+        &admin,
+        vec![("format", "csv".into()), ("subject", about.clone())],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let digest = res.headers()["x-content-sha256"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let csv = res.text().await.unwrap();
+    assert_eq!(digest, hex::encode(Sha256::digest(csv.as_bytes())));
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(lines[0], "seq,occurred_at,actor,action,subject,ip,details");
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1..].iter().all(|l| l.contains(&about)));
+    // Narrowed to one actor (by address): one row, in JSON too.
+    let res = get(
+        &admin,
+        vec![
+            ("format", "json".into()),
+            ("subject", about.clone()),
+            ("actor", "SAM@riverbend".into()),
+            ("action", "patient.viewed".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let json: Value = res.json().await.unwrap();
+    assert_eq!(json["events"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["filter"]["actor"], "SAM@riverbend");
+    // The first export is itself in the log, with its digest and count.
+    let mut db = app.admin().await;
+    let (rows, sha): (String, String) = sqlx::query_as(
+        "SELECT details->>'rows', details->>'sha256' FROM audit_events
+         WHERE organization_id = $1 AND action = 'audit.exported' ORDER BY seq LIMIT 1",
+    )
+    .bind(clinic)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!((rows.as_str(), sha.as_str()), ("2", digest.as_str()));
+    // A bad filter is named; staff and strangers are refused.
+    let res = get(
+        &admin,
+        vec![("format", "csv".into()), ("from", "yesterday".into())],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let res = get(&admin, vec![("format", "xls".into())]).await;
+    assert_eq!(res.status(), 422);
+    let res = get(&staff, vec![("format", "csv".into())]).await;
+    assert_eq!(res.status(), 403);
+    let res = get(&TestApp::browser(), vec![("format", "csv".into())]).await;
+    assert_eq!(res.status(), 401);
+    // The filtered page shows the same rows.
+    let page = admin
+        .get(app.url("/clinic/audit"))
+        .query(&[("subject", about.as_str()), ("action", "patient.viewed")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches("title=\"patient.viewed\"").count(),
+        2,
+        "{page}"
+    );
+
+    // The sign-in log: this clinic's staff, failures included; not the
+    // other clinic's administrator.
+    let res = app.rpc(&admin, "audit/sign-ins", &[]).await;
+    assert_eq!(res.status(), 200);
+    let log: Value = res.json().await.unwrap();
+    let attempts = log["attempts"].as_array().unwrap();
+    let of = |email: &str, outcome: &str| {
+        attempts
+            .iter()
+            .filter(|a| a["email"] == email && a["outcome"] == outcome)
+            .count()
+    };
+    assert_eq!(of("sam@riverbend.example", "bad_password"), 1, "{log}");
+    assert_eq!(of("sam@riverbend.example", "success"), 1);
+    assert!(attempts
+        .iter()
+        .all(|a| a["email"] != "lee@lakeside.example"));
+    let res = app.rpc(&staff, "audit/sign-ins", &[]).await;
+    assert_eq!(res.status(), 403);
+    let viewed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events
+         WHERE organization_id = $1 AND action = 'security.login_log_viewed'",
+    )
+    .bind(clinic)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(viewed, 1);
+}

@@ -10,12 +10,19 @@
 //! chain head, made with a key the database never holds, anchor it outside
 //! (`server/src/audit_anchor.rs`), and `server audit verify` checks them.
 
+mod filter;
+mod logins;
 mod model;
 mod page;
 
 #[cfg(feature = "ssr")]
+pub mod export;
+
+#[cfg(feature = "ssr")]
 pub mod repo;
 
+pub use filter::{AuditFilter, AuditQuery};
+pub use logins::{get_login_log, GetLoginLog, LoginAttemptView, LoginLog, LoginLogPage};
 pub use model::{AuditAction, AuditEventView, AuditPage, BreakGlassGrantView, ChainStatus};
 pub use page::{
     get_audit_log, verify_audit_chain, AuditLogPage, GetAuditLog, VerifyAuditChain, AUDIT_READERS,

@@ -4,11 +4,11 @@
 //! link, and, above them, every break-glass grant a platform administrator
 //! opened on the organization (live ones first in view).
 
-use super::{AuditPage, BreakGlassGrantView, ChainStatus};
+use super::{AuditFilter, AuditPage, BreakGlassGrantView, ChainStatus};
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::ui::Loaded;
-use crate::ui::{format_datetime, DataTable};
+use crate::ui::{field_error, format_datetime, DataTable, SelectField, TextField};
 use app_macros::rpc;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,13 +17,18 @@ use leptos_router::hooks::{use_location, use_query_map};
 /// Who may read an organization's audit log.
 pub const AUDIT_READERS: [Role; 2] = [Role::ClinicAdmin, Role::PlatformAdmin];
 
-/// A page of the principal's organization's log, newest first.
+/// A page of the principal's organization's log, newest first, narrowed
+/// by the viewer's filter.
 #[rpc(prefix = "/rpc", endpoint = "audit/log")]
-pub async fn get_audit_log(#[server(default)] before: Option<i64>) -> Result<AuditPage, AppError> {
+pub async fn get_audit_log(
+    #[server(default)] before: Option<i64>,
+    #[server(default)] filter: AuditFilter,
+) -> Result<AuditPage, AppError> {
     const PAGE: i64 = 50;
+    let query = filter.check()?;
     let mut tx = crate::auth::require(&AUDIT_READERS).await?;
     let organization = tx.principal().org_name.clone();
-    let events = super::repo::recent(&mut tx, before, PAGE).await?;
+    let events = super::repo::recent(&mut tx, &query, before, PAGE).await?;
     let break_glass = crate::break_glass::service::grants(&mut tx).await?;
     tx.commit().await?;
     let next_before = (events.len() as i64 == PAGE)
@@ -48,17 +53,77 @@ pub async fn verify_audit_chain() -> Result<ChainStatus, AppError> {
 
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
-    // The page in the address (`?before=seq`): older pages are plain links.
-    let before =
-        use_query_map().with_untracked(|q| q.get("before").and_then(|v| v.parse::<i64>().ok()));
+    // The page (`?before=seq`) and the filter are in the address: older
+    // pages and the filter form are plain links and a GET form.
+    let (before, filter) = use_query_map().with_untracked(|q| {
+        (
+            q.get("before").and_then(|v| v.parse::<i64>().ok()),
+            AuditFilter::from_query(|name| q.get(name)),
+        )
+    });
     let path = use_location().pathname.get_untracked();
-    let log = Resource::new(move || before, get_audit_log);
+    let checked = filter.check();
+    let log = Resource::new(
+        {
+            let filter = filter.clone();
+            move || (before, filter.clone())
+        },
+        |(before, filter)| get_audit_log(before, filter),
+    );
     let verify = crate::ui::server_action::<VerifyAuditChain>();
+    let errors = checked.err();
     view! {
         <Title text="Audit log · Carethread"/>
         <div class="page">
-            <Loaded resource=log loading="Loading the audit log…" ok=move |page| view! { <AuditLog page before path=path.clone() verify/> }/>
+            <h1>"Audit log"</h1>
+            <p><a class="text-link" href=path.replace("audit", "sign-ins")>"The sign-in log (successes and failures)"</a></p>
+            <AuditFilterForm filter=filter.clone() path=path.clone() errors/>
+            <Loaded resource=log loading="Loading the audit log…" ok=move |page| {
+                view! { <AuditLog page before path=path.clone() filter=filter.clone() verify/> }
+            }/>
         </div>
+    }
+}
+
+/// The filter: a plain GET form, so it works without script and the
+/// filtered view has an address to share. Export links carry the same
+/// filter.
+#[component]
+fn AuditFilterForm(filter: AuditFilter, path: String, errors: Option<AppError>) -> impl IntoView {
+    let error: Signal<Option<AppError>> = Signal::stored(errors);
+    let mut actions: Vec<(&'static str, &'static str)> = super::AuditAction::ALL
+        .iter()
+        .map(|a| (a.as_str(), a.label()))
+        .collect();
+    actions.sort_by_key(|(_, label)| *label);
+    let selected = super::AuditAction::parse(filter.action.trim()).map(super::AuditAction::as_str);
+    let query = filter.query_string();
+    let export = |format: &str| {
+        let sep = if query.is_empty() { "" } else { "&" };
+        format!("/audit/export?format={format}{sep}{query}")
+    };
+    view! {
+        <form method="get" action=path.clone() class="form filters" aria-label="Filter the audit log">
+            <crate::ui::ErrorSummary error=error title="The filter could not be used"/>
+            <div class="filters__row">
+                <TextField name="actor" label="Who" hint="Part of a name or email address"
+                    error=field_error(error, "actor") value=Some(filter.actor.clone())/>
+                <SelectField name="action" label="What" options=actions selected=selected
+                    error=field_error(error, "action")/>
+                <TextField name="subject" label="About" hint="An id, e.g. a patient's"
+                    error=field_error(error, "subject") value=Some(filter.subject.clone())/>
+                <TextField name="from" label="From" input_type="date"
+                    error=field_error(error, "from") value=Some(filter.from.clone())/>
+                <TextField name="to" label="To" input_type="date"
+                    error=field_error(error, "to") value=Some(filter.to.clone())/>
+            </div>
+            <p class="actions">
+                <button type="submit" class="button">"Filter"</button>
+                {(!filter.is_empty()).then(|| view! { <a class="text-link" href=path.clone()>"Clear the filter"</a> })}
+                <a class="button button--secondary" href=export("csv") download data-testid="export-csv">"Export CSV"</a>
+                <a class="button button--secondary" href=export("json") download data-testid="export-json">"Export JSON"</a>
+            </p>
+        </form>
     }
 }
 
@@ -67,8 +132,22 @@ fn AuditLog(
     page: AuditPage,
     before: Option<i64>,
     path: String,
+    filter: AuditFilter,
     verify: ServerAction<VerifyAuditChain>,
 ) -> impl IntoView {
+    let query = filter.query_string();
+    let newest = if query.is_empty() {
+        path.clone()
+    } else {
+        format!("{path}?{query}")
+    };
+    let older = move |seq: i64| {
+        if query.is_empty() {
+            format!("{path}?before={seq}")
+        } else {
+            format!("{path}?{query}&before={seq}")
+        }
+    };
     let AuditPage {
         organization,
         break_glass,
@@ -77,7 +156,6 @@ fn AuditLog(
     } = page;
     let status = verify.value();
     view! {
-        <h1>"Audit log"</h1>
         <p class="lede">
             {format!("Every sign-in, invitation and change for {organization}, append-only and hash-chained.")}
         </p>
@@ -119,7 +197,8 @@ fn AuditLog(
             </div>
         </div>
         {if events.is_empty() {
-            view! { <p class="empty">"No events yet."</p> }.into_any()
+            let text = if filter.is_empty() { "No events yet." } else { "No events match this filter." };
+            view! { <p class="empty">{text}</p> }.into_any()
         } else {
             view! {
                 <DataTable label="Audit events" testid="audit-events" columns=["#", "When", "Who", "What", "About", "From"]>
@@ -145,12 +224,12 @@ fn AuditLog(
         }}
         <p class="pager">
             {before.is_some().then(|| view! {
-                <a class="button button--secondary" href=path.clone()>"Newest"</a>
+                <a class="button button--secondary" href=newest.clone()>"Newest"</a>
             })}
             {next_before
                 .map(|seq| {
                     view! {
-                        <a class="button button--secondary" href=format!("{path}?before={seq}")>
+                        <a class="button button--secondary" href=older(seq)>
                             "Older events"
                         </a>
                     }

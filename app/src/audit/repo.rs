@@ -2,6 +2,7 @@
 //! chain: both come from the transaction's scope (see [`Chain`]), matching
 //! what the row-level security policy on `audit_events` insists on.
 
+use super::filter::AuditQuery;
 use super::{AuditAction, AuditEventView, ChainStatus};
 use crate::auth::session::Actor;
 use crate::auth::Principal;
@@ -211,51 +212,84 @@ pub async fn record<S: Chain>(tx: &mut Tx<S>, entry: Entry) -> Result<(), sqlx::
     Ok(())
 }
 
-/// The newest events of the principal's organization, `limit` at a time,
-/// older than `before` when given.
+/// The newest events of the principal's organization that match `filter`,
+/// `limit` at a time, older than `before` when given.
 pub async fn recent(
     tx: &mut TenantTx,
+    filter: &AuditQuery,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditEventView>, sqlx::Error> {
+    type Row = (
+        i64,
+        time::OffsetDateTime,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+    );
     let org = tx.principal().org_id;
-    let rows = sqlx::query!(
-        r#"SELECT a.seq, a.occurred_at, a.action, a.subject_type, a.subject_id,
-                  host(a.ip) AS ip, a.details::text AS "details!",
-                  CASE WHEN a.actor_type = 'break_glass'
-                       THEN 'Platform administrator (break-glass) · ' || g.admin_name
-                       WHEN a.actor_type = 'operator' THEN 'Operator (command line)'
-                       ELSE coalesce(u.display_name, 'API key · ' || k.name)
-                  END AS "actor?"
-           FROM audit_events a
-           LEFT JOIN users u ON u.id = a.actor_user_id
-           LEFT JOIN api_keys k ON k.id = a.actor_api_key_id
-                               AND k.organization_id = a.organization_id
-           LEFT JOIN break_glass_grants g ON g.id = a.actor_grant_id
-                                         AND g.organization_id = a.organization_id
-           WHERE a.organization_id = $1 AND ($2::bigint IS NULL OR a.seq < $2)
-           ORDER BY a.seq DESC
+    // The actor's name as the page shows it; the filter also matches the
+    // account's address.
+    let rows: Vec<Row> = sqlx::query_as(
+        r#"SELECT e.seq, e.occurred_at, e.action, e.subject_type, e.subject_id, e.ip,
+                  e.details, e.actor
+           FROM (SELECT a.seq, a.occurred_at, a.action, a.subject_type, a.subject_id,
+                        host(a.ip) AS ip, a.details::text AS details, u.email,
+                        CASE WHEN a.actor_type = 'break_glass'
+                             THEN 'Platform administrator (break-glass) · ' || g.admin_name
+                             WHEN a.actor_type = 'operator' THEN 'Operator (command line)'
+                             ELSE coalesce(u.display_name, 'API key · ' || k.name)
+                        END AS actor
+                 FROM audit_events a
+                 LEFT JOIN users u ON u.id = a.actor_user_id
+                 LEFT JOIN api_keys k ON k.id = a.actor_api_key_id
+                                     AND k.organization_id = a.organization_id
+                 LEFT JOIN break_glass_grants g ON g.id = a.actor_grant_id
+                                               AND g.organization_id = a.organization_id
+                 WHERE a.organization_id = $1
+                   AND ($2::bigint IS NULL OR a.seq < $2)
+                   AND ($4::text IS NULL OR a.action = $4)
+                   AND ($5::text IS NULL OR a.subject_id = $5
+                        OR a.subject_type || ' ' || a.subject_id = $5)
+                   AND ($6::date IS NULL OR a.occurred_at >= $6::date)
+                   AND ($7::date IS NULL OR a.occurred_at < $7::date + 1)) e
+           WHERE $8::text IS NULL
+              OR strpos(lower(coalesce(e.actor, 'Not signed in')), lower($8)) > 0
+              OR strpos(lower(coalesce(e.email, '')), lower($8)) > 0
+           ORDER BY e.seq DESC
            LIMIT $3"#,
-        org as OrganizationId,
-        before,
-        limit
     )
+    .bind(org.uuid())
+    .bind(before)
+    .bind(limit)
+    .bind(filter.action.map(AuditAction::as_str))
+    .bind(filter.subject.as_deref())
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.actor.as_deref())
     .fetch_all(tx.conn())
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| AuditEventView {
-            seq: r.seq,
-            occurred_at: r.occurred_at,
-            actor: r.actor,
-            action: r.action,
-            subject: match (r.subject_type, r.subject_id) {
-                (Some(t), Some(id)) => Some(format!("{t} {id}")),
-                _ => None,
+        .map(
+            |(seq, occurred_at, action, subject_type, subject_id, ip, details, actor)| {
+                AuditEventView {
+                    seq,
+                    occurred_at,
+                    actor,
+                    action,
+                    subject: match (subject_type, subject_id) {
+                        (Some(t), Some(id)) => Some(format!("{t} {id}")),
+                        _ => None,
+                    },
+                    ip,
+                    details,
+                }
             },
-            ip: r.ip,
-            details: r.details,
-        })
+        )
         .collect())
 }
 

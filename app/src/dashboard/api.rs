@@ -44,7 +44,7 @@ pub async fn get_clinic_dashboard() -> Result<ClinicDashboard, AppError> {
     let awaiting_triage = super::repo::awaiting_triage(&mut tx).await?;
     let (open_invitations, recent_events) = if principal.role == Role::ClinicAdmin {
         let open = crate::orgs::repo::open_invitations(&mut tx).await?.len() as i64;
-        let events = crate::audit::repo::recent(&mut tx, None, 5).await?;
+        let events = crate::audit::repo::recent(&mut tx, &Default::default(), None, 5).await?;
         (Some(open), Some(events))
     } else {
         (None, None)

@@ -291,6 +291,9 @@ pub struct PatientRecord {
     pub details: Option<PatientDetails>,
     pub referrals: Vec<PatientReferral>,
     pub visits: Vec<crate::visits::VisitSummary>,
+    /// Who opened or changed this record, newest first: for the clinic's
+    /// administrators (who may read the audit log); `None` for others.
+    pub history: Option<Vec<crate::audit::AuditEventView>>,
 }
 
 /// A referral's packet as the accepting clinic sees it, and whether the

@@ -64,6 +64,7 @@ pub fn details_view(d: Option<PatientDetails>) -> impl IntoView {
 }
 
 fn patient_view(p: PatientRecord) -> impl IntoView {
+    let history = p.history.map(|events| history_view(p.id, events));
     view! {
         <p><a href="/clinic/inbox">"← Referral inbox"</a></p>
         <h1>{format!("Patient {}", p.initials)}</h1>
@@ -96,6 +97,34 @@ fn patient_view(p: PatientRecord) -> impl IntoView {
                     </ul>
                 }.into_any()
             }}
+        </section>
+        {history}
+    }
+}
+
+/// "Who viewed this patient": the record's audit events, for the clinic's
+/// administrators, with the whole history a link away.
+fn history_view(
+    id: crate::identity::PatientId,
+    events: Vec<crate::audit::AuditEventView>,
+) -> impl IntoView {
+    let all = format!("/clinic/audit?subject=patient%20{id}");
+    view! {
+        <section class="section" aria-labelledby="history-heading">
+            <h2 id="history-heading">"Who viewed this record"</h2>
+            <crate::ui::DataTable labelledby="history-heading" testid="patient-history" columns=["When", "Who", "What"]>
+                {events.into_iter().map(|e| {
+                    let what = e.action_label().to_owned();
+                    view! {
+                        <tr>
+                            <td>{format_datetime(e.occurred_at)}</td>
+                            <td>{e.actor.unwrap_or_else(|| "Not signed in".to_owned())}</td>
+                            <td>{what}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </crate::ui::DataTable>
+            <p><a class="text-link" href=all>"The record's full history in the audit log"</a></p>
         </section>
     }
 }

@@ -289,6 +289,10 @@ pub(crate) async fn for_referral(
     )))
 }
 
+/// How many of the record's audit events its page lists (the audit log,
+/// filtered to the patient, has the rest).
+const HISTORY_SHOWN: i64 = 20;
+
 /// A patient's record with its referrals and visits, for the clinic's
 /// staff. Audited.
 pub async fn view(
@@ -313,6 +317,17 @@ pub async fn view(
             .ip(meta.ip),
     )
     .await?;
+    // "Who viewed this patient", this view included: the audit log's
+    // events about the record, for those who may read the log.
+    let history = if tx.principal().role == Role::ClinicAdmin {
+        let about = crate::audit::AuditQuery {
+            subject: Some(format!("patient {id}")),
+            ..Default::default()
+        };
+        Some(crate::audit::repo::recent(&mut tx, &about, None, HISTORY_SHOWN).await?)
+    } else {
+        None
+    };
     tx.commit().await?;
     Ok(PatientRecord {
         id: row.id,
@@ -322,6 +337,7 @@ pub async fn view(
         details,
         referrals,
         visits,
+        history,
     })
 }
 

@@ -11,11 +11,15 @@
 //! A new subprocessor is announced ahead: its start date must be at least
 //! [`NOTICE_DAYS`] away, the notice the portal promises customers.
 
+// A subprocessor's form has nine fields, and its server function takes each.
+#![allow(clippy::too_many_arguments)]
+
 use super::model::{CertificationStatus, TrustPortal};
 use crate::domain::{BoundedText, TextRules};
 use crate::error::{AppError, FieldError};
 use app_macros::rpc;
 use time::Date;
+#[cfg(feature = "ssr")]
 use uuid::Uuid;
 
 /// Days of notice before a new subprocessor may receive data.
@@ -257,6 +261,7 @@ impl PrincipleInput {
 }
 
 /// An item's id from a form: blank for a new one.
+#[cfg(feature = "ssr")]
 fn item_id(raw: &str) -> Result<Option<Uuid>, AppError> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -277,7 +282,6 @@ pub async fn get_trust_admin() -> Result<TrustPortal, AppError> {
 }
 
 /// Adds (blank `id`) or changes a subprocessor.
-#[allow(clippy::too_many_arguments)]
 #[rpc(prefix = "/rpc", endpoint = "trust/subprocessors/save")]
 pub async fn save_subprocessor(
     #[server(default)] id: String,

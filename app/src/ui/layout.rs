@@ -45,6 +45,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/clinic/inbox", "Referral inbox"),
             ("/clinic/team", "Team"),
             ("/clinic/audit", "Audit log"),
+            ("/clinic/sign-ins", "Sign-ins"),
             ("/developers", "API"),
         ],
         Role::ClinicStaff => vec![
