@@ -233,6 +233,10 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             "ledger_entries_same_filing",
             "ledger_post",
             "sandbox_signup",
+            // Every edit of the trust portal's content writes the public
+            // change feed and bumps the last-reviewed date
+            // (migrations/*_trust_editing.sql); a trigger.
+            "trust_record_change",
             // A booked visit declined, cancelled or missed lets its hold
             // go; completed with its EVV record, it schedules the payout
             // (migrations/*_booking.sql); a trigger.
