@@ -733,3 +733,115 @@ async fn diagnoses_are_searched_by_words_or_code_and_zips_are_real() {
     assert_eq!(none, Value::Null);
     let _ = w.lakeside;
 }
+
+/// Issue 16, item 1: the clinic dashboard's figures come from the
+/// clinic's own referrals: volume by week, time to placement (median and
+/// 90th percentile), decline reasons; another clinic's dashboard counts
+/// none of them, and a referrer has no such dashboard. The page draws
+/// them as SVG with a table of the same figures.
+#[tokio::test]
+async fn the_dashboard_charts_count_the_clinics_own_referrals() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    near_nurse(&app, &w).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let id: String = send(&app, &w.planner, &[]).await.json().await.unwrap();
+        ids.push(id);
+    }
+    for id in &ids[..2] {
+        let res = app
+            .rpc(
+                &w.riverbend_staff,
+                "referrals/step",
+                &[("id", id), ("action", "accept")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let res = app
+        .rpc(
+            &w.riverbend_staff,
+            "referrals/step",
+            &[
+                ("id", &ids[2]),
+                ("action", "decline"),
+                ("reason", "no_capacity"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // Placed 2 and 10 hours after arrival: median 6, 90th percentile 9.2.
+    let mut db = app.admin().await;
+    for (id, hours) in [(&ids[0], 2), (&ids[1], 10)] {
+        sqlx::query(
+            "UPDATE referrals r SET received_at = h.occurred_at - make_interval(hours => $2)
+             FROM referral_history h
+             WHERE h.referral_id = r.id AND h.to_status = 'accepted' AND r.id = $1::uuid",
+        )
+        .bind(id)
+        .bind(hours)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    }
+
+    let res = app.rpc(&w.riverbend_staff, "dashboard/charts", &[]).await;
+    assert_eq!(res.status(), 200);
+    let charts: Value = res.json().await.unwrap();
+    let total: i64 = charts["weekly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["value"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 3, "{charts}");
+    assert_eq!(charts["placement"]["placed"], 2);
+    let near = |v: &Value, x: f64| (v.as_f64().unwrap() - x).abs() < 0.01;
+    assert!(near(&charts["placement"]["median_hours"], 6.0), "{charts}");
+    assert!(near(&charts["placement"]["p90_hours"], 9.2), "{charts}");
+    assert_eq!(charts["declines"][0]["value"], 1);
+    assert_eq!(charts["declines"].as_array().unwrap().len(), 1);
+
+    // Another clinic counts none of them; a referrer is refused.
+    let other: Value = app
+        .rpc(&w.lakeside_admin, "dashboard/charts", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(other["weekly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b["value"] == 0));
+    assert_eq!(other["placement"]["placed"], 0);
+    let res = app.rpc(&w.planner, "dashboard/charts", &[]).await;
+    assert_eq!(res.status(), 403);
+    let res = app
+        .rpc(
+            &w.riverbend_staff,
+            "dashboard/charts",
+            &[("from", "2026-12-01"), ("to", "2026-01-01")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+
+    // The page: an SVG per chart, each with its table.
+    let page = w
+        .riverbend_staff
+        .get(app.url("/clinic"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-testid=\"chart-referrals\""));
+    assert!(page.contains("<svg role=\"img\""));
+    assert!(page.contains("Show the figures as a table"));
+    assert!(
+        page.contains("median 6.0 h, 90th percentile 9.2 h"),
+        "{page}"
+    );
+}

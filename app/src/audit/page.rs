@@ -103,9 +103,9 @@ fn AuditFilterForm(filter: AuditFilter, path: String, errors: Option<AppError>) 
         format!("/audit/export?format={format}{sep}{query}")
     };
     view! {
-        <form method="get" action=path.clone() class="form filters" aria-label="Filter the audit log">
+        <form method="get" action=path.clone() class="form" aria-label="Filter the audit log">
             <crate::ui::ErrorSummary error=error title="The filter could not be used"/>
-            <div class="filters__row">
+            <div class="filters">
                 <TextField name="actor" label="Who" hint="Part of a name or email address"
                     error=field_error(error, "actor") value=Some(filter.actor.clone())/>
                 <SelectField name="action" label="What" options=actions selected=selected

@@ -5,6 +5,7 @@
 //! person with another role gets 403 and the forbidden notice.
 
 mod api;
+pub mod charts;
 mod pages;
 #[cfg(feature = "ssr")]
 mod repo;

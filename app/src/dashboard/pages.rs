@@ -6,6 +6,7 @@ use crate::ui::format_datetime;
 use crate::ui::Loaded;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 use std::future::Future;
 
 /// A dashboard: loads `fetch` and shows `render` with its result, or the
@@ -27,9 +28,28 @@ where
     }
 }
 
+/// The clinic's summary and, below it, the reports over the range in the
+/// address (`?from=&to=`, a GET form on the page).
 #[component]
 pub fn ClinicDashboardPage() -> impl IntoView {
-    view! { <Dashboard title="Clinic dashboard" fetch=get_clinic_dashboard render=clinic/> }
+    let range = use_query_map().with_untracked(|q| {
+        (
+            q.get("from").unwrap_or_default(),
+            q.get("to").unwrap_or_default(),
+        )
+    });
+    let data = Resource::new(|| (), |_| get_clinic_dashboard());
+    let charts = Resource::new(
+        move || range.clone(),
+        |(from, to)| super::charts::get_clinic_charts(from, to),
+    );
+    view! {
+        <Title text="Clinic dashboard · Carethread"/>
+        <div class="page" data-testid="dashboard">
+            <Loaded resource=data loading="Loading…" ok=clinic/>
+            <Loaded resource=charts loading="Loading the reports…" ok=super::charts::charts_view/>
+        </div>
+    }
 }
 
 fn clinic(d: ClinicDashboard) -> impl IntoView {

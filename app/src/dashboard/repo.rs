@@ -57,3 +57,138 @@ pub async fn awaiting_triage(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
     .fetch_one(tx.conn())
     .await
 }
+
+/// The clinic dashboard's figures over `from`..=`to`, all from rows the
+/// clinic's own transaction may read.
+pub async fn clinic_charts(
+    tx: &mut TenantTx,
+    from: time::Date,
+    to: time::Date,
+) -> Result<super::charts::ClinicCharts, sqlx::Error> {
+    use super::charts::{Bar, ClinicCharts, Placement};
+    use crate::referrals::DeclineReason;
+    use crate::visits::{EvvException, VisitStatus};
+    let clinic = tx.principal().org_id.uuid();
+    let weekly: Vec<(time::Date, i64)> = sqlx::query_as(
+        "SELECT w::date, count(r.id)
+         FROM generate_series(date_trunc('week', $1::date), $2::date, interval '1 week') w
+         LEFT JOIN referrals r ON r.clinic_id = $3
+                              AND r.received_at >= greatest(w, $1::date)
+                              AND r.received_at < least(w + interval '1 week', $2::date + 1)
+         GROUP BY w ORDER BY w",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(clinic)
+    .fetch_all(tx.conn())
+    .await?;
+    let placement: (i64, Option<f64>, Option<f64>) = sqlx::query_as(
+        "SELECT count(*),
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY hours),
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY hours)
+         FROM (SELECT extract(epoch FROM (a.at - r.received_at))::float8 / 3600 AS hours
+               FROM referrals r
+               JOIN LATERAL (SELECT min(h.occurred_at) AS at FROM referral_history h
+                             WHERE h.organization_id = r.organization_id
+                               AND h.referral_id = r.id AND h.to_status = 'accepted'
+                               AND h.clinic_id = $3) a ON a.at IS NOT NULL
+               WHERE r.clinic_id = $3 AND r.received_at >= $1::date
+                 AND r.received_at < $2::date + 1) t",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(clinic)
+    .fetch_one(tx.conn())
+    .await?;
+    let declines: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT decline_reason::text, count(*) FROM referrals
+         WHERE clinic_id = $3 AND status = 'declined'
+           AND received_at >= $1::date AND received_at < $2::date + 1
+         GROUP BY 1 ORDER BY 2 DESC, 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(clinic)
+    .fetch_all(tx.conn())
+    .await?;
+    let visits: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status::text, count(*) FROM visits
+         WHERE organization_id = $3 AND starts_at >= $1::date AND starts_at < $2::date + 1
+         GROUP BY 1 ORDER BY 2 DESC, 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(clinic)
+    .fetch_all(tx.conn())
+    .await?;
+    let evv: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT e::text, count(*)
+         FROM visits v, unnest(ARRAY[v.check_in_exception, v.check_out_exception]) e
+         WHERE v.organization_id = $3 AND e IS NOT NULL
+           AND v.starts_at >= $1::date AND v.starts_at < $2::date + 1
+         GROUP BY 1 ORDER BY 2 DESC, 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(clinic)
+    .fetch_all(tx.conn())
+    .await?;
+    let evv_incomplete: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM visits
+         WHERE organization_id = $3 AND status = 'completed' AND NOT evv_complete
+           AND starts_at >= $1::date AND starts_at < $2::date + 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(clinic)
+    .fetch_one(tx.conn())
+    .await?;
+    let label = |raw: String, known: Option<&'static str>| known.map(str::to_owned).unwrap_or(raw);
+    Ok(ClinicCharts {
+        from,
+        to,
+        weekly: weekly
+            .into_iter()
+            .map(|(week, value)| Bar {
+                label: format!("Week of {}", week),
+                value,
+            })
+            .collect(),
+        placement: Placement {
+            placed: placement.0,
+            median_hours: placement.1,
+            p90_hours: placement.2,
+        },
+        declines: declines
+            .into_iter()
+            .map(|(raw, value)| Bar {
+                label: label(
+                    raw.clone(),
+                    DeclineReason::parse(&raw).map(DeclineReason::label),
+                ),
+                value,
+            })
+            .collect(),
+        visits: visits
+            .into_iter()
+            .map(|(raw, value)| Bar {
+                label: label(
+                    raw.clone(),
+                    VisitStatus::parse(&raw).map(VisitStatus::label),
+                ),
+                value,
+            })
+            .collect(),
+        evv_exceptions: evv
+            .into_iter()
+            .map(|(raw, value)| Bar {
+                label: label(
+                    raw.clone(),
+                    EvvException::parse(&raw).map(EvvException::label),
+                ),
+                value,
+            })
+            .collect(),
+        evv_incomplete,
+    })
+}
