@@ -1,0 +1,134 @@
+// Issue 16 in the browser: a clinic administrator reads the dashboard's
+// charts, sees who viewed a patient, filters and exports the audit log and
+// reads the sign-in log; a platform administrator announces a new
+// subprocessor and sees the public counts, feed and last-reviewed date
+// follow. On a phone, accessible, and (for the forms) without JavaScript.
+import { expect, test } from "@playwright/test";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { expectAccessible, signIn, watchConsole } from "./helpers";
+
+const DEMO_VISIT = "de020000-0000-4000-8000-000000030002";
+
+test("a clinic administrator reads the charts, who viewed a patient, the audit export and the sign-in log", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, acceptDownloads: true });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signIn(page, "director@riverbend.example");
+  await expect(page).toHaveURL(/\/clinic$/);
+
+  // The charts: SVG with a table of the same figures, over a chosen range.
+  await expect(page.getByRole("heading", { name: "Reports" })).toBeVisible();
+  const referrals = page.getByTestId("chart-referrals");
+  await expect(referrals.locator("svg[role=img]")).toBeVisible();
+  await referrals.getByText("Show the figures as a table").click();
+  await expect(referrals.locator("table tbody tr").first()).toBeVisible();
+  await expect(page.getByTestId("placement")).toContainText(/placed|No referral/);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await expectAccessible(page, "clinic dashboard with charts");
+  await page.getByLabel("From").fill("2026-01-01");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/from=2026-01-01/);
+  await expect(page.getByLabel("From")).toHaveValue("2026-01-01");
+
+  // A patient's page says who viewed it (this view included).
+  await page.goto(`/clinic/visits/${DEMO_VISIT}`);
+  await page.getByRole("link", { name: "Patient record" }).click();
+  await expect(page).toHaveURL(/\/clinic\/patients\//);
+  const history = page.getByTestId("patient-history");
+  await expect(history.locator("tbody tr", { hasText: "Patient record viewed" }).first()).toContainText("Renée Okafor");
+  await expectAccessible(page, "patient page with its history");
+  await page.getByRole("link", { name: "The record's full history in the audit log" }).click();
+  await expect(page).toHaveURL(/\/clinic\/audit\?subject=patient/);
+  await expect(page.getByLabel("About")).toHaveValue(/^patient /);
+  const rows = page.getByTestId("audit-events").locator("tbody tr");
+  await expect(rows.first()).toContainText("Patient record viewed");
+
+  // Narrowed to one action, exported: the file's digest is in its header.
+  await page.getByLabel("What").selectOption("patient.viewed");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/action=patient.viewed/);
+  const shown = await rows.count();
+  expect(shown).toBeGreaterThan(0);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-csv").click()]);
+  const csv = readFileSync((await download.path())!, "utf8");
+  const lines = csv.trim().split("\r\n");
+  expect(lines[0]).toBe("seq,occurred_at,actor,action,subject,ip,details");
+  expect(lines.length - 1).toBe(shown);
+  const res = await page.request.get(await page.getByTestId("export-csv").getAttribute("href") ?? "");
+  const body = await res.body();
+  expect(res.headers()["x-content-sha256"]).toBe(createHash("sha256").update(body).digest("hex"));
+  await expectAccessible(page, "filtered audit log");
+
+  // The sign-in log: this session's own sign-in is there.
+  await page.goto("/clinic/sign-ins");
+  await expect(page.getByTestId("sign-ins").locator("tr", { hasText: "director@riverbend.example" }).first()).toContainText("Signed in");
+  await expectAccessible(page, "sign-in log");
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test("a platform administrator announces a subprocessor and the public portal follows", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await page.goto("/trust");
+  const before = Number(await page.getByTestId("count-subprocessors").textContent());
+  const phiBefore = Number(await page.getByTestId("count-phi").textContent());
+
+  await signIn(page, "admin@carethread.example");
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.getByRole("link", { name: "Trust portal content" }).click();
+  await expect(page).toHaveURL(/\/admin\/trust$/);
+  await expectAccessible(page, "trust editing list");
+  await page.getByRole("link", { name: "Add a subprocessor" }).click();
+  const vendor = `Courier Fax ${Date.now()}`;
+  await page.getByLabel("Vendor").fill(vendor);
+  await page.getByLabel("Purpose").fill("Faxing referral packets");
+  await page.getByLabel("Region").fill("US");
+  await page.getByLabel("A BAA is signed").check();
+  await page.getByLabel("May receive PHI").check();
+  // Too little notice: refused beside the field, nothing typed is lost.
+  const soon = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel("Starts on").fill(soon);
+  await page.getByRole("button", { name: "Save and announce" }).click();
+  await expect(page.locator("#starts_on-error")).toContainText("30 days ahead");
+  await expect(page.getByLabel("Vendor")).toHaveValue(vendor);
+  await expectAccessible(page, "subprocessor form with an error");
+  const later = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel("Starts on").fill(later);
+  await page.getByRole("button", { name: "Save and announce" }).click();
+  await expect(page.getByTestId("trust-saved")).toBeVisible();
+  await expect(page.getByTestId("admin-subprocessors")).toContainText(vendor);
+  await expect(page.getByTestId("admin-changes").locator("li").first()).toContainText(`New subprocessor ${vendor}`);
+
+  // The public page: the counts, the last-reviewed date, the start day.
+  await page.goto("/trust");
+  await expect(page.getByTestId("count-subprocessors")).toHaveText(String(before + 1));
+  await expect(page.getByTestId("count-phi")).toHaveText(String(phiBefore + 1));
+  const today = new Date().toISOString().slice(0, 10);
+  await expect(page.getByTestId("last-reviewed")).toHaveAttribute("datetime", today);
+  await expect(page.locator("tr", { hasText: vendor })).toContainText("Starts");
+  await expect(page.getByTestId("trust-changes").locator("li").first()).toContainText(vendor);
+  const feed = await (await page.request.get("/trust/feed.atom")).text();
+  expect(feed).toContain(`subprocessor added: ${vendor}`);
+
+  // Removed again (so reruns start from the same table); the feed says so.
+  await page.goto("/admin/trust");
+  await page.getByRole("button", { name: `Remove ${vendor}` }).click();
+  await expect(page.getByTestId("trust-saved")).toContainText("Removed");
+  await page.goto("/trust");
+  await expect(page.getByTestId("count-subprocessors")).toHaveText(String(before));
+  // The refused save answered 422, as it should.
+  expect(problems.filter((p) => !p.includes("status of 422"))).toEqual([]);
+  await context.close();
+});
+
+test("the editing page and the exports are not for other roles", async ({ page }) => {
+  await signIn(page, "intake@riverbend.example");
+  await expect(page).toHaveURL(/\/clinic$/);
+  expect((await page.goto("/admin/trust"))?.status()).toBe(403);
+  expect((await page.request.get("/audit/export?format=csv")).status()).toBe(403);
+  expect((await page.goto("/clinic/sign-ins"))?.status()).toBe(403);
+});
