@@ -26,6 +26,7 @@ pub mod booking;
 pub mod break_glass;
 pub mod clinicians;
 pub mod dashboard;
+pub mod data_rights;
 pub mod developer;
 pub mod domain;
 pub mod error;
@@ -48,6 +49,8 @@ pub mod csp;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod pdf;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
@@ -129,6 +132,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/clinic/team") view=orgs::TeamPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/sign-ins") view=audit::LoginLogPage ssr=SsrMode::Async/>
+                        <Route path=path!("/clinic/data") view=data_rights::DataRightsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/clinic/data/deletions/:id") view=data_rights::DeletionPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/clinic/inbox")
                             view=|| view! { <referrals::ReferralListPage inbox=true/> }

@@ -10,6 +10,8 @@
 //! | `maintenance.prune` | schedule | hourly |
 //! | `audit.checkpoint` | schedule | every `AUDIT_CHECKPOINT_INTERVAL_SECS`, with a signing key |
 //! | `intake.remind` | trigger on `intake_links` | halfway to a mailed link's expiry |
+//! | `data.erase` | trigger on `deletion_requests` | when a deletion request falls due (30 days) |
+//! | `retention.purge` | schedule | daily |
 //! | `booking.expire_hold`, `booking.lapse`, `booking.no_show`, `booking.notify`, `payments.settle` | triggers on `visits` and `visit_payments` | see [`crate::payments`] |
 
 use crate::audit_anchor::Checkpointer;
@@ -55,12 +57,18 @@ pub fn runner(pool: PgPool, work: Work) -> Runner {
             public_url: work.public_url,
             vault: work.vault,
         })
+        .register(crate::data_rights::Erase)
         .register(payments::Settle {
             processor: work.processor,
         })
         .register(webhooks::Deliver::new(work.webhooks))
         .every(Probe, work.probe_every, ())
-        .every(Prune, Duration::from_secs(3600), ());
+        .every(Prune, Duration::from_secs(3600), ())
+        .every(
+            crate::data_rights::Purge,
+            Duration::from_secs(24 * 3600),
+            (),
+        );
     if let Some(mailer) = work.mailer {
         runner = runner.register(crate::mail::worker::Deliver::new(mailer));
     }

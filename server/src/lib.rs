@@ -18,6 +18,7 @@ pub mod background;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod data_rights;
 pub mod db;
 pub mod demo;
 pub mod embedded_pg;

@@ -46,6 +46,7 @@ pub fn router(state: AppState, dev_mailbox: Option<Mailbox>) -> Router {
         .merge(crate::attachments::router())
         .merge(crate::intake::router())
         .merge(crate::exports::router())
+        .merge(crate::data_rights::router())
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

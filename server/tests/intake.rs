@@ -1161,3 +1161,377 @@ async fn a_clinics_key_reads_its_forms_and_signed_answers_over_fhir_audited() {
         409
     );
 }
+
+/// Issue 16, items 3 and 4, over signed intake forms: retention never
+/// below the legal minimum; erasure removes what the law allows now and
+/// keeps (and says so, with the date) what it does not; a legal hold
+/// blocks it; the certificate's JSON is the one whose SHA-256 the request
+/// and the audit tombstone record; a request waits for its job at 30
+/// days; the daily purge removes what is past the clinic's retention,
+/// except for held patients, and leaves a tombstone; the chain still
+/// verifies. Staff and other clinics see none of it.
+#[tokio::test]
+async fn data_rights_retention_holds_erasure_and_the_certificate() {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn().await;
+    let c = clinic(&app, "staff@rights.test").await;
+    let mut db = app.admin().await;
+    let org: uuid::Uuid =
+        sqlx::query_scalar("SELECT organization_id FROM patients WHERE id = $1::uuid")
+            .bind(&c.patient)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    app.user("boss@rights.test", Some(org), Role::ClinicAdmin)
+        .await;
+    let admin = app.signed_in("boss@rights.test").await;
+    app.user(
+        "other@rights.test",
+        Some(app.org("clinic", "Elsewhere").await),
+        Role::ClinicAdmin,
+    )
+    .await;
+    let stranger = app.signed_in("other@rights.test").await;
+    let rpc =
+        |client: &reqwest::Client, endpoint: &'static str, form: Vec<(&'static str, String)>| {
+            let request = client
+                .post(app.url(&format!("/rpc/{endpoint}")))
+                .form(&form);
+            async move { request.send().await.unwrap() }
+        };
+    // The newest request about `patient` (or the clinic): id and state.
+    let latest = |patient: Option<String>| {
+        let admin = admin.clone();
+        async move {
+            let res = rpc(&admin, "data/rights", vec![]).await;
+            let rights: Value = res.json().await.unwrap();
+            let r = rights["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["patient_id"].as_str().map(str::to_owned) == patient)
+                .cloned()
+                .unwrap();
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["state"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+
+    // Retention: never below the legal minimum.
+    let res = rpc(
+        &admin,
+        "data/retention",
+        vec![
+            ("category", "clinical_documents".into()),
+            ("days", "100".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("legal minimum"));
+    let res = rpc(
+        &admin,
+        "data/retention",
+        vec![
+            ("category", "patient_communication".into()),
+            ("days", "30".into()),
+        ],
+    )
+    .await;
+    assert!(
+        res.status().is_success(),
+        "{}: {}",
+        res.status(),
+        res.text().await.unwrap()
+    );
+    let res = rpc(
+        &c.staff,
+        "data/retention",
+        vec![
+            ("category", "patient_communication".into()),
+            ("days", "30".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+
+    // Patient one signed seven years ago, and has an unsigned link.
+    let (_, _hash) = signed(&app, &c).await;
+    send(&app, &c, "").await;
+    sqlx::raw_sql(&format!(
+        "SET session_replication_role = replica;
+         UPDATE intake_submissions SET submitted_at = now() - interval '7 years' WHERE patient_id = '{p}';
+         SET session_replication_role = origin;",
+        p = c.patient
+    ))
+    .execute(&mut db)
+    .await
+    .unwrap();
+    // Patient two signed today; patient three is under a legal hold.
+    let two = Clinic {
+        staff: c.staff.clone(),
+        form: c.form.clone(),
+        patient: patient(&app, org).await.to_string(),
+    };
+    signed(&app, &two).await;
+    let three = patient(&app, org).await.to_string();
+    let res = rpc(
+        &admin,
+        "data/holds/place",
+        vec![
+            ("patient_id", three.clone()),
+            ("reason", "Litigation: Doe v. Riverbend".into()),
+        ],
+    )
+    .await;
+    assert!(res.status().is_success());
+
+    // A hold blocks erasure.
+    let res = rpc(
+        &admin,
+        "data/deletions/request",
+        vec![
+            ("patient_id", three.clone()),
+            ("reason", "Asked by the patient".into()),
+            ("now", "on".into()),
+        ],
+    )
+    .await;
+    assert!(res.status().is_success());
+    assert_eq!(latest(Some(three.clone())).await.1, "blocked");
+
+    // Erasure of patient one: everything goes, the record too.
+    let res = rpc(
+        &admin,
+        "data/deletions/request",
+        vec![
+            ("patient_id", c.patient.clone()),
+            ("reason", "Asked by the patient".into()),
+            ("now", "on".into()),
+        ],
+    )
+    .await;
+    assert!(
+        res.status().is_success(),
+        "{}: {}",
+        res.status(),
+        res.text().await.unwrap()
+    );
+    let (one_request, state) = latest(Some(c.patient.clone())).await;
+    assert_eq!(state, "completed");
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM patients WHERE id = $1::uuid)
+              + (SELECT count(*) FROM intake_submissions WHERE patient_id = $1::uuid)
+              + (SELECT count(*) FROM intake_links WHERE patient_id = $1::uuid)",
+    )
+    .bind(&c.patient)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(left, 0, "nothing of patient one is left");
+    // The certificate: its JSON is the text whose digest is recorded.
+    let res = admin
+        .get(app.url(&format!(
+            "/clinic/data/deletions/{one_request}/certificate?format=json"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let digest = res.headers()["x-content-sha256"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = res.bytes().await.unwrap();
+    assert_eq!(digest, hex::encode(Sha256::digest(&body)));
+    let certificate: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(certificate["patient_record"], "removed");
+    let by = |cat: &str| {
+        certificate["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["category"] == cat)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            by("clinical_documents")["removed"].as_i64(),
+            by("clinical_documents")["kept"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+    assert_eq!(by("patient_communication")["removed"], 1);
+    let tombstone: String = sqlx::query_scalar(
+        "SELECT details->>'certificate_sha256' FROM audit_events
+         WHERE organization_id = $1 AND action = 'data.erased' AND subject_id = $2",
+    )
+    .bind(org)
+    .bind(&c.patient)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(tombstone, digest);
+    let pdf = admin
+        .get(app.url(&format!(
+            "/clinic/data/deletions/{one_request}/certificate?format=pdf"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    // Nobody else gets it.
+    let res = stranger
+        .get(app.url(&format!(
+            "/clinic/data/deletions/{one_request}/certificate?format=json"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = c
+        .staff
+        .get(app.url(&format!(
+            "/clinic/data/deletions/{one_request}/certificate?format=json"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    // Patient two (signed today): waits for its job; run now, the signed
+    // form is kept until its legal date, and so is the record.
+    let res = rpc(
+        &admin,
+        "data/deletions/request",
+        vec![
+            ("patient_id", two.patient.clone()),
+            ("reason", "Asked by the patient".into()),
+        ],
+    )
+    .await;
+    assert!(res.status().is_success());
+    let (two_request, state) = latest(Some(two.patient.clone())).await;
+    assert_eq!(state, "pending");
+    let due: bool = sqlx::query_scalar(
+        "SELECT run_at BETWEEN now() + interval '29 days' AND now() + interval '31 days'
+         FROM jobs WHERE kind = 'data.erase' AND payload->>'request_id' = $1",
+    )
+    .bind(&two_request)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert!(due, "the job runs within 30 days");
+    let res = rpc(
+        &admin,
+        "data/deletions/run",
+        vec![("id", two_request.clone())],
+    )
+    .await;
+    assert!(res.status().is_success());
+    let (cert, _): (String, Vec<u8>) = sqlx::query_as(
+        "SELECT certificate, certificate_sha256 FROM deletion_requests WHERE id = $1::uuid",
+    )
+    .bind(&two_request)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    let cert: Value = serde_json::from_str(&cert).unwrap();
+    assert_eq!(cert["patient_record"], "kept");
+    let docs = cert["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "clinical_documents")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (docs["removed"].as_i64(), docs["kept"].as_i64()),
+        (Some(0), Some(1))
+    );
+    let year = time::OffsetDateTime::now_utc().year() + 6;
+    assert!(
+        docs["kept_until"]
+            .as_str()
+            .unwrap()
+            .starts_with(&year.to_string()),
+        "{docs}"
+    );
+
+    // The daily purge: links past the clinic's 30 days go, except the
+    // held patient's; one tombstone for the clinic.
+    for p in [&two.patient, &three] {
+        let sent = rpc(
+            &c.staff,
+            "intake/forms/send",
+            vec![
+                ("id", c.form.clone()),
+                ("patient", p.to_string()),
+                ("recipient", "patient".into()),
+                ("email", "".into()),
+            ],
+        )
+        .await;
+        assert_eq!(sent.status(), 200);
+    }
+    sqlx::raw_sql(
+        "SET session_replication_role = replica;
+         UPDATE intake_links SET created_at = now() - interval '40 days',
+                                 expires_at = now() - interval '33 days'
+             WHERE spent_at IS NULL;
+         SET session_replication_role = origin;",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let removed: i64 = sqlx::query_scalar("SELECT data_retention_purge()")
+        .fetch_one(&app.worker_pool)
+        .await
+        .unwrap();
+    assert!(removed >= 1);
+    let links = |p: String| {
+        let q = sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM intake_links WHERE patient_id = $1::uuid AND spent_at IS NULL",
+        )
+        .bind(p);
+        q
+    };
+    assert_eq!(
+        links(two.patient.clone()).fetch_one(&mut db).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        links(three.clone()).fetch_one(&mut db).await.unwrap(),
+        1,
+        "held"
+    );
+    let purged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE organization_id = $1 AND action = 'data.purged'",
+    )
+    .bind(org)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(purged, 1);
+    // The application role cannot run the purge itself.
+    let refused = sqlx::query("SELECT data_retention_purge()")
+        .execute(&app.pool)
+        .await;
+    assert!(refused.is_err());
+
+    // Staff and other clinics see none of it; the chain still verifies.
+    assert_eq!(rpc(&c.staff, "data/rights", vec![]).await.status(), 403);
+    assert_eq!(
+        rpc(&stranger, "data/deletions/get", vec![("id", one_request)])
+            .await
+            .status(),
+        404
+    );
+    let res = app.rpc(&admin, "audit/verify", &[]).await;
+    let status: Value = res.json().await.unwrap();
+    assert!(status["first_broken_seq"].is_null(), "{status}");
+}

@@ -199,6 +199,11 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
         definers,
         [
             "audit_events_chain",
+            // Erasure of a deletion request and the daily retention purge:
+            // they decide what may be removed, for the job and the clinic's
+            // administrator alike (migrations/*_data_rights.sql).
+            "data_erase",
+            "data_retention_purge",
             // A registering family's own organization, with them its one
             // member (migrations/*_care_recipients.sql).
             "family_signup",
@@ -219,6 +224,7 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             // Bookings' and payments' jobs (migrations/*_booking.sql).
             "jobs_file_booking",
             "jobs_file_clinic_payment",
+            "jobs_file_erasure",
             "jobs_file_event",
             "jobs_file_intake_reminder",
             "jobs_file_mail",

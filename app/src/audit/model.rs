@@ -84,10 +84,18 @@ pub enum AuditAction {
     TrustEdited,
     AuditExported,
     LoginLogViewed,
+    RetentionChanged,
+    LegalHoldPlaced,
+    LegalHoldReleased,
+    ErasureRequested,
+    DataErased,
+    ErasureBlocked,
+    DataPurged,
+    CertificateDownloaded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 77] = [
+    pub const ALL: [AuditAction; 85] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -165,6 +173,14 @@ impl AuditAction {
         AuditAction::TrustEdited,
         AuditAction::AuditExported,
         AuditAction::LoginLogViewed,
+        AuditAction::RetentionChanged,
+        AuditAction::LegalHoldPlaced,
+        AuditAction::LegalHoldReleased,
+        AuditAction::ErasureRequested,
+        AuditAction::DataErased,
+        AuditAction::ErasureBlocked,
+        AuditAction::DataPurged,
+        AuditAction::CertificateDownloaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -248,6 +264,14 @@ impl AuditAction {
             AuditAction::TrustEdited => "trust.edited",
             AuditAction::AuditExported => "audit.exported",
             AuditAction::LoginLogViewed => "security.login_log_viewed",
+            AuditAction::RetentionChanged => "retention.changed",
+            AuditAction::LegalHoldPlaced => "legal_hold.placed",
+            AuditAction::LegalHoldReleased => "legal_hold.released",
+            AuditAction::ErasureRequested => "data.erasure_requested",
+            AuditAction::DataErased => "data.erased",
+            AuditAction::ErasureBlocked => "data.erasure_blocked",
+            AuditAction::DataPurged => "data.purged",
+            AuditAction::CertificateDownloaded => "data.certificate_downloaded",
         }
     }
 
@@ -339,6 +363,14 @@ impl AuditAction {
             AuditAction::TrustEdited => "Trust portal edited",
             AuditAction::AuditExported => "Audit log exported",
             AuditAction::LoginLogViewed => "Staff sign-in log viewed",
+            AuditAction::RetentionChanged => "Retention setting changed",
+            AuditAction::LegalHoldPlaced => "Legal hold placed on a patient",
+            AuditAction::LegalHoldReleased => "Legal hold released",
+            AuditAction::ErasureRequested => "Deletion requested",
+            AuditAction::DataErased => "Data erased; certificate of destruction issued",
+            AuditAction::ErasureBlocked => "Deletion blocked by a legal hold",
+            AuditAction::DataPurged => "Expired data purged (retention)",
+            AuditAction::CertificateDownloaded => "Certificate of destruction downloaded",
         }
     }
 }

@@ -125,6 +125,7 @@ fn history_view(
                 }).collect_view()}
             </crate::ui::DataTable>
             <p><a class="text-link" href=all>"The record's full history in the audit log"</a></p>
+            <p><a class="text-link" href=format!("/clinic/data?patient={id}")>"Legal hold and deletion for this patient"</a></p>
         </section>
     }
 }

@@ -19,6 +19,9 @@ pub struct TrustPortal {
     pub principles: Vec<DataPrinciple>,
     /// The newest changes first (the feed behind `/trust/feed.atom`).
     pub changes: Vec<TrustChange>,
+    /// Data categories and their default retention: the table the purge
+    /// and every clinic's settings use.
+    pub retention: Vec<crate::data_rights::RetentionCategory>,
 }
 
 /// The "live BAA chain": computed by SQL from the subprocessor table.

@@ -87,6 +87,7 @@ fn PortalBody(portal: TrustPortal) -> impl IntoView {
         subprocessors,
         principles,
         changes,
+        retention,
     } = portal;
     view! {
         <section class="section" aria-labelledby="chain-heading">
@@ -146,6 +147,34 @@ fn PortalBody(portal: TrustPortal) -> impl IntoView {
         </section>
 
         <SubprocessorTable rows=subprocessors/>
+
+        <section class="section" aria-labelledby="retention-heading">
+            <h2 id="retention-heading">"How long data is kept"</h2>
+            <p class="section__intro">
+                "The defaults below are the ones the daily purge applies. A clinic may keep data longer, never shorter than the legal minimum; "
+                "a patient under a legal hold is never purged. Deletion on request removes everything the law allows and issues a certificate of destruction."
+            </p>
+            <DataTable labelledby="retention-heading" testid="retention-categories" columns=["Category", "What it holds", "Default", "Legal minimum"]>
+                {retention
+                    .into_iter()
+                    .map(|c| {
+                        let default = if c.purged {
+                            crate::data_rights::format_days(c.default_days)
+                        } else {
+                            format!("{} (never purged)", crate::data_rights::format_days(c.default_days))
+                        };
+                        view! {
+                            <tr>
+                                <th scope="row">{c.label}</th>
+                                <td>{c.holds}</td>
+                                <td>{default}</td>
+                                <td>{crate::data_rights::format_days(c.legal_min_days)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </DataTable>
+        </section>
 
         <section class="section" aria-labelledby="changes-heading">
             <h2 id="changes-heading">"Recent changes"</h2>

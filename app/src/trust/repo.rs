@@ -59,6 +59,7 @@ pub async fn load_portal(conn: &mut PgConnection) -> Result<TrustPortal, sqlx::E
 
     let uptime = uptime(conn, settings.uptime_target).await?;
     let changes = recent_changes(conn, PORTAL_CHANGES).await?;
+    let retention = crate::data_rights::repo::categories(conn, false).await?;
 
     Ok(TrustPortal {
         last_reviewed: settings.last_reviewed,
@@ -68,6 +69,7 @@ pub async fn load_portal(conn: &mut PgConnection) -> Result<TrustPortal, sqlx::E
         subprocessors,
         principles,
         changes,
+        retention,
     })
 }
 

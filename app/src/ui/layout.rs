@@ -46,6 +46,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/clinic/team", "Team"),
             ("/clinic/audit", "Audit log"),
             ("/clinic/sign-ins", "Sign-ins"),
+            ("/clinic/data", "Data rights"),
             ("/developers", "API"),
         ],
         Role::ClinicStaff => vec![
