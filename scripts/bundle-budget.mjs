@@ -47,6 +47,8 @@ const ROUTES = [
   { path: "/clinic/team", user: "director@riverbend.example" },
   { path: "/clinic/audit", user: "director@riverbend.example" },
   { path: "/clinic/sign-ins", user: "director@riverbend.example" },
+  { path: "/clinic/data", user: "director@riverbend.example" },
+  { path: "/clinic/data/deletions/:id", user: "director@riverbend.example", from: "/clinic/data" },
   { path: "/clinic/schedule", user: "director@riverbend.example" },
   { path: "/clinic/visits/:id", user: "director@riverbend.example", from: "/clinic/schedule" },
   { path: "/clinic/patients/:id", user: "director@riverbend.example", from: `/clinic/visits/${DEMO_VISIT}` },

@@ -132,3 +132,58 @@ test("the editing page and the exports are not for other roles", async ({ page }
   expect((await page.request.get("/audit/export?format=csv")).status()).toBe(403);
   expect((await page.goto("/clinic/sign-ins"))?.status()).toBe(403);
 });
+
+test("a clinic administrator sets retention, sees a hold and carries out a deletion with its certificate", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, acceptDownloads: true });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signIn(page, "director@riverbend.example");
+  await expect(page).toHaveURL(/\/clinic$/);
+  await page.goto("/clinic/data");
+  await expect(page.getByRole("heading", { name: "Data rights", level: 1 })).toBeVisible();
+  // The demo's hold, and retention never below the legal minimum.
+  await expect(page.getByTestId("holds")).toContainText("pending payer audit");
+  const docs = page.locator('[data-category="clinical_documents"]');
+  await docs.getByLabel(/Keep clinical documents/).fill("30");
+  await docs.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator('[data-category="clinical_documents"] .field__error')).toContainText("legal minimum");
+  const comms = page.locator('[data-category="patient_communication"]');
+  await comms.getByLabel(/Keep patient communication/).fill("180");
+  await comms.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("data-saved")).toBeVisible();
+  await expect(page.locator('[data-category="patient_communication"]')).toContainText("in force here: 180 days");
+  await expectAccessible(page, "data rights");
+
+  // The demo's pending request: carried out now, with its certificate.
+  const pending = page.getByTestId("deletion-requests").locator("tr", { hasText: "Pending" }).first();
+  await pending.getByRole("link", { name: "Open" }).click();
+  await expect(page.getByTestId("deletion-state")).toHaveText("Pending");
+  await page.getByRole("button", { name: "Carry it out now" }).click();
+  await expect(page.getByTestId("deletion-state")).toHaveText("Completed");
+  await expect(page.getByTestId("patient-record")).toContainText("removed");
+  await expect(page.getByTestId("certificate").locator("tbody tr")).toHaveCount(4);
+  const digest = (await page.getByTestId("certificate-sha256").textContent())!.trim();
+  expect(digest).toMatch(/^[0-9a-f]{64}$/);
+  const res = await page.request.get((await page.getByTestId("certificate-json").getAttribute("href"))!);
+  const body = await res.body();
+  expect(createHash("sha256").update(body).digest("hex")).toBe(digest);
+  const [pdf] = await Promise.all([page.waitForEvent("download"), page.getByTestId("certificate-pdf").click()]);
+  expect(readFileSync((await pdf.path())!).subarray(0, 5).toString()).toBe("%PDF-");
+  await expectAccessible(page, "certificate of destruction");
+
+  // The tombstone is in the audit log, and the chain still verifies.
+  await page.goto("/clinic/audit?action=data.erased");
+  await expect(page.getByTestId("audit-events").locator("tbody tr").first()).toContainText("certificate of destruction issued");
+  await page.getByRole("button", { name: "Verify the chain" }).click();
+  await expect(page.getByTestId("chain-status")).toContainText("intact");
+  expect(problems.filter((p) => !p.includes("status of 422"))).toEqual([]);
+  await context.close();
+});
+
+test("the public trust page shows the retention table the purge uses", async ({ page }) => {
+  await page.goto("/trust");
+  const table = page.getByTestId("retention-categories");
+  await expect(table.locator("tr", { hasText: "Clinical documents" })).toContainText("7 years");
+  await expect(table.locator("tr", { hasText: "Clinical documents" })).toContainText("6 years");
+  await expect(table.locator("tr", { hasText: "Audit and security events" })).toContainText("never purged");
+});

@@ -9,6 +9,7 @@
 pub mod bookings;
 pub mod care;
 pub mod clinicians;
+pub mod data_rights;
 pub mod intake;
 
 use anyhow::Result;
@@ -185,6 +186,7 @@ pub async fn seed(
     demo_nurse_availability(&mut conn).await?;
     bookings::seed(&mut conn, vault).await?;
     intake::seed(&mut conn, admin_url.expose(), vault).await?;
+    data_rights::seed(&mut conn, vault).await?;
     conn.close().await?;
     if created > 0 {
         tracing::info!("demo data created: sign in with any demo account (see the README)");
