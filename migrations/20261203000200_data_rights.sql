@@ -101,7 +101,10 @@ CREATE TABLE legal_holds (
     released_by     uuid REFERENCES users (id),
     released_at     timestamptz,
     PRIMARY KEY (organization_id, id),
-    FOREIGN KEY (organization_id, patient_id) REFERENCES patients (organization_id, id),
+    -- Only released holds can outlive their patient (an open hold blocks
+    -- erasure); the chain keeps `legal_hold.placed` and `.released`.
+    FOREIGN KEY (organization_id, patient_id) REFERENCES patients (organization_id, id)
+        ON DELETE CASCADE,
     CHECK ((released_by IS NULL) = (released_at IS NULL))
 );
 CREATE UNIQUE INDEX legal_holds_one_active ON legal_holds (organization_id, patient_id)
@@ -181,16 +184,17 @@ END $$;
 CREATE TRIGGER deletion_requests_job AFTER INSERT ON deletion_requests
     FOR EACH ROW EXECUTE FUNCTION jobs_file_erasure();
 
--- The locked records give way to erasure alone: the functions below set
--- `carethread.erasure` for their own transaction, and only the owner may
--- delete these rows at all (the application role holds no DELETE).
+-- The locked records give way to erasure alone: `data_purge_rows` sets
+-- `carethread.erasure` while it runs (and clears it before returning), the
+-- triggers honour it for the owner only, and only the owner may delete
+-- these rows at all (the application and worker roles hold no DELETE).
 CREATE OR REPLACE FUNCTION visit_logs_locked() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = public, pg_temp
     AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        IF current_setting('carethread.erasure', true) = 'on' THEN
+        IF current_setting('carethread.erasure', true) = 'on' AND current_user = 'carethread_owner' THEN
             RETURN OLD;
         END IF;
         RAISE EXCEPTION 'a signed visit log is never deleted'
@@ -218,7 +222,8 @@ DECLARE
     last_seq integer;
     last_hash bytea;
 BEGIN
-    IF TG_OP = 'DELETE' AND current_setting('carethread.erasure', true) = 'on' THEN
+    IF TG_OP = 'DELETE' AND current_setting('carethread.erasure', true) = 'on'
+       AND current_user = 'carethread_owner' THEN
         RETURN OLD;
     END IF;
     IF TG_OP <> 'INSERT' THEN
@@ -247,7 +252,8 @@ CREATE OR REPLACE FUNCTION intake_submissions_frozen() RETURNS trigger
     SET search_path = public, pg_temp
     AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND current_setting('carethread.erasure', true) = 'on' THEN
+    IF TG_OP = 'DELETE' AND current_setting('carethread.erasure', true) = 'on'
+       AND current_user = 'carethread_owner' THEN
         RETURN OLD;
     END IF;
     IF TG_OP = 'DELETE'
@@ -353,23 +359,35 @@ BEGIN
     RETURN NEW;
 END $$;
 
--- What the purge and erasure functions (the owner) may touch.
-CREATE POLICY patients_by_purge ON patients FOR ALL TO carethread_owner USING (true) WITH CHECK (true);
-CREATE POLICY visits_by_purge ON visits FOR ALL TO carethread_owner USING (true) WITH CHECK (true);
-CREATE POLICY visit_logs_by_purge ON visit_logs FOR ALL TO carethread_owner USING (true);
-CREATE POLICY visit_log_addenda_by_purge ON visit_log_addenda FOR ALL TO carethread_owner USING (true);
+-- What the purge and erasure functions (the owner) may touch: read and
+-- delete, and unlink a referral from its patient; nothing else.
+CREATE POLICY patients_by_purge ON patients FOR SELECT TO carethread_owner USING (true);
+CREATE POLICY patients_by_purge_delete ON patients FOR DELETE TO carethread_owner USING (true);
+CREATE POLICY visits_by_purge ON visits FOR SELECT TO carethread_owner USING (true);
+CREATE POLICY visits_by_purge_delete ON visits FOR DELETE TO carethread_owner USING (true);
+CREATE POLICY visit_logs_by_purge ON visit_logs FOR SELECT TO carethread_owner USING (true);
+CREATE POLICY visit_logs_by_purge_delete ON visit_logs FOR DELETE TO carethread_owner USING (true);
+CREATE POLICY visit_log_addenda_by_purge ON visit_log_addenda FOR SELECT TO carethread_owner
+    USING (true);
+CREATE POLICY visit_log_addenda_by_purge_delete ON visit_log_addenda FOR DELETE
+    TO carethread_owner USING (true);
 CREATE POLICY intake_submissions_by_purge ON intake_submissions FOR DELETE TO carethread_owner
     USING (true);
 CREATE POLICY intake_links_by_purge ON intake_links FOR DELETE TO carethread_owner USING (true);
-CREATE POLICY referrals_by_purge ON referrals FOR ALL TO carethread_owner USING (true) WITH CHECK (true);
-CREATE POLICY referral_packets_by_purge ON referral_packets FOR ALL TO carethread_owner USING (true);
+CREATE POLICY referrals_by_purge ON referrals FOR SELECT TO carethread_owner USING (true);
+CREATE POLICY referrals_by_purge_unlink ON referrals FOR UPDATE TO carethread_owner
+    USING (true) WITH CHECK (patient_id IS NULL);
 CREATE POLICY visit_payments_by_purge ON visit_payments FOR SELECT TO carethread_owner USING (true);
-CREATE POLICY clinician_busy_times_by_purge ON clinician_busy_times FOR ALL TO carethread_owner
-    USING (true);
+CREATE POLICY clinician_busy_times_by_purge ON clinician_busy_times FOR SELECT
+    TO carethread_owner USING (true);
+CREATE POLICY clinician_busy_times_by_purge_delete ON clinician_busy_times FOR DELETE
+    TO carethread_owner USING (true);
 CREATE POLICY legal_holds_by_purge ON legal_holds FOR SELECT TO carethread_owner USING (true);
 CREATE POLICY clinic_retention_by_purge ON clinic_retention FOR SELECT TO carethread_owner
     USING (true);
-CREATE POLICY login_attempts_by_purge ON login_attempts FOR ALL TO carethread_owner USING (true);
+CREATE POLICY login_attempts_by_purge ON login_attempts FOR SELECT TO carethread_owner USING (true);
+CREATE POLICY login_attempts_by_purge_delete ON login_attempts FOR DELETE TO carethread_owner
+    USING (true);
 CREATE POLICY organizations_by_purge ON organizations FOR SELECT TO carethread_owner USING (true);
 -- The tombstones: purges and erasures, in the clinic's chain.
 CREATE POLICY audit_events_data_rights ON audit_events FOR INSERT TO carethread_owner
@@ -381,7 +399,8 @@ CREATE POLICY audit_events_data_rights ON audit_events FOR INSERT TO carethread_
 -- ({category: timestamptz}); a category missing from it is not touched.
 -- Answers, per category, what was removed and (for one patient) what was
 -- kept and until when.
-CREATE FUNCTION data_purge_rows(p_org uuid, p_patient uuid, p_cutoffs jsonb, p_keep_days jsonb)
+CREATE FUNCTION data_purge_rows(p_org uuid, p_patient uuid, p_cutoffs jsonb, p_keep_days jsonb,
+                                p_erase boolean)
     RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path = public, pg_temp
@@ -392,12 +411,16 @@ DECLARE
     kept bigint;
     until timestamptz;
     result jsonb := '{}'::jsonb;
+    -- The patients in scope, without a hold (arrays, not temporary tables:
+    -- a temporary table's name could be planted by the caller).
+    ids uuid[];
+    links uuid[];
+    gone_patients bigint := 0;
 BEGIN
+    -- For this transaction's owner only (the triggers check), and switched
+    -- off again before returning.
     PERFORM set_config('carethread.erasure', 'on', true);
-    CREATE TEMP TABLE IF NOT EXISTS purge_patients (id uuid PRIMARY KEY) ON COMMIT DROP;
-    TRUNCATE purge_patients;
-    INSERT INTO purge_patients
-    SELECT p.id FROM patients p
+    SELECT coalesce(array_agg(p.id), '{}') INTO ids FROM patients p
     WHERE p.organization_id = p_org AND (p_patient IS NULL OR p.id = p_patient)
       AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.organization_id = p_org
                       AND h.patient_id = p.id AND h.released_at IS NULL);
@@ -408,7 +431,7 @@ BEGIN
         WITH gone AS (
             DELETE FROM visit_log_addenda a USING visits v
             WHERE a.organization_id = p_org AND v.organization_id = p_org AND v.id = a.visit_id
-              AND v.patient_id IN (SELECT id FROM purge_patients)
+              AND v.patient_id = ANY (ids)
               AND EXISTS (SELECT 1 FROM visit_logs l WHERE l.organization_id = p_org
                           AND l.visit_id = a.visit_id AND l.signed_at < cut)
             RETURNING 1)
@@ -416,12 +439,12 @@ BEGIN
         WITH gone AS (
             DELETE FROM visit_logs l USING visits v
             WHERE l.organization_id = p_org AND v.organization_id = p_org AND v.id = l.visit_id
-              AND v.patient_id IN (SELECT id FROM purge_patients) AND l.signed_at < cut
+              AND v.patient_id = ANY (ids) AND l.signed_at < cut
             RETURNING 1)
         SELECT n + count(*) INTO n FROM gone;
         SELECT count(*), max(l.signed_at) INTO kept, until FROM visit_logs l JOIN visits v
             ON v.organization_id = l.organization_id AND v.id = l.visit_id
-            WHERE l.organization_id = p_org AND v.patient_id IN (SELECT id FROM purge_patients);
+            WHERE l.organization_id = p_org AND v.patient_id = ANY (ids);
         result := result || jsonb_build_object('visit_notes', jsonb_build_object(
             'removed', n, 'kept', kept,
             'kept_until', (until + make_interval(days => (p_keep_days->>'visit_notes')::int))::date));
@@ -430,19 +453,15 @@ BEGIN
     -- Clinical documents: signed intake forms (their links go with them).
     cut := (p_cutoffs->>'clinical_documents')::timestamptz;
     IF cut IS NOT NULL THEN
-        CREATE TEMP TABLE IF NOT EXISTS purge_links (id uuid PRIMARY KEY) ON COMMIT DROP;
-        TRUNCATE purge_links;
         WITH gone AS (
             DELETE FROM intake_submissions s
-            WHERE s.organization_id = p_org AND s.patient_id IN (SELECT id FROM purge_patients)
+            WHERE s.organization_id = p_org AND s.patient_id = ANY (ids)
               AND s.submitted_at < cut
             RETURNING s.link_id)
-        INSERT INTO purge_links SELECT DISTINCT link_id FROM gone;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        DELETE FROM intake_links l WHERE l.organization_id = p_org
-            AND l.id IN (SELECT id FROM purge_links);
+        SELECT count(*), coalesce(array_agg(link_id), '{}') INTO n, links FROM gone;
+        DELETE FROM intake_links l WHERE l.organization_id = p_org AND l.id = ANY (links);
         SELECT count(*), max(s.submitted_at) INTO kept, until FROM intake_submissions s
-            WHERE s.organization_id = p_org AND s.patient_id IN (SELECT id FROM purge_patients);
+            WHERE s.organization_id = p_org AND s.patient_id = ANY (ids);
         result := result || jsonb_build_object('clinical_documents', jsonb_build_object(
             'removed', n, 'kept', kept,
             'kept_until', (until + make_interval(days => (p_keep_days->>'clinical_documents')::int))::date));
@@ -454,14 +473,14 @@ BEGIN
     IF cut IS NOT NULL THEN
         WITH gone AS (
             DELETE FROM intake_links l
-            WHERE l.organization_id = p_org AND l.patient_id IN (SELECT id FROM purge_patients)
+            WHERE l.organization_id = p_org AND l.patient_id = ANY (ids)
               AND l.created_at < cut
               AND NOT EXISTS (SELECT 1 FROM intake_submissions s
                               WHERE s.organization_id = p_org AND s.link_id = l.id)
             RETURNING 1)
         SELECT count(*) INTO n FROM gone;
         SELECT count(*) INTO kept FROM intake_links l
-            WHERE l.organization_id = p_org AND l.patient_id IN (SELECT id FROM purge_patients)
+            WHERE l.organization_id = p_org AND l.patient_id = ANY (ids)
               AND NOT EXISTS (SELECT 1 FROM intake_submissions s
                               WHERE s.organization_id = p_org AND s.link_id = l.id);
         result := result || jsonb_build_object('patient_communication', jsonb_build_object(
@@ -475,12 +494,12 @@ BEGIN
     IF cut IS NOT NULL THEN
         DELETE FROM clinician_busy_times b USING visits v
             WHERE b.organization_id = p_org AND v.organization_id = p_org AND v.id = b.visit_id
-              AND v.patient_id IN (SELECT id FROM purge_patients) AND v.ends_at < cut
+              AND v.patient_id = ANY (ids) AND v.ends_at < cut
               AND NOT EXISTS (SELECT 1 FROM visit_logs l WHERE l.organization_id = p_org AND l.visit_id = v.id)
               AND NOT EXISTS (SELECT 1 FROM visit_payments x WHERE x.organization_id = p_org AND x.visit_id = v.id);
         WITH gone AS (
             DELETE FROM visits v
-            WHERE v.organization_id = p_org AND v.patient_id IN (SELECT id FROM purge_patients)
+            WHERE v.organization_id = p_org AND v.patient_id = ANY (ids)
               AND v.ends_at < cut
               AND NOT EXISTS (SELECT 1 FROM visit_logs l WHERE l.organization_id = p_org AND l.visit_id = v.id)
               AND NOT EXISTS (SELECT 1 FROM visit_payments x WHERE x.organization_id = p_org AND x.visit_id = v.id)
@@ -489,34 +508,38 @@ BEGIN
         -- The patient record: only for an erasure (a purge keeps records
         -- of patients still in care), once nothing kept names it: the
         -- details alone have no minimum once the documentation is gone.
-        IF p_patient IS NOT NULL THEN
+        IF p_erase THEN
             UPDATE referrals r SET patient_id = NULL
-                WHERE r.clinic_id = p_org AND r.patient_id IN (SELECT id FROM purge_patients)
+                WHERE r.clinic_id = p_org AND r.patient_id = ANY (ids)
                   AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.organization_id = p_org AND v.patient_id = r.patient_id)
                   AND NOT EXISTS (SELECT 1 FROM intake_submissions s WHERE s.organization_id = p_org AND s.patient_id = r.patient_id)
                   AND NOT EXISTS (SELECT 1 FROM intake_links l WHERE l.organization_id = p_org AND l.patient_id = r.patient_id);
             WITH gone AS (
                 DELETE FROM patients p
-                WHERE p.organization_id = p_org AND p.id IN (SELECT id FROM purge_patients)
+                WHERE p.organization_id = p_org AND p.id = ANY (ids)
                   AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.organization_id = p_org AND v.patient_id = p.id)
                   AND NOT EXISTS (SELECT 1 FROM intake_submissions s WHERE s.organization_id = p_org AND s.patient_id = p.id)
                   AND NOT EXISTS (SELECT 1 FROM intake_links l WHERE l.organization_id = p_org AND l.patient_id = p.id)
                   AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.clinic_id = p_org AND r.patient_id = p.id)
                 RETURNING 1)
-            SELECT n + count(*) INTO n FROM gone;
+            SELECT count(*) INTO gone_patients FROM gone;
         END IF;
         SELECT count(*), max(v.ends_at) INTO kept, until FROM visits v
-            WHERE v.organization_id = p_org AND v.patient_id IN (SELECT id FROM purge_patients);
+            WHERE v.organization_id = p_org AND v.patient_id = ANY (ids);
         result := result || jsonb_build_object('clinic_operational', jsonb_build_object(
             'removed', n, 'kept', kept,
             'kept_until', (until + make_interval(days => (p_keep_days->>'clinic_operational')::int))::date,
-            'patient_record', CASE WHEN p_patient IS NULL THEN NULL
+            'patients_removed', gone_patients,
+            'patients_kept', (SELECT count(*) FROM patients p
+                              WHERE p.organization_id = p_org AND p.id = ANY (ids)),
+            'patient_record', CASE WHEN p_patient IS NULL OR NOT p_erase THEN NULL
                                    WHEN EXISTS (SELECT 1 FROM patients p WHERE p.organization_id = p_org AND p.id = p_patient)
                                    THEN 'kept' ELSE 'removed' END));
     END IF;
+    PERFORM set_config('carethread.erasure', 'off', true);
     RETURN result;
 END $$;
-REVOKE ALL ON FUNCTION data_purge_rows(uuid, uuid, jsonb, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION data_purge_rows(uuid, uuid, jsonb, jsonb, boolean) FROM PUBLIC;
 
 -- Who may run the functions below: the worker (the jobs), or the
 -- application acting as the clinic's administrator.
@@ -563,6 +586,10 @@ BEGIN
     IF r.state <> 'pending' THEN
         RETURN r.state;
     END IF;
+    -- A hold placed meanwhile waits for this (its foreign key locks the
+    -- patient row), and one committed first is seen below.
+    PERFORM 1 FROM patients p WHERE p.organization_id = p_org
+        AND (r.patient_id IS NULL OR p.id = r.patient_id) FOR UPDATE;
     SELECT jsonb_object_agg(key, now() - make_interval(days => legal_min_days)),
            jsonb_object_agg(key, legal_min_days)
         INTO cutoffs, keep
@@ -579,7 +606,7 @@ BEGIN
                 jsonb_build_object('request_id', r.id, 'why', 'legal hold'));
         RETURN 'blocked';
     END IF;
-    counts := data_purge_rows(p_org, r.patient_id, cutoffs, keep);
+    counts := data_purge_rows(p_org, r.patient_id, cutoffs, keep, true);
     SELECT jsonb_agg(jsonb_build_object(
                'category', c.key, 'label', c.label,
                'removed', coalesce((counts->c.key->>'removed')::bigint, 0),
@@ -599,6 +626,8 @@ BEGIN
         'clinic', jsonb_build_object('id', p_org, 'name', clinic),
         'patient_id', r.patient_id,
         'patient_record', counts->'clinic_operational'->'patient_record',
+        'patients_removed', counts->'clinic_operational'->'patients_removed',
+        'patients_kept', counts->'clinic_operational'->'patients_kept',
         'patients_on_hold', CASE WHEN r.scope = 'clinic' THEN
             (SELECT count(*) FROM legal_holds h WHERE h.organization_id = p_org AND h.released_at IS NULL) END,
         'completed_at', now(),
@@ -646,7 +675,7 @@ BEGIN
             FROM retention_categories c
             LEFT JOIN clinic_retention r ON r.organization_id = o.id AND r.category = c.key
             WHERE c.purged AND c.key <> 'account_telemetry';
-        counts := data_purge_rows(o.id, NULL, cutoffs, keep);
+        counts := data_purge_rows(o.id, NULL, cutoffs, keep, false);
         SELECT coalesce(sum((v->>'removed')::bigint), 0) INTO removed FROM jsonb_each(counts) AS e(k, v);
         IF removed > 0 THEN
             INSERT INTO audit_events (organization_id, actor_type, action, subject_type, subject_id, details)
@@ -670,3 +699,9 @@ REVOKE ALL ON FUNCTION data_erase(uuid, uuid), data_retention_purge(), data_righ
     jobs_file_erasure() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION data_erase(uuid, uuid) TO carethread_app, carethread_worker;
 GRANT EXECUTE ON FUNCTION data_retention_purge() TO carethread_worker;
+
+-- "Who viewed this record": events about a patient, by subject or by the
+-- patient named in their details (an intake form, a visit).
+CREATE INDEX audit_events_subject_idx ON audit_events (organization_id, subject_type, subject_id);
+CREATE INDEX audit_events_patient_idx ON audit_events (organization_id, (details->>'patient_id'))
+    WHERE details ? 'patient_id';

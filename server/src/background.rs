@@ -12,6 +12,7 @@
 //! | `intake.remind` | trigger on `intake_links` | halfway to a mailed link's expiry |
 //! | `data.erase` | trigger on `deletion_requests` | when a deletion request falls due (30 days) |
 //! | `retention.purge` | schedule | daily |
+//! | `backup.create` | schedule | every `BACKUP_INTERVAL_HOURS`, with `BACKUP_AGE_RECIPIENT` |
 //! | `booking.expire_hold`, `booking.lapse`, `booking.no_show`, `booking.notify`, `payments.settle` | triggers on `visits` and `visit_payments` | see [`crate::payments`] |
 
 use crate::audit_anchor::Checkpointer;
@@ -39,6 +40,8 @@ pub struct Work {
     pub processor: app::payments::processor::Processor,
     /// Opens the sealed addresses reminders go to.
     pub vault: app::vault::Keyring,
+    /// None: no backup recipient configured, no scheduled backups.
+    pub backup: Option<crate::backup::Scheduled>,
 }
 
 /// The runner on the worker role's `pool`, with every kind of `work`.
@@ -71,6 +74,10 @@ pub fn runner(pool: PgPool, work: Work) -> Runner {
         );
     if let Some(mailer) = work.mailer {
         runner = runner.register(crate::mail::worker::Deliver::new(mailer));
+    }
+    if let Some(backup) = work.backup {
+        let every = backup.every;
+        runner = runner.every(backup, every, ());
     }
     if let Some(checkpoints) = work.checkpoints {
         let every = checkpoints.every;

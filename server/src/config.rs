@@ -77,6 +77,22 @@ pub struct Config {
     pub vault: app::vault::Keyring,
     pub audit: AuditAnchorConfig,
     pub payments: PaymentsConfig,
+    pub backup: BackupConfig,
+}
+
+/// Encrypted backups (`crate::backup`).
+#[derive(Debug, Clone)]
+pub struct BackupConfig {
+    /// `BACKUP_DIR` (default `target/backups`): where archives and their
+    /// manifests are written, and rotated.
+    pub dir: PathBuf,
+    /// `BACKUP_AGE_RECIPIENT`: the age public key (`age1…`) backups are
+    /// encrypted to. Unset: no scheduled backups (and `backup create`
+    /// needs `--recipient`).
+    pub recipient: Option<String>,
+    /// `BACKUP_INTERVAL_HOURS` (default 24): how often the running server
+    /// writes one.
+    pub interval: Duration,
 }
 
 /// The card processor and the booking policy (`payment_policy`, written at
@@ -389,6 +405,21 @@ impl Config {
                     .map_err(|m| err(format!("AUDIT_CHECKPOINT_PUBLIC_KEY: {m}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let recipient = get("BACKUP_AGE_RECIPIENT").filter(|r| !r.trim().is_empty());
+        if let Some(r) = &recipient {
+            crate::backup::recipient(r).map_err(|e| err(format!("BACKUP_AGE_RECIPIENT: {e}")))?;
+        }
+        let backup_hours: u64 = parse_or(&get, "BACKUP_INTERVAL_HOURS", 24)?;
+        if backup_hours == 0 {
+            return Err(err("BACKUP_INTERVAL_HOURS must be at least 1"));
+        }
+        let backup = BackupConfig {
+            dir: get("BACKUP_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("target/backups")),
+            recipient,
+            interval: Duration::from_secs(backup_hours * 3600),
+        };
         let audit = AuditAnchorConfig {
             signing_key_path: get("AUDIT_SIGNING_KEY_PATH").map(PathBuf::from),
             public_keys,
@@ -439,6 +470,7 @@ impl Config {
             vault,
             audit,
             payments,
+            backup,
         })
     }
 }

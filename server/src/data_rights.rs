@@ -94,9 +94,17 @@ impl Job for Purge {
     type Payload = ();
 
     async fn run(&self, ctx: &JobContext, (): ()) -> Result<(), JobError> {
-        let removed: i64 = sqlx::query_scalar("SELECT data_retention_purge()")
-            .fetch_one(&ctx.pool)
+        // One statement over every clinic: longer than the pool's
+        // statement timeout allows on a large instance.
+        let mut tx = ctx.pool.begin().await?;
+        sqlx::query("SET LOCAL statement_timeout = '30min'")
+            .execute(&mut *tx)
             .await?;
+        let removed: i64 = sqlx::query_scalar("SELECT data_retention_purge()")
+            .fetch_one(&mut *tx)
+            .await?;
+        ctx.finish_in(&mut tx).await?;
+        tx.commit().await?;
         tracing::info!(removed, "retention purge");
         Ok(())
     }

@@ -201,7 +201,8 @@ async fn pool(url: &Secret, name: &str, max_connections: u32) -> Result<PgPool> 
         .map_err(Into::into)
 }
 
-fn percent_decode(s: &str) -> String {
+/// A URL's user name or password as typed (`%40` is `@`).
+pub(crate) fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()

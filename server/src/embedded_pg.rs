@@ -342,7 +342,7 @@ impl EmbeddedPg {
 /// PostgreSQL's `bin` directory: the configured one, or the newest under
 /// `/usr/lib/postgresql/*/bin` (Debian's layout), or the one `pg_config`
 /// reports.
-fn find_bin_dir(configured: Option<&Path>) -> Result<PathBuf> {
+pub fn find_bin_dir(configured: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = configured {
         if dir.join("initdb").exists() {
             return Ok(dir.to_owned());

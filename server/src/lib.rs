@@ -15,6 +15,7 @@ pub mod api;
 pub mod attachments;
 pub mod audit_anchor;
 pub mod background;
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;

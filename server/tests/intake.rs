@@ -1426,13 +1426,14 @@ async fn data_rights_retention_holds_erasure_and_the_certificate() {
     .await
     .unwrap();
     assert!(due, "the job runs within 30 days");
-    let res = rpc(
-        &admin,
-        "data/deletions/run",
-        vec![("id", two_request.clone())],
-    )
-    .await;
-    assert!(res.status().is_success());
+    // The job's path: the worker role carries it out.
+    let state: String = sqlx::query_scalar("SELECT data_erase($1, $2::uuid)")
+        .bind(org)
+        .bind(&two_request)
+        .fetch_one(&app.worker_pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "completed");
     let (cert, _): (String, Vec<u8>) = sqlx::query_as(
         "SELECT certificate, certificate_sha256 FROM deletion_requests WHERE id = $1::uuid",
     )
@@ -1522,6 +1523,102 @@ async fn data_rights_retention_holds_erasure_and_the_certificate() {
         .execute(&app.pool)
         .await;
     assert!(refused.is_err());
+
+    // Released, the held patient can be erased (by the administrator, at
+    // once, from the request's page).
+    let hold = {
+        let res = rpc(&admin, "data/rights", vec![("patient", three.clone())]).await;
+        let rights: Value = res.json().await.unwrap();
+        rights["patient"]["hold"]["id"].as_str().unwrap().to_owned()
+    };
+    let res = rpc(&admin, "data/holds/release", vec![("id", hold)]).await;
+    assert!(res.status().is_success());
+    let res = rpc(
+        &admin,
+        "data/deletions/request",
+        vec![
+            ("patient_id", three.clone()),
+            ("reason", "Asked again".into()),
+        ],
+    )
+    .await;
+    assert!(res.status().is_success());
+    let res = rpc(&admin, "data/rights", vec![]).await;
+    let rights: Value = res.json().await.unwrap();
+    let three_request = rights["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["patient_id"] == three.as_str() && r["state"] == "pending")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = rpc(
+        &admin,
+        "data/deletions/run",
+        vec![("id", three_request.clone())],
+    )
+    .await;
+    assert!(
+        res.status().is_success(),
+        "{}: {}",
+        res.status(),
+        res.text().await.unwrap()
+    );
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM deletion_requests WHERE id = $1::uuid")
+            .bind(&three_request)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    assert_eq!(state, "completed");
+
+    // Clinic-wide: the name must be typed; then every patient goes as far
+    // as the law allows (patient two's signed form keeps them).
+    let res = rpc(
+        &admin,
+        "data/deletions/request",
+        vec![
+            ("reason", "Leaving".into()),
+            ("confirm", "Somewhere else".into()),
+            ("now", "on".into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let name: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
+        .bind(org)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    let res = rpc(
+        &admin,
+        "data/deletions/request",
+        vec![
+            ("reason", "Leaving".into()),
+            ("confirm", name),
+            ("now", "on".into()),
+        ],
+    )
+    .await;
+    assert!(res.status().is_success());
+    let clinic_cert: String = sqlx::query_scalar(
+        "SELECT certificate FROM deletion_requests WHERE organization_id = $1 AND scope = 'clinic'",
+    )
+    .bind(org)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    let clinic_cert: Value = serde_json::from_str(&clinic_cert).unwrap();
+    assert_eq!(clinic_cert["patients_kept"], 1, "{clinic_cert}");
+    let patients: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM patients WHERE organization_id = $1")
+            .bind(org)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    assert_eq!(patients, 1);
 
     // Staff and other clinics see none of it; the chain still verifies.
     assert_eq!(rpc(&c.staff, "data/rights", vec![]).await.status(), 403);

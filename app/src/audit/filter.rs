@@ -25,6 +25,9 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub action: Option<AuditAction>,
     pub subject: Option<String>,
+    /// "patient ID": every event about the patient, whatever its subject
+    /// (the record, an intake form, a referral or visit of theirs).
+    pub patient: Option<uuid::Uuid>,
     pub from: Option<Date>,
     pub to: Option<Date>,
 }
@@ -123,10 +126,16 @@ impl AuditFilter {
         if !errors.is_empty() {
             return Err(errors.into());
         }
+        let subject = blank(&self.subject);
+        let patient = subject
+            .as_deref()
+            .and_then(|s| s.strip_prefix("patient "))
+            .and_then(|id| uuid::Uuid::parse_str(id.trim()).ok());
         Ok(AuditQuery {
             actor: blank(&self.actor),
             action,
-            subject: blank(&self.subject),
+            subject: if patient.is_some() { None } else { subject },
+            patient,
             from,
             to,
         })
@@ -152,6 +161,28 @@ mod tests {
         };
         let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["to", "action"]);
+    }
+
+    #[test]
+    fn a_patient_subject_means_everything_about_the_patient() {
+        let id = uuid::Uuid::new_v4();
+        let q = AuditFilter {
+            subject: format!("patient {id}"),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        assert_eq!((q.patient, q.subject), (Some(id), None));
+        let q = AuditFilter {
+            subject: "referral 12".into(),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        assert_eq!(
+            (q.patient, q.subject.as_deref()),
+            (None, Some("referral 12"))
+        );
     }
 
     #[test]

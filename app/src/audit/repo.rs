@@ -255,7 +255,16 @@ pub async fn recent(
                    AND ($5::text IS NULL OR a.subject_id = $5
                         OR a.subject_type || ' ' || a.subject_id = $5)
                    AND ($6::date IS NULL OR a.occurred_at >= $6::date)
-                   AND ($7::date IS NULL OR a.occurred_at < $7::date + 1)) e
+                   AND ($7::date IS NULL OR a.occurred_at < $7::date + 1)
+                   AND ($9::uuid IS NULL
+                        OR (a.subject_type = 'patient' AND a.subject_id = $9::text)
+                        OR (a.details ? 'patient_id' AND a.details->>'patient_id' = $9::text)
+                        OR (a.subject_type = 'referral' AND a.subject_id IN (
+                                SELECT r.id::text FROM referrals r
+                                WHERE r.clinic_id = $1 AND r.patient_id = $9))
+                        OR (a.subject_type = 'visit' AND a.subject_id IN (
+                                SELECT v.id::text FROM visits v
+                                WHERE v.organization_id = $1 AND v.patient_id = $9)))) e
            WHERE $8::text IS NULL
               OR strpos(lower(coalesce(e.actor, 'Not signed in')), lower($8)) > 0
               OR strpos(lower(coalesce(e.email, '')), lower($8)) > 0
@@ -270,6 +279,7 @@ pub async fn recent(
     .bind(filter.from)
     .bind(filter.to)
     .bind(filter.actor.as_deref())
+    .bind(filter.patient)
     .fetch_all(tx.conn())
     .await?;
     Ok(rows

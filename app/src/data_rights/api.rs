@@ -126,9 +126,8 @@ pub async fn place_legal_hold(patient_id: Uuid, reason: String) -> Result<(), Ap
     }
     record(
         &mut tx,
-        Entry::new(AuditAction::LegalHoldPlaced)
-            .subject(Subject::new("patient", patient_id))
-            .details(serde_json::json!({ "reason": reason.as_str() })),
+        // The reason stays on the hold: free text never enters the chain.
+        Entry::new(AuditAction::LegalHoldPlaced).subject(Subject::new("patient", patient_id)),
     )
     .await?;
     tx.commit().await?;

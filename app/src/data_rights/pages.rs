@@ -282,9 +282,15 @@ fn deletion_view(d: DeletionCertificate) -> impl IntoView {
 
 fn certificate_view(id: &str, json: &str, sha256: String) -> impl IntoView {
     let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-    let record = v["patient_record"].as_str().map(|s| {
-        view! { <p data-testid="patient-record">{format!("Patient record: {s}.")}</p> }
-    });
+    let record = match (v["patient_record"].as_str(), v["patients_removed"].as_i64()) {
+        (Some(s), _) => Some(format!("Patient record: {s}.")),
+        (None, Some(removed)) => Some(format!(
+            "Patient records: {removed} removed, {} kept (still needed by records the law keeps, or under a legal hold).",
+            v["patients_kept"].as_i64().unwrap_or(0)
+        )),
+        _ => None,
+    }
+    .map(|text| view! { <p data-testid="patient-record">{text}</p> });
     let rows: Vec<(String, i64, i64, String)> = v["categories"]
         .as_array()
         .into_iter()

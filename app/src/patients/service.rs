@@ -318,10 +318,11 @@ pub async fn view(
     )
     .await?;
     // "Who viewed this patient", this view included: the audit log's
-    // events about the record, for those who may read the log.
-    let history = if tx.principal().role == Role::ClinicAdmin {
+    // events about the patient (the record, their forms, referrals and
+    // visits), for those who may read the log.
+    let history = if tx.principal().has_role(&crate::audit::AUDIT_READERS) {
         let about = crate::audit::AuditQuery {
-            subject: Some(format!("patient {id}")),
+            patient: Some(id.uuid()),
             ..Default::default()
         };
         Some(crate::audit::repo::recent(&mut tx, &about, None, HISTORY_SHOWN).await?)

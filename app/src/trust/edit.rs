@@ -123,9 +123,10 @@ fn date(raw: &str) -> Option<Date> {
 }
 
 impl SubprocessorInput {
-    /// Checks every field at once. `new` items must start at least
-    /// [`NOTICE_DAYS`] after `today`; a vendor that may receive PHI must
-    /// have signed a BAA (the database insists too).
+    /// Checks every field at once. With `new` (a new vendor, or a change
+    /// that is news again) it must start at least [`NOTICE_DAYS`] after
+    /// `today`; a vendor that may receive PHI must have signed a BAA (the
+    /// database insists too).
     #[allow(clippy::too_many_arguments)]
     pub fn parse(
         vendor: &str,
@@ -296,6 +297,26 @@ pub async fn save_subprocessor(
 ) -> Result<(), AppError> {
     let id = item_id(&id)?;
     let today = time::OffsetDateTime::now_utc().date();
+    let mut tx = crate::auth::require(&[crate::auth::Role::PlatformAdmin]).await?;
+    // A change that makes it news again (another vendor under this row,
+    // PHI newly received, a new start day) needs the same notice as a new
+    // vendor.
+    let needs_notice = match id {
+        None => true,
+        Some(id) => {
+            let (old_vendor, old_phi, old_start) = super::repo::subprocessor_basis(&mut tx, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let start = time::Date::parse(
+                starts_on.trim(),
+                &time::format_description::well_known::Iso8601::DATE,
+            )
+            .ok();
+            !old_vendor.eq_ignore_ascii_case(vendor.trim())
+                || (touches_phi.is_some() && !old_phi)
+                || start != Some(old_start)
+        }
+    };
     let input = SubprocessorInput::parse(
         &vendor,
         &purpose,
@@ -305,10 +326,9 @@ pub async fn save_subprocessor(
         touches_phi.is_some(),
         &phi_note,
         &starts_on,
-        id.is_none(),
+        needs_notice,
         today,
     )?;
-    let mut tx = crate::auth::require(&[crate::auth::Role::PlatformAdmin]).await?;
     let (id, change) = super::repo::save_subprocessor(&mut tx, id, &input).await?;
     super::repo::audit_edit(
         &mut tx,

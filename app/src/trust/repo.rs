@@ -189,6 +189,18 @@ fn duplicate(error: &sqlx::Error, constraint: &str) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.constraint() == Some(constraint))
 }
 
+/// A subprocessor's vendor, whether it may receive PHI, and its start day
+/// (what decides whether a change needs new notice).
+pub async fn subprocessor_basis(
+    tx: &mut TenantTx,
+    id: Uuid,
+) -> Result<Option<(String, bool, time::Date)>, sqlx::Error> {
+    sqlx::query_as("SELECT vendor, touches_phi, starts_on FROM subprocessors WHERE id = $1")
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
+}
+
 /// Inserts (no `id`) or updates a subprocessor; answers its id and whether
 /// it was `added` or `changed`. A vendor listed twice is a field error.
 pub async fn save_subprocessor(
