@@ -8,9 +8,9 @@ test("shows certifications, subprocessors and counts computed from the table", a
   await page.goto("/trust");
   await expect(page.getByRole("heading", { level: 1, name: "Trust portal" })).toBeVisible();
 
-  const rows = page.locator("table tbody tr");
+  const rows = page.locator(".subprocessors table tbody tr");
   const total = await rows.count();
-  const phi = await page.locator('table tbody tr[data-phi="true"]').count();
+  const phi = await page.locator('.subprocessors table tbody tr[data-phi="true"]').count();
   expect(total).toBeGreaterThan(0);
   await expect(page.getByTestId("count-subprocessors")).toHaveText(String(total));
   await expect(page.getByTestId("count-phi")).toHaveText(String(phi));
@@ -33,16 +33,16 @@ test("shows certifications, subprocessors and counts computed from the table", a
 
 test("the subprocessor filter works (in CSS: no script needed)", async ({ page }) => {
   await page.goto("/trust");
-  const rows = page.locator("table tbody tr:visible");
+  const rows = page.locator(".subprocessors table tbody tr:visible");
   const total = await rows.count();
-  const phi = await page.locator('table tbody tr[data-phi="true"]').count();
+  const phi = await page.locator('.subprocessors table tbody tr[data-phi="true"]').count();
   expect(phi).toBeLessThan(total);
   const count = page.getByTestId("subprocessor-count");
   await expect(count).toHaveText(`Showing ${total} of ${total} vendors`, { useInnerText: true });
 
   await page.getByLabel("Show only vendors that touch PHI").check();
   await expect(rows).toHaveCount(phi);
-  await expect(page.locator('table tbody tr[data-phi="false"]:visible')).toHaveCount(0);
+  await expect(page.locator('.subprocessors table tbody tr[data-phi="false"]:visible')).toHaveCount(0);
   await expect(count).toHaveText(`Showing ${phi} of ${total} vendors`, { useInnerText: true });
 
   await page.getByLabel("Show only vendors that touch PHI").uncheck();

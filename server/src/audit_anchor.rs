@@ -180,6 +180,12 @@ impl Signer {
     pub fn key_id(&self) -> &str {
         &self.id
     }
+
+    /// Signs `message` (a backup manifest, `crate::backup`): the same key
+    /// vouches for the chains and for the backups of them.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
 }
 
 /// Makes a new key and writes it to `out` (PKCS#8 PEM, mode 0600; an
@@ -228,6 +234,16 @@ impl Keyring {
     /// The key ids, for the report.
     pub fn ids(&self) -> Vec<&str> {
         self.keys.keys().map(String::as_str).collect()
+    }
+
+    /// Whether the key `key_id` of this ring signed `message`.
+    pub fn verifies(&self, key_id: &str, message: &[u8], signature: &[u8]) -> bool {
+        let (Some(key), Ok(signature)) = (self.keys.get(key_id), <[u8; 64]>::try_from(signature))
+        else {
+            return false;
+        };
+        key.verify_strict(message, &Signature::from_bytes(&signature))
+            .is_ok()
     }
 }
 

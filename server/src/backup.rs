@@ -16,6 +16,12 @@
 //! chain is walked. Rotation keeps the newest backup of each of the last 7
 //! days, 4 ISO weeks and 12 months.
 //!
+//! The recipient key is public, so an archive alone proves nothing about
+//! who made it: with the audit checkpoint key configured
+//! (`AUDIT_SIGNING_KEY_PATH`), each manifest is signed with it, and
+//! `verify` and `restore` refuse a manifest that is unsigned or signed by
+//! a key they were not given (`AUDIT_CHECKPOINT_PUBLIC_KEY`).
+//!
 //! The `age` crate (rage, by one of age's designers; the format is the
 //! same as the `age` command's, so `age -d -i key file | pg_restore` works
 //! too) rather than a binary, which this machine cannot download.
@@ -49,6 +55,51 @@ pub struct Manifest {
     pub row_counts: BTreeMap<String, i64>,
     /// The last sequence number of each organization's audit chain.
     pub audit_heads: BTreeMap<String, i64>,
+    /// The audit checkpoint key's signature over the rest (when the server
+    /// has one): the recipient key is public, so without it anyone could
+    /// write an archive and a manifest that match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<ManifestSignature>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestSignature {
+    pub key_id: String,
+    /// Ed25519, hex.
+    pub signature: String,
+}
+
+impl Manifest {
+    /// The bytes signed: a label, then the manifest without its signature.
+    fn signed_bytes(&self) -> Result<Vec<u8>> {
+        let mut unsigned = self.clone();
+        unsigned.signature = None;
+        let mut bytes = b"carethread backup manifest v1\n".to_vec();
+        bytes.extend(serde_json::to_vec(&unsigned)?);
+        Ok(bytes)
+    }
+
+    /// Checks the signature against `keys`. With no keys configured, any
+    /// manifest is accepted (and `Ok(false)` says it was not checked);
+    /// with keys, only one signed by one of them.
+    pub fn check_signature(&self, keys: &crate::audit_anchor::Keyring) -> Result<bool> {
+        match &self.signature {
+            // Nothing to check against: accepted, and the caller says so.
+            _ if keys.is_empty() => Ok(false),
+            None => bail!(
+                "the manifest is not signed, but checkpoint keys are configured: refusing a backup \
+                 anyone with the public recipient could have made"
+            ),
+            Some(s) => {
+                let signature = hex::decode(&s.signature).unwrap_or_default();
+                if keys.verifies(&s.key_id, &self.signed_bytes()?, &signature) {
+                    Ok(true)
+                } else {
+                    bail!("the manifest's signature does not verify with the configured keys (key {})", s.key_id)
+                }
+            }
+        }
+    }
 }
 
 /// A writer that hashes what passes through it.
@@ -94,8 +145,21 @@ pub fn recipient(s: &str) -> Result<age::x25519::Recipient> {
         .map_err(|e| anyhow!("not an age recipient (age1…): {e}"))
 }
 
-/// Reads an age identity file (`AGE-SECRET-KEY-1…`; comments allowed).
+/// Reads an age identity file (`AGE-SECRET-KEY-1…`; comments allowed),
+/// refusing one that group or others may read.
 pub fn identity(path: &Path) -> Result<age::x25519::Identity> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("{}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        bail!(
+            "{} has mode {:04o}, so others may read the backup identity; refusing it (chmod 600)",
+            path.display(),
+            mode & 0o777
+        );
+    }
     let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
     text.lines()
         .map(str::trim)
@@ -152,6 +216,7 @@ pub async fn create(
     admin_url: &Secret,
     dir: &Path,
     to: &str,
+    signer: Option<&crate::audit_anchor::Signer>,
     now: OffsetDateTime,
 ) -> Result<Manifest> {
     let to_key = recipient(to)?;
@@ -243,7 +308,15 @@ pub async fn create(
         recipient: recipient_text,
         row_counts,
         audit_heads,
+        signature: None,
     };
+    let mut manifest = manifest;
+    if let Some(signer) = signer {
+        manifest.signature = Some(ManifestSignature {
+            key_id: signer.key_id().to_owned(),
+            signature: hex::encode(signer.sign(&manifest.signed_bytes()?)),
+        });
+    }
     std::fs::write(manifest_path(&path), serde_json::to_vec_pretty(&manifest)?)?;
     for old in rotate(&list(dir)?, now) {
         let old = dir.join(old);
@@ -417,13 +490,19 @@ fn command_name(c: &Command) -> String {
 /// opens it, and that `pg_restore` reads the whole archive (every age
 /// chunk is authenticated on the way). Answers the manifest and the
 /// archive's plaintext size.
-pub async fn verify(archive: &Path, identity_file: &Path) -> Result<(Manifest, u64)> {
+pub async fn verify(
+    archive: &Path,
+    identity_file: &Path,
+    keys: &crate::audit_anchor::Keyring,
+) -> Result<(Manifest, u64)> {
     let archive = archive.to_owned();
+    let keys = keys.clone();
     let key = identity(identity_file)?;
     let bin = bin_dir()?;
     tokio::task::spawn_blocking(move || {
         let manifest = read_manifest(&archive)?;
         check_digest(&archive, &manifest)?;
+        manifest.check_signature(&keys)?;
         let mut read_all = Command::new(bin.join("pg_restore"));
         read_all.arg("--file=/dev/null");
         let (_, bytes) = decrypt_into(&archive, &key, read_all)?;
@@ -454,6 +533,7 @@ pub async fn restore(
     database: &str,
     archive: &Path,
     identity_file: &Path,
+    keys: &crate::audit_anchor::Keyring,
     replace: bool,
 ) -> Result<Restored> {
     anyhow::ensure!(
@@ -466,6 +546,7 @@ pub async fn restore(
     let key = identity(identity_file)?;
     let manifest = read_manifest(archive)?;
     check_digest(archive, &manifest)?;
+    manifest.check_signature(keys)?;
     let mut admin = sqlx::PgConnection::connect(maintenance_url.expose()).await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
@@ -561,6 +642,8 @@ pub async fn restore(
 /// The scheduled backup (`BACKUP_AGE_RECIPIENT` and `BACKUP_DIR` set).
 pub struct Scheduled {
     pub admin_url: Secret,
+    /// Signs each manifest (the audit checkpoint key, when configured).
+    pub signer: Option<std::sync::Arc<crate::audit_anchor::Signer>>,
     pub dir: PathBuf,
     pub recipient: String,
     pub every: std::time::Duration,
@@ -575,6 +658,7 @@ impl Job for Scheduled {
             &self.admin_url,
             &self.dir,
             &self.recipient,
+            self.signer.as_deref(),
             OffsetDateTime::now_utc(),
         )
         .await

@@ -464,6 +464,24 @@ fn audit_keygen(out: &std::path::Path) -> Result<()> {
 }
 
 async fn backup_command(config: Config, command: BackupCommand) -> Result<()> {
+    // The audit checkpoint key signs manifests; its public keys check them.
+    let signer = match &config.audit.signing_key_path {
+        Some(path) => Some(audit_anchor::Signer::load(path)?),
+        None => None,
+    };
+    let mut keys = config.audit.public_keys.clone();
+    if let Some(signer) = &signer {
+        keys.push(signer.verifying_key());
+    }
+    let keys = audit_anchor::Keyring::new(keys);
+    let unsigned_note = |signed: bool| {
+        if !signed {
+            eprintln!(
+                "warning: the manifest is not signed and no checkpoint keys are configured: \
+                 nothing proves who made this backup (see the README, Backups)"
+            );
+        }
+    };
     match command {
         BackupCommand::Keygen { out } => {
             let public = crate::backup::keygen(&out)?;
@@ -484,6 +502,7 @@ async fn backup_command(config: Config, command: BackupCommand) -> Result<()> {
                     &urls.admin,
                     &dir,
                     &recipient,
+                    signer.as_ref(),
                     time::OffsetDateTime::now_utc(),
                 )
                 .await
@@ -499,7 +518,8 @@ async fn backup_command(config: Config, command: BackupCommand) -> Result<()> {
             Ok(())
         }
         BackupCommand::Verify { file, identity } => {
-            let (manifest, bytes) = crate::backup::verify(&file, &identity).await?;
+            let (manifest, bytes) = crate::backup::verify(&file, &identity, &keys).await?;
+            unsigned_note(manifest.signature.is_some());
             println!(
                 "{}: intact, opens with this identity, the whole archive reads ({bytes} bytes); made {} of {}",
                 file.display(),
@@ -523,6 +543,7 @@ async fn backup_command(config: Config, command: BackupCommand) -> Result<()> {
                 &name,
                 &file,
                 &identity,
+                &keys,
                 replace,
             )
             .await;
@@ -530,6 +551,7 @@ async fn backup_command(config: Config, command: BackupCommand) -> Result<()> {
                 pg.stop().await.ok();
             }
             let restored = restored?;
+            unsigned_note(restored.manifest.signature.is_some());
             anyhow::ensure!(
                 restored.mismatched.is_empty(),
                 "restored, but these tables' rows differ from the manifest: {:?}",
@@ -680,6 +702,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
                 None
             }
         };
+        let backup_signer = checkpoints.as_ref().map(|c| c.signer.clone());
         let mailer = match Mailer::from_config(&config.mail, sink.as_ref().map(|s| s.1)) {
             Ok(mailer) => Some(mailer),
             Err(error) => {
@@ -704,6 +727,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
                     backup: config.backup.recipient.clone().map(|recipient| {
                         crate::backup::Scheduled {
                             admin_url: urls.admin.clone(),
+                            signer: backup_signer.clone(),
                             dir: config.backup.dir.clone(),
                             recipient,
                             every: config.backup.interval,

@@ -735,4 +735,14 @@ mod tests {
         assert_eq!(c.audit.public_keys.len(), 2);
         assert_eq!(c.audit.checkpoint_interval, Duration::from_secs(600));
     }
+
+    #[test]
+    fn backups_need_a_real_recipient_and_default_to_daily() {
+        let e = config(&[("BACKUP_AGE_RECIPIENT", "not-a-key")]).unwrap_err();
+        assert!(e.to_string().contains("BACKUP_AGE_RECIPIENT"), "{e}");
+        let c = config(&[]).unwrap();
+        assert_eq!(c.backup.recipient, None);
+        assert_eq!(c.backup.interval, Duration::from_secs(24 * 3600));
+        assert!(config(&[("BACKUP_INTERVAL_HOURS", "0")]).is_err());
+    }
 }

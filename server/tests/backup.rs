@@ -43,11 +43,21 @@ async fn back_up_destroy_restore_and_everything_checks_out() {
             .expose_secret(),
     )
     .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    for file in [&identity, &other] {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
 
+    // The audit checkpoint key signs the manifest.
+    let public = server::audit_anchor::keygen(&dir.join("checkpoint.pem")).unwrap();
+    let signer = server::audit_anchor::Signer::load(&dir.join("checkpoint.pem")).unwrap();
+    let keys = server::audit_anchor::Keyring::new([public]);
+    let none = server::audit_anchor::Keyring::default();
     let manifest = server::backup::create(
         &app.urls.admin,
         &dir.join("backups"),
         &key.to_public().to_string(),
+        Some(&signer),
         time::OffsetDateTime::now_utc(),
     )
     .await
@@ -71,9 +81,14 @@ async fn back_up_destroy_restore_and_everything_checks_out() {
     );
 
     // Verify: the right identity reads it all; another does not.
-    let (_, plain) = server::backup::verify(&archive, &identity).await.unwrap();
+    assert!(manifest.signature.is_some());
+    let (_, plain) = server::backup::verify(&archive, &identity, &keys)
+        .await
+        .unwrap();
     assert!(plain > 10_000, "{plain} bytes");
-    let wrong = server::backup::verify(&archive, &other).await.unwrap_err();
+    let wrong = server::backup::verify(&archive, &other, &keys)
+        .await
+        .unwrap_err();
     assert!(format!("{wrong:#}").contains("decrypt"), "{wrong:#}");
     // An altered copy is refused by its digest.
     let altered = dir.join("backups").join("altered.dump.age");
@@ -86,19 +101,47 @@ async fn back_up_destroy_restore_and_everything_checks_out() {
         dir.join("backups").join("altered.dump.age.json"),
     )
     .unwrap();
-    let refused = server::backup::verify(&altered, &identity)
+    let refused = server::backup::verify(&altered, &identity, &keys)
         .await
         .unwrap_err();
     assert!(format!("{refused:#}").contains("SHA-256"), "{refused:#}");
+    // Anyone with the public recipient can make an archive and a matching
+    // manifest; without the checkpoint key's signature it is refused.
+    let forged_manifest = dir.join("backups").join("altered.dump.age.json");
+    let mut forged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&forged_manifest).unwrap()).unwrap();
+    forged["sha256"] = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&changed)).into();
+    std::fs::write(&forged_manifest, forged.to_string()).unwrap();
+    let refused = server::backup::verify(&altered, &identity, &keys)
+        .await
+        .unwrap_err();
+    assert!(format!("{refused:#}").contains("signature"), "{refused:#}");
+    forged.as_object_mut().unwrap().remove("signature");
+    std::fs::write(&forged_manifest, forged.to_string()).unwrap();
+    let refused = server::backup::verify(&altered, &identity, &keys)
+        .await
+        .unwrap_err();
+    assert!(format!("{refused:#}").contains("not signed"), "{refused:#}");
+    // With no keys configured nothing can be checked (the CLI warns).
+    server::backup::verify(&archive, &identity, &none)
+        .await
+        .unwrap();
 
     // The drill: the database is destroyed, then restored.
     app.drop_database().await;
     let mut maintenance = url::Url::parse(app.urls.admin.expose()).unwrap();
     maintenance.set_path("/postgres");
     let maintenance = Secret::new(maintenance.to_string());
-    let restored = server::backup::restore(&maintenance, &app.database, &archive, &identity, false)
-        .await
-        .unwrap();
+    let restored = server::backup::restore(
+        &maintenance,
+        &app.database,
+        &archive,
+        &identity,
+        &keys,
+        false,
+    )
+    .await
+    .unwrap();
     assert!(restored.mismatched.is_empty(), "{:?}", restored.mismatched);
     assert!(
         restored.broken_chains.is_empty(),
@@ -116,15 +159,23 @@ async fn back_up_destroy_restore_and_everything_checks_out() {
         .await;
     assert_eq!(res.status(), 200);
     // An existing database is not replaced unless asked.
-    let again = server::backup::restore(&maintenance, &app.database, &archive, &identity, false)
-        .await
-        .unwrap_err();
+    let again = server::backup::restore(
+        &maintenance,
+        &app.database,
+        &archive,
+        &identity,
+        &keys,
+        false,
+    )
+    .await
+    .unwrap_err();
     assert!(format!("{again:#}").contains("--replace"));
     // A restore that cannot open the archive leaves the database in use
     // as it was, even with --replace.
-    let refused = server::backup::restore(&maintenance, &app.database, &archive, &other, true)
-        .await
-        .unwrap_err();
+    let refused =
+        server::backup::restore(&maintenance, &app.database, &archive, &other, &keys, true)
+            .await
+            .unwrap_err();
     assert!(format!("{refused:#}").contains("decrypt"), "{refused:#}");
     let still: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(&mut app.admin().await)

@@ -99,9 +99,11 @@ impl AuditFilter {
             if raw.is_empty() {
                 return None;
             }
-            Date::parse(raw, &time::format_description::well_known::Iso8601::DATE)
-                .map_err(|_| errors.push(FieldError::new(field, "Enter the date as YYYY-MM-DD.")))
-                .ok()
+            let parsed = crate::domain::parse_date(raw);
+            if parsed.is_none() {
+                errors.push(FieldError::new(field, "Enter the date as YYYY-MM-DD."));
+            }
+            parsed
         };
         let from = date("from", &self.from, &mut errors);
         let to = date("to", &self.to, &mut errors);

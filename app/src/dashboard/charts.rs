@@ -60,9 +60,9 @@ pub fn parse_range(from: &str, to: &str, today: Date) -> Result<(Date, Date), Ap
         if raw.is_empty() {
             return Some(None);
         }
-        match Date::parse(raw, &time::format_description::well_known::Iso8601::DATE) {
-            Ok(d) => Some(Some(d)),
-            Err(_) => {
+        match crate::domain::parse_date(raw) {
+            Some(d) => Some(Some(d)),
+            None => {
                 errors.push(FieldError::new(field, "Enter the date as YYYY-MM-DD."));
                 None
             }

@@ -47,7 +47,13 @@ pub fn ClinicDashboardPage() -> impl IntoView {
         <Title text="Clinic dashboard · Carethread"/>
         <div class="page" data-testid="dashboard">
             <Loaded resource=data loading="Loading…" ok=clinic/>
-            <Loaded resource=charts loading="Loading the reports…" ok=super::charts::charts_view/>
+            // The summary above already says why a page failed (signed out,
+            // another role): the reports add nothing but their figures.
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the reports…"</p> }>
+                {move || Suspend::new(async move {
+                    charts.await.ok().map(super::charts::charts_view)
+                })}
+            </Suspense>
         </div>
     }
 }

@@ -9,12 +9,14 @@
 //! enums made by one macro ([`vocab`]) that map to PostgreSQL enums.
 
 mod codes;
+mod date;
 mod email;
 mod event;
 mod text;
 pub(crate) mod vocab;
 
 pub use codes::{Icd10Code, PatientInitials, ZipCode};
+pub use date::parse_date;
 pub use email::EmailAddress;
 pub use event::EventType;
 pub use text::{BoundedText, TextRules};

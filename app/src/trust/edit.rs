@@ -115,11 +115,7 @@ fn optional(
 }
 
 fn date(raw: &str) -> Option<Date> {
-    Date::parse(
-        raw.trim(),
-        &time::format_description::well_known::Iso8601::DATE,
-    )
-    .ok()
+    crate::domain::parse_date(raw)
 }
 
 impl SubprocessorInput {
@@ -307,11 +303,7 @@ pub async fn save_subprocessor(
             let (old_vendor, old_phi, old_start) = super::repo::subprocessor_basis(&mut tx, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let start = time::Date::parse(
-                starts_on.trim(),
-                &time::format_description::well_known::Iso8601::DATE,
-            )
-            .ok();
+            let start = crate::domain::parse_date(&starts_on);
             !old_vendor.eq_ignore_ascii_case(vendor.trim())
                 || (touches_phi.is_some() && !old_phi)
                 || start != Some(old_start)
