@@ -173,12 +173,17 @@ impl Violation {
 
     /// Which of these `error` is, if it is one.
     pub fn of(error: &sqlx::Error) -> Option<Self> {
-        let sqlx::Error::Database(e) = error else {
-            return None;
-        };
-        let name = e.constraint()?;
-        Self::ALL.into_iter().find(|v| v.constraint() == name)
+        Self::ALL
+            .into_iter()
+            .find(|v| violates(error, v.constraint()))
     }
+}
+
+/// Whether `error` is the constraint (or unique index) `name` refusing a
+/// row: for the refusals one repository turns into one field's message.
+#[cfg(feature = "ssr")]
+pub fn violates(error: &sqlx::Error, name: &str) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.constraint() == Some(name))
 }
 
 impl From<FieldError> for AppError {

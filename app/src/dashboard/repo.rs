@@ -100,38 +100,35 @@ pub async fn clinic_charts(
     .bind(clinic)
     .fetch_one(tx.conn())
     .await?;
-    let declines: Vec<(String, i64)> = sqlx::query_as(
+    let declines = labelled(
+        tx,
         "SELECT decline_reason::text, count(*) FROM referrals
          WHERE clinic_id = $3 AND status = 'declined'
            AND received_at >= $1::date AND received_at < $2::date + 1
          GROUP BY 1 ORDER BY 2 DESC, 1",
+        (from, to, clinic),
+        |raw| DeclineReason::parse(raw).map(DeclineReason::label),
     )
-    .bind(from)
-    .bind(to)
-    .bind(clinic)
-    .fetch_all(tx.conn())
     .await?;
-    let visits: Vec<(String, i64)> = sqlx::query_as(
+    let visits = labelled(
+        tx,
         "SELECT status::text, count(*) FROM visits
          WHERE organization_id = $3 AND starts_at >= $1::date AND starts_at < $2::date + 1
          GROUP BY 1 ORDER BY 2 DESC, 1",
+        (from, to, clinic),
+        |raw| VisitStatus::parse(raw).map(VisitStatus::label),
     )
-    .bind(from)
-    .bind(to)
-    .bind(clinic)
-    .fetch_all(tx.conn())
     .await?;
-    let evv: Vec<(String, i64)> = sqlx::query_as(
+    let evv_exceptions = labelled(
+        tx,
         "SELECT e::text, count(*)
          FROM visits v, unnest(ARRAY[v.check_in_exception, v.check_out_exception]) e
          WHERE v.organization_id = $3 AND e IS NOT NULL
            AND v.starts_at >= $1::date AND v.starts_at < $2::date + 1
          GROUP BY 1 ORDER BY 2 DESC, 1",
+        (from, to, clinic),
+        |raw| EvvException::parse(raw).map(EvvException::label),
     )
-    .bind(from)
-    .bind(to)
-    .bind(clinic)
-    .fetch_all(tx.conn())
     .await?;
     let evv_incomplete: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM visits
@@ -143,7 +140,6 @@ pub async fn clinic_charts(
     .bind(clinic)
     .fetch_one(tx.conn())
     .await?;
-    let label = |raw: String, known: Option<&'static str>| known.map(str::to_owned).unwrap_or(raw);
     Ok(ClinicCharts {
         from,
         to,
@@ -159,36 +155,33 @@ pub async fn clinic_charts(
             median_hours: placement.1,
             p90_hours: placement.2,
         },
-        declines: declines
-            .into_iter()
-            .map(|(raw, value)| Bar {
-                label: label(
-                    raw.clone(),
-                    DeclineReason::parse(&raw).map(DeclineReason::label),
-                ),
-                value,
-            })
-            .collect(),
-        visits: visits
-            .into_iter()
-            .map(|(raw, value)| Bar {
-                label: label(
-                    raw.clone(),
-                    VisitStatus::parse(&raw).map(VisitStatus::label),
-                ),
-                value,
-            })
-            .collect(),
-        evv_exceptions: evv
-            .into_iter()
-            .map(|(raw, value)| Bar {
-                label: label(
-                    raw.clone(),
-                    EvvException::parse(&raw).map(EvvException::label),
-                ),
-                value,
-            })
-            .collect(),
+        declines,
+        visits,
+        evv_exceptions,
         evv_incomplete,
     })
+}
+
+/// Counts per stored value (`sql` answers `(value, count)` over `$1`..`$2`
+/// for the clinic `$3`), labelled as the page names them; a value this
+/// build does not know keeps its stored name.
+async fn labelled(
+    tx: &mut TenantTx,
+    sql: &'static str,
+    (from, to, clinic): (time::Date, time::Date, uuid::Uuid),
+    label: fn(&str) -> Option<&'static str>,
+) -> Result<Vec<super::charts::Bar>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(sql)
+        .bind(from)
+        .bind(to)
+        .bind(clinic)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(raw, value)| super::charts::Bar {
+            label: label(&raw).map(str::to_owned).unwrap_or(raw),
+            value,
+        })
+        .collect())
 }

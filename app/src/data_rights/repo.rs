@@ -7,10 +7,6 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-fn unique(error: &sqlx::Error, name: &str) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.constraint() == Some(name))
-}
-
 /// Every category with its defaults; with `clinic`, the caller's clinic's
 /// own settings too (none for the public page).
 pub async fn categories(
@@ -125,7 +121,7 @@ pub async fn place_hold(
     .await;
     match placed {
         Ok(_) => Ok(true),
-        Err(e) if unique(&e, "legal_holds_one_active") => Ok(false),
+        Err(e) if crate::error::violates(&e, "legal_holds_one_active") => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -236,7 +232,7 @@ pub async fn file_request(
     .await;
     match filed {
         Ok(id) => Ok(Some(id)),
-        Err(e) if unique(&e, "deletion_requests_one_pending") => Ok(None),
+        Err(e) if crate::error::violates(&e, "deletion_requests_one_pending") => Ok(None),
         Err(e) => Err(e),
     }
 }

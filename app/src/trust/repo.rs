@@ -184,11 +184,6 @@ pub async fn insert_packet_request(
     })
 }
 
-/// Whether `error` is the unique key `constraint` refusing a duplicate.
-fn duplicate(error: &sqlx::Error, constraint: &str) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.constraint() == Some(constraint))
-}
-
 /// A subprocessor's vendor, whether it may receive PHI, and its start day
 /// (what decides whether a change needs new notice).
 pub async fn subprocessor_basis(
@@ -238,7 +233,7 @@ pub async fn save_subprocessor(
     match result {
         Ok(Some(saved)) => Ok((saved, if id.is_some() { "changed" } else { "added" })),
         Ok(None) => Err(AppError::NotFound),
-        Err(e) if duplicate(&e, "subprocessors_vendor_key") => Err(AppError::invalid(
+        Err(e) if crate::error::violates(&e, "subprocessors_vendor_key") => Err(AppError::invalid(
             "vendor",
             "This vendor is already listed; change its row instead.",
         )),
@@ -277,7 +272,7 @@ pub async fn save_certification(
     match result {
         Ok(Some(saved)) => Ok((saved, if id.is_some() { "changed" } else { "added" })),
         Ok(None) => Err(AppError::NotFound),
-        Err(e) if duplicate(&e, "certifications_name_key") => Err(AppError::invalid(
+        Err(e) if crate::error::violates(&e, "certifications_name_key") => Err(AppError::invalid(
             "name",
             "A certification with this name is already listed.",
         )),
