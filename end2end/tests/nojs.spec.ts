@@ -348,3 +348,41 @@ test("a clinician's availability without JavaScript: bad hours named, a day off 
   await page.getByRole("button", { name: `Remove the day off ${day}` }).click();
   await expect(page.getByTestId("days-off")).toHaveCount(0);
 });
+
+test("clinic administration without JavaScript: retention refused then saved, the audit filter, a trust edit", async ({ page, browser }) => {
+  await signIn(page, "director@riverbend.example");
+  await expect(page).toHaveURL(/\/clinic$/);
+  await page.goto("/clinic/data");
+  const notes = page.locator('[data-category="visit_notes"]');
+  await notes.getByLabel(/Keep visit notes/).fill("100");
+  await notes.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator('[data-category="visit_notes"] .field__error')).toContainText("legal minimum");
+  await expect(page.locator('[data-category="visit_notes"] input[name="days"]')).toHaveValue("100");
+  await page.locator('[data-category="visit_notes"]').getByLabel(/Keep visit notes/).fill("3000");
+  await page.locator('[data-category="visit_notes"]').getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("data-saved")).toBeVisible();
+  await expect(page.locator('[data-category="visit_notes"]')).toContainText("in force here: 3000 days");
+  // The audit filter is a GET form: the filtered view has an address.
+  await page.goto("/clinic/audit");
+  await page.getByLabel("What").selectOption("retention.changed");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/action=retention.changed/);
+  await expect(page.getByTestId("audit-events").locator("tbody tr").first()).toContainText("Retention setting changed");
+
+  // A platform administrator adds a data principle and withdraws it.
+  const admin = await browser.newPage({ javaScriptEnabled: false });
+  await signIn(admin, "admin@carethread.example");
+  await expect(admin).toHaveURL(/\/admin$/);
+  await admin.goto("/admin/trust?add=principle");
+  await admin.getByRole("button", { name: "Save" }).click();
+  await expect(admin.locator("#title-error")).toBeVisible();
+  const title = `No-script principle ${Date.now()}`;
+  await admin.getByLabel("Title").fill(title);
+  await admin.getByLabel("Text").fill("Added without JavaScript.");
+  await admin.getByRole("button", { name: "Save" }).click();
+  await expect(admin.getByTestId("trust-saved")).toBeVisible();
+  await expect(admin.getByTestId("admin-changes").locator("li").first()).toContainText(title);
+  await admin.getByRole("button", { name: `Remove ${title}` }).click();
+  await expect(admin.getByTestId("trust-saved")).toContainText("Removed");
+  await admin.close();
+});

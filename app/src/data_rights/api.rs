@@ -40,6 +40,15 @@ pub async fn get_data_rights(
             let initials = repo::patient_initials(&mut tx, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
+            // The patient's initials and hold: a read of their record.
+            record(
+                &mut tx,
+                Entry::new(AuditAction::PatientViewed)
+                    .subject(Subject::new("patient", id))
+                    .ip(crate::auth::RequestMeta::current().ip)
+                    .details(serde_json::json!({ "via": "data rights" })),
+            )
+            .await?;
             Some(PatientRights {
                 id,
                 initials,
