@@ -30,6 +30,7 @@ pub mod data_rights;
 pub mod developer;
 pub mod domain;
 pub mod error;
+pub mod exports;
 pub mod families;
 pub mod identity;
 pub mod intake;
@@ -134,6 +135,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/clinic/sign-ins") view=audit::LoginLogPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/data") view=data_rights::DataRightsPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/data/deletions/:id") view=data_rights::DeletionPage ssr=SsrMode::Async/>
+                        <Route path=path!("/clinic/exports") view=exports::ExportsPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/clinic/inbox")
                             view=|| view! { <referrals::ReferralListPage inbox=true/> }

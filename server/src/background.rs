@@ -12,6 +12,7 @@
 //! | `intake.remind` | trigger on `intake_links` | halfway to a mailed link's expiry |
 //! | `data.erase` | trigger on `deletion_requests` | when a deletion request falls due (30 days) |
 //! | `retention.purge` | schedule | daily |
+//! | `export.build` | trigger on `data_exports` | each export a clinic administrator asks for |
 //! | `backup.create` | schedule | every `BACKUP_INTERVAL_HOURS`, with `BACKUP_AGE_RECIPIENT` |
 //! | `booking.expire_hold`, `booking.lapse`, `booking.no_show`, `booking.notify`, `payments.settle` | triggers on `visits` and `visit_payments` | see [`crate::payments`] |
 
@@ -40,6 +41,9 @@ pub struct Work {
     pub processor: app::payments::processor::Processor,
     /// Opens the sealed addresses reminders go to.
     pub vault: app::vault::Keyring,
+    /// The application role's pool: exports are written as the
+    /// administrator who asked, under row-level security.
+    pub app_pool: PgPool,
     /// None: no backup recipient configured, no scheduled backups.
     pub backup: Option<crate::backup::Scheduled>,
 }
@@ -58,9 +62,13 @@ pub fn runner(pool: PgPool, work: Work) -> Runner {
         })
         .register(crate::intake::Remind {
             public_url: work.public_url,
-            vault: work.vault,
+            vault: work.vault.clone(),
         })
         .register(crate::data_rights::Erase)
+        .register(crate::exports::Build {
+            app_pool: work.app_pool,
+            vault: work.vault,
+        })
         .register(payments::Settle {
             processor: work.processor,
         })

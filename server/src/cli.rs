@@ -719,6 +719,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
                 background::Work {
                     processor: crate::payments::processor(&config.payments, worker_pool)?,
                     vault: state.settings.vault.clone(),
+                    app_pool: state.pool.clone(),
                     public_url: config.public_url.clone(),
                     mailer,
                     webhooks: webhooks::Sender::new(config.webhooks)?,

@@ -3,7 +3,8 @@
 //! 90 days, throttle and API rate counters past their windows, expired
 //! web sessions, finished jobs after 14 days (dead jobs stay until an
 //! administrator retries them), and the unfinished answers and address of
-//! expired intake links. Each statement is bounded by the policy
+//! expired intake links, and the files of exports past their day
+//! ([`crate::exports::expire`]). Each statement is bounded by the policy
 //! the worker role has on that table, so a bug here cannot remove more.
 
 use crate::jobs::{Job, JobContext, JobError};
@@ -20,6 +21,7 @@ pub struct Pruned {
     pub sessions: i64,
     pub jobs: u64,
     pub intake_links: i64,
+    pub exports: u64,
 }
 
 impl Job for Prune {
@@ -63,7 +65,9 @@ pub async fn prune(pool: &sqlx::PgPool) -> Result<Pruned, sqlx::Error> {
     .execute(pool)
     .await?
     .rows_affected();
+    let exports = crate::exports::expire(pool).await?;
     Ok(Pruned {
+        exports,
         probes,
         throttles,
         rate_counters,

@@ -203,6 +203,9 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             // they decide what may be removed, for the job and the clinic's
             // administrator alike (migrations/*_data_rights.sql).
             "data_erase",
+            // An erasure carried out expires every export's files
+            // (migrations/*_exports.sql); a trigger.
+            "data_exports_expire_on_erasure",
             "data_retention_purge",
             // A registering family's own organization, with them its one
             // member (migrations/*_care_recipients.sql).
@@ -226,6 +229,7 @@ async fn security_definer_functions_are_only_the_reviewed_ones() {
             "jobs_file_clinic_payment",
             "jobs_file_erasure",
             "jobs_file_event",
+            "jobs_file_export",
             "jobs_file_intake_reminder",
             "jobs_file_mail",
             "jobs_file_settle",

@@ -65,7 +65,7 @@ pub struct Export {
 
 /// One CSV cell: quoted when needed, defused when a spreadsheet would
 /// evaluate it.
-fn cell(value: &str) -> String {
+pub(crate) fn cell(value: &str) -> String {
     let defused = match value.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
         _ => value.to_owned(),

@@ -83,6 +83,9 @@ pub enum AuditAction {
     AttachmentViewed,
     TrustEdited,
     AuditExported,
+    ExportRequested,
+    ExportCompleted,
+    ExportDownloaded,
     LoginLogViewed,
     RetentionChanged,
     LegalHoldPlaced,
@@ -95,7 +98,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 85] = [
+    pub const ALL: [AuditAction; 88] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -172,6 +175,9 @@ impl AuditAction {
         AuditAction::AttachmentViewed,
         AuditAction::TrustEdited,
         AuditAction::AuditExported,
+        AuditAction::ExportRequested,
+        AuditAction::ExportCompleted,
+        AuditAction::ExportDownloaded,
         AuditAction::LoginLogViewed,
         AuditAction::RetentionChanged,
         AuditAction::LegalHoldPlaced,
@@ -263,6 +269,9 @@ impl AuditAction {
             AuditAction::AttachmentViewed => "patient.attachment_viewed",
             AuditAction::TrustEdited => "trust.edited",
             AuditAction::AuditExported => "audit.exported",
+            AuditAction::ExportRequested => "export.requested",
+            AuditAction::ExportCompleted => "export.completed",
+            AuditAction::ExportDownloaded => "export.downloaded",
             AuditAction::LoginLogViewed => "security.login_log_viewed",
             AuditAction::RetentionChanged => "retention.changed",
             AuditAction::LegalHoldPlaced => "legal_hold.placed",
@@ -362,6 +371,9 @@ impl AuditAction {
             AuditAction::AttachmentViewed => "Referral document opened",
             AuditAction::TrustEdited => "Trust portal edited",
             AuditAction::AuditExported => "Audit log exported",
+            AuditAction::ExportRequested => "Data export requested",
+            AuditAction::ExportCompleted => "Data export written",
+            AuditAction::ExportDownloaded => "Data export downloaded",
             AuditAction::LoginLogViewed => "Staff sign-in log viewed",
             AuditAction::RetentionChanged => "Retention setting changed",
             AuditAction::LegalHoldPlaced => "Legal hold placed on a patient",

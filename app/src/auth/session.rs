@@ -217,6 +217,52 @@ pub async fn resolve(
     Ok(Some(TenantTx::for_principal(tx, principal).await))
 }
 
+/// The transaction of a job that acts for the member who asked for it
+/// (an export): their sign-in, their organization, and `role`, which they
+/// must still hold. A member removed, an account disabled or a role
+/// changed since acts as nobody (`None`). The sign-in need not still be
+/// live: the work was asked for while it was.
+pub async fn resume_for_job(
+    pool: &sqlx::PgPool,
+    user_id: UserId,
+    login_id: LoginId,
+    org_id: OrganizationId,
+    role: Role,
+) -> Result<Option<TenantTx>, AppError> {
+    let mut tx = pool.begin().await?;
+    db::set_identity(&mut tx, user_id, Some((org_id, role))).await?;
+    let row: Option<(String, String, Role, String, OrgKind)> = sqlx::query_as(
+        "SELECT u.email, u.display_name, m.role, o.name, o.kind
+         FROM users u
+         JOIN memberships m ON m.user_id = u.id AND m.organization_id = $2
+         JOIN organizations o ON o.id = m.organization_id
+         WHERE u.id = $1 AND u.disabled_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(org_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((email, display_name, current, org_name, org_kind)) = row else {
+        return Ok(None);
+    };
+    if current != role {
+        return Ok(None);
+    }
+    let principal = Principal {
+        actor: Actor::User { user_id, login_id },
+        email,
+        display_name,
+        org_id,
+        org_name,
+        org_kind,
+        role,
+        can_switch: false,
+        sandbox: false,
+        _resolved: Resolved::vouch(),
+    };
+    Ok(Some(TenantTx::for_principal(tx, principal).await))
+}
+
 /// The current request's principal transaction; `Unauthorized` when nobody
 /// is signed in, `Forbidden` when their role is not one of `roles` (an
 /// empty list admits every role).

@@ -47,6 +47,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/clinic/audit", "Audit log"),
             ("/clinic/sign-ins", "Sign-ins"),
             ("/clinic/data", "Data rights"),
+            ("/clinic/exports", "Exports"),
             ("/developers", "API"),
         ],
         Role::ClinicStaff => vec![
