@@ -1,6 +1,6 @@
 // Issue 16 in the browser: a clinic administrator reads the dashboard's
 // charts, sees who viewed a patient, filters and exports the audit log and
-// reads the sign-in log; a platform administrator announces a new
+// reads the sign-in log, runs an export and downloads it; a platform administrator announces a new
 // subprocessor and sees the public counts, feed and last-reviewed date
 // follow. On a phone, accessible, and (for the forms) without JavaScript.
 import { expect, test } from "@playwright/test";
@@ -66,6 +66,48 @@ test("a clinic administrator reads the charts, who viewed a patient, the audit e
   await expect(page.getByTestId("sign-ins").locator("tr", { hasText: "director@riverbend.example" }).first()).toContainText("Signed in");
   await expectAccessible(page, "sign-in log");
   expect(problems).toEqual([]);
+  await context.close();
+});
+
+test("a clinic administrator runs an export, watches it finish and downloads its files", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, acceptDownloads: true });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signIn(page, "director@riverbend.example");
+  await page.getByRole("link", { name: "Exports" }).first().click();
+  await expect(page).toHaveURL(/\/clinic\/exports$/);
+  await expectAccessible(page, "export centre");
+
+  // Nothing chosen: refused, named beside the choices.
+  await page.getByRole("button", { name: "Start the export" }).click();
+  await expect(page.getByText("Choose at least one kind of data.").first()).toBeVisible();
+
+  await page.getByLabel("Patients (with their details)").check();
+  await page.getByLabel("Referrals").check();
+  await page.getByLabel("CSV (spreadsheets)").check();
+  await page.getByRole("button", { name: "Start the export" }).click();
+  await expect(page.getByTestId("export-requested")).toBeVisible();
+  // The page follows the job (it reloads itself while one is written).
+  const newest = page.getByTestId("export").first();
+  await expect(newest).toHaveAttribute("data-state", "ready", { timeout: 30_000 });
+  await expect(newest.getByTestId("export-progress")).toHaveText("Ready to download");
+  const rows = newest.getByTestId("export-files").locator("tbody tr");
+  await expect(rows).toHaveCount(2);
+  await expectAccessible(page, "export centre with a finished export");
+
+  // The file downloaded is the one the manifest describes.
+  const [download] = await Promise.all([page.waitForEvent("download"), rows.first().getByRole("link").click()]);
+  const body = readFileSync((await download.path())!);
+  const listed = (await rows.first().locator("code").textContent())?.trim();
+  expect(createHash("sha256").update(body).digest("hex")).toBe(listed);
+  expect(body.toString("utf8").split("\r\n")[0]).toMatch(/^id,initials,zip,created_at,full_name/);
+  const manifest = await page.request.get(await newest.getByTestId("manifest-link").getAttribute("href") ?? "");
+  expect(manifest.status()).toBe(200);
+  const parsed = await manifest.json();
+  expect(parsed.files.map((f: { name: string }) => f.name)).toEqual(["patients.csv", "referrals.csv"]);
+  expect(parsed.files[0].sha256).toBe(listed);
+  // The empty request answered 422, as it should.
+  expect(problems.filter((p) => !p.includes("status of 422"))).toEqual([]);
   await context.close();
 });
 

@@ -349,7 +349,7 @@ test("a clinician's availability without JavaScript: bad hours named, a day off 
   await expect(page.getByTestId("days-off")).toHaveCount(0);
 });
 
-test("clinic administration without JavaScript: retention refused then saved, the audit filter, a trust edit", async ({ page, browser }) => {
+test("clinic administration without JavaScript: retention refused then saved, the audit filter, an export, a trust edit", async ({ page, browser }) => {
   await signIn(page, "director@riverbend.example");
   await expect(page).toHaveURL(/\/clinic$/);
   await page.goto("/clinic/data");
@@ -368,6 +368,14 @@ test("clinic administration without JavaScript: retention refused then saved, th
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/action=retention.changed/);
   await expect(page.getByTestId("audit-events").locator("tbody tr").first()).toContainText("Retention setting changed");
+  // An export: a plain form; the page reloads itself until it is ready.
+  await page.goto("/clinic/exports");
+  await page.getByLabel("Ledger entries").check();
+  await page.getByLabel("JSON").check();
+  await page.getByRole("button", { name: "Start the export" }).click();
+  await expect(page.getByTestId("export-requested")).toBeVisible();
+  await expect(page.getByTestId("export").first()).toHaveAttribute("data-state", "ready", { timeout: 30_000 });
+  await expect(page.getByTestId("export").first().getByRole("link", { name: "ledger.json" })).toBeVisible();
 
   // A platform administrator adds a data principle and withdraws it.
   const admin = await browser.newPage({ javaScriptEnabled: false });
