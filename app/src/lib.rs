@@ -53,6 +53,7 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod pdf;
 #[cfg(feature = "ssr")]
+pub mod settings;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod vault;
@@ -136,6 +137,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/clinic/data") view=data_rights::DataRightsPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/data/deletions/:id") view=data_rights::DeletionPage ssr=SsrMode::Async/>
                         <Route path=path!("/clinic/exports") view=exports::ExportsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/clinic/settings") view=settings::SettingsPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/clinic/inbox")
                             view=|| view! { <referrals::ReferralListPage inbox=true/> }

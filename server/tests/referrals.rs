@@ -845,3 +845,198 @@ async fn the_dashboard_charts_count_the_clinics_own_referrals() {
         "{page}"
     );
 }
+
+/// The clinic's settings through the session: the profile (refused field
+/// by field with nothing saved, then saved and audited by field name), a
+/// staff member reads but cannot save, the service area steers routing,
+/// and webhook endpoints are managed with no key typed.
+#[tokio::test]
+async fn clinic_settings_profile_service_area_and_webhooks_through_the_session() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let director = app.signed_in("director@riverbend.example").await;
+    let profile = |client: reqwest::Client| {
+        let app = &app;
+        async move {
+            let res = app.rpc(&client, "clinic/settings", &[]).await;
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let mut admin = app.admin().await;
+    let elsewhere: String =
+        sqlx::query_scalar("SELECT zip FROM zip_codes WHERE zip <> '43215' ORDER BY zip LIMIT 1")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+
+    // Refused field by field; nothing saved.
+    let res = app
+        .rpc(
+            &director,
+            "clinic/settings/save",
+            &[
+                ("phone", "555-01"),
+                ("zip", "00000"),
+                ("website", "http://riverbend.example"),
+                ("service_zips", "43215 4321"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    let mut named: Vec<String> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_owned())
+        .collect();
+    named.sort();
+    assert_eq!(named, ["phone", "service_zips", "website", "zip"]);
+    assert_eq!(profile(director.clone()).await["phone"], "");
+
+    // Saved; read back; audited with the names of what changed.
+    let res = app
+        .rpc(
+            &director,
+            "clinic/settings/save",
+            &[
+                ("phone", "(614) 555-0100"),
+                ("street_address", "200 Civic Center Dr"),
+                ("zip", "43215"),
+                ("website", "https://riverbend.example"),
+                ("service_zips", &format!("43215, {elsewhere}")),
+            ],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let p = profile(w.riverbend_staff.clone()).await;
+    assert_eq!(p["phone"], "6145550100");
+    assert_eq!(p["service_zips"], serde_json::json!(["43215", elsewhere]));
+    let changed: Value = sqlx::query_scalar(
+        "SELECT details->'changed' FROM audit_events
+         WHERE organization_id = $1 AND action = 'clinic.settings_changed'",
+    )
+    .bind(w.riverbend)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        changed,
+        serde_json::json!(["phone", "street_address", "zip", "website", "service_zips"])
+    );
+    let res = app
+        .rpc(&w.riverbend_staff, "clinic/settings/save", &[("phone", "")])
+        .await;
+    assert_eq!(res.status(), 403);
+
+    // Routing: the nearest clinic is passed over when its area leaves the
+    // ZIP out; with both areas excluding it, nobody gets the referral.
+    near_nurse(&app, &w).await;
+    clinician(
+        &app,
+        "Lakeside Nurse",
+        "43215",
+        20,
+        "I50",
+        2,
+        true,
+        400,
+        Some(w.lakeside),
+    )
+    .await;
+    let first = routed_to(&app, &w.planner).await;
+    assert!(first == Some(w.riverbend) || first == Some(w.lakeside));
+    let res = app
+        .rpc(
+            &director,
+            "clinic/settings/save",
+            &[("service_zips", elsewhere.as_str())],
+        )
+        .await;
+    assert!(res.status().is_success());
+    assert_eq!(routed_to(&app, &w.planner).await, Some(w.lakeside));
+    let res = app
+        .rpc(
+            &w.lakeside_admin,
+            "clinic/settings/save",
+            &[("service_zips", elsewhere.as_str())],
+        )
+        .await;
+    assert!(res.status().is_success());
+    assert_eq!(routed_to(&app, &w.planner).await, None);
+
+    // Webhooks with the session, no key: register, list, ping, the log,
+    // disable. Staff may not; without `via` a key is still required.
+    let res = app
+        .rpc(
+            &director,
+            "developer/webhooks/register",
+            &[
+                ("via", "session"),
+                ("url", "http://127.0.0.1:9/carethread"),
+                ("ping", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let created: Value = res.json().await.unwrap();
+    assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
+    let res = app
+        .rpc(&director, "developer/webhooks", &[("via", "session")])
+        .await;
+    let list: Value = res.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let endpoint = list[0]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .rpc(
+            &director,
+            "developer/webhooks/ping",
+            &[("via", "session"), ("endpoint", &endpoint)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .rpc(
+            &director,
+            "developer/webhooks/deliveries",
+            &[("via", "session"), ("endpoint", &endpoint)],
+        )
+        .await;
+    let log: Value = res.json().await.unwrap();
+    assert_eq!(log[0]["event_type"], "ping");
+    let res = app
+        .rpc(
+            &w.riverbend_staff,
+            "developer/webhooks",
+            &[("via", "session")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let res = app.rpc(&director, "developer/webhooks", &[]).await;
+    assert_eq!(res.status(), 422, "no key and no session asked for");
+    let res = app
+        .rpc(
+            &director,
+            "developer/webhooks/disable",
+            &[("via", "session"), ("endpoint", &endpoint)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .rpc(&director, "developer/webhooks", &[("via", "session")])
+        .await;
+    let list: Value = res.json().await.unwrap();
+    assert_eq!(list[0]["enabled"], false);
+}
+
+/// Sends a referral and answers the clinic it was routed to.
+async fn routed_to(app: &TestApp, planner: &reqwest::Client) -> Option<Uuid> {
+    let res = send(app, planner, &[]).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let mut admin = app.admin().await;
+    sqlx::query_scalar("SELECT clinic_id FROM referrals ORDER BY received_at DESC, id LIMIT 1")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap()
+}

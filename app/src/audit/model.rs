@@ -86,6 +86,7 @@ pub enum AuditAction {
     ExportRequested,
     ExportCompleted,
     ExportDownloaded,
+    ClinicSettingsChanged,
     LoginLogViewed,
     RetentionChanged,
     LegalHoldPlaced,
@@ -98,7 +99,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 88] = [
+    pub const ALL: [AuditAction; 89] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -178,6 +179,7 @@ impl AuditAction {
         AuditAction::ExportRequested,
         AuditAction::ExportCompleted,
         AuditAction::ExportDownloaded,
+        AuditAction::ClinicSettingsChanged,
         AuditAction::LoginLogViewed,
         AuditAction::RetentionChanged,
         AuditAction::LegalHoldPlaced,
@@ -272,6 +274,7 @@ impl AuditAction {
             AuditAction::ExportRequested => "export.requested",
             AuditAction::ExportCompleted => "export.completed",
             AuditAction::ExportDownloaded => "export.downloaded",
+            AuditAction::ClinicSettingsChanged => "clinic.settings_changed",
             AuditAction::LoginLogViewed => "security.login_log_viewed",
             AuditAction::RetentionChanged => "retention.changed",
             AuditAction::LegalHoldPlaced => "legal_hold.placed",
@@ -374,6 +377,7 @@ impl AuditAction {
             AuditAction::ExportRequested => "Data export requested",
             AuditAction::ExportCompleted => "Data export written",
             AuditAction::ExportDownloaded => "Data export downloaded",
+            AuditAction::ClinicSettingsChanged => "Clinic settings changed",
             AuditAction::LoginLogViewed => "Staff sign-in log viewed",
             AuditAction::RetentionChanged => "Retention setting changed",
             AuditAction::LegalHoldPlaced => "Legal hold placed on a patient",

@@ -75,6 +75,10 @@ pub async fn revoke_key(id: ApiKeyId) -> Result<(), AppError> {
     ssr::revoke_key(tx, id).await
 }
 
+/// The `via` of a webhook form that acts through the signed-in session
+/// (the clinic's settings page) rather than a key.
+pub const WEBHOOKS_VIA_SESSION: &str = "session";
+
 /// The cookie that keeps the key in use on the developer page.
 pub const KEY_COOKIE: &str = "ct_dev_key";
 
@@ -126,8 +130,9 @@ pub async fn try_request(
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks")]
 pub async fn list_webhooks(
     #[server(default)] key: String,
+    #[server(default)] via: String,
 ) -> Result<Vec<WebhookEndpoint>, AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
+    let mut tx = ssr::webhook_tx(key, &via).await?;
     let found = super::webhooks::list(&mut tx).await?;
     tx.commit().await?;
     Ok(found)
@@ -137,6 +142,7 @@ pub async fn list_webhooks(
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/register")]
 pub async fn register_webhook(
     #[server(default)] key: String,
+    #[server(default)] via: String,
     url: String,
     #[server(default)] description: String,
     #[server(default)] created: Option<String>,
@@ -161,7 +167,7 @@ pub async fn register_webhook(
     .filter(|(on, _)| on.is_some())
     .map(|(_, name)| name.to_owned())
     .collect();
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
+    let mut tx = ssr::webhook_tx(key, &via).await?;
     let created = super::webhooks::register(
         &mut tx,
         &url,
@@ -177,9 +183,10 @@ pub async fn register_webhook(
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/deliveries")]
 pub async fn webhook_deliveries(
     #[server(default)] key: String,
+    #[server(default)] via: String,
     endpoint: WebhookEndpointId,
 ) -> Result<Vec<WebhookDelivery>, AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
+    let mut tx = ssr::webhook_tx(key, &via).await?;
     let found = super::webhooks::deliveries(&mut tx, endpoint, 25).await?;
     tx.commit().await?;
     Ok(found)
@@ -188,9 +195,10 @@ pub async fn webhook_deliveries(
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/ping")]
 pub async fn ping_webhook(
     #[server(default)] key: String,
+    #[server(default)] via: String,
     endpoint: WebhookEndpointId,
 ) -> Result<WebhookDeliveryId, AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
+    let mut tx = ssr::webhook_tx(key, &via).await?;
     let id = super::webhooks::ping(&mut tx, endpoint).await?;
     tx.commit().await?;
     Ok(id)
@@ -199,10 +207,11 @@ pub async fn ping_webhook(
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/resend")]
 pub async fn resend_webhook(
     #[server(default)] key: String,
+    #[server(default)] via: String,
     endpoint: WebhookEndpointId,
     delivery: WebhookDeliveryId,
 ) -> Result<(), AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
+    let mut tx = ssr::webhook_tx(key, &via).await?;
     super::webhooks::resend(&mut tx, endpoint, delivery).await?;
     tx.commit().await?;
     Ok(())
@@ -211,9 +220,10 @@ pub async fn resend_webhook(
 #[rpc(prefix = "/rpc", endpoint = "developer/webhooks/disable")]
 pub async fn disable_webhook(
     #[server(default)] key: String,
+    #[server(default)] via: String,
     endpoint: WebhookEndpointId,
 ) -> Result<(), AppError> {
-    let mut tx = ssr::key_tx(&ssr::chosen_key(key).await).await?;
+    let mut tx = ssr::webhook_tx(key, &via).await?;
     super::webhooks::disable(&mut tx, endpoint).await?;
     tx.commit().await?;
     Ok(())
@@ -404,6 +414,22 @@ pub(crate) mod ssr {
     }
 
     /// A transaction acting as the key, counted against its limits.
+    /// Who manages webhooks through the session (the settings page): the
+    /// people [`super::super::webhooks::may_manage`] admits.
+    pub const WEBHOOK_MANAGERS: [Role; 3] =
+        [Role::ClinicAdmin, Role::Referrer, Role::PlatformAdmin];
+
+    /// Whose webhooks a form manages: with `via` = `session`, the signed-in
+    /// administrator's organization (the settings page: no key is typed);
+    /// otherwise the key in use on the developer page.
+    pub async fn webhook_tx(key: String, via: &str) -> Result<TenantTx, AppError> {
+        if via == super::super::WEBHOOKS_VIA_SESSION {
+            crate::auth::require(&WEBHOOK_MANAGERS).await
+        } else {
+            key_tx(&chosen_key(key).await).await
+        }
+    }
+
     pub async fn key_tx(key: &str) -> Result<TenantTx, AppError> {
         let state = crate::state::app_state()?;
         let check = resolve_api_key(&state.pool, key.trim())

@@ -11,6 +11,7 @@ mod pages;
 
 pub use api::*;
 pub use pages::DeveloperPage;
+pub(crate) use pages::{LiveKeys, Webhooks};
 
 #[cfg(feature = "ssr")]
 pub mod access;

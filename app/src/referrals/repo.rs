@@ -536,6 +536,28 @@ pub async fn page(
     Ok(ReferralPage { items, next_cursor })
 }
 
+/// Those of `clinics` whose service area is set and leaves `zip` out.
+pub async fn clinics_outside_area(
+    conn: &mut PgConnection,
+    clinics: &[OrganizationId],
+    zip: &str,
+) -> Result<Vec<OrganizationId>, sqlx::Error> {
+    if clinics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = clinics.iter().map(|c| c.uuid()).collect();
+    let outside: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT organization_id FROM clinic_profiles
+         WHERE organization_id = ANY($1) AND cardinality(service_zips) > 0
+           AND NOT ($2::char(5) = ANY(service_zips))",
+    )
+    .bind(&ids)
+    .bind(zip)
+    .fetch_all(conn)
+    .await?;
+    Ok(outside.into_iter().map(OrganizationId::from).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,10 +77,16 @@ pub async fn create(
     // A sandbox's referrals stay in the sandbox: never sent to a clinic.
     let clinic = if tx.principal().sandbox {
         None
+    } else if referral.clinic_id.is_some() {
+        referral.clinic_id
     } else {
-        referral
-            .clinic_id
-            .or_else(|| candidates.iter().find_map(|c| c.clinic_id))
+        // The best match's clinic, passing over a clinic whose service
+        // area (its settings) leaves this ZIP out.
+        let clinics: Vec<crate::identity::OrganizationId> =
+            candidates.iter().filter_map(|c| c.clinic_id).collect();
+        let outside =
+            repo::clinics_outside_area(tx.conn(), &clinics, referral.zip.as_str()).await?;
+        clinics.into_iter().find(|c| !outside.contains(c))
     };
     let id = ReferralId::new();
     let org = tx.principal().org_id;

@@ -48,6 +48,7 @@ fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/clinic/sign-ins", "Sign-ins"),
             ("/clinic/data", "Data rights"),
             ("/clinic/exports", "Exports"),
+            ("/clinic/settings", "Settings"),
             ("/developers", "API"),
         ],
         Role::ClinicStaff => vec![

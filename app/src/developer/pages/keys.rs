@@ -47,7 +47,7 @@ pub(super) fn SandboxKey() -> impl IntoView {
 
 /// Live keys, for administrators signed in; nothing for anyone else.
 #[component]
-pub(super) fn LiveKeys() -> impl IntoView {
+pub(crate) fn LiveKeys() -> impl IntoView {
     let create = crate::ui::server_action::<CreateKey>();
     let revoke = crate::ui::server_action::<RevokeKey>();
     let keys = Resource::new(|| (), |_| crate::developer::get_keys());

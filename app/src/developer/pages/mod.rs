@@ -22,10 +22,11 @@ mod webhooks;
 use crate::developer::{key_in_use, ForgetKey, UseKey};
 use crate::ui::Loaded;
 use console::{KeyInput, TryConsole};
-use keys::{LiveKeys, SandboxKey};
+pub(crate) use keys::LiveKeys;
+use keys::SandboxKey;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use webhooks::Webhooks;
+pub(crate) use webhooks::Webhooks;
 
 #[component]
 pub fn DeveloperPage() -> impl IntoView {

@@ -1,7 +1,9 @@
-//! The page's webhook section: register an endpoint for the key in use
-//! (its secret shown once), ping or disable it, and read and resend its
-//! deliveries with every attempt. Server-rendered: each action is a plain
-//! form, and the page comes back with its outcome.
+//! The webhook section: register an endpoint (its secret shown once), ping
+//! or disable it, and read and resend its deliveries with every attempt.
+//! On the developer page it acts with the key in use; on the clinic's
+//! settings page (`via_session`) with the signed-in administrator's
+//! session, each form carrying `via=session`. Server-rendered: each action
+//! is a plain form, and the page comes back with its outcome.
 
 use super::AskFirst;
 use crate::developer::{
@@ -11,15 +13,35 @@ use crate::ui::Loaded;
 use crate::ui::{action_error, field_error, Column, DataTable, ErrorSummary, TextField};
 use leptos::prelude::*;
 
+/// The hidden field that sends a form through the session.
+fn via_field(via_session: bool) -> impl IntoView {
+    via_session.then(|| {
+        view! { <input type="hidden" name="via" value=crate::developer::WEBHOOKS_VIA_SESSION/> }
+    })
+}
+
+fn via(via_session: bool) -> String {
+    if via_session {
+        crate::developer::WEBHOOKS_VIA_SESSION.to_owned()
+    } else {
+        String::new()
+    }
+}
+
 #[component]
-pub(super) fn Webhooks(has_key: bool) -> impl IntoView {
+pub(crate) fn Webhooks(
+    has_key: bool,
+    /// Act through the signed-in session (the settings page), not a key.
+    #[prop(optional)]
+    via_session: bool,
+) -> impl IntoView {
     let register = crate::ui::server_action::<RegisterWebhook>();
     let error = action_error(register.value());
     let endpoints = Resource::new(
         || (),
         move |_| async move {
             if has_key {
-                crate::developer::list_webhooks(String::new()).await
+                crate::developer::list_webhooks(String::new(), via(via_session)).await
             } else {
                 Ok(Vec::new())
             }
@@ -49,6 +71,7 @@ pub(super) fn Webhooks(has_key: bool) -> impl IntoView {
                     }
                 })}
             <crate::ui::Form action=register attr:class="form" attr:novalidate=true>
+                {via_field(via_session)}
                 <ErrorSummary error title="The endpoint was not registered"/>
                 <TextField
                     name="url"
@@ -95,12 +118,12 @@ pub(super) fn Webhooks(has_key: bool) -> impl IntoView {
                     "Register endpoint"
                 </button>
             </crate::ui::Form>
-            <Loaded resource=endpoints loading="Loading endpoints…" ok=move |list| endpoint_list(list, has_key)/>
+            <Loaded resource=endpoints loading="Loading endpoints…" ok=move |list| endpoint_list(list, has_key, via_session)/>
         </div>
     }
 }
 
-fn endpoint_list(list: Vec<WebhookEndpoint>, has_key: bool) -> impl IntoView {
+fn endpoint_list(list: Vec<WebhookEndpoint>, has_key: bool, via_session: bool) -> impl IntoView {
     if list.is_empty() {
         view! {
             <p class="empty">
@@ -113,7 +136,7 @@ fn endpoint_list(list: Vec<WebhookEndpoint>, has_key: bool) -> impl IntoView {
             <ul class="list" role="list" data-testid="endpoints">
                 {list
                     .into_iter()
-                    .map(|e| view! { <Endpoint endpoint=e/> })
+                    .map(|e| view! { <Endpoint endpoint=e via_session/> })
                     .collect_view()}
             </ul>
         }
@@ -122,7 +145,7 @@ fn endpoint_list(list: Vec<WebhookEndpoint>, has_key: bool) -> impl IntoView {
 }
 
 #[component]
-fn Endpoint(endpoint: WebhookEndpoint) -> impl IntoView {
+fn Endpoint(endpoint: WebhookEndpoint, via_session: bool) -> impl IntoView {
     let id = endpoint.id;
     let id_text = id.to_string();
     // One set of forms per endpoint: each shows only its own outcome.
@@ -131,7 +154,7 @@ fn Endpoint(endpoint: WebhookEndpoint) -> impl IntoView {
     let disable = crate::ui::server_action_in::<DisableWebhook>(&id_text);
     let log = Resource::new(
         || (),
-        move |_| crate::developer::webhook_deliveries(String::new(), id),
+        move |_| crate::developer::webhook_deliveries(String::new(), via(via_session), id),
     );
     let problem = Signal::derive(move || {
         action_error(ping.value())
@@ -141,7 +164,12 @@ fn Endpoint(endpoint: WebhookEndpoint) -> impl IntoView {
     });
     let (id_ping, id_disable) = (id_text.clone(), id_text.clone());
     let anchor = format!("endpoint-{id_text}");
-    let refresh = format!("/developers#{anchor}");
+    let page = if via_session {
+        "/clinic/settings"
+    } else {
+        "/developers"
+    };
+    let refresh = format!("{page}#{anchor}");
     view! {
         <li class="list__item endpoint" data-testid="endpoint" id=anchor>
             <div class="endpoint__head">
@@ -155,6 +183,7 @@ fn Endpoint(endpoint: WebhookEndpoint) -> impl IntoView {
                 </div>
                 <div class="actions">
                     <crate::ui::Form action=ping instance=id_text.clone() attr:class="inline-form">
+                        {via_field(via_session)}
                         <input type="hidden" name="endpoint" value=id_ping/>
                         <button type="submit" class="button button--secondary" disabled=!endpoint.enabled>"Send ping"</button>
                     </crate::ui::Form>
@@ -162,6 +191,7 @@ fn Endpoint(endpoint: WebhookEndpoint) -> impl IntoView {
                     {endpoint.enabled.then(|| view! {
                         <AskFirst label="Disable" question="Nothing more is sent to this endpoint; its log stays.">
                             <crate::ui::Form action=disable instance=id_disable.clone() attr:class="inline-form" clone:id_disable>
+                                {via_field(via_session)}
                                 <input type="hidden" name="endpoint" value=id_disable.clone()/>
                                 <button type="submit" class="button button--danger">"Disable endpoint"</button>
                             </crate::ui::Form>
@@ -170,7 +200,7 @@ fn Endpoint(endpoint: WebhookEndpoint) -> impl IntoView {
                 </div>
             </div>
             <ErrorSummary error=problem title="That was not done"/>
-            <Loaded resource=log loading="Loading the delivery log…" ok=move |list| view! { <DeliveryLog list endpoint=id_text.clone() resend/> }/>
+            <Loaded resource=log loading="Loading the delivery log…" ok=move |list| view! { <DeliveryLog list endpoint=id_text.clone() resend via_session/> }/>
         </li>
     }
 }
@@ -198,6 +228,7 @@ fn DeliveryLog(
     list: Vec<WebhookDelivery>,
     endpoint: String,
     resend: ServerAction<ResendWebhook>,
+    via_session: bool,
 ) -> impl IntoView {
     if list.is_empty() {
         return view! { <p class="empty">"No deliveries yet. Send a ping to try it."</p> }
@@ -238,6 +269,7 @@ fn DeliveryLog(
                                     <td>{short_time(&d.created_at)}</td>
                                     <td>
                                         <crate::ui::Form action=resend instance=endpoint.clone() attr:class="inline-form">
+                                            {via_field(via_session)}
                                             <input type="hidden" name="endpoint" value=endpoint/>
                                             <input type="hidden" name="delivery" value=delivery/>
                                             <button type="submit" class="button button--secondary">"Resend"</button>
