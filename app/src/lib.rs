@@ -31,6 +31,7 @@ pub mod developer;
 pub mod domain;
 pub mod error;
 pub mod exports;
+pub mod settings;
 pub mod families;
 pub mod identity;
 pub mod intake;
@@ -53,7 +54,6 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod pdf;
 #[cfg(feature = "ssr")]
-pub mod settings;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod vault;

@@ -111,6 +111,46 @@ test("a clinic administrator runs an export, watches it finish and downloads its
   await context.close();
 });
 
+test("a clinic administrator keeps the clinic's settings: profile, service area and webhooks with no key typed", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signIn(page, "director@riverbend.example");
+  await page.goto("/clinic/settings");
+  await expect(page.getByRole("heading", { name: "Clinic profile" })).toBeVisible();
+  await expectAccessible(page, "clinic settings");
+
+  // A bad phone and an unknown ZIP are named; what was typed stays.
+  await page.getByLabel("Phone").fill("555-01");
+  await page.getByLabel("ZIP codes you take patients in").fill("43215 99999");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.locator("#phone-error")).toContainText("ten-digit");
+  await expect(page.locator("#service_zips-error")).toContainText("99999");
+  await expect(page.getByLabel("ZIP codes you take patients in")).toHaveValue("43215 99999");
+  await page.getByLabel("Phone").fill("(614) 555-0100");
+  await page.getByLabel("ZIP codes you take patients in").fill("");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByTestId("settings-saved")).toBeVisible();
+  await expect(page.getByLabel("Phone")).toHaveValue("(614) 555-0100");
+  await expect(page.getByTestId("service-area")).toContainText("No limit");
+
+  // Webhooks through the session: register, ping, read the log.
+  const url = `http://127.0.0.1:9/settings-${Date.now()}`;
+  await page.getByLabel("Endpoint URL").fill(url);
+  await page.getByRole("button", { name: "Register endpoint" }).click();
+  await expect(page.getByTestId("webhook-secret")).toContainText("whsec_");
+  await page.goto("/clinic/settings");
+  const endpoint = page.getByTestId("endpoint").filter({ hasText: url });
+  await expect(endpoint).toBeVisible();
+  await endpoint.getByRole("button", { name: "Send ping" }).click();
+  await page.goto("/clinic/settings");
+  await expect(page.getByTestId("endpoint").filter({ hasText: url }).getByTestId("deliveries").locator("tbody tr").first()).toContainText("ping");
+  await expectAccessible(page, "clinic settings with an endpoint");
+  // The register form's 422 is the one expected console message.
+  expect(problems.filter((p) => !p.includes("status of 422"))).toEqual([]);
+  await context.close();
+});
+
 test("a platform administrator announces a subprocessor and the public portal follows", async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
