@@ -627,6 +627,41 @@ async fn a_decline_or_an_early_cancellation_voids_and_a_late_one_costs_the_fee()
     );
     assert_eq!(payment_state(&app, &absent).await, "voided");
 
+    // The clinician cancels an accepted booking inside the notice period:
+    // the hold is let go, and no fee (a fee is the family's late
+    // cancellation only). Once checked in, it cannot be cancelled.
+    let withdrawn = book(&app, &w).await;
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/respond",
+            &[("id", &withdrawn), ("action", "accept")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .rpc(
+            &w.nurse,
+            "visits/respond",
+            &[("id", &withdrawn), ("action", "cancel"), ("note", "Unwell")],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    app.run_booking_jobs().await;
+    assert_eq!(
+        booking(&app, &w, &withdrawn).await["visit"]["status"],
+        "cancelled"
+    );
+    assert_eq!(payment_state(&app, &withdrawn).await, "voided");
+    let res = app
+        .rpc(
+            &w.family,
+            "visits/respond",
+            &[("id", &withdrawn), ("action", "cancel")],
+        )
+        .await;
+    assert_eq!(res.status(), 403, "only the clinician answers");
+
     // With a notice period of zero, cancelling is free: voided.
     sqlx::query("UPDATE payment_policy SET late_cancel_seconds = 0")
         .execute(&mut admin)

@@ -125,7 +125,8 @@ pub async fn schedule_visits(
     Ok(ids.len())
 }
 
-/// The clinician accepts or declines an offered visit.
+/// The clinician accepts or declines an offered visit, or cancels
+/// (`cancel`) one a family booked with them.
 #[rpc(prefix = "/rpc", endpoint = "visits/respond")]
 pub async fn respond_to_visit(
     id: VisitId,
@@ -135,6 +136,16 @@ pub async fn respond_to_visit(
     let accept = match action.as_str() {
         "accept" => true,
         "decline" => false,
+        "cancel" => {
+            let tx = crate::auth::require(&[Role::Clinician]).await?;
+            return service::clinician_cancel(
+                tx,
+                id,
+                self::note(&note),
+                &crate::auth::RequestMeta::current(),
+            )
+            .await;
+        }
         _ => {
             return Err(AppError::BadRequest {
                 message: format!("unknown action {action:?}"),

@@ -692,6 +692,8 @@ pub struct VisitDetail {
     /// What the visit pays the clinician, and where the payment stands
     /// (a family's booking, or a clinic's per-visit rate).
     pub payment: Option<(crate::payments::Cents, crate::payments::PaymentState)>,
+    /// A family booked it with the clinician (who may then cancel it).
+    pub booked: bool,
 }
 
 /// A visit worked offline, synced as one: the device's idempotency key,

@@ -237,6 +237,9 @@ fn visit_view(d: VisitDetail, a: VisitActions) -> impl IntoView {
             {d.payment.map(|(cents, state)| view! { <div><dt>"Pays"</dt><dd data-testid="visit-payment">{format!("{cents} · {}", state.label())}</dd></div> })}
         </dl>
         {d.as_clinician.then(|| clinician_steps(&d, a))}
+        {(d.as_clinician && d.booked && v.checked_in_at.is_none()
+            && matches!(v.status, VisitStatus::Proposed | VisitStatus::Accepted))
+            .then(|| booking_cancel(id.clone(), a))}
         {(!d.as_clinician).then(|| clinic_steps(&d, a))}
         {d.log.clone().map(|log| view! { <SignedLogView log addenda=d.addenda.clone()/> })}
         {d.log.is_some().then(|| {
@@ -253,6 +256,25 @@ fn visit_view(d: VisitDetail, a: VisitActions) -> impl IntoView {
                 </details>
             }
         })}
+    }
+}
+
+/// The clinician cancels a visit a family booked: the family's held
+/// payment is let go, and no fee is charged.
+fn booking_cancel(id: String, a: VisitActions) -> impl IntoView {
+    let error = action_error(a.respond.value());
+    view! {
+        <details class="section" data-testid="booking-cancel">
+            <summary>"Cancel this booking"</summary>
+            <p class="section__intro">"The payment held on the family's card is released; nothing is charged. The family sees the visit as cancelled."</p>
+            <crate::ui::Form action=a.respond instance="cancel" attr:class="form">
+                <ErrorSummary error title="The booking was not cancelled"/>
+                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="action" value="cancel"/>
+                <TextArea name="note" label="Reason (optional)" rows=2 error=field_error(error, "note")/>
+                <button type="submit" class="button button--danger">"Cancel the booking"</button>
+            </crate::ui::Form>
+        </details>
     }
 }
 

@@ -292,6 +292,49 @@ pub async fn respond(
     move_visit(tx, id, visit.status, to, action, note, meta).await
 }
 
+/// The clinician cancels a visit a family booked with them, before it
+/// begins: the family's held payment is let go (voided by the visit's
+/// trigger; no fee, which only a family's late cancellation costs). A
+/// clinic's visit is the clinic's to cancel.
+pub async fn clinician_cancel(
+    mut tx: TenantTx,
+    id: VisitId,
+    note: Option<String>,
+    meta: &RequestMeta,
+) -> Result<VisitStatus, AppError> {
+    let me = clinician(&tx)?;
+    let visit = own_visit(&mut tx, id, me).await?;
+    let booked: bool = sqlx::query_scalar(
+        "SELECT family_id IS NOT NULL FROM visits WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(tx.principal().org_id.uuid())
+    .bind(id.uuid())
+    .fetch_one(tx.conn())
+    .await?;
+    if !booked {
+        return Err(AppError::Conflict {
+            message:
+                "The clinic cancels the visits it schedules; decline an offer, or ask the clinic."
+                    .into(),
+        });
+    }
+    if visit.checked_in_at.is_some() {
+        return Err(AppError::Conflict {
+            message: "This visit has begun; check out and sign the log instead.".into(),
+        });
+    }
+    move_visit(
+        tx,
+        id,
+        visit.status,
+        VisitStatus::Cancelled,
+        AuditAction::VisitCancelled,
+        note,
+        meta,
+    )
+    .await
+}
+
 /// The clinic cancels a visit, or marks it missed.
 pub async fn cancel(
     mut tx: TenantTx,
@@ -902,6 +945,14 @@ pub async fn detail(
     let payment = payment.and_then(|(cents, state)| {
         Some((Cents(cents), crate::payments::PaymentState::parse(&state)?))
     });
+    let booked: bool = sqlx::query_scalar(
+        "SELECT family_id IS NOT NULL FROM visits WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(tx.principal().org_id.uuid())
+    .bind(id.uuid())
+    .fetch_optional(tx.conn())
+    .await?
+    .unwrap_or(false);
     record(
         &mut tx,
         Entry::new(AuditAction::VisitsViewed)
@@ -913,6 +964,7 @@ pub async fn detail(
     tx.commit().await?;
     Ok(VisitDetail {
         payment,
+        booked,
         as_clinician,
         address: details.as_ref().map(|d| d.address.clone()),
         phone: details
