@@ -1040,3 +1040,108 @@ async fn routed_to(app: &TestApp, planner: &reqwest::Client) -> Option<Uuid> {
         .await
         .unwrap()
 }
+
+/// Branches through the settings doors: added (a bad ZIP named), a staff
+/// member put in one, and from then on their inbox holds the branch's
+/// referrals only, while the administrator still sees the whole clinic.
+#[tokio::test]
+async fn a_branchs_staff_see_its_referrals_only() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    near_nurse(&app, &w).await;
+    let director = app.signed_in("director@riverbend.example").await;
+    let res = app
+        .rpc(
+            &director,
+            "clinic/branches/add",
+            &[("name", "Columbus office"), ("zips", "43215 99999")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("99999"));
+    let res = app
+        .rpc(
+            &director,
+            "clinic/branches/add",
+            &[("name", "Columbus office"), ("zips", "43215")],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = app
+        .rpc(
+            &w.riverbend_staff,
+            "clinic/branches/add",
+            &[("name", "Mine")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let branches: Value = app
+        .rpc(&director, "clinic/branches", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let branch = branches["branches"][0]["id"].as_str().unwrap().to_owned();
+    let staff = branches["staff"][0]["user_id"].as_str().unwrap().to_owned();
+    assert_eq!(branches["staff"][0]["email"], "intake@riverbend.example");
+
+    // One referral before the assignment and out of the branch's area (no
+    // branch), one routed into the branch's ZIP after it.
+    let mut admin = app.admin().await;
+    let elsewhere: String =
+        sqlx::query_scalar("SELECT zip FROM zip_codes WHERE zip <> '43215' ORDER BY zip LIMIT 1")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    let outside: String = send(&app, &w.planner, &[]).await.json().await.unwrap();
+    sqlx::query("UPDATE referrals SET zip = $2, clinic_branch_id = NULL WHERE id = $1::uuid")
+        .bind(&outside)
+        .bind(&elsewhere)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let res = app
+        .rpc(
+            &director,
+            "clinic/branches/assign",
+            &[("user_id", &staff), ("branch", &branch)],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let inside: String = send(&app, &w.planner, &[]).await.json().await.unwrap();
+    let ids = |inbox: Value| -> Vec<String> {
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let list = |client: reqwest::Client| {
+        let app = &app;
+        async move {
+            let res = app.rpc(&client, "referrals/list", &[]).await;
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(ids(list(w.riverbend_staff.clone()).await), [inside.clone()]);
+    assert_eq!(
+        detail(&app, &w.riverbend_staff, &outside).await.status(),
+        404
+    );
+    let mut all = ids(list(director.clone()).await);
+    all.sort();
+    let mut both = vec![inside.clone(), outside.clone()];
+    both.sort();
+    assert_eq!(all, both);
+    // Back to the whole clinic: both again.
+    let res = app
+        .rpc(
+            &director,
+            "clinic/branches/assign",
+            &[("user_id", &staff), ("branch", "")],
+        )
+        .await;
+    assert!(res.status().is_success());
+    assert_eq!(ids(list(w.riverbend_staff.clone()).await).len(), 2);
+}

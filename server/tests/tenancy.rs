@@ -78,35 +78,31 @@ struct Actor {
     claim: SessionClaim,
 }
 
-/// Builds `world` with a superuser connection (fixtures) and returns the
-/// members to act as.
-async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
-    let mut admin = app.admin().await;
-    let mut actors = Vec::new();
+/// A member of `org` with `role`, signed in: their session claim.
+async fn add_person(admin: &mut sqlx::PgConnection, org: Uuid, role: Role) -> Actor {
     let hash = common::password_hash().await;
-    let add_person = async |admin: &mut sqlx::PgConnection, org: Uuid, role: Role| {
-        let user = Uuid::new_v4();
-        let login = Uuid::new_v4();
-        sqlx::query("INSERT INTO users (id, email, display_name) VALUES ($1, $2, 'Prop')")
-            .bind(user)
-            .bind(format!("{}@prop.example", user.simple()))
-            .execute(&mut *admin)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)")
-            .bind(user)
-            .bind(hash)
-            .execute(&mut *admin)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)")
-            .bind(org)
-            .bind(user)
-            .bind(role)
-            .execute(&mut *admin)
-            .await
-            .unwrap();
-        sqlx::query(
+    let user = Uuid::new_v4();
+    let login = Uuid::new_v4();
+    sqlx::query("INSERT INTO users (id, email, display_name) VALUES ($1, $2, 'Prop')")
+        .bind(user)
+        .bind(format!("{}@prop.example", user.simple()))
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO user_credentials (user_id, password_hash) VALUES ($1, $2)")
+        .bind(user)
+        .bind(hash)
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)")
+        .bind(org)
+        .bind(user)
+        .bind(role)
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+    sqlx::query(
             "INSERT INTO user_sessions (id, user_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')",
         )
         .bind(login)
@@ -114,16 +110,22 @@ async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
         .execute(&mut *admin)
         .await
         .unwrap();
-        Actor {
-            claim: SessionClaim {
-                user_id: user.into(),
-                login_id: login.into(),
-                org_id: org.into(),
-                role,
-                can_switch: false,
-            },
-        }
-    };
+    Actor {
+        claim: SessionClaim {
+            user_id: user.into(),
+            login_id: login.into(),
+            org_id: org.into(),
+            role,
+            can_switch: false,
+        },
+    }
+}
+
+/// Builds `world` with a superuser connection (fixtures) and returns the
+/// members to act as.
+async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
+    let mut admin = app.admin().await;
+    let mut actors = Vec::new();
     let mut made: Vec<(Uuid, bool, OrgPlan)> = Vec::new();
     for plan in &world.orgs {
         let kind = if plan.clinic { "clinic" } else { "referrer" };
@@ -475,6 +477,236 @@ fn no_query_as_one_organization_reads_or_writes_another_organizations_rows() {
     runner
         .run(&world(), |world| {
             rt.block_on(check(&app, world, &tables));
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// A clinic with branches: each patient and referral in a ZIP that one
+/// branch serves (or none), and staff assigned to a branch or to none.
+#[derive(Debug, Clone)]
+struct BranchPlan {
+    branches: usize,
+    /// Each patient's ZIP: the ZIP of branch `i % branches`, or (None) a
+    /// ZIP no branch serves.
+    patients: Vec<Option<usize>>,
+    referrals: Vec<Option<usize>>,
+    /// Each staff member's branch (None: the whole clinic).
+    staff: Vec<Option<usize>>,
+}
+
+fn branch_plan() -> impl Strategy<Value = BranchPlan> {
+    (
+        1usize..4,
+        prop::collection::vec(prop::option::of(0usize..4), 0..8),
+        prop::collection::vec(prop::option::of(0usize..4), 0..6),
+        prop::collection::vec(prop::option::of(0usize..4), 1..4),
+    )
+        .prop_map(|(branches, patients, referrals, staff)| BranchPlan {
+            branches,
+            patients,
+            referrals,
+            staff,
+        })
+}
+
+/// Builds the plan and checks that every staff member reads exactly the
+/// patients, visits and referrals of their branch (all of the clinic's
+/// with no branch), as does the administrator (all), through the same
+/// principal transaction the application uses.
+async fn check_branches(app: &TestApp, plan: BranchPlan) {
+    let mut admin = app.admin().await;
+    let zips: Vec<String> =
+        sqlx::query_scalar("SELECT zip::text FROM zip_codes ORDER BY zip LIMIT 5")
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+    let (served, unserved) = (&zips[..4], &zips[4]);
+    let clinic: Uuid = sqlx::query_scalar(
+        "INSERT INTO organizations (kind, name) VALUES ('clinic', 'Branch clinic') RETURNING id",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let referrer: Uuid = sqlx::query_scalar(
+        "INSERT INTO organizations (kind, name) VALUES ('referrer', 'Branch referrer') RETURNING id",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let mut branches = Vec::new();
+    for i in 0..plan.branches {
+        let id: Uuid = sqlx::query_scalar(
+            "INSERT INTO branches (organization_id, name, zips)
+             VALUES ($1, $2, ARRAY[$3]::char(5)[]) RETURNING id",
+        )
+        .bind(clinic)
+        .bind(format!("Branch {i}"))
+        .bind(&served[i])
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        branches.push(id);
+    }
+    let zip_of = |p: &Option<usize>| match p {
+        Some(i) => served[i % plan.branches].clone(),
+        None => unserved.clone(),
+    };
+    let branch_of = |p: &Option<usize>| p.map(|i| branches[i % plan.branches]);
+    let nurse = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO clinicians (id, display_name, discipline, npi, home_zip, lat, lon,
+             service_radius_miles, care_types)
+         SELECT $1, 'Branch Nurse', 'rn', '1' || lpad(($2 % 1000000000)::text, 9, '0'), zip, lat, lon, 10,
+                '{skilled_nursing}'
+         FROM zip_codes WHERE zip = $3",
+    )
+    .bind(nurse)
+    .bind((nurse.as_u128() % 1_000_000_000) as i64)
+    .bind(&served[0])
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    for (n, p) in plan.patients.iter().enumerate() {
+        let patient: Uuid = sqlx::query_scalar(
+            "INSERT INTO patients (organization_id, initials, zip, key_id, sealed, match_index)
+             VALUES ($1, 'BP', $2, 'dev', '\\x00', sha256(gen_random_uuid()::text::bytea))
+             RETURNING id",
+        )
+        .bind(clinic)
+        .bind(zip_of(p))
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO visits (organization_id, patient_id, clinician_id, service, starts_at, ends_at)
+             VALUES ($1, $2, $3, 'skilled_nursing', now() + make_interval(hours => $4),
+                     now() + make_interval(hours => $4, mins => 30))",
+        )
+        .bind(clinic)
+        .bind(patient)
+        .bind(nurse)
+        .bind(n as i32 + 1)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+    for r in &plan.referrals {
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
+                 zip, diagnosis_code, care_type, priority, requested_start)
+             VALUES ($1, $2, $3, 'R-' || upper(substr(md5($2::text), 1, 8)), 'AB', $4,
+                     'I509', 'skilled_nursing', 'routine', current_date)",
+        )
+        .bind(referrer)
+        .bind(id)
+        .bind(clinic)
+        .bind(zip_of(r))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+    let mut actors = vec![(
+        add_person(&mut admin, clinic, Role::ClinicAdmin).await,
+        None,
+    )];
+    for s in &plan.staff {
+        let actor = add_person(&mut admin, clinic, Role::ClinicStaff).await;
+        sqlx::query("UPDATE memberships SET branch_id = $1 WHERE user_id = $2")
+            .bind(branch_of(s))
+            .bind(actor.claim.user_id.uuid())
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        actors.push((actor, branch_of(s)));
+    }
+    let expect = |rows: &[Option<usize>], scope: Option<Uuid>| -> Vec<Option<Uuid>> {
+        let mut v: Vec<Option<Uuid>> = rows
+            .iter()
+            .map(branch_of)
+            .filter(|b| scope.is_none() || *b == scope)
+            .collect();
+        v.sort();
+        v
+    };
+    for (actor, scope) in actors {
+        let mut tx = resolve(&app.pool, &app.policy, &actor.claim)
+            .await
+            .unwrap()
+            .expect("a live session resolves");
+        let read = async |tx: &mut app::db::TenantTx, sql: &str| -> Vec<Option<Uuid>> {
+            let mut v: Vec<Option<Uuid>> = sqlx::query_scalar(sql)
+                .bind(clinic)
+                .fetch_all(tx.conn())
+                .await
+                .unwrap();
+            v.sort();
+            v
+        };
+        let role = actor.claim.role;
+        assert_eq!(
+            read(
+                &mut tx,
+                "SELECT branch_id FROM patients WHERE organization_id = $1"
+            )
+            .await,
+            expect(&plan.patients, scope),
+            "patients seen by {role:?} of {scope:?}"
+        );
+        assert_eq!(
+            read(
+                &mut tx,
+                "SELECT branch_id FROM visits WHERE organization_id = $1"
+            )
+            .await,
+            expect(&plan.patients, scope),
+            "visits seen by {role:?} of {scope:?}"
+        );
+        assert_eq!(
+            read(
+                &mut tx,
+                "SELECT clinic_branch_id FROM referrals WHERE clinic_id = $1"
+            )
+            .await,
+            expect(&plan.referrals, scope),
+            "referrals seen by {role:?} of {scope:?}"
+        );
+        // Nor can branch staff write a row into another branch.
+        if let Some(own) = scope {
+            let other = branches.iter().find(|b| **b != own);
+            if let Some(other) = other {
+                let written = sqlx::query(
+                    "INSERT INTO patients (organization_id, initials, zip, key_id, sealed, match_index, branch_id)
+                     VALUES ($1, 'XX', $2, 'dev', '\\x00', sha256(gen_random_uuid()::text::bytea), $3)",
+                )
+                .bind(clinic)
+                .bind(&served[0])
+                .bind(other)
+                .execute(tx.conn())
+                .await;
+                assert!(written.is_err(), "branch staff wrote into another branch");
+            }
+        }
+    }
+}
+
+#[test]
+fn branch_staff_read_only_their_branchs_patients_visits_and_referrals() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(TestApp::spawn());
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(12);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&branch_plan(), |plan| {
+            rt.block_on(check_branches(&app, plan));
             Ok(())
         })
         .unwrap();

@@ -4,7 +4,9 @@
 //! JavaScript.
 
 use super::api::{get_clinic_profile, SaveClinicProfile};
+use super::branches::{get_branches, AddBranch, AssignBranch, Branches};
 use super::model::*;
+use crate::ui::server_action_in;
 use crate::ui::{
     action_error, field_error, server_action, ErrorSummary, Form, Loaded, TextArea, TextField,
 };
@@ -16,12 +18,18 @@ use leptos_router::hooks::use_query_map;
 pub fn SettingsPage() -> impl IntoView {
     let saved = use_query_map().with_untracked(|q| q.get("saved"));
     let profile = Resource::new(|| (), |_| get_clinic_profile());
+    let branches = Resource::new(|| (), |_| get_branches());
     view! {
         <Title text="Settings · Carethread"/>
         <div class="page">
             <h1>"Settings"</h1>
             {saved.map(|_| view! { <p class="notice notice--ok" role="status" data-testid="settings-saved">"Saved."</p> })}
             <Loaded resource=profile loading="Loading the clinic's profile…" ok=|p| view! { <ProfileForm profile=p/> }/>
+            <section class="section" aria-labelledby="branches-heading">
+                <h2 id="branches-heading">"Branches"</h2>
+                <p class="section__intro">"Offices and the ZIP codes each serves. Staff assigned to a branch see its patients, visits and referrals only; staff with no branch, and administrators, see the whole clinic. New patients and referrals take the branch serving their ZIP."</p>
+                <Loaded resource=branches loading="Loading branches…" ok=branches_view/>
+            </section>
             <crate::developer::LiveKeys/>
             <section class="section" aria-labelledby="settings-webhooks-heading">
                 <h2 id="settings-webhooks-heading">"Webhook endpoints"</h2>
@@ -60,5 +68,71 @@ fn ProfileForm(profile: ClinicProfile) -> impl IntoView {
                 <button type="submit" class="button">"Save settings"</button>
             </Form>
         </section>
+    }
+}
+
+fn branches_view(b: Branches) -> impl IntoView {
+    let add = server_action::<AddBranch>();
+    let error = action_error(add.value());
+    let options = b.branches.clone();
+    view! {
+        {if b.branches.is_empty() {
+            view! { <p class="empty">"No branches: everyone sees the whole clinic."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="list" role="list" data-testid="branches">
+                    {b.branches.into_iter().map(|br| view! {
+                        <li class="list__item">
+                            <h3>{br.name.clone()}</h3>
+                            <p class="meta">{format!("ZIP codes: {}", if br.zips.is_empty() { "none".to_owned() } else { br.zips.join(", ") })}</p>
+                            <p class="meta">{format!("Staff: {}", if br.staff.is_empty() { "none yet".to_owned() } else { br.staff.join(", ") })}</p>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        <details class="section" open=error.get_untracked().is_some()>
+            <summary>"Add a branch"</summary>
+            <Form action=add attr:class="form" attr:novalidate=true>
+                <ErrorSummary error title="The branch was not added"/>
+                <TextField name="name" label="Branch name" required=true error=field_error(error, "name")/>
+                <TextArea name="zips" label="ZIP codes it serves" hint="Separated by spaces, commas or new lines." rows=2 error=field_error(error, "zips")/>
+                <button type="submit" class="button button--secondary">"Add the branch"</button>
+            </Form>
+        </details>
+        {(!b.staff.is_empty() && !options.is_empty()).then(|| view! {
+            <h3 id="staff-branches-heading">"Who works where"</h3>
+            <ul class="list" role="list" data-testid="staff-branches">
+                {b.staff.into_iter().map(|m| staff_row(m, options.clone())).collect_view()}
+            </ul>
+        })}
+    }
+}
+
+fn staff_row(
+    m: super::branches::StaffBranch,
+    branches: Vec<super::branches::BranchView>,
+) -> impl IntoView {
+    let key = m.user_id.to_string();
+    let assign = server_action_in::<AssignBranch>(&key);
+    let error = action_error(assign.value());
+    let select_id = format!("branch-{key}");
+    view! {
+        <li class="list__item">
+            <Form action=assign instance=key.clone() attr:class="form form--inline">
+                <input type="hidden" name="user_id" value=key.clone()/>
+                <div class="field" class:field--invalid=move || error.with(Option::is_some)>
+                    <label for=select_id.clone()>{format!("{} ({})", m.name, m.email)}</label>
+                    {move || error.get().map(|e| view! { <p class="field__error">{e.to_string()}</p> })}
+                    <select id=select_id.clone() name="branch">
+                        <option value="" selected=m.branch_id.is_none()>"Whole clinic"</option>
+                        {branches.into_iter().map(|b| view! {
+                            <option value=b.id.to_string() selected=m.branch_id == Some(b.id)>{b.name}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="button button--secondary">"Save"</button>
+            </Form>
+        </li>
     }
 }
