@@ -535,14 +535,14 @@ async fn check_branches(app: &TestApp, plan: BranchPlan) {
     .await
     .unwrap();
     let mut branches = Vec::new();
-    for i in 0..plan.branches {
+    for (i, zip) in served.iter().enumerate().take(plan.branches) {
         let id: Uuid = sqlx::query_scalar(
             "INSERT INTO branches (organization_id, name, zips)
              VALUES ($1, $2, ARRAY[$3]::char(5)[]) RETURNING id",
         )
         .bind(clinic)
         .bind(format!("Branch {i}"))
-        .bind(&served[i])
+        .bind(zip)
         .fetch_one(&mut admin)
         .await
         .unwrap();
