@@ -1124,7 +1124,10 @@ async fn a_branchs_staff_see_its_referrals_only() {
             res.json::<Value>().await.unwrap()
         }
     };
-    assert_eq!(ids(list(w.riverbend_staff.clone()).await), vec![inside.clone()]);
+    assert_eq!(
+        ids(list(w.riverbend_staff.clone()).await),
+        vec![inside.clone()]
+    );
     assert_eq!(
         detail(&app, &w.riverbend_staff, &outside).await.status(),
         404

@@ -11,6 +11,7 @@ pub mod care;
 pub mod clinicians;
 pub mod data_rights;
 pub mod intake;
+mod settings;
 
 use anyhow::Result;
 use app::auth::hashing::PasswordHasher;
@@ -181,6 +182,7 @@ pub async fn seed(
         tracing::info!(clinicians = made, "demo clinicians created");
     }
     demo_dead_job(&mut conn).await?;
+    settings::seed(&mut conn).await?;
     care::seed(&mut conn, vault).await?;
     demo_family(&mut conn, vault).await?;
     demo_nurse_availability(&mut conn).await?;
