@@ -1054,7 +1054,7 @@ async fn a_branchs_staff_see_its_referrals_only() {
         .rpc(
             &director,
             "clinic/branches/add",
-            &[("name", "Columbus office"), ("zips", "43215 99999")],
+            &[("branch_name", "Columbus office"), ("zips", "43215 99999")],
         )
         .await;
     assert_eq!(res.status(), 422);
@@ -1063,7 +1063,7 @@ async fn a_branchs_staff_see_its_referrals_only() {
         .rpc(
             &director,
             "clinic/branches/add",
-            &[("name", "Columbus office"), ("zips", "43215")],
+            &[("branch_name", "Columbus office"), ("zips", "43215")],
         )
         .await;
     assert!(res.status().is_success(), "{}", res.status());
@@ -1071,7 +1071,7 @@ async fn a_branchs_staff_see_its_referrals_only() {
         .rpc(
             &w.riverbend_staff,
             "clinic/branches/add",
-            &[("name", "Mine")],
+            &[("branch_name", "Mine")],
         )
         .await;
     assert_eq!(res.status(), 403);

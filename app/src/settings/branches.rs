@@ -89,15 +89,15 @@ pub async fn get_branches() -> Result<Branches, AppError> {
 /// Adds a branch serving `zips`.
 #[rpc(prefix = "/rpc", endpoint = "clinic/branches/add")]
 pub async fn add_branch(
-    #[server(default)] name: String,
+    #[server(default)] branch_name: String,
     #[server(default)] zips: String,
 ) -> Result<Uuid, AppError> {
     use crate::error::FieldError;
     let mut fields = Vec::new();
-    let name = name.trim().to_owned();
+    let name = branch_name.trim().to_owned();
     if !(2..=80).contains(&name.chars().count()) || name.contains(['\n', '\r']) {
         fields.push(FieldError::new(
-            "name",
+            "branch_name",
             "Name the branch in 2 to 80 characters, like “Columbus office”.",
         ));
     }
@@ -139,7 +139,7 @@ pub async fn add_branch(
     .bind(&zips)
     .fetch_optional(tx.conn())
     .await?;
-    let id = id.ok_or_else(|| AppError::invalid("name", "A branch of that name exists."))?;
+    let id = id.ok_or_else(|| AppError::invalid("branch_name", "A branch of that name exists."))?;
     record(
         &mut tx,
         Entry::new(AuditAction::ClinicSettingsChanged)

@@ -95,7 +95,7 @@ fn branches_view(b: Branches) -> impl IntoView {
             <summary>"Add a branch"</summary>
             <Form action=add attr:class="form" attr:novalidate=true>
                 <ErrorSummary error title="The branch was not added"/>
-                <TextField name="name" label="Branch name" required=true error=field_error(error, "name")/>
+                <TextField name="branch_name" label="Branch name" required=true error=field_error(error, "branch_name")/>
                 <TextArea name="zips" label="ZIP codes it serves" hint="Separated by spaces, commas or new lines." rows=2 error=field_error(error, "zips")/>
                 <button type="submit" class="button button--secondary">"Add the branch"</button>
             </Form>
