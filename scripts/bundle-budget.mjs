@@ -48,6 +48,8 @@ const ROUTES = [
   { path: "/clinic/audit", user: "director@riverbend.example" },
   { path: "/clinic/sign-ins", user: "director@riverbend.example" },
   { path: "/clinic/data", user: "director@riverbend.example" },
+  { path: "/clinic/exports", user: "director@riverbend.example" },
+  { path: "/clinic/settings", user: "director@riverbend.example" },
   { path: "/clinic/data/deletions/:id", user: "director@riverbend.example", from: "/clinic/data" },
   { path: "/clinic/schedule", user: "director@riverbend.example" },
   { path: "/clinic/visits/:id", user: "director@riverbend.example", from: "/clinic/schedule" },
