@@ -53,9 +53,13 @@ CREATE POLICY data_exports_tenant_guard ON data_exports AS RESTRICTIVE TO careth
     USING (organization_id = app_org_id()) WITH CHECK (organization_id = app_org_id());
 CREATE POLICY data_exports_admin_read ON data_exports FOR SELECT TO carethread_app
     USING (app_role() = 'clinic_admin');
+-- The sign-in named is the requester's own: the job acts as it.
 CREATE POLICY data_exports_request ON data_exports FOR INSERT TO carethread_app
     WITH CHECK (app_role() = 'clinic_admin' AND requested_by = app_user_id()
-                AND state = 'queued' AND rows_done = 0 AND manifest IS NULL);
+                AND state = 'queued' AND rows_done = 0 AND manifest IS NULL
+                AND EXISTS (SELECT 1 FROM user_sessions s
+                            WHERE s.id = login_id AND s.user_id = app_user_id()
+                              AND s.ended_at IS NULL));
 -- Finishing is the requester's own (the job acts as them): a day to
 -- download, no more.
 CREATE POLICY data_exports_finish ON data_exports FOR UPDATE TO carethread_app
@@ -124,6 +128,12 @@ BEGIN
 END;
 $$;
 REVOKE EXECUTE ON FUNCTION data_exports_expire_on_erasure() FROM PUBLIC;
+-- The function above runs as the owner, which row-level security holds
+-- too: these are its doors (and only it runs as the owner here).
+CREATE POLICY data_exports_by_erasure ON data_exports FOR ALL TO carethread_owner
+    USING (true) WITH CHECK (true);
+CREATE POLICY data_export_chunks_by_erasure ON data_export_chunks FOR ALL TO carethread_owner
+    USING (true);
 CREATE TRIGGER deletion_requests_expire_exports AFTER UPDATE OF state ON deletion_requests
     FOR EACH ROW WHEN (NEW.state = 'completed' AND OLD.state <> 'completed')
     EXECUTE FUNCTION data_exports_expire_on_erasure();

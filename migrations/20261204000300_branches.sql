@@ -48,6 +48,8 @@ ALTER TABLE visits ADD CONSTRAINT visits_branch_fk
 ALTER TABLE referrals ADD COLUMN clinic_branch_id uuid;
 ALTER TABLE referrals ADD CONSTRAINT referrals_clinic_branch_fk
     FOREIGN KEY (clinic_id, clinic_branch_id) REFERENCES branches (organization_id, id);
+-- The worker mails a referral's news to its branch's staff only.
+GRANT SELECT (clinic_branch_id) ON referrals TO carethread_worker;
 CREATE INDEX patients_branch ON patients (organization_id, branch_id);
 CREATE INDEX visits_branch ON visits (organization_id, branch_id);
 CREATE INDEX referrals_clinic_branch ON referrals (clinic_id, clinic_branch_id);
@@ -138,3 +140,40 @@ REVOKE EXECUTE ON FUNCTION referrals_assign_branch() FROM PUBLIC;
 CREATE TRIGGER referrals_assign_branch BEFORE INSERT OR UPDATE OF clinic_id ON referrals
     FOR EACH ROW EXECUTE FUNCTION referrals_assign_branch();
 CREATE POLICY branches_by_routing ON branches FOR SELECT TO carethread_owner USING (true);
+
+-- What hangs off a scoped row is scoped with it: a branch's staff reach a
+-- referral's packet, documents, history and matches, a visit's signed log
+-- and addenda, and a patient's intake links and signed forms only when
+-- they can see the referral, the visit or the patient.
+CREATE POLICY referral_packets_branch_scope ON referral_packets AS RESTRICTIVE TO carethread_app
+    USING (app_branch_id() IS NULL OR EXISTS (
+        SELECT 1 FROM referrals r WHERE r.organization_id = referral_packets.organization_id
+                                    AND r.id = referral_packets.referral_id));
+CREATE POLICY referral_attachments_branch_scope ON referral_attachments AS RESTRICTIVE TO carethread_app
+    USING (app_branch_id() IS NULL OR EXISTS (
+        SELECT 1 FROM referrals r WHERE r.organization_id = referral_attachments.organization_id
+                                    AND r.id = referral_attachments.referral_id));
+CREATE POLICY referral_history_branch_scope ON referral_history AS RESTRICTIVE TO carethread_app
+    USING (app_branch_id() IS NULL OR EXISTS (
+        SELECT 1 FROM referrals r WHERE r.organization_id = referral_history.organization_id
+                                    AND r.id = referral_history.referral_id));
+CREATE POLICY referral_matches_branch_scope ON referral_matches AS RESTRICTIVE TO carethread_app
+    USING (app_branch_id() IS NULL OR EXISTS (
+        SELECT 1 FROM referrals r WHERE r.organization_id = referral_matches.organization_id
+                                    AND r.id = referral_matches.referral_id));
+CREATE POLICY visit_logs_branch_scope ON visit_logs AS RESTRICTIVE TO carethread_app
+    USING (app_branch_id() IS NULL OR EXISTS (
+        SELECT 1 FROM visits v WHERE v.organization_id = visit_logs.organization_id
+                                 AND v.id = visit_logs.visit_id));
+CREATE POLICY visit_log_addenda_branch_scope ON visit_log_addenda AS RESTRICTIVE TO carethread_app
+    USING (app_branch_id() IS NULL OR EXISTS (
+        SELECT 1 FROM visits v WHERE v.organization_id = visit_log_addenda.organization_id
+                                 AND v.id = visit_log_addenda.visit_id));
+CREATE POLICY intake_links_branch_scope ON intake_links AS RESTRICTIVE TO carethread_app
+    USING (app_branch_id() IS NULL OR EXISTS (
+        SELECT 1 FROM patients p WHERE p.organization_id = intake_links.organization_id
+                                   AND p.id = intake_links.patient_id));
+CREATE POLICY intake_submissions_branch_scope ON intake_submissions AS RESTRICTIVE TO carethread_app
+    USING (app_branch_id() IS NULL OR EXISTS (
+        SELECT 1 FROM patients p WHERE p.organization_id = intake_submissions.organization_id
+                                   AND p.id = intake_submissions.patient_id));

@@ -124,19 +124,31 @@ async fn export_file(
             &download.sha256,
         );
     }
-    let tx = match app::db::TenantTx::begin_for(&state.pool, principal).await {
-        Ok(tx) => tx,
-        Err(error) => return AppError::from(error).into_response(),
-    };
-    let chunks = futures_util::stream::unfold(Some((tx, 0i32)), move |next| {
-        let file = file.clone();
+    // Each chunk in a short transaction of its own (a slow reader holds
+    // no connection); a file that ends short of the manifest's length
+    // (expired mid-download) fails the stream rather than ending as if
+    // whole.
+    let expected = download.bytes;
+    let pool = state.pool.clone();
+    let chunks = futures_util::stream::unfold(Some((0i32, 0i64)), move |next| {
+        let (file, pool, principal) = (file.clone(), pool.clone(), principal.clone());
         async move {
-            let (mut tx, seq) = next?;
-            match app::exports::build::chunk(&mut tx, id, &file, seq).await {
-                Ok(Some(bytes)) => Some((Ok(bytes), Some((tx, seq + 1)))),
+            let (seq, sent) = next?;
+            let read = async {
+                let mut tx = app::db::TenantTx::begin_for(&pool, principal).await?;
+                let bytes = app::exports::build::chunk(&mut tx, id, &file, seq).await?;
+                tx.commit().await?;
+                Ok::<_, AppError>(bytes)
+            };
+            match read.await {
+                Ok(Some(bytes)) => {
+                    let sent = sent + bytes.len() as i64;
+                    Some((Ok(bytes), Some((seq + 1, sent))))
+                }
+                Ok(None) if sent == expected => None,
                 Ok(None) => {
-                    let _ = tx.commit().await;
-                    None
+                    tracing::warn!(export = %id, "an export's files went during a download");
+                    Some((Err(std::io::Error::other("export incomplete")), None))
                 }
                 Err(error) => {
                     tracing::warn!(%error, "an export download stopped");
@@ -152,6 +164,11 @@ async fn export_file(
         &download.filename,
         &download.sha256,
     );
+    if let Ok(length) = HeaderValue::from_str(&expected.to_string()) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, length);
+    }
     response
 }
 

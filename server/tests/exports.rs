@@ -286,6 +286,40 @@ async fn an_export_is_written_in_chunks_with_a_manifest_audited_private_and_expi
     let listed = exports(&app, &boss).await;
     let expired = listed.iter().find(|e| e["id"] == id.as_str()).unwrap();
     assert_eq!(expired["state"], "expired");
+
+    // An erasure carried out takes every export's files at once: the JSON
+    // export named the patient.
+    let patient: Uuid =
+        sqlx::query_scalar("SELECT id FROM patients WHERE organization_id = $1 LIMIT 1")
+            .bind(org)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    let res = app
+        .rpc(
+            &boss,
+            "data/deletions/request",
+            &[
+                ("patient_id", &patient.to_string()),
+                ("reason", "Asked by the patient"),
+                ("now", "on"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let (state, left): (String, i64) = sqlx::query_as(
+        "SELECT state, (SELECT count(*) FROM data_export_chunks c WHERE c.export_id = e.id)
+         FROM data_exports e WHERE id = $1::uuid",
+    )
+    .bind(&json_id)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!((state.as_str(), left), ("expired", 0));
+    assert_eq!(
+        download(&app, &boss, &json_id, "patients.json").await.0,
+        409
+    );
 }
 
 #[tokio::test]

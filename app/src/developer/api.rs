@@ -413,7 +413,6 @@ pub(crate) mod ssr {
         Ok(())
     }
 
-    /// A transaction acting as the key, counted against its limits.
     /// Who manages webhooks through the session (the settings page): the
     /// people [`super::super::webhooks::may_manage`] admits.
     pub const WEBHOOK_MANAGERS: [Role; 3] =
@@ -430,6 +429,7 @@ pub(crate) mod ssr {
         }
     }
 
+    /// A transaction acting as the key, counted against its limits.
     pub async fn key_tx(key: &str) -> Result<TenantTx, AppError> {
         let state = crate::state::app_state()?;
         let check = resolve_api_key(&state.pool, key.trim())

@@ -356,22 +356,23 @@ impl FileWriter {
         self.push(line.as_bytes());
     }
 
+    /// Writes what is waiting as chunks of at most [`CHUNK`] bytes (one
+    /// row can be larger than a chunk: a drawn signature, a long log).
     async fn flush(&mut self, tx: &mut TenantTx, org: Uuid, export: Uuid) -> Result<(), AppError> {
-        if self.pending.is_empty() {
-            return Ok(());
+        for slice in self.pending.chunks(CHUNK) {
+            sqlx::query(
+                "INSERT INTO data_export_chunks (organization_id, export_id, file, seq, bytes)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(org)
+            .bind(export)
+            .bind(&self.name)
+            .bind(self.seq)
+            .bind(slice)
+            .execute(tx.conn())
+            .await?;
+            self.seq += 1;
         }
-        sqlx::query(
-            "INSERT INTO data_export_chunks (organization_id, export_id, file, seq, bytes)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(org)
-        .bind(export)
-        .bind(&self.name)
-        .bind(self.seq)
-        .bind(&self.pending)
-        .execute(tx.conn())
-        .await?;
-        self.seq += 1;
         self.pending.clear();
         Ok(())
     }
@@ -487,6 +488,11 @@ pub async fn build<P: Progress>(
     }
     let org = tx.principal().org_id.uuid();
     let organization = tx.principal().org_name.clone();
+    // One transaction for the whole export (whole or absent): its reads
+    // of a large clinic take longer than a page's statement may.
+    sqlx::query("SET LOCAL statement_timeout = '10min'")
+        .execute(tx.conn())
+        .await?;
     let row: Option<(Vec<String>, String, String)> =
         sqlx::query_as("SELECT datasets, format, state FROM data_exports WHERE id = $1")
             .bind(id)
@@ -610,6 +616,9 @@ pub struct Download {
     pub filename: String,
     pub content_type: &'static str,
     pub sha256: String,
+    /// The file's length, from the manifest: a stream that ends short of
+    /// it failed.
+    pub bytes: i64,
     /// The manifest itself, when that is the file asked for; otherwise the
     /// chunks are read with [`chunk`].
     pub manifest: Option<Vec<u8>>,
@@ -653,6 +662,7 @@ pub async fn download(
             filename: format!("export-{id}-manifest.json"),
             content_type: "application/json",
             sha256: hex::encode(Sha256::digest(&bytes)),
+            bytes: bytes.len() as i64,
             manifest: Some(bytes),
         }
     } else {
@@ -665,6 +675,7 @@ pub async fn download(
             filename: format!("export-{id}-{}", listed.name),
             content_type: manifest.format.content_type(),
             sha256: listed.sha256.clone(),
+            bytes: listed.bytes,
             manifest: None,
         }
     };
@@ -681,8 +692,9 @@ pub async fn download(
     Ok((download, principal))
 }
 
-/// Chunk `seq` of `file` (`None` past the last), for a download opened
-/// with [`download`].
+/// Chunk `seq` of `file` (`None` past the last, or once the files
+/// expired), for a download opened with [`download`]; each in a short
+/// transaction of its own, so a slow reader holds no connection.
 pub async fn chunk(
     tx: &mut TenantTx,
     id: Uuid,

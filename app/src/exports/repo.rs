@@ -77,8 +77,15 @@ pub async fn file(
     .await
 }
 
-/// Exports this clinic has running or waiting: a few at a time.
+/// Exports this clinic has running or waiting: a few at a time. Taken
+/// under a lock on the clinic's requests (until the transaction ends), so
+/// two requests at once cannot both pass the count.
 pub async fn open_count(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
+    let org = tx.principal().org_id;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('data_exports'), hashtext($1::text))")
+        .bind(org.uuid())
+        .execute(tx.conn())
+        .await?;
     sqlx::query_scalar("SELECT count(*) FROM data_exports WHERE state IN ('queued', 'running')")
         .fetch_one(tx.conn())
         .await

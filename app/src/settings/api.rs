@@ -150,7 +150,7 @@ pub async fn save_clinic_profile(
 }
 
 #[cfg(feature = "ssr")]
-mod repo {
+pub(super) mod repo {
     use super::ClinicProfile;
     use crate::db::TenantTx;
     use crate::identity::UserId;

@@ -113,13 +113,7 @@ pub async fn add_branch(
         }
     };
     let mut tx = crate::auth::require(&[Role::ClinicAdmin]).await?;
-    let unknown: Vec<String> = sqlx::query_scalar(
-        "SELECT z FROM unnest($1::text[]) AS z
-         WHERE NOT EXISTS (SELECT 1 FROM zip_codes c WHERE c.zip = z)",
-    )
-    .bind(&zips)
-    .fetch_all(tx.conn())
-    .await?;
+    let unknown = super::api::repo::unknown_zips(&mut tx, &zips).await?;
     if let Some(u) = unknown.first() {
         fields.push(FieldError::new(
             "zips",

@@ -173,6 +173,21 @@ pub struct Locked {
     pub home_lon: f64,
 }
 
+/// Whether a family booked visit `id` (so its clinician may cancel it),
+/// and whether its time has begun.
+pub async fn booked(tx: &mut TenantTx, id: VisitId) -> Result<(bool, bool), sqlx::Error> {
+    let org = tx.principal().org_id;
+    let row: Option<(bool, bool)> = sqlx::query_as(
+        "SELECT family_id IS NOT NULL, starts_at <= now() FROM visits
+         WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(org.uuid())
+    .bind(id.uuid())
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.unwrap_or((false, false)))
+}
+
 pub async fn for_update(tx: &mut TenantTx, id: VisitId) -> Result<Option<Locked>, sqlx::Error> {
     let org = tx.principal().org_id;
     sqlx::query_as!(

@@ -304,13 +304,7 @@ pub async fn clinician_cancel(
 ) -> Result<VisitStatus, AppError> {
     let me = clinician(&tx)?;
     let visit = own_visit(&mut tx, id, me).await?;
-    let booked: bool = sqlx::query_scalar(
-        "SELECT family_id IS NOT NULL FROM visits WHERE organization_id = $1 AND id = $2",
-    )
-    .bind(tx.principal().org_id.uuid())
-    .bind(id.uuid())
-    .fetch_one(tx.conn())
-    .await?;
+    let (booked, started) = repo::booked(&mut tx, id).await?;
     if !booked {
         return Err(AppError::Conflict {
             message:
@@ -318,9 +312,9 @@ pub async fn clinician_cancel(
                     .into(),
         });
     }
-    if visit.checked_in_at.is_some() {
+    if visit.checked_in_at.is_some() || started {
         return Err(AppError::Conflict {
-            message: "This visit has begun; check out and sign the log instead.".into(),
+            message: "This visit's time has begun: it can no longer be cancelled.".into(),
         });
     }
     move_visit(
@@ -945,14 +939,7 @@ pub async fn detail(
     let payment = payment.and_then(|(cents, state)| {
         Some((Cents(cents), crate::payments::PaymentState::parse(&state)?))
     });
-    let booked: bool = sqlx::query_scalar(
-        "SELECT family_id IS NOT NULL FROM visits WHERE organization_id = $1 AND id = $2",
-    )
-    .bind(tx.principal().org_id.uuid())
-    .bind(id.uuid())
-    .fetch_optional(tx.conn())
-    .await?
-    .unwrap_or(false);
+    let (booked, _) = repo::booked(&mut tx, id).await?;
     record(
         &mut tx,
         Entry::new(AuditAction::VisitsViewed)

@@ -44,7 +44,7 @@ pub async fn file(
             };
             let clinic_name = org_name(tx, clinic).await?;
             let link = format!("{public_url}/clinic/inbox/{}", event.subject_id);
-            for to in clinic_staff(tx, clinic).await? {
+            for to in clinic_staff(tx, clinic, event.organization_id, event.subject_id).await? {
                 let mail = if event.event_type == EventType::ReferralCreated {
                     app::mail::referral_new(
                         &to,
@@ -97,16 +97,26 @@ async fn org_name(
     .await
 }
 
+/// The clinic's people told of a referral: its administrators, head-office
+/// staff, and the staff of the branch the referral is for (a branch's
+/// staff hear nothing of another branch's referrals).
 async fn clinic_staff(
     conn: &mut sqlx::PgConnection,
     clinic: OrganizationId,
+    referrer: OrganizationId,
+    referral: ReferralId,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
         "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.organization_id = $1 AND m.role IN ('clinic_admin', 'clinic_staff')
            AND u.disabled_at IS NULL
+           AND (m.role = 'clinic_admin' OR m.branch_id IS NULL
+                OR m.branch_id = (SELECT r.clinic_branch_id FROM referrals r
+                                  WHERE r.organization_id = $2 AND r.id = $3))
          ORDER BY u.email",
-        clinic as OrganizationId
+        clinic as OrganizationId,
+        referrer as OrganizationId,
+        referral as ReferralId
     )
     .fetch_all(conn)
     .await
