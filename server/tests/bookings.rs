@@ -601,6 +601,21 @@ async fn a_decline_or_an_early_cancellation_voids_and_a_late_one_costs_the_fee()
     .await
     .unwrap();
     assert_eq!(captured, 2500);
+    // The family's page invoices the fee and shows its receipt.
+    let page = w
+        .family
+        .get(app.url(&format!("/family/visits/{late}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Late cancellation fee"),
+        "the fee is invoiced"
+    );
+    assert!(page.contains("Receipt: $25.00 paid on"), "with its receipt");
 
     // Accepted but never checked in: two hours after its end the visit is
     // missed and the hold let go (the job's time brought forward here).

@@ -306,8 +306,25 @@ fn payment_view(b: &Booking, a: BookingActions) -> impl IntoView {
 
 /// The invoice: one line per visit, linked to the signed log by its hash;
 /// the receipt once paid.
+/// The invoice: the signed visit, its line linked to the log's hash; or,
+/// for a visit cancelled late, the fee charged for it. Nothing else is
+/// ever charged.
 fn invoice_view(b: &Booking) -> Option<impl IntoView> {
-    let log = b.log.as_ref()?;
+    let when = format_datetime(b.visit.starts_at);
+    let (item, hash) = match (&b.log, b.capture) {
+        (Some(log), _) => (
+            format!("{} visit, {when}", b.visit.service.label()),
+            Some(log.sha256.clone()),
+        ),
+        (None, Some(fee)) if b.visit.status == VisitStatus::Cancelled && fee.0 > 0 => (
+            format!(
+                "Late cancellation fee: {} visit, {when}, cancelled within the notice period",
+                b.visit.service.label()
+            ),
+            None,
+        ),
+        _ => return None,
+    };
     let amount = b.capture.unwrap_or(b.visit.amount);
     Some(view! {
         <section class="section" aria-labelledby="invoice-heading" data-testid="invoice">
@@ -317,8 +334,8 @@ fn invoice_view(b: &Booking) -> Option<impl IntoView> {
                 <tbody>
                     <tr>
                         <td>
-                            {format!("{} visit, {}", b.visit.service.label(), format_datetime(b.visit.starts_at))}
-                            <br/><a href="#signed-heading" class="hash">"Signed log SHA-256 " <code>{log.sha256.clone()}</code></a>
+                            {item}
+                            {hash.map(|h| view! { <br/><a href="#signed-heading" class="hash">"Signed log SHA-256 " <code>{h}</code></a> })}
                         </td>
                         <td>{amount.to_string()}</td>
                     </tr>
