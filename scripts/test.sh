@@ -128,4 +128,15 @@ if ! tools/venv/bin/schemathesis run "http://127.0.0.1:$E2E_PORT/api/v1/openapi.
   exit 1
 fi
 
+step "PHI canaries: no demo patient's name or clinical note in the server's log of the whole run"
+# The end-to-end journeys, the size budget, the generated client and the
+# fuzz run all went through this server: its log must name no patient.
+canaries=$(grep -v '^#' end2end/phi-canaries.txt | grep -v '^$')
+if printf '%s\n' "$canaries" | grep -F -f - target/e2e-server.log >/dev/null; then
+  echo "PHI found in the server's log:"
+  printf '%s\n' "$canaries" | grep -n -F -f - target/e2e-server.log | cut -c1-200
+  exit 1
+fi
+echo "$(printf '%s\n' "$canaries" | wc -l) canaries, none in $(wc -l < target/e2e-server.log) log lines"
+
 step "all checks passed"

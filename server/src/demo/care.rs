@@ -377,3 +377,26 @@ pub async fn seed(conn: &mut PgConnection, vault: &Keyring) -> Result<()> {
     tracing::info!("demo referrals, patients and visits created");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::REFERRALS;
+
+    /// The PHI canary list the test command greps the server's log for
+    /// holds every demo patient's name and referral notes.
+    #[test]
+    fn every_demo_patient_is_a_phi_canary() {
+        let canaries = include_str!("../../../end2end/phi-canaries.txt");
+        let listed: Vec<&str> = canaries
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        for d in &REFERRALS {
+            assert!(listed.contains(&d.name), "{} is a canary", d.name);
+            assert!(listed.contains(&d.notes), "{}'s notes are a canary", d.name);
+        }
+        for other in ["Walter Lin", "Quinn Avery"] {
+            assert!(listed.contains(&other));
+        }
+    }
+}
