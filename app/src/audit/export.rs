@@ -22,35 +22,8 @@ use sha2::{Digest, Sha256};
 pub const MAX_ROWS: usize = 100_000;
 const PAGE: i64 = 1_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Csv,
-    Json,
-}
-
-impl ExportFormat {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "csv" => Some(Self::Csv),
-            "json" => Some(Self::Json),
-            _ => None,
-        }
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            Self::Csv => "csv",
-            Self::Json => "json",
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Csv => "text/csv; charset=utf-8",
-            Self::Json => "application/json",
-        }
-    }
-}
+/// CSV or JSON: the export centre's format (one type for every export).
+pub use crate::exports::FileFormat as ExportFormat;
 
 /// A finished export.
 #[derive(Debug, Clone)]
@@ -147,7 +120,7 @@ pub async fn export(
         Entry::new(AuditAction::AuditExported)
             .ip(meta.ip)
             .details(json!({
-                "format": format.extension(),
+                "format": format.key(),
                 "filter": filter.query_string(),
                 "rows": events.len(),
                 "sha256": sha256,
@@ -157,7 +130,7 @@ pub async fn export(
     tx.commit().await?;
     let today = time::OffsetDateTime::now_utc().date();
     Ok(Export {
-        filename: format!("audit-{today}.{}", format.extension()),
+        filename: format!("audit-{today}.{}", format.key()),
         rows: events.len(),
         bytes,
         format,
