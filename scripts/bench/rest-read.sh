@@ -131,7 +131,7 @@ run_a() {
 run_b() {
   local d0 out
   d0=$(db_ticks)
-  out=$(PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -h 127.0.0.1 -p "$PG_PORT" -U carethread_app \
+  out=$(PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U carethread_app \
           -c "$CONNS" -j 2 -T "$SECS" -f target/bench/rest-read.pgbench "$PGDB" 2>&1) \
     || { echo "$out" >&2; exit 1; }
   local tps n
@@ -142,7 +142,7 @@ run_b() {
 
 # Warm both once (connections, caches), untimed.
 wrk -t2 -c"$CONNS" -d2s -H "Authorization: Bearer $KEY" "$URL" >/dev/null
-PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -h 127.0.0.1 -p "$PG_PORT" -U carethread_app \
+PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U carethread_app \
   -c "$CONNS" -j 2 -T 2 -f target/bench/rest-read.pgbench "$PGDB" >/dev/null 2>&1
 
 results=()
