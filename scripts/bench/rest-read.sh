@@ -17,7 +17,8 @@
 #
 # Usage: scripts/bench/rest-read.sh [SECONDS=10] [CONNECTIONS=16]
 #   BENCH_PROFILE=release (default) or debug: which build of the server;
-#   BENCH_BIN=path: a server already built (no build step).
+#   BENCH_BIN=path: a server already built (no build step);
+#   BENCH_PG_SETTINGS="name=value ...": database settings to try.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
@@ -85,6 +86,14 @@ ID=$(admin -c "SELECT id FROM referrals WHERE organization_id = '$MERCY' ORDER B
 URL="http://127.0.0.1:$PORT/api/v1/discharge-referrals/$ID"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KEY" "$URL")
 [ "$status" = 200 ] || { echo "the read answered $status" >&2; exit 1; }
+
+# Experiments: BENCH_PG_SETTINGS="plan_cache_mode=force_generic_plan ..."
+# applies server settings (ALTER SYSTEM, reloaded) before anything is timed.
+for setting in ${BENCH_PG_SETTINGS:-}; do
+  admin -c "ALTER SYSTEM SET ${setting%%=*} = '${setting#*=}'" >/dev/null
+  say "database setting: $setting"
+done
+admin -c "SELECT pg_reload_conf()" >/dev/null
 
 # --- capture the statements of one request ---------------------------------
 PGLOG="$EMBEDDED_PG_DIR/data/server.log"
