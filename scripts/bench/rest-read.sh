@@ -126,11 +126,20 @@ db_ticks() {
 }
 HZ=$(getconf CLK_TCK)
 
+# The two loads, for $1 seconds: wrk against the read, pgbench running the
+# captured statements prepared (as sqlx does; the simple protocol re-plans
+# every statement).
+load_server() { wrk -t2 -c"$CONNS" -d"${1}s" -H "Authorization: Bearer $KEY" "$URL"; }
+load_baseline() {
+  PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -M prepared -h 127.0.0.1 -p "$PG_PORT" \
+    -U carethread_app -c "$CONNS" -j 2 -T "$1" -f target/bench/rest-read.pgbench "$PGDB" 2>&1
+}
+
 run_a() {
   local s0 d0 out
   KEY=$(new_key)
   s0=$(ticks "$server_pid"); d0=$(db_ticks)
-  out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -H "Authorization: Bearer $KEY" "$URL")
+  out=$(load_server "$SECS")
   if grep -q "Non-2xx" <<<"$out"; then echo "$out" >&2; echo "errors under load" >&2; exit 1; fi
   local n rps
   n=$(awk '/requests in/ { print $1 }' <<<"$out")
@@ -140,9 +149,7 @@ run_a() {
 run_b() {
   local d0 out
   d0=$(db_ticks)
-  out=$(PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U carethread_app \
-          -c "$CONNS" -j 2 -T "$SECS" -f target/bench/rest-read.pgbench "$PGDB" 2>&1) \
-    || { echo "$out" >&2; exit 1; }
+  out=$(load_baseline "$SECS") || { echo "$out" >&2; exit 1; }
   local tps n
   tps=$(awk '/^tps = / { print $3; exit }' <<<"$out")
   n=$(awk '/number of transactions actually processed/ { print $NF }' <<<"$out" | cut -d/ -f1)
@@ -150,9 +157,8 @@ run_b() {
 }
 
 # Warm both once (connections, caches), untimed.
-wrk -t2 -c"$CONNS" -d2s -H "Authorization: Bearer $KEY" "$URL" >/dev/null
-PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -M prepared -h 127.0.0.1 -p "$PG_PORT" -U carethread_app \
-  -c "$CONNS" -j 2 -T 2 -f target/bench/rest-read.pgbench "$PGDB" >/dev/null 2>&1
+load_server 2 >/dev/null
+load_baseline 2 >/dev/null
 
 results=()
 for round in 1 2 3; do
