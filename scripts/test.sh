@@ -68,6 +68,10 @@ cargo test -p server -p app --features app/ssr
 step "compile-time SQL data (.sqlx/) matches the queries and migrations"
 EMBEDDED_PG_DIR=target/pg-test EMBEDDED_PG_PORT=$TEST_PG_PORT scripts/sqlx-prepare.sh --check
 
+step "reliability drill: PostgreSQL crashes and restarts under a write load"
+# About 40 s; the other drills that fit in a minute are in server/tests/drills.rs.
+DRILL_BIN="$TARGET_DIR/debug/server" scripts/drill/pg-restart.sh
+
 step "end-to-end journeys in Chromium"
 EMBEDDED_PG_DIR=target/pg-e2e EMBEDDED_PG_PORT=$E2E_PG_PORT "$TARGET_DIR/debug/server" db destroy
 BIND_ADDR=127.0.0.1:$E2E_PORT DEV_MAIL_SINK_ADDR=127.0.0.1:${E2E_SMTP_PORT:-2526} \

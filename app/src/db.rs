@@ -3,7 +3,15 @@
 //!
 //! Every transaction carries its identity in transaction-local settings
 //! (`set_config(.., true)`, bind parameters only) that the row-level
-//! security policies read (see `migrations/*_identity_rls.sql`). The scope
+//! security policies read (see `migrations/*_identity_rls.sql`).
+//!
+//! The identity is not sent with `BEGIN` in one message (sqlx's
+//! `begin_with`), though that would save a round trip. In sqlx 0.8.6 the
+//! guard that rolls back a half-begun transaction acts only once `BEGIN`
+//! has been answered, so a request dropped while waiting for that answer
+//! hands its connection back to the pool inside the transaction, and the
+//! next borrower would inherit every setting sent with it. After a plain
+//! `BEGIN` there is nothing to inherit. The scope
 //! is a type parameter, so a repository function states in its signature
 //! what it may be called with:
 //!

@@ -109,6 +109,8 @@ impl AppError {
         match self {
             AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             AppError::AccountLocked { minutes } => Some(minutes * 60),
+            // Long enough for a restarted database or a released lock.
+            AppError::Unavailable => Some(5),
             _ => None,
         }
     }
@@ -251,12 +253,35 @@ impl From<sqlx::Error> for AppError {
                 tracing::warn!(error = %error, "database unavailable");
                 AppError::Unavailable
             }
+            sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_transient) => {
+                // At error level: a statement timeout or a deadlock can be a
+                // bad plan or a bug, not only an outage.
+                tracing::error!(error = %error, "database gave up on the statement; retryable");
+                AppError::Unavailable
+            }
             _ => {
                 tracing::error!(error = %error, "database error");
                 AppError::Internal
             }
         }
     }
+}
+
+/// SQLSTATEs that say "not now" rather than "never": the request may be
+/// retried as it was, so they answer 503 with `Retry-After`, not 500.
+#[cfg(feature = "ssr")]
+fn is_transient(code: &str) -> bool {
+    matches!(
+        code,
+        // statement_timeout (a statement stuck on a lock, or slow), and
+        // lock_timeout.
+        "57014" | "55P03"
+        // The server is shutting down, crashed, or still starting.
+        | "57P01" | "57P02" | "57P03"
+        // Too many connections; serialization failure and deadlock, which
+        // the database resolved by cancelling this transaction.
+        | "53300" | "40001" | "40P01"
+    ) || (code.starts_with("08") && code != "08P01") // connection lost, not a protocol bug
 }
 
 /// The JSON body of every native API error:
@@ -410,5 +435,19 @@ mod tests {
         );
         let unavailable = AppError::from(sqlx::Error::PoolTimedOut);
         assert_eq!(unavailable, AppError::Unavailable);
+        assert_eq!(unavailable.retry_after_secs(), Some(5));
+    }
+
+    /// The codes a statement timeout, a restart and a lost connection
+    /// raise are retryable; a constraint or a bug is not.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn only_transient_sqlstates_are_unavailable() {
+        for code in ["57014", "55P03", "57P01", "57P03", "08006", "40P01"] {
+            assert!(super::is_transient(code), "{code}");
+        }
+        for code in ["23505", "42501", "42P01", "22P02", "P0001", "08P01"] {
+            assert!(!super::is_transient(code), "{code}");
+        }
     }
 }

@@ -62,7 +62,14 @@ pub async fn matching(urls: &DatabaseUrls, clinicians: u64, runs: usize) -> Resu
     .await?;
     admin.close().await?;
 
-    let pool = crate::db::app_pool(&urls.app, 2).await?;
+    let pool = crate::db::app_pool(
+        &urls.app,
+        crate::db::PoolSettings {
+            max_connections: 2,
+            ..Default::default()
+        },
+    )
+    .await?;
     let policy = AuthPolicy::default();
     let categories = clinicians::CATEGORIES;
     let mut rng = StdRng::seed_from_u64(11);

@@ -629,7 +629,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// The application state for `config`, over an application-role pool.
 pub async fn app_state(config: &Config, app_url: &Secret, dev_mailbox: bool) -> Result<AppState> {
-    let pool = db::app_pool(app_url, config.db_max_connections).await?;
+    let pool = db::app_pool(app_url, config.db_pool).await?;
     Ok(AppState {
         leptos_options: leptos_options(config),
         processor: crate::payments::processor(&config.payments, pool.clone())?,

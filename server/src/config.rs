@@ -54,7 +54,8 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     pub public_url: String,
     pub database: DatabaseSource,
-    pub db_max_connections: u32,
+    /// The application pool's size and statement timeout.
+    pub db_pool: crate::db::PoolSettings,
     /// Where cargo-leptos put the site (`pkg/`, static assets).
     pub site_root: String,
     pub probe_interval: Duration,
@@ -458,7 +459,10 @@ impl Config {
             bind_addr,
             public_url,
             database,
-            db_max_connections: parse_or(&get, "DATABASE_MAX_CONNECTIONS", 10)?,
+            db_pool: crate::db::PoolSettings {
+                max_connections: parse_or(&get, "DATABASE_MAX_CONNECTIONS", 10)?,
+                statement_timeout: statement_timeout(&get)?,
+            },
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             probe_interval: Duration::from_secs(probe_secs),
             log_format,
@@ -472,6 +476,17 @@ impl Config {
             payments,
             backup,
         })
+    }
+}
+
+/// `DATABASE_STATEMENT_TIMEOUT_MS`: 0 would switch the timeout off (so a
+/// statement stuck on a lock would hang its request), and is refused.
+fn statement_timeout(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    match parse_or(get, "DATABASE_STATEMENT_TIMEOUT_MS", 15_000u64)? {
+        0 => Err(err(
+            "DATABASE_STATEMENT_TIMEOUT_MS must be at least 1 (0 would wait forever)",
+        )),
+        ms => Ok(Duration::from_millis(ms)),
     }
 }
 
@@ -712,6 +727,10 @@ mod tests {
         assert!(e.to_string().contains("AUDIT_CHECKPOINT_INTERVAL_SECS"));
         let e = config(&[("AUDIT_CHECKPOINT_PUBLIC_KEY", "not-a-key")]).unwrap_err();
         assert!(e.to_string().contains("AUDIT_CHECKPOINT_PUBLIC_KEY"));
+        let e = config(&[("DATABASE_STATEMENT_TIMEOUT_MS", "0")]).unwrap_err();
+        assert!(e.to_string().contains("DATABASE_STATEMENT_TIMEOUT_MS"));
+        let c = config(&[("DATABASE_STATEMENT_TIMEOUT_MS", "2500")]).unwrap();
+        assert_eq!(c.db_pool.statement_timeout, Duration::from_millis(2500));
     }
 
     #[test]

@@ -173,28 +173,52 @@ async fn migrate(conn: &mut PgConnection) -> Result<()> {
     result
 }
 
+/// How the application role's pool is sized and bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// The longest one statement may run, lock waits included, before the
+    /// database cancels it and the request answers 503.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            statement_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
 /// The application role's pool.
-pub async fn app_pool(app_url: &Secret, max_connections: u32) -> Result<PgPool> {
-    pool(app_url, "carethread", max_connections)
+pub async fn app_pool(app_url: &Secret, settings: PoolSettings) -> Result<PgPool> {
+    pool(app_url, "carethread", settings)
         .await
         .context("cannot connect as the application role")
 }
 
 /// The background worker role's pool.
 pub async fn worker_pool(worker_url: &Secret) -> Result<PgPool> {
-    pool(worker_url, "carethread-worker", 8)
+    let settings = PoolSettings {
+        max_connections: 8,
+        ..PoolSettings::default()
+    };
+    pool(worker_url, "carethread-worker", settings)
         .await
         .context("cannot connect as the worker role")
 }
 
-async fn pool(url: &Secret, name: &str, max_connections: u32) -> Result<PgPool> {
+async fn pool(url: &Secret, name: &str, settings: PoolSettings) -> Result<PgPool> {
+    let timeout = format!("{}ms", settings.statement_timeout.as_millis());
     let options = PgConnectOptions::from_str(url.expose())
         .context("not a valid PostgreSQL URL")?
         .application_name(name)
-        // A runaway query must not hold a connection forever.
-        .options([("statement_timeout", "15s")]);
+        // A runaway query, or one stuck behind a lock, must not hold a
+        // connection (and its client) forever.
+        .options([("statement_timeout", timeout.as_str())]);
     PgPoolOptions::new()
-        .max_connections(max_connections)
+        .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await

@@ -192,6 +192,7 @@ async fn a_flood_of_bad_sign_ins_does_not_starve_a_signed_in_page() {
         tuning: Tuning {
             trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
             hasher_permits: Some(1),
+            ..Tuning::default()
         },
         ..Options::default()
     })

@@ -405,6 +405,46 @@ async fn check(app: &TestApp, world: World, tables: &[TenantTable]) {
                 claim.role
             );
         }
+        // Organizations: exactly one's own, the other party of every
+        // referral one can read, and (for a referrer, who picks where to
+        // send) every clinic. Stated as the first form of the policy said
+        // it, so its faster rewrite is held to the same rows.
+        if !platform_admin {
+            let kinds: Vec<(Uuid, String)> =
+                sqlx::query_as("SELECT id, kind::text FROM organizations")
+                    .fetch_all(&mut app.admin().await)
+                    .await
+                    .unwrap();
+            let parties: Vec<(Uuid, Option<Uuid>)> =
+                sqlx::query_as("SELECT organization_id, clinic_id FROM referrals")
+                    .fetch_all(tx.conn())
+                    .await
+                    .unwrap();
+            let mut expected: HashSet<Uuid> = HashSet::from([own]);
+            for (sender, receiver) in parties {
+                expected.insert(sender);
+                expected.extend(receiver);
+            }
+            if claim.role == Role::Referrer {
+                expected.extend(
+                    kinds
+                        .iter()
+                        .filter(|(_, k)| k == "clinic")
+                        .map(|(id, _)| *id),
+                );
+            }
+            let seen: HashSet<Uuid> = sqlx::query_scalar("SELECT id FROM organizations")
+                .fetch_all(tx.conn())
+                .await
+                .unwrap()
+                .into_iter()
+                .collect();
+            assert_eq!(
+                seen, expected,
+                "{:?} saw the wrong organizations",
+                claim.role
+            );
+        }
         // People: only colleagues (or oneself on the platform).
         let people: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM users")
             .fetch_all(tx.conn())

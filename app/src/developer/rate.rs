@@ -18,26 +18,15 @@ pub const SANDBOX: (i64, i64) = (60, 5_000);
 /// Live keys without an organization setting.
 pub const LIVE_DEFAULT: (i64, i64) = (600, 100_000);
 
-/// Counts one request for `key` and reports the tighter window. The
-/// connection acts for the key's organization.
+/// Counts one request for `key` against `(per_minute, per_day)` and
+/// reports the tighter window. The connection acts for the key's
+/// organization.
 pub async fn count(
     conn: &mut PgConnection,
     org: OrganizationId,
     key: ApiKeyId,
-    sandbox: bool,
+    (per_minute, per_day): (i64, i64),
 ) -> Result<Rate, sqlx::Error> {
-    let configured = if sandbox {
-        None
-    } else {
-        sqlx::query!(
-            "SELECT per_minute, per_day FROM api_rate_limits WHERE organization_id = $1",
-            org as OrganizationId
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| (i64::from(r.per_minute), i64::from(r.per_day)))
-    };
-    let (per_minute, per_day) = configured.unwrap_or(if sandbox { SANDBOX } else { LIVE_DEFAULT });
     let row = sqlx::query!(
         r#"WITH m AS (
                INSERT INTO api_rate_counters (organization_id, api_key_id, window_kind, window_start, hits)

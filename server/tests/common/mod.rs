@@ -246,6 +246,8 @@ pub struct Tuning {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Concurrent password hashes (2 by default).
     pub hasher_permits: Option<usize>,
+    /// The app pool's statement timeout (the server's default unless set).
+    pub statement_timeout: Option<Duration>,
 }
 
 /// A test user: their id, address and password.
@@ -656,7 +658,14 @@ async fn serve(
     tuning: Tuning,
 ) -> PgPool {
     let addr = listener.local_addr().unwrap();
-    let pool = server::db::app_pool(&urls.app, 5).await.unwrap();
+    let defaults = server::db::PoolSettings::default();
+    let settings = server::db::PoolSettings {
+        max_connections: 5,
+        statement_timeout: tuning
+            .statement_timeout
+            .unwrap_or(defaults.statement_timeout),
+    };
+    let pool = server::db::app_pool(&urls.app, settings).await.unwrap();
     let state = AppState {
         leptos_options: leptos::config::LeptosOptions::builder()
             .output_name("carethread")

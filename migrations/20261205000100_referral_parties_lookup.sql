@@ -1,0 +1,37 @@
+-- The organization names the two parties of a referral see of each other,
+-- looked up by the pair instead of by every referral the caller can see.
+--
+-- The first form of this policy (20261128000007) asked whether an
+-- organization's id was among the senders or the receivers of all the
+-- caller's visible referrals. Every query that names an organization (the
+-- referral read, the inbox, the API) therefore read each of those
+-- referrals, so its cost grew with the organization's history: 82 ms for
+-- the read's main query at 2,500 referrals against 4-9 ms at 8
+-- (scripts/bench/rest-read.sh).
+--
+-- The rows it admits are the same. The restrictive referrals_tenant_guard
+-- admits only referrals whose sender or receiver is the caller's
+-- organization, so the organizations of visible referrals are the
+-- caller's own (which organizations_read admits anyway), the receivers of
+-- what it sent, and the senders of what it received. Each EXISTS below
+-- still reads referrals under their own policies (branch scope, roles),
+-- and one index on the pair answers both directions. The equivalence rests
+-- on referrals_tenant_guard staying restrictive; the property test in
+-- server/tests/tenancy.rs holds this policy to the first form's rows.
+-- The cheap test goes first, so a referrer's clinics need no lookup.
+--
+-- The index is built in the migration's transaction, which blocks writes
+-- to referrals while it builds: seconds at a clinic's scale. A deployment
+-- with millions of referrals can build it beforehand with CREATE INDEX
+-- CONCURRENTLY under the same name; this migration keeps it.
+DROP POLICY organizations_referral_parties ON organizations;
+CREATE POLICY organizations_referral_parties ON organizations FOR SELECT TO carethread_app
+    USING ((app_role() = 'referrer' AND kind = 'clinic')
+           OR EXISTS (SELECT 1 FROM referrals r
+                       WHERE r.organization_id = organizations.id
+                         AND r.clinic_id = app_org_id())
+           OR EXISTS (SELECT 1 FROM referrals r
+                       WHERE r.organization_id = app_org_id()
+                         AND r.clinic_id = organizations.id));
+
+CREATE INDEX IF NOT EXISTS referrals_parties_idx ON referrals (organization_id, clinic_id);
