@@ -18,7 +18,13 @@
 -- and one index on the pair answers both directions. The equivalence rests
 -- on referrals_tenant_guard staying restrictive; the property test in
 -- server/tests/tenancy.rs holds this policy to the first form's rows.
--- The cheap test goes first, so a referrer's clinics need no lookup.
+-- The cheap tests go first: one's own organization (which
+-- organizations_read admits anyway) and a referrer's clinics need no
+-- lookup; before, the policy was evaluated ahead of organizations_read and
+-- even the key check's read of its own organization probed referrals.
+-- OFFSET 0 keeps each EXISTS a probe per organization row: without it the
+-- planner may turn it into a hashed subplan over every referral the clinic
+-- received, the first form's cost again.
 --
 -- The index is built in the migration's transaction, which blocks writes
 -- to referrals while it builds: seconds at a clinic's scale. A deployment
@@ -26,12 +32,20 @@
 -- CONCURRENTLY under the same name; this migration keeps it.
 DROP POLICY organizations_referral_parties ON organizations;
 CREATE POLICY organizations_referral_parties ON organizations FOR SELECT TO carethread_app
-    USING ((app_role() = 'referrer' AND kind = 'clinic')
+    USING (id = app_org_id()
+           OR (app_role() = 'referrer' AND kind = 'clinic')
            OR EXISTS (SELECT 1 FROM referrals r
                        WHERE r.organization_id = organizations.id
-                         AND r.clinic_id = app_org_id())
+                         AND r.clinic_id = app_org_id()
+                      OFFSET 0)
            OR EXISTS (SELECT 1 FROM referrals r
                        WHERE r.organization_id = app_org_id()
-                         AND r.clinic_id = organizations.id));
+                         AND r.clinic_id = organizations.id
+                      OFFSET 0));
 
 CREATE INDEX IF NOT EXISTS referrals_parties_idx ON referrals (organization_id, clinic_id);
+
+-- A referral's history is read by the referral's id alone (the read, the
+-- inbox, FHIR), which the primary key (organization_id, referral_id, seq)
+-- cannot serve: every read scanned the whole history table.
+CREATE INDEX IF NOT EXISTS referral_history_referral_idx ON referral_history (referral_id, seq);

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Benchmark (issue 17, SPEC §6): does a tenant's latency stay flat as its
+# own history grows, and as other tenants arrive? Target: p50 within 1.3x.
+#
+# One server on a throw-away cluster with the demo data. Three requests are
+# timed (wrk --latency, p50 and p99) at each size:
+#   - the REST read `GET /api/v1/discharge-referrals/{id}` (Mercy's key);
+#   - the FHIR search `GET /api/v1/fhir/ServiceRequest?_count=50` (the
+#     same key: the newest 50 of everything it sent);
+#   - the clinic inbox page `/clinic/inbox`, server-rendered, signed in as
+#     Riverbend's director (the newest referrals received).
+# Sizes: Mercy -> Riverbend referrals filled to SMALL (10,000), then to
+# LARGE (100,000; pass 1000000 for the issue's million), then ORGS other
+# referrer/clinic pairs (1,000) with PER_ORG referrals each (100), so
+# the table holds a thousand more tenants' rows.
+# Rows are inserted by SQL as the administrator (the referral triggers
+# still run: history rows, checks), then VACUUM ANALYZE.
+#
+# Usage: scripts/bench/growth.sh [SMALL=10000] [LARGE=100000] [ORGS=1000] [PER_ORG=100]
+#   BENCH_PROFILE=release (default) or debug; BENCH_BIN=path; BENCH_SECS=5.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/env.sh
+SMALL=${1:-10000}
+LARGE=${2:-100000}
+ORGS=${3:-1000}
+PER_ORG=${4:-100}
+SECS=${BENCH_SECS:-5}
+PROFILE=${BENCH_PROFILE:-release}
+PORT=${BENCH_PORT:-3303}
+PG_PORT=${BENCH_PG_PORT:-5552}
+MERCY=de000000-0000-4000-8000-000000000201
+RIVERBEND=de000000-0000-4000-8000-000000000101
+say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
+cores=$(nproc)
+load=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > c * 0.5) }' && [ "${BENCH_FORCE:-0}" != 1 ]; then
+  echo "the machine is busy (load $load on $cores cores): BENCH_FORCE=1 runs anyway" >&2
+  exit 2
+fi
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN=$(realpath "$BENCH_BIN")
+else
+  if [ "$PROFILE" = release ]; then
+    cargo build -q --release -p server
+  else
+    RUSTFLAGS="--cfg erase_components" cargo build -q -p server
+  fi
+  BIN="$TARGET_DIR/$PROFILE/server"
+fi
+
+export EMBEDDED_PG_DIR=target/pg-bench-growth EMBEDDED_PG_PORT=$PG_PORT EMBEDDED_PG_EPHEMERAL=true
+"$BIN" db destroy >/dev/null 2>&1 || true
+mkdir -p target/bench
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  "$BIN" db destroy >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+BIND_ADDR=127.0.0.1:$PORT DEV_MAIL_SINK_ADDR=127.0.0.1:${BENCH_SMTP_PORT:-2534} \
+  LOG_FORMAT=json RUST_LOG=error "$BIN" serve --demo > target/bench/growth-server.log 2>&1 &
+server_pid=$!
+for _ in $(seq 1 180); do
+  curl -fsS "http://127.0.0.1:$PORT/api/v1/health" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat target/bench/growth-server.log >&2; exit 1; }
+  sleep 1
+done
+BASE="http://127.0.0.1:$PORT"
+"$BIN" api-key limits --org "$MERCY" --per-minute 100000 --per-day 100000000 >/dev/null
+KEY=$("$BIN" api-key create --org "$MERCY" --name "growth benchmark" 2>/dev/null | tail -n 1)
+DIR=$("$BIN" db dir)
+set -a; source "$DIR/credentials.env"; set +a
+admin() {
+  PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
+    -U postgres -d "${EMBEDDED_PG_DATABASE:-carethread}" "$@"
+}
+ID=$(admin -c "SELECT id FROM referrals WHERE organization_id = '$MERCY' ORDER BY received_at LIMIT 1")
+
+# The director's session cookie (a plain form post, as without JavaScript).
+jar=target/bench/growth-cookies.txt
+rm -f "$jar"
+curl -fsS -o /dev/null -c "$jar" -H "Origin: $BASE" \
+  --data-urlencode "email=director@riverbend.example" \
+  --data-urlencode "password=carethread-demo-2026" \
+  --data-urlencode "_rpc=/rpc/auth/login" "$BASE/rpc/auth/login" || true
+COOKIE=$(awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 }' "$jar")
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIE" "$BASE/clinic/inbox")" = 200 ] \
+  || { echo "could not sign in as the demo director" >&2; exit 1; }
+
+# fill_pair N: Mercy -> Riverbend referrals up to N (besides the demo's).
+fill_pair() {
+  admin -c "INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
+                zip, diagnosis_code, care_type, priority, requested_start, received_at)
+            SELECT '$MERCY', gen_random_uuid(), '$RIVERBEND', 'R-' || upper(lpad(to_hex(g), 8, '0')),
+                   'GB', '43215', 'I509', 'skilled_nursing', 'routine', current_date,
+                   now() - interval '1 day' - g * interval '1 minute'
+            FROM generate_series((SELECT count(*) FROM referrals WHERE reference LIKE 'R-0%') + 1, $1) g" \
+        -c "VACUUM ANALYZE referrals" -c "VACUUM ANALYZE referral_history" >/dev/null
+}
+fill_others() {
+  admin -c "CREATE TEMP TABLE pairs AS
+              SELECT gen_random_uuid() AS referrer, gen_random_uuid() AS clinic, n
+              FROM generate_series(1, $ORGS) n;
+            INSERT INTO organizations (id, kind, name)
+              SELECT referrer, 'referrer'::organization_kind, 'Growth referrer ' || n FROM pairs
+              UNION ALL SELECT clinic, 'clinic'::organization_kind, 'Growth clinic ' || n FROM pairs;
+            INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
+                zip, diagnosis_code, care_type, priority, requested_start, received_at)
+              SELECT p.referrer, gen_random_uuid(), p.clinic, 'R-' || upper(lpad(to_hex(g), 8, '0')),
+                     'GB', '43215', 'I509', 'skilled_nursing', 'routine', current_date,
+                     now() - g * interval '1 minute'
+              FROM pairs p, generate_series(1, $PER_ORG) g;" \
+        -c "VACUUM ANALYZE" >/dev/null
+}
+
+# p50 and p99 in ms of one request for SECS seconds (4 connections).
+measure() {
+  local out
+  out=$(wrk -t1 -c4 -d"${SECS}s" --timeout 30s --latency "$@")
+  if grep -q "Non-2xx" <<<"$out"; then echo "$out" >&2; echo "errors under load" >&2; exit 1; fi
+  awk '
+    # wrk prints "50%    1.23ms" in its latency distribution.
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+    END { if (!p50) exit 1; printf "%.2f %.2f\n", p50, p99 }' <<<"$out" \
+    || { echo "$out" >&2; echo "no latency distribution in wrk's output" >&2; exit 1; }
+}
+measure_all() {
+  local stage=$1
+  echo "$stage read $(measure -H "Authorization: Bearer $KEY" "$BASE/api/v1/discharge-referrals/$ID")"
+  echo "$stage search $(measure -H "Authorization: Bearer $KEY" "$BASE/api/v1/fhir/ServiceRequest?_count=50")"
+  echo "$stage inbox $(measure -H "Cookie: $COOKIE" "$BASE/clinic/inbox")"
+}
+
+results=target/bench/growth.results
+: > "$results"
+say "filling to $SMALL referrals"; fill_pair "$SMALL"
+measure "$BASE/api/v1/health" >/dev/null  # warm-up
+measure_all small >> "$results"
+say "filling to $LARGE referrals"; fill_pair "$LARGE"
+measure_all large >> "$results"
+say "adding $ORGS organization pairs with $PER_ORG referrals each"; fill_others
+measure_all orgs >> "$results"
+
+python3 - "$results" "$SMALL" "$LARGE" "$ORGS" "$PER_ORG" "$(basename "$(dirname "$BIN")")" "$cores" "$load" <<'PY'
+import sys
+path, small, large, orgs, per_org, profile, cores, load = sys.argv[1:9]
+rows = {}
+for line in open(path):
+    stage, what, p50, p99 = line.split()
+    rows[(stage, what)] = (float(p50), float(p99))
+names = {"read": "REST read by id", "search": "FHIR search, _count=50", "inbox": "clinic inbox page (SSR)"}
+print(f"Growth: p50 (p99) in ms, {profile} build, 4 connections, {cores} cores, load {load} at start")
+print()
+print(f"| request | {int(small):,} referrals | {int(large):,} | ratio | +{int(orgs):,} organizations x {per_org} | ratio |")
+print("|---|---|---|---|---|---|")
+worst = 0.0
+for what, name in names.items():
+    s, l, o = rows[("small", what)], rows[("large", what)], rows[("orgs", what)]
+    r1, r2 = l[0] / s[0], o[0] / l[0]
+    worst = max(worst, r1, r2)
+    print(f"| {name} | {s[0]:.2f} ({s[1]:.1f}) | {l[0]:.2f} ({l[1]:.1f}) | {r1:.2f} | {o[0]:.2f} ({o[1]:.1f}) | {r2:.2f} |")
+print()
+print(f"worst p50 ratio {worst:.2f} (target <= 1.3)")
+PY

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmark (issue 17, SPEC §6): the server's resident memory, idle and
+# with 1,000 open connections (target <= 30 MB with them open).
+#
+# Starts the server on a throw-away cluster with the demo data, reads its
+# RSS from /proc after start-up, after a warm-up of every kind of request
+# (a page, the API, a static file), and while CONNS clients each hold a
+# keep-alive connection open after one request, all at once.
+#
+# Usage: scripts/bench/memory.sh [CONNS=1000]
+#   BENCH_PROFILE=release (default) or debug; BENCH_BIN=path.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/env.sh
+CONNS=${1:-1000}
+PROFILE=${BENCH_PROFILE:-release}
+PORT=${BENCH_PORT:-3304}
+PG_PORT=${BENCH_PG_PORT:-5553}
+MERCY=de000000-0000-4000-8000-000000000201
+say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN=$(realpath "$BENCH_BIN")
+else
+  if [ "$PROFILE" = release ]; then
+    cargo build -q --release -p server
+  else
+    RUSTFLAGS="--cfg erase_components" cargo build -q -p server
+  fi
+  BIN="$TARGET_DIR/$PROFILE/server"
+fi
+ulimit -n 8192
+
+export EMBEDDED_PG_DIR=target/pg-bench-memory EMBEDDED_PG_PORT=$PG_PORT EMBEDDED_PG_EPHEMERAL=true
+"$BIN" db destroy >/dev/null 2>&1 || true
+mkdir -p target/bench
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  "$BIN" db destroy >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+BIND_ADDR=127.0.0.1:$PORT DEV_MAIL_SINK_ADDR=127.0.0.1:${BENCH_SMTP_PORT:-2535} \
+  LOG_FORMAT=json RUST_LOG=error "$BIN" serve --demo > target/bench/memory-server.log 2>&1 &
+server_pid=$!
+for _ in $(seq 1 180); do
+  curl -fsS "http://127.0.0.1:$PORT/api/v1/health" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat target/bench/memory-server.log >&2; exit 1; }
+  sleep 1
+done
+BASE="http://127.0.0.1:$PORT"
+rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }
+sleep 2
+idle=$(rss)
+
+"$BIN" api-key limits --org "$MERCY" --per-minute 100000 --per-day 100000000 >/dev/null
+KEY=$("$BIN" api-key create --org "$MERCY" --name "memory benchmark" 2>/dev/null | tail -n 1)
+for _ in $(seq 1 50); do
+  curl -fsS -o /dev/null "$BASE/trust"
+  curl -fsS -o /dev/null "$BASE/login"
+  curl -fsS -o /dev/null -H "Authorization: Bearer $KEY" "$BASE/api/v1/fhir/ServiceRequest?_count=50"
+done
+warm=$(rss)
+
+# CONNS keep-alive connections, each after one request, all held open
+# while the RSS is read.
+held=$(python3 - "$PORT" "$CONNS" "$server_pid" <<'PY'
+import socket, sys, time
+port, conns, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+socks = []
+for _ in range(conns):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    socks.append(s)
+answered = 0
+for s in socks:
+    s.settimeout(30)
+    if s.recv(4096).startswith(b"HTTP/1.1 200"):
+        answered += 1
+time.sleep(1)
+with open(f"/proc/{pid}/status") as f:
+    rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS"))
+print(f"{rss / 1024:.1f} {answered}")
+for s in socks:
+    s.close()
+PY
+)
+read -r with_conns answered <<<"$held"
+sleep 2
+after=$(rss)
+
+echo "Server RSS ($(basename "$(dirname "$BIN")") build, $(nproc) cores)"
+echo
+echo "| state | RSS MB |"
+echo "|---|---|"
+echo "| started, idle | $idle |"
+echo "| after 150 requests (pages, FHIR search) | $warm |"
+echo "| $CONNS keep-alive connections open ($answered answered 200) | $with_conns |"
+echo "| connections closed | $after |"
+echo
+python3 -c "import sys; v=float(sys.argv[1]); print(f'with {sys.argv[2]} connections: {v:.1f} MB (target <= 30)')" "$with_conns" "$CONNS"
