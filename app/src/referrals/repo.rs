@@ -343,6 +343,33 @@ pub async fn details(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // These reads find rows by id alone, so one generic plan serves every
+    // call. A custom plan, which PostgreSQL makes afresh on each execution
+    // by default, costs more to plan under the row-level security policies
+    // than the read costs to run (scripts/bench/rest-read.sh: about 2 ms of
+    // the database's time per request). Only here: queries with optional
+    // filters need the custom plans that fold them away.
+    let was = sqlx::query!(
+        r#"SELECT current_setting('plan_cache_mode') AS "was!",
+                  set_config('plan_cache_mode', 'force_generic_plan', true) AS "set!""#
+    )
+    .fetch_one(tx.conn())
+    .await?
+    .was;
+    let views = read_details(tx, ids).await?;
+    sqlx::query!(
+        r#"SELECT set_config('plan_cache_mode', $1, true) AS "set!""#,
+        was
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(views)
+}
+
+async fn read_details(
+    tx: &mut TenantTx,
+    ids: &[ReferralId],
+) -> Result<Vec<ReferralView>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT r.id AS "id: ReferralId", r.reference, r.patient_initials, r.patient_birth_year, r.zip,
                   z.city AS "city?", z.state AS "state?",
