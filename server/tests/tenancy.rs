@@ -751,3 +751,90 @@ fn branch_staff_read_only_their_branchs_patients_visits_and_referrals() {
         })
         .unwrap();
 }
+
+/// `app_branch_id()` remembers a staff member's branch for the rest of the
+/// transaction; the memory must follow the identity. One transaction acts
+/// as a staff member of branch A, then of branch B, then as the clinic's
+/// administrator: each sees exactly its own branch's referrals (the
+/// administrator all), never what the previous identity was scoped to.
+#[tokio::test]
+async fn the_remembered_branch_follows_the_identity_within_a_transaction() {
+    let app = TestApp::spawn().await;
+    let mut admin = app.admin().await;
+    let clinic = app.org("clinic", "Memo clinic").await;
+    let referrer = app.org("referrer", "Memo referrer").await;
+    let mut branches = Vec::new();
+    for name in ["Branch A", "Branch B"] {
+        let id: Uuid = sqlx::query_scalar(
+            "INSERT INTO branches (organization_id, name, zips) VALUES ($1, $2, '{}') RETURNING id",
+        )
+        .bind(clinic)
+        .bind(name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        branches.push(id);
+    }
+    let mut referrals = Vec::new();
+    for branch in &branches {
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
+                 zip, diagnosis_code, care_type, priority, requested_start)
+             VALUES ($1, $2, $3, 'R-' || upper(substr(md5($2::text), 1, 8)), 'AB', '43215',
+                     'I509', 'skilled_nursing', 'routine', current_date)",
+        )
+        .bind(referrer)
+        .bind(id)
+        .bind(clinic)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        sqlx::query("UPDATE referrals SET clinic_branch_id = $1 WHERE id = $2")
+            .bind(branch)
+            .bind(id)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        referrals.push(id);
+    }
+    let mut staff = Vec::new();
+    for branch in &branches {
+        let person = add_person(&mut admin, clinic, Role::ClinicStaff).await;
+        sqlx::query("UPDATE memberships SET branch_id = $1 WHERE user_id = $2")
+            .bind(branch)
+            .bind(person.claim.user_id.uuid())
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        staff.push(person.claim.user_id.uuid());
+    }
+    let director = add_person(&mut admin, clinic, Role::ClinicAdmin).await;
+
+    let mut tx = app.pool.begin().await.unwrap();
+    let mut seen_as = async |user: Uuid, role: &str| -> Vec<Uuid> {
+        sqlx::query(
+            "SELECT set_config('app.user_id', $1::text, true),
+                    set_config('app.org_id', $2::text, true),
+                    set_config('app.role', $3, true)",
+        )
+        .bind(user)
+        .bind(clinic)
+        .bind(role)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query_scalar("SELECT id FROM referrals ORDER BY clinic_branch_id")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap()
+    };
+    assert_eq!(seen_as(staff[0], "clinic_staff").await, [referrals[0]]);
+    assert_eq!(seen_as(staff[1], "clinic_staff").await, [referrals[1]]);
+    let mut all = seen_as(director.claim.user_id.uuid(), "clinic_admin").await;
+    all.sort();
+    let mut expected = referrals.clone();
+    expected.sort();
+    assert_eq!(all, expected);
+    assert_eq!(seen_as(staff[0], "clinic_staff").await, [referrals[0]]);
+}
