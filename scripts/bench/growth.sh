@@ -26,7 +26,6 @@ LARGE=${2:-100000}
 ORGS=${3:-1000}
 PER_ORG=${4:-100}
 SECS=${BENCH_SECS:-5}
-PROFILE=${BENCH_PROFILE:-release}
 PORT=${BENCH_PORT:-3303}
 PG_PORT=${BENCH_PG_PORT:-5552}
 MERCY=de000000-0000-4000-8000-000000000201
@@ -40,35 +39,10 @@ if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > c * 0.5) }' && [ "${BENCH_
   echo "the machine is busy (load $load on $cores cores): BENCH_FORCE=1 runs anyway" >&2
   exit 2
 fi
-if [ -n "${BENCH_BIN:-}" ]; then
-  BIN=$(realpath "$BENCH_BIN")
-else
-  if [ "$PROFILE" = release ]; then
-    cargo build -q --release -p server
-  else
-    RUSTFLAGS="--cfg erase_components" cargo build -q -p server
-  fi
-  BIN="$TARGET_DIR/$PROFILE/server"
-fi
+source scripts/bench/lib.sh
+bench_bin
 
-export EMBEDDED_PG_DIR=target/pg-bench-growth EMBEDDED_PG_PORT=$PG_PORT EMBEDDED_PG_EPHEMERAL=true
-"$BIN" db destroy >/dev/null 2>&1 || true
-mkdir -p target/bench
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  "$BIN" db destroy >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-BIND_ADDR=127.0.0.1:$PORT DEV_MAIL_SINK_ADDR=127.0.0.1:${BENCH_SMTP_PORT:-2534} \
-  LOG_FORMAT=json RUST_LOG=error "$BIN" serve --demo > target/bench/growth-server.log 2>&1 &
-server_pid=$!
-for _ in $(seq 1 180); do
-  curl -fsS "http://127.0.0.1:$PORT/api/v1/health" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat target/bench/growth-server.log >&2; exit 1; }
-  sleep 1
-done
-BASE="http://127.0.0.1:$PORT"
+bench_serve growth "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2534}"
 "$BIN" api-key limits --org "$MERCY" --per-minute 100000 --per-day 100000000 >/dev/null
 KEY=$("$BIN" api-key create --org "$MERCY" --name "growth benchmark" 2>/dev/null | tail -n 1)
 DIR=$("$BIN" db dir)

@@ -13,42 +13,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
 CONNS=${1:-1000}
-PROFILE=${BENCH_PROFILE:-release}
 PORT=${BENCH_PORT:-3304}
 PG_PORT=${BENCH_PG_PORT:-5553}
 MERCY=de000000-0000-4000-8000-000000000201
 say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 
-if [ -n "${BENCH_BIN:-}" ]; then
-  BIN=$(realpath "$BENCH_BIN")
-else
-  if [ "$PROFILE" = release ]; then
-    cargo build -q --release -p server
-  else
-    RUSTFLAGS="--cfg erase_components" cargo build -q -p server
-  fi
-  BIN="$TARGET_DIR/$PROFILE/server"
-fi
+source scripts/bench/lib.sh
+bench_bin
 ulimit -n 8192
 
-export EMBEDDED_PG_DIR=target/pg-bench-memory EMBEDDED_PG_PORT=$PG_PORT EMBEDDED_PG_EPHEMERAL=true
-"$BIN" db destroy >/dev/null 2>&1 || true
-mkdir -p target/bench
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  "$BIN" db destroy >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-BIND_ADDR=127.0.0.1:$PORT DEV_MAIL_SINK_ADDR=127.0.0.1:${BENCH_SMTP_PORT:-2535} \
-  LOG_FORMAT=json RUST_LOG=error "$BIN" serve --demo > target/bench/memory-server.log 2>&1 &
-server_pid=$!
-for _ in $(seq 1 180); do
-  curl -fsS "http://127.0.0.1:$PORT/api/v1/health" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat target/bench/memory-server.log >&2; exit 1; }
-  sleep 1
-done
-BASE="http://127.0.0.1:$PORT"
+bench_serve memory "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2535}"
 rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }
 sleep 2
 idle=$(rss)

@@ -121,6 +121,31 @@ async fn add_person(admin: &mut sqlx::PgConnection, org: Uuid, role: Role) -> Ac
     }
 }
 
+/// A fixture referral from `org` to `clinic` (none: not routed) for a
+/// patient in `zip`; its id.
+async fn insert_referral(
+    admin: &mut sqlx::PgConnection,
+    org: Uuid,
+    clinic: Option<Uuid>,
+    zip: &str,
+) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
+             zip, diagnosis_code, care_type, priority, requested_start)
+         VALUES ($1, $2, $3, 'R-' || upper(substr(md5($2::text), 1, 8)), 'AB', $4,
+                 'I509', 'skilled_nursing', 'routine', current_date)",
+    )
+    .bind(org)
+    .bind(id)
+    .bind(clinic)
+    .bind(zip)
+    .execute(admin)
+    .await
+    .unwrap();
+    id
+}
+
 /// Builds `world` with a superuser connection (fixtures) and returns the
 /// members to act as.
 async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
@@ -187,19 +212,7 @@ async fn build(app: &TestApp, world: &World) -> Vec<Actor> {
         for n in 0..plan.events.min(3) {
             let to = (!clinics.is_empty() && n % 2 == 0)
                 .then(|| clinics[(i + n as usize) % clinics.len()]);
-            let id = Uuid::new_v4();
-            sqlx::query(
-                "INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
-                     zip, diagnosis_code, care_type, priority, requested_start)
-                 VALUES ($1, $2, $3, 'R-' || upper(substr(md5($2::text), 1, 8)), 'AB', '43215',
-                         'I509', 'skilled_nursing', 'routine', current_date)",
-            )
-            .bind(org)
-            .bind(id)
-            .bind(to)
-            .execute(&mut admin)
-            .await
-            .unwrap();
+            let id = insert_referral(&mut admin, *org, to, "43215").await;
             sqlx::query(
                 "INSERT INTO domain_events (organization_id, clinic_id, event_type, subject_id)
                  VALUES ($1, $2, 'referral.created', $3)",
@@ -632,20 +645,7 @@ async fn check_branches(app: &TestApp, plan: BranchPlan) {
         .unwrap();
     }
     for r in &plan.referrals {
-        let id = Uuid::new_v4();
-        sqlx::query(
-            "INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
-                 zip, diagnosis_code, care_type, priority, requested_start)
-             VALUES ($1, $2, $3, 'R-' || upper(substr(md5($2::text), 1, 8)), 'AB', $4,
-                     'I509', 'skilled_nursing', 'routine', current_date)",
-        )
-        .bind(referrer)
-        .bind(id)
-        .bind(clinic)
-        .bind(zip_of(r))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+        insert_referral(&mut admin, referrer, Some(clinic), &zip_of(r)).await;
     }
     let mut actors = vec![(
         add_person(&mut admin, clinic, Role::ClinicAdmin).await,
@@ -777,19 +777,7 @@ async fn the_remembered_branch_follows_the_identity_within_a_transaction() {
     }
     let mut referrals = Vec::new();
     for branch in &branches {
-        let id = Uuid::new_v4();
-        sqlx::query(
-            "INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
-                 zip, diagnosis_code, care_type, priority, requested_start)
-             VALUES ($1, $2, $3, 'R-' || upper(substr(md5($2::text), 1, 8)), 'AB', '43215',
-                     'I509', 'skilled_nursing', 'routine', current_date)",
-        )
-        .bind(referrer)
-        .bind(id)
-        .bind(clinic)
-        .execute(&mut admin)
-        .await
-        .unwrap();
+        let id = insert_referral(&mut admin, referrer, Some(clinic), "43215").await;
         sqlx::query("UPDATE referrals SET clinic_branch_id = $1 WHERE id = $2")
             .bind(branch)
             .bind(id)
