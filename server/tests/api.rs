@@ -510,6 +510,46 @@ async fn fhir_resources_have_the_right_shapes() {
     assert_eq!(found["total"], 0);
 }
 
+/// Past `COUNT_UP_TO` matches a search leaves its total out (counting
+/// them all would cost the whole history) and pages by its `next` link;
+/// `_total=accurate` still counts every one.
+#[tokio::test]
+async fn a_long_history_is_counted_only_when_asked() {
+    let a = api().await;
+    let cap = server::api::fhir::COUNT_UP_TO;
+    let mut admin = a.app.admin().await;
+    sqlx::query(
+        "INSERT INTO referrals (organization_id, id, reference, patient_initials, zip,
+                                diagnosis_code, care_type, priority, requested_start, received_at)
+         SELECT $1, gen_random_uuid(), 'R-' || upper(lpad(to_hex(g), 8, '0')), 'GB', '43215',
+                'I509', 'skilled_nursing', 'routine', current_date, now() - g * interval '1 minute'
+         FROM generate_series(1, $2) g",
+    )
+    .bind(a.referrer)
+    .bind(cap + 1)
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let search = |query: &'static str| {
+        let req = a.get(&format!("/fhir/ServiceRequest?{query}"));
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let first = search("_count=50").await;
+    assert!(
+        first.get("total").is_none(),
+        "a total past the cap was counted"
+    );
+    assert_eq!(first["entry"].as_array().unwrap().len(), 50);
+    assert_eq!(first["link"][1]["relation"], "next");
+    assert_eq!(search("_count=50&_total=estimate").await.get("total"), None);
+    assert_eq!(search("_count=50&_total=accurate").await["total"], cap + 1);
+    // The last page knows where it ends, so it says.
+    let last = search("_count=50&_offset=1000").await;
+    assert_eq!(last["total"], cap + 1);
+    assert_eq!(last["entry"].as_array().unwrap().len(), 1);
+    assert_eq!(last["link"].as_array().unwrap().len(), 1, "no next page");
+}
+
 #[tokio::test]
 async fn fhir_searches_page_to_the_end_and_errors_are_operation_outcomes() {
     let a = api().await;
@@ -573,6 +613,17 @@ async fn fhir_searches_page_to_the_end_and_errors_are_operation_outcomes() {
     );
     assert_eq!(search("status=active").await["total"], 5);
     assert_eq!(search("status=revoked").await["total"], 0);
+    // `_total=none` leaves the count out but still links the next page,
+    // and gives the total anyway where the page reaches the end.
+    let uncounted = search("_count=2&_total=none").await;
+    assert!(uncounted.get("total").is_none(), "{uncounted}");
+    let next = uncounted["link"][1]["url"].as_str().unwrap();
+    assert!(
+        next.contains("_total=none") && next.contains("_offset=2"),
+        "{next}"
+    );
+    assert_eq!(search("_count=2&_offset=4&_total=none").await["total"], 5);
+    assert_eq!(search("_count=0&_total=accurate").await["total"], 5);
     let one = a
         .get(&format!("/fhir/ServiceRequest?patient=Patient/{}", seen[0]))
         .send()
@@ -605,6 +656,7 @@ async fn fhir_searches_page_to_the_end_and_errors_are_operation_outcomes() {
             404,
         ),
         (a.get("/fhir/ServiceRequest?_count=1000"), 400),
+        (a.get("/fhir/ServiceRequest?_total=exact"), 400),
         (a.get("/fhir/Encounter?status=bogus"), 400),
         (
             a.post("/fhir/ServiceRequest")

@@ -543,3 +543,14 @@ mod tests {
         assert_eq!(reference_for(id), "R-3F9A12C4");
     }
 }
+
+/// How far a search counts its matches for the total (FHIR `_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Every match (`_total=accurate`): the cost grows with the matches.
+    All,
+    /// Up to this many; beyond, the total is not given (the default).
+    UpTo(i64),
+    /// Not at all (`_total=none`).
+    Skip,
+}

@@ -275,54 +275,97 @@ pub async fn record_event(
     Ok(())
 }
 
+/// What a search found: one page of ids, whether more follow, and how
+/// many match in all when that was counted (see [`search`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub ids: Vec<ReferralId>,
+    pub more: bool,
+    pub total: Option<i64>,
+}
+
 /// The ids of one page of the referrals the principal may see whose status
-/// is one of `statuses` (and whose id is `id`, when given), newest first,
-/// with how many match in all. For the FHIR searches: paged in SQL, so a
-/// page costs its size, not the size of the organization's history.
+/// is one of `statuses` (and whose id is `id`, when given), newest first.
+/// For the FHIR searches: paged in SQL, so a page costs its size, not the
+/// size of the organization's history.
+///
+/// The total is free when the page reaches the end of the results.
+/// Otherwise it is counted as `counting` says. Counting every match costs
+/// about 4 µs a referral under the policies: 400 ms at 100,000.
 pub async fn search(
     tx: &mut TenantTx,
     statuses: &[ReferralStatus],
     id: Option<ReferralId>,
-    offset: i64,
-    limit: i64,
-) -> Result<(i64, Vec<ReferralId>), sqlx::Error> {
+    (offset, limit): (i64, i64),
+    counting: Counting,
+) -> Result<Found, sqlx::Error> {
     let org = tx.principal().org_id;
     let as_clinic = tx.principal().role != crate::auth::Role::Referrer;
     let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-    let total = sqlx::query_scalar!(
+    // One more than the page: whether it is the last.
+    let mut ids = if limit > 0 {
+        sqlx::query_scalar!(
+            r#"SELECT r.id AS "id: ReferralId"
+               FROM referrals r
+               WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
+                 AND r.status::text = ANY($3::text[])
+                 AND ($4::uuid IS NULL OR r.id = $4)
+               ORDER BY r.received_at DESC, r.id DESC
+               OFFSET $5 LIMIT $6"#,
+            org as OrganizationId,
+            as_clinic,
+            &statuses as &[&str],
+            id as Option<ReferralId>,
+            offset,
+            limit + 1,
+        )
+        .fetch_all(tx.conn())
+        .await?
+    } else {
+        Vec::new()
+    };
+    let more = ids.len() as i64 > limit;
+    ids.truncate(usize::try_from(limit).unwrap_or(0));
+    if limit > 0 && !more && (!ids.is_empty() || offset == 0) {
+        let total = offset + ids.len() as i64;
+        return Ok(Found {
+            ids,
+            more,
+            total: Some(total),
+        });
+    }
+    let count_up_to = match counting {
+        Counting::Skip => {
+            return Ok(Found {
+                ids,
+                more,
+                total: None,
+            })
+        }
+        Counting::All => None,
+        Counting::UpTo(cap) => Some(cap),
+    };
+    // The count stops one past the cap, so a capped count costs the cap.
+    let counted = sqlx::query_scalar!(
         r#"SELECT count(*) AS "total!"
-           FROM referrals r
-           WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
-             AND r.status::text = ANY($3::text[])
-             AND ($4::uuid IS NULL OR r.id = $4)"#,
+           FROM (SELECT FROM referrals r
+                 WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
+                   AND r.status::text = ANY($3::text[])
+                   AND ($4::uuid IS NULL OR r.id = $4)
+                 LIMIT $5) AS matches"#,
         org as OrganizationId,
         as_clinic,
         &statuses as &[&str],
         id as Option<ReferralId>,
+        count_up_to.map(|cap| cap.saturating_add(1)),
     )
     .fetch_one(tx.conn())
     .await?;
-    if limit == 0 || offset >= total {
-        return Ok((total, Vec::new()));
-    }
-    let ids = sqlx::query_scalar!(
-        r#"SELECT r.id AS "id: ReferralId"
-           FROM referrals r
-           WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
-             AND r.status::text = ANY($3::text[])
-             AND ($4::uuid IS NULL OR r.id = $4)
-           ORDER BY r.received_at DESC, r.id DESC
-           OFFSET $5 LIMIT $6"#,
-        org as OrganizationId,
-        as_clinic,
-        &statuses as &[&str],
-        id as Option<ReferralId>,
-        offset,
-        limit,
-    )
-    .fetch_all(tx.conn())
-    .await?;
-    Ok((total, ids))
+    let total = match count_up_to {
+        Some(cap) if counted > cap => None,
+        _ => Some(counted),
+    };
+    Ok(Found { ids, more, total })
 }
 
 /// Everything the principal may see of one referral.
@@ -499,6 +542,13 @@ fn cursor_for(at: OffsetDateTime, id: ReferralId) -> String {
 
 /// One page of the principal's clinic inbox (newest first), or — for a
 /// referrer — of their organization's sent referrals.
+///
+/// The counterpart's name is a subquery per row shown, not a join: a join
+/// lets the planner scan every organization once and test each against
+/// its policy (does this organization share a referral with mine?), and
+/// for an organization that shares none that test reads the whole
+/// history: 14 ms each at 100,000 referrals. Looked up by id, only the
+/// page's counterparts are tested, and each is found at once.
 pub async fn page(
     tx: &mut TenantTx,
     filter: &InboxFilter,
@@ -513,12 +563,11 @@ pub async fn page(
         r#"SELECT r.id AS "id: ReferralId", r.reference, r.patient_initials, i.display AS "dx?",
                   r.care_type AS "care_type: CareType", r.priority AS "priority: Priority",
                   r.status AS "status: ReferralStatus", r.received_at,
-                  CASE WHEN $2 THEN ref_org.name ELSE clinic.name END AS counterpart,
+                  (SELECT o.name FROM organizations o
+                    WHERE o.id = CASE WHEN $2 THEN r.organization_id ELSE r.clinic_id END) AS counterpart,
                   (SELECT count(*) FROM referral_matches m WHERE m.referral_id = r.id) AS "matches!"
            FROM referrals r
            LEFT JOIN icd10cm_codes i ON i.code = r.diagnosis_code
-           LEFT JOIN organizations ref_org ON ref_org.id = r.organization_id
-           LEFT JOIN organizations clinic ON clinic.id = r.clinic_id
            WHERE (CASE WHEN $2 THEN r.clinic_id = $1 ELSE r.organization_id = $1 END)
              AND ($3::referral_status IS NULL OR r.status = $3)
              AND ($4::referral_priority IS NULL OR r.priority = $4)

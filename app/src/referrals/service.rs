@@ -180,24 +180,38 @@ pub struct Search {
     pub id: Option<ReferralId>,
     pub offset: i64,
     pub count: i64,
+    pub counting: Counting,
 }
 
-/// One page of a search and how many match in all, in a fixed number of
-/// queries whatever the page size. One audit event names every id
-/// returned (none when the page is empty: nothing was read).
+/// One page of a search: its referrals, whether more follow, and how many
+/// match in all when counted.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub views: Vec<ReferralView>,
+    pub more: bool,
+    pub total: Option<i64>,
+}
+
+/// One page of a search, in a fixed number of queries whatever the page
+/// size. One audit event names every id returned (none when the page is
+/// empty: nothing was read).
 pub async fn search(
     mut tx: TenantTx,
     q: &Search,
     meta: &RequestMeta,
-) -> Result<(i64, Vec<ReferralView>), AppError> {
+) -> Result<SearchPage, AppError> {
     if !may_read(tx.principal()) {
         return Err(AppError::Forbidden);
     }
-    let (total, ids) = repo::search(&mut tx, &q.statuses, q.id, q.offset, q.count).await?;
-    let views = repo::details(&mut tx, &ids).await?;
+    let found = repo::search(&mut tx, &q.statuses, q.id, (q.offset, q.count), q.counting).await?;
+    let views = repo::details(&mut tx, &found.ids).await?;
     audit_list(&mut tx, views.iter().map(|v| v.id), meta).await?;
     tx.commit().await?;
-    Ok((total, views))
+    Ok(SearchPage {
+        views,
+        more: found.more,
+        total: found.total,
+    })
 }
 
 /// A page of the clinic's inbox or the referrer's sent list; audited like

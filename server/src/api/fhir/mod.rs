@@ -31,7 +31,7 @@ pub use super::outcome::{outcome, FhirBody, FhirError, FhirParts};
 use care::{
     read_encounter, read_observation, read_patient, search_encounters, search_observations,
 };
-pub use search::SearchQuery;
+pub use search::{SearchQuery, COUNT_UP_TO};
 
 use super::outcome::{fhir, FhirResult};
 use crate::api::auth::ApiPrincipal;
@@ -48,7 +48,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use search::{bundle, paging, query_string, search};
+use search::{bundle_page, paging, query_string, search};
 use serde_json::json;
 
 /// Any FHIR R4 resource, as the OpenAPI document describes an answer:
@@ -230,20 +230,21 @@ pub async fn search_service_requests(
 ) -> FhirResult {
     let p = paging(q, &referrals::fhir::REQUEST_STATUSES)?;
     let statuses = referrals::fhir::statuses_of_requests(p.status.as_deref());
-    let (total, views) = search(&state, caller, &p, statuses).await?;
+    let found = search(&state, caller, &p, statuses).await?;
     let base = base(&state);
-    let resources = views
+    let resources = found
+        .views
         .iter()
         .map(|v| (v.id.to_string(), referrals::fhir::service_request(v, &base)))
         .collect();
     Ok(fhir(
         StatusCode::OK,
-        bundle(
+        bundle_page(
             &state,
             "ServiceRequest",
             &query_string(&p),
             &p.page(),
-            total,
+            (found.total, found.more),
             resources,
         ),
     ))

@@ -1,12 +1,21 @@
 //! FHIR searches: the parameters (`patient`, `status`, `_count`,
-//! `_offset`), the paging they ask for (a malformed one fails with 400),
-//! the audited domain search, and the `searchset` Bundle that answers.
+//! `_offset`, `_total`), the paging they ask for (a malformed one fails
+//! with 400), the audited domain search, and the `searchset` Bundle that
+//! answers.
+//!
+//! `Bundle.total` of a ServiceRequest search is counted up to
+//! [`COUNT_UP_TO`] matches and left out beyond, unless the client asks
+//! for `_total=accurate` (FHIR lets a server omit it). An exact count
+//! reads every match under the row-level policies, so a search over a
+//! long history would cost its length, not its page: 400 ms at 100,000
+//! referrals. The `next` link comes from reading one row past the page,
+//! not from the total.
 
 use super::{base, tx, FhirError};
 use crate::api::auth::ApiPrincipal;
 use app::error::FieldError;
 use app::identity::ReferralId;
-use app::referrals::{self, ReferralStatus, ReferralView};
+use app::referrals::{self, Counting, ReferralStatus};
 use app::state::AppState;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -16,6 +25,8 @@ const MAX_COUNT: i64 = 100;
 /// The furthest a search page may start: far past any real result set,
 /// and far from where `_offset + _count` could overflow.
 const MAX_OFFSET: i64 = 1_000_000_000;
+/// How far a search counts for `Bundle.total` unless `_total=accurate`.
+pub const COUNT_UP_TO: i64 = 1_000;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -32,6 +43,12 @@ pub struct SearchQuery {
     #[serde(rename = "_offset")]
     #[param(rename = "_offset")]
     offset: Option<String>,
+    /// none, estimate or accurate. By default (and for estimate) the total
+    /// is given when there are at most 1,000 matches; accurate always
+    /// counts; none never does, unless the page reaches the end.
+    #[serde(rename = "_total")]
+    #[param(rename = "_total")]
+    total: Option<String>,
 }
 
 pub(super) struct Paging {
@@ -39,6 +56,7 @@ pub(super) struct Paging {
     offset: i64,
     patient: Option<ReferralId>,
     pub(super) status: Option<String>,
+    counting: Counting,
 }
 
 /// The search's paging and filters; a malformed parameter fails the
@@ -86,6 +104,18 @@ pub(super) fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, FhirEr
             }
         }
     };
+    let counting = match q.total.as_deref().map(str::trim) {
+        None | Some("estimate") => Counting::UpTo(COUNT_UP_TO),
+        Some("accurate") => Counting::All,
+        Some("none") => Counting::Skip,
+        Some(_) => {
+            fields.push(FieldError::new(
+                "_total",
+                "_total must be none, estimate or accurate.",
+            ));
+            Counting::Skip
+        }
+    };
     let status = q.status.map(|s| s.trim().to_owned());
     if let Some(s) = &status {
         if !statuses.contains(&s.as_str()) {
@@ -101,6 +131,7 @@ pub(super) fn paging(q: SearchQuery, statuses: &[&str]) -> Result<Paging, FhirEr
             offset,
             patient,
             status,
+            counting,
         })
     } else {
         Err(FhirError(fields.into(), Some(StatusCode::BAD_REQUEST)))
@@ -122,13 +153,29 @@ impl Paging {
     }
 }
 
-/// A `searchset` Bundle of `resources` (each with its id), all of `kind`.
+/// A `searchset` Bundle of `resources` (each with its id), all of `kind`,
+/// with the exact `total`.
 pub(super) fn bundle<R: Serialize>(
     state: &AppState,
     kind: &str,
     query: &str,
     p: &Page,
     total: i64,
+    resources: Vec<(String, R)>,
+) -> Value {
+    // Both are bounded (MAX_OFFSET, MAX_COUNT), so this cannot overflow.
+    let more = p.offset.saturating_add(p.count) < total;
+    bundle_page(state, kind, query, p, (Some(total), more), resources)
+}
+
+/// A `searchset` Bundle of one page: `total` when known, and a `next`
+/// link when `more` results follow.
+pub(super) fn bundle_page<R: Serialize>(
+    state: &AppState,
+    kind: &str,
+    query: &str,
+    p: &Page,
+    (total, more): (Option<i64>, bool),
     resources: Vec<(String, R)>,
 ) -> Value {
     let base = base(state);
@@ -140,20 +187,21 @@ pub(super) fn bundle<R: Serialize>(
         format!("{base}/{kind}?{q}")
     };
     let mut links = vec![json!({ "relation": "self", "url": link(p.offset) })];
-    // Both are bounded (MAX_OFFSET, MAX_COUNT), so this cannot overflow.
-    let next = p.offset.saturating_add(p.count);
-    if p.count > 0 && next < total {
-        links.push(json!({ "relation": "next", "url": link(next) }));
+    if p.count > 0 && more {
+        links.push(json!({ "relation": "next", "url": link(p.offset.saturating_add(p.count)) }));
     }
-    json!({
+    let mut bundle = json!({
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": total,
         "link": links,
         "entry": resources.into_iter().map(|(id, r)| {
             json!({ "fullUrl": format!("{base}/{kind}/{id}"), "resource": r, "search": { "mode": "match" } })
         }).collect::<Vec<_>>()
-    })
+    });
+    if let Some(total) = total {
+        bundle["total"] = json!(total);
+    }
+    bundle
 }
 
 pub(super) fn query_string(p: &Paging) -> String {
@@ -163,6 +211,11 @@ pub(super) fn query_string(p: &Paging) -> String {
     }
     if let Some(s) = &p.status {
         parts.push(format!("status={s}"));
+    }
+    match p.counting {
+        Counting::All => parts.push("_total=accurate".into()),
+        Counting::Skip => parts.push("_total=none".into()),
+        Counting::UpTo(_) => {}
     }
     parts.join("&")
 }
@@ -174,7 +227,7 @@ pub(super) async fn search(
     caller: ApiPrincipal,
     p: &Paging,
     statuses: Vec<ReferralStatus>,
-) -> Result<(i64, Vec<ReferralView>), FhirError> {
+) -> Result<referrals::service::SearchPage, FhirError> {
     let meta = caller.meta.clone();
     let tx = tx(state, caller).await?;
     let q = referrals::service::Search {
@@ -182,6 +235,7 @@ pub(super) async fn search(
         id: p.patient,
         offset: p.offset,
         count: p.count,
+        counting: p.counting,
     };
     Ok(referrals::service::search(tx, &q, &meta).await?)
 }
