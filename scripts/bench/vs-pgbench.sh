@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Benchmark (issue 17, SPEC §6): one API request under load against pgbench
+# running the very statements that request sends, as the application role,
+# on the same database in the same run. Cases and targets:
+#   read           GET /api/v1/discharge-referrals/{id}          >= 70%
+#   fhir-create    POST /api/v1/fhir/ServiceRequest (routed,     >= 50%
+#                  matched, audited, events for the webhooks)
+#   fhir-search-50 GET /api/v1/fhir/ServiceRequest?_count=50      >= 50%
+#   fhir-search-100  the same with _count=100                     >= 50%
+# Each request carries an API key (authentication, the rate count), runs
+# in a tenant transaction under row-level security, and writes its audit
+# event.
+#
+# The baseline's statements are not written by hand: one request is made
+# with statement logging on, and scripts/bench/capture-sql.py turns what the
+# application role sent (BEGIN and COMMIT included) into the pgbench
+# script. A change to the request path changes its baseline with it. A
+# create cannot be replayed as it was (its id and reference are taken), so
+# the create's script draws a fresh id and reference per transaction.
+#
+# Runs A (wrk against the server) and B (pgbench) interleaved, A B A B A B,
+# reports the median of the three of each, their ratio, and the CPU time
+# the server and the database spent per request (from /proc). Refuses to
+# run on a machine already busy (BENCH_FORCE=1 overrides; the figures are
+# then not worth keeping).
+#
+# Usage: scripts/bench/vs-pgbench.sh CASE [SECONDS=10] [CONNECTIONS=16]
+#   BENCH_PROFILE=release (default) or debug: which build of the server;
+#   BENCH_BIN=path: a server already built (no build step);
+#   BENCH_PG_SETTINGS="name=value ...": database settings to try.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/env.sh
+CASE=${1:?usage: vs-pgbench.sh read|fhir-create|fhir-search-50|fhir-search-100 [SECONDS] [CONNECTIONS]}
+SECS=${2:-10}
+CONNS=${3:-16}
+PORT=${BENCH_PORT:-3301}
+PG_PORT=${BENCH_PG_PORT:-5548}
+MERCY=de000000-0000-4000-8000-000000000201
+
+say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+
+case "$CASE" in
+  read) TITLE="REST read"; TARGET=70 ;;
+  fhir-create) TITLE="FHIR ServiceRequest create"; TARGET=50 ;;
+  fhir-search-50) TITLE="FHIR ServiceRequest search, _count=50"; TARGET=50 ;;
+  fhir-search-100) TITLE="FHIR ServiceRequest search, _count=100"; TARGET=50 ;;
+  *) echo "unknown case: $CASE" >&2; exit 2 ;;
+esac
+
+if ! command -v wrk >/dev/null; then
+  say "installing wrk (Debian)"
+  if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
+fi
+
+cores=$(nproc)
+load=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > c * 0.5) }' && [ "${BENCH_FORCE:-0}" != 1 ]; then
+  echo "the machine is busy (load $load on $cores cores): figures would mean nothing; BENCH_FORCE=1 runs anyway" >&2
+  exit 2
+fi
+
+source scripts/bench/lib.sh
+bench_bin
+bench_serve "vs-$CASE" "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2529}"
+
+# The highest limits the schema allows (every request is still counted),
+# and a fresh key for each timed run, so that no run meets another's minute.
+"$BIN" api-key limits --org "$MERCY" --per-minute 100000 --per-day 100000000 >/dev/null \
+  || { echo "could not raise the key limits" >&2; exit 1; }
+new_key() { "$BIN" api-key create --org "$MERCY" --name "benchmark" 2>/dev/null | tail -n 1; }
+KEY=$(new_key)
+
+set -a; source "$EMBEDDED_PG_DIR/credentials.env"; set +a
+PGDB=${EMBEDDED_PG_DATABASE:-carethread}
+admin() { PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$PGDB" "$@"; }
+
+mkdir -p target/bench
+WRK_SCRIPT=()
+case "$CASE" in
+  read)
+    ID=$(admin -c "SELECT id FROM referrals WHERE organization_id = '$MERCY' ORDER BY id LIMIT 1")
+    URL="$BASE/api/v1/discharge-referrals/$ID" ;;
+  fhir-search-*)
+    URL="$BASE/api/v1/fhir/ServiceRequest?_count=${CASE#fhir-search-}"
+    # A history long enough to fill the larger page many times over.
+    admin -c "INSERT INTO referrals (organization_id, id, clinic_id, reference, patient_initials,
+                  zip, diagnosis_code, care_type, priority, requested_start, received_at)
+              SELECT '$MERCY', gen_random_uuid(), 'de000000-0000-4000-8000-000000000101',
+                     'R-' || upper(lpad(to_hex(g), 8, '0')), 'GB', '43215', 'I509',
+                     'skilled_nursing', 'routine', current_date, now() - g * interval '1 minute'
+              FROM generate_series(1, 2000) g" -c "VACUUM ANALYZE referrals" >/dev/null ;;
+  fhir-create)
+    URL="$BASE/api/v1/fhir/ServiceRequest"
+    BODY='{"resourceType":"ServiceRequest","status":"active","intent":"order","subject":{"reference":"#p1"},"contained":[{"resourceType":"Patient","id":"p1","name":[{"given":["Jane"],"family":"Doe"}],"birthDate":"1948-03-02","address":[{"postalCode":"43215"}]}],"priority":"urgent","reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"I50.9"}]}],"note":[{"text":"Needs daily weights."}]}'
+    cat > target/bench/fhir-create.lua <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/fhir+json"
+wrk.body = [[$BODY]]
+EOF
+    WRK_SCRIPT=(-s target/bench/fhir-create.lua) ;;
+esac
+request() {
+  if [ "$CASE" = fhir-create ]; then
+    curl -sS -D - -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $KEY" \
+      -H "Content-Type: application/fhir+json" --data "$BODY" "$URL"
+  else
+    curl -sS -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $KEY" "$URL"
+  fi
+}
+status=$(request | tail -n 1)
+case "$status" in 200|201) ;; *) echo "the request answered $status" >&2; exit 1 ;; esac
+
+# Experiments: BENCH_PG_SETTINGS="plan_cache_mode=force_generic_plan ..."
+# applies server settings (ALTER SYSTEM, reloaded) before anything is timed.
+for setting in ${BENCH_PG_SETTINGS:-}; do
+  admin -c "ALTER SYSTEM SET ${setting%%=*} = '${setting#*=}'" >/dev/null
+  say "database setting: $setting"
+done
+admin -c "SELECT pg_reload_conf()" >/dev/null
+
+# --- capture the statements of one request ---------------------------------
+PGLOG="$EMBEDDED_PG_DIR/data/server.log"
+admin -c "ALTER SYSTEM SET log_statement = 'all'" \
+      -c "ALTER SYSTEM SET log_line_prefix = '%m [%p] %u '" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+from=$(wc -c < "$PGLOG")
+answer=$(request)
+sleep 1
+admin -c "ALTER SYSTEM RESET log_statement" -c "ALTER SYSTEM RESET log_line_prefix" \
+      -c "SELECT pg_reload_conf()" >/dev/null
+tail -c +"$((from + 1))" "$PGLOG" > "target/bench/$CASE.log"
+vary=()
+if [ "$CASE" = fhir-create ]; then
+  # The created referral's id and its reference (R- and the id's first
+  # eight hex digits, capitals): each transaction draws its own.
+  created=$(awk 'tolower($1) == "location:" { print $2 }' <<<"$answer" | tr -d '\r' | sed 's|.*/||')
+  [ -n "$created" ] || { echo "the create answered no Location" >&2; exit 1; }
+  ref="R-$(tr 'a-f' 'A-F' <<<"${created:0:8}")"
+  vary=(--set "n=random(1, 4294967295)" --set "m=random(1, 9223372036854775807)"
+        --vary "$created=(lpad(to_hex(:n::bigint), 8, '0') || lpad(to_hex(:m::bigint), 24, '0'))::uuid"
+        --vary "$ref='R-' || upper(lpad(to_hex(:n::bigint), 8, '0'))")
+fi
+n=$(python3 scripts/bench/capture-sql.py "target/bench/$CASE.log" carethread_app \
+      "target/bench/$CASE.pgbench" "${vary[@]}")
+say "the request sent $n statements (target/bench/$CASE.pgbench)"
+
+# --- CPU time of the server and of the whole database, in clock ticks -------
+postmaster=$(head -n 1 "$EMBEDDED_PG_DIR/data/postmaster.pid")
+ticks() {
+  # utime + stime of $1, plus its reaped children's when $2 is "with-children".
+  awk -v kids="${2:-}" '{ sub(/^.*\) /, ""); t = $12 + $13; if (kids != "") t += $14 + $15; print t }' "/proc/$1/stat"
+}
+db_ticks() {
+  local t
+  t=$(ticks "$postmaster" with-children)
+  for child in $(pgrep -P "$postmaster"); do
+    t=$((t + $(ticks "$child" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+HZ=$(getconf CLK_TCK)
+
+# The two loads, for $1 seconds: wrk against the request, pgbench running
+# the captured statements prepared (as sqlx does; the simple protocol
+# re-plans every statement).
+load_server() {
+  wrk -t2 -c"$CONNS" -d"${1}s" "${WRK_SCRIPT[@]}" -H "Authorization: Bearer $KEY" "$URL"
+}
+load_baseline() {
+  PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -M prepared -h 127.0.0.1 -p "$PG_PORT" \
+    -U carethread_app -c "$CONNS" -j 2 -T "$1" -f "target/bench/$CASE.pgbench" "$PGDB" 2>&1
+}
+
+run_a() {
+  local s0 d0 out
+  KEY=$(new_key)
+  s0=$(ticks "$server_pid"); d0=$(db_ticks)
+  out=$(load_server "$SECS")
+  if grep -q "Non-2xx" <<<"$out"; then echo "$out" >&2; echo "errors under load" >&2; exit 1; fi
+  local n rps
+  n=$(awk '/requests in/ { print $1 }' <<<"$out")
+  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+  echo "$rps $(( $(ticks "$server_pid") - s0 )) $(( $(db_ticks) - d0 )) $n"
+}
+run_b() {
+  local d0 out
+  d0=$(db_ticks)
+  out=$(load_baseline "$SECS") || { echo "$out" >&2; exit 1; }
+  # A client that meets an error stops: its share of the load is lost,
+  # and the baseline would look slower than it is.
+  if grep -qi "aborted\|error" <<<"$out"; then echo "$out" >&2; echo "pgbench had errors" >&2; exit 1; fi
+  local tps n
+  tps=$(awk '/^tps = / { print $3; exit }' <<<"$out")
+  n=$(awk '/number of transactions actually processed/ { print $NF }' <<<"$out" | cut -d/ -f1)
+  echo "$tps 0 $(( $(db_ticks) - d0 )) $n"
+}
+
+# Warm both once (connections, caches), untimed.
+load_server 2 >/dev/null
+load_baseline 2 > "target/bench/$CASE.warm-up" \
+  || { cat "target/bench/$CASE.warm-up" >&2; echo "pgbench failed" >&2; exit 1; }
+
+results=()
+for round in 1 2 3; do
+  say "round $round of 3"
+  results+=("A $(run_a)")
+  results+=("B $(run_b)")
+done
+
+printf '%s\n' "${results[@]}" > "target/bench/$CASE.results"
+python3 - "target/bench/$CASE.results" "$HZ" "$cores" "$load" "$(basename "$(dirname "$BIN")")" \
+  "$CONNS" "$SECS" "$TITLE" "$TARGET" <<'EOF'
+import statistics, sys
+path, hz, cores, load, profile, conns, secs, title, target = sys.argv[1:10]
+hz = int(hz)
+with open(path) as f:
+    rows = [line.split() for line in f if line.strip()]
+def ms(ticks, n):
+    return 1000.0 * int(ticks) / hz / max(int(n), 1)
+print(f"{title} vs pgbench with the same statements "
+      f"({profile} build, {conns} connections, {secs} s each, {cores} cores, load {load} at start)")
+print()
+print("| run | what | per second | server CPU ms/req | database CPU ms/req |")
+print("|---|---|---|---|---|")
+a, b = [], []
+for i, (kind, rate, server, db, n) in enumerate(rows):
+    what = f"{title} (wrk)" if kind == "A" else "pgbench, same SQL"
+    (a if kind == "A" else b).append((float(rate), ms(server, n), ms(db, n)))
+    srv = f"{ms(server, n):.3f}" if kind == "A" else "–"
+    print(f"| {i // 2 + 1}{kind} | {what} | {float(rate):,.0f} | {srv} | {ms(db, n):.3f} |")
+ma = statistics.median(r for r, _, _ in a)
+mb = statistics.median(r for r, _, _ in b)
+print()
+print(f"median: server {ma:,.0f}/s, pgbench {mb:,.0f}/s: {100 * ma / mb:.0f}% of the baseline "
+      f"(target >= {target}%)")
+print(f"median CPU per request: server {statistics.median(s for _, s, _ in a):.3f} ms, "
+      f"database {statistics.median(d for _, _, d in a):.3f} ms (pgbench: database "
+      f"{statistics.median(d for _, _, d in b):.3f} ms)")
+EOF
