@@ -199,9 +199,16 @@ pub async fn app_pool(app_url: &Secret, settings: PoolSettings) -> Result<PgPool
 }
 
 /// The background worker role's pool.
+///
+/// Sized for the job runner's eight jobs at once with two connections
+/// each, and its listener: a settlement holds one for its transaction and
+/// takes another for each card-processor call. With eight connections,
+/// eight settlements each held one and waited for a second that never
+/// came, until the pool's timeout failed them (the payout drill in
+/// server/tests/drills.rs, run at the runner's concurrency, shows it).
 pub async fn worker_pool(worker_url: &Secret) -> Result<PgPool> {
     let settings = PoolSettings {
-        max_connections: 8,
+        max_connections: 18,
         ..PoolSettings::default()
     };
     pool(worker_url, "carethread-worker", settings)

@@ -7,20 +7,31 @@
 //!   receiver that answers 500 to one request in five: after a second
 //!   process takes over, every message has arrived and is recorded as
 //!   delivered once, and a message seen twice carries the same id both
-//!   times (so a receiver that deduplicates on `webhook-id` sees it once).
+//!   times (so a receiver that deduplicates on `webhook-id` sees it once);
+//! - the payout worker process SIGKILLed in the middle of settling thirty
+//!   signed, countersigned visits, two of them held at the worst moment
+//!   (the money sent to the clinician, the transaction recording it not
+//!   committed): after a second process takes over, every visit is paid
+//!   exactly once, its card captured once, one transfer sent, one payout
+//!   posted, and the processor's book agrees with the ledger to the cent.
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
+use app::identity::Role;
+use app::payments::processor::{local::LocalProcessor, Processor};
 use axum::http::{HeaderMap, StatusCode};
 use common::{Options, TestApp, Tuning};
+use futures_util::future::join_all;
 use serde_json::{json, Value};
+use sqlx::Connection;
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 /// Deliveries one webhook worker process runs at once: at most this many
@@ -154,13 +165,15 @@ async fn webhook_worker_process() {
         .unwrap();
 }
 
-/// A webhook worker in a process of its own, so that it can be SIGKILLed.
+/// A worker in a process of its own, so that it can be SIGKILLed: `body`
+/// names the ignored test that is the process (`webhook_worker_process`,
+/// `payout_worker_process`).
 struct WorkerProcess(Child);
 
 impl WorkerProcess {
-    fn start(app: &TestApp) -> Self {
+    fn start(app: &TestApp, body: &str) -> Self {
         let child = Command::new(std::env::current_exe().unwrap())
-            .args(["webhook_worker_process", "--exact", "--ignored"])
+            .args([body, "--exact", "--ignored"])
             .env("DRILL_WORKER_URL", app.urls.worker.expose())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -247,7 +260,7 @@ async fn webhooks_survive_a_sigkilled_worker_and_a_failing_receiver_delivered_on
     }
 
     // The first worker gets some way through, and is killed.
-    let first = WorkerProcess::start(&app);
+    let first = WorkerProcess::start(&app, "webhook_worker_process");
     let deadline = Instant::now() + Duration::from_secs(30);
     while seen.load(Ordering::SeqCst) < MESSAGES / 3 {
         assert!(
@@ -261,7 +274,7 @@ async fn webhooks_survive_a_sigkilled_worker_and_a_failing_receiver_delivered_on
     assert!(at_kill < MESSAGES, "killed too late to mean anything");
 
     // A second process takes over and finishes.
-    let second = WorkerProcess::start(&app);
+    let second = WorkerProcess::start(&app, "webhook_worker_process");
     let mut admin = app.admin().await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -325,4 +338,482 @@ async fn webhooks_survive_a_sigkilled_worker_and_a_failing_receiver_delivered_on
             .await
             .unwrap();
     assert!(failed >= 1, "no failed attempt was logged");
+}
+
+/// Settlements one payout worker process runs at once: the job runner's
+/// default, as the server runs it. Each settlement holds a connection of
+/// the worker pool for its transaction and takes another for each
+/// processor call; `server::db::worker_pool` is sized for that.
+const SETTLING: usize = 8;
+/// What the nurses charge for a visit, in cents.
+const RATE: i64 = 9500;
+const CARD: &str = "4242 4242 4242 4242";
+
+/// Not a test: the body of a payout worker process, started by the drill
+/// below as `<this binary> payout_worker_process --exact --ignored`. It
+/// runs the real `payments.settle` jobs, with the local processor on the
+/// worker's pool as the server builds it, until it is killed.
+#[tokio::test]
+#[ignore = "run by the payout drill as a child process"]
+async fn payout_worker_process() {
+    let Ok(url) = std::env::var("DRILL_WORKER_URL") else {
+        return;
+    };
+    let pool = server::db::worker_pool(&server::config::Secret::new(url))
+        .await
+        .unwrap();
+    let processor = Processor::Local(LocalProcessor::new(pool.clone()));
+    let (_stop, shutdown) = server::jobs::Shutdown::channel();
+    server::jobs::Runner::new(pool)
+        .register(server::payments::Settle { processor })
+        .concurrency(SETTLING)
+        .lease(Duration::from_secs(2))
+        .poll(Duration::from_millis(50))
+        .spawn(shutdown)
+        .await
+        .unwrap();
+}
+
+/// A family with one person to book for, and an independent nurse
+/// (acting for the platform) bookable every hour of every day at [`RATE`]:
+/// `tests/bookings.rs`'s world, made through the same server functions.
+struct Booker {
+    family: reqwest::Client,
+    recipient: String,
+    nurse: reqwest::Client,
+    nurse_user: Uuid,
+    clinician: Uuid,
+}
+
+/// Calls a server function that must succeed; its body.
+async fn call(
+    app: &TestApp,
+    who: &reqwest::Client,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> String {
+    let res = app.rpc(who, endpoint, form).await;
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    assert_eq!(status, 200, "{endpoint}: {body}");
+    body
+}
+
+async fn booker(app: &TestApp, tag: &str) -> Booker {
+    let nurse = app
+        .user(&format!("nurse@{tag}.test"), None, Role::Clinician)
+        .await;
+    let clinician = app
+        .verified_clinician(&format!("Nia {tag}"), "43215", None)
+        .await;
+    let mut admin = app.admin().await;
+    sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
+        .bind(nurse.id)
+        .bind(clinician)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let nurse_client = app.signed_in(&format!("nurse@{tag}.test")).await;
+    for day in 0..7 {
+        let day = day.to_string();
+        let hours = [
+            ("weekday", day.as_str()),
+            ("start", "00:00"),
+            ("end", "00:00"),
+        ];
+        call(
+            app,
+            &nurse_client,
+            "clinician/availability/hours/add",
+            &hours,
+        )
+        .await;
+    }
+    let rate = (RATE / 100).to_string();
+    let rates = [("rates[skilled_nursing]", rate.as_str())];
+    call(app, &nurse_client, "clinician/availability/rates", &rates).await;
+
+    let family = TestApp::browser();
+    let email = format!("family@{tag}.test");
+    let account = [
+        ("name", "Grace Booker"),
+        ("email", email.as_str()),
+        ("password", common::PASSWORD),
+        ("role", "family"),
+    ];
+    call(app, &family, "auth/register", &account).await;
+    let signed_in = app.login(&family, &email, common::PASSWORD).await;
+    assert_eq!(signed_in.status(), 200);
+    let person = [
+        ("full_name", "Walter Booker"),
+        ("birth_date", "1941-02-03"),
+        ("address", "9 Elm Street"),
+        ("zip", "43215"),
+        ("care_types[0]", "skilled_nursing"),
+        ("diagnoses", "I50.9"),
+        ("language", "English"),
+    ];
+    let recipient = call(app, &family, "family/recipients/add", &person).await;
+    Booker {
+        family,
+        recipient: serde_json::from_str(&recipient).unwrap(),
+        nurse: nurse_client,
+        nurse_user: nurse.id,
+        clinician,
+    }
+}
+
+/// Books `b`'s next `n` openings and takes each as far as a visit goes
+/// before its payout: confirmed with a card (the hold placed and posted),
+/// accepted, checked in and out, its log signed by the nurse and
+/// countersigned by the family, which makes the payout due now. The
+/// visits' ids.
+async fn visits_due_for_payout(app: &TestApp, b: &Booker, n: usize) -> Vec<String> {
+    let clinician = b.clinician.to_string();
+    let page = call(
+        app,
+        &b.family,
+        "family/clinicians/get",
+        &[("id", &clinician)],
+    )
+    .await;
+    let page: Value = serde_json::from_str(&page).unwrap();
+    let openings: Vec<String> = page["openings"].as_array().unwrap()[..n]
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    let mut visits = Vec::new();
+    for starts in &openings {
+        let key = Uuid::new_v4().to_string();
+        let hold = [
+            ("clinician", clinician.as_str()),
+            ("starts", starts.as_str()),
+            ("service", "skilled_nursing"),
+            ("recipient", b.recipient.as_str()),
+            ("key", key.as_str()),
+        ];
+        let visit = call(app, &b.family, "family/book/hold", &hold).await;
+        let visit: String = serde_json::from_str(&visit).unwrap();
+        let id = visit.as_str();
+        call(
+            app,
+            &b.family,
+            "family/visits/confirm",
+            &[("id", id), ("card", CARD)],
+        )
+        .await;
+        let accept = [("id", id), ("action", "accept")];
+        call(app, &b.nurse, "visits/respond", &accept).await;
+        let check_in = [
+            ("id", id),
+            ("step", "in"),
+            ("lat", "39.96"),
+            ("lon", "-83.00"),
+        ];
+        call(app, &b.nurse, "visits/check", &check_in).await;
+        let check_out = [("id", id), ("step", "out"), ("exception", "no_signal")];
+        call(app, &b.nurse, "visits/check", &check_out).await;
+        let sync_key = Uuid::new_v4().to_string();
+        let outcomes: Vec<String> = (0..5).map(|i| format!("outcomes[{i}]")).collect();
+        let mut sign = vec![
+            ("id", id),
+            ("sync_key", sync_key.as_str()),
+            ("clinician_signature", "Nia Nurse"),
+        ];
+        sign.extend(outcomes.iter().map(|o| (o.as_str(), "done")));
+        call(app, &b.nurse, "visits/sign", &sign).await;
+        call(app, &b.family, "family/visits/countersign", &[("id", id)]).await;
+        visits.push(visit);
+    }
+    visits
+}
+
+/// How many payments are paid, and how many are not though their
+/// transfer has been sent: money out, not yet on the book.
+async fn payout_progress(admin: &mut sqlx::PgConnection) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE p.state = 'paid'),
+                count(*) FILTER (WHERE p.state <> 'paid' AND t.id IS NOT NULL)
+         FROM visit_payments p
+         LEFT JOIN local_processor_transfers t ON t.idempotency_key = 'payout-' || p.visit_id",
+    )
+    .fetch_one(admin)
+    .await
+    .unwrap()
+}
+
+/// One visit's money, as the payment, the processor and the ledger record it.
+#[derive(Debug, sqlx::FromRow)]
+struct Settled {
+    visit: String,
+    state: String,
+    amount: i64,
+    /// The processor's payment: its state, and what it took and gave back.
+    card: String,
+    captured: i64,
+    refunded: i64,
+    /// Transfers under the visit's payout key.
+    keyed_transfers: i64,
+    /// Whether the payment names that transfer, to the nurse, for the amount.
+    transfer_matches: bool,
+    authorizations: i64,
+    captures: i64,
+    payouts: i64,
+}
+
+/// The balance of the ledger's accounts of `kind`: the nurse `user`'s, or
+/// with None everyone's.
+async fn balance(admin: &mut sqlx::PgConnection, kind: &str, user: Option<Uuid>) -> i64 {
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(e.amount_cents), 0)::bigint FROM ledger_entries e
+         JOIN ledger_accounts a ON a.id = e.account_id
+         WHERE a.kind = $1::ledger_account_kind AND ($2::uuid IS NULL OR a.owner_user = $2)",
+    )
+    .bind(kind)
+    .bind(user)
+    .fetch_one(admin)
+    .await
+    .unwrap()
+}
+
+/// A payout worker SIGKILLed with settlements in flight, two of them held
+/// between the transfer to the clinician and the commit that records it,
+/// and a second worker finishing the queue: every visit ends paid exactly
+/// once. The card captured once at the rate, one transfer under the
+/// visit's key (and no other transfer at all: the processor's book and the
+/// ledger agree to the cent), one capture and one payout posting, nothing
+/// left pending or payable, and no settlement given up on.
+#[tokio::test]
+async fn a_payout_worker_sigkilled_mid_transfer_pays_each_visit_exactly_once() {
+    const NURSES: usize = 3;
+    const EACH: usize = 10;
+    const VISITS: usize = NURSES * EACH;
+    /// Settlements held where dying costs the most.
+    const HELD: usize = 2;
+    let app = TestApp::spawn_with(Options {
+        without_worker: true,
+        ..Options::default()
+    })
+    .await;
+    // Three families booking three nurses at once, through the server
+    // functions: thirty signed, countersigned visits, each with a
+    // `payments.settle` job due now and nothing run yet.
+    let tags: Vec<String> = (0..NURSES).map(|i| format!("payout{i}")).collect();
+    let bookers = join_all(tags.iter().map(|tag| booker(&app, tag))).await;
+    let visits: Vec<String> =
+        join_all(bookers.iter().map(|b| visits_due_for_payout(&app, b, EACH)))
+            .await
+            .concat();
+    let mut admin = app.admin().await;
+    // In the order a worker claims them (`run_at`).
+    let due: Vec<String> = sqlx::query_scalar(
+        "SELECT payload->>'visit_id' FROM jobs
+         WHERE kind = 'payments.settle' AND state = 'queued' AND run_at <= now()
+         ORDER BY run_at",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    let (mut filed, mut booked) = (due.clone(), visits.clone());
+    filed.sort();
+    booked.sort();
+    assert_eq!(booked.len(), VISITS);
+    assert_eq!(filed, booked, "one due settlement per visit");
+
+    // The first two a worker claims are held at the worst moment to die:
+    // the card captured and the money sent to the nurse (the processor
+    // commits on its own), the transaction that records it on the book and
+    // marks the payment paid still open. An uncommitted ledger transaction
+    // under the payout posting's key does it: `ledger_post`'s insert of
+    // that key waits for this one to end. The accounts the postings use
+    // are made first (as any earlier payout would have), so the held
+    // settlements hold nothing the others need.
+    let held = &due[..HELD];
+    sqlx::query(
+        "INSERT INTO ledger_accounts (kind, owner_user)
+         SELECT 'clinician_payable'::ledger_account_kind, u FROM unnest($1::uuid[]) u
+         UNION ALL SELECT 'processor_cash'::ledger_account_kind, NULL::uuid",
+    )
+    .bind(bookers.iter().map(|b| b.nurse_user).collect::<Vec<_>>())
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let mut holder = app.admin().await;
+    let mut door = holder.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO ledger_transactions (kind, memo, scope, idempotency_key)
+         SELECT 'payout'::ledger_entry_kind, 'Held by the payout drill',
+                '00000000-0000-0000-0000-000000000000'::uuid, 'payout-' || v
+         FROM unnest($1::text[]) v",
+    )
+    .bind(held)
+    .execute(&mut *door)
+    .await
+    .unwrap();
+
+    // The first worker pays some, sends the held ones' money, and is
+    // killed.
+    let started = Instant::now();
+    let first = WorkerProcess::start(&app, "payout_worker_process");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (paid, in_flight) = payout_progress(&mut admin).await;
+        if paid >= (VISITS / 3) as i64 && in_flight >= HELD as i64 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first worker paid {paid} and sent {in_flight} unrecorded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill();
+    let (paid_at_kill, in_flight_at_kill) = payout_progress(&mut admin).await;
+    assert!(paid_at_kill > 0, "killed before anything was paid");
+    assert!(
+        paid_at_kill < VISITS as i64,
+        "killed too late to mean anything"
+    );
+    assert!(
+        in_flight_at_kill >= HELD as i64,
+        "no money was out and unrecorded when the worker died"
+    );
+
+    // The door opens (the dead worker's transactions roll back once its
+    // sessions see it gone), and a second process takes over and
+    // finishes: the held visits' settlements run again from the start.
+    door.rollback().await.unwrap();
+    let second = WorkerProcess::start(&app, "payout_worker_process");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (paid, _) = payout_progress(&mut admin).await;
+        if paid == VISITS as i64 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{paid} of {VISITS} paid");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(second);
+    eprintln!(
+        "killed with {paid_at_kill} of {VISITS} paid and {in_flight_at_kill} sent but unrecorded; \
+         all paid {:?} after the first worker started",
+        started.elapsed()
+    );
+
+    // Each visit, on all three books.
+    let settled: Vec<Settled> = sqlx::query_as(
+        "SELECT p.visit_id::text AS visit, p.state::text AS state, p.amount_cents AS amount,
+                l.state::text AS card, l.captured_cents AS captured, l.refunded_cents AS refunded,
+                (SELECT count(*) FROM local_processor_transfers t
+                 WHERE t.idempotency_key = 'payout-' || p.visit_id) AS keyed_transfers,
+                EXISTS (SELECT FROM local_processor_transfers t
+                        WHERE t.id = p.transfer_id AND t.idempotency_key = 'payout-' || p.visit_id
+                          AND t.amount_cents = p.amount_cents
+                          AND t.destination = 'clinician-' || p.clinician_user_id) AS transfer_matches,
+                (SELECT count(*) FROM ledger_transactions x WHERE x.subject_type = 'visit'
+                   AND x.subject_id = p.visit_id AND x.kind = 'authorize') AS authorizations,
+                (SELECT count(*) FROM ledger_transactions x WHERE x.subject_type = 'visit'
+                   AND x.subject_id = p.visit_id AND x.kind = 'capture') AS captures,
+                (SELECT count(*) FROM ledger_transactions x WHERE x.subject_type = 'visit'
+                   AND x.subject_id = p.visit_id AND x.kind = 'payout') AS payouts
+         FROM visit_payments p JOIN local_processor_payments l ON l.id = p.authorization_id
+         ORDER BY p.visit_id",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    let mut paid: Vec<String> = settled.iter().map(|s| s.visit.clone()).collect();
+    paid.sort();
+    assert_eq!(paid, booked, "the payments are the booked visits'");
+    for s in &settled {
+        assert_eq!(
+            (
+                s.state.as_str(),
+                s.amount,
+                s.card.as_str(),
+                s.captured,
+                s.refunded
+            ),
+            ("paid", RATE, "captured", RATE, 0),
+            "{s:?}"
+        );
+        assert_eq!(s.keyed_transfers, 1, "{s:?}");
+        assert!(s.transfer_matches, "{s:?}");
+        assert_eq!(
+            (s.authorizations, s.captures, s.payouts),
+            (1, 1, 1),
+            "{s:?}"
+        );
+    }
+
+    // The processor sent exactly what the ledger says was paid out, and no
+    // more: a settlement that sent a held visit's money again under any
+    // other key shows here, though every visit looks paid once above.
+    let (transfers, sent): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(amount_cents), 0)::bigint FROM local_processor_transfers",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let (captured_cards, taken): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(captured_cents), 0)::bigint FROM local_processor_payments
+         WHERE state = 'captured'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    let all = VISITS as i64 * RATE;
+    assert_eq!((transfers, sent), (VISITS as i64, all));
+    assert_eq!((captured_cards, taken), (VISITS as i64, all));
+    let paid_out: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(e.amount_cents), 0)::bigint FROM ledger_transactions x
+         JOIN ledger_entries e ON e.transaction_id = x.id
+         JOIN ledger_accounts a ON a.id = e.account_id
+         WHERE x.kind = 'payout' AND a.kind = 'clinician_payable'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        paid_out, sent,
+        "the ledger's payouts and the processor's transfers"
+    );
+
+    // Nothing left owed, held or sitting at the processor, and every
+    // transaction balances.
+    for b in &bookers {
+        let nurse = Some(b.nurse_user);
+        assert_eq!(balance(&mut admin, "clinician_pending", nurse).await, 0);
+        assert_eq!(balance(&mut admin, "clinician_payable", nurse).await, 0);
+    }
+    assert_eq!(balance(&mut admin, "payer_holds", None).await, 0);
+    assert_eq!(balance(&mut admin, "processor_cash", None).await, 0);
+    let unbalanced: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries
+                               GROUP BY transaction_id HAVING sum(amount_cents) <> 0) t",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(unbalanced, 0);
+
+    // The held visits were paid by a second attempt, after the kill; no
+    // settlement was given up on.
+    let retried: Vec<i32> = sqlx::query_scalar(
+        "SELECT attempts FROM jobs WHERE kind = 'payments.settle' AND state = 'done'
+           AND payload->>'visit_id' = ANY($1)",
+    )
+    .bind(held)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(retried.len(), HELD);
+    assert!(retried.iter().all(|a| *a >= 2), "{retried:?}");
+    let dead: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE kind = 'payments.settle' AND state = 'dead'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(dead, 0);
 }
