@@ -33,13 +33,8 @@ RIVERBEND=de000000-0000-4000-8000-000000000101
 say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
-cores=$(nproc)
-load=$(cut -d' ' -f1 /proc/loadavg)
-if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > c * 0.5) }' && [ "${BENCH_FORCE:-0}" != 1 ]; then
-  echo "the machine is busy (load $load on $cores cores): BENCH_FORCE=1 runs anyway" >&2
-  exit 2
-fi
 source scripts/bench/lib.sh
+bench_refuse_if_busy
 bench_bin
 
 bench_serve growth "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2534}"

@@ -1,6 +1,19 @@
 # Shared by the benchmark scripts that start their own server (sourced, not
-# run): which server binary, and a server with the demo data on a
-# throw-away cluster, removed again when the script exits.
+# run): whether the machine is quiet enough to measure, which server
+# binary, and a server with the demo data on a throw-away cluster, removed
+# again when the script exits.
+#
+# bench_refuse_if_busy: exits (2) when the load average is already above
+# half the cores, unless BENCH_FORCE=1 (the figures are then not worth
+# keeping). Sets cores and load for the scripts' reports.
+bench_refuse_if_busy() {
+  cores=$(nproc)
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > c * 0.5) }' && [ "${BENCH_FORCE:-0}" != 1 ]; then
+    echo "the machine is busy (load $load on $cores cores): figures would mean nothing; BENCH_FORCE=1 runs anyway" >&2
+    exit 2
+  fi
+}
 #
 # bench_bin: sets BIN to BENCH_BIN, or builds BENCH_PROFILE (release by
 # default, or debug) and uses that.

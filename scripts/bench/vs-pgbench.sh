@@ -53,14 +53,9 @@ if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
 fi
 
-cores=$(nproc)
-load=$(cut -d' ' -f1 /proc/loadavg)
-if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > c * 0.5) }' && [ "${BENCH_FORCE:-0}" != 1 ]; then
-  echo "the machine is busy (load $load on $cores cores): figures would mean nothing; BENCH_FORCE=1 runs anyway" >&2
-  exit 2
-fi
 
 source scripts/bench/lib.sh
+bench_refuse_if_busy
 bench_bin
 bench_serve "vs-$CASE" "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2529}"
 

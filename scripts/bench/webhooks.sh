@@ -23,19 +23,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/env.sh
 MESSAGES=${1:-10000}
-PORT=${BENCH_PORT:-3304}
-PG_PORT=${BENCH_PG_PORT:-5553}
+PORT=${BENCH_PORT:-3305}
+PG_PORT=${BENCH_PG_PORT:-5554}
 HOOK_PORT=${BENCH_HOOK_PORT:-3399}
 MERCY=de000000-0000-4000-8000-000000000201
 say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 
-cores=$(nproc)
-load=$(cut -d' ' -f1 /proc/loadavg)
-if awk -v l="$load" -v c="$cores" 'BEGIN { exit !(l > c * 0.5) }' && [ "${BENCH_FORCE:-0}" != 1 ]; then
-  echo "the machine is busy (load $load on $cores cores): BENCH_FORCE=1 runs anyway" >&2
-  exit 2
-fi
 source scripts/bench/lib.sh
+bench_refuse_if_busy
 bench_bin
 
 mkdir -p target/bench
@@ -52,7 +47,7 @@ stop_receiver() {
   fi
 }
 export WEBHOOKS_ALLOW_LOOPBACK=true
-bench_serve webhooks "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2535}"
+bench_serve webhooks "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2536}"
 trap 'stop_receiver; bench_cleanup' EXIT
 
 KEY=$("$BIN" api-key create --org "$MERCY" --name "webhook benchmark" 2>/dev/null | tail -n 1)

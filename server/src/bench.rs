@@ -1,3 +1,7 @@
+//! `server bench-hello`: axum answering "hello" and nothing else, on the
+//! runtime `serve` uses: the ceiling for any endpoint's throughput on the
+//! machine, measured by `scripts/bench/ceiling.sh`.
+//!
 //! `server bench-matching`: the referral-matching benchmark behind
 //! `scripts/bench-matching.sh`. Fills the database with generated
 //! clinicians (100,000 by default, spread over the country in proportion
@@ -19,6 +23,14 @@ use rand::{Rng, SeedableRng};
 use sqlx::{Connection, PgConnection};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+
+/// Serves `GET /` → "hello" on `bind` until the process is stopped.
+pub async fn hello(bind: std::net::SocketAddr) -> Result<()> {
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    axum::serve(listener, router).await?;
+    Ok(())
+}
 
 /// Generated benchmark clinicians start at this id offset (after the demo's).
 const FIRST: u64 = 1 << 32;

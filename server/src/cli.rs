@@ -66,6 +66,13 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         runs: usize,
     },
+    /// Answer "hello" with axum alone on the server's runtime: the
+    /// ceiling any endpoint can reach here (scripts/bench/ceiling.sh).
+    #[command(hide = true)]
+    BenchHello {
+        #[arg(long, default_value = "127.0.0.1:3310")]
+        bind: SocketAddr,
+    },
 }
 
 #[derive(Subcommand)]
@@ -223,6 +230,7 @@ pub async fn run() -> ExitCode {
             })
             .await
         }
+        Command::BenchHello { bind } => crate::bench::hello(bind).await,
         Command::BenchMatching { clinicians, runs } => {
             with_database(&config, async |urls| {
                 crate::bench::matching(urls, clinicians, runs).await

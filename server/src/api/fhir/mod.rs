@@ -158,7 +158,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
                         "type": "ServiceRequest",
                         "profile": format!("{US_CORE}/us-core-servicerequest"),
                         "interaction": [{ "code": "read" }, { "code": "search-type" }, { "code": "create" }],
-                        "searchParam": search(&[("patient", "reference"), ("status", "token"), ("_count", "number")])
+                        "searchParam": search(&[("patient", "reference"), ("status", "token"), ("_count", "number"), ("_total", "token")])
                     }
                 ]
             }]
