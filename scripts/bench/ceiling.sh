@@ -23,23 +23,22 @@ PORT=${BENCH_PORT:-3306}
 HELLO_PORT=${BENCH_HELLO_PORT:-3310}
 PG_PORT=${BENCH_PG_PORT:-5555}
 MERCY=de000000-0000-4000-8000-000000000201
-say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
 source scripts/bench/lib.sh
+bench_need wrk
+bench_need pgbench
 bench_refuse_if_busy
 bench_bin
+hello_pid=""
+bench_at_exit '[ -z "$hello_pid" ] || kill "$hello_pid" 2>/dev/null'
 bench_serve ceiling "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2537}"
 "$BIN" bench-hello --bind "127.0.0.1:$HELLO_PORT" &
 hello_pid=$!
-trap 'kill "$hello_pid" 2>/dev/null || true; bench_cleanup' EXIT
-for _ in $(seq 1 50); do
-  curl -fsS -o /dev/null "http://127.0.0.1:$HELLO_PORT/" 2>/dev/null && break
+until curl -fsS -o /dev/null "http://127.0.0.1:$HELLO_PORT/" 2>/dev/null; do
+  kill -0 "$hello_pid" 2>/dev/null || { echo "server bench-hello did not start" >&2; exit 1; }
   sleep 0.2
 done
 
-set -a; source "$EMBEDDED_PG_DIR/credentials.env"; set +a
-PGDB=${EMBEDDED_PG_DATABASE:-carethread}
 mkdir -p target/bench
 cat > target/bench/ceiling-tenant.pgbench <<EOF
 BEGIN;
@@ -49,33 +48,21 @@ COMMIT;
 EOF
 echo "SELECT 1;" > target/bench/ceiling-select.pgbench
 
-postmaster=$(head -n 1 "$EMBEDDED_PG_DIR/data/postmaster.pid")
-ticks() {
-  awk -v kids="${2:-}" '{ sub(/^.*\) /, ""); t = $12 + $13; if (kids != "") t += $14 + $15; print t }' "/proc/$1/stat"
-}
-db_ticks() {
-  local t
-  t=$(ticks "$postmaster" with-children)
-  for child in $(pgrep -P "$postmaster"); do
-    t=$((t + $(ticks "$child" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
 pgb() {
   PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -M prepared -h 127.0.0.1 -p "$PG_PORT" \
     -U carethread_app -c "$CONNS" -j 2 -T "$1" -f "$2" "$PGDB" 2>&1
 }
 run_hello() {
   local s0 out
-  s0=$(ticks "$hello_pid")
+  s0=$(bench_ticks "$hello_pid")
   out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" "http://127.0.0.1:$HELLO_PORT/")
-  echo "hello $(awk '/Requests\/sec/ { print $2 }' <<<"$out") $(( $(ticks "$hello_pid") - s0 )) $(awk '/requests in/ { print $1 }' <<<"$out")"
+  echo "hello $(awk '/Requests\/sec/ { print $2 }' <<<"$out") $(( $(bench_ticks "$hello_pid") - s0 )) $(awk '/requests in/ { print $1 }' <<<"$out")"
 }
 run_pg() {
   local d0 out
-  d0=$(db_ticks)
+  d0=$(bench_db_ticks)
   out=$(pgb "$SECS" "target/bench/ceiling-$1.pgbench") || { echo "$out" >&2; exit 1; }
-  echo "$1 $(awk '/^tps = / { print $3; exit }' <<<"$out") $(( $(db_ticks) - d0 )) \
+  echo "$1 $(awk '/^tps = / { print $3; exit }' <<<"$out") $(( $(bench_db_ticks) - d0 )) \
 $(awk '/number of transactions actually processed/ { print $NF }' <<<"$out" | cut -d/ -f1)"
 }
 

@@ -30,21 +30,18 @@ PORT=${BENCH_PORT:-3303}
 PG_PORT=${BENCH_PG_PORT:-5552}
 MERCY=de000000-0000-4000-8000-000000000201
 RIVERBEND=de000000-0000-4000-8000-000000000101
-say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
 source scripts/bench/lib.sh
+bench_need wrk
 bench_refuse_if_busy
 bench_bin
 
 bench_serve growth "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2534}"
 "$BIN" api-key limits --org "$MERCY" --per-minute 100000 --per-day 100000000 >/dev/null
 KEY=$("$BIN" api-key create --org "$MERCY" --name "growth benchmark" 2>/dev/null | tail -n 1)
-DIR=$("$BIN" db dir)
-set -a; source "$DIR/credentials.env"; set +a
 admin() {
   PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
-    -U postgres -d "${EMBEDDED_PG_DATABASE:-carethread}" "$@"
+    -U postgres -d "$PGDB" "$@"
 }
 ID=$(admin -c "SELECT id FROM referrals WHERE organization_id = '$MERCY' ORDER BY received_at LIMIT 1")
 

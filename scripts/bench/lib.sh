@@ -3,6 +3,17 @@
 # binary, and a server with the demo data on a throw-away cluster, removed
 # again when the script exits.
 #
+# A command substitution (`x=$(run_a)`) keeps `set -e`: a failing wrk or
+# pgbench inside one stops the script instead of leaving an empty figure.
+shopt -s inherit_errexit
+
+say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+
+# bench_need TOOL: exits (2) unless TOOL (wrk, pgbench) is installed.
+bench_need() {
+  command -v "$1" >/dev/null || { echo "needs $1 (Debian: apt-get install $1)" >&2; exit 2; }
+}
+
 # bench_refuse_if_busy: exits (2) when the load average is already above
 # half the cores, unless BENCH_FORCE=1 (the figures are then not worth
 # keeping). Sets cores and load for the scripts' reports.
@@ -35,6 +46,8 @@ bench_bin() {
 # cluster target/pg-bench-NAME (logging to target/bench/NAME-server.log),
 # waits until it answers, and sets server_pid and BASE. The cluster and the
 # server go when the script exits.
+# Then: the database's credentials (EMBEDDED_PG_*), PGDB, and postmaster
+# (the cluster's main process, for bench_db_ticks).
 bench_serve() {
   local name=$1 port=$2
   export EMBEDDED_PG_DIR=target/pg-bench-$name EMBEDDED_PG_PORT=$3 EMBEDDED_PG_EPHEMERAL=true
@@ -51,9 +64,42 @@ bench_serve() {
     sleep 1
   done
   BASE="http://127.0.0.1:$port"
+  set -a; source "$EMBEDDED_PG_DIR/credentials.env"; set +a
+  PGDB=${EMBEDDED_PG_DATABASE:-carethread}
+  postmaster=$(head -n 1 "$EMBEDDED_PG_DIR/data/postmaster.pid")
+}
+
+# bench_at_exit COMMAND: runs COMMAND (a helper process's stop) when the
+# script exits, before the server and its cluster go. For what a script
+# starts besides the server; set it up before starting the thing.
+bench_exit_hooks=()
+bench_at_exit() {
+  bench_exit_hooks+=("$1")
+  trap bench_cleanup EXIT
+}
+
+# bench_ticks PID [with-children]: CPU time (user + system) of PID in clock
+# ticks, with its reaped children's when asked.
+bench_ticks() {
+  awk -v kids="${2:-}" '{ sub(/^.*\) /, ""); t = $12 + $13; if (kids != "") t += $14 + $15; print t }' "/proc/$1/stat"
+}
+
+# bench_db_ticks: CPU ticks of the whole database (the postmaster, its
+# reaped children, and every live backend).
+bench_db_ticks() {
+  local t child
+  t=$(bench_ticks "$postmaster" with-children)
+  for child in $(pgrep -P "$postmaster"); do
+    t=$((t + $(bench_ticks "$child" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
 }
 
 bench_cleanup() {
+  local hook
+  for hook in "${bench_exit_hooks[@]}"; do
+    eval "$hook" || true
+  done
   if [ -n "${server_pid:-}" ]; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true

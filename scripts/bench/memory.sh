@@ -16,14 +16,19 @@ CONNS=${1:-1000}
 PORT=${BENCH_PORT:-3304}
 PG_PORT=${BENCH_PG_PORT:-5553}
 MERCY=de000000-0000-4000-8000-000000000201
-say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 
 source scripts/bench/lib.sh
 bench_bin
 ulimit -n 8192
 
 bench_serve memory "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2535}"
-rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }
+# "total heap-and-stacks binary-and-libraries" in MB: VmRSS, RssAnon and
+# RssFile (the mapped executable's pages count, though they are shared and
+# the kernel can drop them).
+rss() {
+  awk '/^VmRSS/ { t = $2 } /^RssAnon/ { a = $2 } /^RssFile/ { f = $2 }
+       END { printf "%.1f %.1f %.1f", t / 1024, a / 1024, f / 1024 }' "/proc/$server_pid/status"
+}
 sleep 2
 idle=$(rss)
 
@@ -53,23 +58,25 @@ for s in socks:
         answered += 1
 time.sleep(1)
 with open(f"/proc/{pid}/status") as f:
-    rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS"))
-print(f"{rss / 1024:.1f} {answered}")
+    status = dict(l.split(":", 1) for l in f)
+mb = lambda k: int(status[k].split()[0]) / 1024
+print(f"{mb('VmRSS'):.1f} {mb('RssAnon'):.1f} {mb('RssFile'):.1f} {answered}")
 for s in socks:
     s.close()
 PY
 )
-read -r with_conns answered <<<"$held"
+read -r with_conns with_anon with_file answered <<<"$held"
 sleep 2
 after=$(rss)
+row() { read -r t a f <<<"$2"; echo "| $1 | $t | $a | $f |"; }
 
 echo "Server RSS ($(basename "$(dirname "$BIN")") build, $(nproc) cores)"
 echo
-echo "| state | RSS MB |"
-echo "|---|---|"
-echo "| started, idle | $idle |"
-echo "| after 150 requests (pages, FHIR search) | $warm |"
-echo "| $CONNS keep-alive connections open ($answered answered 200) | $with_conns |"
-echo "| connections closed | $after |"
+echo "| state | RSS MB | heap and stacks (anon) | executable and libraries (file) |"
+echo "|---|---|---|---|"
+row "started, idle" "$idle"
+row "after 150 requests (pages, FHIR search)" "$warm"
+row "$CONNS keep-alive connections open ($answered answered 200)" "$with_conns $with_anon $with_file"
+row "connections closed" "$after"
 echo
 python3 -c "import sys; v=float(sys.argv[1]); print(f'with {sys.argv[2]} connections: {v:.1f} MB (target <= 30)')" "$with_conns" "$CONNS"

@@ -58,10 +58,12 @@ async def main():
     server = await asyncio.start_server(handle, "127.0.0.1", PORT)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with server:
-        await stop.wait()
+    await stop.wait()
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump({"seen": seen, "failed": failed, "accepted": accepted}, f)
+    # Not `wait_closed()`: from Python 3.12 it waits for the sender's
+    # keep-alive connections to end. asyncio.run cancels their handlers.
+    server.close()
 
 
 asyncio.run(main())

@@ -38,8 +38,6 @@ PORT=${BENCH_PORT:-3301}
 PG_PORT=${BENCH_PG_PORT:-5548}
 MERCY=de000000-0000-4000-8000-000000000201
 
-say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
-
 case "$CASE" in
   read) TITLE="REST read"; TARGET=70 ;;
   fhir-create) TITLE="FHIR ServiceRequest create"; TARGET=50 ;;
@@ -48,13 +46,10 @@ case "$CASE" in
   *) echo "unknown case: $CASE" >&2; exit 2 ;;
 esac
 
-if ! command -v wrk >/dev/null; then
-  say "installing wrk (Debian)"
-  if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
-fi
-
 
 source scripts/bench/lib.sh
+bench_need wrk
+bench_need pgbench
 bench_refuse_if_busy
 bench_bin
 bench_serve "vs-$CASE" "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2529}"
@@ -66,8 +61,6 @@ bench_serve "vs-$CASE" "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2529}"
 new_key() { "$BIN" api-key create --org "$MERCY" --name "benchmark" 2>/dev/null | tail -n 1; }
 KEY=$(new_key)
 
-set -a; source "$EMBEDDED_PG_DIR/credentials.env"; set +a
-PGDB=${EMBEDDED_PG_DATABASE:-carethread}
 admin() { PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$PGDB" "$@"; }
 
 mkdir -p target/bench
@@ -140,20 +133,6 @@ n=$(python3 scripts/bench/capture-sql.py "target/bench/$CASE.log" carethread_app
       "target/bench/$CASE.pgbench" "${vary[@]}")
 say "the request sent $n statements (target/bench/$CASE.pgbench)"
 
-# --- CPU time of the server and of the whole database, in clock ticks -------
-postmaster=$(head -n 1 "$EMBEDDED_PG_DIR/data/postmaster.pid")
-ticks() {
-  # utime + stime of $1, plus its reaped children's when $2 is "with-children".
-  awk -v kids="${2:-}" '{ sub(/^.*\) /, ""); t = $12 + $13; if (kids != "") t += $14 + $15; print t }' "/proc/$1/stat"
-}
-db_ticks() {
-  local t
-  t=$(ticks "$postmaster" with-children)
-  for child in $(pgrep -P "$postmaster"); do
-    t=$((t + $(ticks "$child" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
 HZ=$(getconf CLK_TCK)
 
 # The two loads, for $1 seconds: wrk against the request, pgbench running
@@ -170,17 +149,17 @@ load_baseline() {
 run_a() {
   local s0 d0 out
   KEY=$(new_key)
-  s0=$(ticks "$server_pid"); d0=$(db_ticks)
+  s0=$(bench_ticks "$server_pid"); d0=$(bench_db_ticks)
   out=$(load_server "$SECS")
   if grep -q "Non-2xx" <<<"$out"; then echo "$out" >&2; echo "errors under load" >&2; exit 1; fi
   local n rps
   n=$(awk '/requests in/ { print $1 }' <<<"$out")
   rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-  echo "$rps $(( $(ticks "$server_pid") - s0 )) $(( $(db_ticks) - d0 )) $n"
+  echo "$rps $(( $(bench_ticks "$server_pid") - s0 )) $(( $(bench_db_ticks) - d0 )) $n"
 }
 run_b() {
   local d0 out
-  d0=$(db_ticks)
+  d0=$(bench_db_ticks)
   out=$(load_baseline "$SECS") || { echo "$out" >&2; exit 1; }
   # A client that meets an error stops: its share of the load is lost,
   # and the baseline would look slower than it is.
@@ -188,7 +167,7 @@ run_b() {
   local tps n
   tps=$(awk '/^tps = / { print $3; exit }' <<<"$out")
   n=$(awk '/number of transactions actually processed/ { print $NF }' <<<"$out" | cut -d/ -f1)
-  echo "$tps 0 $(( $(db_ticks) - d0 )) $n"
+  echo "$tps 0 $(( $(bench_db_ticks) - d0 )) $n"
 }
 
 # Warm both once (connections, caches), untimed.

@@ -27,7 +27,6 @@ PORT=${BENCH_PORT:-3305}
 PG_PORT=${BENCH_PG_PORT:-5554}
 HOOK_PORT=${BENCH_HOOK_PORT:-3399}
 MERCY=de000000-0000-4000-8000-000000000201
-say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 
 source scripts/bench/lib.sh
 bench_refuse_if_busy
@@ -36,28 +35,31 @@ bench_bin
 mkdir -p target/bench
 received=target/bench/webhooks-received.json
 rm -f "$received"
-python3 scripts/bench/receiver.py "$HOOK_PORT" 4 "$received" &
-receiver_pid=$!
-# The receiver goes first when the script exits (it writes its counts),
-# then the server and its cluster.
+# SIGTERM makes the receiver write its counts and stop.
+receiver_pid=""
 stop_receiver() {
-  if kill -0 "$receiver_pid" 2>/dev/null; then
+  if [ -n "$receiver_pid" ] && kill -0 "$receiver_pid" 2>/dev/null; then
     kill -TERM "$receiver_pid"
     wait "$receiver_pid" || true
   fi
 }
+bench_at_exit stop_receiver
+python3 scripts/bench/receiver.py "$HOOK_PORT" 4 "$received" &
+receiver_pid=$!
+until (exec 3<>"/dev/tcp/127.0.0.1/$HOOK_PORT") 2>/dev/null; do
+  kill -0 "$receiver_pid" 2>/dev/null || { echo "the receiver did not start" >&2; exit 1; }
+  sleep 0.2
+done
 export WEBHOOKS_ALLOW_LOOPBACK=true
 bench_serve webhooks "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2536}"
-trap 'stop_receiver; bench_cleanup' EXIT
 
 KEY=$("$BIN" api-key create --org "$MERCY" --name "webhook benchmark" 2>/dev/null | tail -n 1)
 endpoint=$(curl -fsS -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
   --data "{\"url\": \"http://127.0.0.1:$HOOK_PORT/hooks\", \"events\": [\"ping\"], \"description\": \"benchmark\"}" \
   "$BASE/api/v1/webhooks" | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["id"])')
-set -a; source "$EMBEDDED_PG_DIR/credentials.env"; set +a
 admin() {
   PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
-    -U postgres -d "${EMBEDDED_PG_DATABASE:-carethread}" "$@"
+    -U postgres -d "$PGDB" "$@"
 }
 
 say "filing $MESSAGES messages"

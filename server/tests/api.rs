@@ -447,6 +447,13 @@ async fn fhir_resources_have_the_right_shapes() {
             "ServiceRequest"
         ]
     );
+    let params: Vec<&str> = meta["rest"][0]["resource"][5]["searchParam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(params.contains(&"_total"), "{params:?}");
 
     let res = a
         .post("/fhir/ServiceRequest")
@@ -518,22 +525,30 @@ async fn a_long_history_is_counted_only_when_asked() {
     let a = api().await;
     let cap = server::api::fhir::COUNT_UP_TO;
     let mut admin = a.app.admin().await;
-    sqlx::query(
-        "INSERT INTO referrals (organization_id, id, reference, patient_initials, zip,
-                                diagnosis_code, care_type, priority, requested_start, received_at)
-         SELECT $1, gen_random_uuid(), 'R-' || upper(lpad(to_hex(g), 8, '0')), 'GB', '43215',
-                'I509', 'skilled_nursing', 'routine', current_date, now() - g * interval '1 minute'
-         FROM generate_series(1, $2) g",
-    )
-    .bind(a.referrer)
-    .bind(cap + 1)
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    // Referrals numbered `from..=to` (their references), older by the number.
+    let mut add = async |from: i64, to: i64| {
+        sqlx::query(
+            "INSERT INTO referrals (organization_id, id, reference, patient_initials, zip,
+                                    diagnosis_code, care_type, priority, requested_start, received_at)
+             SELECT $1, gen_random_uuid(), 'R-' || upper(lpad(to_hex(g), 8, '0')), 'GB', '43215',
+                    'I509', 'skilled_nursing', 'routine', current_date, now() - g * interval '1 minute'
+             FROM generate_series($2, $3) g",
+        )
+        .bind(a.referrer)
+        .bind(from)
+        .bind(to)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    };
     let search = |query: &'static str| {
         let req = a.get(&format!("/fhir/ServiceRequest?{query}"));
         async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
     };
+    // Exactly the cap: still counted.
+    add(1, cap).await;
+    assert_eq!(search("_count=50").await["total"], cap);
+    add(cap + 1, cap + 1).await;
     let first = search("_count=50").await;
     assert!(
         first.get("total").is_none(),
@@ -543,6 +558,10 @@ async fn a_long_history_is_counted_only_when_asked() {
     assert_eq!(first["link"][1]["relation"], "next");
     assert_eq!(search("_count=50&_total=estimate").await.get("total"), None);
     assert_eq!(search("_count=50&_total=accurate").await["total"], cap + 1);
+    // A page that reaches the cap with more to follow needs no count.
+    let deep = search("_count=50&_offset=950").await;
+    assert!(deep.get("total").is_none(), "{}", deep["total"]);
+    assert_eq!(deep["link"][1]["relation"], "next");
     // The last page knows where it ends, so it says.
     let last = search("_count=50&_offset=1000").await;
     assert_eq!(last["total"], cap + 1);

@@ -340,11 +340,6 @@ async fn webhooks_survive_a_sigkilled_worker_and_a_failing_receiver_delivered_on
     assert!(failed >= 1, "no failed attempt was logged");
 }
 
-/// Settlements one payout worker process runs at once: the job runner's
-/// default, as the server runs it. Each settlement holds a connection of
-/// the worker pool for its transaction and takes another for each
-/// processor call; `server::db::worker_pool` is sized for that.
-const SETTLING: usize = 8;
 /// What the nurses charge for a visit, in cents.
 const RATE: i64 = 9500;
 const CARD: &str = "4242 4242 4242 4242";
@@ -352,7 +347,8 @@ const CARD: &str = "4242 4242 4242 4242";
 /// Not a test: the body of a payout worker process, started by the drill
 /// below as `<this binary> payout_worker_process --exact --ignored`. It
 /// runs the real `payments.settle` jobs, with the local processor on the
-/// worker's pool as the server builds it, until it is killed.
+/// worker's pool as the server builds it, as many at once as the server
+/// runs them (the runner's default), until it is killed.
 #[tokio::test]
 #[ignore = "run by the payout drill as a child process"]
 async fn payout_worker_process() {
@@ -366,7 +362,6 @@ async fn payout_worker_process() {
     let (_stop, shutdown) = server::jobs::Shutdown::channel();
     server::jobs::Runner::new(pool)
         .register(server::payments::Settle { processor })
-        .concurrency(SETTLING)
         .lease(Duration::from_secs(2))
         .poll(Duration::from_millis(50))
         .spawn(shutdown)

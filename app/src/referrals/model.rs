@@ -427,6 +427,17 @@ pub fn reference_for(id: ReferralId) -> String {
     format!("R-{}", &hex[..8])
 }
 
+/// How far a search counts its matches for the total (FHIR `_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Every match (`_total=accurate`): the cost grows with the matches.
+    All,
+    /// Up to this many; beyond, the total is not given (the default).
+    UpTo(i64),
+    /// Not at all (`_total=none`).
+    Skip,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,15 +553,4 @@ mod tests {
         let id: ReferralId = "3f9a12c4-0000-4000-8000-000000000000".parse().unwrap();
         assert_eq!(reference_for(id), "R-3F9A12C4");
     }
-}
-
-/// How far a search counts its matches for the total (FHIR `_total`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counting {
-    /// Every match (`_total=accurate`): the cost grows with the matches.
-    All,
-    /// Up to this many; beyond, the total is not given (the default).
-    UpTo(i64),
-    /// Not at all (`_total=none`).
-    Skip,
 }

@@ -42,7 +42,7 @@
 
 mod runner;
 
-pub use runner::{Round, Runner, Shutdown};
+pub use runner::{Round, Runner, Shutdown, DEFAULT_CONCURRENCY};
 
 use app::identity::JobId;
 use serde::de::DeserializeOwned;

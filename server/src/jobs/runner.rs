@@ -105,6 +105,10 @@ struct Claimed {
     attempts: i32,
 }
 
+/// Jobs a runner works on at once unless told otherwise
+/// ([`Runner::concurrency`]); the worker pool is sized from it.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
 impl Runner {
     /// A runner on the worker role's `pool` with no kinds yet.
     pub fn new(pool: PgPool) -> Self {
@@ -116,7 +120,7 @@ impl Runner {
                 handlers: HashMap::new(),
                 schedules: Vec::new(),
                 filed: std::sync::Mutex::default(),
-                concurrency: 8,
+                concurrency: DEFAULT_CONCURRENCY,
                 lease: Duration::from_secs(60),
                 poll: Duration::from_secs(5),
                 grace: Duration::from_secs(20),

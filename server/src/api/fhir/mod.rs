@@ -13,7 +13,9 @@
 //! with the matching status (400, 401, 403, 404, 422, 429); searches answer
 //! a `searchset` Bundle with `total`, `self` and `next` links, absolute
 //! `fullUrl`s and `search.mode`, paged by `_count` (and the `_offset` the
-//! `next` link carries). The resources themselves, and the reading of an
+//! `next` link carries). A ServiceRequest search gives `total` up to
+//! [`COUNT_UP_TO`] matches unless asked for `_total=accurate` ([`search`]
+//! says why). The resources themselves, and the reading of an
 //! incoming ServiceRequest, are typed in `referrals::fhir`, with the
 //! product area they map. Creating a ServiceRequest is
 //! `referrals::service::create`, so it fires `referral.created`.
@@ -216,7 +218,7 @@ pub async fn read_service_request(
     get, path = "/fhir/ServiceRequest", tag = "FHIR R4",
     params(SearchQuery),
     responses(
-        (status = 200, description = "Bundle (searchset) with total, self and next links", body = FhirResource, content_type = "application/fhir+json"),
+        (status = 200, description = "Bundle (searchset) with self and next links, and total when there are at most 1,000 matches (always with _total=accurate; with _total=none only on the last page)", body = FhirResource, content_type = "application/fhir+json"),
         (status = 400, description = "OperationOutcome: a search parameter is malformed", body = FhirResource, content_type = "application/fhir+json"),
         (status = 401, description = "OperationOutcome: no valid API key", body = FhirResource, content_type = "application/fhir+json"),
         (status = 429, description = "OperationOutcome: rate limit exhausted; see Retry-After", body = FhirResource, content_type = "application/fhir+json"),
