@@ -720,7 +720,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
         };
         crate::payments::apply_policy(urls.admin.expose(), &config.payments).await?;
         let (stop_jobs, jobs_shutdown) = jobs::Shutdown::channel();
-        let worker_pool = db::worker_pool(&urls.worker).await?;
+        let worker_pool = db::worker_pool(&urls.worker, jobs::WORKER_POOL_CONNECTIONS).await?;
         let runner =
             background::runner(
                 worker_pool.clone(),

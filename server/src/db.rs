@@ -198,19 +198,11 @@ pub async fn app_pool(app_url: &Secret, settings: PoolSettings) -> Result<PgPool
         .context("cannot connect as the application role")
 }
 
-/// Connections of the background worker role's pool: two for each job the
-/// runner works on at once, and two for its listener and scheduler. A
-/// settlement holds one for its transaction and takes another for each
-/// card-processor call. With one each (eight), eight settlements each held
-/// one and waited for a second that never came, until the pool's timeout
-/// failed them (the payout drill in server/tests/drills.rs, run at the
-/// runner's concurrency, shows it).
-pub const WORKER_POOL_CONNECTIONS: u32 = 2 * crate::jobs::DEFAULT_CONCURRENCY as u32 + 2;
-
-/// The background worker role's pool ([`WORKER_POOL_CONNECTIONS`]).
-pub async fn worker_pool(worker_url: &Secret) -> Result<PgPool> {
+/// The background worker role's pool, of `connections`: the job
+/// runner's needs (`jobs::WORKER_POOL_CONNECTIONS` says why).
+pub async fn worker_pool(worker_url: &Secret, connections: u32) -> Result<PgPool> {
     let settings = PoolSettings {
-        max_connections: WORKER_POOL_CONNECTIONS,
+        max_connections: connections,
         ..PoolSettings::default()
     };
     pool(worker_url, "carethread-worker", settings)

@@ -141,9 +141,12 @@ async fn webhook_worker_process() {
     let Ok(url) = std::env::var("DRILL_WORKER_URL") else {
         return;
     };
-    let pool = server::db::worker_pool(&server::config::Secret::new(url))
-        .await
-        .unwrap();
+    let pool = server::db::worker_pool(
+        &server::config::Secret::new(url),
+        server::jobs::WORKER_POOL_CONNECTIONS,
+    )
+    .await
+    .unwrap();
     let sender = server::webhooks::Sender::new(app::developer::destination::Policy {
         https_only: false,
         allow_loopback: true,
@@ -355,9 +358,12 @@ async fn payout_worker_process() {
     let Ok(url) = std::env::var("DRILL_WORKER_URL") else {
         return;
     };
-    let pool = server::db::worker_pool(&server::config::Secret::new(url))
-        .await
-        .unwrap();
+    let pool = server::db::worker_pool(
+        &server::config::Secret::new(url),
+        server::jobs::WORKER_POOL_CONNECTIONS,
+    )
+    .await
+    .unwrap();
     let processor = Processor::Local(LocalProcessor::new(pool.clone()));
     let (_stop, shutdown) = server::jobs::Shutdown::channel();
     server::jobs::Runner::new(pool)

@@ -98,7 +98,9 @@ async fn child_worker() {
         .unwrap()
         .parse()
         .unwrap();
-    let pool = server::db::worker_pool(&Secret::new(url)).await.unwrap();
+    let pool = server::db::worker_pool(&Secret::new(url), server::jobs::WORKER_POOL_CONNECTIONS)
+        .await
+        .unwrap();
     let mut runner = Runner::new(pool)
         .register(Record)
         .register(Slow)

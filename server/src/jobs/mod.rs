@@ -42,7 +42,7 @@
 
 mod runner;
 
-pub use runner::{Round, Runner, Shutdown, DEFAULT_CONCURRENCY};
+pub use runner::{Round, Runner, Shutdown, DEFAULT_CONCURRENCY, WORKER_POOL_CONNECTIONS};
 
 use app::identity::JobId;
 use serde::de::DeserializeOwned;

@@ -109,6 +109,15 @@ struct Claimed {
 /// ([`Runner::concurrency`]); the worker pool is sized from it.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
+/// Connections of the worker role's pool a runner at the default needs:
+/// two for each job at once, and two for its listener and scheduler. A
+/// settlement holds one for its transaction and takes another for each
+/// card-processor call. With one each (eight), eight settlements each held
+/// one and waited for a second that never came, until the pool's timeout
+/// failed them (the payout drill in server/tests/drills.rs, run at the
+/// default, shows it).
+pub const WORKER_POOL_CONNECTIONS: u32 = 2 * DEFAULT_CONCURRENCY as u32 + 2;
+
 impl Runner {
     /// A runner on the worker role's `pool` with no kinds yet.
     pub fn new(pool: PgPool) -> Self {

@@ -302,7 +302,10 @@ impl TestApp {
             Duration::from_secs(1),
         )
         .unwrap();
-        let worker_pool = server::db::worker_pool(&urls.worker).await.unwrap();
+        let worker_pool =
+            server::db::worker_pool(&urls.worker, server::jobs::WORKER_POOL_CONNECTIONS)
+                .await
+                .unwrap();
 
         let policy = options.policy.clone().unwrap_or_else(|| AuthPolicy {
             // Keep reset requests quick in tests; the floor itself is tested.
