@@ -135,7 +135,7 @@ def main():
         sql = re.sub(r"\$(\d+)\b", literal, sql)
         if re.search(r"\$\d+\b", sql):
             sys.exit(f"a parameter was not logged in: {sql[:200]}")
-        if TYPE_LOOKUP.search(sql):
+        if TYPE_LOOKUP.search(" ".join(sql.split())):
             continue
         for value, expr in varies:
             sql = re.sub(re.escape(f"'{value}'") + r"(::[a-z0-9_]+)?", f"({expr})", sql)

@@ -45,16 +45,7 @@ admin() {
 }
 ID=$(admin -c "SELECT id FROM referrals WHERE organization_id = '$MERCY' ORDER BY received_at LIMIT 1")
 
-# The director's session cookie (a plain form post, as without JavaScript).
-jar=target/bench/growth-cookies.txt
-rm -f "$jar"
-curl -fsS -o /dev/null -c "$jar" -H "Origin: $BASE" \
-  --data-urlencode "email=director@riverbend.example" \
-  --data-urlencode "password=carethread-demo-2026" \
-  --data-urlencode "_rpc=/rpc/auth/login" "$BASE/rpc/auth/login" || true
-COOKIE=$(awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 }' "$jar")
-[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIE" "$BASE/clinic/inbox")" = 200 ] \
-  || { echo "could not sign in as the demo director" >&2; exit 1; }
+bench_sign_in director@riverbend.example /clinic/inbox
 
 # fill_pair N: Mercy -> Riverbend referrals up to N (besides the demo's).
 fill_pair() {

@@ -69,6 +69,22 @@ bench_serve() {
   postmaster=$(head -n 1 "$EMBEDDED_PG_DIR/data/postmaster.pid")
 }
 
+# bench_sign_in EMAIL: signs the demo account EMAIL in with a plain form
+# post (as without JavaScript) and sets COOKIE to its session cookie for
+# curl and wrk (-H "Cookie: $COOKIE"); exits unless it then reaches PAGE
+# ($2, the account's home page) with 200.
+bench_sign_in() {
+  local jar=target/bench/cookies-$$.txt
+  rm -f "$jar"
+  curl -fsS -o /dev/null -c "$jar" -H "Origin: $BASE" \
+    --data-urlencode "email=$1" --data-urlencode "password=carethread-demo-2026" \
+    --data-urlencode "_rpc=/rpc/auth/login" "$BASE/rpc/auth/login" || true
+  COOKIE=$(awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 }' "$jar")
+  rm -f "$jar"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIE" "$BASE$2")" = 200 ] \
+    || { echo "could not sign in as $1" >&2; exit 1; }
+}
+
 # bench_at_exit COMMAND: runs COMMAND (a helper process's stop) when the
 # script exits, before the server and its cluster go. For what a script
 # starts besides the server; set it up before starting the thing.

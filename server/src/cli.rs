@@ -73,6 +73,14 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3310")]
         bind: SocketAddr,
     },
+    /// Serve the clinic inbox's first page written by hand (askama), on a
+    /// database `serve` has already prepared: the baseline of
+    /// scripts/bench/inbox-vs-askama.sh.
+    #[command(hide = true)]
+    BenchInbox {
+        #[arg(long, default_value = "127.0.0.1:3311")]
+        bind: SocketAddr,
+    },
 }
 
 #[derive(Subcommand)]
@@ -231,6 +239,13 @@ pub async fn run() -> ExitCode {
             .await
         }
         Command::BenchHello { bind } => crate::bench::hello(bind).await,
+        Command::BenchInbox { bind } => {
+            with_database(&config, async |urls| {
+                let state = app_state(&config, &urls.app, false).await?;
+                crate::bench::inbox::serve(state, bind).await
+            })
+            .await
+        }
         Command::BenchMatching { clinicians, runs } => {
             with_database(&config, async |urls| {
                 crate::bench::matching(urls, clinicians, runs).await

@@ -28,7 +28,7 @@ pub fn use_current_user() -> Option<CurrentUserResource> {
 }
 
 /// The navigation links of each role's area.
-fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
+pub fn role_links(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
         Role::PlatformAdmin => vec![
             ("/admin", "Dashboard"),

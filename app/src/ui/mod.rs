@@ -20,7 +20,8 @@ pub use form::{
 };
 pub use format::format_datetime;
 pub use layout::{
-    use_current_user, CurrentUserProvider, CurrentUserResource, SiteFooter, SiteHeader,
+    role_links, use_current_user, CurrentUserProvider, CurrentUserResource, SiteFooter,
+    SiteHeader,
 };
 pub use live::LiveRefresh;
 pub use loaded::Loaded;

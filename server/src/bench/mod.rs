@@ -1,3 +1,5 @@
+//! `server bench-inbox`: see [`inbox`].
+//!
 //! `server bench-hello`: axum answering "hello" and nothing else, on the
 //! runtime `serve` uses: the ceiling for any endpoint's throughput on the
 //! machine, measured by `scripts/bench/ceiling.sh`.
@@ -9,6 +11,8 @@
 //! matching query, run as a referrer through the principal transaction the
 //! application uses, for referrals at random real ZIP codes. Prints figures;
 //! it asserts nothing.
+
+pub mod inbox;
 
 use crate::db::DatabaseUrls;
 use crate::demo::clinicians;
