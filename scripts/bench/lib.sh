@@ -69,14 +69,16 @@ bench_serve() {
   postmaster=$(head -n 1 "$EMBEDDED_PG_DIR/data/postmaster.pid")
 }
 
-# bench_sign_in EMAIL: signs the demo account EMAIL in with a plain form
-# post (as without JavaScript) and sets COOKIE to its session cookie for
-# curl and wrk (-H "Cookie: $COOKIE"); exits unless it then reaches PAGE
-# ($2, the account's home page) with 200.
+# bench_sign_in EMAIL PAGE [FROM]: signs the demo account EMAIL in with a
+# plain form post (as without JavaScript) and sets COOKIE to its session
+# cookie for curl and wrk (-H "Cookie: $COOKIE"); exits unless it then
+# reaches PAGE (the account's home page) with 200. FROM is the loopback
+# address to sign in from (127.0.0.N): the sign-in throttle counts per
+# address, and many accounts signing in from one would meet it.
 bench_sign_in() {
   local jar=target/bench/cookies-$$.txt
   rm -f "$jar"
-  curl -fsS -o /dev/null -c "$jar" -H "Origin: $BASE" \
+  curl -fsS -o /dev/null -c "$jar" -H "Origin: $BASE" ${3:+--interface "$3"} \
     --data-urlencode "email=$1" --data-urlencode "password=carethread-demo-2026" \
     --data-urlencode "_rpc=/rpc/auth/login" "$BASE/rpc/auth/login" || true
   COOKIE=$(awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s=%s; ", $6, $7 }' "$jar")

@@ -199,7 +199,9 @@ run_a() {
   case_round "$1"
   s0=$(bench_ticks "$server_pid"); d0=$(bench_db_ticks)
   out=$(load_server "$SECS")
-  if grep -q "Non-2xx" <<<"$out"; then echo "$out" >&2; echo "errors under load" >&2; exit 1; fi
+  if grep -q "Non-2xx" <<<"$out"; then
+    echo "$out" >&2; cat target/bench/*-refused.txt 2>/dev/null >&2; echo "errors under load" >&2; exit 1
+  fi
   n=$(awk '/requests in/ { print $1 }' <<<"$out")
   case_check "$n"
   rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
