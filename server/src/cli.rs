@@ -655,7 +655,10 @@ pub async fn app_state(config: &Config, app_url: &Secret, dev_mailbox: bool) -> 
     let pool = db::app_pool(app_url, config.db_pool).await?;
     Ok(AppState {
         leptos_options: leptos_options(config),
-        processor: crate::payments::processor(&config.payments, pool.clone())?,
+        processor: crate::payments::processor(
+            &config.payments,
+            crate::payments::local_processor_pool(app_url, config.db_pool)?,
+        )?,
         pool,
         settings: Arc::new(Settings {
             public_url: config.public_url.clone(),

@@ -210,7 +210,27 @@ pub async fn worker_pool(worker_url: &Secret, connections: u32) -> Result<PgPool
         .context("cannot connect as the worker role")
 }
 
+/// A pool of the application role named `name`, of `settings`, that opens
+/// its connections only when first used (one a configuration may never
+/// use, such as the local card processor's).
+pub fn lazy_app_pool(app_url: &Secret, name: &str, settings: PoolSettings) -> Result<PgPool> {
+    Ok(pool_options(settings).connect_lazy_with(connect_options(app_url, name, settings)?))
+}
+
 async fn pool(url: &Secret, name: &str, settings: PoolSettings) -> Result<PgPool> {
+    pool_options(settings)
+        .connect_with(connect_options(url, name, settings)?)
+        .await
+        .map_err(Into::into)
+}
+
+fn pool_options(settings: PoolSettings) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+}
+
+fn connect_options(url: &Secret, name: &str, settings: PoolSettings) -> Result<PgConnectOptions> {
     let timeout = format!("{}ms", settings.statement_timeout.as_millis());
     let options = PgConnectOptions::from_str(url.expose())
         .context("not a valid PostgreSQL URL")?
@@ -222,12 +242,7 @@ async fn pool(url: &Secret, name: &str, settings: PoolSettings) -> Result<PgPool
         // 10-20 ms, more than the statement itself (seen on the FHIR
         // search's count at 100,000 referrals).
         .options([("statement_timeout", timeout.as_str()), ("jit", "off")]);
-    PgPoolOptions::new()
-        .max_connections(settings.max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
-        .await
-        .map_err(Into::into)
+    Ok(options)
 }
 
 /// A URL's user name or password as typed (`%40` is `@`).

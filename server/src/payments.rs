@@ -30,6 +30,34 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
+/// How many connections of its own the local processor books on, when
+/// it serves requests. It stands for a service elsewhere and must not
+/// share the requests' pool: a confirmation holds its request's connection
+/// while it calls the processor, so with one pool, as many confirmations at
+/// once as the pool has connections each waited for a second connection
+/// that none of them would free, and every request answered 503 after the
+/// acquire timeout (`scripts/bench/vs-pgbench.sh booking`, 100 families at
+/// once; `server/tests/bookings.rs` holds it). The job runner's pool is
+/// sized for two connections a job instead (`jobs::WORKER_POOL_CONNECTIONS`).
+pub const LOCAL_PROCESSOR_CONNECTIONS: u32 = 4;
+
+/// The local processor's pool for the request path: the application role,
+/// `LOCAL_PROCESSOR_CONNECTIONS` of them, opened only if the local
+/// processor is used.
+pub fn local_processor_pool(
+    app_url: &crate::config::Secret,
+    settings: crate::db::PoolSettings,
+) -> anyhow::Result<PgPool> {
+    crate::db::lazy_app_pool(
+        app_url,
+        "carethread-local-processor",
+        crate::db::PoolSettings {
+            max_connections: LOCAL_PROCESSOR_CONNECTIONS,
+            ..settings
+        },
+    )
+}
+
 /// The processor `config` names, over `pool` for the local one.
 pub fn processor(config: &PaymentsConfig, pool: PgPool) -> anyhow::Result<Processor> {
     Ok(match &config.processor {

@@ -503,6 +503,54 @@ async fn a_hundred_families_racing_for_one_slot_book_it_once_and_a_retry_books_o
     assert_eq!((payments, postings), (1, 1));
 }
 
+/// More confirmations at once than the request pool has connections (5
+/// in the tests) all go through. Each holds its request's connection while
+/// it calls the card processor; the local processor books on connections
+/// of its own, or these would wait on each other until they failed.
+#[tokio::test]
+async fn more_confirmations_at_once_than_the_pool_has_connections_all_go_through() {
+    let app = TestApp::spawn().await;
+    let mut held = Vec::new();
+    for tag in ["crowd-a", "crowd-b", "crowd-c"] {
+        let w = world(&app, tag).await;
+        // A family may hold three times at once.
+        for starts in openings(&app, &w).await.into_iter().take(3) {
+            let res = hold(&app, &w.family, &w, &starts, &Uuid::new_v4().to_string()).await;
+            assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+            let visit: String = res.json().await.unwrap();
+            held.push((w.family.clone(), visit));
+        }
+    }
+    let url = app.url("/rpc/family/visits/confirm");
+    let mut confirmations = tokio::task::JoinSet::new();
+    for (family, visit) in held.clone() {
+        let url = url.clone();
+        confirmations.spawn(async move {
+            let res = family
+                .post(url)
+                .form(&[("id", visit.as_str()), ("card", CARD)])
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        });
+    }
+    let answers = confirmations.join_all().await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    let mut admin = app.admin().await;
+    let visits: Vec<String> = held.into_iter().map(|(_, v)| v).collect();
+    let authorized: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM visit_payments WHERE visit_id::text = ANY($1)")
+            .bind(&visits)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert_eq!(authorized, 9);
+}
+
 #[tokio::test]
 async fn an_expired_hold_frees_the_slot_and_a_declined_card_books_nothing() {
     let app = TestApp::spawn().await;

@@ -20,8 +20,7 @@ pub use form::{
 };
 pub use format::format_datetime;
 pub use layout::{
-    role_links, use_current_user, CurrentUserProvider, CurrentUserResource, SiteFooter,
-    SiteHeader,
+    role_links, use_current_user, CurrentUserProvider, CurrentUserResource, SiteFooter, SiteHeader,
 };
 pub use live::LiveRefresh;
 pub use loaded::Loaded;

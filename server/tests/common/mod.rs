@@ -691,7 +691,9 @@ async fn serve(
         }),
         hasher: PasswordHasher::new(tuning.hasher_permits.unwrap_or(2)),
         processor: app::payments::processor::Processor::Local(
-            app::payments::processor::local::LocalProcessor::new(pool.clone()),
+            app::payments::processor::local::LocalProcessor::new(
+                server::payments::local_processor_pool(&urls.app, settings).unwrap(),
+            ),
         ),
     };
     let router = server::routes::router(state, Some(mailbox));
