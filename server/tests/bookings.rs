@@ -12,104 +12,19 @@
 mod common;
 
 use app::identity::Role;
-use common::TestApp;
+use common::{BookingWorld, TestApp};
 use serde_json::Value;
 use uuid::Uuid;
 
 const CARD: &str = "4242 4242 4242 4242";
 
-struct World {
-    family: reqwest::Client,
-    recipient: String,
-    nurse: reqwest::Client,
-    nurse_user: Uuid,
-    clinician: Uuid,
-}
-
-/// A family with one person, and an independent nurse (acting for the
-/// platform) bookable at every hour of every day for $95.
-async fn world(app: &TestApp, tag: &str) -> World {
-    let nurse = app
-        .user(&format!("nurse@{tag}.test"), None, Role::Clinician)
-        .await;
-    let clinician = app
-        .verified_clinician(&format!("Nia {tag}"), "43215", None)
-        .await;
-    let mut admin = app.admin().await;
-    sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
-        .bind(nurse.id)
-        .bind(clinician)
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let nurse_client = app.signed_in(&format!("nurse@{tag}.test")).await;
-    for day in 0..7 {
-        let res = app
-            .rpc(
-                &nurse_client,
-                "clinician/availability/hours/add",
-                &[
-                    ("weekday", &day.to_string()),
-                    ("start", "00:00"),
-                    ("end", "00:00"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    }
-    let res = app
-        .rpc(
-            &nurse_client,
-            "clinician/availability/rates",
-            &[("rates[skilled_nursing]", "95")],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-
-    let family = TestApp::browser();
-    let email = format!("family@{tag}.test");
-    let res = app
-        .rpc(
-            &family,
-            "auth/register",
-            &[
-                ("name", "Grace Booker"),
-                ("email", &email),
-                ("password", common::PASSWORD),
-                ("role", "family"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    app.login(&family, &email, common::PASSWORD).await;
-    let res = app
-        .rpc(
-            &family,
-            "family/recipients/add",
-            &[
-                ("full_name", "Walter Booker"),
-                ("birth_date", "1941-02-03"),
-                ("address", "9 Elm Street"),
-                ("zip", "43215"),
-                ("care_types[0]", "skilled_nursing"),
-                ("diagnoses", "I50.9"),
-                ("language", "English"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let recipient: String = res.json().await.unwrap();
-    World {
-        family,
-        recipient,
-        nurse: nurse_client,
-        nurse_user: nurse.id,
-        clinician,
-    }
+/// The world of these tests: the harness's, at $95 a visit.
+async fn world(app: &TestApp, tag: &str) -> BookingWorld {
+    app.booking_world(tag, 95).await
 }
 
 /// The clinician's openings as the family sees them.
-async fn openings(app: &TestApp, w: &World) -> Vec<String> {
+async fn openings(app: &TestApp, w: &BookingWorld) -> Vec<String> {
     let res = app
         .rpc(
             &w.family,
@@ -130,7 +45,7 @@ async fn openings(app: &TestApp, w: &World) -> Vec<String> {
 async fn hold(
     app: &TestApp,
     who: &reqwest::Client,
-    w: &World,
+    w: &BookingWorld,
     starts: &str,
     key: &str,
 ) -> reqwest::Response {
@@ -149,7 +64,7 @@ async fn hold(
 }
 
 /// Holds the first opening and confirms it with `card`; the visit's id.
-async fn book(app: &TestApp, w: &World) -> String {
+async fn book(app: &TestApp, w: &BookingWorld) -> String {
     let starts = openings(app, w).await.remove(0);
     let res = hold(app, &w.family, w, &starts, &Uuid::new_v4().to_string()).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
@@ -165,7 +80,7 @@ async fn book(app: &TestApp, w: &World) -> String {
     visit
 }
 
-async fn booking(app: &TestApp, w: &World, visit: &str) -> Value {
+async fn booking(app: &TestApp, w: &BookingWorld, visit: &str) -> Value {
     let res = app
         .rpc(&w.family, "family/visits/get", &[("id", visit)])
         .await;
@@ -183,7 +98,7 @@ async fn payment_state(app: &TestApp, visit: &str) -> String {
 }
 
 /// The nurse accepts, checks in and out and signs the visit's log.
-async fn visit_and_sign(app: &TestApp, w: &World, visit: &str, check_out: bool) {
+async fn visit_and_sign(app: &TestApp, w: &BookingWorld, visit: &str, check_out: bool) {
     let res = app
         .rpc(
             &w.nurse,

@@ -19,10 +19,9 @@
 
 mod common;
 
-use app::identity::Role;
 use app::payments::processor::{local::LocalProcessor, Processor};
 use axum::http::{HeaderMap, StatusCode};
-use common::{Options, TestApp, Tuning};
+use common::{BookingWorld, Options, TestApp, Tuning};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 use sqlx::Connection;
@@ -138,15 +137,9 @@ async fn a_statement_stuck_on_a_lock_answers_503_within_the_statement_timeout() 
 #[tokio::test]
 #[ignore = "run by the webhook drill as a child process"]
 async fn webhook_worker_process() {
-    let Ok(url) = std::env::var("DRILL_WORKER_URL") else {
+    let Some(pool) = drill_worker_pool().await else {
         return;
     };
-    let pool = server::db::worker_pool(
-        &server::config::Secret::new(url),
-        server::jobs::WORKER_POOL_CONNECTIONS,
-    )
-    .await
-    .unwrap();
     let sender = server::webhooks::Sender::new(app::developer::destination::Policy {
         https_only: false,
         allow_loopback: true,
@@ -166,6 +159,20 @@ async fn webhook_worker_process() {
         .spawn(shutdown)
         .await
         .unwrap();
+}
+
+/// A worker process's pool, sized as the server sizes it, on the database
+/// its drill named in `DRILL_WORKER_URL`; `None` when run as a plain test
+/// (the drills start these processes; alone they do nothing).
+async fn drill_worker_pool() -> Option<sqlx::PgPool> {
+    let url = std::env::var("DRILL_WORKER_URL").ok()?;
+    let pool = server::db::worker_pool(
+        &server::config::Secret::new(url),
+        server::jobs::WORKER_POOL_CONNECTIONS,
+    )
+    .await
+    .unwrap();
+    Some(pool)
 }
 
 /// A worker in a process of its own, so that it can be SIGKILLed: `body`
@@ -355,15 +362,9 @@ const CARD: &str = "4242 4242 4242 4242";
 #[tokio::test]
 #[ignore = "run by the payout drill as a child process"]
 async fn payout_worker_process() {
-    let Ok(url) = std::env::var("DRILL_WORKER_URL") else {
+    let Some(pool) = drill_worker_pool().await else {
         return;
     };
-    let pool = server::db::worker_pool(
-        &server::config::Secret::new(url),
-        server::jobs::WORKER_POOL_CONNECTIONS,
-    )
-    .await
-    .unwrap();
     let processor = Processor::Local(LocalProcessor::new(pool.clone()));
     let (_stop, shutdown) = server::jobs::Shutdown::channel();
     server::jobs::Runner::new(pool)
@@ -375,109 +376,16 @@ async fn payout_worker_process() {
         .unwrap();
 }
 
-/// A family with one person to book for, and an independent nurse
-/// (acting for the platform) bookable every hour of every day at [`RATE`]:
-/// `tests/bookings.rs`'s world, made through the same server functions.
-struct Booker {
-    family: reqwest::Client,
-    recipient: String,
-    nurse: reqwest::Client,
-    nurse_user: Uuid,
-    clinician: Uuid,
-}
-
-/// Calls a server function that must succeed; its body.
-async fn call(
-    app: &TestApp,
-    who: &reqwest::Client,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> String {
-    let res = app.rpc(who, endpoint, form).await;
-    let status = res.status();
-    let body = res.text().await.unwrap();
-    assert_eq!(status, 200, "{endpoint}: {body}");
-    body
-}
-
-async fn booker(app: &TestApp, tag: &str) -> Booker {
-    let nurse = app
-        .user(&format!("nurse@{tag}.test"), None, Role::Clinician)
-        .await;
-    let clinician = app
-        .verified_clinician(&format!("Nia {tag}"), "43215", None)
-        .await;
-    let mut admin = app.admin().await;
-    sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
-        .bind(nurse.id)
-        .bind(clinician)
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let nurse_client = app.signed_in(&format!("nurse@{tag}.test")).await;
-    for day in 0..7 {
-        let day = day.to_string();
-        let hours = [
-            ("weekday", day.as_str()),
-            ("start", "00:00"),
-            ("end", "00:00"),
-        ];
-        call(
-            app,
-            &nurse_client,
-            "clinician/availability/hours/add",
-            &hours,
-        )
-        .await;
-    }
-    let rate = (RATE / 100).to_string();
-    let rates = [("rates[skilled_nursing]", rate.as_str())];
-    call(app, &nurse_client, "clinician/availability/rates", &rates).await;
-
-    let family = TestApp::browser();
-    let email = format!("family@{tag}.test");
-    let account = [
-        ("name", "Grace Booker"),
-        ("email", email.as_str()),
-        ("password", common::PASSWORD),
-        ("role", "family"),
-    ];
-    call(app, &family, "auth/register", &account).await;
-    let signed_in = app.login(&family, &email, common::PASSWORD).await;
-    assert_eq!(signed_in.status(), 200);
-    let person = [
-        ("full_name", "Walter Booker"),
-        ("birth_date", "1941-02-03"),
-        ("address", "9 Elm Street"),
-        ("zip", "43215"),
-        ("care_types[0]", "skilled_nursing"),
-        ("diagnoses", "I50.9"),
-        ("language", "English"),
-    ];
-    let recipient = call(app, &family, "family/recipients/add", &person).await;
-    Booker {
-        family,
-        recipient: serde_json::from_str(&recipient).unwrap(),
-        nurse: nurse_client,
-        nurse_user: nurse.id,
-        clinician,
-    }
-}
-
 /// Books `b`'s next `n` openings and takes each as far as a visit goes
 /// before its payout: confirmed with a card (the hold placed and posted),
 /// accepted, checked in and out, its log signed by the nurse and
 /// countersigned by the family, which makes the payout due now. The
 /// visits' ids.
-async fn visits_due_for_payout(app: &TestApp, b: &Booker, n: usize) -> Vec<String> {
+async fn visits_due_for_payout(app: &TestApp, b: &BookingWorld, n: usize) -> Vec<String> {
     let clinician = b.clinician.to_string();
-    let page = call(
-        app,
-        &b.family,
-        "family/clinicians/get",
-        &[("id", &clinician)],
-    )
-    .await;
+    let page = app
+        .call(&b.family, "family/clinicians/get", &[("id", &clinician)])
+        .await;
     let page: Value = serde_json::from_str(&page).unwrap();
     let openings: Vec<String> = page["openings"].as_array().unwrap()[..n]
         .iter()
@@ -493,27 +401,26 @@ async fn visits_due_for_payout(app: &TestApp, b: &Booker, n: usize) -> Vec<Strin
             ("recipient", b.recipient.as_str()),
             ("key", key.as_str()),
         ];
-        let visit = call(app, &b.family, "family/book/hold", &hold).await;
+        let visit = app.call(&b.family, "family/book/hold", &hold).await;
         let visit: String = serde_json::from_str(&visit).unwrap();
         let id = visit.as_str();
-        call(
-            app,
+        app.call(
             &b.family,
             "family/visits/confirm",
             &[("id", id), ("card", CARD)],
         )
         .await;
         let accept = [("id", id), ("action", "accept")];
-        call(app, &b.nurse, "visits/respond", &accept).await;
+        app.call(&b.nurse, "visits/respond", &accept).await;
         let check_in = [
             ("id", id),
             ("step", "in"),
             ("lat", "39.96"),
             ("lon", "-83.00"),
         ];
-        call(app, &b.nurse, "visits/check", &check_in).await;
+        app.call(&b.nurse, "visits/check", &check_in).await;
         let check_out = [("id", id), ("step", "out"), ("exception", "no_signal")];
-        call(app, &b.nurse, "visits/check", &check_out).await;
+        app.call(&b.nurse, "visits/check", &check_out).await;
         let sync_key = Uuid::new_v4().to_string();
         let outcomes: Vec<String> = (0..5).map(|i| format!("outcomes[{i}]")).collect();
         let mut sign = vec![
@@ -522,8 +429,9 @@ async fn visits_due_for_payout(app: &TestApp, b: &Booker, n: usize) -> Vec<Strin
             ("clinician_signature", "Nia Nurse"),
         ];
         sign.extend(outcomes.iter().map(|o| (o.as_str(), "done")));
-        call(app, &b.nurse, "visits/sign", &sign).await;
-        call(app, &b.family, "family/visits/countersign", &[("id", id)]).await;
+        app.call(&b.nurse, "visits/sign", &sign).await;
+        app.call(&b.family, "family/visits/countersign", &[("id", id)])
+            .await;
         visits.push(visit);
     }
     visits
@@ -600,7 +508,7 @@ async fn a_payout_worker_sigkilled_mid_transfer_pays_each_visit_exactly_once() {
     // functions: thirty signed, countersigned visits, each with a
     // `payments.settle` job due now and nothing run yet.
     let tags: Vec<String> = (0..NURSES).map(|i| format!("payout{i}")).collect();
-    let bookers = join_all(tags.iter().map(|tag| booker(&app, tag))).await;
+    let bookers = join_all(tags.iter().map(|tag| app.booking_world(tag, RATE / 100))).await;
     let visits: Vec<String> =
         join_all(bookers.iter().map(|b| visits_due_for_payout(&app, b, EACH)))
             .await

@@ -758,3 +758,98 @@ pub fn token_of(path: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// A family with one person to book for (Walter Booker, ZIP 43215, skilled
+/// nursing), and an independent nurse acting for the platform, bookable
+/// every hour of every day at `dollars` a skilled-nursing visit: all made
+/// through the same server functions a family and a nurse use. For the
+/// booking tests and the payout drill.
+pub struct BookingWorld {
+    pub family: reqwest::Client,
+    /// The person's id (a care recipient of the family).
+    pub recipient: String,
+    pub nurse: reqwest::Client,
+    pub nurse_user: Uuid,
+    pub clinician: Uuid,
+}
+
+impl TestApp {
+    /// Calls a server function that must answer 200; its body.
+    pub async fn call(
+        &self,
+        who: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> String {
+        let res = self.rpc(who, endpoint, form).await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, 200, "{endpoint}: {body}");
+        body
+    }
+
+    /// A [`BookingWorld`] whose accounts are named after `tag`.
+    pub async fn booking_world(&self, tag: &str, dollars: i64) -> BookingWorld {
+        let nurse = self
+            .user(
+                &format!("nurse@{tag}.test"),
+                None,
+                app::identity::Role::Clinician,
+            )
+            .await;
+        let clinician = self
+            .verified_clinician(&format!("Nia {tag}"), "43215", None)
+            .await;
+        let mut admin = self.admin().await;
+        sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
+            .bind(nurse.id)
+            .bind(clinician)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let nurse_client = self.signed_in(&format!("nurse@{tag}.test")).await;
+        for day in 0..7 {
+            let day = day.to_string();
+            let hours = [
+                ("weekday", day.as_str()),
+                ("start", "00:00"),
+                ("end", "00:00"),
+            ];
+            self.call(&nurse_client, "clinician/availability/hours/add", &hours)
+                .await;
+        }
+        let rate = dollars.to_string();
+        let rates = [("rates[skilled_nursing]", rate.as_str())];
+        self.call(&nurse_client, "clinician/availability/rates", &rates)
+            .await;
+
+        let family = TestApp::browser();
+        let email = format!("family@{tag}.test");
+        let account = [
+            ("name", "Grace Booker"),
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("role", "family"),
+        ];
+        self.call(&family, "auth/register", &account).await;
+        let signed_in = self.login(&family, &email, PASSWORD).await;
+        assert_eq!(signed_in.status(), 200);
+        let person = [
+            ("full_name", "Walter Booker"),
+            ("birth_date", "1941-02-03"),
+            ("address", "9 Elm Street"),
+            ("zip", "43215"),
+            ("care_types[0]", "skilled_nursing"),
+            ("diagnoses", "I50.9"),
+            ("language", "English"),
+        ];
+        let recipient = self.call(&family, "family/recipients/add", &person).await;
+        BookingWorld {
+            family,
+            recipient: serde_json::from_str(&recipient).unwrap(),
+            nurse: nurse_client,
+            nurse_user: nurse.id,
+            clinician,
+        }
+    }
+}
