@@ -14,7 +14,7 @@
 # them with as many connections as the server's pool (10), through which
 # the server must funnel its 100 clients.
 # Each API request carries an API key (authentication, the rate count);
-# the sync carries the demo nurse's session cookie. Each runs in a tenant
+# the signed-in cases carry their session cookies. Each runs in a tenant
 # transaction under row-level security and writes its audit events.
 #
 # The baseline's statements are not written by hand: one request is made
@@ -22,14 +22,15 @@
 # application role sent (BEGIN and COMMIT included) into the pgbench
 # script. A change to the request path changes its baseline with it. A
 # create cannot be replayed as it was (its id and reference are taken), so
-# the create's script draws a fresh id and reference per transaction; a
-# sync signs a visit once, so every request and every baseline
-# transaction signs a visit of its own, made beforehand by SQL (accepted
-# visits of the demo nurse at Riverbend).
+# the create's script draws a fresh id and reference per transaction; the
+# signed-in cases give every request and every baseline transaction rows
+# of its own to act on (a visit to sign, an hour to book), as their files
+# say.
 #
 # Runs A (wrk against the server) and B (pgbench) interleaved, A B A B A B,
 # reports the median of the three of each, their ratio, and the CPU time
-# the server and the database spent per request (from /proc). Refuses to
+# the server and the database spent per request (from /proc). A case whose
+# operation is several requests (a booking) reports operations. Refuses to
 # run on a machine already busy (BENCH_FORCE=1 overrides; the figures are
 # then not worth keeping).
 #
