@@ -16,7 +16,7 @@ every transaction.
 
 A request that creates a row cannot be replayed as it was: its key is
 taken. Each `--vary LITERAL=EXPR` puts a pgbench expression in place of
-every occurrence of the quoted SQL literal (not inside longer strings,
+every occurrence of the quoted SQL literal, keeping its type cast (not inside longer strings,
 such as a JSON payload), and `--set NAME=EXPR` adds a `\set` line before
 the statements, to draw fresh values per transaction.
 
@@ -138,7 +138,13 @@ def main():
         if TYPE_LOOKUP.search(" ".join(sql.split())):
             continue
         for value, expr in varies:
-            sql = re.sub(re.escape(f"'{value}'") + r"(::[a-z0-9_]+)?", f"({expr})", sql)
+            # The literal's type cast stays: the same value may be a uuid in
+            # one place and text (a set_config argument) in another.
+            sql = re.sub(
+                re.escape(f"'{value}'") + r"(::[a-z0-9_\[\]]+)?",
+                lambda m, expr=expr: f"({expr})" + (m.group(1) or ""),
+                sql,
+            )
         # pgbench ends a command at a semicolon at the end of a line, so
         # each statement becomes one line: comments go first.
         statements.append(" ".join(strip_comments(sql).split()) + ";")
