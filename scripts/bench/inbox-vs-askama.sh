@@ -11,8 +11,8 @@
 #   - the two pages are the same document (scripts/bench/same-page.py:
 #     elements, attributes and text, without Leptos's hydration markers
 #     and scripts);
-#   - each page view sends the same number of statements to PostgreSQL
-#     (counted from the statement log by scripts/bench/capture-sql.py).
+#   - each page view sends the same statements to PostgreSQL, their values
+#     aside (from the statement log, by scripts/bench/capture-sql.py).
 # So the figure is the cost of Leptos's rendering and nothing else.
 #
 # Runs A (wrk against the Leptos page) and B (wrk against the askama
@@ -57,7 +57,9 @@ done
 # --- the same document, the same statements --------------------------------
 curl -fsS -H "Cookie: $COOKIE" "$LEPTOS" > target/bench/inbox-leptos.html
 curl -fsS -H "Cookie: $COOKIE" "$ASKAMA" > target/bench/inbox-askama.html
-say "$(python3 scripts/bench/same-page.py target/bench/inbox-leptos.html target/bench/inbox-askama.html)"
+same=$(python3 scripts/bench/same-page.py target/bench/inbox-leptos.html target/bench/inbox-askama.html) \
+  || { echo "$same" >&2; echo "the two pages are not the same document" >&2; exit 1; }
+say "$same"
 say "page sizes: Leptos $(wc -c < target/bench/inbox-leptos.html) bytes, askama $(wc -c < target/bench/inbox-askama.html) bytes"
 
 admin() { PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$PGDB" "$@"; }
@@ -79,7 +81,10 @@ n_askama=$(statements "$ASKAMA" askama)
 admin -c "ALTER SYSTEM RESET log_statement" -c "ALTER SYSTEM RESET log_line_prefix" \
       -c "SELECT pg_reload_conf()" >/dev/null
 say "statements per page view: Leptos $n_leptos, askama $n_askama (target/bench/inbox-*.sql)"
-[ "$n_leptos" = "$n_askama" ] || { echo "the two pages do not send the same statements" >&2; exit 1; }
+# The same statements, their values aside (ids, times, the session's).
+masked() { sed -E "s/'[^']*'/?/g" "target/bench/inbox-$1.sql"; }
+diff <(masked leptos) <(masked askama) >&2 \
+  || { echo "the two pages do not send the same statements" >&2; exit 1; }
 
 HZ=$(getconf CLK_TCK)
 load() { wrk -t2 -c"$CONNS" -d"${2}s" -H "Cookie: $COOKIE" "$1"; }

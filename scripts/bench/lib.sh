@@ -50,6 +50,12 @@ bench_bin() {
 # (the cluster's main process, for bench_db_ticks).
 bench_serve() {
   local name=$1 port=$2
+  # The server reads .env too: whatever a developer keeps there must not
+  # send the benchmark (its demo accounts, its thousands of bookings and
+  # mails) to a real database, card processor or mail relay. Empty counts
+  # as unset, and .env never overrides what is set.
+  export DATABASE_URL= APP_DATABASE_URL= WORKER_DATABASE_URL= SMTP_URL= \
+    PAYMENTS_PROCESSOR=local CARETHREAD_ENV=development
   export EMBEDDED_PG_DIR=target/pg-bench-$name EMBEDDED_PG_PORT=$3 EMBEDDED_PG_EPHEMERAL=true
   "$BIN" db destroy >/dev/null 2>&1 || true
   mkdir -p target/bench

@@ -11,8 +11,9 @@
 #   booking        a family's hold and confirm, 100 families       (none set)
 # The last two are signed-in journeys from the phone and the family's
 # pages, set up by scripts/bench/cases/NAME.sh (see there); pgbench runs
-# them with as many connections as the server's pool (10), through which
-# the server must funnel its 100 clients.
+# them with as many connections as the server's request pool
+# (DATABASE_MAX_CONNECTIONS, 10), through which the server must funnel its
+# 100 clients.
 # Each API request carries an API key (authentication, the rate count);
 # the signed-in cases carry their session cookies. Each runs in a tenant
 # transaction under row-level security and writes its audit events.
@@ -137,7 +138,9 @@ EOF
     } ;;
   visit-sync|booking)
     CONNS=${3:-100}
-    PG_CONNS=10
+    # As many as the server's request pool (the local card processor has
+    # 4 more of its own, which the booking's baseline does in-line).
+    PG_CONNS=${DATABASE_MAX_CONNECTIONS:-10}
     TARGET=""
     source "scripts/bench/cases/$CASE.sh" ;;
   *) echo "unknown case: $CASE" >&2; exit 2 ;;
@@ -186,8 +189,9 @@ load_server() {
 }
 # load_baseline SECONDS ROUND
 load_baseline() {
-  local extra
-  read -ra extra <<<"$(case_pgbench_args "$2")"
+  local extra args
+  args=$(case_pgbench_args "$2")
+  read -ra extra <<<"$args"
   PGPASSWORD=$EMBEDDED_PG_APP_PASSWORD pgbench -n -M prepared -h 127.0.0.1 -p "$PG_PORT" \
     -U carethread_app -c "$PG_CONNS" -j 2 -T "$1" "${extra[@]}" -f "target/bench/$CASE.pgbench" "$PGDB" 2>&1
 }

@@ -73,9 +73,9 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3310")]
         bind: SocketAddr,
     },
-    /// Serve the clinic inbox's first page written by hand (askama), on a
-    /// database `serve` has already prepared: the baseline of
-    /// scripts/bench/inbox-vs-askama.sh.
+    /// Serve the clinic inbox's first page written by hand (askama): the
+    /// baseline of scripts/bench/inbox-vs-askama.sh, beside a `serve` on
+    /// the same database (development only).
     #[command(hide = true)]
     BenchInbox {
         #[arg(long, default_value = "127.0.0.1:3311")]
@@ -241,6 +241,10 @@ pub async fn run() -> ExitCode {
         Command::BenchHello { bind } => crate::bench::hello(bind).await,
         Command::BenchInbox { bind } => {
             with_database(&config, async |urls| {
+                anyhow::ensure!(
+                    !config.production,
+                    "bench-inbox is a benchmark's baseline: never in production"
+                );
                 let state = app_state(&config, &urls.app, false).await?;
                 crate::bench::inbox::serve(state, bind).await
             })
@@ -655,9 +659,10 @@ pub async fn app_state(config: &Config, app_url: &Secret, dev_mailbox: bool) -> 
     let pool = db::app_pool(app_url, config.db_pool).await?;
     Ok(AppState {
         leptos_options: leptos_options(config),
-        processor: crate::payments::processor(
-            &config.payments,
-            crate::payments::local_processor_pool(app_url, config.db_pool)?,
+        processor: crate::payments::request_processor(
+            &config.payments.processor,
+            app_url,
+            config.db_pool,
         )?,
         pool,
         settings: Arc::new(Settings {

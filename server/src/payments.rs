@@ -41,32 +41,44 @@ use uuid::Uuid;
 /// sized for two connections a job instead (`jobs::WORKER_POOL_CONNECTIONS`).
 pub const LOCAL_PROCESSOR_CONNECTIONS: u32 = 4;
 
-/// The local processor's pool for the request path: the application role,
-/// `LOCAL_PROCESSOR_CONNECTIONS` of them, opened only if the local
-/// processor is used.
-pub fn local_processor_pool(
+/// The processor `choice` names, for the request path: the local one on
+/// `LOCAL_PROCESSOR_CONNECTIONS` connections of its own as the application
+/// role, opened only when first used. `serve` and the test harness both
+/// build theirs here.
+pub fn request_processor(
+    choice: &ProcessorChoice,
     app_url: &crate::config::Secret,
     settings: crate::db::PoolSettings,
-) -> anyhow::Result<PgPool> {
-    crate::db::lazy_app_pool(
-        app_url,
-        "carethread-local-processor",
-        crate::db::PoolSettings {
-            max_connections: LOCAL_PROCESSOR_CONNECTIONS,
-            ..settings
-        },
-    )
+) -> anyhow::Result<Processor> {
+    match choice {
+        ProcessorChoice::Local => {
+            let own = crate::db::lazy_app_pool(
+                app_url,
+                "carethread-local-processor",
+                crate::db::PoolSettings {
+                    max_connections: LOCAL_PROCESSOR_CONNECTIONS,
+                    ..settings
+                },
+            )?;
+            Ok(Processor::Local(LocalProcessor::new(own)))
+        }
+        ProcessorChoice::Stripe { base, secret } => stripe(base, secret),
+    }
 }
 
 /// The processor `config` names, over `pool` for the local one.
 pub fn processor(config: &PaymentsConfig, pool: PgPool) -> anyhow::Result<Processor> {
     Ok(match &config.processor {
         ProcessorChoice::Local => Processor::Local(LocalProcessor::new(pool)),
-        ProcessorChoice::Stripe { base, secret } => Processor::Stripe(
-            StripeProcessor::new(base.clone(), secret.clone())
-                .map_err(|e| anyhow::anyhow!("the Stripe processor: {e}"))?,
-        ),
+        ProcessorChoice::Stripe { base, secret } => stripe(base, secret)?,
     })
+}
+
+fn stripe(base: &str, secret: &str) -> anyhow::Result<Processor> {
+    Ok(Processor::Stripe(
+        StripeProcessor::new(base.to_owned(), secret.to_owned())
+            .map_err(|e| anyhow::anyhow!("the Stripe processor: {e}"))?,
+    ))
 }
 
 /// Writes the booking policy from the configuration (as the owner: the

@@ -346,7 +346,13 @@ pub async fn search(
             })
         }
     };
-    // The count stops one past the cap, so a capped count costs the cap.
+    // The count stops one past the cap, so a capped count costs the cap;
+    // but only in an index scan. Once other tenants' rows are in the
+    // statistics, the planner may choose a bitmap scan, which reads every
+    // index entry of the organization's referrals before it can stop (30 ms
+    // at a million: scripts/bench/growth.sh). As in the inbox, bitmap scans
+    // are off for this statement, and back on after it.
+    let was = set_planner(tx, "enable_bitmapscan", "off").await?;
     let counted = sqlx::query_scalar!(
         r#"SELECT count(*) AS "total!"
            FROM (SELECT FROM referrals r
@@ -362,6 +368,7 @@ pub async fn search(
     )
     .fetch_one(tx.conn())
     .await?;
+    set_planner(tx, "enable_bitmapscan", &was).await?;
     let total = match count_up_to {
         Some(cap) if counted > cap => None,
         _ => Some(counted),

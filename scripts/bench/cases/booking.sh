@@ -145,13 +145,16 @@ case_round() {
             WHERE status = 'held' AND id::text LIKE '00000000-0000-4000-a000-%'" >/dev/null
   rm -f target/bench/booking-refused.txt
   booking_lua $(($1 * BLOCK + 1))
-  read -r made_before confirmed_before <<<"$(bookings)"
+  local now
+  now=$(bookings)
+  read -r made_before confirmed_before <<<"$now"
 }
 case_check() {
   # Each answered request made a hold or confirmed one; the requests in
   # flight when wrk stopped may have done so too.
-  local made confirmed done
-  read -r made confirmed <<<"$(bookings)"
+  local made confirmed done now
+  now=$(bookings)
+  read -r made confirmed <<<"$now"
   done=$((made - made_before + confirmed - confirmed_before))
   if [ "$done" -lt "$1" ] || [ "$done" -gt $(($1 + CONNS)) ]; then
     echo "$1 requests answered, but $((made - made_before)) holds and $((confirmed - confirmed_before)) confirmations made" >&2

@@ -70,9 +70,9 @@ local body = [==[$(sync_body "00000000-0000-4000-8000-%012x" "00000000-0000-4000
 local headers
 function request()
   if not headers then
--- wrk.format's headers replace wrk.headers (the cookie): copy them.
-headers = { ["Content-Type"] = "application/json", ["Origin"] = "$BASE" }
-for name, value in pairs(wrk.headers) do headers[name] = value end
+    -- wrk.format's headers replace wrk.headers (the cookie): copy them.
+    headers = { ["Content-Type"] = "application/json", ["Origin"] = "$BASE" }
+    for name, value in pairs(wrk.headers) do headers[name] = value end
   end
   local g = first + made * step
   made = made + 1

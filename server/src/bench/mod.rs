@@ -1,5 +1,3 @@
-//! `server bench-inbox`: see [`inbox`].
-//!
 //! `server bench-hello`: axum answering "hello" and nothing else, on the
 //! runtime `serve` uses: the ceiling for any endpoint's throughput on the
 //! machine, measured by `scripts/bench/ceiling.sh`.
@@ -11,6 +9,8 @@
 //! matching query, run as a referrer through the principal transaction the
 //! application uses, for referrals at random real ZIP codes. Prints figures;
 //! it asserts nothing.
+//!
+//! `server bench-inbox`: see [`inbox`].
 
 pub mod inbox;
 

@@ -690,11 +690,12 @@ async fn serve(
             vault: app::vault::Keyring::development(),
         }),
         hasher: PasswordHasher::new(tuning.hasher_permits.unwrap_or(2)),
-        processor: app::payments::processor::Processor::Local(
-            app::payments::processor::local::LocalProcessor::new(
-                server::payments::local_processor_pool(&urls.app, settings).unwrap(),
-            ),
-        ),
+        processor: server::payments::request_processor(
+            &server::config::ProcessorChoice::Local,
+            &urls.app,
+            settings,
+        )
+        .unwrap(),
     };
     let router = server::routes::router(state, Some(mailbox));
     tokio::spawn(async move {
