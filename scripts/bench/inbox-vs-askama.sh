@@ -12,7 +12,9 @@
 #     elements, attributes and text, without Leptos's hydration markers
 #     and scripts);
 #   - each page view sends the same statements to PostgreSQL, their values
-#     aside (from the statement log, by scripts/bench/capture-sql.py).
+#     and order aside (from the statement log, by
+#     scripts/bench/capture-sql.py; Leptos runs the page's two resources
+#     at once, the hand-written page one after the other).
 # So the figure is the cost of Leptos's rendering and nothing else.
 #
 # Runs A (wrk against the Leptos page) and B (wrk against the askama
@@ -81,8 +83,10 @@ n_askama=$(statements "$ASKAMA" askama)
 admin -c "ALTER SYSTEM RESET log_statement" -c "ALTER SYSTEM RESET log_line_prefix" \
       -c "SELECT pg_reload_conf()" >/dev/null
 say "statements per page view: Leptos $n_leptos, askama $n_askama (target/bench/inbox-*.sql)"
-# The same statements, their values aside (ids, times, the session's).
-masked() { sed -E "s/'[^']*'/?/g" "target/bench/inbox-$1.sql"; }
+# The same statements, their values aside (ids, times, the session's),
+# in any order: Leptos runs the page's two resources at once, so their
+# transactions interleave; the hand-written page runs them in turn.
+masked() { sed -E "s/'[^']*'/?/g" "target/bench/inbox-$1.sql" | sort; }
 diff <(masked leptos) <(masked askama) >&2 \
   || { echo "the two pages do not send the same statements" >&2; exit 1; }
 

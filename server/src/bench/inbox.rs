@@ -10,8 +10,9 @@
 //!   headers), on the same runtime;
 //! - the queries: the session record, then the two principal transactions
 //!   the page's two resources open (who is signed in, for the header; the
-//!   inbox page through `referrals::service::list`, with its audit event);
-//!   the benchmark script counts the statements each sends;
+//!   inbox page through `referrals::service::list`, with its audit event),
+//!   here one after the other where Leptos runs them at once; the
+//!   benchmark script compares the statements each page sends;
 //! - the HTML: the same header, filter form, table, pager and footer, the
 //!   same nonce-bearing content security policy.
 //!
