@@ -39,10 +39,6 @@ bench_bin
 bench_serve growth "$PORT" "$PG_PORT" "${BENCH_SMTP_PORT:-2534}"
 "$BIN" api-key limits --org "$MERCY" --per-minute 100000 --per-day 100000000 >/dev/null
 KEY=$("$BIN" api-key create --org "$MERCY" --name "growth benchmark" 2>/dev/null | tail -n 1)
-admin() {
-  PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
-    -U postgres -d "$PGDB" "$@"
-}
 ID=$(admin -c "SELECT id FROM referrals WHERE organization_id = '$MERCY' ORDER BY received_at LIMIT 1")
 
 bench_sign_in director@riverbend.example /clinic/inbox

@@ -64,24 +64,20 @@ same=$(python3 scripts/bench/same-page.py target/bench/inbox-leptos.html target/
 say "$same"
 say "page sizes: Leptos $(wc -c < target/bench/inbox-leptos.html) bytes, askama $(wc -c < target/bench/inbox-askama.html) bytes"
 
-admin() { PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$PGDB" "$@"; }
-PGLOG="$EMBEDDED_PG_DIR/data/server.log"
-admin -c "ALTER SYSTEM SET log_statement = 'all'" \
-      -c "ALTER SYSTEM SET log_line_prefix = '%m [%p] %u '" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 1
-# statements URL NAME: how many statements one view of URL sent.
+# One view of each page, its statements cut from the log after it (in
+# this shell: a cut moves the log's mark on).
+bench_log_on
+curl -fsS -o /dev/null -H "Cookie: $COOKIE" "$LEPTOS"
+bench_log_cut inbox-leptos
+curl -fsS -o /dev/null -H "Cookie: $COOKIE" "$ASKAMA"
+bench_log_cut inbox-askama
+bench_log_off
+# statements NAME: how many statements the page sent.
 statements() {
-  local from
-  from=$(wc -c < "$PGLOG")
-  curl -fsS -o /dev/null -H "Cookie: $COOKIE" "$1"
-  sleep 1
-  tail -c +"$((from + 1))" "$PGLOG" > "target/bench/inbox-$2.log"
-  python3 scripts/bench/capture-sql.py "target/bench/inbox-$2.log" carethread_app "target/bench/inbox-$2.sql"
+  python3 scripts/bench/capture-sql.py "target/bench/inbox-$1.log" carethread_app "target/bench/inbox-$1.sql"
 }
-n_leptos=$(statements "$LEPTOS" leptos)
-n_askama=$(statements "$ASKAMA" askama)
-admin -c "ALTER SYSTEM RESET log_statement" -c "ALTER SYSTEM RESET log_line_prefix" \
-      -c "SELECT pg_reload_conf()" >/dev/null
+n_leptos=$(statements leptos)
+n_askama=$(statements askama)
 say "statements per page view: Leptos $n_leptos, askama $n_askama (target/bench/inbox-*.sql)"
 # The same statements, their values aside (ids, times, the session's),
 # in any order: Leptos runs the page's two resources at once, so their

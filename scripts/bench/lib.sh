@@ -93,6 +93,34 @@ bench_sign_in() {
     || { echo "could not sign in as $1" >&2; exit 1; }
 }
 
+# admin ARGS: psql as the cluster's administrator on bench_serve's
+# database, unaligned and quiet, stopping at the first failing command.
+admin() {
+  PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -v ON_ERROR_STOP=1 -h 127.0.0.1 \
+    -p "$EMBEDDED_PG_PORT" -U postgres -d "$PGDB" "$@"
+}
+
+# The statements requests send, from the cluster's statement log:
+# bench_log_on, then the requests, each followed by bench_log_cut NAME
+# (what was logged since the last cut goes to target/bench/NAME.log, for
+# scripts/bench/capture-sql.py), then bench_log_off. Cut in the script's
+# own shell, not in a $(...): a cut moves the mark on for the next.
+bench_log_on() {
+  admin -c "ALTER SYSTEM SET log_statement = 'all'" \
+        -c "ALTER SYSTEM SET log_line_prefix = '%m [%p] %u '" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 1
+  bench_log_from=$(wc -c < "$EMBEDDED_PG_DIR/data/server.log")
+}
+bench_log_cut() {
+  sleep 1
+  tail -c +"$((bench_log_from + 1))" "$EMBEDDED_PG_DIR/data/server.log" > "target/bench/$1.log"
+  bench_log_from=$(wc -c < "$EMBEDDED_PG_DIR/data/server.log")
+}
+bench_log_off() {
+  admin -c "ALTER SYSTEM RESET log_statement" -c "ALTER SYSTEM RESET log_line_prefix" \
+        -c "SELECT pg_reload_conf()" >/dev/null
+}
+
 # bench_at_exit COMMAND: runs COMMAND (a helper process's stop) when the
 # script exits, before the server and its cluster go. For what a script
 # starts besides the server; set it up before starting the thing.

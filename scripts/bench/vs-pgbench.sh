@@ -93,8 +93,6 @@ new_key() { "$BIN" api-key create --org "$MERCY" --name "benchmark" 2>/dev/null 
 KEY=$(new_key)
 AUTH="Authorization: Bearer $KEY"
 
-admin() { PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$PGDB" "$@"; }
-
 mkdir -p target/bench
 case "$CASE" in
   read)
@@ -163,17 +161,11 @@ done
 admin -c "SELECT pg_reload_conf()" >/dev/null
 
 # --- capture the statements of one request ---------------------------------
-PGLOG="$EMBEDDED_PG_DIR/data/server.log"
-admin -c "ALTER SYSTEM SET log_statement = 'all'" \
-      -c "ALTER SYSTEM SET log_line_prefix = '%m [%p] %u '" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 1
-from=$(wc -c < "$PGLOG")
+bench_log_on
 answer=$(case_request)
 ok "$answer"
-sleep 1
-admin -c "ALTER SYSTEM RESET log_statement" -c "ALTER SYSTEM RESET log_line_prefix" \
-      -c "SELECT pg_reload_conf()" >/dev/null
-tail -c +"$((from + 1))" "$PGLOG" > "target/bench/$CASE.log"
+bench_log_cut "$CASE"
+bench_log_off
 case_vary
 n=$(python3 scripts/bench/capture-sql.py "target/bench/$CASE.log" carethread_app \
       "target/bench/$CASE.pgbench" "${vary[@]}")

@@ -57,10 +57,6 @@ KEY=$("$BIN" api-key create --org "$MERCY" --name "webhook benchmark" 2>/dev/nul
 endpoint=$(curl -fsS -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
   --data "{\"url\": \"http://127.0.0.1:$HOOK_PORT/hooks\", \"events\": [\"ping\"], \"description\": \"benchmark\"}" \
   "$BASE/api/v1/webhooks" | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["id"])')
-admin() {
-  PGPASSWORD=$EMBEDDED_PG_ADMIN_PASSWORD psql -qAtX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
-    -U postgres -d "$PGDB" "$@"
-}
 
 say "filing $MESSAGES messages"
 admin -c "INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_type, body)

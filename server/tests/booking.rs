@@ -50,13 +50,8 @@ async fn world(app: &TestApp) -> World {
     let nurse_clinician = app
         .verified_clinician("Bea Booked", "43215", Some(clinic))
         .await;
+    app.link_clinician(nurse.id, nurse_clinician).await;
     let mut admin = app.admin().await;
-    sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
-        .bind(nurse.id)
-        .bind(nurse_clinician)
-        .execute(&mut admin)
-        .await
-        .unwrap();
     sqlx::query("INSERT INTO clinic_affiliations (clinic_id, clinician_id) VALUES ($1, $2)")
         .bind(other_clinic)
         .bind(nurse_clinician)

@@ -1018,13 +1018,8 @@ async fn a_clinic_pays_a_per_visit_rate_the_same_way() {
     let clinician = app
         .verified_clinician("Rae Rates", "43215", Some(clinic))
         .await;
+    app.link_clinician(nurse.id, clinician).await;
     let mut admin = app.admin().await;
-    sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
-        .bind(nurse.id)
-        .bind(clinician)
-        .execute(&mut admin)
-        .await
-        .unwrap();
     let planner = app.signed_in("planner@rates.test").await;
     let director = app.signed_in("director@rates.test").await;
     let intake = app.signed_in("intake@rates.test").await;

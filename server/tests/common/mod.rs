@@ -789,6 +789,18 @@ impl TestApp {
         body
     }
 
+    /// Makes `user` the account of the directory's `clinician` (the
+    /// clinician signs in as them).
+    pub async fn link_clinician(&self, user: Uuid, clinician: Uuid) {
+        let mut admin = self.admin().await;
+        sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
+            .bind(user)
+            .bind(clinician)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+
     /// A [`BookingWorld`] whose accounts are named after `tag`.
     pub async fn booking_world(&self, tag: &str, dollars: i64) -> BookingWorld {
         let nurse = self
@@ -801,13 +813,7 @@ impl TestApp {
         let clinician = self
             .verified_clinician(&format!("Nia {tag}"), "43215", None)
             .await;
-        let mut admin = self.admin().await;
-        sqlx::query("UPDATE clinicians SET user_id = $1 WHERE id = $2")
-            .bind(nurse.id)
-            .bind(clinician)
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        self.link_clinician(nurse.id, clinician).await;
         let nurse_client = self.signed_in(&format!("nurse@{tag}.test")).await;
         for day in 0..7 {
             let day = day.to_string();
