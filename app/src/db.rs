@@ -5,13 +5,22 @@
 //! (`set_config(.., true)`, bind parameters only) that the row-level
 //! security policies read (see `migrations/*_identity_rls.sql`).
 //!
+//! Every transaction starts through [`begin`], never `Pool::begin` itself
+//! (clippy.toml forbids it). In sqlx 0.8.6, and 0.9.0, the guard that rolls
+//! back a half-begun transaction acts only once `BEGIN` has been answered
+//! (sqlx issue 4393): a request dropped while waiting for that answer (the
+//! browser navigated away) handed its connection back to the pool inside
+//! an open transaction. The next borrower's autocommit statements (a
+//! session saved, a packet request stored) then ran inside it, invisible
+//! to every other connection and holding their locks until someone
+//! committed on that connection. [`begin`] finishes the round trip in a
+//! task of its own, so an abandoned transaction is always a counted one,
+//! and dropping it rolls it back.
+//!
 //! The identity is not sent with `BEGIN` in one message (sqlx's
-//! `begin_with`), though that would save a round trip. In sqlx 0.8.6 the
-//! guard that rolls back a half-begun transaction acts only once `BEGIN`
-//! has been answered, so a request dropped while waiting for that answer
-//! hands its connection back to the pool inside the transaction, and the
-//! next borrower would inherit every setting sent with it. After a plain
-//! `BEGIN` there is nothing to inherit. The scope
+//! `begin_with`), though that would save a round trip: a plain `BEGIN`
+//! leaves nothing for a later borrower to inherit should a future sqlx
+//! open the same window again. The scope
 //! is a type parameter, so a repository function states in its signature
 //! what it may be called with:
 //!
@@ -35,6 +44,24 @@
 use crate::identity::{Actor, ApiKeyId, GrantId, OrganizationId, Principal, Role, UserId};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
+
+/// Begins a transaction on `pool`, completing the `BEGIN` round trip even
+/// when the caller is dropped while it is under way.
+///
+/// The work runs in a task of its own: if the caller goes away, the task
+/// still reads `BEGIN`'s answer, sqlx counts the transaction as open, and
+/// dropping the unclaimed transaction there queues its `ROLLBACK` before
+/// the connection goes back to the pool. One spawned task per transaction
+/// costs microseconds; a poisoned connection cost a user their session.
+pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let pool = pool.clone();
+    #[allow(clippy::disallowed_methods)] // the one place it is called
+    let task = tokio::spawn(async move { pool.begin().await });
+    // Only a panic inside sqlx, or the runtime shutting down, ends the
+    // task without an answer.
+    task.await
+        .map_err(|error| sqlx::Error::Protocol(format!("the transaction's task ended: {error}")))?
+}
 
 /// A transaction with an identity of kind `S`.
 pub struct Tx<S> {
@@ -89,7 +116,7 @@ impl<S> Tx<S> {
 impl Tx<Anonymous> {
     pub async fn begin(pool: &PgPool) -> Result<Self, sqlx::Error> {
         Ok(Self {
-            tx: pool.begin().await?,
+            tx: begin(pool).await?,
             scope: Anonymous,
         })
     }
@@ -99,7 +126,7 @@ impl Tx<SignIn> {
     /// Begins a sign-in scope for `email` (compared lower-cased).
     pub async fn begin(pool: &PgPool, email: &str) -> Result<Self, sqlx::Error> {
         let email = email.to_lowercase();
-        let mut tx = pool.begin().await?;
+        let mut tx = begin(pool).await?;
         sqlx::query!(
             r#"SELECT set_config('app.login_email', $1, true) AS "set!""#,
             email
@@ -139,7 +166,7 @@ impl Tx<Operator> {
     /// credentials), for `org`.
     pub async fn begin(pool: &PgPool, org: OrganizationId) -> Result<Self, sqlx::Error> {
         Ok(Self {
-            tx: pool.begin().await?,
+            tx: begin(pool).await?,
             scope: Operator { org },
         })
     }
@@ -148,7 +175,7 @@ impl Tx<Operator> {
 impl Tx<Token> {
     /// Begins a token scope for the SHA-256 of an emailed token.
     pub async fn begin(pool: &PgPool, token_hash: &[u8; 32]) -> Result<Self, sqlx::Error> {
-        let mut tx = pool.begin().await?;
+        let mut tx = begin(pool).await?;
         sqlx::query!(
             r#"SELECT set_config('app.token_hash', $1, true) AS "set!""#,
             hex::encode(token_hash)
@@ -177,7 +204,7 @@ impl Tx<Acting> {
         user_id: UserId,
         role: Role,
     ) -> Result<Self, sqlx::Error> {
-        let mut tx = pool.begin().await?;
+        let mut tx = begin(pool).await?;
         set_user(&mut tx, user_id).await?;
         let mut this = Self {
             tx,
@@ -220,7 +247,7 @@ impl Tx<Principal> {
     /// this request (an API key's: authenticated and counted in a
     /// transaction of its own).
     pub async fn begin_for(pool: &PgPool, principal: Principal) -> Result<Self, sqlx::Error> {
-        let mut tx = pool.begin().await?;
+        let mut tx = begin(pool).await?;
         let org = (principal.org_id, principal.role);
         match principal.actor {
             Actor::User { user_id, .. } => set_identity(&mut tx, user_id, Some(org)).await?,

@@ -381,7 +381,7 @@ pub async fn checkpoint_if_due(
     signer: &Signer,
     every: Duration,
 ) -> Result<Option<Written>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = app::db::begin(pool).await?;
     let written = write_locked(&mut tx, signer, Some(every)).await?;
     tx.commit().await?;
     Ok(written)

@@ -73,7 +73,7 @@ impl Job for Erase {
     type Payload = RequestRef;
 
     async fn run(&self, ctx: &JobContext, r: RequestRef) -> Result<(), JobError> {
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = app::db::begin(&ctx.pool).await?;
         let state: String = sqlx::query_scalar("SELECT data_erase($1, $2)")
             .bind(r.organization_id)
             .bind(r.request_id)
@@ -96,7 +96,7 @@ impl Job for Purge {
     async fn run(&self, ctx: &JobContext, (): ()) -> Result<(), JobError> {
         // One statement over every clinic: longer than the pool's
         // statement timeout allows on a large instance.
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = app::db::begin(&ctx.pool).await?;
         sqlx::query("SET LOCAL statement_timeout = '30min'")
             .execute(&mut *tx)
             .await?;

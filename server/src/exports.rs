@@ -288,7 +288,7 @@ impl Job for Build {
 /// Removes the files of exports past their day (the record stays, as
 /// "expired"); run by the hourly housekeeping. How many expired.
 pub async fn expire(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = app::db::begin(pool).await?;
     let expired: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "UPDATE data_exports SET state = 'expired'
          WHERE state = 'ready' AND expires_at <= now()

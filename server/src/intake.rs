@@ -109,7 +109,7 @@ impl Job for Remind {
     type Payload = LinkRef;
 
     async fn run(&self, ctx: &JobContext, l: LinkRef) -> Result<(), JobError> {
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = app::db::begin(&ctx.pool).await?;
         app::intake::staff::remind(
             &mut tx,
             &self.vault,

@@ -116,7 +116,7 @@ pub struct VisitRef {
 /// Moves a booked visit on by `sql` (binding its organization and id) and
 /// finishes the job in the same transaction: the move happens once.
 async fn move_visit(ctx: &JobContext, v: &VisitRef, sql: &str) -> Result<(), JobError> {
-    let mut tx = ctx.pool.begin().await?;
+    let mut tx = app::db::begin(&ctx.pool).await?;
     sqlx::query(sql)
         .bind(v.organization_id)
         .bind(v.visit_id)
@@ -213,7 +213,7 @@ impl Job for Notify {
     type Payload = Notice;
 
     async fn run(&self, ctx: &JobContext, n: Notice) -> Result<(), JobError> {
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = app::db::begin(&ctx.pool).await?;
         type Row = (String, Option<String>, Uuid, String);
         let row: Option<Row> = sqlx::query_as(
             "SELECT p.initials, u.email, v.family_id, c.display_name
@@ -319,7 +319,7 @@ impl Job for Settle {
     type Payload = VisitRef;
 
     async fn run(&self, ctx: &JobContext, v: VisitRef) -> Result<(), JobError> {
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = app::db::begin(&ctx.pool).await?;
         type Row = (String, i64, Option<i64>, String, Uuid, Uuid, bool);
         let row: Option<Row> = sqlx::query_as(
             "SELECT state::text, amount_cents, capture_cents, authorization_id, payer_org_id,

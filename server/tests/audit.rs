@@ -90,7 +90,7 @@ async fn concurrent_writers_take_turns_and_never_fork_the_chain() {
         let pool = app.pool.clone();
         writers.push(tokio::spawn(async move {
             for _ in 0..10 {
-                let mut tx = pool.begin().await.unwrap();
+                let mut tx = app::db::begin(&pool).await.unwrap();
                 sqlx::query("SELECT set_config('app.org_id', $1, true)")
                     .bind(clinic.to_string())
                     .execute(&mut *tx)

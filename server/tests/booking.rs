@@ -200,7 +200,7 @@ async fn hours_days_off_and_rates_make_the_open_slots() {
         .fetch_one(&mut app.admin().await)
         .await
         .unwrap();
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     sqlx::query(
         "SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true),
                 set_config('app.role', 'clinician', true)",
@@ -372,7 +372,7 @@ async fn a_clinician_changes_only_their_own_availability() {
             "INSERT INTO clinician_rates (clinician_id, service, cents) VALUES ($1, 'skilled_nursing', 500)",
             "INSERT INTO clinician_days_off (clinician_id, day) VALUES ($1, current_date + 3)",
         ] {
-            let mut tx = app.pool.begin().await.unwrap();
+            let mut tx = app::db::begin(&app.pool).await.unwrap();
             sqlx::query(
                 "SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true),
                         set_config('app.role', $3, true)",

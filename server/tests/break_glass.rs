@@ -131,7 +131,7 @@ async fn as_app(
     role: &str,
     grant: Option<Uuid>,
 ) -> Transaction<'static, Postgres> {
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     sqlx::query(
         "SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true),
                 set_config('app.role', $3, true), set_config('app.break_glass', $4, true)",

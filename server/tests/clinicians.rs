@@ -145,7 +145,7 @@ async fn as_clinician(app: &TestApp, user: Uuid) -> sqlx::Transaction<'static, s
         .fetch_one(&mut admin)
         .await
         .unwrap();
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     sqlx::query(
         "SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true),
                 set_config('app.role', 'clinician', true)",

@@ -13,7 +13,10 @@
 //!   (the money sent to the clinician, the transaction recording it not
 //!   committed): after a second process takes over, every visit is paid
 //!   exactly once, its card captured once, one transfer sent, one payout
-//!   posted, and the processor's book agrees with the ledger to the cent.
+//!   posted, and the processor's book agrees with the ledger to the cent;
+//! - a request dropped while its transaction's `BEGIN` is on the wire (the
+//!   browser moved on) hands its connection back to the pool outside any
+//!   transaction, however late or early it is cut off.
 
 #![allow(clippy::unwrap_used)]
 
@@ -23,6 +26,7 @@ use app::payments::processor::{local::LocalProcessor, Processor};
 use axum::http::{HeaderMap, StatusCode};
 use common::{BookingWorld, Options, TestApp, Tuning};
 use futures_util::future::join_all;
+use futures_util::FutureExt;
 use serde_json::{json, Value};
 use sqlx::Connection;
 use std::collections::HashMap;
@@ -725,4 +729,49 @@ async fn a_payout_worker_sigkilled_mid_transfer_pays_each_visit_exactly_once() {
     .await
     .unwrap();
     assert_eq!(dead, 0);
+}
+
+/// sqlx's own `Pool::begin` counts a transaction as open only once `BEGIN`
+/// has been answered: cut off before that, it handed the connection back
+/// inside an open transaction, and the next borrower's autocommit writes (a
+/// session saved) ran in it, invisible to every other connection until a
+/// later commit on that one. `app::db::begin` finishes the round trip in a
+/// task of its own. Run against sqlx's `begin`, some round here finds the
+/// connection inside a transaction.
+#[tokio::test]
+async fn a_request_dropped_while_its_transaction_begins_leaves_no_transaction_behind() {
+    let app = TestApp::spawn().await;
+    // One connection, so every round gets back the one the last round cut
+    // off (once that round's task has let go of it).
+    let settings = server::db::PoolSettings {
+        max_connections: 1,
+        ..Default::default()
+    };
+    let pool = server::db::lazy_app_pool(&app.urls.app, "carethread-drill", settings).unwrap();
+    for round in 0..400u32 {
+        // Cut off at a different moment each round: before a connection is
+        // taken, while it is checked, while `BEGIN` is on the wire, after.
+        // (A timer cannot cut finer than a millisecond, and the whole
+        // begin takes less: the future is polled by hand instead, the
+        // runtime's I/O driver running between polls.)
+        let mut begin = Box::pin(app::db::begin(&pool));
+        for _ in 0..round % 40 {
+            if (&mut begin).now_or_never().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(u64::from(round / 40) * 20));
+            tokio::task::yield_now().await;
+        }
+        drop(begin);
+        let mut conn = pool.acquire().await.unwrap();
+        // Refused outside a transaction block, accepted inside one.
+        let inside = sqlx::raw_sql("SAVEPOINT probe")
+            .execute(&mut *conn)
+            .await
+            .is_ok();
+        assert!(
+            !inside,
+            "round {round}: the connection came back inside a transaction"
+        );
+    }
 }

@@ -362,7 +362,7 @@ async fn an_administrator_who_lost_the_role_gets_nothing_written_and_nobody_else
     let other = app
         .user("other-admin@exports.test", Some(org), Role::ClinicAdmin)
         .await;
-    let mut conn = app.pool.begin().await.unwrap();
+    let mut conn = app::db::begin(&app.pool).await.unwrap();
     sqlx::query(
         "SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true),
                 set_config('app.role', 'clinic_admin', true)",

@@ -221,7 +221,7 @@ async fn family_signup_makes_one_family_per_person_and_nothing_else() {
         .await
         .unwrap();
     // As the application role, for the person: a second family is refused.
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     sqlx::query("SELECT set_config('app.user_id', $1, true)")
         .bind(user.to_string())
         .execute(&mut *tx)
@@ -243,7 +243,7 @@ async fn family_signup_makes_one_family_per_person_and_nothing_else() {
         "{err}"
     );
     // And the application role cannot make a family organization directly.
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     sqlx::query(
         "SELECT set_config('app.user_id', $1, true), set_config('app.role', 'family', true)",
     )

@@ -805,7 +805,7 @@ async fn links_are_withdrawn_expire_and_are_reminded_once_with_a_second_token() 
     // Signing on a link withdrawn after it was read: the database's own
     // check answers, and nothing is stored.
     let hash = app::auth::token::parse(&copied).unwrap();
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     sqlx::query("SELECT set_config('app.token_hash', $1, true)")
         .bind(hex::encode(hash))
         .execute(&mut *tx)
@@ -825,7 +825,7 @@ async fn links_are_withdrawn_expire_and_are_reminded_once_with_a_second_token() 
             .fetch_one(&mut admin)
             .await
             .unwrap();
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     let org: uuid::Uuid =
         sqlx::query_scalar("SELECT organization_id FROM intake_forms WHERE id = $1::uuid")
             .bind(&c.form)
@@ -847,7 +847,7 @@ async fn links_are_withdrawn_expire_and_are_reminded_once_with_a_second_token() 
         "withdrawing is one-way"
     );
     tx.rollback().await.unwrap();
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     sqlx::query("SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true), set_config('app.role', 'clinic_staff', true)")
         .bind(staff_id.to_string())
         .bind(org.to_string())

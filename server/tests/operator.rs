@@ -166,7 +166,7 @@ async fn the_operator_makes_a_key_through_the_pages_operation_and_it_is_audited(
     // Only the administrative connection writes that actor: the web role,
     // acting for the clinic with nobody signed in, may write `anonymous`
     // but never `operator`.
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     sqlx::query(
         "SELECT set_config('app.org_id', $1, true), set_config('app.role', 'clinic_admin', true)",
     )

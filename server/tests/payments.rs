@@ -24,7 +24,7 @@ async fn as_role(
     org: Uuid,
     role: &str,
 ) -> Transaction<'static, Postgres> {
-    let mut tx = pool.begin().await.unwrap();
+    let mut tx = app::db::begin(pool).await.unwrap();
     sqlx::query(
         "SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true),
                 set_config('app.role', $3, true)",
@@ -375,7 +375,7 @@ async fn the_book_cannot_be_changed_or_unbalanced_or_written_without_a_caller() 
     assert!(err.to_string().contains("two entries at least"), "{err}");
     tx.rollback().await.unwrap();
     // And a caller with no identity cannot post at all.
-    let mut anon = app.pool.begin().await.unwrap();
+    let mut anon = app::db::begin(&app.pool).await.unwrap();
     let err = ledger::post(
         &mut anon,
         &Posting::authorize("k3", p.family_org.into(), p.nurse.into(), Cents(500)).unwrap(),

@@ -355,7 +355,7 @@ async fn the_referrers_own_pages_are_audited_with_the_person_as_actor() {
 async fn an_api_key_cannot_write_audit_events_as_a_person() {
     let s = setup().await;
     // As the key's own transaction would be set up: no user, the key.
-    let mut tx = s.app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&s.app.pool).await.unwrap();
     sqlx::query(
         "SELECT set_config('app.actor_api_key', $1, true), set_config('app.org_id', $2, true),
                 set_config('app.role', 'referrer', true)",
@@ -536,7 +536,7 @@ async fn acting(
     org: Uuid,
     role: &str,
 ) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     sqlx::query(
         "SELECT set_config('app.user_id', $1, true), set_config('app.org_id', $2, true),
                 set_config('app.role', $3, true)",
@@ -646,7 +646,7 @@ async fn policies_refuse_what_the_code_never_does() {
     drop(tx);
 
     // The sign-in scope (an address, no proven user) writes a hash.
-    let mut tx = s.app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&s.app.pool).await.unwrap();
     sqlx::query("SELECT set_config('app.login_email', 'intake@lakeside.example', true)")
         .execute(&mut *tx)
         .await

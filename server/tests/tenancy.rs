@@ -799,7 +799,7 @@ async fn the_remembered_branch_follows_the_identity_within_a_transaction() {
     }
     let director = add_person(&mut admin, clinic, Role::ClinicAdmin).await;
 
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = app::db::begin(&app.pool).await.unwrap();
     let mut seen_as = async |user: Uuid, role: &str| -> Vec<Uuid> {
         sqlx::query(
             "SELECT set_config('app.user_id', $1::text, true),

@@ -161,7 +161,7 @@ pub async fn resolve(
     policy: &AuthPolicy,
     claim: &SessionClaim,
 ) -> Result<Option<TenantTx>, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     db::set_identity(&mut tx, claim.user_id, Some((claim.org_id, claim.role))).await?;
     let idle_secs = policy.session_idle.as_secs_f64();
     let row = sqlx::query!(
@@ -229,7 +229,7 @@ pub async fn resume_for_job(
     org_id: OrganizationId,
     role: Role,
 ) -> Result<Option<TenantTx>, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     db::set_identity(&mut tx, user_id, Some((org_id, role))).await?;
     let row: Option<(String, String, Role, String, OrgKind)> = sqlx::query_as(
         "SELECT u.email, u.display_name, m.role, o.name, o.kind
@@ -324,7 +324,7 @@ async fn begin_break_glass(
     else {
         return Err(AppError::Forbidden);
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     db::set_identity(&mut tx, user_id, Some((org, super::Role::PlatformAdmin))).await?;
     let grant_id = match grant {
         Some(id) => id,

@@ -26,7 +26,7 @@ pub async fn resolve_api_key(
     let Some(parsed) = keys::parse(presented) else {
         return Ok(None);
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     // The transaction writes only the key's counters and last use, so its
     // commit need not wait for the disk: a crash loses at most the last
     // fraction of a second of counts. It writes no audit event.

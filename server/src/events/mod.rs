@@ -47,7 +47,7 @@ impl Job for FanOut {
     type Payload = EventRef;
 
     async fn run(&self, ctx: &JobContext, event: EventRef) -> Result<(), JobError> {
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = app::db::begin(&ctx.pool).await?;
         let found = sqlx::query_as!(
             Event,
             r#"SELECT organization_id AS "organization_id: OrganizationId", id AS "id: DomainEventId",

@@ -273,7 +273,7 @@ async fn record(
     give_up: bool,
     ctx: &JobContext,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = app::db::begin(pool).await?;
     sqlx::query!(
         "INSERT INTO webhook_attempts
              (organization_id, delivery_id, attempt, status_code, error, duration_ms)

@@ -161,7 +161,7 @@ impl CardProcessor for LocalProcessor {
     ) -> Result<(), ProcessorError> {
         // One transaction, the payment locked: a retry with the same key
         // finds its refund and changes nothing.
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = crate::db::begin(&self.pool).await.map_err(unavailable)?;
         let payment: Option<(i64, i64, String)> = sqlx::query_as(
             "SELECT captured_cents, refunded_cents, state::text FROM local_processor_payments
              WHERE id = $1 FOR UPDATE",
