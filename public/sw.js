@@ -58,11 +58,13 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(
       fetch(request)
         .then((response) => {
+          // waitUntil: the worker may be stopped once the page has its
+          // answer, before the copy is stored, unless told to wait.
           if (response.ok && !response.redirected) {
             const copy = response.clone();
-            caches.open(CLINICIAN).then((cache) => cache.put(url.pathname, copy));
+            event.waitUntil(caches.open(CLINICIAN).then((cache) => cache.put(url.pathname, copy)));
           } else if (response.redirected && new URL(response.url).pathname === "/login") {
-            caches.delete(CLINICIAN);
+            event.waitUntil(caches.delete(CLINICIAN));
           }
           return response;
         })

@@ -40,25 +40,42 @@ export async function expectAccessible(page: Page, label: string) {
 /** The demo accounts' password (demo data only; see the README). */
 export const DEMO_PASSWORD = "carethread-demo-2026";
 
-/** Signs in through the form and waits for the dashboard. */
+/** Signs in through the form and waits for its answer: a signed-in page
+ * (its header names who is signed in) or the form's error. A dashboard that
+ * answered 401 has neither, so a session that did not stick fails here,
+ * not several steps later. */
 export async function signIn(page: Page, email: string, password = DEMO_PASSWORD) {
   // A plain form: it works before (and without) the wasm, so no waiting.
   await page.goto("/login");
   await page.getByLabel("Email address").fill(email);
   await page.locator("#password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  await page
+    .getByTestId("who")
+    .or(page.getByRole("alert"))
+    .first()
+    .waitFor({ state: "attached", timeout: 20_000 });
 }
 
-/** The newest message the development SMTP sink received for `to`. */
-export async function latestMail(page: Page, to: string, subject: string) {
-  for (let i = 0; i < 50; i++) {
+/** The newest message the development SMTP sink received for `to` about
+ * `subject`, and whose text contains `containing` when given: for an
+ * address that had such mail before (a demo account), `containing` must
+ * name something only the awaited message has, or an older one is found
+ * while the new one is still on its way through the job runner. */
+export async function latestMail(page: Page, to: string, subject: string, containing?: string) {
+  for (let i = 0; i < 100; i++) {
     const res = await page.request.get("/dev/mail.json");
     const mails: { to: string[]; subject: string; text: string }[] = await res.json();
-    const found = mails.find((m) => m.to.includes(to) && m.subject.includes(subject));
+    const found = mails.find(
+      (m) =>
+        m.to.includes(to) &&
+        m.subject.includes(subject) &&
+        (containing === undefined || m.text.includes(containing)),
+    );
     if (found) return found;
     await page.waitForTimeout(200);
   }
-  throw new Error(`no mail to ${to} about ${subject}`);
+  throw new Error(`no mail to ${to} about ${subject}${containing ? ` containing ${containing}` : ""}`);
 }
 
 /** The path of the first link in `text` containing `needle`. */

@@ -14,11 +14,12 @@ function inDays(n: number): string {
 }
 
 test("a referral goes from the planner to the clinic's inbox and back", async ({ page, browser }) => {
+  // Two people and a wait for the page's own refresh.
+  test.slow();
   const problems = watchConsole(page);
   await signIn(page, "planner@mercy.example");
   await expect(page).toHaveURL(/\/referrer$/);
   await expect(page.getByRole("heading", { level: 1, name: "Your referrals" })).toBeVisible();
-  const before = await page.getByTestId("referrals").locator("tbody tr").count().catch(() => 0);
 
   await page.getByRole("link", { name: "New referral" }).first().click();
   await expect(page.getByRole("heading", { level: 1, name: "New discharge referral" })).toBeVisible();
@@ -87,9 +88,12 @@ test("a referral goes from the planner to the clinic's inbox and back", async ({
 
   // Back on the planner's page, the status updates by itself (the page's
   // LiveRefresh island asks for it again while nothing is in hand).
-  await expect(page.getByTestId("referral-status")).toHaveText("Accepted", { timeout: 20_000 });
+  // The period is 15 s from hydration, and each refresh reloads and
+  // hydrates the page again: a slow machine needs more than one period.
+  await expect(page.getByTestId("referral-status")).toHaveText("Accepted", { timeout: 45_000 });
   await page.goto("/referrer");
-  await expect(page.getByTestId("referrals").locator("tbody tr")).toHaveCount(before + 1);
+  // Listed once (the list shows the newest 25, so no count of all rows).
+  await expect(page.getByRole("row", { name: new RegExp(reference) })).toHaveCount(1);
   await expect(page.getByRole("row", { name: new RegExp(reference) })).toContainText("Accepted");
   expect(url).toContain("/referrer/referrals/");
   // The one expected: the browser logs the 422 of the rejected first try.
@@ -138,7 +142,7 @@ test("a referral's page refreshes itself, but never while the planner is in the 
   page,
   browser,
 }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(150_000);
   const key = process.env.E2E_MERCY_KEY ?? "";
   expect(key, "E2E_MERCY_KEY: a live key for the demo hospital").toMatch(/^ct_live_/);
   const created = await page.request.post("/api/v1/discharge-referrals", {
@@ -180,5 +184,5 @@ test("a referral's page refreshes itself, but never while the planner is in the 
 
   // Put down, it catches up by itself.
   await page.locator("summary", { hasText: "Cancel this referral" }).click();
-  await expect(page.getByTestId("referral-status")).toHaveText("Accepted", { timeout: 20_000 });
+  await expect(page.getByTestId("referral-status")).toHaveText("Accepted", { timeout: 45_000 });
 });

@@ -14,6 +14,8 @@ function inDays(n: number): string {
 }
 
 test("a visit is worked offline on a phone and its signed log arrives once", async ({ browser }) => {
+  // The service worker caches the debug build's wasm on its first install.
+  test.slow();
   // The planner sends a referral with its packet.
   const planner = await (await browser.newContext()).newPage();
   await signIn(planner, "planner@mercy.example");
@@ -117,10 +119,22 @@ test("a visit is worked offline on a phone and its signed log arrives once", asy
 
   // The service worker has the page; the network goes away.
   await expect
-    .poll(() => nurse.evaluate(async () => (await navigator.serviceWorker.ready).active?.state))
+    .poll(() => nurse.evaluate(async () => (await navigator.serviceWorker.ready).active?.state), {
+      timeout: 30_000,
+    })
     .toBe("activated");
   await nurse.reload();
   await expect.poll(() => nurse.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  // The worker stores the page as it passes it on: wait until it is stored.
+  await expect
+    .poll(
+      () =>
+        nurse.evaluate(
+          async () => (await caches.match(location.pathname, { cacheName: "carethread-clinician" })) !== undefined,
+        ),
+      { timeout: 30_000 },
+    )
+    .toBe(true);
   await phone.setOffline(true);
   await nurse.reload();
   await expect(nurse.getByTestId("visit-status")).toHaveText("Accepted");
