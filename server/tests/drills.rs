@@ -736,42 +736,77 @@ async fn a_payout_worker_sigkilled_mid_transfer_pays_each_visit_exactly_once() {
 /// inside an open transaction, and the next borrower's autocommit writes (a
 /// session saved) ran in it, invisible to every other connection until a
 /// later commit on that one. `app::db::begin` finishes the round trip in a
-/// task of its own. Run against sqlx's `begin`, some round here finds the
-/// connection inside a transaction.
+/// task of its own.
 #[tokio::test]
 async fn a_request_dropped_while_its_transaction_begins_leaves_no_transaction_behind() {
     let app = TestApp::spawn().await;
+    let poisoned =
+        cut_off_begins(&app, 400, |pool| async move { app::db::begin(&pool).await }).await;
+    assert_eq!(
+        poisoned, None,
+        "the connection came back inside a transaction"
+    );
+}
+
+/// The same cuts through sqlx's own `Pool::begin`, more of them: some round
+/// finds the connection inside a transaction (about one in a hundred here;
+/// rounds 11 and 85 in the two runs before `app::db::begin` existed, none
+/// in 400 once with the machine busy). Run by hand (`--ignored`) to see the
+/// fault `app::db::begin` works around; once this fails, a sqlx with the
+/// fix is in Cargo.lock and the workaround can go.
+#[tokio::test]
+#[ignore = "shows sqlx's own fault; run with --ignored"]
+async fn sqlx_own_begin_cut_off_leaves_a_transaction_behind() {
+    let app = TestApp::spawn().await;
+    #[expect(clippy::disallowed_methods)]
+    let poisoned = cut_off_begins(&app, 2000, |pool| async move { pool.begin().await }).await;
+    assert!(poisoned.is_some(), "sqlx's begin no longer leaves one");
+}
+
+/// Cuts `begin` off at `rounds` different moments on a pool of one
+/// connection, and returns the first round after which that connection
+/// came back inside a transaction.
+async fn cut_off_begins<B, F>(app: &TestApp, rounds: u32, begin: B) -> Option<u32>
+where
+    B: Fn(sqlx::PgPool) -> F,
+    F: std::future::Future<
+        Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>,
+    >,
+{
     // One connection, so every round gets back the one the last round cut
-    // off (once that round's task has let go of it).
+    // off (once that round's task, if any, has let go of it).
     let settings = server::db::PoolSettings {
         max_connections: 1,
         ..Default::default()
     };
     let pool = server::db::lazy_app_pool(&app.urls.app, "carethread-drill", settings).unwrap();
-    for round in 0..400u32 {
+    for round in 0..rounds {
         // Cut off at a different moment each round: before a connection is
         // taken, while it is checked, while `BEGIN` is on the wire, after.
         // (A timer cannot cut finer than a millisecond, and the whole
         // begin takes less: the future is polled by hand instead, the
         // runtime's I/O driver running between polls.)
-        let mut begin = Box::pin(app::db::begin(&pool));
+        let mut begun = Box::pin(begin(pool.clone()));
         for _ in 0..round % 40 {
-            if (&mut begin).now_or_never().is_some() {
+            if (&mut begun).now_or_never().is_some() {
                 break;
             }
-            std::thread::sleep(Duration::from_micros(u64::from(round / 40) * 20));
+            // Blocking on purpose: the database's answer arrives while
+            // the runtime cannot read it, so later rounds find more of the
+            // begin done at each poll.
+            std::thread::sleep(Duration::from_micros(u64::from(round / 40 % 10) * 20));
             tokio::task::yield_now().await;
         }
-        drop(begin);
+        drop(begun);
         let mut conn = pool.acquire().await.unwrap();
         // Refused outside a transaction block, accepted inside one.
         let inside = sqlx::raw_sql("SAVEPOINT probe")
             .execute(&mut *conn)
             .await
             .is_ok();
-        assert!(
-            !inside,
-            "round {round}: the connection came back inside a transaction"
-        );
+        if inside {
+            return Some(round);
+        }
     }
+    None
 }
