@@ -51,13 +51,7 @@ async fn world(app: &TestApp) -> World {
         .verified_clinician("Bea Booked", "43215", Some(clinic))
         .await;
     app.link_clinician(nurse.id, nurse_clinician).await;
-    let mut admin = app.admin().await;
-    sqlx::query("INSERT INTO clinic_affiliations (clinic_id, clinician_id) VALUES ($1, $2)")
-        .bind(other_clinic)
-        .bind(nurse_clinician)
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    app.affiliate(other_clinic, nurse_clinician).await;
     World {
         staff: app.signed_in("staff@booking.test").await,
         staff_user: staff.id,

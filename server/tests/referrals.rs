@@ -75,12 +75,7 @@ async fn clinician(
     .await
     .unwrap();
     if let Some(clinic) = clinic {
-        sqlx::query("INSERT INTO clinic_affiliations (clinic_id, clinician_id) VALUES ($1, $2)")
-            .bind(clinic)
-            .bind(id)
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        app.affiliate(clinic, id).await;
     }
     id
 }

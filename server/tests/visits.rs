@@ -46,14 +46,8 @@ async fn world(app: &TestApp) -> World {
         .verified_clinician("Nora Nurse", "43215", Some(clinic))
         .await;
     app.link_clinician(nurse.id, nurse_clinician).await;
-    let mut admin = app.admin().await;
     // She works for Lakeside too: its staff can book her.
-    sqlx::query("INSERT INTO clinic_affiliations (clinic_id, clinician_id) VALUES ($1, $2)")
-        .bind(other_clinic)
-        .bind(nurse_clinician)
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    app.affiliate(other_clinic, nurse_clinician).await;
     World {
         clinic,
         other_clinic,

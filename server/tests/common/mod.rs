@@ -538,16 +538,21 @@ impl TestApp {
         .await
         .unwrap();
         if let Some(clinic) = clinic {
-            sqlx::query(
-                "INSERT INTO clinic_affiliations (clinic_id, clinician_id) VALUES ($1, $2)",
-            )
+            self.affiliate(clinic, id).await;
+        }
+        id
+    }
+
+    /// Affiliates the directory's `clinician` with `clinic` (its staff may
+    /// then schedule them).
+    pub async fn affiliate(&self, clinic: Uuid, clinician: Uuid) {
+        let mut admin = self.admin().await;
+        sqlx::query("INSERT INTO clinic_affiliations (clinic_id, clinician_id) VALUES ($1, $2)")
             .bind(clinic)
-            .bind(id)
+            .bind(clinician)
             .execute(&mut admin)
             .await
             .unwrap();
-        }
-        id
     }
 
     /// Files mail for new events and sends whatever is due now (the worker
